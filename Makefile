@@ -1,0 +1,74 @@
+# The two commands (README): `make run` and `make test`. Both set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SIZE ?= demo
+
+.PHONY: run test install lint typecheck contracts pytest browser-deps messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP) $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kiban migrate
+	$(BIN)/kiban seed --size $(SIZE) --if-empty
+	@echo ""
+	@echo "  Kiban is running:"
+	@echo "    landing page  http://$(HOST):$(PORT)/"
+	@echo "    English       http://$(HOST):$(PORT)/?lang=en"
+	@echo "    API docs      http://$(HOST):$(PORT)/docs"
+	@echo "    health        http://$(HOST):$(PORT)/health"
+	@echo ""
+	$(BIN)/kiban serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests, and axe-core from npm. A machine where Chromium
+# cannot be installed still runs everything else; CI (CI=true) treats a missing browser as a failure.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "warning: chromium missing and not installable here; browser tests will be skipped"; fi; }
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent; \
+	else echo "warning: npm missing; accessibility checks will be skipped"; fi
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+
+contracts: $(TEST_STAMP)
+	$(BIN)/lint-imports
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+pytest: $(TEST_STAMP) browser-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint contracts typecheck pytest
+
+messages: $(TEST_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o var/kiban.pot --no-location --sort-output .
+	for lang in ja en; do \
+	  $(BIN)/pybabel update -i var/kiban.pot -d src/kiban/locale -D kiban -l $$lang --no-fuzzy-matching --ignore-obsolete; \
+	done
+
+clean:
+	rm -rf $(VENV) var node_modules

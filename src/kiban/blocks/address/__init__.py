@@ -1,0 +1,1 @@
+"""Address base registry (アドレス・ベース・レジストリ)."""

@@ -1,0 +1,1 @@
+"""Resident register (住民基本台帳)."""

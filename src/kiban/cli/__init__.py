@@ -1,0 +1,26 @@
+"""The ``kiban`` command: one Typer application, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from kiban.cli import audit, database, events, ids, residents, seed, serve
+
+app = typer.Typer(
+    name="kiban",
+    help="Kiban (基盤): Japan's national–local common digital infrastructure.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ids.app, name="ids")
+app.add_typer(audit.app, name="audit")
+app.add_typer(events.app, name="events")
+app.add_typer(residents.app, name="residents")
+app.command("migrate")(database.migrate)
+app.command("seed")(seed.seed)
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Life events (moving, birth, death, …) composed from block facades only."""

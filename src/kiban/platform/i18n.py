@@ -1,0 +1,83 @@
+"""Internationalisation: gettext catalogs in Japanese (the default) and English.
+
+Message ids are English. The catalogs are ``src/kiban/locale/<lang>/LC_MESSAGES/kiban.po``;
+they are compiled in memory on first use, so a fresh checkout needs no build step. ``make
+messages`` re-extracts the ids from the code and templates and updates both catalogs.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+Language = Literal["ja", "en"]
+LANGUAGES: tuple[Language, ...] = ("ja", "en")
+DEFAULT_LANGUAGE: Language = "ja"
+DOMAIN = "kiban"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def catalog_path(lang: Language) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(lang: Language) -> _gettext.GNUTranslations:
+    """The compiled catalog for ``lang``."""
+    with catalog_path(lang).open("rb") as po:
+        catalog = read_po(po, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(lang: Language, message: str) -> str:
+    """``message`` translated into ``lang``."""
+    return translations(lang).gettext(message)
+
+
+def ngettext(lang: Language, singular: str, plural: str, n: int) -> str:
+    return translations(lang).ngettext(singular, plural, n)
+
+
+def coerce(value: str | None) -> Language | None:
+    """``value`` if it names a supported language (``ja``, ``en-US`` …), else ``None``."""
+    if not value:
+        return None
+    primary = value.strip().split("-")[0].split("_")[0].lower()
+    for lang in LANGUAGES:
+        if lang == primary:
+            return lang
+    return None
+
+
+def negotiate(*explicit: str | None, accept_language: str | None = None) -> Language:
+    """The language to answer in: the first explicit choice (query, cookie) that is supported,
+    else the best supported entry of an ``Accept-Language`` header, else Japanese."""
+    for choice in explicit:
+        lang = coerce(choice)
+        if lang:
+            return lang
+    if accept_language:
+        ranked: list[tuple[float, str]] = []
+        for part in accept_language.split(","):
+            tag, _, params = part.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+            ranked.append((quality, tag))
+        for _quality, tag in sorted(ranked, key=lambda item: -item[0]):
+            lang = coerce(tag)
+            if lang:
+                return lang
+    return DEFAULT_LANGUAGE
