@@ -138,8 +138,7 @@ def _my_number_check(base: str) -> int:
     # Pn is the n-th digit counting leftwards from the digit just left of the check digit;
     # Qn = n + 1 for 1 <= n <= 6 and n - 5 for 7 <= n <= 11 (総務省令第85号 第5条).
     total = sum(
-        int(digit) * (n + 1 if n <= 6 else n - 5)
-        for n, digit in enumerate(reversed(base), start=1)
+        int(digit) * (n + 1 if n <= 6 else n - 5) for n, digit in enumerate(reversed(base), start=1)
     )
     remainder = total % 11
     return 0 if remainder <= 1 else 11 - remainder
@@ -149,9 +148,7 @@ def _corporate_number_check(base: str) -> int:
     # Pn is the n-th digit of the 12-digit base counting from the lowest (rightmost) one;
     # Qn = 1 when n is odd and 2 when n is even (財務省令第70号 第2条). See the docstring of
     # compute_corporate_number_check_digit for how the brackets of the formula are read.
-    total = sum(
-        int(digit) * (1 if n % 2 else 2) for n, digit in enumerate(reversed(base), start=1)
-    )
+    total = sum(int(digit) * (1 if n % 2 else 2) for n, digit in enumerate(reversed(base), start=1))
     return 9 - total % 9
 
 
