@@ -1,7 +1,100 @@
-"""``kiban residents``."""
+"""``kiban residents``: read the resident register from the operator's terminal."""
 
 from __future__ import annotations
 
+import uuid
+from enum import StrEnum
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="residents")
+from kiban.blocks import residents
+from kiban.cli.output import fail, print_json, print_table
+from kiban.kernel import identifiers
+from kiban.kernel.errors import KibanError
+from kiban.platform.db import transaction
+
+app = typer.Typer(no_args_is_help=True, help="Read the resident register (住民基本台帳).")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("list")
+def list_residents(
+    municipality: str | None = typer.Option(
+        None, "--municipality", help="Only this municipality (6-digit lg_code)."
+    ),
+    limit: int = typer.Option(20, min=1, max=10_000, help="How many to show."),
+    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """List residents (JSON: a list of objects with an ``id`` field)."""
+    try:
+        if municipality is not None:
+            identifiers.validate_lg_code(municipality, field="municipality")
+        with transaction() as session:
+            people = residents.list_people(session, lg_code=municipality, limit=limit)
+    except KibanError as error:
+        fail(error.message_ja, error.message_en, error.field)
+    if output is Format.json:
+        print_json(people)
+        return
+    print_table(
+        "住民 / residents",
+        ["id", "氏名", "フリガナ", "生年月日", "性別", "住所"],
+        [
+            (
+                p.id,
+                p.full_name,
+                f"{p.family_name_kana} {p.given_name_kana}",
+                p.birth_date,
+                p.sex.value,
+                p.address.text,
+            )
+            for p in people
+        ],
+    )
+
+
+@app.command("show")
+def show(
+    person_id: str = typer.Argument(help="The person's id (UUID)."),
+    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Show one person's current record and its history."""
+    try:
+        key = uuid.UUID(person_id)
+    except ValueError:
+        fail("IDの形式が正しくありません。", "not a valid person id (UUID)", "person_id")
+    try:
+        with transaction() as session:
+            person = residents.get_person(session, key)
+            versions = residents.get_history(session, key)
+    except KibanError as error:
+        fail(error.message_ja, error.message_en, error.field)
+    if output is Format.json:
+        print_json(
+            person.model_dump(mode="json")
+            | {"history": [v.model_dump(mode="json") for v in versions]}
+        )
+        return
+    print_table(
+        f"{person.full_name} ({person.id})",
+        ["項目 / field", "値 / value"],
+        [
+            ("フリガナ", f"{person.family_name_kana} {person.given_name_kana}"),
+            ("生年月日 / birth date", person.birth_date),
+            ("性別 / sex", person.sex.value),
+            ("住所 / address", person.address.text),
+            ("続柄 / relationship", person.relationship),
+            ("状態 / status", person.status.value),
+            ("住民となった日 / resident since", person.resident_since),
+            ("世帯 / household", person.household_id),
+        ],
+    )
+    print_table(
+        "履歴 / history",
+        ["version", "reason", "effective on", "recorded at"],
+        [(v.version, v.reason.value, v.effective_on, v.recorded_at) for v in versions],
+    )

@@ -1,1 +1,179 @@
-"""Resident register (住民基本台帳)."""
+"""Resident register (住民基本台帳): the facade other blocks, the web layer and the CLI use.
+
+Every change is a ``do_*`` action that keeps history (a new record version; the past stays
+readable), writes an audit entry and queues an event carrying the internal person id — never
+the individual number. Reads return DTOs, never ORM objects. Errors (``kiban.kernel.errors``
+subclasses) name the field at fault and are raised before anything is written.
+
+Error codes: ``residents.person_not_found`` (404), ``residents.household_not_found`` (404),
+``residents.invalid`` (422), ``residents.wrong_status`` (409), ``kiban.invalid`` (422).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.residents import service
+from kiban.blocks.residents.events import (
+    ADDRESS_CHANGED,
+    DIED,
+    MOVED_IN,
+    MOVED_OUT,
+    NAME_CHANGED,
+    REGISTERED,
+)
+from kiban.blocks.residents.models import ChangeReason, Sex, Status
+from kiban.blocks.residents.schemas import (
+    AddressInput,
+    AddressRead,
+    BirthCreate,
+    CertificateRead,
+    CountrySummary,
+    DeathCreate,
+    HouseholdChoice,
+    MoveInCreate,
+    MoveOutCreate,
+    MoveWithinCreate,
+    NameChangeCreate,
+    PersonCreate,
+    PersonRead,
+    RecordVersionRead,
+)
+from kiban.blocks.residents.synthetic import SIZES, SeedSummary, seed_population
+
+__all__ = [
+    "ADDRESS_CHANGED",
+    "DIED",
+    "MOVED_IN",
+    "MOVED_OUT",
+    "NAME_CHANGED",
+    "REGISTERED",
+    "SIZES",
+    "AddressInput",
+    "AddressRead",
+    "BirthCreate",
+    "CertificateRead",
+    "ChangeReason",
+    "CountrySummary",
+    "DeathCreate",
+    "HouseholdChoice",
+    "MoveInCreate",
+    "MoveOutCreate",
+    "MoveWithinCreate",
+    "NameChangeCreate",
+    "PersonCreate",
+    "PersonRead",
+    "RecordVersionRead",
+    "SeedSummary",
+    "Sex",
+    "Status",
+    "change_name",
+    "get_country_summary",
+    "get_history",
+    "get_person",
+    "issue_certificate",
+    "list_people",
+    "move_in",
+    "move_out",
+    "move_within",
+    "record_death",
+    "register_birth",
+    "register_person",
+    "seed_population",
+]
+
+
+def _read(session: Session, person: service.Person) -> PersonRead:
+    return service.read_people(session, [person])[0]
+
+
+def get_person(session: Session, person_id: uuid.UUID) -> PersonRead:
+    """The current record of a person (without the individual number)."""
+    return _read(session, service.get_person(session, person_id))
+
+
+def list_people(
+    session: Session,
+    *,
+    lg_code: str | None = None,
+    status: Status | None = Status.RESIDENT,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[PersonRead]:
+    """People in the register, by municipality and kana; ``status=None`` lists every status."""
+    return service.list_people(session, lg_code=lg_code, status=status, limit=limit, offset=offset)
+
+
+def get_history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:
+    """Every version of a person's record, oldest first."""
+    return service.history(session, person_id)
+
+
+def get_country_summary(session: Session) -> CountrySummary:
+    """How many municipalities, households and residents the register holds."""
+    return CountrySummary(**service.summary_counts(session))
+
+
+def register_person(session: Session, data: PersonCreate, *, actor: str) -> PersonRead:
+    """Register someone new (assigns an individual number); ``resident.registered``."""
+    return _read(session, service.do_register_person(session, data, actor=actor))
+
+
+def register_birth(session: Session, data: BirthCreate, *, actor: str) -> PersonRead:
+    """A birth registration (出生届); ``resident.registered``."""
+    return _read(session, service.do_register_birth(session, data, actor=actor))
+
+
+def move_out(
+    session: Session, person_id: uuid.UUID, data: MoveOutCreate, *, actor: str
+) -> PersonRead:
+    """A moving-out notice (転出届); ``resident.moved_out``."""
+    return _read(session, service.do_move_out(session, person_id, data, actor=actor))
+
+
+def move_in(
+    session: Session, person_id: uuid.UUID, data: MoveInCreate, *, actor: str
+) -> PersonRead:
+    """A moving-in notice (転入届); ``resident.moved_in``."""
+    return _read(session, service.do_move_in(session, person_id, data, actor=actor))
+
+
+def move_within(
+    session: Session, person_id: uuid.UUID, data: MoveWithinCreate, *, actor: str
+) -> PersonRead:
+    """A change of address within the municipality (転居届); ``resident.address_changed``."""
+    return _read(session, service.do_move_within(session, person_id, data, actor=actor))
+
+
+def record_death(
+    session: Session, person_id: uuid.UUID, data: DeathCreate, *, actor: str
+) -> PersonRead:
+    """A death registration (死亡届); ``resident.died``."""
+    return _read(session, service.do_record_death(session, person_id, data, actor=actor))
+
+
+def change_name(
+    session: Session, person_id: uuid.UUID, data: NameChangeCreate, *, actor: str
+) -> PersonRead:
+    """A change of name; ``resident.name_changed``."""
+    return _read(session, service.do_change_name(session, person_id, data, actor=actor))
+
+
+def issue_certificate(
+    session: Session,
+    person_id: uuid.UUID,
+    *,
+    whole_household: bool = False,
+    include_individual_number: bool = False,
+    actor: str,
+) -> CertificateRead:
+    """A certificate of residence (住民票の写し) for one person or the whole household (audited)."""
+    return service.do_issue_certificate(
+        session,
+        person_id,
+        whole_household=whole_household,
+        include_individual_number=include_individual_number,
+        actor=actor,
+    )

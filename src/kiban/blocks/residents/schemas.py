@@ -1,0 +1,229 @@
+"""Data shapes of the resident register: the facade's DTOs and the HTTP models are the same
+pydantic classes, so the API documents exactly what the block returns."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kiban.blocks.residents.models import ChangeReason, Sex, Status
+
+KANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
+BLOCK_NUMBER = re.compile(r"^[-0-9０-９一二三四五六七八九十百千ー－‐番地号のノ之 ]+$")
+RELATIONSHIPS = (
+    "世帯主",
+    "妻",
+    "夫",
+    "子",
+    "父",
+    "母",
+    "祖父",
+    "祖母",
+    "孫",
+    "兄",
+    "姉",
+    "弟",
+    "妹",
+    "子の妻",
+    "子の夫",
+    "妻の父",
+    "妻の母",
+    "夫の父",
+    "夫の母",
+    "同居人",
+)
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NameInput(_Input):
+    """A name in kanji and katakana (氏名とフリガナ)."""
+
+    family_name: str = Field(min_length=1, max_length=64, examples=["山田"])
+    given_name: str = Field(min_length=1, max_length=64, examples=["花子"])
+    family_name_kana: str = Field(min_length=1, max_length=128, examples=["ヤマダ"])
+    given_name_kana: str = Field(min_length=1, max_length=128, examples=["ハナコ"])
+
+    @field_validator("family_name_kana", "given_name_kana")
+    @classmethod
+    def _katakana(cls, value: str) -> str:
+        if not KANA.match(value):
+            raise ValueError(
+                "must be written in full-width katakana (全角カタカナで入力してください)"
+            )
+        return value
+
+
+class AddressInput(_Input):
+    """An address in the register: a town of the address registry plus the numbers after it."""
+
+    town_id: uuid.UUID
+    chome: int | None = Field(default=None, ge=1, le=99, description="丁目, when the town has them")
+    block_number: str = Field(min_length=1, max_length=32, examples=["2番3号", "2-3"])
+    building: str | None = Field(default=None, max_length=128)
+
+    @field_validator("block_number")
+    @classmethod
+    def _block_number(cls, value: str) -> str:
+        if not BLOCK_NUMBER.match(value):
+            raise ValueError("must be block and house numbers such as 2番3号 or 2-3")
+        return value
+
+
+class HouseholdChoice(_Input):
+    """Join an existing household with a relationship, or found a new one as its head."""
+
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Existing household to join; empty founds a new household."
+    )
+    relationship: str = Field(default="世帯主", description="続柄 to the head of household")
+
+    @field_validator("relationship")
+    @classmethod
+    def _relationship(cls, value: str) -> str:
+        if value not in RELATIONSHIPS:
+            raise ValueError(f"must be one of {', '.join(RELATIONSHIPS)}")
+        return value
+
+
+class PersonCreate(NameInput):
+    """Registration of someone who enters the register from outside it (e.g. from abroad)."""
+
+    birth_date: date
+    sex: Sex
+    address: AddressInput
+    household: HouseholdChoice = Field(default_factory=HouseholdChoice)
+    effective_on: date = Field(description="The day the person started living at the address")
+
+
+class BirthCreate(NameInput):
+    """A birth registration (出生届): the child joins the household of the parent given."""
+
+    birth_date: date
+    sex: Sex
+    parent_id: uuid.UUID
+    relationship: str = "子"
+
+
+class MoveOutCreate(_Input):
+    """A moving-out notice (転出届)."""
+
+    moved_on: date
+    destination: str = Field(min_length=1, max_length=256, examples=["大阪府大阪市北区梅田1-1"])
+
+
+class MoveInCreate(_Input):
+    """A moving-in notice (転入届) for a person who moved out of another municipality."""
+
+    moved_on: date
+    address: AddressInput
+    household: HouseholdChoice = Field(default_factory=HouseholdChoice)
+
+
+class MoveWithinCreate(_Input):
+    """A change of address within the same municipality (転居届)."""
+
+    moved_on: date
+    address: AddressInput
+
+
+class DeathCreate(_Input):
+    """A death registration (死亡届)."""
+
+    died_on: date
+
+
+class NameChangeCreate(NameInput):
+    """A change of name (for example on marriage)."""
+
+    effective_on: date
+
+
+class AddressRead(BaseModel):
+    lg_code: str
+    town_id: uuid.UUID
+    machiaza_id: str
+    pref_name: str
+    municipality_name: str
+    town_name: str
+    chome: int | None
+    block_number: str
+    building: str | None
+    text: str = Field(description="The address as one line, as printed on a certificate")
+
+
+class PersonRead(BaseModel):
+    """A person's current record, without the individual number."""
+
+    id: uuid.UUID
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: date
+    sex: Sex
+    status: Status
+    address: AddressRead
+    household_id: uuid.UUID
+    relationship: str
+    resident_since: date
+    moved_out_on: date | None
+    moved_out_to: str | None
+    died_on: date | None
+    version: int
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name}\u3000{self.given_name}"
+
+
+class RecordVersionRead(BaseModel):
+    """One past or current version of a person's record."""
+
+    version: int
+    reason: ChangeReason
+    effective_on: date
+    recorded_at: datetime
+    record: dict[str, Any]
+
+
+class CertificateEntry(BaseModel):
+    name: str
+    name_kana: str
+    birth_date: date
+    sex: Sex
+    relationship: str
+    resident_since: date
+    status: Status
+    individual_number: str | None = Field(
+        default=None, description="Only when the person asked for it to be included"
+    )
+
+
+class CertificateRead(BaseModel):
+    """A certificate of residence (住民票の写し)."""
+
+    certificate_id: uuid.UUID
+    issued_at: datetime
+    lg_code: str
+    issuer: str = Field(description="The municipality that issues the certificate")
+    household_id: uuid.UUID
+    head_of_household: str
+    address: AddressRead
+    entries: list[CertificateEntry]
+
+
+class CountrySummary(BaseModel):
+    """The size of the register: what the landing page shows."""
+
+    municipalities: int
+    households: int
+    residents: int
+    moved_out: int
+    deceased: int

@@ -1,0 +1,37 @@
+"""Output helpers shared by the commands: tables or JSON on stdout, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+
+def fail(message_ja: str, message_en: str, field: str | None = None) -> NoReturn:
+    """Print an error naming the field at fault and exit with status 1."""
+    where = f" ({field})" if field else ""
+    Console(stderr=True).print(f"[red]error{where}:[/red] {message_en} / {message_ja}")
+    raise typer.Exit(1)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` (pydantic models allowed) as indented JSON."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    elif isinstance(data, list):
+        data = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in data]
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
