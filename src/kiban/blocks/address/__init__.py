@@ -5,18 +5,17 @@ KEN_ALL) by :func:`load_registry`; their ``machiaza_id`` is synthetic until the 
 Registry loaders arrive (see :mod:`kiban.blocks.address.service`). Every function takes the
 caller's SQLAlchemy session and never commits. DTOs are frozen dataclasses.
 
-Error codes (see :mod:`kiban.blocks.address.errors`): ``address.invalid_lg_code``,
-``address.invalid_pref_code``, ``address.invalid_address`` (422, subclasses of
-:class:`~kiban.kernel.errors.ValidationFailed`); ``address.municipality_not_found``,
-``address.town_not_found`` (404, subclasses of :class:`~kiban.kernel.errors.NotFound`). Each
-names the field at fault.
+Error codes (see :mod:`kiban.blocks.address.errors`): ``kiban.identifier.*`` for a malformed
+``lg_code`` (the kernel's check), ``address.invalid_pref_code``, ``address.invalid_address``
+(422, subclasses of :class:`~kiban.kernel.errors.ValidationFailed`);
+``address.municipality_not_found``, ``address.town_not_found`` (404, subclasses of
+:class:`~kiban.kernel.errors.NotFound`). Each names the field at fault.
 """
 
 from __future__ import annotations
 
 from kiban.blocks.address.errors import (
     InvalidAddress,
-    InvalidLgCode,
     InvalidPrefCode,
     MunicipalityNotFound,
     TownNotFound,
@@ -32,7 +31,6 @@ from kiban.blocks.address.service import (
     get_municipality,
     get_town,
     get_towns,
-    is_valid_lg_code,
     list_municipalities,
     list_towns,
     load_registry,
@@ -40,7 +38,6 @@ from kiban.blocks.address.service import (
 
 __all__ = [
     "InvalidAddress",
-    "InvalidLgCode",
     "InvalidPrefCode",
     "LoadSummary",
     "MunicipalityNotFound",
@@ -54,7 +51,6 @@ __all__ = [
     "get_municipality",
     "get_town",
     "get_towns",
-    "is_valid_lg_code",
     "list_municipalities",
     "list_towns",
     "load_registry",

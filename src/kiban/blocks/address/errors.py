@@ -6,8 +6,9 @@ They subclass the kernel's :class:`~kiban.kernel.errors.NotFound` and
 =================================  ======  =============================================
 code                               status  raised by
 =================================  ======  =============================================
-``address.invalid_lg_code``        422     get_municipality, list_towns, find_town,
-                                           load_registry (``lg_codes``)
+``kiban.identifier.*``             422     a malformed lg_code (the kernel's
+                                           ``validate_lg_code``): get_municipality,
+                                           list_towns, find_town, load_registry
 ``address.invalid_pref_code``      422     list_municipalities, load_registry
 ``address.invalid_address``        422     format_address (``chome``, ``block_number``)
 ``address.municipality_not_found`` 404     get_municipality, list_towns, find_town,
@@ -19,10 +20,6 @@ code                               status  raised by
 from __future__ import annotations
 
 from kiban.kernel.errors import NotFound, ValidationFailed
-
-
-class InvalidLgCode(ValidationFailed):
-    code = "address.invalid_lg_code"
 
 
 class InvalidPrefCode(ValidationFailed):

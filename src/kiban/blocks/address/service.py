@@ -27,10 +27,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address import repository
-from kiban.blocks.address.adapters import SourceData, TownSource, lg_code_check_digit
+from kiban.blocks.address.adapters import SourceData, TownSource
 from kiban.blocks.address.errors import (
     InvalidAddress,
-    InvalidLgCode,
     InvalidPrefCode,
     MunicipalityNotFound,
     TownNotFound,
@@ -38,11 +37,11 @@ from kiban.blocks.address.errors import (
 from kiban.blocks.address.models import Municipality, Prefecture, Town
 from kiban.blocks.address.repository import AnyRow
 from kiban.kernel import clock
+from kiban.kernel.identifiers import validate_lg_code
 
 TOWN_ID_NAMESPACE = uuid.UUID("6b1f3c2e-5d0a-5e43-9a57-0c4d6a1f8e21")
 """Namespace of the UUIDv5 town ids (fixed forever: changing it changes every town id)."""
 
-_LG_CODE = re.compile(r"^[0-9]{6}$")
 _PREF_CODE = re.compile(r"^(0[1-9]|[1-3][0-9]|4[0-7])$")
 
 
@@ -106,18 +105,13 @@ class LoadSummary:
 # --- validation ---------------------------------------------------------------------------
 
 
-def is_valid_lg_code(lg_code: str) -> bool:
-    """6 ASCII digits whose last is the check digit of the first five."""
-    return bool(_LG_CODE.match(lg_code)) and lg_code_check_digit(lg_code[:5]) == lg_code[5]
-
-
-def _check_lg_code(lg_code: str, field_name: str = "lg_code") -> None:
-    if not isinstance(lg_code, str) or not is_valid_lg_code(lg_code):
-        raise InvalidLgCode(
-            f"地方公共団体コードが正しくありません（6桁・検査数字付き）: {lg_code!r}",
-            f"Invalid local government code (6 digits with a check digit): {lg_code!r}",
-            field=field_name,
-        )
+def _check_lg_code(lg_code: str, field_name: str = "lg_code") -> str:
+    """The canonical 6 digits of ``lg_code`` (full-width digits and hyphens are accepted), or
+    the kernel's ``kiban.identifier.*`` :class:`~kiban.kernel.errors.ValidationFailed` naming
+    ``field_name``."""
+    if not isinstance(lg_code, str):
+        lg_code = str(lg_code)
+    return validate_lg_code(lg_code, field=field_name)
 
 
 def _check_pref_code(pref_code: str, field_name: str = "pref_code") -> None:
@@ -189,7 +183,7 @@ def list_towns(session: Session, lg_code: str) -> list[TownRead]:
     Raises ``address.invalid_lg_code`` or ``address.municipality_not_found`` (field
     ``lg_code``).
     """
-    _check_lg_code(lg_code)
+    lg_code = _check_lg_code(lg_code)
     rows = repository.town_rows_in(session, lg_code)
     if not rows and not repository.municipality_exists(session, lg_code):
         raise _municipality_not_found(lg_code)
@@ -202,7 +196,7 @@ def find_town(session: Session, lg_code: str, name: str) -> TownRead:
     Raises ``address.invalid_lg_code``/``address.municipality_not_found`` (field ``lg_code``)
     or ``address.town_not_found`` (field ``town``).
     """
-    _check_lg_code(lg_code)
+    lg_code = _check_lg_code(lg_code)
     row = repository.town_row_by_name(session, lg_code, name)
     if row is None:
         if not repository.municipality_exists(session, lg_code):
@@ -221,7 +215,7 @@ def get_municipality(session: Session, lg_code: str) -> MunicipalityRead:
     Raises ``address.invalid_lg_code`` or ``address.municipality_not_found`` (field
     ``lg_code``).
     """
-    _check_lg_code(lg_code)
+    lg_code = _check_lg_code(lg_code)
     row = repository.municipality_row(session, lg_code)
     if row is None:
         raise _municipality_not_found(lg_code)
@@ -317,8 +311,8 @@ def _validate_filters(
     lgs = None if lg_codes is None else sorted(set(lg_codes))
     for code in prefs or ():
         _check_pref_code(code, "pref_codes")
-    for code in lgs or ():
-        _check_lg_code(code, "lg_codes")
+    if lgs is not None:
+        lgs = sorted({_check_lg_code(code, "lg_codes") for code in lgs})
     return prefs, lgs
 
 

@@ -12,24 +12,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-WEIGHTS = (6, 5, 4, 3, 2)
-
-
-def lg_code_check_digit(base5: str) -> str:
-    """The check digit of a 5-digit local government code (JIS X 0402).
-
-    ``(11 - Σ(6,5,4,3,2)·d mod 11) mod 10``. A local copy until ``kiban.kernel.identifiers``
-    lands; then this delegates to the kernel.
-    """
-    if len(base5) != 5 or not base5.isascii() or not base5.isdigit():
-        raise ValueError(f"not a 5-digit code: {base5!r}")
-    total = sum(w * int(d) for w, d in zip(WEIGHTS, base5, strict=True))
-    return str((11 - total % 11) % 10)
+from kiban.kernel.identifiers import compute_lg_code_check_digit
 
 
 def lg_code_from_jis(base5: str) -> str:
     """The 6-digit ``lg_code`` (地方公共団体コード) of a 5-digit JIS X 0402 code."""
-    return base5 + lg_code_check_digit(base5)
+    return f"{base5}{compute_lg_code_check_digit(base5)}"
 
 
 @dataclass(frozen=True, slots=True)
