@@ -237,7 +237,7 @@ def test_value_types_are_frozen_and_compare_by_digits() -> None:
         number.digits = "000000000000"  # type: ignore[misc]
     assert CorporateNumber("4011001098993") == CorporateNumber("4 0110 0109 8993")
     assert str(CorporateNumber("4011001098993")) == "4011001098993"
-    assert LgCode("131016").prefecture_code == "13"
+    assert LgCode("131016").pref_code == "13"
 
 
 @pytest.mark.parametrize(

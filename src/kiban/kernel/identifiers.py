@@ -464,7 +464,7 @@ class LgCode:
         object.__setattr__(self, "digits", validate_lg_code(self.digits))
 
     @property
-    def prefecture_code(self) -> str:
+    def pref_code(self) -> str:
         """The first two digits: the prefecture (都道府県コード)."""
         return self.digits[:2]
 
