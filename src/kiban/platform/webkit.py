@@ -1,0 +1,311 @@
+"""The web kit every block's ``api.py`` builds on: sessions, language, auth and error bodies.
+
+- ``DbSession``: one SQLAlchemy session per request, committed when the handler succeeded and
+  rolled back when it raised (services never commit, CONVENTIONS.md §2).
+- ``Lang``: the language to answer in (``?lang=``, then the ``kiban_lang`` cookie, then
+  ``Accept-Language``, then Japanese).
+- Auth dependencies: ``require_operator`` (bearer token), ``require_official`` (signed office
+  session cookie, for HTML pages) and ``public`` (says a route is public on purpose). Every
+  route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
+  router and fails otherwise. Later sign-in methods register theirs with ``auth_dependency``.
+- ``install_error_handlers``: every error leaves as ``{"error": {"code", "message", "field"}}``
+  in the caller's language, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, TypeVar
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kiban.kernel.errors import KibanError, Unauthorized
+from kiban.platform import i18n
+from kiban.platform.db import get_engine, session_factory
+from kiban.platform.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+LANGUAGE_COOKIE: Final = "kiban_lang"
+OFFICE_COOKIE: Final = "kiban_office"
+OFFICE_SESSION_MAX_AGE: Final = 8 * 60 * 60  # One working day, in seconds.
+OFFICE_LOGIN_PATH: Final = "/office/login"
+_OFFICE_SALT: Final = "kiban.office-session"
+_LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
+
+# --- Database session -------------------------------------------------------------------------
+
+
+def get_session() -> Iterator[Session]:
+    """One session per request: committed after a successful handler, rolled back on error."""
+    session = session_factory(get_engine())()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# ``scope="function"`` ends the unit of work when the handler returns, before the response is
+# sent: a failed commit then becomes an error response instead of a success that was lost.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+# --- Language ---------------------------------------------------------------------------------
+
+
+def language_of(request: Request) -> i18n.Language:
+    """The language to answer ``request`` in."""
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def get_lang(request: Request) -> i18n.Language:
+    """Dependency form of :func:`language_of`."""
+    return language_of(request)
+
+
+Lang = Annotated[i18n.Language, Depends(get_lang)]
+
+
+class LanguageCookieMiddleware:
+    """Remembers an explicit ``?lang=`` choice in the ``kiban_lang`` cookie.
+
+    The language switch on every page is a plain link with ``?lang=``; this makes the choice
+    stick for the following pages without any JavaScript.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = i18n.coerce(request.query_params.get("lang"))
+        if chosen is None or request.cookies.get(LANGUAGE_COOKIE) == chosen:
+            await self.app(scope, receive, send)
+            return
+        cookie = (
+            f"{LANGUAGE_COOKIE}={chosen}; Path=/; Max-Age={_LANGUAGE_COOKIE_MAX_AGE}; SameSite=Lax"
+        )
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"set-cookie", cookie.encode("latin-1"))]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+# --- Authentication ---------------------------------------------------------------------------
+
+AUTH_DEPENDENCIES: set[Callable[..., Any]] = set()
+"""Every dependency that decides who may call a route. The route-walking test reads this."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def auth_dependency(function: _F) -> _F:
+    """Register ``function`` as an auth dependency (sign-in methods of later blocks use this)."""
+    AUTH_DEPENDENCIES.add(function)
+    return function
+
+
+@auth_dependency
+def public() -> None:
+    """Marks a route as deliberately public. It checks nothing."""
+
+
+OPERATOR: Final = "operator"
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OperatorToken",
+    description="The operator token (KIBAN_OPERATOR_TOKEN) as a bearer token.",
+)
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison, so response timing does not reveal the secret."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@auth_dependency
+def require_operator(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The operator, authenticated by ``Authorization: Bearer <KIBAN_OPERATOR_TOKEN>``.
+
+    Returns the actor name ``"operator"``; answers 401 with ``WWW-Authenticate: Bearer``.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(
+            "オペレーターのトークンが必要です。",
+            "An operator token is required.",
+            code="kiban.auth.token_required",
+        )
+    if not _same_secret(credentials.credentials, get_settings().operator_token):
+        raise Unauthorized(
+            "オペレーターのトークンが正しくありません。",
+            "The operator token is not valid.",
+            code="kiban.auth.token_invalid",
+        )
+    return OPERATOR
+
+
+@dataclass(frozen=True)
+class Official:
+    """A signed-in municipal official (for now: whoever holds the operator token)."""
+
+    name: str
+
+
+class LoginRequired(Exception):
+    """An HTML page needs an office session; the handler redirects to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def _office_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=_OFFICE_SALT)
+
+
+def check_operator_token(token: str) -> bool:
+    """Whether ``token`` is the operator token (constant time). Used by the office login form."""
+    return _same_secret(token, get_settings().operator_token)
+
+
+def start_office_session(response: Response, official: Official) -> None:
+    """Set the signed office session cookie on ``response``.
+
+    This is the interim office sign-in (the operator token typed into a form) until OpenID
+    Connect sign-in for officials lands.
+    """
+    response.set_cookie(
+        OFFICE_COOKIE,
+        _office_serializer().dumps({"name": official.name}),
+        max_age=OFFICE_SESSION_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().base_url.startswith("https://"),
+    )
+
+
+def end_office_session(response: Response) -> None:
+    """Remove the office session cookie."""
+    response.delete_cookie(OFFICE_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def office_session(request: Request) -> Official | None:
+    """The official signed in on ``request``, if any (no redirect)."""
+    cookie = request.cookies.get(OFFICE_COOKIE)
+    if not cookie:
+        return None
+    try:
+        data = _office_serializer().loads(cookie, max_age=OFFICE_SESSION_MAX_AGE)
+    except BadSignature:  # Also covers SignatureExpired.
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None
+    return Official(name=data["name"])
+
+
+@auth_dependency
+def require_official(request: Request) -> Official:
+    """The signed-in official of an office page; otherwise a redirect to the login page."""
+    official = office_session(request)
+    if official is None:
+        path = request.url.path
+        if request.url.query:
+            path = f"{path}?{request.url.query}"
+        raise LoginRequired(path)
+    return official
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """The one JSON shape of every error kiban answers with."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def _kiban_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KibanError)  # noqa: S101 - registered for KibanError only.
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(
+        {"error": exc.as_dict(language_of(request))}, status_code=exc.status, headers=headers
+    )
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only.
+    t = i18n.translations(language_of(request))
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    field = ".".join(str(part) for part in first.get("loc", ())) or None
+    message = t.gettext("The input is not valid.")
+    if field:
+        message = t.gettext("The input is not valid: %(field)s.") % {"field": field}
+    return JSONResponse(
+        error_body("kiban.invalid", message, field),
+        status_code=422,
+    )
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only.
+    t = i18n.translations(language_of(request))
+    if exc.status_code == 404:
+        code, message = "kiban.not_found", t.gettext("There is nothing at this address.")
+    elif exc.status_code == 405:
+        code, message = "kiban.method_not_allowed", t.gettext("This method is not allowed here.")
+    else:
+        code, message = f"kiban.http_{exc.status_code}", t.gettext("The request failed.")
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+
+def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)  # noqa: S101 - registered for it only.
+    return RedirectResponse(
+        f"{OFFICE_LOGIN_PATH}?next={quote(exc.next_path, safe='/')}", status_code=303
+    )
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    t = i18n.translations(language_of(request))
+    return JSONResponse(
+        error_body("kiban.internal", t.gettext("Something went wrong on our side.")),
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error in the one JSON shape, in the caller's language, without internals."""
+    app.add_exception_handler(KibanError, _kiban_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Exception, _unexpected_error)
