@@ -40,8 +40,8 @@ from kiban.blocks.address.adapters import (
 )
 
 _CATCH_ALL = "以下に掲載がない場合"
-_PAREN = re.compile(r"[（(][^（()）]*(?:[）)]|$)")
-_LEADING_CLOSE = re.compile(r"^[^（(]*[）)]")
+_OPEN = frozenset("（(")
+_CLOSE = frozenset("）)")
 _SPACES = re.compile(r"[\s\u3000]+")
 _FLOOR_NOTE = re.compile(r"^(?:[0-9０-９]+階|地階・階層不明)$")
 _NOTE_NAME = re.compile(r"の次に.*がくる場合$|がくる場合$|.一円$")
@@ -62,12 +62,25 @@ def default_database_path() -> Path:
 
 
 def strip_notes(text: str) -> str:
-    """``text`` without parenthesised notes and spaces: ``大通西（１〜１９丁目）`` → ``大通西``."""
-    without = _PAREN.sub("", text)
-    # A note opened on a previous line of a multi-line row ends here without its opening.
-    if "（" not in without and "(" not in without:
-        without = _LEADING_CLOSE.sub("", without)
-    return _SPACES.sub("", without)
+    """``text`` without parenthesised notes and spaces: ``大通西（１〜１９丁目）`` → ``大通西``.
+
+    A note may span the name: one left open (``犬落瀬（内金矢、内山``) runs to the end, and an
+    unmatched closing bracket (``沢目、長下）``) ends a note opened on a previous line of a
+    multi-line row, so everything before it is dropped.
+    """
+    kept: list[str] = []
+    depth = 0
+    for char in text:
+        if char in _OPEN:
+            depth += 1
+        elif char in _CLOSE:
+            if depth:
+                depth -= 1
+            else:
+                kept.clear()
+        elif not depth:
+            kept.append(char)
+    return _SPACES.sub("", "".join(kept))
 
 
 def normalize_kana(text: str) -> str:
