@@ -1,7 +1,77 @@
-"""``kiban events``."""
+"""``kiban events``: deliver, relay and inspect the outbox."""
 
 from __future__ import annotations
 
-import typer
+import time
 
-app = typer.Typer(no_args_is_help=True, help="events")
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kiban.platform import events as bus
+from kiban.platform import nats_relay
+from kiban.platform.db import get_engine, session_factory
+from kiban.platform.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="Events: outbox relay, consumers and status.")
+
+
+@app.command("relay")
+def relay(
+    once: bool = typer.Option(False, "--once", help="Publish what is pending, then stop."),
+) -> None:
+    """Publish pending outbox events to NATS JetStream (KIBAN_EVENTS_URL=nats://…)."""
+    if not get_settings().events_url:
+        Console(stderr=True).print(
+            "KIBAN_EVENTS_URL is empty: events are delivered in-process; "
+            "use `kiban events work` to deliver what is pending."
+        )
+        raise typer.Exit(2)
+    published = nats_relay.relay(get_engine(), once=once)
+    Console(stderr=True).print(f"published {published} event(s)")
+
+
+@app.command("work")
+def work(
+    once: bool = typer.Option(False, "--once", help="Handle what is waiting, then stop."),
+    poll: float = typer.Option(1.0, help="Seconds between passes (in-process mode)."),
+) -> None:
+    """Run every subscriber: JetStream durable consumers, or in-process delivery of the
+    outbox (retries and events a crash left behind) when KIBAN_EVENTS_URL is empty."""
+    bus.load_subscribers()
+    engine = get_engine()
+    err = Console(stderr=True)
+    if get_settings().events_url:
+        handled = nats_relay.work(engine, once=once)
+        err.print(f"handled {handled} message(s)")
+        return
+    total = 0
+    while True:
+        total += bus.deliver_pending(engine)
+        if once:
+            break
+        time.sleep(poll)
+    err.print(f"delivered {total} event(s)")
+
+
+@app.command("status")
+def status() -> None:
+    """Count events per topic: pending, delivered, published, dead."""
+    with session_factory(get_engine())() as session:
+        rows = bus.status_counts(session)
+    table = Table("topic", "pending", "delivered", "published", "dead", "dead deliveries")
+    for row in rows:
+        table.add_row(
+            row.topic,
+            str(row.pending),
+            str(row.delivered),
+            str(row.published),
+            str(row.dead),
+            str(row.dead_consumer_deliveries),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"{sum(r.pending for r in rows)} pending, {sum(r.dead for r in rows)} dead, "
+        f"{len(rows)} topic(s)"
+    )
