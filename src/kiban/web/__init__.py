@@ -7,7 +7,8 @@ from fastapi.staticfiles import StaticFiles
 
 import kiban
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import office, pages
+from kiban.blocks.residents.api import router as residents_api
+from kiban.web import office, office_residents, pages
 from kiban.web.templating import STATIC_DIR
 
 DESCRIPTION = """\
@@ -26,7 +27,9 @@ def routers() -> list[APIRouter]:
     return [
         pages.router,  # The landing page and /health.
         office.router,  # Office sign-in and home (HTML).
-        # Block APIs: kiban.blocks.<block>.api.router, e.g. residents.
+        office_residents.router,  # Office: residents and certificates (HTML).
+        # Block APIs: kiban.blocks.<block>.api.router.
+        residents_api,
     ]
 
 

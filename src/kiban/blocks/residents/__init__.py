@@ -24,7 +24,7 @@ from kiban.blocks.residents.events import (
     NAME_CHANGED,
     REGISTERED,
 )
-from kiban.blocks.residents.models import ChangeReason, Sex, Status
+from kiban.blocks.residents.models import ChangeReason, Person, Sex, Status
 from kiban.blocks.residents.schemas import (
     AddressInput,
     AddressRead,
@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 
-def _read(session: Session, person: service.Person) -> PersonRead:
+def _read(session: Session, person: Person) -> PersonRead:
     return service.read_people(session, [person])[0]
 
 

@@ -160,9 +160,10 @@ def household_members(session: Session, household_id: uuid.UUID) -> list[Person]
 
 
 def summary_counts(session: Session) -> dict[str, int]:
-    by_status = dict(
-        session.execute(select(Person.status, func.count()).group_by(Person.status)).tuples()
-    )
+    by_status: dict[Status, int] = {
+        row[0]: row[1]
+        for row in session.execute(select(Person.status, func.count()).group_by(Person.status))
+    }
     municipalities = session.scalar(
         select(func.count(func.distinct(Person.lg_code))).where(Person.status == Status.RESIDENT)
     )

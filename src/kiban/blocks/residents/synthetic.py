@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from faker.providers.person.ja_JP import Provider as JapaneseNames
@@ -43,6 +44,10 @@ SIZES: dict[str, tuple[tuple[str, ...] | None, int]] = {
 }
 
 BUILDINGS = ("コーポ桜", "ハイツ青葉", "メゾン若葉", "グリーンハイツ", "パークサイド", "レジデンス")
+
+# Family names weighted by how common they are in Japan (Faker's table), as cumulative weights.
+FAMILY_NAMES = list(JapaneseNames.last_name_pairs)
+FAMILY_NAME_CUM_WEIGHTS = list(accumulate(JapaneseNames.last_name_pairs.values()))
 
 # (kind, weight): close to the 2020 census shares of household types.
 HOUSEHOLD_KINDS = (
@@ -98,7 +103,9 @@ class _Draw:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def family(self) -> tuple[str, str]:
-        kanji, kana, _romaji = self.rng.choice(JapaneseNames.last_name_pairs)
+        kanji, kana, _romaji = self.rng.choices(FAMILY_NAMES, cum_weights=FAMILY_NAME_CUM_WEIGHTS)[
+            0
+        ]
         return kanji, kana
 
     def given(self, sex: str) -> tuple[str, str]:
