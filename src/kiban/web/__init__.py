@@ -6,8 +6,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import kiban
-from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
 from kiban.blocks.residents.api import router as residents_api
+from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
 from kiban.web import office, office_residents, pages
 from kiban.web.templating import STATIC_DIR
 
