@@ -1,0 +1,57 @@
+"""``kiban seed`` and ``kiban residents`` from the operator's terminal."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from typer.testing import CliRunner
+
+from kiban.cli import app
+
+runner = CliRunner()
+
+
+def test_seed_then_list_and_show(database_url: str) -> None:
+    seeded = runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "seeded 60 residents" in seeded.output
+
+    again = runner.invoke(app, ["seed", "--size", "tiny", "--if-empty"])
+    assert again.exit_code == 0
+    assert "not seeding" in again.output
+    refused = runner.invoke(app, ["seed", "--size", "tiny"])
+    assert refused.exit_code == 1
+    assert "not empty" in refused.output
+
+    listed = runner.invoke(
+        app, ["residents", "list", "--municipality", "131016", "--limit", "5", "--format", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    people = json.loads(listed.stdout)
+    assert len(people) == 5
+    assert all(uuid.UUID(p["id"]) for p in people)
+    assert all(p["address"]["lg_code"] == "131016" for p in people)
+
+    shown = runner.invoke(app, ["residents", "show", people[0]["id"], "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert record["id"] == people[0]["id"]
+    assert record["history"][0]["reason"] == "registered"
+    assert "individual_number" not in shown.stdout
+
+    table = runner.invoke(app, ["residents", "show", people[0]["id"]])
+    assert table.exit_code == 0
+    assert people[0]["family_name"] in table.stdout
+
+
+def test_bad_input_names_the_field(database_url: str) -> None:
+    bad_code = runner.invoke(app, ["residents", "list", "--municipality", "131017"])
+    assert bad_code.exit_code == 1
+    assert "municipality" in bad_code.output
+    bad_id = runner.invoke(app, ["residents", "show", "not-a-uuid"])
+    assert bad_id.exit_code == 1
+    assert "person_id" in bad_id.output
+    unknown = runner.invoke(app, ["residents", "show", str(uuid.uuid4())])
+    assert unknown.exit_code == 1
+    assert "No such resident" in unknown.output
