@@ -40,6 +40,7 @@ from kiban.blocks.address.adapters import (
 )
 
 _CATCH_ALL = "以下に掲載がない場合"
+_BRACKETS = re.compile(r"[（()）]")
 _OPEN = frozenset("（(")
 _CLOSE = frozenset("）)")
 _SPACES = re.compile(r"[\s\u3000]+")
@@ -68,6 +69,8 @@ def strip_notes(text: str) -> str:
     unmatched closing bracket (``沢目、長下）``) ends a note opened on a previous line of a
     multi-line row, so everything before it is dropped.
     """
+    if _BRACKETS.search(text) is None:  # The common case, kept fast for a full load.
+        return _SPACES.sub("", text)
     kept: list[str] = []
     depth = 0
     for char in text:
@@ -166,9 +169,12 @@ class PosutoSource:
         towns: list[TownRecord] = []
         rows_read = 0
         rows_skipped = 0
+        lg_codes_by_jis: dict[str, str] = {}
         for row in self._rows(prefixes):
             jis = row["jisx0402"]
-            lg_code = lg_code_from_jis(jis)
+            lg_code = lg_codes_by_jis.get(jis) or lg_codes_by_jis.setdefault(
+                jis, lg_code_from_jis(jis)
+            )
             if prefixes is not None and jis[:2] not in wanted_prefs and lg_code not in wanted_lg:
                 continue
             rows_read += 1
