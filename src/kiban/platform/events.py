@@ -35,11 +35,12 @@ import importlib
 import logging
 import pkgutil
 import re
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -172,6 +173,19 @@ def _check_topic(topic: str) -> None:
         raise ValueError(f"bad event topic {topic!r}: lower-case words separated by dots")
 
 
+_instant_lock = threading.Lock()
+_last_instant = datetime.min.replace(tzinfo=UTC)
+
+
+def _next_instant() -> datetime:
+    """Now, but strictly after the previous call in this process, so that events sort (and
+    are delivered and relayed) in the order they were emitted."""
+    global _last_instant  # noqa: PLW0603 - one process-wide monotonic clock.
+    with _instant_lock:
+        _last_instant = max(clock.now(), _last_instant + timedelta(microseconds=1))
+        return _last_instant
+
+
 def emit(
     session: Session, topic: str, payload: dict[str, Any], *, key: str | None = None
 ) -> uuid.UUID:
@@ -183,7 +197,6 @@ def emit_many(
     session: Session, items: Iterable[tuple[str, dict[str, Any], str | None]]
 ) -> list[uuid.UUID]:
     """Write many events to the outbox in the caller's transaction (one ``executemany``)."""
-    now = clock.now()
     ids: list[uuid.UUID] = []
     rows: list[dict[str, Any]] = []
     for topic, payload, key in items:
@@ -195,7 +208,7 @@ def emit_many(
                 "topic": topic,
                 "key": key,
                 "payload": payload,
-                "created_at": now,
+                "created_at": _next_instant(),
                 "status": PENDING,
                 "attempts": 0,
             }
