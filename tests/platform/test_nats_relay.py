@@ -1,0 +1,91 @@
+"""The JetStream relay and durable consumers (run when KIBAN_TEST_EVENTS_URL is set)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from kiban.platform import db, events, nats_relay
+from kiban.platform.models import DeliveryFailure, OutboxEvent
+
+
+def test_subjects_and_durable_names() -> None:
+    options = nats_relay.RelayOptions("nats://127.0.0.1:4222", "KIBAN")
+    assert options.subject("resident.moved_in") == "kiban.resident.moved_in"
+    assert options.filter_subject("*") == "kiban.>"
+    assert options.filter_subject("resident.*") == "kiban.resident.>"
+    assert options.filter_subject("resident.moved_in") == "kiban.resident.moved_in"
+    assert nats_relay.durable_name("identity.signing_cert_revocation") == (
+        "identity_signing_cert_revocation"
+    )
+
+
+def test_relay_refuses_an_empty_events_url(in_process: str, engine: Engine) -> None:
+    with pytest.raises(ValueError, match="nats://"):
+        nats_relay.relay(engine, once=True)
+
+
+def test_events_flow_in_order_and_each_consumer_gets_its_topics(
+    database_url: str, engine: Engine, nats_stream: tuple[str, str]
+) -> None:
+    _stream, prefix = nats_stream
+    residents: list[int] = []
+    everything: list[str] = []
+    events.subscriber("resident.*", consumer="test.residents")(
+        lambda _s, e: residents.append(e.payload["n"])
+    )
+    events.subscriber("*", consumer="test.everything")(lambda _s, e: everything.append(e.topic))
+    # Given events committed in NATS mode (nothing is delivered in-process),
+    with db.transaction(engine) as session:
+        events.emit_many(session, [("resident.moved_in", {"n": n}, None) for n in range(5)])
+        events.emit(session, "corporation.registered", {"n": 99})
+    assert residents == []
+    # when the relay and the consumers run,
+    assert nats_relay.relay(engine, prefix=prefix, once=True) == 6
+    with db.session_factory(engine)() as session:
+        assert set(session.scalars(select(OutboxEvent.status))) == {"published"}
+    nats_relay.work(engine, prefix=prefix, once=True, fetch_timeout=0.5)
+    # then each consumer got its topics, in emission order, once.
+    assert residents == [0, 1, 2, 3, 4]
+    assert everything == ["resident.moved_in"] * 5 + ["corporation.registered"]
+
+
+def test_a_failing_consumer_is_retried_then_recorded_dead(
+    database_url: str,
+    engine: Engine,
+    nats_stream: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _stream, prefix = nats_stream
+    monkeypatch.setattr(events, "MAX_ATTEMPTS", 2)
+    monkeypatch.setattr(events, "backoff", lambda _n: timedelta(seconds=0.2))
+    calls: list[int] = []
+
+    @events.subscriber("payment.sent", consumer="test.bank")
+    def bank(_session: Session, _event: events.Event) -> None:
+        calls.append(1)
+        raise RuntimeError("bank is down")
+
+    with db.transaction(engine) as session:
+        event_id = events.emit(session, "payment.sent", {})
+    nats_relay.relay(engine, prefix=prefix, once=True)
+    # Given a handler that always fails, after the allowed deliveries (nak, redelivery),
+    for _ in range(4):
+        nats_relay.work(engine, prefix=prefix, once=True, fetch_timeout=0.5)
+        if len(calls) >= 2:
+            break
+    # then the consumer gave up, said why, and the event itself is still in the outbox.
+    assert len(calls) == 2
+    with db.session_factory(engine)() as session:
+        failure = session.scalars(select(DeliveryFailure)).one()
+        assert (failure.event_id, failure.attempts, failure.dead) == (event_id, 2, True)
+        assert "bank is down" in (failure.last_error or "")
+        assert session.get(OutboxEvent, event_id) is not None
+        [topic] = events.status_counts(session)
+    assert (topic.topic, topic.dead_consumer_deliveries) == ("payment.sent", 1)
+    # and no further delivery comes (the message was terminated).
+    nats_relay.work(engine, prefix=prefix, once=True, fetch_timeout=0.5)
+    assert len(calls) == 2
