@@ -70,7 +70,7 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
 
 def _dispose_cached_engines() -> None:
-    db.engine_for.cache_clear()
+    db.dispose_engines()
 
 
 @pytest.fixture(scope="session")

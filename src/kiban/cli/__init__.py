@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kiban.cli import audit, database, events, ids, residents, seed, serve
+from kiban.cli import address, audit, database, events, ids, residents, seed, serve
 
 app = typer.Typer(
     name="kiban",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ids.app, name="ids")
+app.add_typer(address.app, name="address")
 app.add_typer(audit.app, name="audit")
 app.add_typer(events.app, name="events")
 app.add_typer(residents.app, name="residents")
