@@ -286,3 +286,15 @@ def test_cli_verify_exit_codes(engine: Engine) -> None:
     broken = runner.invoke(root, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "seq 2: modified" in broken.output
+
+
+def test_cli_verify_shows_progress_on_a_large_log(engine: Engine) -> None:
+    with db.transaction(engine) as session:
+        audit.record_many(
+            session, (audit.Entry("test:person:seeded", "seed", f"p{i}") for i in range(10_001))
+        )
+    root = typer.Typer()
+    root.add_typer(audit_cli, name="audit")
+    result = CliRunner().invoke(root, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact: 10001 entries" in result.output
