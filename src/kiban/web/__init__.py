@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 import kiban
 from kiban.blocks.residents.api import router as residents_api
+from kiban.platform import events
+from kiban.platform.db import dispose_engines, get_engine
+from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
 from kiban.web import office, office_residents, pages
 from kiban.web.templating import STATIC_DIR
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Kiban (基盤) is Japan's national–local common digital infrastructure as one system: base
@@ -33,9 +44,26 @@ def routers() -> list[APIRouter]:
     ]
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Start-up: register every event subscriber, then deliver what a crash left behind (the
+    in-process dispatcher; with NATS, ``kiban events work`` does it). Shutdown: close pools."""
+    events.load_subscribers()
+    if not get_settings().events_url:
+        try:
+            await run_in_threadpool(events.deliver_pending, get_engine())
+        except SQLAlchemyError:
+            # Serve anyway: /health reports the database, and delivery resumes with the next
+            # commit or `kiban events work`.
+            logger.exception("could not deliver pending events at start-up")
+    yield
+    dispose_engines()
+
+
 def create_app() -> FastAPI:
     """The kiban web application."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Kiban API",
         description=DESCRIPTION,
         version=kiban.__version__,
