@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiban.kernel.errors import KibanError, Unauthorized
 from kiban.platform import i18n
-from kiban.platform.db import get_engine, session_factory
+from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -49,15 +49,8 @@ _LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
 
 def get_session() -> Iterator[Session]:
     """One session per request: committed after a successful handler, rolled back on error."""
-    session = session_factory(get_engine())()
-    try:
+    with transaction() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # ``scope="function"`` ends the unit of work when the handler returns, before the response is
