@@ -47,7 +47,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """A headless Chromium. Playwright gives each launch a fresh temporary user data dir."""
     if not (CHROMIUM.exists() or shutil.which("chromium")):

@@ -24,9 +24,11 @@ import logging
 import re
 import traceback
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -39,6 +41,8 @@ from kiban.platform import events
 from kiban.platform.db import session_factory
 from kiban.platform.models import DeliveryFailure, OutboxEvent
 from kiban.platform.settings import get_settings
+
+_T = TypeVar("_T")
 
 __all__ = ["DEFAULT_PREFIX", "RelayOptions", "delete_stream", "durable_name", "relay", "work"]
 
@@ -177,7 +181,7 @@ def relay(
     """Publish pending outbox rows to JetStream; with ``once``, stop when none are left and
     return how many were published, else poll forever."""
     options = RelayOptions.resolve(url, stream, prefix)
-    return asyncio.run(_relay(engine, options, once=once, batch=batch, poll=poll))
+    return _run_sync(_relay(engine, options, once=once, batch=batch, poll=poll))
 
 
 # --- Consumers -------------------------------------------------------------------------------
@@ -295,7 +299,7 @@ def work(
     handled (including skipped duplicates); otherwise run until interrupted.
     """
     options = RelayOptions.resolve(url, stream, prefix)
-    return asyncio.run(
+    return _run_sync(
         _work(
             engine,
             options,
@@ -305,6 +309,21 @@ def work(
             fetch_timeout=fetch_timeout,
         )
     )
+
+
+def _run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coroutine`` to completion from synchronous code.
+
+    ``asyncio.run`` refuses to start inside a thread whose event loop is running (an async web
+    handler, or a library such as Playwright's sync API that drives a loop in the caller's
+    thread); there the coroutine gets a loop of its own in a short-lived worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiban-nats") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _delete_stream(options: RelayOptions) -> None:
@@ -319,4 +338,4 @@ async def _delete_stream(options: RelayOptions) -> None:
 
 def delete_stream(*, url: str | None = None, stream: str | None = None) -> None:
     """Delete a stream and its consumers (tests clean up the streams they created)."""
-    asyncio.run(_delete_stream(RelayOptions.resolve(url, stream)))
+    _run_sync(_delete_stream(RelayOptions.resolve(url, stream)))
