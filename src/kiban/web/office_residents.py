@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from kiban.blocks import address, residents
+from kiban.kernel import clock
 from kiban.platform.webkit import DbSession, Lang, Official, require_official
 from kiban.web.templating import get_pages
 
@@ -68,5 +69,11 @@ def certificate(
         request,
         lang,
         "office/certificate.html",
-        {"official": official, "certificate": issued, "household": household},
+        {
+            "official": official,
+            "certificate": issued,
+            "household": household,
+            # Stored as UTC; officials and residents read Japan time.
+            "issued_at": clock.to_jst(issued.issued_at).strftime("%Y-%m-%d %H:%M JST"),
+        },
     )
