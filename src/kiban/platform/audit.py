@@ -174,6 +174,21 @@ def _normalise(entry: Entry) -> tuple[datetime, dict[str, Any]]:
 # --- Appending -------------------------------------------------------------------------------
 
 
+def _linked(entry: Entry, *, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The column values of ``entry`` at ``seq`` after ``prev_hash``, checked and hashed."""
+    instant, payload = _normalise(entry)
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "recorded_at": instant,
+        "tag": entry.tag,
+        "actor": entry.actor,
+        "subject": entry.subject,
+        "data": payload,
+        "prev_hash": prev_hash,
+    }
+    return {"id": uuid.uuid4(), **fields, "hash": compute_hash(**fields)}
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain head for the rest of the caller's transaction; create it if missing."""
     dialect = session.get_bind().dialect.name
@@ -215,31 +230,11 @@ def record(
     ``tag`` is ``source:subject:action`` in lower case. ``data`` must be a JSON object and
     must never contain a My Number.
     """
-    instant, payload = _normalise(
-        Entry(tag=tag, actor=actor, subject=subject, data=data or {}, recorded_at=recorded_at)
-    )
+    item = Entry(tag=tag, actor=actor, subject=subject, data=data or {}, recorded_at=recorded_at)
     last_seq, last_hash = _lock_head(session)
-    seq = last_seq + 1
-    entry = AuditEntry(
-        seq=seq,
-        recorded_at=instant,
-        tag=tag,
-        actor=actor,
-        subject=subject,
-        data=payload,
-        prev_hash=last_hash,
-        hash=compute_hash(
-            seq=seq,
-            recorded_at=instant,
-            tag=tag,
-            actor=actor,
-            subject=subject,
-            data=payload,
-            prev_hash=last_hash,
-        ),
-    )
+    entry = AuditEntry(**_linked(item, seq=last_seq + 1, prev_hash=last_hash))
     session.add(entry)
-    _set_head(session, seq, entry.hash)
+    _set_head(session, entry.seq, entry.hash)
     session.flush([entry])
     return entry
 
@@ -257,31 +252,10 @@ def record_many(session: Session, entries: Iterable[Entry]) -> int:
     while batch := list(islice(iterator, _BATCH)):
         rows = []
         for item in batch:
-            instant, payload = _normalise(item)
             last_seq += 1
-            digest = compute_hash(
-                seq=last_seq,
-                recorded_at=instant,
-                tag=item.tag,
-                actor=item.actor,
-                subject=item.subject,
-                data=payload,
-                prev_hash=last_hash,
-            )
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "seq": last_seq,
-                    "recorded_at": instant,
-                    "tag": item.tag,
-                    "actor": item.actor,
-                    "subject": item.subject,
-                    "data": payload,
-                    "prev_hash": last_hash,
-                    "hash": digest,
-                }
-            )
-            last_hash = digest
+            row = _linked(item, seq=last_seq, prev_hash=last_hash)
+            rows.append(row)
+            last_hash = row["hash"]
         session.execute(insert(AuditEntry), rows)
         count += len(rows)
     if count:
