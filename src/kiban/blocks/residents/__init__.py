@@ -113,7 +113,7 @@ def get_history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRea
 
 def get_country_summary(session: Session) -> CountrySummary:
     """How many municipalities, households and residents the register holds."""
-    return CountrySummary(**service.summary_counts(session))
+    return service.country_summary(session)
 
 
 def register_person(session: Session, data: PersonCreate, *, actor: str) -> PersonRead:

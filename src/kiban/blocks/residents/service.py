@@ -4,8 +4,10 @@ the event — all in the caller's transaction. Services never commit."""
 
 from __future__ import annotations
 
+import enum
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +35,7 @@ from kiban.blocks.residents.schemas import (
     BirthCreate,
     CertificateEntry,
     CertificateRead,
+    CountrySummary,
     DeathCreate,
     HouseholdChoice,
     MoveInCreate,
@@ -55,17 +58,13 @@ MOVE_OUT_NOTICE_DAYS = 14
 # --- reads -------------------------------------------------------------------------------------
 
 
-def get_person(session: Session, person_id: uuid.UUID) -> Person:
-    person = session.get(Person, person_id)
+def get_person(
+    session: Session, person_id: uuid.UUID, *, for_update: bool = False, field: str = "person_id"
+) -> Person:
+    """The person's row, locked for the rest of the transaction when ``for_update``."""
+    person = session.get(Person, person_id, with_for_update=for_update)
     if person is None:
-        raise PersonNotFound
-    return person
-
-
-def _locked_person(session: Session, person_id: uuid.UUID) -> Person:
-    person = session.get(Person, person_id, with_for_update=True)
-    if person is None:
-        raise PersonNotFound
+        raise PersonNotFound(field)
     return person
 
 
@@ -159,7 +158,7 @@ def household_members(session: Session, household_id: uuid.UUID) -> list[Person]
     )
 
 
-def summary_counts(session: Session) -> dict[str, int]:
+def country_summary(session: Session) -> CountrySummary:
     by_status: dict[Status, int] = {
         row[0]: row[1]
         for row in session.execute(select(Person.status, func.count()).group_by(Person.status))
@@ -172,13 +171,13 @@ def summary_counts(session: Session) -> dict[str, int]:
             Person.status == Status.RESIDENT
         )
     )
-    return {
-        "municipalities": municipalities or 0,
-        "households": households or 0,
-        "residents": by_status.get(Status.RESIDENT, 0),
-        "moved_out": by_status.get(Status.MOVED_OUT, 0),
-        "deceased": by_status.get(Status.DECEASED, 0),
-    }
+    return CountrySummary(
+        municipalities=municipalities or 0,
+        households=households or 0,
+        residents=by_status.get(Status.RESIDENT, 0),
+        moved_out=by_status.get(Status.MOVED_OUT, 0),
+        deceased=by_status.get(Status.DECEASED, 0),
+    )
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -209,8 +208,8 @@ def _not_future(value: date, field: str, *, slack_days: int = 0) -> None:
         )
 
 
-def _not_before_birth(person: Person, value: date, field: str) -> None:
-    if value < person.birth_date:
+def _not_before_birth(birth_date: date, value: date, field: str) -> None:
+    if value < birth_date:
         raise InvalidRecord(
             "生年月日より前の日付は指定できません。",
             "The date may not be before the date of birth.",
@@ -266,27 +265,45 @@ def _household_for(
 # --- writes ------------------------------------------------------------------------------------
 
 
+SNAPSHOT_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "birth_date",
+    "sex",
+    "status",
+    "lg_code",
+    "town_id",
+    "chome",
+    "block_number",
+    "building",
+    "household_id",
+    "relationship",
+    "resident_since",
+    "moved_out_on",
+    "moved_out_to",
+    "died_on",
+)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A record version's JSON: the person's fields (never the individual number)."""
+    return {name: _json_value(values[name]) for name in SNAPSHOT_FIELDS}
+
+
 def _snapshot(person: Person) -> dict[str, Any]:
-    return {
-        "family_name": person.family_name,
-        "given_name": person.given_name,
-        "family_name_kana": person.family_name_kana,
-        "given_name_kana": person.given_name_kana,
-        "birth_date": person.birth_date.isoformat(),
-        "sex": person.sex.value,
-        "status": person.status.value,
-        "lg_code": person.lg_code,
-        "town_id": str(person.town_id),
-        "chome": person.chome,
-        "block_number": person.block_number,
-        "building": person.building,
-        "household_id": str(person.household_id),
-        "relationship": person.relationship,
-        "resident_since": person.resident_since.isoformat(),
-        "moved_out_on": person.moved_out_on.isoformat() if person.moved_out_on else None,
-        "moved_out_to": person.moved_out_to,
-        "died_on": person.died_on.isoformat() if person.died_on else None,
-    }
+    return snapshot({name: getattr(person, name) for name in SNAPSHOT_FIELDS})
 
 
 def _record(
@@ -363,28 +380,17 @@ def _place(
     person.household_id = household.id
 
 
-def do_register_person(
+def _new_person(
     session: Session,
-    data: PersonCreate,
+    data: PersonCreate | BirthCreate,
     *,
-    actor: str,
-    rng: random.Random | None = None,
+    relationship: str,
+    resident_since: date,
 ) -> Person:
-    """Register someone who enters the register from outside it, assigning an individual number."""
-    _not_future(data.birth_date, "birth_date")
-    _not_future(data.effective_on, "effective_on")
-    if data.effective_on < data.birth_date:
-        raise InvalidRecord(
-            "生年月日より前の日付は指定できません。",
-            "The date may not be before the date of birth.",
-            field="effective_on",
-        )
-    town = _town(session, data.address)
-    household, relationship = _household_for(session, data.household, town.lg_code)
-    household = household or _new_household(session, town.lg_code)
-    person = Person(
+    """A new resident with a freshly assigned individual number; the caller places them."""
+    return Person(
         id=uuid.uuid4(),
-        individual_number=assign_individual_number(session, rng or random.SystemRandom()),
+        individual_number=assign_individual_number(session, random.SystemRandom()),
         family_name=data.family_name,
         given_name=data.given_name,
         family_name_kana=data.family_name_kana,
@@ -393,9 +399,20 @@ def do_register_person(
         sex=data.sex,
         status=Status.RESIDENT,
         relationship=relationship,
-        resident_since=data.effective_on,
+        resident_since=resident_since,
         version=1,
     )
+
+
+def do_register_person(session: Session, data: PersonCreate, *, actor: str) -> Person:
+    """Register someone who enters the register from outside it, assigning an individual number."""
+    _not_future(data.birth_date, "birth_date")
+    _not_future(data.effective_on, "effective_on")
+    _not_before_birth(data.birth_date, data.effective_on, "effective_on")
+    town = _town(session, data.address)
+    household, relationship = _household_for(session, data.household, town.lg_code)
+    household = household or _new_household(session, town.lg_code)
+    person = _new_person(session, data, relationship=relationship, resident_since=data.effective_on)
     _place(person, data.address, town, household)
     session.add(person)
     if relationship == HEAD:
@@ -414,10 +431,7 @@ def do_register_person(
 def do_register_birth(session: Session, data: BirthCreate, *, actor: str) -> Person:
     """A birth registration (出生届): the child joins the parent's household and address."""
     _not_future(data.birth_date, "birth_date")
-    try:
-        parent = get_person(session, data.parent_id)
-    except PersonNotFound:
-        raise PersonNotFound("parent_id") from None
+    parent = get_person(session, data.parent_id, field="parent_id")
     if parent.status != Status.RESIDENT:
         raise WrongStatus(
             "親が住民登録されていません。", "The parent is not a resident.", field="parent_id"
@@ -428,26 +442,15 @@ def do_register_birth(session: Session, data: BirthCreate, *, actor: str) -> Per
             "A newborn cannot be head of household.",
             field="relationship",
         )
-    person = Person(
-        id=uuid.uuid4(),
-        individual_number=assign_individual_number(session, random.SystemRandom()),
-        family_name=data.family_name,
-        given_name=data.given_name,
-        family_name_kana=data.family_name_kana,
-        given_name_kana=data.given_name_kana,
-        birth_date=data.birth_date,
-        sex=data.sex,
-        status=Status.RESIDENT,
-        lg_code=parent.lg_code,
-        town_id=parent.town_id,
-        chome=parent.chome,
-        block_number=parent.block_number,
-        building=parent.building,
-        household_id=parent.household_id,
-        relationship=data.relationship,
-        resident_since=data.birth_date,
-        version=1,
+    person = _new_person(
+        session, data, relationship=data.relationship, resident_since=data.birth_date
     )
+    person.lg_code = parent.lg_code
+    person.town_id = parent.town_id
+    person.chome = parent.chome
+    person.block_number = parent.block_number
+    person.building = parent.building
+    person.household_id = parent.household_id
     session.add(person)
     _record(
         session,
@@ -465,10 +468,10 @@ def do_move_out(
     session: Session, person_id: uuid.UUID, data: MoveOutCreate, *, actor: str
 ) -> Person:
     """A moving-out notice (転出届): the record becomes a removed record (除票) at this office."""
-    person = _locked_person(session, person_id)
+    person = get_person(session, person_id, for_update=True)
     _require_status(person, Status.RESIDENT)
     _not_future(data.moved_on, "moved_on", slack_days=MOVE_OUT_NOTICE_DAYS)
-    _not_before_birth(person, data.moved_on, "moved_on")
+    _not_before_birth(person.birth_date, data.moved_on, "moved_on")
     _leave_household(session, person, data.moved_on, actor)
     person.status = Status.MOVED_OUT
     person.moved_out_on = data.moved_on
@@ -487,7 +490,7 @@ def do_move_out(
 
 def do_move_in(session: Session, person_id: uuid.UUID, data: MoveInCreate, *, actor: str) -> Person:
     """A moving-in notice (転入届) for someone who moved out of a municipality."""
-    person = _locked_person(session, person_id)
+    person = get_person(session, person_id, for_update=True)
     _require_status(person, Status.MOVED_OUT)
     _not_future(data.moved_on, "moved_on")
     if person.moved_out_on is not None and data.moved_on < person.moved_out_on:
@@ -525,10 +528,10 @@ def do_move_within(
     session: Session, person_id: uuid.UUID, data: MoveWithinCreate, *, actor: str
 ) -> Person:
     """A change of address within the municipality (転居届); the household moves with the person."""
-    person = _locked_person(session, person_id)
+    person = get_person(session, person_id, for_update=True)
     _require_status(person, Status.RESIDENT)
     _not_future(data.moved_on, "moved_on")
-    _not_before_birth(person, data.moved_on, "moved_on")
+    _not_before_birth(person.birth_date, data.moved_on, "moved_on")
     town = _town(session, data.address)
     if town.lg_code != person.lg_code:
         raise InvalidRecord(
@@ -557,10 +560,10 @@ def do_record_death(
     session: Session, person_id: uuid.UUID, data: DeathCreate, *, actor: str
 ) -> Person:
     """A death registration (死亡届)."""
-    person = _locked_person(session, person_id)
+    person = get_person(session, person_id, for_update=True)
     _require_status(person, Status.RESIDENT, Status.MOVED_OUT)
     _not_future(data.died_on, "died_on")
-    _not_before_birth(person, data.died_on, "died_on")
+    _not_before_birth(person.birth_date, data.died_on, "died_on")
     if person.status == Status.RESIDENT:
         _leave_household(session, person, data.died_on, actor)
     person.status = Status.DECEASED
@@ -574,10 +577,10 @@ def do_change_name(
     session: Session, person_id: uuid.UUID, data: NameChangeCreate, *, actor: str
 ) -> Person:
     """A change of name; the old name stays in the record's history."""
-    person = _locked_person(session, person_id)
+    person = get_person(session, person_id, for_update=True)
     _require_status(person, Status.RESIDENT)
     _not_future(data.effective_on, "effective_on")
-    _not_before_birth(person, data.effective_on, "effective_on")
+    _not_before_birth(person.birth_date, data.effective_on, "effective_on")
     person.family_name = data.family_name
     person.given_name = data.given_name
     person.family_name_kana = data.family_name_kana

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address
 from kiban.blocks.residents.errors import InvalidRecord
 from kiban.blocks.residents.models import ChangeReason, Household, Person, RecordVersion, Status
+from kiban.blocks.residents.service import snapshot
 from kiban.kernel import identifiers
 from kiban.platform import audit
 from kiban.platform.db import Base
@@ -187,29 +188,6 @@ def _address_fields(draw: _Draw, town: address.TownRead) -> dict[str, Any]:
     }
 
 
-def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "family_name": row["family_name"],
-        "given_name": row["given_name"],
-        "family_name_kana": row["family_name_kana"],
-        "given_name_kana": row["given_name_kana"],
-        "birth_date": row["birth_date"].isoformat(),
-        "sex": row["sex"],
-        "status": row["status"],
-        "lg_code": row["lg_code"],
-        "town_id": str(row["town_id"]),
-        "chome": row["chome"],
-        "block_number": row["block_number"],
-        "building": row["building"],
-        "household_id": str(row["household_id"]),
-        "relationship": row["relationship"],
-        "resident_since": row["resident_since"].isoformat(),
-        "moved_out_on": None,
-        "moved_out_to": None,
-        "died_on": None,
-    }
-
-
 def _people(
     draw: _Draw, towns: dict[str, list[address.TownRead]], weights: Sequence[int], total: int
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -322,7 +300,7 @@ def seed_population(
                     "effective_on": row["resident_since"],
                     "recorded_at": RECORDED_AT,
                     "actor": SEED_ACTOR,
-                    "record": _snapshot(row),
+                    "record": snapshot(row),
                 }
                 for row in batch_people
             ],
