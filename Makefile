@@ -65,6 +65,7 @@ pytest: $(TEST_STAMP) browser-deps
 test: lint contracts typecheck pytest
 
 messages: $(TEST_STAMP)
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -o var/kiban.pot --no-location --sort-output .
 	for lang in ja en; do \
 	  $(BIN)/pybabel update -i var/kiban.pot -d src/kiban/locale -D kiban -l $$lang --no-fuzzy-matching --ignore-obsolete; \

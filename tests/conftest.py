@@ -66,10 +66,6 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-    _dispose_cached_engines()
-
-
-def _dispose_cached_engines() -> None:
     db.dispose_engines()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiban.platform import db, events
+from kiban.platform import events
 from kiban.platform.settings import get_settings
 
 NATS_URL = os.environ.get("KIBAN_TEST_EVENTS_URL", "")
@@ -22,17 +22,6 @@ def _isolated_registry() -> Iterator[None]:
     yield
     events._registry.clear()
     events._registry.update(saved)
-
-
-@pytest.fixture(autouse=True)
-def _dispose_configured_engine() -> Iterator[None]:
-    """Close the pooled connections of the engine CLI code opened through ``get_engine()``.
-
-    tests/conftest.py only clears the engine cache; without this, PostgreSQL connections are
-    garbage-collected open and the ResourceWarning fails the run.
-    """
-    yield
-    db.engine_for(get_settings().effective_database_url).dispose()
 
 
 @pytest.fixture

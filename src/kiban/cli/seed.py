@@ -32,13 +32,12 @@ def seed(
     """Fill the empty resident register with a synthetic country (real towns, Faker names)."""
     console = Console(stderr=True)
     engine = get_engine()
-    with transaction(engine) as session:
-        existing = residents.get_country_summary(session)
-    if existing.residents or existing.moved_out or existing.deceased:
-        if if_empty:
+    if if_empty:
+        with transaction(engine) as session:
+            existing = residents.get_country_summary(session)
+        if existing.residents or existing.moved_out or existing.deceased:
             console.print(f"register already holds {existing.residents:,} residents; not seeding")
             return
-        fail("住民基本台帳が空ではありません。", "the resident register is not empty", "size")
 
     started = time.perf_counter()
     with Progress(

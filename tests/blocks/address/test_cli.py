@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from typer.testing import CliRunner
 
 from kiban.cli.address import app
-from kiban.platform import db
-
-
-@pytest.fixture(autouse=True)
-def _close_cli_engine(database_url: str) -> Iterator[None]:
-    """The CLI uses the process-wide cached engine; close its pooled connections afterwards
-    (tests/conftest.py only clears the cache, which leaves PostgreSQL connections to the GC)."""
-    yield
-    db.engine_for(database_url).dispose()
 
 
 def test_load_then_stats(database_url: str) -> None:
