@@ -66,3 +66,10 @@ class Town(TimestampMixin, Base):
     kana: Mapped[str] = mapped_column(String(256))
     has_chome: Mapped[bool]
     postal_codes: Mapped[list[Any]] = mapped_column(default=list)
+    # Representative point of the town (WGS84), where the data has one.
+    lat: Mapped[float | None]
+    lng: Mapped[float | None]
+    # The town's 丁目 that exist, each with its representative point where known:
+    # [{"chome": 1, "lat": 35.67, "lng": 139.75}, ...]; empty when the town has none or the
+    # data does not list them.
+    chomes: Mapped[list[Any]] = mapped_column(default=list)

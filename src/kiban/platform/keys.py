@@ -1,0 +1,107 @@
+"""Signing keys of the system (CA keys, the OpenID provider's key, mesh members' keys).
+
+A :class:`KeyStore` hands out a named private key, creating it on first use. The embedded
+default, :class:`FileKeyStore`, keeps each key as a PKCS#8 PEM file under
+``<data_dir>/keys/`` (mode 0600), encrypted with ``KIBAN_SECRET_KEY``; a PKCS#11/HSM store
+would implement the same Protocol (ARCHITECTURE.md §4). Keys are created with an exclusive
+file create, so two processes starting at once end up with the same key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Protocol
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from kiban.platform.settings import get_settings
+
+KeyKind = Literal["rsa-2048", "rsa-3072", "ec-p256", "ed25519"]
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+class KeyStore(Protocol):
+    """Named private keys that never leave the store except as signatures or public keys."""
+
+    def get_or_create(self, name: str, kind: KeyKind) -> PrivateKey:
+        """The key called ``name``, created as ``kind`` if it does not exist yet."""
+        ...
+
+    def exists(self, name: str) -> bool:
+        """Whether a key called ``name`` exists."""
+        ...
+
+
+def generate_key(kind: KeyKind) -> PrivateKey:
+    """A new private key of the given kind."""
+    if kind == "rsa-2048":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if kind == "rsa-3072":
+        return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    if kind == "ec-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+class FileKeyStore:
+    """Keys as encrypted PEM files in one directory (the embedded default)."""
+
+    def __init__(self, directory: Path, passphrase: str) -> None:
+        self.directory = directory
+        self._passphrase = passphrase.encode()
+        self._cache: dict[str, PrivateKey] = {}
+
+    def _path(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise ValueError(f"invalid key name {name!r}")
+        return self.directory / f"{name}.pem"
+
+    def exists(self, name: str) -> bool:
+        return name in self._cache or self._path(name).exists()
+
+    def get_or_create(self, name: str, kind: KeyKind) -> PrivateKey:
+        if name in self._cache:
+            return self._cache[name]
+        path = self._path(name)
+        if not path.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            pem = generate_key(kind).private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(self._passphrase),
+            )
+            # Written aside, then linked into place: the link fails if another process won the
+            # race, and a reader never sees a half-written key.
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        key = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
+        if not isinstance(
+            key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        ):
+            raise TypeError(f"unsupported key type in {path}")
+        self._cache[name] = key
+        return key
+
+
+@lru_cache(maxsize=8)
+def _store_for(directory: Path, passphrase: str) -> FileKeyStore:
+    return FileKeyStore(directory, passphrase)
+
+
+def get_key_store() -> KeyStore:
+    """The key store of this process: files under ``<data_dir>/keys``."""
+    settings = get_settings()
+    return _store_for((settings.data_dir / "keys").resolve(), settings.secret_key)
