@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from kiban.cli import address, audit, database, events, ids, residents, seed, serve
+from kiban.cli import (
+    address,
+    audit,
+    corporations,
+    database,
+    events,
+    ids,
+    residents,
+    seed,
+    serve,
+)
 
 app = typer.Typer(
     name="kiban",
@@ -17,6 +27,7 @@ app.add_typer(address.app, name="address")
 app.add_typer(audit.app, name="audit")
 app.add_typer(events.app, name="events")
 app.add_typer(residents.app, name="residents")
+app.add_typer(corporations.app, name="corporations")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -15,11 +16,38 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy.orm import Session
 
-from kiban.blocks import residents
+from kiban.blocks import corporations, residents
 from kiban.cli.output import fail
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import get_engine, transaction
+
+# Corporations per size, each represented by an adult resident of the synthetic country, so
+# that their cards can prove it when they apply for a business account.
+CORPORATIONS = {"tiny": 5, "demo": 40, "large": 1_000}
+# Representatives are drawn from residents born before this day (adults on the seed's
+# reference day, 2026-04-01), among the first few thousand in the register's order.
+ADULT_BORN_BEFORE = date(2006, 4, 1)
+REPRESENTATIVE_POOL = 5_000
+
+
+def _representatives(session: Session) -> list[corporations.RepresentativeInput]:
+    people = residents.list_people(session, limit=REPRESENTATIVE_POOL)
+    return [
+        corporations.RepresentativeInput(
+            name=person.full_name,
+            name_kana=f"{person.family_name_kana}\u3000{person.given_name_kana}",
+            address=corporations.AddressInput(
+                town_id=person.address.town_id,
+                chome=person.address.chome,
+                block_number=person.address.block_number,
+                building=person.address.building,
+            ),
+        )
+        for person in people
+        if person.birth_date < ADULT_BORN_BEFORE
+    ]
 
 
 def seed(
@@ -60,6 +88,12 @@ def seed(
         try:
             with transaction(engine) as session:
                 summary = residents.seed_population(session, size=size, seed=seed, progress=advance)
+                companies = corporations.seed_corporations(
+                    session,
+                    count=CORPORATIONS.get(size, 0),
+                    seed=seed,
+                    representatives=_representatives(session),
+                )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -68,3 +102,4 @@ def seed(
         f"{summary.municipalities:,} municipalities in {elapsed:,.1f} s "
         f"({summary.residents / elapsed:,.0f} residents/s, size={size}, seed={seed})"
     )
+    console.print(f"registered {len(companies):,} corporations with resident representatives")

@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 import kiban
+from kiban.blocks.corporations.api import router as corporations_api
+from kiban.blocks.identity.api import router as identity_pki_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
@@ -41,6 +43,8 @@ def routers() -> list[APIRouter]:
         office_residents.router,  # Office: residents and certificates (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
+        identity_pki_api,  # Card PKI: CA certificates, CRLs, OCSP (public).
+        corporations_api,
     ]
 
 

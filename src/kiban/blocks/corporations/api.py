@@ -1,0 +1,60 @@
+"""The corporate registry over HTTP (operator API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+
+from kiban.blocks import corporations
+from kiban.platform.webkit import DbSession, require_operator
+
+Operator = Annotated[str, Depends(require_operator)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
+    404: {"description": "No corporation with this number: `corporations.not_found`"},
+    409: {"description": "The corporate number is already registered: `corporations.exists`"},
+    422: {
+        "description": "Invalid input, `error.field` names it: `kiban.identifier.*` for the "
+        "corporate number, `corporations.invalid`, `kiban.invalid`"
+    },
+}
+
+router = APIRouter(prefix="/api/v1/corporations", tags=["corporations"], responses=ERRORS)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Register a corporation")
+def register_corporation(
+    data: corporations.CorporationCreate, session: DbSession, actor: Operator
+) -> corporations.CorporationRead:
+    """Enter a corporation with its head office and representative; the corporate number's
+    check digit is verified."""
+    return corporations.register_corporation(session, data, actor=actor)
+
+
+@router.get("", summary="List corporations")
+def list_corporations(
+    session: DbSession,
+    _actor: Operator,
+    municipality: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="6-digit lg_code of the head office")
+    ] = None,
+    name: Annotated[
+        str | None, Query(max_length=128, description="Part of the name or furigana")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[corporations.CorporationRead]:
+    """Corporations in furigana order."""
+    return corporations.list_corporations(
+        session, lg_code=municipality, name=name, limit=limit, offset=offset
+    )
+
+
+@router.get("/{corporate_number}", summary="Read a corporation by its corporate number")
+def get_corporation(
+    corporate_number: str, session: DbSession, _actor: Operator
+) -> corporations.CorporationRead:
+    """The corporation with this 13-digit corporate number."""
+    return corporations.get_corporation_by_number(session, corporate_number)
