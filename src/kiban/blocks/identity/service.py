@@ -1,0 +1,540 @@
+"""Actions on cards and certificates. Each ``do_*`` validates everything first (bad input
+writes nothing), then writes, records the audit entry and queues the events — all in the
+caller's transaction. Services never commit.
+
+The server certifies public keys the card (the reader) made; it never sees a private key.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from joserfc import jws
+from joserfc.jwk import RSAKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiban.blocks import residents
+from kiban.blocks.identity import events as topics
+from kiban.blocks.identity import pki
+from kiban.blocks.identity.errors import (
+    CardExists,
+    CardNotActive,
+    CardNotFound,
+    CertificateExpired,
+    CertificateInvalid,
+    CertificateRevoked,
+    InvalidPublicKey,
+    NotResident,
+    SignatureInvalid,
+)
+from kiban.blocks.identity.models import (
+    Card,
+    CardStatus,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+)
+from kiban.blocks.identity.schemas import (
+    BasicFour,
+    CardRead,
+    CertificateRead,
+    VerifiedCertificate,
+)
+from kiban.kernel import clock
+from kiban.platform import audit, events
+
+ADULT_AGE = 18
+"""From this age a card is valid until the 10th birthday after issue, before it the 5th."""
+PIN_UNLOCK_LIFETIME = timedelta(minutes=10)
+PIN_UNLOCK_PURPOSE = "pin-unlock"
+
+# RFC 5280 CRLReason names (cryptography's ReasonFlags values) used by the card rules.
+KEY_COMPROMISE = x509.ReasonFlags.key_compromise.value  # The card was lost.
+AFFILIATION_CHANGED = x509.ReasonFlags.affiliation_changed.value  # Address or name changed.
+SUPERSEDED = x509.ReasonFlags.superseded.value  # A new key pair replaced the old one.
+CESSATION_OF_OPERATION = x509.ReasonFlags.cessation_of_operation.value  # The holder died.
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _certificate_read(row: Certificate) -> CertificateRead:
+    return CertificateRead(
+        serial=row.serial,
+        kind=row.kind,
+        status=row.status.value,
+        not_before=row.not_before,
+        not_after=row.not_after,
+        revoked_at=row.revoked_at,
+        revocation_reason=row.revocation_reason,
+        pem=row.pem,
+    )
+
+
+def _current_certificates(
+    session: Session, card_id: uuid.UUID, *, for_update: bool = False
+) -> dict[CertificateKind, Certificate]:
+    """The newest certificate of each kind of a card."""
+    query = (
+        select(Certificate)
+        .where(Certificate.card_id == card_id)
+        .order_by(Certificate.not_before, Certificate.created_at)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return {row.kind: row for row in session.scalars(query)}
+
+
+def _card_status(card: Card) -> str:
+    if card.status is CardStatus.ACTIVE and card.expires_on < clock.today_jst():
+        return CardStatus.EXPIRED.value
+    return card.status.value
+
+
+def to_read(session: Session, card: Card) -> CardRead:
+    current = _current_certificates(session, card.id)
+    return CardRead(
+        id=card.id,
+        person_id=card.person_id,
+        card_number=card.card_number,
+        status=_card_status(card),
+        issued_at=card.issued_at,
+        expires_on=card.expires_on,
+        auth_certificate=_certificate_read(current[CertificateKind.AUTH]),
+        signing_certificate=_certificate_read(current[CertificateKind.SIGNING]),
+    )
+
+
+def get_card(
+    session: Session, card_id: uuid.UUID, *, for_update: bool = False, field: str = "card_id"
+) -> Card:
+    card = session.get(Card, card_id, with_for_update=for_update)
+    if card is None:
+        raise CardNotFound(field)
+    return card
+
+
+def get_card_by_person(session: Session, person_id: uuid.UUID) -> Card | None:
+    """The person's active card, or else the card issued to them last."""
+    return session.scalars(
+        select(Card)
+        .where(Card.person_id == person_id)
+        .order_by((Card.status == CardStatus.ACTIVE).desc(), Card.issued_at.desc())
+        .limit(1)
+    ).first()
+
+
+def get_card_by_number(session: Session, card_number: str) -> Card:
+    card = session.scalars(select(Card).where(Card.card_number == card_number)).first()
+    if card is None:
+        raise CardNotFound("card_number")
+    return card
+
+
+# --- issuance ----------------------------------------------------------------------------------
+
+
+def _public_key(der: bytes, field: str) -> rsa.RSAPublicKey:
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        raise InvalidPublicKey(field) from None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size != 2048:
+        raise InvalidPublicKey(field)
+    return key
+
+
+def _resident(session: Session, person_id: uuid.UUID) -> residents.PersonRead:
+    person = residents.get_person(session, person_id)
+    if person.status is not residents.Status.RESIDENT:
+        raise NotResident()
+    return person
+
+
+def basic_four_of(person: residents.PersonRead) -> BasicFour:
+    """The basic four of a person as the signing certificate carries them."""
+    return BasicFour(
+        name=person.full_name,
+        name_kana=f"{person.family_name_kana}\u3000{person.given_name_kana}",
+        birth_date=person.birth_date,
+        sex=person.sex.value,
+        address=person.address.text,
+    )
+
+
+def _age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def card_expiry(birth_date: date, issued_on: date) -> date:
+    """The card's expiry: the 10th birthday after issue for adults, the 5th for minors."""
+    years = 10 if _age_on(birth_date, issued_on) >= ADULT_AGE else 5
+    return pki.birthday_after(birth_date, issued_on, years=years)
+
+
+def _new_card_number(session: Session) -> str:
+    while True:
+        number = f"{secrets.randbelow(10**12):012d}"
+        if session.scalar(select(Card.id).where(Card.card_number == number)) is None:
+            return number
+
+
+def _certify(
+    session: Session,
+    card: Card,
+    kind: CertificateKind,
+    public_key: rsa.RSAPublicKey,
+    person: residents.PersonRead,
+    *,
+    actor: str,
+) -> Certificate:
+    not_before, not_after = pki.certificate_validity(
+        person.birth_date, clock.today_jst(), card.expires_on
+    )
+    serial = x509.random_serial_number()
+    certificate = pki.build_card_certificate(
+        kind,
+        public_key,
+        serial=serial,
+        not_before=not_before,
+        not_after=not_after,
+        basic_four=basic_four_of(person) if kind is CertificateKind.SIGNING else None,
+    )
+    row = Certificate(
+        id=uuid.uuid4(),
+        card_id=card.id,
+        kind=kind,
+        serial=f"{serial:X}",
+        status=CertificateStatus.GOOD,
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        revoked_at=None,
+        revocation_reason=None,
+        pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        tag=f"{topics.AUDIT_SOURCE}:certificate:issued",
+        actor=actor,
+        subject=str(card.person_id),
+        data={"card_id": str(card.id), "serial": row.serial, "kind": kind.value},
+    )
+    events.emit(
+        session,
+        topics.CERTIFICATE_ISSUED,
+        {"card_id": str(card.id), "serial": row.serial, "kind": kind.value},
+        key=str(card.id),
+    )
+    return row
+
+
+def do_issue_card(
+    session: Session,
+    person_id: uuid.UUID,
+    *,
+    auth_public_key: bytes,
+    signing_public_key: bytes,
+    actor: str,
+) -> Card:
+    """Issue a card with both certificates to a resident who holds no active card."""
+    auth_key = _public_key(auth_public_key, "auth_public_key")
+    signing_key = _public_key(signing_public_key, "signing_public_key")
+    if auth_key == signing_key:
+        raise InvalidPublicKey("signing_public_key")
+    person = _resident(session, person_id)
+    previous = session.scalars(
+        select(Card).where(Card.person_id == person_id).with_for_update()
+    ).all()
+    if any(_card_status(c) == CardStatus.ACTIVE.value for c in previous):
+        raise CardExists()
+    for card in previous:
+        # An active card past its expiry date becomes expired now, which frees the slot.
+        if card.status is CardStatus.ACTIVE:
+            _close_card(session, card, CardStatus.EXPIRED, None, actor=actor)
+    session.flush()
+    now = clock.now()
+    card = Card(
+        id=uuid.uuid4(),
+        person_id=person_id,
+        card_number=_new_card_number(session),
+        status=CardStatus.ACTIVE,
+        active_person_id=person_id,
+        issued_at=now,
+        expires_on=card_expiry(person.birth_date, clock.today_jst()),
+    )
+    session.add(card)
+    session.flush()
+    _certify(session, card, CertificateKind.AUTH, auth_key, person, actor=actor)
+    _certify(session, card, CertificateKind.SIGNING, signing_key, person, actor=actor)
+    audit.record(
+        session,
+        tag=f"{topics.AUDIT_SOURCE}:card:issued",
+        actor=actor,
+        subject=str(person_id),
+        data={"card_id": str(card.id), "card_number": card.card_number},
+    )
+    events.emit(
+        session,
+        topics.CARD_ISSUED,
+        {"card_id": str(card.id), "person_id": str(person_id), "card_number": card.card_number},
+        key=str(card.id),
+    )
+    return card
+
+
+def _active_card(session: Session, card_id: uuid.UUID) -> Card:
+    card = get_card(session, card_id, for_update=True)
+    status = _card_status(card)
+    if status != CardStatus.ACTIVE.value:
+        raise CardNotActive(status)
+    return card
+
+
+def do_reissue_certificate(
+    session: Session, card_id: uuid.UUID, kind: CertificateKind, *, public_key: bytes, actor: str
+) -> Card:
+    """Certify a new key of ``kind`` for an active card; the previous one is superseded."""
+    key = _public_key(public_key, "public_key")
+    card = _active_card(session, card_id)
+    person = _resident(session, card.person_id)
+    current = _current_certificates(session, card.id, for_update=True)
+    _revoke(session, card, [current[kind]], SUPERSEDED, actor=actor)
+    _certify(session, card, kind, key, person, actor=actor)
+    return card
+
+
+# --- revocation ----------------------------------------------------------------------------------
+
+
+def _revoke(
+    session: Session,
+    card: Card,
+    certificates: Iterable[Certificate],
+    reason: str,
+    *,
+    actor: str,
+) -> list[Certificate]:
+    """Revoke those of ``certificates`` that are still good; returns the ones revoked."""
+    now = clock.now()
+    done = []
+    for row in certificates:
+        if row.status is CertificateStatus.REVOKED:
+            continue
+        row.status = CertificateStatus.REVOKED
+        row.revoked_at = now
+        row.revocation_reason = reason
+        done.append(row)
+        audit.record(
+            session,
+            tag=f"{topics.AUDIT_SOURCE}:certificate:revoked",
+            actor=actor,
+            subject=str(card.person_id),
+            data={
+                "card_id": str(card.id),
+                "serial": row.serial,
+                "kind": row.kind.value,
+                "reason": reason,
+            },
+        )
+        events.emit(
+            session,
+            topics.CERTIFICATE_REVOKED,
+            {
+                "card_id": str(card.id),
+                "serial": row.serial,
+                "kind": row.kind.value,
+                "reason": reason,
+            },
+            key=str(card.id),
+        )
+    session.flush()
+    return done
+
+
+def _close_card(
+    session: Session, card: Card, status: CardStatus, reason: str | None, *, actor: str
+) -> None:
+    """End a card: revoke every good certificate (when ``reason``) and set its status."""
+    if reason is not None:
+        rows = session.scalars(
+            select(Certificate).where(Certificate.card_id == card.id).with_for_update()
+        ).all()
+        _revoke(session, card, rows, reason, actor=actor)
+    card.status = status
+    card.active_person_id = None
+    audit.record(
+        session,
+        tag=f"{topics.AUDIT_SOURCE}:card:{status.value}",
+        actor=actor,
+        subject=str(card.person_id),
+        data={"card_id": str(card.id), "reason": reason},
+    )
+
+
+def do_report_card_lost(session: Session, card_id: uuid.UUID, *, actor: str) -> Card:
+    """The card was lost (紛失): both certificates are revoked (keyCompromise)."""
+    card = _active_card(session, card_id)
+    _close_card(session, card, CardStatus.LOST, KEY_COMPROMISE, actor=actor)
+    events.emit(
+        session,
+        topics.CARD_LOST,
+        {"card_id": str(card.id), "person_id": str(card.person_id)},
+        key=str(card.id),
+    )
+    return card
+
+
+def do_revoke_signing_for_person(
+    session: Session, person_id: uuid.UUID, reason: str, *, actor: str
+) -> int:
+    """Revoke the good signing certificates of the person's active cards (address or name
+    change); returns how many were revoked. Running it again revokes nothing more."""
+    cards = session.scalars(
+        select(Card).where(Card.person_id == person_id, Card.status == CardStatus.ACTIVE)
+    ).all()
+    revoked = 0
+    for card in cards:
+        rows = session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.card_id == card.id,
+                Certificate.kind == CertificateKind.SIGNING,
+                Certificate.status == CertificateStatus.GOOD,
+            )
+            .with_for_update()
+        ).all()
+        revoked += len(_revoke(session, card, rows, reason, actor=actor))
+    return revoked
+
+
+def do_revoke_cards_for_person(
+    session: Session, person_id: uuid.UUID, reason: str, *, actor: str
+) -> int:
+    """Revoke every active card of the person with both certificates (death); returns how
+    many cards. Running it again changes nothing."""
+    cards = session.scalars(
+        select(Card)
+        .where(Card.person_id == person_id, Card.status == CardStatus.ACTIVE)
+        .with_for_update()
+    ).all()
+    for card in cards:
+        _close_card(session, card, CardStatus.REVOKED, reason, actor=actor)
+    return len(cards)
+
+
+# --- PIN unlock --------------------------------------------------------------------------------
+
+
+def do_authorize_pin_unlock(
+    session: Session, card_id: uuid.UUID, kind: CertificateKind, *, actor: str
+) -> str:
+    """A token (compact JWS, RS256, signed by the issuing CA of ``kind``) that lets the card
+    reader reset the PIN counter of ``kind`` on this card; valid for 10 minutes."""
+    card = _active_card(session, card_id)
+    now = clock.now()
+    jti = uuid.uuid4().hex
+    claims = {
+        "card_number": card.card_number,
+        "kind": kind.value,
+        "jti": jti,
+        "iat": int(now.timestamp()),
+        "exp": int((now + PIN_UNLOCK_LIFETIME).timestamp()),
+        "purpose": PIN_UNLOCK_PURPOSE,
+    }
+    key = RSAKey.import_key(pki.issuing_ca(kind).key)
+    token = jws.serialize_compact(
+        {"alg": "RS256", "typ": "JWT"}, json.dumps(claims, separators=(",", ":")).encode(), key
+    )
+    audit.record(
+        session,
+        tag=f"{topics.AUDIT_SOURCE}:pin:unlock_authorized",
+        actor=actor,
+        subject=str(card.person_id),
+        data={"card_id": str(card.id), "kind": kind.value, "jti": jti},
+    )
+    events.emit(
+        session,
+        topics.PIN_UNLOCK_AUTHORIZED,
+        {"card_id": str(card.id), "kind": kind.value},
+        key=str(card.id),
+    )
+    return token
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def verify_certificate(
+    session: Session,
+    certificate_der: bytes,
+    *,
+    kind: CertificateKind,
+    at: datetime | None = None,
+) -> VerifiedCertificate:
+    """Check a card certificate: issued by the CA of ``kind``, for that use, registered here,
+    inside its validity period and not revoked at ``at`` (now by default)."""
+    try:
+        certificate = x509.load_der_x509_certificate(certificate_der)
+    except ValueError:
+        raise CertificateInvalid() from None
+    ca = pki.issuing_ca(kind)
+    try:
+        certificate.verify_directly_issued_by(ca.certificate)
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+        raise CertificateInvalid() from None
+    if not usage.digital_signature or (kind is CertificateKind.SIGNING) != usage.content_commitment:
+        raise CertificateInvalid()
+    serial = f"{certificate.serial_number:X}"
+    row = session.scalar(
+        select(Certificate).where(Certificate.serial == serial, Certificate.kind == kind)
+    )
+    if row is None or row.pem.encode() != certificate.public_bytes(serialization.Encoding.PEM):
+        raise CertificateInvalid()
+    when = at or clock.now()
+    if row.status is CertificateStatus.REVOKED and (
+        row.revoked_at is None or row.revoked_at <= when
+    ):
+        raise CertificateRevoked()
+    if not certificate.not_valid_before_utc <= when <= certificate.not_valid_after_utc:
+        raise CertificateExpired()
+    card = get_card(session, row.card_id)
+    return VerifiedCertificate(
+        card_id=card.id,
+        person_id=card.person_id,
+        serial=serial,
+        kind=kind,
+        basic_four=pki.read_basic_four(certificate) if kind is CertificateKind.SIGNING else None,
+    )
+
+
+def verify_signature(
+    session: Session,
+    certificate_der: bytes,
+    data: bytes,
+    signature: bytes,
+    *,
+    kind: CertificateKind,
+) -> VerifiedCertificate:
+    """Check the certificate as :func:`verify_certificate` does, then that ``signature`` is
+    its key's RSA PKCS#1 v1.5 SHA-256 signature over ``data``."""
+    verified = verify_certificate(session, certificate_der, kind=kind)
+    key = x509.load_der_x509_certificate(certificate_der).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CertificateInvalid()
+    try:
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise SignatureInvalid() from None
+    return verified

@@ -1,0 +1,98 @@
+"""Fixtures for the identity tests: a resident on a tiny register, and card keys.
+
+Importing the identity subscribers registers them, so the resident register's events revoke
+certificates in these tests as they do in the running system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+import kiban.blocks.identity.subscribers  # noqa: F401 - registers the event handlers.
+from kiban.blocks import address, identity, residents
+from kiban.platform import events
+
+CHIYODA = "131016"
+OFFICIAL = "official:test"
+
+
+def spki(key: rsa.RSAPrivateKey) -> bytes:
+    """The DER SubjectPublicKeyInfo of ``key``, as a card hands it over."""
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@dataclass
+class IssuedCard:
+    card: identity.CardRead
+    auth_key: rsa.RSAPrivateKey
+    signing_key: rsa.RSAPrivateKey
+
+
+@pytest.fixture
+def towns(session: Session) -> dict[str, address.TownRead]:
+    """Two towns of Chiyoda from the real registry data."""
+    address.load_registry(session, lg_codes=[CHIYODA])
+    session.commit()
+    return {
+        "marunouchi": address.find_town(session, CHIYODA, "丸の内"),
+        "kudan": address.find_town(session, CHIYODA, "九段北"),
+    }
+
+
+@pytest.fixture
+def resident(session: Session, towns: dict[str, address.TownRead]) -> residents.PersonRead:
+    """山田花子, born 1982-02-03, living in 丸の内."""
+    town = towns["marunouchi"]
+    person = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name="山田",
+            given_name="花子",
+            family_name_kana="ヤマダ",
+            given_name_kana="ハナコ",
+            birth_date=date(1982, 2, 3),
+            sex=residents.Sex.FEMALE,
+            address=residents.AddressInput(
+                town_id=town.id, chome=1 if town.has_chome else None, block_number="2番3号"
+            ),
+            household=residents.HouseholdChoice(household_id=None, relationship="世帯主"),
+            effective_on=date(2020, 4, 1),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return person
+
+
+@pytest.fixture
+def issued(session: Session, resident: residents.PersonRead) -> IssuedCard:
+    """A card issued to the resident, committed."""
+    auth_key, signing_key = new_key(), new_key()
+    card = identity.issue_card(
+        session,
+        resident.id,
+        auth_public_key=spki(auth_key),
+        signing_public_key=spki(signing_key),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return IssuedCard(card, auth_key, signing_key)
+
+
+def settle(engine: Engine) -> None:
+    """Deliver whatever events are pending (in the embedded mode they already were; with
+    NATS configured, the relay is not running in these tests)."""
+    events.deliver_pending(engine)
