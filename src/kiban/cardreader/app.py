@@ -1,0 +1,376 @@
+"""The reader's web application: the page where a resident picks a card and types the PIN.
+
+kiban's sign-in page sends the resident here with a GET form::
+
+    /sign?challenge=...&request_id=...&return_to=<server>/...&keys=auth[,signing]
+
+The reader shows the cards it holds and a PIN field per requested key. A correct POST signs the
+UTF-8 bytes of the challenge with each key and answers ``303`` to ``return_to`` with
+``request_id``, ``auth_certificate``, ``auth_signature`` (and ``signing_certificate``,
+``signing_signature``), base64url without padding. ``return_to`` must lie under the server
+origin the reader was started with, so signatures only ever go to that server.
+
+The reader listens on loopback. Another site in the resident's browser could still post a form
+to it, so every form carries a signed token bound to the request (only a page this reader served
+has it), a POST with a foreign ``Origin`` is refused, and the pages may not be framed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel
+
+import kiban
+from kiban.cardreader.client import check_challenge, parse_keys, sign_challenge
+from kiban.cardreader.errors import CardNotFound, InvalidPin, PinLocked, WrongPin
+from kiban.cardreader.store import AUTH, MAX_TRIES, SIGNING, CardInfo, CardStore, check_pin
+from kiban.cardreader.templating import STATIC_DIR, get_reader_pages
+from kiban.kernel.errors import KibanError, ValidationFailed
+from kiban.platform import i18n
+from kiban.platform.webkit import install_error_handlers, public
+
+FORM_MAX_AGE: Final = 15 * 60  # Seconds a sign form stays usable: a sign-in takes minutes.
+_FORM_SALT: Final = "kiban.cardreader.sign-form"
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._~-]{8,256}")
+_MAX_RETURN_TO: Final = 2048
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    """What the server asked for: which keys sign which challenge, and where the answer goes."""
+
+    challenge: str
+    request_id: str
+    return_to: str
+    keys: tuple[str, ...]
+
+    def query(self, lang: str) -> str:
+        return urlencode(
+            {
+                "challenge": self.challenge,
+                "request_id": self.request_id,
+                "return_to": self.return_to,
+                "keys": ",".join(self.keys),
+                "lang": lang,
+            }
+        )
+
+    def binding(self) -> str:
+        """A digest of the request, which the form token is bound to."""
+        joined = "\n".join((self.challenge, self.request_id, self.return_to, *self.keys))
+        return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def normalize_origin(server_origin: str) -> str:
+    """``http(s)://host[:port]`` of the kiban server, without a trailing slash."""
+    parts = urlsplit(server_origin.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"not an http(s) origin: {server_origin!r}")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def check_return_to(return_to: str, server_origin: str) -> str:
+    """``return_to`` if it is an address under ``server_origin`` (no open redirect)."""
+    ok = (
+        isinstance(return_to, str)
+        and len(return_to) <= _MAX_RETURN_TO
+        and (return_to == server_origin or return_to.startswith(server_origin + "/"))
+        and not any(c.isspace() or ord(c) < 0x20 or c == "\\" for c in return_to)
+        and "#" not in return_to
+    )
+    if not ok:
+        raise ValidationFailed(
+            f"戻り先は {server_origin} のアドレスでなければなりません。",
+            f"The return address must be an address on {server_origin}.",
+            field="return_to",
+            code="cardreader.return_to_invalid",
+        )
+    return return_to
+
+
+def check_request_id(request_id: str) -> str:
+    if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+        raise ValidationFailed(
+            "リクエスト ID は URL で使える8～256文字です。",
+            "The request id is 8 to 256 URL-safe characters.",
+            field="request_id",
+            code="cardreader.request_id_invalid",
+        )
+    return request_id
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` added to its query string (existing parameters kept)."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _language(request: Request) -> i18n.Language:
+    return i18n.negotiate(
+        request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
+    )
+
+
+Lang = Annotated[i18n.Language, Depends(_language)]
+
+
+@dataclass
+class FormState:
+    """What the sign page shows besides the request: chosen card and errors per field."""
+
+    card_number: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    general_error: str | None = None
+    status_code: int = 400
+
+
+class SignFields(BaseModel):
+    """The sign request, as query parameters of ``GET /sign`` and hidden fields of the form."""
+
+    challenge: str = ""
+    request_id: str = ""
+    return_to: str = ""
+    keys: str = AUTH
+
+
+class SignSubmission(SignFields):
+    """The posted form: the request again, the form token, the chosen card and the PINs."""
+
+    form_token: str = ""
+    card_number: str = ""
+    auth_pin: str = ""
+    signing_pin: str = ""
+
+
+class Reader:
+    """The pages and checks of the reader for one card store and one kiban server."""
+
+    def __init__(self, store: CardStore, server_origin: str, secret_key: str | None) -> None:
+        self.store = store
+        self.origin = normalize_origin(server_origin)
+        self.serializer = URLSafeTimedSerializer(
+            secret_key or secrets.token_urlsafe(32), salt=_FORM_SALT
+        )
+        self.pages = get_reader_pages()
+
+    def parse(self, fields: SignFields) -> SignRequest:
+        """The checked sign request (``ValidationFailed`` naming the field otherwise)."""
+        return SignRequest(
+            challenge=check_challenge(fields.challenge),
+            request_id=check_request_id(fields.request_id),
+            return_to=check_return_to(fields.return_to, self.origin),
+            keys=parse_keys(fields.keys),
+        )
+
+    @staticmethod
+    def page_languages(path: str, request: Request) -> dict[i18n.Language, str]:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return {code: f"{path}?{urlencode([*query, ('lang', code)])}" for code in i18n.LANGUAGES}
+
+    def render_error(self, request: Request, lang: i18n.Language, error: KibanError) -> Response:
+        return self.pages.render(
+            lang,
+            "error.html",
+            {"message": error.message(lang), "field": error.field, "server_origin": self.origin},
+            language_urls=self.page_languages(request.url.path, request),
+            status_code=400,
+        )
+
+    def render_index(self, request: Request, lang: i18n.Language) -> Response:
+        return self.pages.render(
+            lang,
+            "index.html",
+            {"cards": self.store.cards(), "server_origin": self.origin, "max_tries": MAX_TRIES},
+            language_urls=self.page_languages("/", request),
+        )
+
+    def render_sign(
+        self, lang: i18n.Language, sign: SignRequest, state: FormState | None = None
+    ) -> Response:
+        state = state or FormState(status_code=200)
+        cards = self.store.cards()
+        chosen = state.card_number
+        if chosen not in {card.card_number for card in cards}:
+            usable = [card for card in cards if not card.auth.locked]
+            chosen = (usable or cards)[0].card_number if cards else None
+        t = i18n.translations(lang)
+        return self.pages.render(
+            lang,
+            "sign.html",
+            {
+                "sign": sign,
+                "cards": cards,
+                "chosen": chosen,
+                "errors": state.errors,
+                "general_error": state.general_error,
+                "form_token": self.serializer.dumps(sign.binding()),
+                "server_origin": self.origin,
+                "max_tries": MAX_TRIES,
+                "cancel_url": with_query(
+                    sign.return_to, {"request_id": sign.request_id, "error": "cancelled"}
+                ),
+                "signing_requested": len(sign.keys) > 1,
+                "card_label": lambda card: card_label(t, card),
+            },
+            language_urls={code: f"/sign?{sign.query(code)}" for code in i18n.LANGUAGES},
+            status_code=state.status_code,
+        )
+
+    def refusal(
+        self, request: Request, lang: i18n.Language, sign: SignRequest, form: SignSubmission
+    ) -> FormState | None:
+        """Why the posted form cannot be used as it is (``None`` when it can)."""
+        t = i18n.translations(lang)
+        state = FormState(card_number=form.card_number or None)
+        if not _same_origin(request):
+            state.general_error = t.gettext(
+                "This form was sent from another site. Enter your PIN on this page."
+            )
+            state.status_code = 403
+            return state
+        try:
+            bound = self.serializer.loads(form.form_token, max_age=FORM_MAX_AGE)
+        except BadSignature:  # Also covers an expired token.
+            bound = None
+        if bound != sign.binding():
+            state.general_error = t.gettext(
+                "This form has expired or did not come from this card reader. Enter your PIN again."
+            )
+            return state
+        if not form.card_number:
+            state.errors["card_number"] = t.gettext("Choose a card.")
+        pins = {AUTH: form.auth_pin, SIGNING: form.signing_pin}
+        for kind in sign.keys:
+            try:
+                check_pin(kind, pins[kind])
+            except InvalidPin as error:
+                state.errors[f"{kind}_pin"] = error.message(lang)
+        return state if state.errors else None
+
+    def submit(self, request: Request, lang: i18n.Language, form: SignSubmission) -> Response:
+        """Sign and redirect to the server, or show the form again with what went wrong."""
+        try:
+            sign = self.parse(form)
+        except KibanError as error:
+            return self.render_error(request, lang, error)
+        refused = self.refusal(request, lang, sign, form)
+        if refused is not None:
+            return self.render_sign(lang, sign, refused)
+        pins = {AUTH: form.auth_pin, SIGNING: form.signing_pin}
+        try:
+            fields = sign_challenge(
+                self.store,
+                form.card_number,
+                {kind: pins[kind] for kind in sign.keys},
+                sign.challenge,
+                sign.keys,
+            )
+        except (WrongPin, PinLocked, CardNotFound, ValidationFailed) as error:
+            state = FormState(card_number=form.card_number, status_code=error.status)
+            state.errors[error.field or "card_number"] = error.message(lang)
+            return self.render_sign(lang, sign, state)
+        return RedirectResponse(
+            with_query(sign.return_to, {"request_id": sign.request_id, **fields}),
+            status_code=303,
+        )
+
+    def security_headers(self, response: Response) -> None:
+        """The PIN page may not be framed by another site (clickjacking), and forms may only
+        go to the reader itself and, through the redirect, to the kiban server."""
+        server = urlsplit(self.origin)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'self'; img-src 'self'; "
+            f"form-action 'self' {server.scheme}://{server.netloc}; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+
+
+def create_reader_app(
+    store: CardStore, server_origin: str, *, secret_key: str | None = None
+) -> FastAPI:
+    """The reader's web application for the cards in ``store``, answering ``server_origin``.
+
+    ``secret_key`` signs the form tokens; by default a random one per process (forms then
+    expire when the reader restarts, which is harmless).
+    """
+    reader = Reader(store, server_origin, secret_key)
+    app = FastAPI(
+        title="Kiban card reader",
+        version=kiban.__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.reader = reader
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        reader.security_headers(response)
+        return response
+
+    @app.get("/health", dependencies=[Depends(public)])
+    def health() -> JSONResponse:
+        """The reader is up; how many cards it holds."""
+        return JSONResponse({"status": "ok", "cards": len(store.cards()), "server": reader.origin})
+
+    @app.get("/", dependencies=[Depends(public)], response_model=None)
+    def index(request: Request, lang: Lang) -> Response:
+        """What the reader is, and the cards in it."""
+        return reader.render_index(request, lang)
+
+    @app.get("/sign", dependencies=[Depends(public)], response_model=None)
+    def sign_form(request: Request, lang: Lang, fields: Annotated[SignFields, Query()]) -> Response:
+        """The card and PIN form for one sign request."""
+        try:
+            sign = reader.parse(fields)
+        except KibanError as error:
+            return reader.render_error(request, lang, error)
+        return reader.render_sign(lang, sign)
+
+    @app.post("/sign", dependencies=[Depends(public)], response_model=None)
+    def sign_submit(
+        request: Request, lang: Lang, form: Annotated[SignSubmission, Form()]
+    ) -> Response:
+        """Check the PINs, sign, and send the resident back to the server with the answer."""
+        return reader.submit(request, lang, form)
+
+    return app
+
+
+def card_label(t: Any, card: CardInfo) -> str:
+    """How a card is named on the page: the holder's name (if known) and the card number."""
+    number = " ".join(card.card_number[i : i + 4] for i in range(0, 12, 4))
+    if card.holder_name:
+        return str(
+            t.gettext("%(name)s (card %(number)s)") % {"name": card.holder_name, "number": number}
+        )
+    return str(t.gettext("Card %(number)s") % {"number": number})
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a POST came from a page of this reader (browsers send ``Origin`` on POST)."""
+    sent = request.headers.get("origin")
+    if sent is None:
+        return True  # Not a browser form post (a script or a test); the form token still binds.
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return sent == own
