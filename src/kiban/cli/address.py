@@ -60,7 +60,8 @@ def load(
         raise typer.Exit(1) from error
     typer.echo(
         f"{summary.prefectures_added} prefectures, {summary.municipalities_added} municipalities,"
-        f" {summary.towns_added} towns added ({summary.towns_updated} updated)"
+        f" {summary.towns_added} towns added ({summary.towns_updated} updated),"
+        f" {summary.towns_with_coordinates} towns with coordinates,"
         f" from {summary.rows_read} postal rows in {summary.seconds:.1f} s"
     )
 

