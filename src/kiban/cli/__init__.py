@@ -7,6 +7,7 @@ import typer
 from kiban.cli import (
     address,
     audit,
+    card,
     corporations,
     database,
     events,
@@ -28,6 +29,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(events.app, name="events")
 app.add_typer(residents.app, name="residents")
 app.add_typer(corporations.app, name="corporations")
+app.add_typer(card.app, name="card")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -6,6 +6,8 @@ certificates in these tests as they do in the running system.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,10 +16,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.exceptions import StarletteDeprecationWarning
 
 import kiban.blocks.identity.subscribers  # noqa: F401 - registers the event handlers.
 from kiban.blocks import address, identity, residents
+from kiban.kernel import clock
 from kiban.platform import events
+from kiban.web import create_app
+
+# As in tests/web/conftest.py: Starlette's one import-time warning about ``httpx2``.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message=".*install `httpx2`", category=StarletteDeprecationWarning
+    )
+    from fastapi.testclient import TestClient
 
 CHIYODA = "131016"
 OFFICIAL = "official:test"
@@ -96,3 +108,29 @@ def settle(engine: Engine) -> None:
     """Deliver whatever events are pending (in the embedded mode they already were; with
     NATS configured, the relay is not running in these tests)."""
     events.deliver_pending(engine)
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    """A client of the real application on the test database."""
+    with TestClient(create_app()) as client:
+        yield client
+
+
+def move_to(
+    session: Session, person: residents.PersonRead, town: address.TownRead, block: str
+) -> residents.PersonRead:
+    """A change of address within the municipality (転居届), committed."""
+    moved = residents.move_within(
+        session,
+        person.id,
+        residents.MoveWithinCreate(
+            moved_on=clock.today_jst(),
+            address=residents.AddressInput(
+                town_id=town.id, chome=1 if town.has_chome else None, block_number=block
+            ),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return moved
