@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     operator_token: str = PLACEHOLDER_SECRET
     default_language: Literal["ja", "en"] = "ja"
     base_url: str = "http://127.0.0.1:8000"
+    card_reader_url: str = Field(
+        default="http://127.0.0.1:8765",
+        description="The virtual card reader the sign-in page sends residents to.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

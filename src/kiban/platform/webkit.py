@@ -172,11 +172,13 @@ class Official:
 
 
 class LoginRequired(Exception):
-    """An HTML page needs an office session; the handler redirects to the login page."""
+    """An HTML page needs a session; the handler redirects to ``login_path`` (the office's
+    sign-in by default, the portal's for residents)."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, login_path: str = OFFICE_LOGIN_PATH) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+        self.login_path = login_path
 
 
 def _office_serializer() -> URLSafeTimedSerializer:
@@ -282,7 +284,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
 def _login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)  # noqa: S101 - registered for it only.
     return RedirectResponse(
-        f"{OFFICE_LOGIN_PATH}?next={quote(exc.next_path, safe='/')}", status_code=303
+        f"{exc.login_path}?next={quote(exc.next_path, safe='/')}", status_code=303
     )
 
 

@@ -14,12 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 import kiban
 from kiban.blocks.corporations.api import router as corporations_api
 from kiban.blocks.identity.api import router as identity_pki_api
+from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
+from kiban.blocks.identity.oidc_api import router as identity_oidc_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import office, office_residents, pages
+from kiban.web import office, office_residents, pages, portal, signin
 from kiban.web.templating import STATIC_DIR
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,10 @@ def routers() -> list[APIRouter]:
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         identity_pki_api,  # Card PKI: CA certificates, CRLs, OCSP (public).
+        identity_oidc_api,  # OpenID Connect: discovery, JWKS, token, userinfo (public).
+        signin.router,  # Sign-in with the card and consent (HTML).
+        portal.router,  # The citizen portal (HTML, resident session).
+        identity_clients_api,  # Relying-party registry (operator).
         corporations_api,
     ]
 

@@ -167,3 +167,151 @@ def ca_chain_pem(kind: CertificateKind) -> str:
 def root_ca_pem() -> str:
     """The root CA certificate, PEM."""
     return pki.get_ca("root").pem
+
+
+# --- OpenID Connect provider ------------------------------------------------------------------
+# Sign-in with the card for residents and relying parties (authorization code + PKCE S256,
+# pairwise subjects, ES256 ID tokens). Protocol errors are ``OAuthError`` (RFC 6749 codes);
+# registry errors ``identity.client_invalid`` (422), ``identity.client_exists`` (409),
+# ``identity.client_not_found`` (404); sign-in pages ``identity.signin_not_found`` (404),
+# ``identity.signin_expired`` (401), ``identity.card_response_invalid`` (401) besides the card
+# PKI's verification codes. See kiban.blocks.identity.oidc for the flow.
+from kiban.blocks.identity import oidc as _oidc  # noqa: E402
+from kiban.blocks.identity.oidc_errors import AuthorizeError, OAuthError  # noqa: E402
+from kiban.blocks.identity.oidc_schemas import (  # noqa: E402
+    SCOPES,
+    AccessTokenInfo,
+    ClientCreate,
+    ClientCreated,
+    ClientRead,
+    ConsentRequest,
+    Scope,
+    SignInRequest,
+    TokenResponse,
+)
+
+PORTAL_CLIENT_ID = _oidc.PORTAL_CLIENT_ID
+register_client = _oidc.do_register_client
+ensure_portal_client = _oidc.do_ensure_portal_client
+list_clients = _oidc.list_clients
+get_client = _oidc.get_client
+oidc_issuer = _oidc.issuer
+oidc_discovery = _oidc.discovery
+oidc_jwks = _oidc.jwks
+pairwise_subject = _oidc.pairwise_subject
+new_browser_binding = _oidc.new_browser_binding
+start_authorization = _oidc.start_authorization
+authorize_error_location = _oidc.authorize_error_location
+begin_card_sign_in = _oidc.begin_card_sign_in
+cancel_authorization = _oidc.cancel_authorization
+complete_card_sign_in = _oidc.complete_card_sign_in
+get_consent_request = _oidc.get_consent_request
+decide_consent = _oidc.decide_consent
+exchange_code = _oidc.exchange_code
+decode_id_token = _oidc.decode_id_token
+authenticate_access_token = _oidc.authenticate_access_token
+userinfo = _oidc.userinfo
+
+__all__ += [
+    "PORTAL_CLIENT_ID",
+    "SCOPES",
+    "AccessTokenInfo",
+    "AuthorizeError",
+    "ClientCreate",
+    "ClientCreated",
+    "ClientRead",
+    "ConsentRequest",
+    "OAuthError",
+    "Scope",
+    "SignInRequest",
+    "TokenResponse",
+    "authenticate_access_token",
+    "authorize_error_location",
+    "begin_card_sign_in",
+    "cancel_authorization",
+    "complete_card_sign_in",
+    "decide_consent",
+    "decode_id_token",
+    "ensure_portal_client",
+    "exchange_code",
+    "get_client",
+    "get_consent_request",
+    "list_clients",
+    "new_browser_binding",
+    "oidc_discovery",
+    "oidc_issuer",
+    "oidc_jwks",
+    "pairwise_subject",
+    "register_client",
+    "start_authorization",
+    "userinfo",
+]
+
+
+# --- Business accounts (GビズID-like) ------------------------------------------------------------
+# A prime account per corporation, verified with the representative's signing certificate;
+# member accounts the prime invites (one-time codes) and removes; procedures delegated to
+# members. Error codes: identity.business_* (see kiban.blocks.identity.business_errors).
+from kiban.blocks.identity import business as _business  # noqa: E402
+from kiban.blocks.identity.business_models import (  # noqa: E402
+    AccountStatus as BusinessAccountStatus,
+)
+from kiban.blocks.identity.business_models import (  # noqa: E402
+    AccountType as BusinessAccountType,
+)
+from kiban.blocks.identity.business_schemas import (  # noqa: E402
+    BusinessAccountRead,
+    DelegationCreate,
+    InvitationRedeem,
+    MemberInvite,
+    MemberInvited,
+    PrimeApplicationContent,
+    PrimeApplicationCreate,
+)
+
+BUSINESS_ACCOUNT_CREATED = _business.ACCOUNT_CREATED
+BUSINESS_ACCOUNT_INVITED = _business.ACCOUNT_INVITED
+BUSINESS_ACCOUNT_ACTIVATED = _business.ACCOUNT_ACTIVATED
+BUSINESS_ACCOUNT_REMOVED = _business.ACCOUNT_REMOVED
+BUSINESS_ACCOUNT_DELEGATED = _business.ACCOUNT_DELEGATED
+BUSINESS_ACCOUNT_DELEGATION_REVOKED = _business.ACCOUNT_DELEGATION_REVOKED
+prime_application_bytes = _business.prime_application_bytes
+apply_prime_account = _business.apply_prime_account
+invite_member = _business.invite_member
+redeem_invitation = _business.redeem_invitation
+remove_member = _business.remove_member
+delegate_procedure = _business.delegate_procedure
+revoke_delegation = _business.revoke_delegation
+list_business_accounts = _business.list_business_accounts
+list_corporation_accounts = _business.list_corporation_accounts
+is_delegated = _business.is_delegated
+business_claims = _business.business_claims
+
+__all__ += [
+    "BUSINESS_ACCOUNT_ACTIVATED",
+    "BUSINESS_ACCOUNT_CREATED",
+    "BUSINESS_ACCOUNT_DELEGATED",
+    "BUSINESS_ACCOUNT_DELEGATION_REVOKED",
+    "BUSINESS_ACCOUNT_INVITED",
+    "BUSINESS_ACCOUNT_REMOVED",
+    "BusinessAccountRead",
+    "BusinessAccountStatus",
+    "BusinessAccountType",
+    "DelegationCreate",
+    "InvitationRedeem",
+    "MemberInvite",
+    "MemberInvited",
+    "PrimeApplicationContent",
+    "PrimeApplicationCreate",
+    "apply_prime_account",
+    "business_claims",
+    "delegate_procedure",
+    "invite_member",
+    "is_delegated",
+    "list_business_accounts",
+    "list_corporation_accounts",
+    "prime_application_bytes",
+    "redeem_invitation",
+    "remove_member",
+    "revoke_delegation",
+]

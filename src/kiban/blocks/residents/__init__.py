@@ -72,6 +72,7 @@ __all__ = [
     "change_name",
     "get_country_summary",
     "get_history",
+    "get_household",
     "get_person",
     "issue_certificate",
     "list_people",
@@ -109,6 +110,11 @@ def list_people(
 def get_history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:
     """Every version of a person's record, oldest first."""
     return service.history(session, person_id)
+
+
+def get_household(session: Session, household_id: uuid.UUID) -> list[PersonRead]:
+    """The people living in a household now, oldest first."""
+    return service.read_people(session, service.household_members(session, household_id))
 
 
 def get_country_summary(session: Session) -> CountrySummary:
