@@ -28,14 +28,6 @@ app = typer.Typer(
 
 OPERATOR_ACTOR = "operator:cli"
 
-EXPORT_FILES = {
-    "auth.pem": "the authentication certificate (利用者証明用電子証明書)",
-    "signing.pem": "the signing certificate (署名用電子証明書)",
-    "chain-auth.pem": "the authentication CA and the root (for -untrusted)",
-    "chain-signing.pem": "the signing CA and the root (for -untrusted)",
-    "root.pem": "the root CA (for -CAfile)",
-}
-
 
 class Kind(StrEnum):
     auth = "auth"
@@ -52,6 +44,11 @@ def _person_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         fail("IDの形式が正しくありません。", "not a valid person id (UUID)", "person_id")
+
+
+def _first_pem(chain: str) -> str:
+    end = "-----END CERTIFICATE-----\n"
+    return chain[: chain.index(end) + len(end)]
 
 
 def _store(cards: Path | None) -> CardStore:
@@ -93,8 +90,11 @@ def issue(
     ),
     cards: Path | None = CARDS,
 ) -> None:
-    """Issue a card: the reader makes two RSA-2048 key pairs, the CAs certify them, and the
-    card is written to the reader's directory under the PINs. Prints the card number."""
+    """Issue a card to a resident and print its card number.
+
+    The reader makes two RSA-2048 key pairs, the CAs certify them, and the card is written to
+    the reader's directory under the PINs.
+    """
     key = _person_id(person_id)
     store = _store(cards)
     try:
@@ -130,10 +130,15 @@ def export(
     person_id: str = PERSON,
     directory: Path = typer.Option(..., "--dir", help="Where to write the PEM files."),
 ) -> None:
-    """Write the card's certificates and the CA chain as PEM files, for ``openssl``:
-    auth.pem, signing.pem (the two certificates), chain-auth.pem, chain-signing.pem (issuing CA
-    then root) and root.pem. Check with
-    ``openssl verify -CAfile root.pem -untrusted chain-signing.pem signing.pem``."""
+    """Write the card's certificates and the CA chain as PEM files.
+
+    Files: auth.pem and signing.pem (the two certificates); chain-auth.pem and
+    chain-signing.pem (issuing CA, then root: for -untrusted); root.pem (for -CAfile);
+    ca-auth.pem and ca-signing.pem (the issuing CA alone: for openssl ocsp -issuer). Check with
+    openssl verify -CAfile root.pem -untrusted chain-signing.pem signing.pem, and
+    openssl ocsp -issuer ca-signing.pem -cert signing.pem -CAfile root.pem
+    -url <base_url>/pki/ocsp/signing.
+    """
     try:
         card = _card(_person_id(person_id))
         files = {
@@ -143,6 +148,8 @@ def export(
             "chain-signing.pem": identity.ca_chain_pem(identity.CertificateKind.SIGNING),
             "root.pem": identity.root_ca_pem(),
         }
+        for kind in identity.CertificateKind:
+            files[f"ca-{kind.value}.pem"] = _first_pem(files[f"chain-{kind.value}.pem"])
     except KibanError as error:
         fail(error.message_ja, error.message_en, error.field)
     directory.mkdir(parents=True, exist_ok=True)
@@ -188,7 +195,7 @@ def show(
 
 @app.command("lost")
 def lost(person_id: str = PERSON) -> None:
-    """Report the person's card lost: both certificates are revoked (keyCompromise)."""
+    """Report the person's card lost; both certificates are revoked (keyCompromise)."""
     try:
         card = _card(_person_id(person_id))
         with transaction() as session:
@@ -204,8 +211,10 @@ def unlock(
     kind: Kind = typer.Option(..., "--kind", help="Which PIN: auth or signing."),
     cards: Path | None = CARDS,
 ) -> None:
-    """Unlock a locked PIN: the issuing CA signs a one-time unlock token and the reader resets
-    the PIN's counter with it (the PIN itself stays the same)."""
+    """Unlock a locked PIN (the PIN itself stays the same).
+
+    The issuing CA signs a one-time unlock token and the reader resets the counter with it.
+    """
     try:
         card = _card(_person_id(person_id))
         with transaction() as session:
@@ -232,8 +241,11 @@ def reset_pin(
     ),
     cards: Path | None = CARDS,
 ) -> None:
-    """Reset a forgotten PIN: the reader makes a new key pair for that slot, the CA certifies
-    it (the old certificate is revoked as superseded) and the slot is sealed under the new PIN."""
+    """Reset a forgotten PIN with a new key pair and certificate.
+
+    The reader makes a new key pair for that slot, the CA certifies it (the old certificate is
+    revoked as superseded) and the slot is sealed under the new PIN.
+    """
     certificate_kind = identity.CertificateKind(kind.value)
     try:
         check_pin(kind.value, new_pin)
