@@ -8,6 +8,7 @@ from kiban.cli import (
     address,
     audit,
     card,
+    card_reader,
     corporations,
     database,
     events,
@@ -30,6 +31,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(residents.app, name="residents")
 app.add_typer(corporations.app, name="corporations")
 app.add_typer(card.app, name="card")
+app.add_typer(card_reader.app, name="card-reader")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)
