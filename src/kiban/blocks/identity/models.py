@@ -84,4 +84,5 @@ class Certificate(IdMixin, TimestampMixin, Base):
 # Other parts of the identity block keep their tables in their own modules; they are imported
 # here because kiban.platform.migrate discovers tables through modules named ``models`` only.
 # --- model modules of the OpenID provider (C) and business accounts (D): add imports below ---
+from kiban.blocks.identity import business_models as _business_models  # noqa: E402, F401
 from kiban.blocks.identity import oidc_models as _oidc_models  # noqa: E402, F401
