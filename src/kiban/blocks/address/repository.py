@@ -141,3 +141,26 @@ def update_towns(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk update of towns by primary key (each dict has ``id`` and the changed columns)."""
     for part in chunks(rows):
         session.execute(update(Town), list(part))
+
+
+def rows_in_machiaza(
+    session: Session, model: type[Any], keys: Collection[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Every row of an Address Base Registry table in these (lg_code, machiaza_id) pairs, as
+    dicts of its columns."""
+    table = model.__table__
+    rows: list[dict[str, Any]] = []
+    by_lg: dict[str, set[str]] = {}
+    for lg_code, machiaza_id in keys:
+        by_lg.setdefault(lg_code, set()).add(machiaza_id)
+    for lg_code, machiaza_ids in sorted(by_lg.items()):
+        for part in chunks(sorted(machiaza_ids)):
+            stmt = select(table).where(table.c.lg_code == lg_code, table.c.machiaza_id.in_(part))
+            rows.extend(dict(row) for row in session.execute(stmt).mappings())
+    return rows
+
+
+def update_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update by primary key (each dict has ``id`` and the changed columns)."""
+    for part in chunks(rows):
+        session.execute(update(model), list(part))

@@ -16,28 +16,44 @@ until the ABR loaders (a later issue) replace them. Town ``id`` values are UUIDv
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
 import unicodedata
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.address import repository
-from kiban.blocks.address.adapters import PointSource, SourceData, TownPoint, TownSource
+from kiban.blocks.address import events, repository
+from kiban.blocks.address.adapters import PointSource, SourceData, TownPoint, TownSource, abr
 from kiban.blocks.address.errors import (
+    AbrFileInvalid,
     InvalidAddress,
     InvalidPrefCode,
     MunicipalityNotFound,
     TownNotFound,
 )
-from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.models import (
+    AbrTown,
+    Block,
+    Municipality,
+    Parcel,
+    Prefecture,
+    Residence,
+    Town,
+    TownVersion,
+)
 from kiban.blocks.address.repository import AnyRow
 from kiban.kernel import clock
 from kiban.kernel.identifiers import validate_lg_code
+from kiban.platform import audit
+from kiban.platform import events as platform_events
 
 TOWN_ID_NAMESPACE = uuid.UUID("6b1f3c2e-5d0a-5e43-9a57-0c4d6a1f8e21")
 """Namespace of the UUIDv5 town ids (fixed forever: changing it changes every town id)."""
@@ -508,6 +524,7 @@ def load_registry(
         if progress is not None:
             progress(done, total)
     repository.update_towns(session, changed)
+    invalidate_normalizer_index()
     return LoadSummary(
         prefectures_added=prefectures_added,
         municipalities_added=municipalities_added,
@@ -518,3 +535,219 @@ def load_registry(
         towns_with_coordinates=located,
         seconds=time.perf_counter() - started,
     )
+
+
+# --- Address Base Registry files ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AbrLoadSummary:
+    """What loading one ABR file did: lines read, rows added, rows updated (a town's current
+    row moved to a newer version), rows that were already there as read, versions kept (towns
+    only; every new town or change notice adds one), and the seconds it took."""
+
+    kind: str
+    rows_read: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    versions_added: int = 0
+    seconds: float = field(default=0.0, compare=False)
+
+
+_ABR_MODELS: dict[str, type[Any]] = {
+    "town": AbrTown,
+    "rsdtdsp_blk": Block,
+    "rsdtdsp_rsdt": Residence,
+    "parcel": Parcel,
+}
+_POINT_COLUMNS = ("rep_lat", "rep_lon")
+
+
+def invalidate_normalizer_index() -> None:
+    """Drop the normalizer's cached index, so the next normalization sees the reloaded
+    registry (a no-op until the normalizer's index module exists)."""
+    try:
+        index = importlib.import_module("kiban.blocks.address.index")
+    except ModuleNotFoundError:
+        return
+    index.invalidate_index()
+
+
+def _key(record: dict[str, Any], columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(record[c] for c in columns)
+
+
+def _load_towns(
+    session: Session, rows: list[abr.Row], stamps: dict[str, Any], counts: Counter[str]
+) -> None:
+    """Towns of one batch: a line that repeats a version already kept changes nothing; any
+    other adds a version, and becomes the current row unless it takes effect before it."""
+    records = [(row, abr.town_record(row)) for row in rows]
+    keys = {(r["lg_code"], r["machiaza_id"]) for _, r in records}
+    current = {
+        (r["lg_code"], r["machiaza_id"]): r
+        for r in repository.rows_in_machiaza(session, AbrTown, keys)
+    }
+    kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for version in repository.rows_in_machiaza(session, TownVersion, keys):
+        parsed = abr.town_record(abr.Row(0, version["record"]))
+        kept.setdefault((version["lg_code"], version["machiaza_id"]), []).append(parsed)
+    inserts: dict[tuple[str, str], dict[str, Any]] = {}
+    updates: dict[tuple[str, str], dict[str, Any]] = {}
+    versions: list[dict[str, Any]] = []
+    for row, record in records:
+        key = (record["lg_code"], record["machiaza_id"])
+        known = kept.setdefault(key, [])
+        if record in known:
+            counts["unchanged"] += 1
+            continue
+        known.append(record)
+        number = len(known)
+        versions.append(
+            {
+                "id": uuid.uuid4(),
+                "lg_code": key[0],
+                "machiaza_id": key[1],
+                "version": number,
+                "efct_date": record["efct_date"],
+                "ablt_date": record["ablt_date"],
+                "record": dict(row.values),
+                **stamps,
+            }
+        )
+        now = current.get(key)
+        if now is None:
+            inserts[key] = current[key] = {
+                "id": uuid.uuid4(),
+                **record,
+                "version": number,
+                **stamps,
+            }
+            counts["added"] += 1
+        elif (record["efct_date"] or date.min) >= (now["efct_date"] or date.min):
+            now.update(record, version=number)
+            if key not in inserts:
+                updates[key] = {
+                    "id": now["id"],
+                    **record,
+                    "version": number,
+                    "updated_at": stamps["updated_at"],
+                }
+                counts["updated"] += 1
+    repository.insert_rows(session, AbrTown, inserts.values())
+    repository.update_rows(session, AbrTown, list(updates.values()))
+    counts["versions_added"] += repository.insert_rows(session, TownVersion, versions)
+
+
+def _load_records(
+    session: Session,
+    kind: abr.Kind,
+    rows: list[abr.Row],
+    stamps: dict[str, Any],
+    counts: Counter[str],
+    *,
+    with_points: bool,
+) -> None:
+    """Blocks, residences or parcels of one batch: new keys are added, changed rows updated.
+    Points are only written when the file has them, so a file without keeps loaded ones."""
+    model, key_columns = _ABR_MODELS[kind], abr.KEYS[kind]
+    parse = abr.PARSERS[kind]
+    records: dict[tuple[str, ...], dict[str, Any]] = {}
+    for line in rows:
+        record = parse(line)
+        if not with_points:
+            for column in _POINT_COLUMNS:
+                del record[column]
+        records[_key(record, key_columns)] = record
+    present = {
+        _key(r, key_columns): r
+        for r in repository.rows_in_machiaza(session, model, {(k[0], k[1]) for k in records})
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, record in records.items():
+        stored = present.get(key)
+        if stored is None:
+            inserts.append(
+                {"id": uuid.uuid4(), **dict.fromkeys(_POINT_COLUMNS), **record, **stamps}
+            )
+        elif any(stored[column] != value for column, value in record.items()):
+            updates.append({"id": stored["id"], **record, "updated_at": stamps["updated_at"]})
+        else:
+            counts["unchanged"] += 1
+    counts["added"] += repository.insert_rows(session, model, inserts)
+    repository.update_rows(session, model, updates)
+    counts["updated"] += len(updates)
+    counts["unchanged"] += len(rows) - len(records)  # Lines repeating a key in the batch.
+
+
+def do_load_abr(
+    session: Session,
+    kind: str,
+    path: Path,
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> AbrLoadSummary:
+    """Load one official Address Base Registry CSV file of ``kind`` (``town``,
+    ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``) into its table.
+
+    Columns are read by header name; added columns are kept in the town versions and
+    otherwise ignored. Idempotent: loading the same file again changes nothing. A town
+    change notice (a later ``efct_date``, an ``ablt_date``) adds a version in
+    ``address_town_versions`` and updates the current row; earlier versions are never lost.
+    ``progress(done, total)`` counts data lines. Audited; emits ``address.abr_loaded``. Does
+    not commit; on an error nothing of the file is written (the caller rolls back).
+
+    Raises ``address.abr_invalid_file`` (field = the column at fault, ``kind`` or ``file``).
+    """
+    started = time.perf_counter()
+    if kind not in abr.KINDS:
+        raise AbrFileInvalid(
+            f"ファイルの種類は {', '.join(abr.KINDS)} のいずれかです: {kind!r}",
+            f"The kind of file is one of {', '.join(abr.KINDS)}: {kind!r}",
+            field="kind",
+        )
+    abr_kind = kind
+    if not path.is_file():
+        raise AbrFileInvalid(f"ファイルがありません: {path}", f"No such file: {path}", field="file")
+    columns, rows = abr.read_rows(path, abr_kind)
+    total = abr.count_lines(path) if progress is not None else 0
+    with_points = all(column in columns for column in _POINT_COLUMNS)
+    now = clock.now()
+    stamps = {"created_at": now, "updated_at": now}
+    counts: Counter[str] = Counter()
+    batch: list[abr.Row] = []
+
+    def flush() -> None:
+        if abr_kind == "town":
+            _load_towns(session, batch, stamps, counts)
+        else:
+            _load_records(session, abr_kind, batch, stamps, counts, with_points=with_points)
+        counts["rows_read"] += len(batch)
+        batch.clear()
+        if progress is not None:
+            progress(counts["rows_read"], max(total, counts["rows_read"]))
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= repository.CHUNK:
+            flush()
+    flush()
+    summary = AbrLoadSummary(
+        kind=kind,
+        rows_read=counts["rows_read"],
+        added=counts["added"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        versions_added=counts["versions_added"],
+        seconds=time.perf_counter() - started,
+    )
+    data = {k: v for k, v in asdict(summary).items() if k != "seconds"} | {"file": path.name}
+    audit.record(
+        session, tag=events.AUDIT_ABR_LOADED, actor=actor, subject=f"abr:{kind}", data=data
+    )
+    platform_events.emit(session, events.ABR_LOADED, data, key=kind)
+    invalidate_normalizer_index()
+    return summary
