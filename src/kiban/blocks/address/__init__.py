@@ -26,6 +26,16 @@ from kiban.blocks.address.errors import (
     MunicipalityNotFound,
     TownNotFound,
 )
+from kiban.blocks.address.normalizer import (
+    AddressIds,
+    Coordinates,
+    MatchLevel,
+    NormalizeResult,
+    RegistryEmpty,
+    StructuredAddress,
+    normalize,
+    normalize_many,
+)
 from kiban.blocks.address.service import (
     AbrLoadSummary,
     LoadSummary,
@@ -48,11 +58,17 @@ __all__ = [
     "ABR_KINDS",
     "AbrFileInvalid",
     "AbrLoadSummary",
+    "AddressIds",
+    "Coordinates",
     "InvalidAddress",
     "InvalidPrefCode",
     "LoadSummary",
+    "MatchLevel",
     "MunicipalityNotFound",
     "MunicipalityRead",
+    "NormalizeResult",
+    "RegistryEmpty",
+    "StructuredAddress",
     "TownNotFound",
     "TownRead",
     "count_municipalities",
@@ -66,4 +82,6 @@ __all__ = [
     "list_municipalities",
     "list_towns",
     "load_registry",
+    "normalize",
+    "normalize_many",
 ]

@@ -1,0 +1,303 @@
+"""The in-memory index the normalizer matches against, built from the registry tables.
+
+Built once per database (engine URL) on first use and cached; :func:`invalidate_index` drops
+the cache, and the registry loaders call it when they change the tables. Every name is stored
+under its folded key (:func:`kiban.blocks.address.rules.fold_name`), so lookups are dictionary
+hits on slices of the folded input, longest first: no regular expression over the names.
+
+Aliases, each marked so that the normalizer can score it below an exact hit:
+
+- prefectures without 都/府/県 (``東京``, ``大阪``) - :data:`ALIAS_SHORT`;
+- municipalities with and without their county (``石狩郡当別町`` and ``当別町``), and the
+  designated city itself (``札幌市``) standing for all its wards;
+- towns without a leading 大字/字 (``字大留`` is ``大留``) and without a final 町 when no other
+  town of the municipality has that name (``森本町`` as ``森本``) - :data:`ALIAS_NO_MACHI`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.rules import fold_name
+from kiban.kernel.identifiers import compute_lg_code_check_digit
+
+_POSTAL = re.compile(r"[0-9]{7}")
+
+EXACT = 0
+ALIAS_SHORT = 1
+ALIAS_NO_MACHI = 2
+
+
+@dataclass(slots=True)
+class TownEntry:
+    """A town of the registry as the normalizer needs it."""
+
+    # A UUID, or its text as SQLite stores it (made a UUID only for the towns that match).
+    id: uuid.UUID | str
+    lg_code: str
+    machiaza_id: str
+    name: str
+    has_chome: bool
+    lat: float | None
+    lng: float | None
+    # 丁目 number -> its point (None when the data has none).
+    chomes: dict[int, tuple[float, float] | None]
+    postal_codes: frozenset[str]
+
+
+@dataclass(slots=True)
+class CityEntry:
+    """A municipality (or a ward of a designated city) and its towns by folded key."""
+
+    lg_code: str
+    pref_code: str
+    name: str
+    county: str | None
+    # For a ward of a designated city: the city (札幌市) and the ward (中央区).
+    parent: str | None
+    ward: str | None
+    towns: dict[str, list[tuple[TownEntry, int]]] = field(default_factory=dict)
+    town_lengths: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CityGroup:
+    """What a city key names: one municipality, or every ward of a designated city (then
+    ``lg_code`` is the city's own code, computed from its wards')."""
+
+    lg_code: str
+    pref_code: str
+    name: str
+    members: tuple[CityEntry, ...]
+    alias: int
+
+
+@dataclass(slots=True)
+class AddressIndex:
+    prefectures: dict[str, str]  # pref code -> name
+    pref_keys: dict[str, list[tuple[str, int]]]
+    pref_lengths: tuple[int, ...]
+    cities: dict[str, CityEntry]
+    city_keys: dict[str, list[CityGroup]]
+    city_lengths: tuple[int, ...]
+    postal: dict[str, frozenset[str]]  # postal code -> lg_codes
+    town_count: int
+
+
+def _lengths(keys: Iterable[str]) -> tuple[int, ...]:
+    return tuple(sorted({len(k) for k in keys if k}, reverse=True))
+
+
+def _short_pref(name: str) -> str | None:
+    if name == "北海道":
+        return None
+    if name[-1] in "都府県" and len(name) > 2:
+        return name[:-1]
+    return None
+
+
+def _designated_parent(name: str) -> tuple[str, str] | None:
+    """``("札幌市", "中央区")`` of a ward name of a designated city, else ``None``."""
+    at = name.find("市")
+    if 0 < at < len(name) - 2 and name.endswith("区"):
+        return name[: at + 1], name[at + 1 :]
+    return None
+
+
+def _chomes(value: Any) -> dict[int, tuple[float, float] | None]:
+    result: dict[int, tuple[float, float] | None] = {}
+    for item in value or ():
+        if isinstance(item, dict):
+            number = item.get("chome")
+            lat, lng = item.get("lat"), item.get("lng")
+        else:
+            number, lat, lng = item, None, None
+        if isinstance(number, int) and number > 0:
+            point = (float(lat), float(lng)) if lat is not None and lng is not None else None
+            result[number] = point
+    return result
+
+
+def _add_towns(city: CityEntry, towns: list[TownEntry]) -> None:
+    index: dict[str, list[tuple[TownEntry, int]]] = {}
+    keys = [fold_name(town.name) for town in towns]
+    for town, key in zip(towns, keys, strict=True):
+        index.setdefault(key, []).append((town, EXACT))
+        # 大字 and 字 are optional: the town is also found without them.
+        for prefix in ("大字", "字"):
+            if key.startswith(prefix) and len(key) > len(prefix) + 1:
+                index.setdefault(key[len(prefix) :], []).append((town, EXACT))
+                break
+    # 町 may be left out when no other town of the municipality is then written the same.
+    short: dict[str, list[TownEntry]] = {}
+    for town, key in zip(towns, keys, strict=True):
+        if key.endswith("町") and len(key) >= 3:
+            short.setdefault(key[:-1], []).append(town)
+    for key, owners in short.items():
+        if len(owners) == 1 and key not in index:
+            index[key] = [(owners[0], ALIAS_NO_MACHI)]
+    city.towns = index
+    city.town_lengths = _lengths(index)
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON column's list: PostgreSQL's driver has parsed it, SQLite gives the text (read
+    raw here because decoding 200,000 small documents through the ORM type is slow)."""
+    if value is None or value == "[]":
+        return []
+    if isinstance(value, str):
+        parsed = json.loads(value)
+        return parsed if isinstance(parsed, list) else []
+    return list(value)
+
+
+def _group_code(members: list[CityEntry]) -> str:
+    base = int(min(m.lg_code[:5] for m in members)) // 10 * 10
+    jis = f"{base:05d}"
+    return f"{jis}{compute_lg_code_check_digit(jis)}"
+
+
+_TOWN_COLUMNS = "id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes"
+_TOWN_SQL = f"SELECT {_TOWN_COLUMNS} FROM {Town.__tablename__}"  # noqa: S608 - fixed text.
+
+
+def _town_rows(conn: Connection) -> list[Any]:
+    """Every town row, read through the driver's own cursor: SQLAlchemy's per-value
+    processing (UUID, JSON) of 117,000 rows would cost more than the rest of the build."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_TOWN_SQL)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def build_index(conn: Connection) -> AddressIndex:
+    """Read the registry tables and build the index (about a second for all of Japan)."""
+    prefectures: dict[str, str] = {}
+    for code, name in conn.execute(select(Prefecture.code, Prefecture.name)):
+        prefectures[code] = name
+    pref_keys: dict[str, list[tuple[str, int]]] = {}
+    for code, name in prefectures.items():
+        pref_keys.setdefault(fold_name(name), []).append((code, EXACT))
+        short = _short_pref(name)
+        if short:
+            pref_keys.setdefault(fold_name(short), []).append((code, ALIAS_SHORT))
+
+    cities: dict[str, CityEntry] = {}
+    for lg_code, pref_code, name, county in conn.execute(
+        select(Municipality.lg_code, Municipality.pref_code, Municipality.name, Municipality.county)
+    ):
+        parent = _designated_parent(name)
+        cities[lg_code] = CityEntry(
+            lg_code=lg_code,
+            pref_code=pref_code,
+            name=name,
+            county=county,
+            parent=parent[0] if parent else None,
+            ward=parent[1] if parent else None,
+        )
+
+    by_city: dict[str, list[TownEntry]] = {}
+    town_count = 0
+    postal: dict[str, set[str]] = {}
+    for tid, lg_code, machiaza_id, name, has_chome, codes, lat, lng, chomes in _town_rows(conn):
+        # Postal codes are seven digits; reading them out of the JSON text is quicker than
+        # decoding it.
+        codes_set = frozenset(_POSTAL.findall(codes) if isinstance(codes, str) else codes or ())
+        by_city.setdefault(lg_code, []).append(
+            TownEntry(
+                id=tid,
+                lg_code=lg_code,
+                machiaza_id=machiaza_id,
+                name=name,
+                has_chome=bool(has_chome),
+                lat=lat,
+                lng=lng,
+                chomes=_chomes(_json_list(chomes)) if chomes not in (None, "[]") else {},
+                postal_codes=codes_set,
+            )
+        )
+        for code in codes_set:
+            postal.setdefault(code, set()).add(lg_code)
+        town_count += 1
+    for lg_code, towns in by_city.items():
+        city = cities.get(lg_code)
+        if city is not None:
+            _add_towns(city, towns)
+
+    city_keys: dict[str, list[CityGroup]] = {}
+    parents: dict[tuple[str, str], list[CityEntry]] = {}
+
+    def add(key: str, group: CityGroup) -> None:
+        city_keys.setdefault(key, []).append(group)
+
+    for city in cities.values():
+        single = (city,)
+        add(fold_name(city.name), CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT))
+        if city.county:
+            add(
+                fold_name(city.county + city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT),
+            )
+        if city.parent:
+            parents.setdefault((city.pref_code, city.parent), []).append(city)
+    for (pref_code, name), members in parents.items():
+        add(
+            fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
+        )
+
+    return AddressIndex(
+        prefectures=prefectures,
+        pref_keys=pref_keys,
+        pref_lengths=_lengths(pref_keys),
+        cities=cities,
+        city_keys=city_keys,
+        city_lengths=_lengths(city_keys),
+        postal={code: frozenset(lgs) for code, lgs in postal.items()},
+        town_count=town_count,
+    )
+
+
+_cache: dict[str, AddressIndex] = {}
+_lock = threading.Lock()
+
+
+def _cache_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def get_index(engine: Engine, conn: Connection | None = None) -> AddressIndex:
+    """The index of this engine's database, built on first use (on ``conn`` if given, so a
+    caller's uncommitted registry rows are seen) and cached until :func:`invalidate_index`."""
+    key = _cache_key(engine)
+    index = _cache.get(key)
+    if index is not None:
+        return index
+    with _lock:
+        index = _cache.get(key)
+        if index is None:
+            if conn is not None:
+                index = build_index(conn)
+            else:
+                with engine.connect() as own:
+                    index = build_index(own)
+            if index.town_count or index.cities:
+                _cache[key] = index
+        return index
+
+
+def invalidate_index() -> None:
+    """Forget every cached index: the next normalization rebuilds it from the tables. The
+    registry loaders call this after they change the tables."""
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,654 @@
+"""The address normalizer: free text to the registry's coded address.
+
+:func:`normalize` reads one address, :func:`normalize_many` a stream of them (a bad line gets
+``match_level="unknown"`` with the reason in ``error``, and the stream goes on). Results use
+abr-geocoder v3's field names (:class:`NormalizeResult`).
+
+How a line is read (the rules are in :mod:`kiban.blocks.address.rules`): the text is capped,
+NFKC-normalised, a leading postal code taken off, dashes normalised and the rest folded into
+a key. The prefecture (optional), the municipality (county optional; a designated city may
+stand for its wards) and the town (大字/字 optional; a final 町 optional when unambiguous) are
+dictionary hits on slices of the key in the registry index (:mod:`kiban.blocks.address.index`).
+Every way to read the start of the line is tried and the one that reads furthest wins; a tie
+between different municipalities is settled by the postal code, or reported. Then the 丁目 (or
+地割), a 小字, and block/house numbers are parsed; what is left is the remainder.
+
+It never claims more than the input supports: a 丁目 is matched only when the input writes one
+(``3丁目``, or ``3-4-5`` in a town with 丁目), the block numbers are reported in
+``structured_address`` but the level stays ``machiaza``/``machiaza_detail`` while the registry
+has no residential-block data, and matches through a folded spelling or an omitted 町 score
+below exact ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from kiban.blocks.address import rules
+from kiban.blocks.address.index import (
+    ALIAS_NO_MACHI,
+    ALIAS_SHORT,
+    EXACT,
+    AddressIndex,
+    CityEntry,
+    CityGroup,
+    TownEntry,
+    get_index,
+)
+from kiban.kernel.errors import Conflict
+from kiban.kernel.identifiers import compute_lg_code_check_digit
+
+MatchLevel = Literal[
+    "unknown",
+    "pref",
+    "city",
+    "machiaza",
+    "machiaza_detail",
+    "rsdtdsp_blk",
+    "rsdtdsp_rsdt",
+    "parcel",
+]
+
+# Score factors: an exact reading scores 1; each uncertain step multiplies in its factor.
+FACTOR_SHORT_PREF = 0.98
+FACTOR_FOLDED_SPELLING = 0.9
+FACTOR_NO_MACHI = 0.85
+FACTOR_CITY_FROM_POSTAL = 0.8
+FACTOR_CHOME_UNVERIFIED = 0.9
+FACTOR_CHOME_REJECTED = 0.7
+FACTOR_TOWN_MISSING = 0.7
+FACTOR_PREF_GUESSED = 0.95
+FACTOR_TRUNCATED = 0.9
+
+_KOAZA_MAX = 12
+
+_T = TypeVar("_T")
+
+
+class RegistryEmpty(Conflict):
+    """The registry has no data yet, so there is nothing to normalize against."""
+
+    code = "address.registry_empty"
+
+
+class Coordinates(BaseModel):
+    """A representative point (WGS84)."""
+
+    lat: float
+    lon: float
+
+
+class AddressIds(BaseModel):
+    """Codes of what was matched; ``None`` where the level was not reached.
+
+    ``town_id`` is kiban's id of the town (:class:`~kiban.blocks.address.TownRead`)."""
+
+    lg_code: str | None = None
+    machiaza_id: str | None = None
+    town_id: uuid.UUID | None = None
+    rsdtdsp_blk_id: str | None = None
+    rsdtdsp_rsdt_id: str | None = None
+    prc_id: str | None = None
+
+
+class StructuredAddress(BaseModel):
+    """The parts of the address as read. Registry parts (pref … chome) use the registry's
+    spelling; koaza and the numbers are as the input gave them (numbers as ASCII digits)."""
+
+    pref: str | None = None
+    county: str | None = None
+    city: str | None = None
+    ward: str | None = None
+    kyoto_st: str | None = None
+    oaza_cho: str | None = None
+    chome: str | None = None
+    koaza: str | None = None
+    blk_num: str | None = None
+    rsdt_num: str | None = None
+    rsdt_num2: str | None = None
+    prc_num1: str | None = None
+    prc_num2: str | None = None
+    prc_num3: str | None = None
+
+
+class NormalizeResult(BaseModel):
+    """One normalized address, with abr-geocoder v3's field names."""
+
+    input: str = Field(description="The text as given.")
+    matched_address: str = Field(description="What matched the registry, in its spelling.")
+    unmatched_address: str = Field(description="The rest: building, room, anything not read.")
+    match_level: MatchLevel
+    score: float = Field(ge=0, le=1, description="1 for an exact reading; fuzzy ones lower.")
+    coordinates: Coordinates | None = None
+    coordinates_level: MatchLevel | None = None
+    ids: AddressIds = Field(default_factory=AddressIds)
+    structured_address: StructuredAddress = Field(default_factory=StructuredAddress)
+    postal_code: str | None = None
+    error: str | None = Field(default=None, description="Why the line was not normalized.")
+
+
+# --- the index for a session ----------------------------------------------------------------
+
+
+def _index(session: Session | None) -> AddressIndex:
+    if session is None:
+        from kiban.platform.db import get_engine  # noqa: PLC0415 - only when no session given.
+
+        index = get_index(get_engine())
+    else:
+        bind = session.get_bind()
+        engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+        index = get_index(engine, session.connection())
+    if not index.cities:
+        raise RegistryEmpty(
+            "住所データがありません。先に `kiban address load` を実行してください",
+            "The address registry is empty: run `kiban address load` first",
+            field="registry",
+        )
+    return index
+
+
+def normalize(text: str, *, session: Session | None = None) -> NormalizeResult:
+    """Normalize one address. Raises ``address.registry_empty`` (409) when the registry has
+    not been loaded; any text at all gets a result (``unknown`` with ``error`` if unread)."""
+    return _normalize(_index(session), text)
+
+
+def normalize_many(
+    lines: Iterable[str], *, session: Session | None = None
+) -> Iterator[NormalizeResult]:
+    """Normalize a stream of addresses lazily, one result per line, in order. A line that
+    cannot be read gets ``match_level="unknown"`` and its reason; the stream never stops."""
+    index = _index(session)
+    for line in lines:
+        try:
+            yield _normalize(index, line)
+        except Exception as exc:  # One bad line must not end a batch.
+            yield _unknown(str(line), f"internal error: {type(exc).__name__}")
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One way of reading the start of a line."""
+
+    pref_code: str | None
+    pref_alias: int
+    group: CityGroup | None = None
+    city: CityEntry | None = None
+    town: TownEntry | None = None
+    town_alias: int = EXACT
+    # Key positions: where the municipality and the town start, where the reading ends.
+    city_start: int = 0
+    city_end: int = 0
+    town_start: int = 0
+    end: int = 0
+    kyoto_st: tuple[int, int] | None = None
+    postal_ok: bool = True
+    city_from_postal: bool = False
+    candidates: list[str] = field(default_factory=list)
+
+    def rank(self) -> tuple[int, int, int, int]:
+        return (
+            self.end,
+            int(self.postal_ok),
+            -int(self.pref_alias != EXACT) - int(self.town_alias != EXACT),
+            int(self.town is not None),
+        )
+
+
+def _unknown(text: str, error: str, postal_code: str | None = None) -> NormalizeResult:
+    return NormalizeResult(
+        input=text,
+        matched_address="",
+        unmatched_address=text,
+        match_level="unknown",
+        score=0.0,
+        postal_code=postal_code,
+        error=error,
+    )
+
+
+def _hits(
+    table: dict[str, list[_T]], lengths: tuple[int, ...], key: str, start: int
+) -> list[tuple[int, _T]]:
+    """Every entry whose key is ``key[start:start + n]`` for some length n, longest first."""
+    found: list[tuple[int, _T]] = []
+    room = len(key) - start
+    for length in lengths:
+        if length <= room:
+            for value in table.get(key[start : start + length], ()):
+                found.append((start + length, value))
+    return found
+
+
+def _longest_town(city: CityEntry, key: str, start: int) -> list[tuple[int, TownEntry, int]]:
+    room = len(key) - start
+    for length in city.town_lengths:
+        if length <= room:
+            entries = city.towns.get(key[start : start + length])
+            if entries:
+                return [(start + length, town, alias) for town, alias in entries]
+    return []
+
+
+def _skip_oaza(key: str, start: int) -> list[int]:
+    """Where the town name may start: here, or after a written 大字/字 (both optional)."""
+    starts = [start]
+    for prefix in ("大字", "字"):
+        if key.startswith(prefix, start):
+            starts.append(start + len(prefix))
+            break
+    return starts
+
+
+def _is_kyoto(group: CityGroup) -> bool:
+    return group.pref_code == "26" and group.name.startswith("京都市")
+
+
+def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None) -> None:
+    """Find the longest town of the reading's municipality (or wards) at ``start``."""
+    group = reading.group
+    if group is None:
+        return
+    found: list[tuple[int, TownEntry, int]] = []
+    for at in _skip_oaza(key, start):
+        for member in group.members:
+            found.extend(_longest_town(member, key, at))
+    kyoto: tuple[int, int] | None = None
+    if not found and _is_kyoto(group):
+        after = rules.kyoto_street_end(key, start)
+        if after > start:
+            for member in group.members:
+                found.extend(_longest_town(member, key, after))
+            kyoto = (start, after)
+    if not found:
+        return
+    best_end = max(end for end, _, _ in found)
+    found = [f for f in found if f[0] == best_end]
+    if len(found) > 1 and postal_code:
+        narrowed = [f for f in found if postal_code in f[1].postal_codes]
+        found = narrowed or found
+    if len(found) > 1:
+        exact = [f for f in found if f[2] == EXACT]
+        found = exact or found
+    towns = {f[1].id for f in found}
+    if len(towns) > 1:
+        reading.candidates = sorted({f[1].name for f in found})
+        return
+    end, town, alias = found[0]
+    reading.town = town
+    reading.town_alias = alias
+    reading.town_start = end - len(rules.fold_name(town.name)) if alias == EXACT else start
+    reading.end = end
+    reading.kyoto_st = kyoto
+    reading.city = next(m for m in group.members if m.lg_code == town.lg_code)
+
+
+def _readings(
+    index: AddressIndex, key: str, postal_code: str | None, postal: frozenset[str] | None
+) -> list[_Reading]:
+    readings: list[_Reading] = []
+    starts: list[tuple[str | None, int, int]] = [(None, 0, EXACT)]
+    starts += [
+        (code, end, alias)
+        for end, (code, alias) in _hits(index.pref_keys, index.pref_lengths, key, 0)
+    ]
+    for pref_code, at, pref_alias in starts:
+        groups = [
+            (end, g)
+            for end, g in _hits(index.city_keys, index.city_lengths, key, at)
+            if pref_code is None or g.pref_code == pref_code
+        ]
+        if not groups:
+            if pref_code is not None:
+                readings.append(_Reading(pref_code, pref_alias, city_start=at, end=at))
+            continue
+        for end, group in groups:
+            reading = _Reading(
+                pref_code, pref_alias, group=group, city_start=at, city_end=end, end=end
+            )
+            if len(group.members) == 1:
+                reading.city = group.members[0]
+            if postal is not None:
+                reading.postal_ok = any(m.lg_code in postal for m in group.members)
+            _read_town(reading, key, end, postal_code)
+            readings.append(reading)
+    return readings
+
+
+def _postal_reading(
+    index: AddressIndex,
+    key: str,
+    base: _Reading | None,
+    postal_code: str,
+    lg_codes: frozenset[str],
+) -> _Reading | None:
+    """A reading whose municipality comes from the postal code alone."""
+    cities = [index.cities[code] for code in sorted(lg_codes) if code in index.cities]
+    if not cities:
+        return None
+    pref_codes = {c.pref_code for c in cities}
+    if len(pref_codes) != 1 or (base is not None and base.pref_code not in (None, *pref_codes)):
+        return None
+    at = base.end if base is not None else 0
+    if len(cities) != 1:
+        return None
+    city = cities[0]
+    group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), EXACT)
+    reading = _Reading(
+        next(iter(pref_codes)),
+        base.pref_alias if base is not None else EXACT,
+        group=group,
+        city=group.members[0],
+        city_start=at,
+        city_end=at,
+        end=at,
+        city_from_postal=True,
+    )
+    _read_town(reading, key, at, postal_code)
+    return reading
+
+
+# --- after the town -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Detail:
+    chome: rules.Chome | None = None
+    chome_status: str = "none"  # none, verified, accepted, rejected
+    koaza: tuple[int, int] | None = None
+    block: rules.Block | None = None
+    end: int = 0  # Key position where the matched text ends.
+
+
+def _read_koaza(key: str, start: int) -> int:
+    """End of a 小字 at ``start`` (``字戌亥``, or a short run of kanji right before a number),
+    or ``start`` when there is none."""
+    at = start
+    marked = False
+    for prefix in ("小字", "字"):
+        if key.startswith(prefix, at):
+            at += len(prefix)
+            marked = True
+            break
+    end = at
+    while end < len(key) and end - at < _KOAZA_MAX:
+        char = key[end]
+        if char.isdigit() or char in "- ":
+            break
+        if not marked and not ("\u4e00" <= char <= "\u9fff" or char in "のケ"):
+            return start
+        end += 1
+    if end == at or end >= len(key) or not key[end].isdigit():
+        return start
+    return end
+
+
+def _chome_status(town: TownEntry, chome: rules.Chome) -> str | None:
+    """``verified`` (the town has this 丁目), ``accepted`` (the town has 丁目 but the data does
+    not list them), ``rejected`` (written, but not a 丁目 of this town), or ``None`` when the
+    numbers were not a 丁目 after all (``3-4-5`` in a town without a third 丁目)."""
+    if chome.number in town.chomes:
+        return "verified"
+    if town.chomes:
+        return "rejected" if chome.explicit else None
+    if town.has_chome or chome.kind == "jiwari":
+        return "accepted"
+    return "rejected" if chome.explicit else None
+
+
+def _read_detail(town: TownEntry, key: str, start: int) -> _Detail:
+    detail = _Detail(end=start)
+    chome = rules.parse_chome(key, start, hyphenated=town.has_chome)
+    at = start
+    if chome is not None:
+        status = _chome_status(town, chome)
+        if status is None:
+            chome = None
+        else:
+            detail.chome_status = status
+    if chome is not None:
+        detail.chome = chome
+        at = chome.end
+        if detail.chome_status != "rejected":
+            detail.end = at
+    koaza_end = _read_koaza(key, at)
+    if koaza_end > at:
+        detail.koaza = (at, koaza_end)
+        at = koaza_end
+    block = rules.parse_block(key, at)
+    if block.parts:
+        detail.block = block
+    return detail
+
+
+# --- the result -----------------------------------------------------------------------------
+
+
+def _pref_lg_code(pref_code: str) -> str:
+    base = f"{pref_code}000"
+    return f"{base}{compute_lg_code_check_digit(base)}"
+
+
+def _slice(text: str, positions: list[int], start: int, end: int) -> str:
+    """The text behind key positions ``[start, end)``."""
+    if start >= end or start >= len(positions):
+        return ""
+    stop = positions[end] if end < len(positions) else len(text)
+    return text[positions[start] : stop]
+
+
+def _spelled_as(text: str, name: str) -> bool:
+    return text.replace(" ", "") == rules.nfkc(name).replace(" ", "")
+
+
+def _numbers(structured: StructuredAddress, block: rules.Block) -> None:
+    parts = [*block.parts, None, None, None]
+    if block.lot:
+        structured.prc_num1, structured.prc_num2, structured.prc_num3 = parts[:3]
+    else:
+        structured.blk_num, structured.rsdt_num, structured.rsdt_num2 = parts[:3]
+
+
+def _choose(readings: list[_Reading]) -> tuple[_Reading | None, list[_Reading]]:
+    """The reading that reads furthest (then: fits the postal code, is exact, has a town);
+    or, when readings tie between different places, ``None`` and the tied ones."""
+    if not readings:
+        return None, []
+    best_rank = max(r.rank() for r in readings)
+    best = [r for r in readings if r.rank() == best_rank]
+    places = {r.town.id if r.town else r.group.lg_code if r.group else r.pref_code for r in best}
+    if len(places) == 1:
+        return best[0], []
+    return None, best
+
+
+class _Result:
+    """Builds a :class:`NormalizeResult` from a reading, level by level."""
+
+    def __init__(self, index: AddressIndex, text: str, key: str, positions: list[int]) -> None:
+        self.index = index
+        self.text = text
+        self.key = key
+        self.positions = positions
+        self.score = 1.0
+        self.level: MatchLevel = "pref"
+        self.matched = ""
+        self.end = 0
+        self.structured = StructuredAddress()
+        self.ids = AddressIds()
+        self.coordinates: Coordinates | None = None
+        self.coordinates_level: MatchLevel | None = None
+        self.error: str | None = None
+
+    def slice(self, start: int, end: int) -> str:
+        return _slice(self.text, self.positions, start, end)
+
+    def pref(self, pref_code: str, alias: int, end: int) -> None:
+        self.structured.pref = self.index.prefectures.get(pref_code, "")
+        self.matched = self.structured.pref
+        self.ids.lg_code = _pref_lg_code(pref_code)
+        if alias == ALIAS_SHORT:
+            self.score *= FACTOR_SHORT_PREF
+        self.end = end
+
+    def city(self, reading: _Reading, group: CityGroup) -> None:
+        self.level = "city"
+        city = reading.city
+        if reading.city_from_postal:
+            self.score *= FACTOR_CITY_FROM_POSTAL
+        elif not reading.postal_ok:
+            self.error = "the postal code is not one of this municipality"
+        elif reading.pref_code is None and len(self._same_names(reading)) > 1:
+            self.score *= FACTOR_PREF_GUESSED
+        if city is None:
+            self.structured.city = group.name
+            self.ids.lg_code = group.lg_code
+            self.matched += group.name
+        else:
+            self.structured.county = city.county
+            self.structured.city = city.parent or city.name
+            self.structured.ward = city.ward
+            self.ids.lg_code = city.lg_code
+            self.matched += (city.county or "") + city.name
+        if not reading.city_from_postal:
+            written = self.slice(reading.city_start, reading.city_end)
+            names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
+            if not any(_spelled_as(written, name) for name in names):
+                self.score *= FACTOR_FOLDED_SPELLING
+        self.end = reading.end
+        rest = self.key[reading.end :].strip(" -")
+        if reading.town is None and rest and not rest[0].isdigit():
+            self.score *= FACTOR_TOWN_MISSING
+
+    def _same_names(self, reading: _Reading) -> list[CityGroup]:
+        return self.index.city_keys.get(self.key[reading.city_start : reading.city_end], [])
+
+    def town(self, reading: _Reading, town: TownEntry) -> None:
+        self.level = "machiaza"
+        self.structured.oaza_cho = town.name
+        self.ids.machiaza_id = town.machiaza_id
+        self.ids.town_id = town.id if isinstance(town.id, uuid.UUID) else uuid.UUID(town.id)
+        self.matched += town.name
+        if reading.town_alias == ALIAS_NO_MACHI:
+            self.score *= FACTOR_NO_MACHI
+        elif not _spelled_as(self.slice(reading.town_start, reading.end), town.name):
+            self.score *= FACTOR_FOLDED_SPELLING
+        if reading.kyoto_st is not None:
+            self.structured.kyoto_st = self.slice(*reading.kyoto_st)
+        if town.lat is not None and town.lng is not None:
+            self.coordinates = Coordinates(lat=town.lat, lon=town.lng)
+            self.coordinates_level = "machiaza"
+        self.end = reading.end
+        self.detail(town, _read_detail(town, self.key, reading.end))
+
+    def detail(self, town: TownEntry, detail: _Detail) -> None:
+        chome = detail.chome
+        if chome is not None:
+            self.structured.chome = chome.text
+            if detail.chome_status in ("verified", "accepted"):
+                self.level = "machiaza_detail"
+                self.matched += chome.text
+                self.ids.machiaza_id = f"{town.machiaza_id[:4]}{chome.number:03d}"
+                point = town.chomes.get(chome.number)
+                if point is not None:
+                    self.coordinates = Coordinates(lat=point[0], lon=point[1])
+                    self.coordinates_level = "machiaza_detail"
+            if detail.chome_status == "accepted":
+                self.score *= FACTOR_CHOME_UNVERIFIED
+            elif detail.chome_status == "rejected":
+                self.score *= FACTOR_CHOME_REJECTED
+        self.end = detail.end
+        if detail.koaza is not None:
+            self.structured.koaza = self.slice(*detail.koaza)
+        if detail.block is not None:
+            _numbers(self.structured, detail.block)
+
+    def build(self, raw: str, postal_code: str | None, cut: str) -> NormalizeResult:
+        rest = self.slice(self.end, len(self.key)).lstrip(" -") if self.end < len(self.key) else ""
+        if cut:
+            rest += cut
+            self.score *= FACTOR_TRUNCATED
+            self.error = self.error or (
+                f"input longer than {rules.MAX_INPUT} characters: the rest was not read"
+            )
+        return NormalizeResult.model_construct(
+            input=raw,
+            matched_address=self.matched,
+            unmatched_address=rest,
+            match_level=self.level,
+            score=round(self.score, 4),
+            coordinates=self.coordinates,
+            coordinates_level=self.coordinates_level,
+            ids=self.ids,
+            structured_address=self.structured,
+            postal_code=postal_code,
+            error=self.error,
+        )
+
+
+def _tie(index: AddressIndex, tied: list[_Reading]) -> tuple[_Reading | None, str]:
+    """What is left of tied readings: their common prefecture if they share one, and the
+    error that names the places."""
+    names = sorted(
+        {
+            index.prefectures.get(r.group.pref_code, "") + r.group.name
+            if r.group
+            else index.prefectures.get(r.pref_code or "", "")
+            for r in tied
+        }
+    )
+    error = "ambiguous: " + ", ".join(names)
+    prefs = {r.group.pref_code if r.group else r.pref_code for r in tied}
+    pref_code = next(iter(prefs))
+    if len(prefs) == 1 and pref_code is not None:
+        return _Reading(pref_code, EXACT, end=tied[0].city_start), error
+    return None, error
+
+
+def _normalize(index: AddressIndex, raw: str) -> NormalizeResult:
+    """The whole reading of one line (see the module docstring for the order)."""
+    if not isinstance(raw, str):
+        return _unknown(repr(raw), "not text")
+    head, cut = rules.cap_length(raw)
+    text = rules.nfkc(head)
+    postal_code, text = rules.extract_postal_code(text)
+    if not text and postal_code is None:
+        return _unknown(raw, "empty input")
+    text = rules.normalize_dashes(text)
+    key, positions = rules.fold(text)
+    postal = index.postal.get(postal_code) if postal_code else None
+
+    reading, tied = _choose(_readings(index, key, postal_code, postal))
+    error = None
+    if reading is None and tied:
+        reading, error = _tie(index, tied)
+        if reading is None:
+            return _unknown(raw, error, postal_code)
+    if postal_code and postal and (reading is None or reading.group is None):
+        reading = _postal_reading(index, key, reading, postal_code, postal) or reading
+    if reading is None:
+        return _unknown(raw, "no prefecture or municipality found", postal_code)
+
+    result = _Result(index, text, key, positions)
+    group = reading.group
+    pref_code = reading.pref_code or (group.pref_code if group else "")
+    result.pref(pref_code, reading.pref_alias, reading.end if group is None else 0)
+    if group is not None:
+        result.city(reading, group)
+        if reading.town is not None:
+            result.town(reading, reading.town)
+        elif reading.candidates:
+            error = error or "ambiguous town: " + ", ".join(reading.candidates)
+    result.error = result.error or error
+    return result.build(raw, postal_code, cut)
