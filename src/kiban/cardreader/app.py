@@ -297,7 +297,10 @@ class Reader:
         )
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": with it, browsers send "Origin: null" on the reader's own form posts,
+        # which the origin check must refuse. "same-origin" still keeps the sign request out of
+        # any Referer sent to the server.
+        response.headers["Referrer-Policy"] = "same-origin"
 
 
 def create_reader_app(
