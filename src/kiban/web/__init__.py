@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 import kiban
+from kiban.blocks.address.api import router as address_api
 from kiban.blocks.corporations.api import router as corporations_api
 from kiban.blocks.identity.api import router as identity_pki_api
+from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
 from kiban.blocks.residents.api import router as residents_api
@@ -50,7 +52,9 @@ def routers() -> list[APIRouter]:
         signin.router,  # Sign-in with the card and consent (HTML).
         portal.router,  # The citizen portal (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
-        corporations_api,
+        corporations_api,  # Corporate registry (operator).
+        identity_business_api,  # Business accounts (OpenID Connect access token).
+        address_api,  # Address normalization (public).
     ]
 
 
