@@ -1,0 +1,102 @@
+"""``kiban oidc``: the relying-party registry of the OpenID Connect provider."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+from pydantic import ValidationError
+
+from kiban.blocks import identity
+from kiban.cli.output import fail, print_json, print_table
+from kiban.kernel.errors import KibanError
+from kiban.platform.db import transaction
+
+app = typer.Typer(no_args_is_help=True, help="OpenID Connect provider (sign-in with the card).")
+client_app = typer.Typer(no_args_is_help=True, help="Relying parties (OIDC clients).")
+app.add_typer(client_app, name="client")
+
+OPERATOR = "operator:cli"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class AuthMethod(StrEnum):
+    """How a client authenticates at the token endpoint (names from RFC 7591, not secrets)."""
+
+    client_secret_basic = "client_secret_basic"  # noqa: S105
+    client_secret_post = "client_secret_post"  # noqa: S105
+    none = "none"
+
+
+@client_app.command("add")
+def add(
+    *,
+    name: str = typer.Option(..., "--name", help="The service's name, as residents see it."),
+    purpose: str = typer.Option(..., "--purpose", help="Why it asks (shown before consent)."),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help="A scope it may ask for (repeat): name address birthdate gender sign"
+    ),
+    redirect_uri: list[str] = typer.Option(
+        ..., "--redirect-uri", help="An exact redirect URI (repeat)."
+    ),
+    client_id: str | None = typer.Option(None, "--client-id", help="Empty: one is made up."),
+    sector_identifier: str | None = typer.Option(
+        None, "--sector-identifier", help="Host that groups clients sharing one pairwise sub."
+    ),
+    auth_method: AuthMethod = typer.Option(
+        AuthMethod.client_secret_basic, "--auth-method", help="`none` for a public client."
+    ),
+    first_party: bool = typer.Option(False, "--first-party", help="One of kiban's own services."),
+) -> None:
+    """Register a relying party and print its client id and secret (shown only once)."""
+    try:
+        data = identity.ClientCreate(
+            client_id=client_id,
+            name=name,
+            purpose=purpose,
+            scopes=scope,
+            redirect_uris=redirect_uri,
+            sector_identifier=sector_identifier,
+            auth_method=auth_method.value,
+            first_party=first_party,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        fail("入力が正しくありません。", f"invalid input: {first['msg']}", field)
+    try:
+        with transaction() as session:
+            created = identity.register_client(session, data, actor=OPERATOR)
+    except KibanError as error:
+        fail(error.message_ja, error.message_en, error.field)
+    print_json(created)
+
+
+@client_app.command("list")
+def list_clients(
+    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """List the registered relying parties (never their secrets)."""
+    with transaction() as session:
+        clients = identity.list_clients(session)
+    if output is Format.json:
+        print_json(clients)
+        return
+    print_table(
+        "連携サービス / relying parties",
+        ["client_id", "名称 / name", "scopes", "redirect URIs", "sector"],
+        [
+            (
+                c.client_id,
+                c.name,
+                " ".join(c.scopes),
+                " ".join(c.redirect_uris),
+                c.sector_identifier,
+            )
+            for c in clients
+        ],
+    )
