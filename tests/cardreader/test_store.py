@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -312,3 +313,24 @@ def test_a_sealed_key_only_opens_in_its_own_card(store: CardStore, save_card: Sa
     with pytest.raises(WrongPin):
         store.sign("210987654321", "auth", AUTH_PIN, b"x")
     assert store.sign(CARD_NUMBER, "auth", AUTH_PIN, b"x")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["keys"]["auth"].pop("pin"),
+        lambda d: d["keys"]["auth"]["pin"].update(tries_left="3"),
+        lambda d: d["keys"]["auth"]["pin"].update(tries_left=99),
+        lambda d: d["keys"]["signing"].update(certificate=None),
+        lambda d: d.update(card_number="210987654321"),
+        lambda d: d.pop("keys"),
+    ],
+)
+def test_an_incomplete_file_is_damaged(store: CardStore, card: str, damage: Any) -> None:
+    path = store.path(card)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    damage(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CardFileDamaged):
+        store.sign(card, "auth", AUTH_PIN, b"x")
+    assert store.cards() == []

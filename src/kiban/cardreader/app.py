@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 import kiban
 from kiban.cardreader.client import check_challenge, parse_keys, sign_challenge
-from kiban.cardreader.errors import CardNotFound, InvalidPin, PinLocked, WrongPin
+from kiban.cardreader.errors import InvalidPin
 from kiban.cardreader.store import AUTH, MAX_TRIES, SIGNING, CardInfo, CardStore, check_pin
 from kiban.cardreader.templating import STATIC_DIR, get_reader_pages
 from kiban.kernel.errors import KibanError, ValidationFailed
@@ -277,7 +277,8 @@ class Reader:
                 sign.challenge,
                 sign.keys,
             )
-        except (WrongPin, PinLocked, CardNotFound, ValidationFailed) as error:
+        except KibanError as error:
+            # Wrong or locked PIN, unknown card, a damaged card file: say so beside the field.
             state = FormState(card_number=form.card_number, status_code=error.status)
             state.errors[error.field or "card_number"] = error.message(lang)
             return self.render_sign(lang, sign, state)

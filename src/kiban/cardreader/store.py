@@ -340,6 +340,23 @@ def _unseal(sealed: dict[str, Any], pin: str, aad: bytes) -> rsa.RSAPrivateKey |
     return key
 
 
+def _slot_complete(slot: Any, kind: str) -> bool:
+    """Whether a key slot read from a file has every part, of the right type."""
+    if not isinstance(slot, dict):
+        return False
+    counter = slot.get("pin")
+    tries = counter.get("tries_left") if isinstance(counter, dict) else None
+    return (
+        isinstance(slot.get("certificate"), str)
+        and isinstance(slot.get("chain"), str)
+        and isinstance(slot.get("private_key"), dict)
+        and isinstance(slot.get("used_unlock_tokens", {}), dict)
+        and isinstance(tries, int)
+        and not isinstance(tries, bool)
+        and 0 <= tries <= MAX_TRIES[kind]
+    )
+
+
 # --- The store --------------------------------------------------------------------------------
 
 
@@ -369,7 +386,8 @@ class CardStore:
 
     @contextlib.contextmanager
     def _locked(self, card_number: str) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Only the owner may list the cards (the files themselves are 0600 too).
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock_path = self.directory / f".{card_number}.lock"
         with self._thread_lock, lock_path.open("a") as lock_file:
             fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
@@ -392,8 +410,11 @@ class CardStore:
             raise CardFileDamaged(card_number, "not a kiban card file")
         if data.get("version") != FORMAT_VERSION:
             raise CardFileDamaged(card_number, f"unknown version {data.get('version')!r}")
-        if data.get("card_number") != card_number or not all(
-            isinstance(data.get("keys", {}).get(kind), dict) for kind in KINDS
+        keys = data.get("keys")
+        if (
+            data.get("card_number") != card_number
+            or not isinstance(keys, dict)
+            or not all(_slot_complete(keys.get(kind), kind) for kind in KINDS)
         ):
             raise CardFileDamaged(card_number, "incomplete")
         return data
@@ -516,7 +537,7 @@ class CardStore:
                 continue
             try:
                 found.append(self.card(number))
-            except (CardFileDamaged, CardNotFound, KeyError, TypeError, ValueError):
+            except (CardFileDamaged, CardNotFound):
                 logger.warning("skipping unreadable card file %s", path)
         return found
 
