@@ -18,6 +18,8 @@ code                               status  raised by
                                            with a bad value or a wrong number of values;
                                            ``field`` names the column (``file`` when the
                                            line as a whole is wrong), the message the line
+``address.batch_too_large``        422     POST /api/v1/address/normalize with too many
+                                           addresses (``body``)
 =================================  ======  =============================================
 """
 
@@ -44,3 +46,7 @@ class TownNotFound(NotFound):
 
 class AbrFileInvalid(ValidationFailed):
     code = "address.abr_invalid_file"
+
+
+class BatchTooLarge(ValidationFailed):
+    code = "address.batch_too_large"
