@@ -16,7 +16,6 @@ until the ABR loaders (a later issue) replace them. Town ``id`` values are UUIDv
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 import unicodedata
@@ -39,6 +38,7 @@ from kiban.blocks.address.errors import (
     MunicipalityNotFound,
     TownNotFound,
 )
+from kiban.blocks.address.index import invalidate_index
 from kiban.blocks.address.models import (
     AbrTown,
     Block,
@@ -524,7 +524,7 @@ def load_registry(
         if progress is not None:
             progress(done, total)
     repository.update_towns(session, changed)
-    invalidate_normalizer_index()
+    invalidate_index()
     return LoadSummary(
         prefectures_added=prefectures_added,
         municipalities_added=municipalities_added,
@@ -562,16 +562,6 @@ _ABR_MODELS: dict[str, type[Any]] = {
     "parcel": Parcel,
 }
 _POINT_COLUMNS = ("rep_lat", "rep_lon")
-
-
-def invalidate_normalizer_index() -> None:
-    """Drop the normalizer's cached index, so the next normalization sees the reloaded
-    registry (a no-op until the normalizer's index module exists)."""
-    try:
-        index = importlib.import_module("kiban.blocks.address.index")
-    except ModuleNotFoundError:
-        return
-    index.invalidate_index()
 
 
 def _key(record: dict[str, Any], columns: tuple[str, ...]) -> tuple[str, ...]:
@@ -749,5 +739,5 @@ def do_load_abr(
         session, tag=events.AUDIT_ABR_LOADED, actor=actor, subject=f"abr:{kind}", data=data
     )
     platform_events.emit(session, events.ABR_LOADED, data, key=kind)
-    invalidate_normalizer_index()
+    invalidate_index()
     return summary
