@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from kiban.blocks.identity.business_models import BusinessAccount
 from kiban.cardreader.store import CardStore
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform import audit
+from kiban.platform import audit, db
 from kiban.platform.models import AuditEntry, OutboxEvent
 from tests.blocks.identity.conftest import OFFICIAL, IssuedCard, settle
 
@@ -576,3 +577,34 @@ def test_delegation_of_a_procedure(
     topics = list(session.scalars(select(OutboxEvent.topic)))
     assert identity.BUSINESS_ACCOUNT_DELEGATED in topics
     assert identity.BUSINESS_ACCOUNT_DELEGATION_REVOKED in topics
+
+
+def test_two_racing_applications_make_one_prime_account(
+    session: Session, engine: Engine, issued: IssuedCard, towns: dict[str, address.TownRead]
+) -> None:
+    register_corporation(session, towns["marunouchi"])
+    first, second = signed(issued, content()), signed(issued, content())
+    outcome: list[object] = []
+
+    def apply_second() -> None:
+        with db.session_factory(engine)() as other:
+            try:
+                identity.apply_prime_account(other, second, person_id=None, actor="t")
+                other.commit()
+                outcome.append("created")
+            except KibanError as error:
+                outcome.append(error.code)
+
+    # Given one application written but not yet committed,
+    identity.apply_prime_account(session, first, person_id=None, actor="t")
+    # when a second one runs meanwhile (on PostgreSQL it passes the checks and waits on the
+    # unique constraint; SQLite makes it wait for the first transaction before it reads),
+    racer = threading.Thread(target=apply_second)
+    racer.start()
+    racer.join(timeout=0.5)
+    session.commit()
+    racer.join()
+
+    # then the second is refused with the ordinary conflict, and one prime account exists.
+    assert outcome == ["identity.business_prime_exists"]
+    assert len(accounts(session)) == 1

@@ -29,6 +29,7 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address, corporations
@@ -421,21 +422,31 @@ def do_apply_prime(
         role=corporation.representative.title,
         activated_at=now,
     )
-    session.add(account)
-    session.flush()
-    session.add(
-        BusinessApplication(
-            corporation_id=corporation.id,
-            corporate_number=corporation.corporate_number,
-            person_id=verified.person_id,
-            account_id=account.id,
-            certificate_serial=verified.serial,
-            nonce=content.nonce,
-            application=content.model_dump(mode="json"),
-            signature=data.signature,
-            recorded_at=now,
-        )
+    application = BusinessApplication(
+        corporation_id=corporation.id,
+        corporate_number=corporation.corporate_number,
+        person_id=verified.person_id,
+        account_id=account.id,
+        certificate_serial=verified.serial,
+        nonce=content.nonce,
+        application=content.model_dump(mode="json"),
+        signature=data.signature,
+        recorded_at=now,
     )
+    # Two applications for the same corporation (or with the same nonce) may race past the
+    # checks above; the unique constraints decide, and the loser gets the same clear 409.
+    try:
+        with session.begin_nested():
+            session.add(account)
+            session.flush()
+            session.add(application)
+            session.flush()
+    except IntegrityError:
+        if session.scalar(
+            select(BusinessAccount.id).where(BusinessAccount.prime_of == corporation.id)
+        ):
+            raise PrimeExists from None
+        raise NonceReused from None
     _record(
         session,
         account,
