@@ -134,3 +134,18 @@ def test_sign_by_keyboard(
     )
     assert store.card(card).auth.tries_left == 3
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_overview_and_refusal_pages_are_accessible(
+    browser: Any, reader_url: str, lang: str
+) -> None:
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{reader_url}/?lang={lang}")
+    assert page.locator("table").count() == 1
+    harness.assert_accessible(page)
+    page.goto(f"{reader_url}/sign?challenge=x&lang={lang}")
+    assert page.locator("[role=alert]").count() == 1
+    harness.assert_accessible(page)
+    context.close()
