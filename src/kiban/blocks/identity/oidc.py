@@ -326,15 +326,18 @@ def do_ensure_portal_client(session: Session) -> ClientRead:
     redirect_uri = portal_redirect_uri()
     client = _find_client(session, PORTAL_CLIENT_ID)
     if client is None:
+        # Built without validation: the redirect URI comes from the operator's configuration
+        # (KIBAN_BASE_URL), which may be plain http on a development host name.
         do_register_client(
             session,
-            ClientCreate(
+            ClientCreate.model_construct(
                 client_id=PORTAL_CLIENT_ID,
                 name="マイページ / My page",
                 purpose="住民ご本人が自分の記録を確認するため / So that residents can see "
                 "their own records",
                 scopes=["openid", "name", "address", "birthdate", "gender"],
                 redirect_uris=[redirect_uri],
+                sector_identifier=None,
                 auth_method="none",
                 first_party=True,
             ),
