@@ -65,6 +65,7 @@ class CityEntry:
     # For a ward of a designated city: the city (札幌市) and the ward (中央区).
     parent: str | None
     ward: str | None
+    ward_key: str | None = None
     towns: dict[str, list[tuple[TownEntry, int]]] = field(default_factory=dict)
     town_lengths: tuple[int, ...] = ()
 
@@ -132,11 +133,6 @@ def _add_towns(city: CityEntry, towns: list[TownEntry]) -> None:
     keys = [fold_name(town.name) for town in towns]
     for town, key in zip(towns, keys, strict=True):
         index.setdefault(key, []).append((town, EXACT))
-        # 大字 and 字 are optional: the town is also found without them.
-        for prefix in ("大字", "字"):
-            if key.startswith(prefix) and len(key) > len(prefix) + 1:
-                index.setdefault(key[len(prefix) :], []).append((town, EXACT))
-                break
     # 町 may be left out when no other town of the municipality is then written the same.
     short: dict[str, list[TownEntry]] = {}
     for town, key in zip(towns, keys, strict=True):
@@ -205,6 +201,7 @@ def build_index(conn: Connection) -> AddressIndex:
             county=county,
             parent=parent[0] if parent else None,
             ward=parent[1] if parent else None,
+            ward_key=fold_name(parent[1]) if parent else None,
         )
 
     by_city: dict[str, list[TownEntry]] = {}

@@ -241,16 +241,6 @@ def _longest_town(city: CityEntry, key: str, start: int) -> list[tuple[int, Town
     return []
 
 
-def _skip_oaza(key: str, start: int) -> list[int]:
-    """Where the town name may start: here, or after a written 大字/字 (both optional)."""
-    starts = [start]
-    for prefix in ("大字", "字"):
-        if key.startswith(prefix, start):
-            starts.append(start + len(prefix))
-            break
-    return starts
-
-
 def _is_kyoto(group: CityGroup) -> bool:
     return group.pref_code == "26" and group.name.startswith("京都市")
 
@@ -261,16 +251,18 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
     if group is None:
         return
     found: list[tuple[int, TownEntry, int]] = []
-    for at in _skip_oaza(key, start):
-        for member in group.members:
-            found.extend(_longest_town(member, key, at))
     kyoto: tuple[int, int] | None = None
-    if not found and _is_kyoto(group):
+    if _is_kyoto(group):
+        # Kyoto's street directions come first (堀川通松原下ル亀屋町); a street name can look
+        # like a town (堀川 for 堀川町), so the town after the directions is tried first.
         after = rules.kyoto_street_end(key, start)
         if after > start:
             for member in group.members:
                 found.extend(_longest_town(member, key, after))
-            kyoto = (start, after)
+            kyoto = (start, after) if found else None
+    if not found:
+        for member in group.members:
+            found.extend(_longest_town(member, key, start))
     if not found:
         return
     best_end = max(end for end, _, _ in found)
@@ -314,6 +306,10 @@ def _readings(
                 readings.append(_Reading(pref_code, pref_alias, city_start=at, end=at))
             continue
         for end, group in groups:
+            if len(group.members) > 1 and any(
+                m.ward_key and key.startswith(m.ward_key, end) for m in group.members
+            ):
+                continue  # 札幌市 followed by 中央区: the reading of 札幌市中央区 covers it.
             reading = _Reading(
                 pref_code, pref_alias, group=group, city_start=at, city_end=end, end=end
             )
@@ -372,24 +368,13 @@ class _Detail:
 
 
 def _read_koaza(key: str, start: int) -> int:
-    """End of a 小字 at ``start`` (``字戌亥``, or a short run of kanji right before a number),
-    or ``start`` when there is none."""
-    at = start
-    marked = False
-    for prefix in ("小字", "字"):
-        if key.startswith(prefix, at):
-            at += len(prefix)
-            marked = True
-            break
-    end = at
-    while end < len(key) and end - at < _KOAZA_MAX:
-        char = key[end]
-        if char.isdigit() or char in "- ":
-            break
-        if not marked and not ("\u4e00" <= char <= "\u9fff" or char in "のケ"):
-            return start
+    """End of a 小字 at ``start``: a short run of kanji right before a number (its 字 mark, if
+    written, was dropped by the folding), or ``start`` when there is none."""
+    end = start
+    limit = min(len(key), start + _KOAZA_MAX)
+    while end < limit and ("\u4e00" <= key[end] <= "\u9fff" or key[end] in "のケ"):
         end += 1
-    if end == at or end >= len(key) or not key[end].isdigit():
+    if end == start or end >= len(key) or not key[end].isdigit():
         return start
     return end
 

@@ -154,13 +154,19 @@ def fold_table() -> dict[str, str]:
 _FOLD = fold_table()
 
 
+_DROPPED = frozenset("字")
+_DROPPED_AFTER = frozenset("りリ")
+
+
 def fold(text: str) -> tuple[str, list[int]]:
     """The canonical key of ``text`` (already NFKC and dash-normalised) and, for each
     character of the key, the index in ``text`` it comes from.
 
     Variant kanji and kana are folded (:func:`fold_table`), runs of kanji numerals become
     digits (``一丁目`` → ``1丁目``, ``二十`` → ``20``), spaces are dropped, except that a space
-    after a digit is kept as a boundary, so ``1-2 405`` does not become ``1-2405``.
+    after a digit is kept as a boundary, so ``1-2 405`` does not become ``1-2405``. The
+    optional marks 大字, 小字 and 字 are dropped wherever they are (``東山町大字石山`` is
+    written ``東山町石山`` by the registry), and ``通り`` is ``通``.
     """
     key: list[str] = []
     positions: list[int] = []
@@ -183,6 +189,12 @@ def fold(text: str) -> tuple[str, list[int]]:
                 key.append(" ")
                 positions.append(i)
             i += 1
+            continue
+        if char in _DROPPED or (char in _DROPPED_AFTER and key and key[-1] == "通"):
+            i += 1
+            continue
+        if char in "大小" and text.startswith("字", i + 1):
+            i += 2
             continue
         key.append(table.get(char, char))
         positions.append(i)
@@ -208,6 +220,10 @@ def fold_name(name: str) -> str:
         text = normalize_dashes(text)
     if not text.isprintable() or " " in text or "\u3000" in text:
         text = "".join(nfkc(text).split())
+    if "字" in text:
+        text = text.replace("大字", "").replace("小字", "").replace("字", "")
+    if "通" in text:
+        text = text.replace("通り", "通").replace("通リ", "通")
     return _NUMERAL_RUN.sub(_numeral_value, text.translate(_TRANSLATE))
 
 
@@ -319,6 +335,7 @@ def _kyoto_marks() -> tuple[str, ...]:
 
 
 _KYOTO_MARKS = _kyoto_marks()
+_KYOTO_BLOCKS = re.compile(r"[0-9]{1,2}丁目")
 
 
 def kyoto_street_end(key: str, start: int) -> int:
@@ -334,4 +351,8 @@ def kyoto_street_end(key: str, start: int) -> int:
             best = max(best, found + len(mark))
     if best and window[best : best + 1] in ("ル", "る"):
         best += 1
+    # 上ル4丁目 counts blocks along the street: it belongs to the directions, not a 丁目.
+    match = _KYOTO_BLOCKS.match(window, best) if best else None
+    if match is not None:
+        best = match.end()
     return start + best
