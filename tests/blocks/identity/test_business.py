@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import address, corporations, identity, residents
 from kiban.blocks.identity.business_models import BusinessAccount
+from kiban.cardreader.client import sign_challenge
 from kiban.cardreader.store import CardStore
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
@@ -167,17 +168,24 @@ def test_the_representative_applies_with_the_card_in_the_reader(
     # registered with the name spaced differently than on the register,
     corporation = register_corporation(session, towns["marunouchi"], representative="山田 花子")
 
-    # when the reader signs the application with the signing key after the signing PIN,
+    # when the reader signs the application's challenge with both keys after the PINs, as it
+    # signs a sign-in's challenge,
     application = content()
-    signature = store.sign(
-        card.card_number, "signing", SIGNING_PIN, identity.prime_application_bytes(application)
+    challenge = identity.prime_application_challenge(application)
+    assert challenge.startswith("kiban-business-prime.")
+    fields = sign_challenge(
+        store,
+        card.card_number,
+        {"auth": "1234", "signing": SIGNING_PIN},
+        challenge,
+        ["auth", "signing"],
     )
     account = identity.apply_prime_account(
         session,
         identity.PrimeApplicationCreate(
             application=application,
-            certificate=b64url(store.certificate_der(card.card_number, "signing")),
-            signature=b64url(signature),
+            certificate=fields["signing_certificate"],
+            signature=fields["signing_signature"],
         ),
         person_id=resident.id,
         actor=f"person:{resident.id}",

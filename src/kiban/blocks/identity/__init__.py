@@ -276,6 +276,7 @@ BUSINESS_ACCOUNT_REMOVED = _business.ACCOUNT_REMOVED
 BUSINESS_ACCOUNT_DELEGATED = _business.ACCOUNT_DELEGATED
 BUSINESS_ACCOUNT_DELEGATION_REVOKED = _business.ACCOUNT_DELEGATION_REVOKED
 prime_application_bytes = _business.prime_application_bytes
+prime_application_challenge = _business.prime_application_challenge
 apply_prime_account = _business.apply_prime_account
 invite_member = _business.invite_member
 redeem_invitation = _business.redeem_invitation
@@ -311,6 +312,7 @@ __all__ += [
     "list_business_accounts",
     "list_corporation_accounts",
     "prime_application_bytes",
+    "prime_application_challenge",
     "redeem_invitation",
     "remove_member",
     "revoke_delegation",

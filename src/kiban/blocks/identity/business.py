@@ -88,6 +88,7 @@ AUDIT_SOURCE: Final = "identity"
 # How far the card's signing time may be from the server's clock, either way.
 APPLICATION_WINDOW: Final = timedelta(minutes=10)
 INVITATION_LIFETIME: Final = timedelta(days=7)
+CHALLENGE_PREFIX: Final = "kiban-business-prime."
 # Characters that may follow a town name in an address: a chome or block number, in digits or
 # kanji, or 字/番地. Anything else means the address names a different, longer town.
 _AFTER_TOWN: Final = frozenset("0123456789一二三四五六七八九十字番")
@@ -96,15 +97,30 @@ _AFTER_TOWN: Final = frozenset("0123456789一二三四五六七八九十字番")
 # --- the signed application ----------------------------------------------------------------------
 
 
-def prime_application_bytes(application: PrimeApplicationContent) -> bytes:
-    """The bytes the representative's card signs: the application as canonical JSON (keys
-    sorted, no insignificant whitespace, UTF-8 without escapes)."""
+def canonical_application(application: PrimeApplicationContent) -> bytes:
+    """The application as canonical JSON: keys sorted, no insignificant whitespace, UTF-8
+    without escapes."""
     return json.dumps(
         application.model_dump(mode="json"),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")
+
+
+def prime_application_challenge(application: PrimeApplicationContent) -> str:
+    """What the card reader signs for a prime application: ``kiban-business-prime.`` followed
+    by the base64url SHA-256 of :func:`canonical_application`. A challenge of URL-safe
+    characters, like a sign-in's, so the reader that signs sign-ins signs this too; the hash
+    commits the signature to every field of the application."""
+    digest = hashlib.sha256(canonical_application(application)).digest()
+    return CHALLENGE_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def prime_application_bytes(application: PrimeApplicationContent) -> bytes:
+    """The bytes the representative's signing key signs: the UTF-8 (ASCII) bytes of
+    :func:`prime_application_challenge`."""
+    return prime_application_challenge(application).encode("ascii")
 
 
 def _b64url(value: str, field: str) -> bytes:

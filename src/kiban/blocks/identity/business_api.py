@@ -119,9 +119,10 @@ router = APIRouter(prefix="/api/v1/business", tags=["business accounts"], respon
 def apply_prime(
     data: PrimeApplicationCreate, session: DbSession, user: User
 ) -> BusinessAccountRead:
-    """The representative's card signs the canonical JSON of ``application`` (keys sorted, no
-    spaces, UTF-8) with the signing key; the certificate's name and address must be the
-    representative's as registered. One prime account per corporation."""
+    """The representative's card signs, with the signing key, the challenge
+    `kiban-business-prime.` + base64url(SHA-256(canonical JSON of `application`: keys sorted,
+    no spaces, UTF-8)); the certificate's name and address must be the representative's as
+    registered. One prime account per corporation."""
     return business.apply_prime_account(session, data, person_id=user.person_id, actor=user.actor)
 
 

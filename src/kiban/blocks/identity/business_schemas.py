@@ -19,9 +19,11 @@ class _Input(BaseModel):
 
 
 class PrimeApplicationContent(BaseModel):
-    """What the representative's card signs: the canonical JSON of this object (keys sorted,
-    no spaces, UTF-8; see ``prime_application_bytes``). Every field is a plain string or
-    integer so that the object the server receives serialises to exactly the signed bytes."""
+    """What the representative's card signs: the challenge
+    ``kiban-business-prime.<base64url SHA-256 of the canonical JSON of this object>`` (keys
+    sorted, no spaces, UTF-8; see ``prime_application_challenge``). Every field is a plain
+    string or integer so that the object the server receives serialises to exactly the JSON
+    whose hash was signed."""
 
     # Not stripped or otherwise normalised: the signature covers the values as sent.
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +54,7 @@ class PrimeApplicationCreate(BaseModel):
     signature: str = Field(
         min_length=1,
         max_length=1024,
-        description="RSA PKCS#1 v1.5 SHA-256 signature over the canonical application, base64url",
+        description="RSA PKCS#1 v1.5 SHA-256 signature of the application challenge, base64url",
     )
 
 
