@@ -55,7 +55,9 @@ OID_POLICY_AUTH = x509.ObjectIdentifier(f"{ARC}.2.2")
 """Certificate policy of authentication certificates."""
 
 _SEX_CODES = {"male": "1", "female": "2"}
-_CA_LIFETIME = {"root": timedelta(days=365 * 20), "auth": timedelta(days=365 * 12)}
+# The root outlives the issuing CAs, and both outlive any card (10 years at most).
+_ROOT_LIFETIME = timedelta(days=365 * 20)
+_ISSUING_LIFETIME = timedelta(days=365 * 12)
 _CA_NAMES = {
     "root": "Kiban Root CA",
     "auth": "Kiban User Authentication CA",
@@ -128,7 +130,7 @@ def _build_ca_certificate(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _CA_LIFETIME["root" if name == "root" else "auth"])
+        .not_valid_after(now + (_ROOT_LIFETIME if name == "root" else _ISSUING_LIFETIME))
         .add_extension(
             x509.BasicConstraints(ca=True, path_length=1 if name == "root" else 0), critical=True
         )
