@@ -592,3 +592,17 @@ def test_the_secret_is_stored_hashed(http: TestClient, session: Session, shop: R
     assert stored is not None
     assert shop.client_secret
     assert shop.client_secret not in (stored.secret_hash or "")
+
+
+def test_the_business_scope_without_an_account_adds_no_claim(
+    http: TestClient, card: ReaderCard
+) -> None:
+    portal = register_rp(http, OPERATOR_TOKEN, name="補助金", scopes=["openid", "business"])
+    tokens = full_sign_in(http, card, portal)
+
+    info = http.get(
+        "/oidc/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).json()
+
+    assert tokens["scope"] == "openid business"
+    assert set(info) == {"sub"}

@@ -45,6 +45,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
+from kiban.blocks.identity import business
 from kiban.blocks.identity import service as card_service
 from kiban.blocks.identity.models import CertificateKind
 from kiban.blocks.identity.oidc_errors import (
@@ -907,6 +908,10 @@ def userinfo(session: Session, token: str) -> dict[str, Any]:
             claims["birthdate"] = person.birth_date.isoformat()
         if "gender" in scopes:
             claims["gender"] = person.sex.value
+    if "business" in scopes:
+        accounts = business.business_claims(session, row.person_id)
+        if accounts is not None:
+            claims["business"] = accounts
     if "sign" in scopes:
         code = session.get(OidcCode, row.code_id)
         authorization = session.get(OidcAuthorization, code.authorization_id) if code else None
