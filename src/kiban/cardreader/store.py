@@ -634,7 +634,8 @@ class CardStore:
             used: dict[str, float] = {
                 jti: expires
                 for jti, expires in slot.get("used_unlock_tokens", {}).items()
-                if expires > now  # An expired token is refused anyway; forget it.
+                # An expired token is refused anyway, so its id need not be kept.
+                if isinstance(expires, int | float) and expires > now
             }
             if claims["jti"] in used:
                 raise UnlockRejected("すでに使われています。", "it has already been used.")
