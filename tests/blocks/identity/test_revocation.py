@@ -105,6 +105,44 @@ def test_name_change_revokes_the_signing_certificate_only(
     assert (card.auth_certificate.status, card.signing_certificate.status) == ("good", "revoked")
 
 
+def test_moving_out_keeps_the_card_and_moving_in_revokes_signing(
+    session: Session,
+    engine: Engine,
+    issued: IssuedCard,
+    resident: residents.PersonRead,
+    towns: dict[str, address.TownRead],
+) -> None:
+    today = clock.today_jst()
+    residents.move_out(
+        session,
+        resident.id,
+        residents.MoveOutCreate(moved_on=today, destination="北海道札幌市中央区"),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    settle(engine)
+    # As with a real card, the certificates stay valid between the two notices.
+    card = _card(session, issued)
+    assert (card.auth_certificate.status, card.signing_certificate.status) == ("good", "good")
+    kudan = towns["kudan"]
+    residents.move_in(
+        session,
+        resident.id,
+        residents.MoveInCreate(
+            moved_on=today,
+            address=residents.AddressInput(
+                town_id=kudan.id, chome=1 if kudan.has_chome else None, block_number="7番"
+            ),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    settle(engine)
+    card = _card(session, issued)
+    assert (card.auth_certificate.status, card.signing_certificate.status) == ("good", "revoked")
+    assert card.signing_certificate.revocation_reason == "affiliationChanged"
+
+
 def test_death_revokes_the_card_and_both_certificates(
     session: Session, engine: Engine, issued: IssuedCard, resident: residents.PersonRead
 ) -> None:
