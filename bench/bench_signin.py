@@ -1,0 +1,217 @@
+"""Sign-in speed: whole card sign-ins and card-certificate verifications per second, each beside
+the raw RSA-2048 signature verification rate of ``cryptography`` measured in the same run.
+
+Run: ``.venv/bin/python bench/bench_signin.py [SIGN_INS] [VERIFICATIONS]`` (default 50, 500).
+
+Everything runs in this process on a fresh SQLite file in WAL mode. One sign-in is the whole
+OpenID Connect code flow without HTTP: the authorization request, the challenge, the card's
+signature through the card reader's client library (which opens the key sealed under the PIN,
+as the reader does for each signature), the check of signature, chain and revocation status,
+consent and code, and the token exchange with PKCE that signs the ES256 ID token. A card
+verification is the identity block's ``verify_certificate`` (chain to the issuing CA, key usage,
+validity, and the certificate's status in the register). The bound is one RSA-2048 PKCS#1 v1.5
+SHA-256 verification with ``cryptography``, the single public-key operation every card check
+needs: the ratio says how much of a verification is kiban's own work.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import Engine
+
+from kiban.blocks import address, identity, residents
+from kiban.cardreader.client import sign_challenge
+from kiban.cardreader.store import CardStore
+from kiban.platform import migrate
+from kiban.platform.db import make_engine, transaction
+from kiban.platform.settings import get_settings
+
+REDIRECT_URI = "https://rp.example/cb"
+
+
+def _setup(scratch: Path) -> tuple[Engine, CardStore, str, tuple[str, str]]:
+    """A migrated database with one resident, her card in a reader, and a relying party."""
+    url = f"sqlite:///{scratch / 'kiban.db'}"
+    os.environ["KIBAN_DATA_DIR"] = str(scratch)
+    os.environ["KIBAN_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    store = CardStore(scratch / "cards")
+    keys = CardStore.new_keys()
+    with transaction(engine) as session:
+        address.load_registry(session, lg_codes=["131016"])
+        town = address.find_town(session, "131016", "丸の内")
+        person = residents.register_person(
+            session,
+            residents.PersonCreate(
+                family_name="山田",
+                given_name="花子",
+                family_name_kana="ヤマダ",
+                given_name_kana="ハナコ",
+                birth_date=date(1982, 2, 3),
+                sex=residents.Sex.FEMALE,
+                address=residents.AddressInput(
+                    town_id=town.id, chome=1 if town.has_chome else None, block_number="2番3号"
+                ),
+                effective_on=date(2020, 4, 1),
+            ),
+            actor="bench",
+        )
+        card = identity.issue_card(
+            session,
+            person.id,
+            auth_public_key=keys.auth_public_der,
+            signing_public_key=keys.signing_public_der,
+            actor="bench",
+        )
+        client = identity.register_client(
+            session,
+            identity.ClientCreate(
+                name="bench",
+                purpose="bench",
+                scopes=["openid", "name"],
+                redirect_uris=[REDIRECT_URI],
+            ),
+            actor="bench",
+        )
+    store.save(
+        keys,
+        card_number=card.card_number,
+        auth_certificate_pem=card.auth_certificate.pem,
+        signing_certificate_pem=card.signing_certificate.pem,
+        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
+        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
+        auth_pin="1234",
+        signing_pin="BENCH2026",
+    )
+    assert client.client_secret is not None  # noqa: S101 - a confidential client.
+    return engine, store, card.card_number, (client.client_id, client.client_secret)
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def run_sign_ins(
+    engine: Engine, store: CardStore, card_number: str, client: tuple[str, str], count: int
+) -> dict[str, float]:
+    """Seconds spent in each stage over ``count`` sign-ins."""
+    client_id, secret = client
+    stages = {"challenge": 0.0, "card": 0.0, "verify": 0.0, "code+token": 0.0}
+    for _ in range(count):
+        verifier = secrets.token_urlsafe(48)
+        binding = identity.new_browser_binding()
+        started = time.perf_counter()
+        with transaction(engine) as session:
+            request = identity.start_authorization(
+                session,
+                [
+                    ("response_type", "code"),
+                    ("client_id", client_id),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("scope", "openid name"),
+                    ("state", "s"),
+                    ("nonce", "n"),
+                    ("code_challenge", _s256(verifier)),
+                    ("code_challenge_method", "S256"),
+                ],
+                browser_binding=binding,
+            )
+            signin = identity.begin_card_sign_in(session, request.request_id, binding)
+        challenged = time.perf_counter()
+        answer = sign_challenge(store, card_number, {"auth": "1234"}, signin.challenge)
+        signed = time.perf_counter()
+        with transaction(engine) as session:
+            identity.complete_card_sign_in(session, request.request_id, binding, answer)
+        verified = time.perf_counter()
+        with transaction(engine) as session:
+            location = identity.decide_consent(
+                session, request.request_id, binding, approve=True, scopes=["name"]
+            )
+        code = parse_qs(urlsplit(location).query)["code"][0]
+        with transaction(engine) as session:
+            identity.exchange_code(
+                session,
+                client_id=client_id,
+                client_secret=secret,
+                auth_method="client_secret_basic",
+                code=code,
+                redirect_uri=REDIRECT_URI,
+                code_verifier=verifier,
+            )
+        done = time.perf_counter()
+        stages["challenge"] += challenged - started
+        stages["card"] += signed - challenged
+        stages["verify"] += verified - signed
+        stages["code+token"] += done - verified
+    return stages
+
+
+def run_verifications(engine: Engine, store: CardStore, card_number: str, count: int) -> float:
+    """Seconds for ``count`` verifications of the card's authentication certificate."""
+    der = store.certificate_der(card_number, "auth")
+    with transaction(engine) as session:
+        started = time.perf_counter()
+        for _ in range(count):
+            identity.verify_certificate(session, der, kind=identity.CertificateKind.AUTH)
+        return time.perf_counter() - started
+
+
+def run_raw_verify(seconds: float = 1.0) -> float:
+    """Raw RSA-2048 PKCS#1 v1.5 SHA-256 verifications per second."""
+    signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = signer.public_key()
+    data = secrets.token_bytes(64)
+    signature = signer.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(100):
+            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        done += 100
+    return done / (time.perf_counter() - started)
+
+
+def main() -> None:
+    sign_ins = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    verifications = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    with tempfile.TemporaryDirectory() as scratch:
+        engine, store, card_number, client = _setup(Path(scratch))
+        run_sign_ins(engine, store, card_number, client, 2)  # Warm caches and keys.
+        stages = run_sign_ins(engine, store, card_number, client, sign_ins)
+        verify_s = run_verifications(engine, store, card_number, verifications)
+        raw_rate = run_raw_verify()
+        engine.dispose()
+    total = sum(stages.values())
+    signin_rate = sign_ins / total
+    server_rate = sign_ins / (total - stages["card"])
+    verify_rate = verifications / verify_s
+    print(f"sign-ins: {sign_ins}, certificate verifications: {verifications} (SQLite, in-process)")
+    rows = [
+        ("raw RSA-2048 verify (cryptography)", raw_rate, None),
+        ("card-certificate verification", verify_rate, raw_rate / verify_rate),
+        ("whole sign-ins (with the card)", signin_rate, raw_rate / signin_rate),
+        ("server side of a sign-in", server_rate, raw_rate / server_rate),
+    ]
+    for label, rate, ratio in rows:
+        beside = "" if ratio is None else f"   {ratio:7.1f}x the raw verify time"
+        print(f"{label:<36} {rate:10,.1f} /s{beside}")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<12} {1000 * seconds / sign_ins:7.2f} ms per sign-in")
+
+
+if __name__ == "__main__":
+    main()
