@@ -26,6 +26,7 @@ from kiban.blocks.address.errors import (
     MunicipalityNotFound,
     TownNotFound,
 )
+from kiban.blocks.address.index import invalidate_index
 from kiban.blocks.address.normalizer import (
     AddressIds,
     Coordinates,
@@ -79,6 +80,7 @@ __all__ = [
     "get_municipality",
     "get_town",
     "get_towns",
+    "invalidate_index",
     "list_municipalities",
     "list_towns",
     "load_registry",
