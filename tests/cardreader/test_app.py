@@ -25,6 +25,7 @@ from kiban.cardreader.store import CardStore
 from tests.cardreader.conftest import AUTH_PIN, CARD_NUMBER, SIGNING_PIN
 
 SERVER = "http://127.0.0.1:8000"
+READER = "http://127.0.0.1:8765"
 RETURN_TO = f"{SERVER}/oidc/card-callback?flow=signin"
 CHALLENGE = "q2Xv0aT1yXxYw3k9Zp4LmN7sD8fG6hJ5"
 REQUEST_ID = "req-0001-abcdefgh"
@@ -32,7 +33,7 @@ REQUEST_ID = "req-0001-abcdefgh"
 
 @pytest.fixture
 def reader(store: CardStore) -> TestClient:
-    return TestClient(create_reader_app(store, SERVER), follow_redirects=False)
+    return TestClient(create_reader_app(store, SERVER), base_url=READER, follow_redirects=False)
 
 
 def _query(**overrides: str) -> dict[str, str]:
@@ -223,7 +224,7 @@ def test_a_form_from_elsewhere_is_not_signed(
     same_site = reader.post(
         "/sign",
         data={**form, "card_number": card, "auth_pin": AUTH_PIN},
-        headers={"Origin": "http://testserver"},
+        headers={"Origin": READER},
     )
     assert same_site.status_code == 303
     assert store.card(card).auth.tries_left == 3
@@ -272,3 +273,12 @@ def test_health_and_index(reader: TestClient, card: str) -> None:
     assert CARD_NUMBER in index.text
     assert "3 of 3 tries left" in index.text
     assert reader.get("/static/reader.css").status_code == 200
+
+
+def test_only_loopback_host_names_are_answered(reader: TestClient, card: str) -> None:
+    # A site whose name resolves to 127.0.0.1 (DNS rebinding) would be same-origin with the
+    # reader under its own name; the reader does not answer to that name.
+    rebound = reader.get("/sign", params=_query(), headers={"Host": "evil.example:8765"})
+    assert rebound.status_code == 400
+    assert "<form" not in rebound.text
+    assert reader.get("/health", headers={"Host": "localhost:8765"}).status_code == 200

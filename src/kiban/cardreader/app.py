@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import kiban
 from kiban.cardreader.client import check_challenge, parse_keys, sign_challenge
@@ -304,13 +305,22 @@ class Reader:
         response.headers["Referrer-Policy"] = "same-origin"
 
 
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+
+
 def create_reader_app(
-    store: CardStore, server_origin: str, *, secret_key: str | None = None
+    store: CardStore,
+    server_origin: str,
+    *,
+    secret_key: str | None = None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> FastAPI:
     """The reader's web application for the cards in ``store``, answering ``server_origin``.
 
     ``secret_key`` signs the form tokens; by default a random one per process (forms then
-    expire when the reader restarts, which is harmless).
+    expire when the reader restarts, which is harmless). ``allowed_hosts`` are the ``Host``
+    names the reader answers to: loopback only by default, so that a web site whose name
+    resolves to 127.0.0.1 (DNS rebinding) cannot read the form and post PINs as same-origin.
     """
     reader = Reader(store, server_origin, secret_key)
     app = FastAPI(
@@ -322,6 +332,7 @@ def create_reader_app(
     )
     app.state.reader = reader
     install_error_handlers(app)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

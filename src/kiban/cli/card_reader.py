@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from kiban.cardreader.app import create_reader_app, normalize_origin
+from kiban.cardreader.app import LOOPBACK_HOSTS, create_reader_app, normalize_origin
 from kiban.cardreader.store import CardStore
 from kiban.cli.output import fail, print_json, print_table
 from kiban.kernel.errors import KibanError
@@ -80,11 +80,14 @@ def serve(
             "reach the PIN page / ループバック以外で待ち受けています"
         )
     store = _store(cards)
+    # On loopback the reader answers loopback host names only (DNS rebinding); whoever binds it
+    # elsewhere has been warned above and gets any host name.
+    allowed_hosts = [*LOOPBACK_HOSTS] if _is_loopback(host) else ["*"]
     typer.echo(
         f"card reader on http://{host}:{port}/ for {origin}, "
         f"{len(store.cards())} card(s) in {store.directory}"
     )
-    uvicorn.run(create_reader_app(store, origin), host=host, port=port)
+    uvicorn.run(create_reader_app(store, origin, allowed_hosts=allowed_hosts), host=host, port=port)
 
 
 @app.command("list")
