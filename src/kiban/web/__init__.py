@@ -23,7 +23,7 @@ from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import office, office_residents, pages, portal, signin
+from kiban.web import business, office, office_residents, pages, portal, signin
 from kiban.web.templating import STATIC_DIR
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def routers() -> list[APIRouter]:
         identity_oidc_api,  # OpenID Connect: discovery, JWKS, token, userinfo (public).
         signin.router,  # Sign-in with the card and consent (HTML).
         portal.router,  # The citizen portal (HTML, resident session).
+        business.router,  # Business accounts in the portal (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
         corporations_api,  # Corporate registry (operator).
         identity_business_api,  # Business accounts (OpenID Connect access token).

@@ -1,0 +1,347 @@
+"""Business accounts in the citizen portal (ビジネスアカウント): the HTML side of
+``/api/v1/business`` for residents signed in to the portal with their card.
+
+A representative applies for the prime account here: the page builds the application, the
+card reader signs its challenge with the signing key (after the signing PIN), and the reader
+sends the resident back to ``/portal/business/prime/callback`` where the signature, the
+certificate and the registered representative are checked. The prime invites members (the
+one-time code is shown once), removes them and delegates procedures; a member redeems an
+invitation. Every form works without JavaScript; errors are shown above the forms.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import ValidationError
+
+from kiban.blocks import identity, residents
+from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
+from kiban.platform import i18n
+from kiban.platform.settings import get_settings
+from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal import Resident, require_resident
+from kiban.web.templating import get_pages
+
+router = APIRouter(prefix="/portal/business", include_in_schema=False)
+
+BUSINESS_HOME: Final = "/portal/business"
+PRIME_COOKIE: Final = "kiban_business_prime"
+_PRIME_SALT: Final = "kiban.business-prime"
+# The application must come back signed within the window the server accepts signatures in.
+_PRIME_MAX_AGE: Final = 10 * 60
+
+SignedIn = Annotated[Resident, Depends(require_resident)]
+
+
+def _actor(resident: Resident) -> str:
+    return f"person:{resident.person_id}"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=_PRIME_SALT)
+
+
+def _invalid_input(lang: i18n.Language, error: ValidationError) -> tuple[str, str | None]:
+    t = i18n.translations(lang)
+    errors = error.errors()
+    field = ".".join(str(part) for part in errors[0]["loc"]) if errors else None
+    if field:
+        return t.gettext("The input is not valid: %(field)s.") % {"field": field}, field
+    return t.gettext("The input is not valid."), None
+
+
+def _page(
+    request: Request,
+    lang: i18n.Language,
+    session: DbSession,
+    resident: Resident,
+    *,
+    error: str | None = None,
+    error_field: str | None = None,
+    invited: identity.MemberInvited | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    accounts = identity.list_business_accounts(session, resident.person_id)
+    members = {
+        account.corporate_number: identity.list_corporation_accounts(
+            session, account.corporate_number, person_id=resident.person_id
+        )
+        for account in accounts
+        if account.account_type is identity.BusinessAccountType.PRIME
+    }
+    return get_pages().render(
+        request,
+        lang,
+        "business/home.html",
+        {
+            "accounts": accounts,
+            "members": members,
+            "error": error,
+            "error_field": error_field,
+            "invited": invited,
+            "applied": request.query_params.get("applied") == "1",
+        },
+        status_code=status_code,
+    )
+
+
+def _refused(
+    request: Request,
+    lang: i18n.Language,
+    session: DbSession,
+    resident: Resident,
+    error: KibanError,
+) -> HTMLResponse:
+    # What the failed action may have written is rolled back before the page is read again.
+    session.rollback()
+    return _page(
+        request,
+        lang,
+        session,
+        resident,
+        error=error.message(lang),
+        error_field=error.field,
+        status_code=error.status,
+    )
+
+
+def _back() -> RedirectResponse:
+    return RedirectResponse(BUSINESS_HOME, status_code=303)
+
+
+@router.get("")
+def home(request: Request, lang: Lang, session: DbSession, resident: SignedIn) -> HTMLResponse:
+    """The resident's business accounts; a prime also sees and manages the members."""
+    return _page(request, lang, session, resident)
+
+
+@router.post("/prime")
+def start_prime_application(
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    corporate_number: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    """Build the application and send the representative to the card reader to sign it."""
+    person = residents.get_person(session, resident.person_id)
+    try:
+        application = identity.PrimeApplicationContent(
+            corporate_number=corporate_number.strip(),
+            display_name=person.full_name,
+            email=email.strip(),
+            nonce=secrets.token_urlsafe(24),
+            signed_at=int(clock.now().timestamp()),
+        )
+    except ValidationError as error:
+        message, field = _invalid_input(lang, error)
+        return _page(
+            request, lang, session, resident, error=message, error_field=field, status_code=422
+        )
+    settings = get_settings()
+    response = get_pages().render(
+        request,
+        lang,
+        "business/prime_sign.html",
+        {
+            "application": application,
+            "reader_url": settings.card_reader_url.rstrip("/"),
+            "challenge": identity.prime_application_challenge(application),
+            "return_to": f"{settings.base_url.rstrip('/')}{BUSINESS_HOME}/prime/callback",
+        },
+    )
+    response.set_cookie(
+        PRIME_COOKIE,
+        _serializer().dumps(application.model_dump(mode="json")),
+        max_age=_PRIME_MAX_AGE,
+        path=BUSINESS_HOME,
+        httponly=True,
+        samesite="lax",
+        secure=settings.base_url.startswith("https://"),
+    )
+    return response
+
+
+@router.get("/prime/callback")
+def prime_callback(
+    request: Request, lang: Lang, session: DbSession, resident: SignedIn
+) -> Response:
+    """The card reader's answer: check the signature and create the prime account."""
+    t = i18n.translations(lang)
+    params = request.query_params
+    try:
+        stored: Any = _serializer().loads(
+            request.cookies.get(PRIME_COOKIE, ""), max_age=_PRIME_MAX_AGE
+        )
+        application = identity.PrimeApplicationContent.model_validate(stored)
+    except (BadSignature, ValidationError):
+        application = None
+    if application is None or params.get("request_id") != application.nonce:
+        return _page(
+            request,
+            lang,
+            session,
+            resident,
+            error=t.gettext("This application has expired. Please apply again."),
+            status_code=400,
+        )
+    try:
+        identity.apply_prime_account(
+            session,
+            identity.PrimeApplicationCreate(
+                application=application,
+                certificate=params.get("signing_certificate", ""),
+                signature=params.get("signing_signature", ""),
+            ),
+            person_id=resident.person_id,
+            actor=_actor(resident),
+        )
+    except ValidationError:
+        return _page(
+            request,
+            lang,
+            session,
+            resident,
+            error=t.gettext("The card reader's answer is incomplete. Please apply again."),
+            status_code=400,
+        )
+    except KibanError as error:
+        response: Response = _refused(request, lang, session, resident, error)
+    else:
+        response = RedirectResponse(f"{BUSINESS_HOME}?applied=1", status_code=303)
+    response.delete_cookie(PRIME_COOKIE, path=BUSINESS_HOME)
+    return response
+
+
+@router.post("/redeem")
+def redeem(
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    invitation_code: Annotated[str, Form()] = "",
+) -> Response:
+    """A member takes the account they were invited to."""
+    try:
+        identity.redeem_invitation(
+            session, invitation_code.strip(), person_id=resident.person_id, actor=_actor(resident)
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, resident, error)
+    return _back()
+
+
+@router.post("/{corporate_number}/members")
+def invite(
+    corporate_number: str,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    display_name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    """The prime invites a member; the page shows the one-time code once."""
+    try:
+        data = identity.MemberInvite(display_name=display_name, email=email, role=role or "member")
+    except ValidationError as error:
+        message, field = _invalid_input(lang, error)
+        return _page(
+            request, lang, session, resident, error=message, error_field=field, status_code=422
+        )
+    try:
+        invited = identity.invite_member(
+            session, corporate_number, data, person_id=resident.person_id, actor=_actor(resident)
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, resident, error)
+    return _page(request, lang, session, resident, invited=invited)
+
+
+@router.post("/{corporate_number}/members/{account_id}/remove")
+def remove(
+    corporate_number: str,
+    account_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """The prime removes a member."""
+    try:
+        identity.remove_member(
+            session,
+            corporate_number,
+            account_id,
+            person_id=resident.person_id,
+            actor=_actor(resident),
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, resident, error)
+    return _back()
+
+
+@router.post("/{corporate_number}/members/{account_id}/delegations")
+def delegate(
+    corporate_number: str,
+    account_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    procedure_code: Annotated[str, Form()] = "",
+) -> Response:
+    """The prime delegates a procedure to a member."""
+    try:
+        data = identity.DelegationCreate(procedure_code=procedure_code)
+    except ValidationError as error:
+        message, field = _invalid_input(lang, error)
+        return _page(
+            request, lang, session, resident, error=message, error_field=field, status_code=422
+        )
+    try:
+        identity.delegate_procedure(
+            session,
+            corporate_number,
+            account_id,
+            data.procedure_code,
+            person_id=resident.person_id,
+            actor=_actor(resident),
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, resident, error)
+    return _back()
+
+
+@router.post("/{corporate_number}/members/{account_id}/delegations/{procedure_code}/revoke")
+def revoke(
+    corporate_number: str,
+    account_id: uuid.UUID,
+    procedure_code: str,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """The prime revokes a delegation."""
+    try:
+        identity.revoke_delegation(
+            session,
+            corporate_number,
+            account_id,
+            procedure_code,
+            person_id=resident.person_id,
+            actor=_actor(resident),
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, resident, error)
+    return _back()

@@ -1,0 +1,186 @@
+"""Business accounts in the portal: the representative applies with the card reader, invites a
+member, delegates and removes; the member redeems. Plain HTML forms, no JavaScript."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from kiban.blocks import address, corporations, residents
+from kiban.platform.settings import get_settings
+
+from .conftest import OFFICIAL, TestClient
+from .oidc_support import ReaderCard, card_answer, card_in_reader, path_of, sign_in_through_pages
+
+ISSUER = "http://testserver"
+NUMBER = "4011001098993"
+PROCEDURE = "subsidy.it_introduction"
+CODE = re.compile(r'<code id="invitation-code">([^<]+)</code>')
+
+
+@pytest.fixture
+def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("KIBAN_BASE_URL", ISSUER)
+    get_settings.cache_clear()
+    from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
+
+    with TestClient(create_app(), follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def corporation(
+    session: Session, towns: dict[str, address.TownRead]
+) -> corporations.CorporationRead:
+    town = towns["marunouchi"]
+    found = corporations.register_corporation(
+        session,
+        corporations.CorporationCreate(
+            corporate_number=NUMBER,
+            name="株式会社基盤テック",
+            name_kana="キバンテック",
+            head_office=corporations.AddressInput(town_id=town.id, chome=1, block_number="1-1"),
+            representative=corporations.RepresentativeInput(
+                name="山田　花子",
+                address=corporations.AddressInput(town_id=town.id, chome=1, block_number="2-3"),
+            ),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return found
+
+
+@pytest.fixture
+def prime_card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> ReaderCard:
+    return card_in_reader(session, resident, tmp_path / "cards")
+
+
+@pytest.fixture
+def member_card(session: Session, towns: dict[str, address.TownRead], tmp_path: Path) -> ReaderCard:
+    person = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name="佐藤",
+            given_name="一郎",
+            family_name_kana="サトウ",
+            given_name_kana="イチロウ",
+            birth_date=date(1990, 6, 1),
+            sex=residents.Sex.MALE,
+            address=residents.AddressInput(
+                town_id=towns["kudan"].id, chome=1, block_number="5番6号"
+            ),
+            effective_on=date(2021, 4, 1),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return card_in_reader(session, person, tmp_path / "member-cards")
+
+
+def signed_in(http: TestClient, card: ReaderCard) -> TestClient:
+    """A browser of its own, signed in to the portal with ``card``."""
+    browser = TestClient(http.app, follow_redirects=False)
+    login = browser.get("/portal/login?next=/portal/business")
+    back = sign_in_through_pages(browser, card, login.headers["location"])
+    landed = browser.get(path_of(back))
+    assert landed.headers["location"] == "/portal/business"
+    return browser
+
+
+def apply_for_prime(browser: TestClient, card: ReaderCard) -> httpx.Response:
+    """Fill in the application, sign it in the card reader, come back."""
+    form = browser.post(
+        "/portal/business/prime", data={"corporate_number": NUMBER, "email": "a@example.jp"}
+    )
+    assert form.status_code == 200, form.text
+    return browser.get(path_of(card_answer(card, form.text)))
+
+
+def test_the_page_needs_a_portal_sign_in(http: TestClient) -> None:
+    response = http.get("/portal/business")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/portal/login?next=/portal/business"
+
+
+def test_representative_and_member_through_the_portal(
+    http: TestClient,
+    corporation: corporations.CorporationRead,
+    prime_card: ReaderCard,
+    member_card: ReaderCard,
+) -> None:
+    prime, member = signed_in(http, prime_card), signed_in(http, member_card)
+    assert "ビジネスアカウント" in prime.get("/portal/business").text
+
+    # The member's card is not the representative's: the page says which item differs.
+    refused = apply_for_prime(member, member_card)
+    assert refused.status_code == 403
+    assert "代表者の氏名と一致しません" in refused.text
+
+    # The representative signs the application in the card reader and gets the prime account.
+    applied = apply_for_prime(prime, prime_card)
+    assert applied.status_code == 303, applied.text
+    page = prime.get(applied.headers["location"])
+    assert "株式会社基盤テック" in page.text
+    assert "プライムアカウントを作成しました" in page.text
+
+    # The prime invites; the code is shown once; the member redeems it.
+    invited = prime.post(
+        f"/portal/business/{NUMBER}/members",
+        data={"display_name": "佐藤　一郎", "email": "ichiro@example.jp", "role": "経理担当"},
+    )
+    assert invited.status_code == 200, invited.text
+    code = CODE.search(invited.text)
+    assert code is not None
+    assert CODE.search(prime.get("/portal/business").text) is None
+    redeemed = member.post("/portal/business/redeem", data={"invitation_code": code.group(1)})
+    assert redeemed.status_code == 303, redeemed.text
+    assert "株式会社基盤テック" in member.get("/portal/business").text
+
+    # A member may not invite.
+    by_member = member.post(
+        f"/portal/business/{NUMBER}/members",
+        data={"display_name": "鈴木　次郎", "email": "jiro@example.jp"},
+    )
+    assert by_member.status_code == 403
+    assert "プライムアカウントだけが行えます" in by_member.text
+
+    # The prime delegates a procedure (a malformed code names the field), then revokes it.
+    listing = prime.get("/portal/business").text
+    account_id = re.search(rf"/portal/business/{NUMBER}/members/([0-9a-f-]+)/remove", listing)
+    assert account_id is not None
+    members = f"/portal/business/{NUMBER}/members/{account_id.group(1)}"
+    bad = prime.post(f"{members}/delegations", data={"procedure_code": "Not a code"})
+    assert bad.status_code == 422
+    assert "procedure_code" in bad.text
+    assert (
+        prime.post(f"{members}/delegations", data={"procedure_code": PROCEDURE}).status_code == 303
+    )
+    assert PROCEDURE in member.get("/portal/business").text
+    assert prime.post(f"{members}/delegations/{PROCEDURE}/revoke").status_code == 303
+    assert PROCEDURE not in member.get("/portal/business").text
+
+    # The prime removes the member, who then holds no account.
+    assert prime.post(f"{members}/remove").status_code == 303
+    assert "株式会社基盤テック" not in member.get("/portal/business").text
+    assert "削除済み" in prime.get("/portal/business").text
+
+
+def test_an_answer_without_the_application_cookie_is_refused(
+    http: TestClient, corporation: corporations.CorporationRead, prime_card: ReaderCard
+) -> None:
+    prime = signed_in(http, prime_card)
+    form = prime.post(
+        "/portal/business/prime", data={"corporate_number": NUMBER, "email": "a@example.jp"}
+    )
+    answer = path_of(card_answer(prime_card, form.text))
+    prime.cookies.delete("kiban_business_prime", path="/portal/business")
+    late = prime.get(answer)
+    assert late.status_code == 400
+    assert "申請の有効期限が切れました" in late.text
