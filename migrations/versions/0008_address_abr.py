@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("ablt_date", sa.Date(), nullable=True),
         sa.Column("post_code", sa.String(length=7), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("rep_lat", sa.Double(), nullable=True),
+        sa.Column("rep_lon", sa.Double(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=False),

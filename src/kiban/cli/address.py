@@ -37,6 +37,10 @@ class AbrKind(enum.StrEnum):
     rsdtdsp_blk = "rsdtdsp_blk"
     rsdtdsp_rsdt = "rsdtdsp_rsdt"
     parcel = "parcel"
+    town_pos = "town_pos"
+    rsdtdsp_blk_pos = "rsdtdsp_blk_pos"
+    rsdtdsp_rsdt_pos = "rsdtdsp_rsdt_pos"
+    parcel_pos = "parcel_pos"
 
 
 @app.command("load")
@@ -89,8 +93,9 @@ def load_abr(
         AbrKind,
         typer.Option(
             "--kind",
-            help="town (mt_town), rsdtdsp_blk (mt_rsdtdsp_blk), rsdtdsp_rsdt (mt_rsdtdsp_rsdt)"
-            " or parcel (mt_parcel).",
+            help="town (mt_town), rsdtdsp_blk (mt_rsdtdsp_blk), rsdtdsp_rsdt (mt_rsdtdsp_rsdt),"
+            " parcel (mt_parcel), or a position file loaded after its main file: town_pos,"
+            " rsdtdsp_blk_pos, rsdtdsp_rsdt_pos, parcel_pos.",
         ),
     ],
 ) -> None:
@@ -125,7 +130,9 @@ def load_abr(
     typer.echo(
         f"{summary.rows_read} lines of {summary.kind}: {summary.added} added,"
         f" {summary.updated} updated, {summary.unchanged} unchanged,"
-        f" {summary.versions_added} town versions kept, in {summary.seconds:.1f} s"
+        f" {summary.versions_added} town versions kept"
+        + (f", {summary.missing} points for rows not loaded" if summary.missing else "")
+        + f", in {summary.seconds:.1f} s"
     )
 
 

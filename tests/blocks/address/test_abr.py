@@ -203,3 +203,25 @@ def test_count_lines_ignores_the_header_and_a_missing_last_newline(tmp_path: Pat
 
     assert count_lines(path) == 2
     assert count_lines(FIXTURES / "mt_town_sample.csv") == 5
+
+
+def test_position_files_add_points_to_loaded_rows(session: Session) -> None:
+    _load(session, "town", "mt_town_sample.csv")
+    _load(session, "rsdtdsp_blk", "mt_rsdtdsp_blk_sample.csv")
+
+    towns = _load(session, "town_pos", "mt_town_pos_sample.csv")
+    blocks = _load(session, "rsdtdsp_blk_pos", "mt_rsdtdsp_blk_pos_sample.csv")
+    again = _load(session, "rsdtdsp_blk_pos", "mt_rsdtdsp_blk_pos_sample.csv")
+
+    assert (towns.updated, towns.missing) == (1, 0)
+    assert (_town(session, "0003001").rep_lat, _town(session, "0003001").rep_lon) == (
+        35.673944,
+        139.752558,
+    )
+    # The third line places a block of a 町字 that was never loaded.
+    assert (blocks.updated, blocks.missing) == (2, 1)
+    assert (again.updated, again.unchanged, again.missing) == (0, 2, 1)
+    second = session.execute(select(Block).where(Block.blk_id == "002")).scalar_one()
+    assert (second.rep_lat, second.rep_lon) == (35.6741, 139.7531)
+    # A town version is not a change of position.
+    assert len(_versions(session, "0003001")) == 1

@@ -111,6 +111,9 @@ class AbrTown(IdMixin, TimestampMixin, Base):
     ablt_date: Mapped[date | None]
     post_code: Mapped[str | None] = mapped_column(String(7))
     version: Mapped[int]
+    # Representative point from the town position file (mt_town_pos), when loaded.
+    rep_lat: Mapped[float | None]
+    rep_lon: Mapped[float | None]
 
 
 class TownVersion(IdMixin, TimestampMixin, Base):

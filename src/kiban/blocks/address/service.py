@@ -543,8 +543,9 @@ def load_registry(
 @dataclass(frozen=True)
 class AbrLoadSummary:
     """What loading one ABR file did: lines read, rows added, rows updated (a town's current
-    row moved to a newer version), rows that were already there as read, versions kept (towns
-    only; every new town or change notice adds one), and the seconds it took."""
+    row moved to a newer version, or a row got its point), rows that were already there as
+    read, versions kept (towns only; every new town or change notice adds one), position
+    lines whose row is not loaded (``missing``), and the seconds it took."""
 
     kind: str
     rows_read: int = 0
@@ -552,6 +553,7 @@ class AbrLoadSummary:
     updated: int = 0
     unchanged: int = 0
     versions_added: int = 0
+    missing: int = 0
     seconds: float = field(default=0.0, compare=False)
 
 
@@ -672,6 +674,46 @@ def _load_records(
     counts["unchanged"] += len(rows) - len(records)  # Lines repeating a key in the batch.
 
 
+def _load_points(
+    session: Session,
+    kind: abr.Kind,
+    rows: list[abr.Row],
+    stamps: dict[str, Any],
+    counts: Counter[str],
+) -> None:
+    """A position file's batch: points for the rows of its main kind that are loaded."""
+    main = abr.POSITION_OF[kind]
+    model, key_columns = _ABR_MODELS[main], abr.KEYS[main]
+    parse = abr.PARSERS[kind]
+    records = {}
+    for line in rows:
+        record = parse(line)
+        records[_key({"rsdt2_id": "", **record}, key_columns)] = record
+    present = {
+        _key(r, key_columns): r
+        for r in repository.rows_in_machiaza(session, model, {(k[0], k[1]) for k in records})
+    }
+    updates: list[dict[str, Any]] = []
+    for key, record in records.items():
+        stored = present.get(key)
+        if stored is None:
+            counts["missing"] += 1
+        elif (stored["rep_lat"], stored["rep_lon"]) != (record["rep_lat"], record["rep_lon"]):
+            updates.append(
+                {
+                    "id": stored["id"],
+                    "rep_lat": record["rep_lat"],
+                    "rep_lon": record["rep_lon"],
+                    "updated_at": stamps["updated_at"],
+                }
+            )
+        else:
+            counts["unchanged"] += 1
+    repository.update_rows(session, model, updates)
+    counts["updated"] += len(updates)
+    counts["unchanged"] += len(rows) - len(records)
+
+
 def do_load_abr(
     session: Session,
     kind: str,
@@ -681,7 +723,9 @@ def do_load_abr(
     progress: Callable[[int, int], None] | None = None,
 ) -> AbrLoadSummary:
     """Load one official Address Base Registry CSV file of ``kind`` (``town``,
-    ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``) into its table.
+    ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``) into its table, or a position file
+    (``town_pos``, ``rsdtdsp_blk_pos``, ``rsdtdsp_rsdt_pos``, ``parcel_pos``) that adds
+    representative points to rows already loaded.
 
     Columns are read by header name; added columns are kept in the town versions and
     otherwise ignored. Idempotent: loading the same file again changes nothing. A town
@@ -713,6 +757,8 @@ def do_load_abr(
     def flush() -> None:
         if abr_kind == "town":
             _load_towns(session, batch, stamps, counts)
+        elif abr_kind in abr.POSITION_OF:
+            _load_points(session, abr_kind, batch, stamps, counts)
         else:
             _load_records(session, abr_kind, batch, stamps, counts, with_points=with_points)
         counts["rows_read"] += len(batch)
@@ -732,6 +778,7 @@ def do_load_abr(
         updated=counts["updated"],
         unchanged=counts["unchanged"],
         versions_added=counts["versions_added"],
+        missing=counts["missing"],
         seconds=time.perf_counter() - started,
     )
     data = {k: v for k, v in asdict(summary).items() if k != "seconds"} | {"file": path.name}

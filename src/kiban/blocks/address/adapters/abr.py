@@ -32,9 +32,19 @@ Parcels, ``mt_parcel_*.csv`` (地番マスター)::
     prc_num3, rsdt_addr_flg, prc_rec_flg, prc_area_code, efct_date, ablt_date, src_code,
     remarks, real_prop_num
 
-Representative points are published in separate ``*_pos`` files (``rep_lon``, ``rep_lat``);
-when a block, residence or parcel file carries ``rep_lat``/``rep_lon`` columns (a file joined
-with its ``_pos`` file), they are read too.
+Representative points are published in separate position files, loaded after their main
+file (kinds ``town_pos``, ``rsdtdsp_blk_pos``, ``rsdtdsp_rsdt_pos``, ``parcel_pos``); they add
+``rep_lon``, ``rep_lat`` (JGD2011 longitude and latitude) to the rows with the same key::
+
+    mt_town_pos_*:        lg_code, machiaza_id, rsdt_addr_flg, rep_lon, rep_lat, rep_srid, ...
+    mt_rsdtdsp_blk_pos_*: lg_code, machiaza_id, blk_id, rsdt_addr_flg, rsdt_addr_mtd_code,
+                          rep_lon, rep_lat, rep_srid, ...
+    mt_rsdtdsp_rsdt_pos_*: lg_code, machiaza_id, blk_id, rsdt_id, rsdt2_id, rsdt_addr_flg,
+                          rsdt_addr_mtd_code, rep_lon, rep_lat, rep_srid, ...
+    mt_parcel_pos_*:      lg_code, machiaza_id, prc_id, rep_lon, rep_lat, rep_srid, ...
+
+A block, residence or parcel file that already carries ``rep_lat``/``rep_lon`` (joined with its
+position file) is read with its points.
 """
 
 from __future__ import annotations
@@ -50,8 +60,33 @@ from typing import Any, Literal
 from kiban.blocks.address.errors import AbrFileInvalid
 from kiban.kernel.identifiers import is_valid_lg_code
 
-Kind = Literal["town", "rsdtdsp_blk", "rsdtdsp_rsdt", "parcel"]
-KINDS: tuple[Kind, ...] = ("town", "rsdtdsp_blk", "rsdtdsp_rsdt", "parcel")
+Kind = Literal[
+    "town",
+    "rsdtdsp_blk",
+    "rsdtdsp_rsdt",
+    "parcel",
+    "town_pos",
+    "rsdtdsp_blk_pos",
+    "rsdtdsp_rsdt_pos",
+    "parcel_pos",
+]
+KINDS: tuple[Kind, ...] = (
+    "town",
+    "rsdtdsp_blk",
+    "rsdtdsp_rsdt",
+    "parcel",
+    "town_pos",
+    "rsdtdsp_blk_pos",
+    "rsdtdsp_rsdt_pos",
+    "parcel_pos",
+)
+POSITION_OF: dict[Kind, Kind] = {
+    "town_pos": "town",
+    "rsdtdsp_blk_pos": "rsdtdsp_blk",
+    "rsdtdsp_rsdt_pos": "rsdtdsp_rsdt",
+    "parcel_pos": "parcel",
+}
+"""The main kind each position file adds points to."""
 
 _DIGITS = {
     "machiaza_id": re.compile(r"^[0-9]{7}$"),
@@ -109,6 +144,15 @@ SPECS: dict[Kind, FileSpec] = {
         required=("lg_code", "machiaza_id", "prc_id", "prc_num1"),
         optional=("prc_num2", "prc_num3", "efct_date", "ablt_date", "rep_lat", "rep_lon"),
     ),
+    "town_pos": FileSpec(required=("lg_code", "machiaza_id", "rep_lon", "rep_lat")),
+    "rsdtdsp_blk_pos": FileSpec(
+        required=("lg_code", "machiaza_id", "blk_id", "rep_lon", "rep_lat")
+    ),
+    "rsdtdsp_rsdt_pos": FileSpec(
+        required=("lg_code", "machiaza_id", "blk_id", "rsdt_id", "rep_lon", "rep_lat"),
+        optional=("rsdt2_id",),
+    ),
+    "parcel_pos": FileSpec(required=("lg_code", "machiaza_id", "prc_id", "rep_lon", "rep_lat")),
 }
 
 
@@ -342,13 +386,6 @@ def parcel_record(row: Row) -> dict[str, Any]:
     }
 
 
-PARSERS: dict[Kind, Parser] = {
-    "town": town_record,
-    "rsdtdsp_blk": block_record,
-    "rsdtdsp_rsdt": residence_record,
-    "parcel": parcel_record,
-}
-
 KEYS: dict[Kind, tuple[str, ...]] = {
     "town": ("lg_code", "machiaza_id"),
     "rsdtdsp_blk": ("lg_code", "machiaza_id", "blk_id"),
@@ -356,3 +393,28 @@ KEYS: dict[Kind, tuple[str, ...]] = {
     "parcel": ("lg_code", "machiaza_id", "prc_id"),
 }
 """The registry's key of each kind of row (unique in its table)."""
+
+
+def position_record(kind: Kind) -> Parser:
+    """The parser of a position file: the key of the row it places, and its point."""
+    key = KEYS[POSITION_OF[kind]]
+
+    def parse(row: Row) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            column: row.lg_code() if column == "lg_code" else row.code(column) for column in key
+        }
+        record["rep_lat"] = row.coordinate("rep_lat")
+        record["rep_lon"] = row.coordinate("rep_lon")
+        return record
+
+    return parse
+
+
+PARSERS: dict[Kind, Parser] = {
+    "town": town_record,
+    "rsdtdsp_blk": block_record,
+    "rsdtdsp_rsdt": residence_record,
+    "parcel": parcel_record,
+}
+
+PARSERS.update({kind: position_record(kind) for kind in POSITION_OF})
