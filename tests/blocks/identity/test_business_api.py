@@ -197,6 +197,20 @@ def test_prime_member_and_delegation_over_http(
     assert applied.json()["corporation_id"] == str(corporation.id)
     mine = http.get("/api/v1/business/accounts", headers=prime).json()
     assert [a["id"] for a in mine] == [applied.json()["id"]]
+    # Relying parties read the same in the business claim of userinfo; the member has none yet.
+    claims = http.get("/oidc/userinfo", headers=prime).json()
+    assert claims["business"] == {
+        "accounts": [
+            {
+                "corporate_number": NUMBER,
+                "corporation_name": "株式会社基盤テック",
+                "account_type": "prime",
+                "role": "代表取締役",
+                "procedures": [],
+            }
+        ]
+    }
+    assert "business" not in http.get("/oidc/userinfo", headers=member).json()
 
     # The prime invites; the member redeems with their own sign-in.
     members = f"/api/v1/business/corporations/{NUMBER}/members"
@@ -231,6 +245,9 @@ def test_prime_member_and_delegation_over_http(
     assert http.get("/api/v1/business/accounts", headers=member).json()[0]["procedures"] == [
         PROCEDURE
     ]
+    member_claim = http.get("/oidc/userinfo", headers=member).json()["business"]
+    assert member_claim["accounts"][0]["account_type"] == "member"
+    assert member_claim["accounts"][0]["procedures"] == [PROCEDURE]
     revoked = http.delete(f"{delegations}/{PROCEDURE}", headers=prime)
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["procedures"] == []
