@@ -120,6 +120,8 @@ def test_seed_uses_the_representatives_given_and_is_deterministic(
 
     assert first == [(c.corporate_number, c.name, c.representative.name) for c in again]
     assert len({c.corporate_number for c in made}) == 6
+    assert len({c.name for c in made}) == 6
+    assert not any(char.isdigit() for c in made for char in c.name)
     assert all(identifiers.is_valid_corporate_number(c.corporate_number) for c in made)
     assert len({c.representative.name for c in made}) == 6
     assert {c.representative.name for c in made} <= {p.name for p in people}

@@ -74,16 +74,14 @@ KINDS = (
 
 
 def _name(rng: random.Random, kind: CorporationKind, taken: set[str]) -> tuple[str, str]:
-    while True:
-        stem, stem_kana = rng.choice(STEMS)
-        trade, trade_kana = rng.choice(TRADES)
-        if (stem + trade) not in taken:
-            break
-        # Every pair is taken once the lists run out: a number keeps names unique.
-        number = rng.randint(2, 99)
+    free = [(stem, trade) for stem in STEMS for trade in TRADES if stem[0] + trade[0] not in taken]
+    if free:
+        (stem, stem_kana), (trade, trade_kana) = rng.choice(free)
+    else:
+        # Every pair of words is taken (large countries): a number keeps names unique.
+        (stem, stem_kana), (trade, trade_kana) = rng.choice(STEMS), rng.choice(TRADES)
+        number = len(taken) + 1
         stem, stem_kana = f"{stem}{number}", f"{stem_kana}{number}"
-        if (stem + trade) not in taken:
-            break
     taken.add(stem + trade)
     # About half of kabushiki kaisha put the legal form in front (前株), the rest after (後株).
     if kind is CorporationKind.KABUSHIKI_KAISHA and rng.random() < 0.5:
