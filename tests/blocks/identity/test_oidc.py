@@ -8,13 +8,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, residents
@@ -606,3 +607,45 @@ def test_the_business_scope_without_an_account_adds_no_claim(
 
     assert tokens["scope"] == "openid business"
     assert set(info) == {"sub"}
+
+
+def test_authorize_by_form_post_and_cancel(http: TestClient, card: ReaderCard, shop: Rp) -> None:
+    params = shop.authorize_params()
+
+    response = http.post("/oidc/authorize", data=params)
+
+    assert response.status_code == 303
+    signin_path = path_of(response.headers["location"])
+    assert http.get(signin_path).status_code == 200
+    cancelled = http.post(signin_path + "/cancel")
+    assert cancelled.status_code == 303
+    query = query_of(cancelled.headers["location"])
+    assert (query["error"], query["state"]) == ("access_denied", params["state"])
+    # The request is over: the card's answer is no longer accepted.
+    assert http.get(signin_path).status_code == 404
+
+
+def test_expired_codes_and_challenges_are_refused(
+    http: TestClient, card: ReaderCard, shop: Rp, session: Session
+) -> None:
+    from kiban.blocks.identity.oidc_models import OidcAuthorization, OidcCode  # noqa: PLC0415
+
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    code = code_from(sign_in_through_pages(http, card, authorize_url(shop)), shop)
+    session.execute(update(OidcCode).values(expires_at=past))
+    session.commit()
+    expired = exchange(http, shop, code)
+    assert expired.status_code == 400
+    assert expired.json()["error"] == "invalid_grant"
+
+    response = http.get(authorize_url(shop))
+    signin = http.get(path_of(response.headers["location"]))
+    session.execute(
+        update(OidcAuthorization)
+        .where(OidcAuthorization.status == "pending")
+        .values(challenge_expires_at=past)
+    )
+    session.commit()
+    late = http.get(path_of(card_answer(card, signin.text)))
+    assert late.status_code == 401
+    assert "時間切れ" in late.text
