@@ -63,6 +63,7 @@ class Servers:
     kiban: str
     reader: str
     card_number: str
+    cards: Path
 
 
 @pytest.fixture
@@ -120,7 +121,12 @@ def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         _serving(create_app(), kiban_port, "kiban") as kiban,
         _serving(create_reader_app(store, kiban), reader_port, "card-reader") as reader,
     ):
-        yield Servers(kiban=kiban, reader=reader, card_number=card.card_number)
+        yield Servers(
+            kiban=kiban,
+            reader=reader,
+            card_number=card.card_number,
+            cards=tmp_path / "cards",
+        )
 
 
 @pytest.fixture
@@ -191,3 +197,44 @@ def test_a_wrong_pin_is_reported_and_the_page_stays_accessible(
     assert page.url.startswith(servers.reader)
     assert "2" in page.inner_text(".error-summary")
     assert_accessible(page)
+
+
+def test_three_wrong_pins_lock_the_card_and_the_lock_survives_a_reader_restart(
+    signin_page: Any, servers: Servers
+) -> None:
+    page = signin_page
+    page.goto("/portal/login?lang=en")
+    page.click("form[action$='/sign'] button")
+    page.wait_for_selector("#auth_pin")
+    sign_url = page.url
+    for _ in range(3):
+        page.check(f"#card-{servers.card_number}")
+        page.fill("#auth_pin", "0000")
+        page.click("button[type='submit']")
+        page.wait_for_selector(".error-summary")
+    assert "locked" in page.inner_text(".error-summary")
+
+    # The right PIN no longer helps.
+    page.check(f"#card-{servers.card_number}")
+    page.fill("#auth_pin", AUTH_PIN)
+    page.click("button[type='submit']")
+    page.wait_for_selector(".error-summary")
+    assert page.url.startswith(servers.reader)
+    assert "locked" in page.inner_text(".error-summary")
+
+    # A new reader process over the same card directory: the card is still locked.
+    with _serving(
+        create_reader_app(CardStore(servers.cards), servers.kiban),
+        _free_port(),
+        "card-reader-restarted",
+    ) as restarted:
+        page.goto(sign_url.replace(servers.reader, restarted))
+        page.wait_for_selector("#auth_pin")
+        assert "locked" in page.inner_text("form")
+        assert_accessible(page)
+        page.check(f"#card-{servers.card_number}")
+        page.fill("#auth_pin", AUTH_PIN)
+        page.click("button[type='submit']")
+        page.wait_for_selector(".error-summary")
+        assert page.url.startswith(restarted)
+        assert "locked" in page.inner_text(".error-summary")
