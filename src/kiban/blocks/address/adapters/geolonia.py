@@ -149,6 +149,7 @@ class _CityTable:
         self.own: dict[str, Point] = {}
         self.chomes: dict[str, dict[int, Point]] = {}
         self.koaza: dict[str, Point] = {}
+        self.whole: dict[str, Point] = {}  # Entries named like a 丁目, whole.
         self.parents: set[str] = set()  # Names that have 小字 entries.
         for entry in entries:
             lat, lng = entry.get("lat"), entry.get("lng")
@@ -160,12 +161,17 @@ class _CityTable:
                 self.koaza.setdefault(town + koaza, point)
                 self.parents.add(town)
                 continue
-            self.own.setdefault(town, point)
             match = _CHOME.match(town) if town[-1] in "丁目" else None
             if match:
                 number = kanji_to_int(match.group(2))
                 self.chomes.setdefault(match.group(1), {}).setdefault(number, point)
+                # Kept apart from the other names, so that they are folded only for the few
+                # towns whose own name ends in 丁目 or 丁 (八丁, 本町三丁目 in 上越市).
+                self.whole.setdefault(town, point)
+            else:
+                self.own.setdefault(town, point)
         self._folded: dict[str, dict[str, Any]] | None = None
+        self._folded_whole: dict[str, Point] | None = None
         self._coarse: tuple[dict[str, list[Point]], list[str]] | None = None
 
     def folded(self) -> dict[str, dict[str, Any]]:
@@ -183,27 +189,38 @@ class _CityTable:
             self._folded = {"own": own, "chomes": chomes, "koaza": koaza}
         return self._folded
 
+    def folded_whole(self) -> dict[str, Point]:
+        if self._folded_whole is None:
+            self._folded_whole = {}
+            for name, point in self.whole.items():
+                self._folded_whole.setdefault(fold(name), point)
+        return self._folded_whole
+
     def coarse(self) -> tuple[dict[str, list[Point]], list[str]]:
         """Numbered subdivisions by the coarser name they start with (西6線北 → 西6線北31号,
         西6線北32号 …), and the folded names of 大字 that have 小字, longest first."""
         if self._coarse is None:
             children: dict[str, list[Point]] = {}
-            for name, point in self.folded()["own"].items():
+            named = [(name, [point]) for name, point in self.folded()["own"].items()]
+            named += [(base, list(n.values())) for base, n in self.folded()["chomes"].items()]
+            for name, points in named:
                 for cut in range(2, len(name)):
                     if name[cut].isdigit() and not name[cut - 1].isdigit():
-                        children.setdefault(name[:cut], []).append(point)
+                        children.setdefault(name[:cut], []).extend(points)
             parents = sorted({fold(p) for p in self.parents}, key=len, reverse=True)
             self._coarse = (children, parents)
         return self._coarse
 
     def locate(self, name: str) -> TownPoint | None:
         numbered = self.chomes.get(name)
-        point = self.own.get(name) or self.koaza.get(name)
+        point = self.own.get(name) or self.koaza.get(name) or self.whole.get(name)
         if point is None and numbered is None:
             folded, key = self.folded(), fold(name)
             numbered = folded["chomes"].get(key)
             point = folded["own"].get(key) or folded["koaza"].get(key)
             point = point or folded["own"].get(key + "町")
+            if point is None and name[-1] in "丁目":
+                point = self.folded_whole().get(key)
             if point is None and numbered is None:
                 coarse, parents = self.coarse()
                 children = coarse.get(key)
