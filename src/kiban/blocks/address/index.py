@@ -20,7 +20,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,9 +273,10 @@ def _cache_key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def get_index(engine: Engine, conn: Connection | None = None) -> AddressIndex:
-    """The index of this engine's database, built on first use (on ``conn`` if given, so a
-    caller's uncommitted registry rows are seen) and cached until :func:`invalidate_index`."""
+def get_index(engine: Engine, connect: Callable[[], Connection] | None = None) -> AddressIndex:
+    """The index of this engine's database, built on first use and cached until
+    :func:`invalidate_index`. ``connect`` gives the connection to build it on (a caller's
+    session, so that its uncommitted registry rows are seen); it is called only to build."""
     key = _cache_key(engine)
     index = _cache.get(key)
     if index is not None:
@@ -283,12 +284,12 @@ def get_index(engine: Engine, conn: Connection | None = None) -> AddressIndex:
     with _lock:
         index = _cache.get(key)
         if index is None:
-            if conn is not None:
-                index = build_index(conn)
+            if connect is not None:
+                index = build_index(connect())
             else:
                 with engine.connect() as own:
                     index = build_index(own)
-            if index.town_count or index.cities:
+            if index.cities:
                 _cache[key] = index
         return index
 

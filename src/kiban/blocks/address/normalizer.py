@@ -145,7 +145,7 @@ def _index(session: Session | None) -> AddressIndex:
     else:
         bind = session.get_bind()
         engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-        index = get_index(engine, session.connection())
+        index = get_index(engine, session.connection)
     if not index.cities:
         raise RegistryEmpty(
             "住所データがありません。先に `kiban address load` を実行してください",
