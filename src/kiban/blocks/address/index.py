@@ -49,9 +49,18 @@ class TownEntry:
     has_chome: bool
     lat: float | None
     lng: float | None
-    # 丁目 number -> its point (None when the data has none).
-    chomes: dict[int, tuple[float, float] | None]
+    # The chomes column as read (JSON text on SQLite): decoded on first use, because only the
+    # towns that match need it.
+    raw_chomes: Any
     postal_codes: frozenset[str]
+    decoded_chomes: dict[int, tuple[float, float] | None] | None = None
+
+    @property
+    def chomes(self) -> dict[int, tuple[float, float] | None]:
+        """丁目 number -> its point (``None`` when the data has none)."""
+        if self.decoded_chomes is None:
+            self.decoded_chomes = _chomes(_json_list(self.raw_chomes))
+        return self.decoded_chomes
 
 
 @dataclass(slots=True)
@@ -90,7 +99,7 @@ class AddressIndex:
     cities: dict[str, CityEntry]
     city_keys: dict[str, list[CityGroup]]
     city_lengths: tuple[int, ...]
-    postal: dict[str, frozenset[str]]  # postal code -> lg_codes
+    postal: dict[str, set[str]]  # postal code -> lg_codes (never changed once built)
     town_count: int
 
 
@@ -220,7 +229,7 @@ def build_index(conn: Connection) -> AddressIndex:
                 has_chome=bool(has_chome),
                 lat=lat,
                 lng=lng,
-                chomes=_chomes(_json_list(chomes)) if chomes not in (None, "[]") else {},
+                raw_chomes=chomes,
                 postal_codes=codes_set,
             )
         )
@@ -260,7 +269,7 @@ def build_index(conn: Connection) -> AddressIndex:
         cities=cities,
         city_keys=city_keys,
         city_lengths=_lengths(city_keys),
-        postal={code: frozenset(lgs) for code, lgs in postal.items()},
+        postal=postal,
         town_count=town_count,
     )
 

@@ -287,7 +287,7 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
 
 
 def _readings(
-    index: AddressIndex, key: str, postal_code: str | None, postal: frozenset[str] | None
+    index: AddressIndex, key: str, postal_code: str | None, postal: set[str] | None
 ) -> list[_Reading]:
     readings: list[_Reading] = []
     starts: list[tuple[str | None, int, int]] = [(None, 0, EXACT)]
@@ -327,7 +327,7 @@ def _postal_reading(
     key: str,
     base: _Reading | None,
     postal_code: str,
-    lg_codes: frozenset[str],
+    lg_codes: set[str],
 ) -> _Reading | None:
     """A reading whose municipality comes from the postal code alone."""
     cities = [index.cities[code] for code in sorted(lg_codes) if code in index.cities]
