@@ -81,6 +81,23 @@ def _set_binding(response: Response, binding: str) -> None:
     )
 
 
+def _page(
+    request: Request,
+    lang: i18n.Language,
+    name: str,
+    context: dict[str, object],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A sign-in page: never cached (it carries a one-time challenge or a decision), and never
+    framed, so another site cannot trick a resident into approving through an overlay."""
+    response = get_pages().render(request, lang, name, context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
 def _error_page(
     request: Request,
     lang: i18n.Language,
@@ -89,7 +106,7 @@ def _error_page(
     status_code: int,
     retry_url: str | None = None,
 ) -> HTMLResponse:
-    return get_pages().render(
+    return _page(
         request,
         lang,
         "signin/error.html",
@@ -191,7 +208,7 @@ def signin_page(
         sign_in = identity.begin_card_sign_in(session, request_id, browser_binding(request))
     except KibanError as error:
         return _error_page(request, lang, error.message(lang), status_code=error.status)
-    return get_pages().render(
+    return _page(
         request,
         lang,
         "signin/signin.html",
@@ -265,7 +282,7 @@ def consent_page(
     except KibanError as error:
         return _error_page(request, lang, error.message(lang), status_code=error.status)
     person = residents.get_person(session, consent.person_id)
-    return get_pages().render(
+    return _page(
         request,
         lang,
         "signin/consent.html",

@@ -649,3 +649,17 @@ def test_expired_codes_and_challenges_are_refused(
     late = http.get(path_of(card_answer(card, signin.text)))
     assert late.status_code == 401
     assert "時間切れ" in late.text
+
+
+def test_sign_in_pages_are_neither_cached_nor_framed(
+    http: TestClient, card: ReaderCard, shop: Rp
+) -> None:
+    response = http.get(authorize_url(shop))
+    signin = http.get(path_of(response.headers["location"]))
+    callback = http.get(path_of(card_answer(card, signin.text)))
+    consent = http.get(callback.headers["location"])
+
+    for page in (signin, consent):
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -165,10 +165,3 @@ class ConsentRequest(BaseModel):
         description="The items agreed last time with this client; None if never asked."
     )
     person_id: uuid.UUID
-
-
-class Redirect(BaseModel):
-    """Where the browser goes next."""
-
-    location: str
-    extra: dict[str, Any] = Field(default_factory=dict)
