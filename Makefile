@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+READER_PORT ?= 8765
 SIZE ?= demo
 
 .PHONY: run test install lint typecheck contracts pytest browser-deps messages clean
@@ -34,8 +35,14 @@ run: $(STAMP)
 	@echo "    English       http://$(HOST):$(PORT)/?lang=en"
 	@echo "    API docs      http://$(HOST):$(PORT)/docs"
 	@echo "    health        http://$(HOST):$(PORT)/health"
+	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
+	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
 	@echo ""
-	$(BIN)/kiban serve --host $(HOST) --port $(PORT)
+	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.
+	$(BIN)/kiban card-reader serve --port $(READER_PORT) --server http://$(HOST):$(PORT) & \
+	  reader=$$!; trap 'kill $$reader 2>/dev/null' EXIT INT TERM; \
+	  KIBAN_BASE_URL=http://$(HOST):$(PORT) KIBAN_CARD_READER_URL=http://127.0.0.1:$(READER_PORT) \
+	  $(BIN)/kiban serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests, and axe-core from npm. A machine where Chromium
 # cannot be installed still runs everything else; CI (CI=true) treats a missing browser as a failure.

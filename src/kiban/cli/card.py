@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy.orm import Session
 
 from kiban.blocks import identity
 from kiban.cardreader.store import CardStore, check_pin, new_private_key
@@ -98,31 +99,39 @@ def issue(
     key = _person_id(person_id)
     store = _store(cards)
     try:
-        check_pin("auth", auth_pin)
-        check_pin("signing", signing_pin)
-        keys = CardStore.new_keys()
         with transaction() as session:
-            card = identity.issue_card(
-                session,
-                key,
-                auth_public_key=keys.auth_public_der,
-                signing_public_key=keys.signing_public_der,
-                actor=OPERATOR_ACTOR,
-            )
-            # Written before the commit: if the reader refuses the card, nothing is issued.
-            store.save(
-                keys,
-                card_number=card.card_number,
-                auth_certificate_pem=card.auth_certificate.pem,
-                signing_certificate_pem=card.signing_certificate.pem,
-                auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
-                signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
-                auth_pin=auth_pin,
-                signing_pin=signing_pin,
-            )
+            card = issue_into(session, store, key, auth_pin=auth_pin, signing_pin=signing_pin)
     except KibanError as error:
         fail(error.message_ja, error.message_en, error.field)
     typer.echo(card.card_number)
+
+
+def issue_into(
+    session: Session, store: CardStore, person_id: uuid.UUID, *, auth_pin: str, signing_pin: str
+) -> identity.CardRead:
+    """Issue a card to a resident into the reader's ``store`` (in the caller's transaction)."""
+    check_pin("auth", auth_pin)
+    check_pin("signing", signing_pin)
+    keys = CardStore.new_keys()
+    card = identity.issue_card(
+        session,
+        person_id,
+        auth_public_key=keys.auth_public_der,
+        signing_public_key=keys.signing_public_der,
+        actor=OPERATOR_ACTOR,
+    )
+    # Written before the commit: if the reader refuses the card, nothing is issued.
+    store.save(
+        keys,
+        card_number=card.card_number,
+        auth_certificate_pem=card.auth_certificate.pem,
+        signing_certificate_pem=card.signing_certificate.pem,
+        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
+        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
+        auth_pin=auth_pin,
+        signing_pin=signing_pin,
+    )
+    return card
 
 
 @app.command("export")

@@ -19,9 +19,12 @@ from rich.progress import (
 from sqlalchemy.orm import Session
 
 from kiban.blocks import corporations, residents
+from kiban.cardreader.store import CardStore
+from kiban.cli.card import issue_into
 from kiban.cli.output import fail
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import get_engine, transaction
+from kiban.platform.settings import get_settings
 
 # Corporations per size, each represented by an adult resident of the synthetic country, so
 # that their cards can prove it when they apply for a business account.
@@ -30,10 +33,19 @@ CORPORATIONS = {"tiny": 5, "demo": 40, "large": 1_000}
 # reference day, 2026-04-01), among the first few thousand in the register's order.
 ADULT_BORN_BEFORE = date(2006, 4, 1)
 REPRESENTATIVE_POOL = 5_000
+# Demo cards, in the reader's directory with published PINs, so anyone can sign in after
+# `make run`. They go to the first adults in the register's order.
+DEMO_CARDS = {"tiny": 2, "demo": 3, "large": 3}
+DEMO_AUTH_PIN = "1234"
+DEMO_SIGNING_PIN = "KIBAN2026"
 
 
-def _representatives(session: Session) -> list[corporations.RepresentativeInput]:
+def _adults(session: Session) -> list[residents.PersonRead]:
     people = residents.list_people(session, limit=REPRESENTATIVE_POOL)
+    return [person for person in people if person.birth_date < ADULT_BORN_BEFORE]
+
+
+def _representatives(adults: list[residents.PersonRead]) -> list[corporations.RepresentativeInput]:
     return [
         corporations.RepresentativeInput(
             name=person.full_name,
@@ -45,8 +57,7 @@ def _representatives(session: Session) -> list[corporations.RepresentativeInput]
                 building=person.address.building,
             ),
         )
-        for person in people
-        if person.birth_date < ADULT_BORN_BEFORE
+        for person in adults
     ]
 
 
@@ -88,12 +99,27 @@ def seed(
         try:
             with transaction(engine) as session:
                 summary = residents.seed_population(session, size=size, seed=seed, progress=advance)
+                adults = _adults(session)
                 companies = corporations.seed_corporations(
                     session,
                     count=CORPORATIONS.get(size, 0),
                     seed=seed,
-                    representatives=_representatives(session),
+                    representatives=_representatives(adults),
                 )
+                store = CardStore(get_settings().data_dir / "cards")
+                cards = [
+                    (
+                        person,
+                        issue_into(
+                            session,
+                            store,
+                            person.id,
+                            auth_pin=DEMO_AUTH_PIN,
+                            signing_pin=DEMO_SIGNING_PIN,
+                        ),
+                    )
+                    for person in adults[: DEMO_CARDS.get(size, 0)]
+                ]
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -103,3 +129,8 @@ def seed(
         f"({summary.residents / elapsed:,.0f} residents/s, size={size}, seed={seed})"
     )
     console.print(f"registered {len(companies):,} corporations with resident representatives")
+    console.print(
+        f"demo cards in the card reader (auth PIN {DEMO_AUTH_PIN}, signing PIN {DEMO_SIGNING_PIN}):"
+    )
+    for person, card in cards:
+        console.print(f"  {card.card_number}  {person.full_name}  {person.address.text}")
