@@ -425,16 +425,28 @@ def _pref_lg_code(pref_code: str) -> str:
     return f"{base}{compute_lg_code_check_digit(base)}"
 
 
+def _text_end(positions: list[int], end: int) -> int:
+    """Where the text behind the key's first ``end`` characters ends: right after the last
+    one's character, so that marks the folding dropped (字) are left to what follows."""
+    return positions[end - 1] + 1 if end > 0 else 0
+
+
 def _slice(text: str, positions: list[int], start: int, end: int) -> str:
     """The text behind key positions ``[start, end)``."""
     if start >= end or start >= len(positions):
         return ""
-    stop = positions[end] if end < len(positions) else len(text)
-    return text[positions[start] : stop]
+    return text[positions[start] : _text_end(positions, end)]
+
+
+def _plain(text: str) -> str:
+    """``text`` without spaces and the optional marks 大字/小字/字: leaving those out is not
+    a different spelling."""
+    return text.replace(" ", "").replace("大字", "").replace("小字", "").replace("字", "")
 
 
 def _spelled_as(text: str, name: str) -> bool:
-    return text.replace(" ", "") == rules.nfkc(name).replace(" ", "")
+    """Whether the input wrote the registry's name as the registry does (up to NFKC)."""
+    return _plain(text) == _plain(rules.nfkc(name))
 
 
 def _numbers(structured: StructuredAddress, block: rules.Block) -> None:
@@ -560,7 +572,7 @@ class _Result:
             _numbers(self.structured, detail.block)
 
     def build(self, raw: str, postal_code: str | None, cut: str) -> NormalizeResult:
-        rest = self.slice(self.end, len(self.key)).lstrip(" -") if self.end < len(self.key) else ""
+        rest = self.text[_text_end(self.positions, self.end) :].lstrip(" -")
         if cut:
             rest += cut
             self.score *= FACTOR_TRUNCATED

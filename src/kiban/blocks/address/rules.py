@@ -160,7 +160,8 @@ _DROPPED_AFTER = frozenset("りリ")
 
 def fold(text: str) -> tuple[str, list[int]]:
     """The canonical key of ``text`` (already NFKC and dash-normalised) and, for each
-    character of the key, the index in ``text`` it comes from.
+    character of the key, the index in ``text`` it comes from (for a kanji numeral run, its
+    first character, and its last one for the last digit).
 
     Variant kanji and kana are folded (:func:`fold_table`), runs of kanji numerals become
     digits (``一丁目`` → ``1丁目``, ``二十`` → ``20``), spaces are dropped, except that a space
@@ -181,7 +182,10 @@ def fold(text: str) -> tuple[str, list[int]]:
                 j += 1
             digits = str(kanji_to_int(text[i:j]))
             key.extend(digits)
-            positions.extend([i] * len(digits))
+            # The run's last digit points at its last numeral, so that a slice of the text
+            # ending after the number takes the whole run.
+            positions.extend([i] * (len(digits) - 1))
+            positions.append(j - 1)
             i = j
             continue
         if char == " ":
