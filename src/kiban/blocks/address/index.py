@@ -26,7 +26,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.models import (
+    AbrTown,
+    Block,
+    Municipality,
+    Parcel,
+    Prefecture,
+    Residence,
+    Town,
+)
 from kiban.blocks.address.rules import fold_name
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
@@ -91,6 +99,17 @@ class CityGroup:
     alias: int
 
 
+@dataclass(frozen=True, slots=True)
+class AbrMachiaza:
+    """A 町字 of the Address Base Registry: its real 町字ID, whether it has 住居表示
+    (residential addressing: blocks and residences) or parcel numbers, and its point."""
+
+    machiaza_id: str
+    residential: bool
+    lat: float | None
+    lon: float | None
+
+
 @dataclass(slots=True)
 class AddressIndex:
     prefectures: dict[str, str]  # pref code -> name
@@ -101,6 +120,12 @@ class AddressIndex:
     city_lengths: tuple[int, ...]
     postal: dict[str, set[str]]  # postal code -> lg_codes (never changed once built)
     town_count: int
+    # The Address Base Registry's 町字 by (lg_code, folded 大字・町 name, 丁目 number or 0),
+    # and whether its block, residence and parcel tables have any rows.
+    abr_towns: dict[tuple[str, str, int], AbrMachiaza] = field(default_factory=dict)
+    has_blocks: bool = False
+    has_residences: bool = False
+    has_parcels: bool = False
 
 
 def _lengths(keys: Iterable[str]) -> tuple[int, ...]:
@@ -186,6 +211,31 @@ def _town_rows(conn: Connection) -> list[Any]:
         cursor.close()
 
 
+def _has_rows(conn: Connection, model: type[Any]) -> bool:
+    return conn.execute(select(model.id).limit(1)).first() is not None
+
+
+def _abr_towns(conn: Connection) -> dict[tuple[str, str, int], AbrMachiaza]:
+    """The ABR's current 町字 (not abolished, not a 小字) by municipality, name and 丁目."""
+    stmt = select(
+        AbrTown.lg_code,
+        AbrTown.machiaza_id,
+        AbrTown.oaza_cho,
+        AbrTown.chome_number,
+        AbrTown.rsdt_addr_flg,
+        AbrTown.rep_lat,
+        AbrTown.rep_lon,
+        AbrTown.koaza,
+    ).where(AbrTown.ablt_date.is_(None))
+    towns: dict[tuple[str, str, int], AbrMachiaza] = {}
+    for lg_code, machiaza_id, oaza_cho, chome, residential, lat, lon, koaza in conn.execute(stmt):
+        if not oaza_cho or koaza:
+            continue
+        key = (lg_code, fold_name(oaza_cho), chome or 0)
+        towns[key] = AbrMachiaza(machiaza_id, bool(residential), lat, lon)
+    return towns
+
+
 def build_index(conn: Connection) -> AddressIndex:
     """Read the registry tables and build the index (about a second for all of Japan)."""
     prefectures: dict[str, str] = {}
@@ -263,6 +313,10 @@ def build_index(conn: Connection) -> AddressIndex:
         )
 
     return AddressIndex(
+        abr_towns=_abr_towns(conn),
+        has_blocks=_has_rows(conn, Block),
+        has_residences=_has_rows(conn, Residence),
+        has_parcels=_has_rows(conn, Parcel),
         prefectures=prefectures,
         pref_keys=pref_keys,
         pref_lengths=_lengths(pref_keys),

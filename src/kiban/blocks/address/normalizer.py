@@ -22,13 +22,14 @@ below exact ones.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address import rules
@@ -42,6 +43,8 @@ from kiban.blocks.address.index import (
     TownEntry,
     get_index,
 )
+from kiban.blocks.address.models import Block, Parcel, Residence
+from kiban.blocks.address.repository import AnyRow, AnySelect
 from kiban.kernel.errors import Conflict
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
@@ -137,15 +140,40 @@ class NormalizeResult(BaseModel):
 # --- the index for a session ----------------------------------------------------------------
 
 
-def _index(session: Session | None) -> AddressIndex:
+class _Lookup:
+    """Reads the ABR block, residence and parcel tables when a line needs them: on the
+    caller's session, or on a connection of its own opened on first use (see :meth:`close`)."""
+
+    def __init__(self, engine: Engine, session: Session | None) -> None:
+        self.engine = engine
+        self.session = session
+        self.own: Connection | None = None
+
+    def first(self, stmt: AnySelect) -> AnyRow | None:
+        if self.session is not None:
+            return self.session.execute(stmt).first()
+        if self.own is None:
+            self.own = self.engine.connect()
+        return self.own.execute(stmt).first()
+
+    def close(self) -> None:
+        if self.own is not None:
+            self.own.close()
+            self.own = None
+
+
+def _engine(session: Session | None) -> Engine:
     if session is None:
         from kiban.platform.db import get_engine  # noqa: PLC0415 - only when no session given.
 
-        index = get_index(get_engine())
-    else:
-        bind = session.get_bind()
-        engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-        index = get_index(engine, session.connection)
+        return get_engine()
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _index(session: Session | None) -> AddressIndex:
+    engine = _engine(session)
+    index = get_index(engine, None if session is None else session.connection)
     if not index.cities:
         raise RegistryEmpty(
             "住所データがありません。先に `kiban address load` を実行してください",
@@ -158,7 +186,12 @@ def _index(session: Session | None) -> AddressIndex:
 def normalize(text: str, *, session: Session | None = None) -> NormalizeResult:
     """Normalize one address. Raises ``address.registry_empty`` (409) when the registry has
     not been loaded; any text at all gets a result (``unknown`` with ``error`` if unread)."""
-    return _normalize(_index(session), text)
+    index = _index(session)
+    lookup = _Lookup(_engine(session), session)
+    try:
+        return _normalize(index, text, lookup)
+    finally:
+        lookup.close()
 
 
 def normalize_many(
@@ -167,11 +200,16 @@ def normalize_many(
     """Normalize a stream of addresses lazily, one result per line, in order. A line that
     cannot be read gets ``match_level="unknown"`` and its reason; the stream never stops."""
     index = _index(session)
-    for line in lines:
-        try:
-            yield _normalize(index, line)
-        except Exception as exc:  # One bad line must not end a batch.
-            yield _unknown(str(line), f"internal error: {type(exc).__name__}")
+    lookup = _Lookup(_engine(session), session)
+    try:
+        for line in lines:
+            try:
+                result = _normalize(index, line, lookup)
+            except Exception as exc:  # One bad line must not end a batch.
+                result = _unknown(str(line), f"internal error: {type(exc).__name__}")
+            yield result
+    finally:
+        lookup.close()
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -473,8 +511,16 @@ def _choose(readings: list[_Reading]) -> tuple[_Reading | None, list[_Reading]]:
 class _Result:
     """Builds a :class:`NormalizeResult` from a reading, level by level."""
 
-    def __init__(self, index: AddressIndex, text: str, key: str, positions: list[int]) -> None:
+    def __init__(
+        self,
+        index: AddressIndex,
+        text: str,
+        key: str,
+        positions: list[int],
+        lookup: _Lookup | None = None,
+    ) -> None:
         self.index = index
+        self.lookup = lookup
         self.text = text
         self.key = key
         self.positions = positions
@@ -570,6 +616,117 @@ class _Result:
             self.structured.koaza = self.slice(*detail.koaza)
         if detail.block is not None:
             _numbers(self.structured, detail.block)
+        if self.index.abr_towns and detail.chome_status != "rejected":
+            self.abr(town, detail)
+
+    # --- with the Address Base Registry's own tables ---------------------------------------
+
+    def abr(self, town: TownEntry, detail: _Detail) -> None:
+        """The ABR's real 町字ID, and the residential block and residence (住居表示) or the
+        parcel, when its tables are loaded and have the numbers the input gave."""
+        number = detail.chome.number if detail.chome is not None else 0
+        machiaza = self.index.abr_towns.get((town.lg_code, rules.fold_name(town.name), number))
+        if machiaza is None:
+            return
+        self.ids.machiaza_id = machiaza.machiaza_id
+        if machiaza.lat is not None and machiaza.lon is not None:
+            self.coordinates = Coordinates(lat=machiaza.lat, lon=machiaza.lon)
+            self.coordinates_level = self.level
+        block = detail.block
+        if block is None or self.lookup is None:
+            return
+        if machiaza.residential:
+            self.structured.prc_num1 = self.structured.prc_num2 = self.structured.prc_num3 = None
+            _numbers(self.structured, dataclasses.replace(block, lot=False))
+            if self.index.has_blocks and block.parts[0].isdigit():
+                self.residential(self.lookup, town.lg_code, machiaza.machiaza_id, block)
+        else:
+            self.structured.blk_num = self.structured.rsdt_num = self.structured.rsdt_num2 = None
+            _numbers(self.structured, dataclasses.replace(block, lot=True))
+            if self.index.has_parcels:
+                self.parcel(self.lookup, town.lg_code, machiaza.machiaza_id, block)
+
+    def _point(self, lat: float | None, lon: float | None) -> None:
+        if lat is not None and lon is not None:
+            self.coordinates = Coordinates(lat=lat, lon=lon)
+            self.coordinates_level = self.level
+
+    def residential(
+        self, lookup: _Lookup, lg_code: str, machiaza_id: str, block: rules.Block
+    ) -> None:
+        found = lookup.first(
+            select(Block.blk_id, Block.rep_lat, Block.rep_lon).where(
+                Block.lg_code == lg_code,
+                Block.machiaza_id == machiaza_id,
+                Block.blk_num == block.parts[0],
+                Block.ablt_date.is_(None),
+            )
+        )
+        if found is None:
+            return
+        blk_id, lat, lon = found
+        self.level = "rsdtdsp_blk"
+        self.ids.rsdtdsp_blk_id = blk_id
+        self.matched += f"{block.parts[0]}番"
+        self.end = block.ends[0]
+        self._point(lat, lon)
+        if len(block.parts) < 2 or not self.index.has_residences:
+            return
+        for count in (3, 2) if len(block.parts) >= 3 else (2,):
+            nums = block.parts[1:count]
+            second = nums[1] if len(nums) > 1 else None
+            house = lookup.first(
+                select(Residence.rsdt_id, Residence.rsdt2_id, Residence.rep_lat, Residence.rep_lon)
+                .where(
+                    Residence.lg_code == lg_code,
+                    Residence.machiaza_id == machiaza_id,
+                    Residence.blk_id == blk_id,
+                    Residence.rsdt_num == nums[0],
+                    Residence.ablt_date.is_(None),
+                )
+                .where(
+                    Residence.rsdt_num2 == second
+                    if second is not None
+                    else or_(Residence.rsdt_num2.is_(None), Residence.rsdt_num2 == "")
+                )
+            )
+            if house is not None:
+                rsdt_id, rsdt2_id, lat, lon = house
+                self.level = "rsdtdsp_rsdt"
+                self.ids.rsdtdsp_rsdt_id = rsdt_id + (rsdt2_id or "")
+                self.matched += f"{nums[0]}号" + (f"-{second}" if second else "")
+                self.end = block.ends[count - 1]
+                self._point(lat, lon)
+                return
+
+    def parcel(self, lookup: _Lookup, lg_code: str, machiaza_id: str, block: rules.Block) -> None:
+        parts = [p for p in block.parts[:3] if p.isdigit()]
+        for count in range(len(parts), 0, -1):
+            nums = [*parts[:count], None, None][:3]
+            conditions = [
+                column == value if value is not None else or_(column.is_(None), column == "")
+                for column, value in zip(
+                    (Parcel.prc_num1, Parcel.prc_num2, Parcel.prc_num3), nums, strict=True
+                )
+            ]
+            found = lookup.first(
+                select(Parcel.prc_id, Parcel.rep_lat, Parcel.rep_lon).where(
+                    Parcel.lg_code == lg_code,
+                    Parcel.machiaza_id == machiaza_id,
+                    Parcel.ablt_date.is_(None),
+                    *conditions,
+                )
+            )
+            if found is not None:
+                prc_id, lat, lon = found
+                self.level = "parcel"
+                self.ids.prc_id = prc_id
+                self.matched += f"{parts[0]}番地" + "".join(
+                    ("" if i == 1 else "-") + p for i, p in enumerate(parts[1:count], start=1)
+                )
+                self.end = block.ends[count - 1]
+                self._point(lat, lon)
+                return
 
     def build(self, raw: str, postal_code: str | None, cut: str) -> NormalizeResult:
         rest = self.text[_text_end(self.positions, self.end) :].lstrip(" -")
@@ -613,7 +770,7 @@ def _tie(index: AddressIndex, tied: list[_Reading]) -> tuple[_Reading | None, st
     return None, error
 
 
-def _normalize(index: AddressIndex, raw: str) -> NormalizeResult:
+def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> NormalizeResult:
     """The whole reading of one line (see the module docstring for the order)."""
     if not isinstance(raw, str):
         return _unknown(repr(raw), "not text")
@@ -637,7 +794,7 @@ def _normalize(index: AddressIndex, raw: str) -> NormalizeResult:
     if reading is None:
         return _unknown(raw, "no prefecture or municipality found", postal_code)
 
-    result = _Result(index, text, key, positions)
+    result = _Result(index, text, key, positions, lookup)
     group = reading.group
     pref_code = reading.pref_code or (group.pref_code if group else "")
     result.pref(pref_code, reading.pref_alias, reading.end if group is None else 0)

@@ -287,6 +287,8 @@ class Block:
     separators: tuple[str, ...]
     lot: bool
     end: int
+    # Where each part ends in the key, with its own marker (番, 号, 番地) if written.
+    ends: tuple[int, ...] = ()
 
 
 _NUMBER = re.compile(r"[0-9]{1,6}")
@@ -305,6 +307,7 @@ def parse_block(key: str, start: int) -> Block:
     """
     parts: list[str] = []
     separators: list[str] = []
+    ends: list[int] = []
     lot = False
     pos = start
     end = start
@@ -317,6 +320,7 @@ def parse_block(key: str, start: int) -> Block:
         value = match.group()
         parts.append(str(int(value)) if value.isdigit() else value.upper())
         pos = end = match.end()
+        ends.append(end)
         separator = next((s for s in _SEPARATORS if key.startswith(s, pos)), None)
         if separator is None:
             break
@@ -324,8 +328,10 @@ def parse_block(key: str, start: int) -> Block:
         separators.append(separator)
         pos += len(separator)
         if separator in ("番地", "番", "号"):
-            end = pos
-    return Block(tuple(parts), tuple(separators), lot, end)
+            end = ends[-1] = pos
+        elif separator in ("番地の", "番の", "号の"):
+            ends[-1] = pos - 1
+    return Block(tuple(parts), tuple(separators), lot, end, tuple(ends))
 
 
 # --- Kyoto ------------------------------------------------------------------------------------
