@@ -127,8 +127,8 @@ def int_to_kanji(number: int) -> str:
 
 def _kana_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    # ヶ (and ケ, ヵ, が, which people write for it) are one letter to the matcher.
-    for char in "ヶケヵがゖゕ":
+    # ヶ (and ケ, ヵ, カ, が, which people write for it) are one letter to the matcher.
+    for char in "ヶケヵカがゖゕ":
         table[char] = "ケ"
     small = "ぁあぃいぅうぇえぉおゃやゅゆょよゎわァアィイゥウェエォオャヤュユョヨヮワ"
     for i in range(0, len(small), 2):
