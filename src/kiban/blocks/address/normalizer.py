@@ -13,11 +13,15 @@ Every way to read the start of the line is tried and the one that reads furthest
 between different municipalities is settled by the postal code, or reported. Then the 丁目 (or
 地割), a 小字, and block/house numbers are parsed; what is left is the remainder.
 
+With the Address Base Registry's own tables loaded (``kiban address load-abr``), the town and
+丁目 answer the ABR's real 町字ID, and a block, residence (住居表示) or parcel that the tables
+list is matched: ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``, with their ids and points.
+
 It never claims more than the input supports: a 丁目 is matched only when the input writes one
-(``3丁目``, or ``3-4-5`` in a town with 丁目), the block numbers are reported in
-``structured_address`` but the level stays ``machiaza``/``machiaza_detail`` while the registry
-has no residential-block data, and matches through a folded spelling or an omitted 町 score
-below exact ones.
+(``3丁目``, or ``3-4-5`` in a town with 丁目); block numbers are always parsed into
+``structured_address``, but the level stays ``machiaza``/``machiaza_detail`` unless the
+registry lists that block; matches through a folded spelling, an omitted 町, a guessed
+prefecture or an unlisted 丁目 score below exact ones (the ``FACTOR_*`` constants).
 """
 
 from __future__ import annotations
