@@ -40,6 +40,7 @@ def test_one_address_is_normalized_without_sign_in(client: TestClient, loaded: N
 
     assert response.status_code == 200, response.text
     body = response.json()
+    address.NormalizeResult.model_validate(body)  # The documented response model.
     assert body["match_level"] == "machiaza_detail"
     assert body["structured_address"]["oaza_cho"] == "霞が関"
     assert body["structured_address"]["chome"] == "一丁目"
@@ -55,6 +56,8 @@ def test_a_batch_answers_every_line_in_order(client: TestClient, loaded: None) -
 
     assert response.status_code == 200, response.text
     results = response.json()
+    for result in results:
+        address.NormalizeResult.model_validate(result)
     assert [r["input"] for r in results] == lines
     assert results[0]["structured_address"]["oaza_cho"] == "丸の内"
     assert results[1]["match_level"] == "unknown"

@@ -144,3 +144,35 @@ def test_exactly_one_of_town_and_text(session: Session, towns: dict[str, address
 def test_the_text_is_bounded() -> None:
     with pytest.raises(ValidationError):
         residents.AddressInput(text="丸" * 257)
+
+
+def test_over_http_a_text_address_registers_or_is_a_422_on_address_text(
+    session: Session, towns: dict[str, address.TownRead], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings  # noqa: PLC0415 - the test client warns on import (see tests/web/conftest.py).
+
+    from kiban.platform.settings import get_settings  # noqa: PLC0415
+    from kiban.web import create_app  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", "test-operator-token-0123456789")
+    get_settings.cache_clear()
+    headers = {"Authorization": "Bearer test-operator-token-0123456789"}
+    payload = person_create(towns["marunouchi"]).model_dump(mode="json")
+    session.rollback()  # Ends the fixture's read transaction, which holds SQLite's lock.
+
+    with TestClient(create_app()) as client:
+        payload["address"] = {"text": "千代田区丸の内1-9-1 グラントウキョウ"}
+        created = client.post("/api/v1/residents", json=payload, headers=headers)
+        payload["address"] = {"text": "東京都千代田区"}
+        refused = client.post("/api/v1/residents?lang=en", json=payload, headers=headers)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["address"]["text"] == "東京都千代田区丸の内一丁目9番1号 グラントウキョウ"
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert (error["code"], error["field"]) == ("residents.invalid", "address.text")
+    assert "understood: 東京都千代田区" in error["message"]
