@@ -339,6 +339,25 @@ def test_hokkaido_jo_and_chome(registry: Session) -> None:
         )
 
 
+def test_digits_for_kanji_numerals_are_not_a_fuzzy_spelling(registry: Session) -> None:
+    digits = norm(registry, "北海道札幌市中央区北1条西6丁目")
+    kanji = norm(registry, "北海道札幌市中央区北一条西六丁目")
+
+    assert digits.score == kanji.score
+    assert digits.matched_address == kanji.matched_address
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"), [("札幌市中央区北1西6", ""), ("札幌市中央区北1西6-1-2 ビル", "1-2 ビル")]
+)
+def test_sapporo_short_form_reads_as_jo_and_chome(registry: Session, text: str, rest: str) -> None:
+    result = norm(registry, text)
+
+    assert result.matched_address == "北海道札幌市中央区北一条西六丁目"
+    assert result.unmatched_address == rest
+    assert result.score < norm(registry, "札幌市中央区北1条西6丁目").score
+
+
 def test_a_designated_city_without_its_ward(registry: Session) -> None:
     unique = norm(registry, "札幌市北1条西6丁目")
     assert unique.ids.lg_code == SAPPORO_CHUO

@@ -302,3 +302,22 @@ def test_kyoto_street_directions_end_before_the_town(text: str, street: str) -> 
 
     written = text[: positions[end]] if end < len(key) else text
     assert written == street
+
+
+# --- Hokkaido's short form ----------------------------------------------------------------------
+
+
+def test_jo_towns_have_a_short_form() -> None:
+    assert rules.jo_short_form(rules.fold_name("北一条西")) == "北1西"
+    assert rules.jo_short_form(rules.fold_name("南十四条東")) == "南14東"
+    assert rules.jo_short_form(rules.fold_name("大通西")) is None
+    assert rules.jo_short_form(rules.fold_name("東光一条")) is None
+
+
+def test_the_number_after_a_short_form_is_its_chome() -> None:
+    chome = rules.parse_bare_chome("6-1-2", 0)
+
+    assert chome is not None
+    assert (chome.number, chome.end) == (6, 2)
+    assert rules.parse_bare_chome("0", 0) is None
+    assert rules.parse_bare_chome("123", 0) is None

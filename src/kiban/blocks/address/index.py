@@ -10,8 +10,9 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
 - prefectures without 都/府/県 (``東京``, ``大阪``) - :data:`ALIAS_SHORT`;
 - municipalities with and without their county (``石狩郡当別町`` and ``当別町``), and the
   designated city itself (``札幌市``) standing for all its wards;
-- towns without a leading 大字/字 (``字大留`` is ``大留``) and without a final 町 when no other
-  town of the municipality has that name (``森本町`` as ``森本``) - :data:`ALIAS_NO_MACHI`.
+- towns without a final 町 when no other town of the municipality has that name (``森本町``
+  as ``森本``) - :data:`ALIAS_NO_MACHI` (大字/字 need no alias: the folding drops them);
+- Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from kiban.blocks.address.models import (
     Residence,
     Town,
 )
-from kiban.blocks.address.rules import fold_name
+from kiban.blocks.address.rules import fold_name, jo_short_form
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
 _POSTAL = re.compile(r"[0-9]{7}")
@@ -43,6 +44,7 @@ _POSTAL = re.compile(r"[0-9]{7}")
 EXACT = 0
 ALIAS_SHORT = 1
 ALIAS_NO_MACHI = 2
+ALIAS_JO_SHORT = 3
 
 
 @dataclass(slots=True)
@@ -175,6 +177,11 @@ def _add_towns(city: CityEntry, towns: list[TownEntry]) -> None:
     for key, owners in short.items():
         if len(owners) == 1 and key not in index:
             index[key] = [(owners[0], ALIAS_NO_MACHI)]
+    # Hokkaido's 条 towns in their short form: 北1条西 as 北1西.
+    for town, key in zip(towns, keys, strict=True):
+        jo = jo_short_form(key)
+        if jo is not None and jo not in index:
+            index[jo] = [(town, ALIAS_JO_SHORT)]
     city.towns = index
     city.town_lengths = _lengths(index)
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks.address import rules
 from kiban.blocks.address.index import (
+    ALIAS_JO_SHORT,
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
     EXACT,
@@ -434,9 +435,11 @@ def _chome_status(town: TownEntry, chome: rules.Chome) -> str | None:
     return "rejected" if chome.explicit else None
 
 
-def _read_detail(town: TownEntry, key: str, start: int) -> _Detail:
+def _read_detail(town: TownEntry, key: str, start: int, alias: int = EXACT) -> _Detail:
     detail = _Detail(end=start)
     chome = rules.parse_chome(key, start, hyphenated=town.has_chome)
+    if chome is None and alias == ALIAS_JO_SHORT:
+        chome = rules.parse_bare_chome(key, start)
     at = start
     if chome is not None:
         status = _chome_status(town, chome)
@@ -481,9 +484,10 @@ def _slice(text: str, positions: list[int], start: int, end: int) -> str:
 
 
 def _plain(text: str) -> str:
-    """``text`` without spaces and the optional marks 大字/小字/字: leaving those out is not
-    a different spelling."""
-    return text.replace(" ", "").replace("大字", "").replace("小字", "").replace("字", "")
+    """``text`` without spaces and the optional marks 大字/小字/字, numbers as digits: leaving
+    the marks out, or writing 北1条西 for 北一条西, is not a different spelling."""
+    text = text.replace(" ", "").replace("大字", "").replace("小字", "").replace("字", "")
+    return rules.numerals_to_digits(text)
 
 
 def _spelled_as(text: str, name: str) -> bool:
@@ -597,7 +601,7 @@ class _Result:
             self.coordinates = Coordinates(lat=town.lat, lon=town.lng)
             self.coordinates_level = "machiaza"
         self.end = reading.end
-        self.detail(town, _read_detail(town, self.key, reading.end))
+        self.detail(town, _read_detail(town, self.key, reading.end, reading.town_alias))
 
     def detail(self, town: TownEntry, detail: _Detail) -> None:
         chome = detail.chome

@@ -215,6 +215,11 @@ def _numeral_value(match: re.Match[str]) -> str:
     return str(kanji_to_int(match.group()))
 
 
+def numerals_to_digits(text: str) -> str:
+    """Kanji numeral runs as digits: ``北一条西`` → ``北1条西``."""
+    return _NUMERAL_RUN.sub(_numeral_value, text)
+
+
 def fold_name(name: str) -> str:
     """The key of a registry name (NFKC first: KEN_ALL writes digits full-width): the same
     key :func:`fold` gives, computed with ``str.translate`` because the index folds every
@@ -276,6 +281,28 @@ def parse_chome(key: str, start: int, *, hyphenated: bool = False) -> Chome | No
             if len(rest.parts) >= 2 and rest.separators[0] == "-":
                 return Chome(int(match.group(1)), "chome", match.end(), explicit=False)
     return None
+
+
+_JO_TOWN = re.compile(r"([東西南北])([0-9]{1,2})条([東西南北])")
+_BARE_CHOME = re.compile(r"([0-9]{1,2})(?![0-9])-?")
+
+
+def jo_short_form(key: str) -> str | None:
+    """The short form of a Hokkaido 条 town's key, as people write Sapporo addresses:
+    ``北1条西`` → ``北1西`` (then ``北1西6`` is 北一条西六丁目); ``None`` for other names."""
+    match = _JO_TOWN.fullmatch(key)
+    if match is None:
+        return None
+    return f"{match.group(1)}{match.group(2)}{match.group(3)}"
+
+
+def parse_bare_chome(key: str, start: int) -> Chome | None:
+    """The 丁目 of the short form ``北1西6``: the number right after the town is the 丁目 by
+    that convention (``北1西6-2-3``); ``0`` is none."""
+    match = _BARE_CHOME.match(key, start)
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return Chome(int(match.group(1)), "chome", match.end())
 
 
 @dataclass(frozen=True, slots=True)
