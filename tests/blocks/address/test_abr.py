@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address
 from kiban.blocks.address.adapters.abr import count_lines
 from kiban.blocks.address.models import AbrTown, Block, Parcel, Residence, TownVersion
-from kiban.kernel.errors import ValidationFailed
+from kiban.kernel.errors import NotFound, ValidationFailed
 from kiban.platform.models import AuditEntry
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -225,3 +225,21 @@ def test_position_files_add_points_to_loaded_rows(session: Session) -> None:
     assert (second.rep_lat, second.rep_lon) == (35.6741, 139.7531)
     # A town version is not a change of position.
     assert len(_versions(session, "0003001")) == 1
+
+
+def test_the_facade_reads_the_current_row_and_every_version(session: Session) -> None:
+    _load(session, "town", "mt_town_sample.csv")
+    _load(session, "town", "mt_town_change.csv")
+
+    current = address.get_abr_town(session, "131016", "0003001")
+    versions = address.get_town_versions(session, "131016", "0003001")
+
+    assert (current.oaza_cho, current.chome_number, current.version) == ("霞が関", 1, 2)
+    assert [(v.version, v.efct_date) for v in versions] == [
+        (1, date(1967, 1, 1)),
+        (2, date(2027, 4, 1)),
+    ]
+    assert versions[1].record["remarks"] == "郵便番号の変更"
+    with pytest.raises(NotFound) as missing:
+        address.get_town_versions(session, "131016", "0999001")
+    assert missing.value.field == "machiaza_id"

@@ -9,7 +9,7 @@ from typing import Any, TypeAlias, TypeVar
 from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.models import AbrTown, Municipality, Prefecture, Town, TownVersion
 
 # Keeps every statement well under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK = 2000
@@ -164,3 +164,25 @@ def update_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any
     """Bulk update by primary key (each dict has ``id`` and the changed columns)."""
     for part in chunks(rows):
         session.execute(update(model), list(part))
+
+
+def abr_town_row(session: Session, lg_code: str, machiaza_id: str) -> dict[str, Any] | None:
+    table = AbrTown.__table__
+    stmt = select(table).where(table.c.lg_code == lg_code, table.c.machiaza_id == machiaza_id)
+    row = session.execute(stmt).mappings().first()
+    return None if row is None else dict(row)
+
+
+def town_version_rows(session: Session, lg_code: str, machiaza_id: str) -> list[AnyRow]:
+    stmt = (
+        select(
+            TownVersion.version,
+            TownVersion.efct_date,
+            TownVersion.ablt_date,
+            TownVersion.record,
+            TownVersion.created_at,
+        )
+        .where(TownVersion.lg_code == lg_code, TownVersion.machiaza_id == machiaza_id)
+        .order_by(TownVersion.version)
+    )
+    return list(session.execute(stmt).all())

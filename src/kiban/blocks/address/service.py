@@ -23,7 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -555,6 +555,79 @@ class AbrLoadSummary:
     versions_added: int = 0
     missing: int = 0
     seconds: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True)
+class AbrTownRead:
+    """The current row of an Address Base Registry 町字 (one 丁目 when ``chome`` is set)."""
+
+    lg_code: str
+    machiaza_id: str
+    pref: str
+    county: str | None
+    city: str
+    ward: str | None
+    oaza_cho: str | None
+    chome: str | None
+    chome_number: int | None
+    koaza: str | None
+    rsdt_addr_flg: bool
+    efct_date: date | None
+    ablt_date: date | None
+    post_code: str | None
+    version: int
+    rep_lat: float | None
+    rep_lon: float | None
+
+
+@dataclass(frozen=True)
+class TownVersionRead:
+    """One kept version of an ABR 町字: the town master line as read (every column) and when
+    it took effect or was abolished; ``loaded_at`` is when kiban read it."""
+
+    version: int
+    efct_date: date | None
+    ablt_date: date | None
+    record: dict[str, str]
+    loaded_at: datetime
+
+
+def _abr_town_not_found(lg_code: str, machiaza_id: str) -> TownNotFound:
+    return TownNotFound(
+        f"町字が見つかりません: {lg_code} {machiaza_id}",
+        f"No town {machiaza_id} in {lg_code}",
+        field="machiaza_id",
+    )
+
+
+def get_abr_town(session: Session, lg_code: str, machiaza_id: str) -> AbrTownRead:
+    """The current ABR row of a 町字. Raises ``kiban.identifier.*`` (field ``lg_code``) or
+    ``address.town_not_found`` (field ``machiaza_id``)."""
+    lg_code = _check_lg_code(lg_code)
+    row = repository.abr_town_row(session, lg_code, machiaza_id)
+    if row is None:
+        raise _abr_town_not_found(lg_code, machiaza_id)
+    fields = AbrTownRead.__dataclass_fields__
+    return AbrTownRead(**{name: row[name] for name in fields})
+
+
+def get_town_versions(session: Session, lg_code: str, machiaza_id: str) -> list[TownVersionRead]:
+    """Every kept version of an ABR 町字, in the order they were loaded. Raises like
+    :func:`get_abr_town`."""
+    lg_code = _check_lg_code(lg_code)
+    rows = repository.town_version_rows(session, lg_code, machiaza_id)
+    if not rows:
+        raise _abr_town_not_found(lg_code, machiaza_id)
+    return [
+        TownVersionRead(
+            version=r.version,
+            efct_date=r.efct_date,
+            ablt_date=r.ablt_date,
+            record=dict(r.record),
+            loaded_at=r.created_at,
+        )
+        for r in rows
+    ]
 
 
 _ABR_MODELS: dict[str, type[Any]] = {
