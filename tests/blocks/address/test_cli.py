@@ -18,6 +18,7 @@ def test_load_then_stats(database_url: str) -> None:
 
     assert first.exit_code == 0, first.output
     assert "2 prefectures, 2 municipalities" in first.output
+    assert "towns with coordinates" in first.output
     assert again.exit_code == 0, again.output
     assert "0 prefectures, 0 municipalities, 0 towns added" in again.output
     assert stats.output.startswith("2 municipalities, ")

@@ -13,7 +13,8 @@ code                               status  raised by
 ``address.invalid_address``        422     format_address (``chome``, ``block_number``)
 ``address.municipality_not_found`` 404     get_municipality, list_towns, find_town,
                                            load_registry (``lg_codes`` unknown to the source)
-``address.town_not_found``         404     get_town, find_town
+``address.town_not_found``         404     get_town, find_town, get_abr_town and
+                                           get_town_versions (``machiaza_id``)
 ``address.abr_invalid_file``       422     do_load_abr: a missing column (line 1), a line
                                            with a bad value or a wrong number of values;
                                            ``field`` names the column (``file`` when the
