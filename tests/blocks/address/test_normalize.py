@@ -192,8 +192,10 @@ def test_a_chome_the_town_does_not_have_is_not_matched(registry: Session) -> Non
 
     assert result.match_level == "machiaza"
     assert result.matched_address == "東京都千代田区丸の内"
-    assert result.structured_address.chome == "九丁目"
-    assert result.unmatched_address.startswith("9丁目")
+    # Neither the 丁目 nor the numbers after it are claimed: all of it is the remainder.
+    assert result.structured_address.chome is None
+    assert result.structured_address.blk_num is None
+    assert result.unmatched_address == "9丁目1-1"
     assert result.score < norm(registry, "千代田区丸の内1丁目1-1").score
 
 

@@ -605,6 +605,11 @@ class _Result:
 
     def detail(self, town: TownEntry, detail: _Detail) -> None:
         chome = detail.chome
+        if detail.chome_status == "rejected":
+            # A 丁目 the town does not have: what follows it is not understood either, and all
+            # of it stays in the remainder.
+            self.score *= FACTOR_CHOME_REJECTED
+            return
         if chome is not None:
             self.structured.chome = chome.text
             if detail.chome_status in ("verified", "accepted"):
@@ -617,14 +622,12 @@ class _Result:
                     self.coordinates_level = "machiaza_detail"
             if detail.chome_status == "accepted":
                 self.score *= FACTOR_CHOME_UNVERIFIED
-            elif detail.chome_status == "rejected":
-                self.score *= FACTOR_CHOME_REJECTED
         self.end = detail.end
         if detail.koaza is not None:
             self.structured.koaza = self.slice(*detail.koaza)
         if detail.block is not None:
             _numbers(self.structured, detail.block)
-        if self.index.abr_towns and detail.chome_status != "rejected":
+        if self.index.abr_towns:
             self.abr(town, detail)
 
     # --- with the Address Base Registry's own tables ---------------------------------------
