@@ -159,6 +159,12 @@ def test_the_level_is_what_the_input_supports(
     assert result.unmatched_address == ""
 
 
+def test_text_that_is_not_read_lowers_the_score(registry: Session) -> None:
+    assert norm(registry, "東京都どこか1-2").match_level == "pref"
+    assert norm(registry, "東京都どこか1-2").score < norm(registry, "東京都").score
+    assert norm(registry, "東京都千代田区どこか1").score < norm(registry, "東京都千代田区").score
+
+
 def test_a_prefecture_has_its_own_lg_code(registry: Session) -> None:
     assert norm(registry, "北海道").ids.lg_code == "010006"
 

@@ -72,6 +72,7 @@ FACTOR_CITY_FROM_POSTAL = 0.8
 FACTOR_CHOME_UNVERIFIED = 0.9
 FACTOR_CHOME_REJECTED = 0.7
 FACTOR_TOWN_MISSING = 0.7
+FACTOR_CITY_MISSING = 0.7
 FACTOR_PREF_GUESSED = 0.95
 FACTOR_TRUNCATED = 0.9
 
@@ -815,5 +816,7 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
             result.town(reading, reading.town)
         elif reading.candidates:
             error = error or "ambiguous town: " + ", ".join(reading.candidates)
+    elif key[reading.end :].strip(" -"):
+        result.score *= FACTOR_CITY_MISSING  # Text follows that names no municipality.
     result.error = result.error or error
     return result.build(raw, postal_code, cut)
