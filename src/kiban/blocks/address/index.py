@@ -340,7 +340,8 @@ _lock = threading.Lock()
 
 
 def _cache_key(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
+    # The URL without its password: one database, whoever connects to it.
+    return engine.url.render_as_string(hide_password=True)
 
 
 def get_index(engine: Engine, connect: Callable[[], Connection] | None = None) -> AddressIndex:
