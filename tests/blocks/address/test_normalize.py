@@ -447,6 +447,7 @@ def test_machi_is_not_left_out_when_another_town_has_that_name() -> None:
             "天神北町",
             KAMIGYO,
         ),
+        ("京都市中京区河原町通二条南入一之船入町537", "河原町通二条南入", "一之船入町", NAKAGYO),
     ],
 )
 def test_kyoto_street_names_are_kept_apart(
@@ -458,6 +459,14 @@ def test_kyoto_street_names_are_kept_apart(
     assert result.structured_address.oaza_cho == town
     assert result.ids.lg_code == lg_code
     assert street not in result.matched_address
+
+
+def test_kyoto_street_directions_without_a_town_are_kept(registry: Session) -> None:
+    result = norm(registry, "京都府京都市中京区河原町通四条上ル")
+
+    assert result.match_level == "city"
+    assert result.structured_address.kyoto_st == "河原町通四条上ル"
+    assert result.structured_address.oaza_cho is None
 
 
 # --- bad input and batches ---------------------------------------------------------------------

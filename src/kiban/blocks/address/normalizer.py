@@ -303,7 +303,12 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
         if after > start:
             for member in group.members:
                 found.extend(_longest_town(member, key, after))
-            kyoto = (start, after) if found else None
+            kyoto = (start, after)
+            if not found:
+                # No town after the directions: they are kept, and no town is looked for in
+                # them (河原町通 is a street, whatever town is called 河原町).
+                reading.kyoto_st = kyoto
+                return
     if not found:
         for member in group.members:
             found.extend(_longest_town(member, key, start))
@@ -579,6 +584,8 @@ class _Result:
             if not any(_spelled_as(written, name) for name in names):
                 self.score *= FACTOR_FOLDED_SPELLING
         self.end = reading.end
+        if reading.town is None and reading.kyoto_st is not None:
+            self.structured.kyoto_st = self.slice(*reading.kyoto_st)
         rest = self.key[reading.end :].strip(" -")
         if reading.town is None and rest and not rest[0].isdigit():
             self.score *= FACTOR_TOWN_MISSING
