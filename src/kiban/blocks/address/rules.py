@@ -367,8 +367,8 @@ _KYOTO_MAX = 40
 
 
 def _kyoto_marks() -> tuple[str, ...]:
-    marks = ("上ル", "上る", "上がる", "下ル", "下る", "下がる", "東入", "西入", "南入", "北入")
-    marks += ("入ル", "入る")
+    marks = ["上ル", "上る", "上がる", "下ル", "下る", "下がる", "東入", "西入", "南入", "北入"]
+    marks += ["入ル", "入る"]
     return tuple(fold_name(mark) for mark in marks)
 
 
