@@ -166,3 +166,34 @@ def test_pathological_inputs_return(registry: Session) -> None:
 
     for text in cases:
         check(address.normalize(text, session=registry), text)
+
+
+@SETTINGS
+@given(
+    numbers=st.lists(st.integers(min_value=1, max_value=999), min_size=1, max_size=2),
+    separator=st.sampled_from(["-", "－", "ー", "番", "の"]),
+    building=st.sampled_from(["", " ビル3F", "号", "番地"]),
+)
+def test_no_chome_is_made_up_from_block_numbers(
+    registry: Session, numbers: list[int], separator: str, building: str
+) -> None:
+    text = "東京都千代田区丸の内" + separator.join(map(str, numbers)) + building
+
+    result = address.normalize(text, session=registry)
+
+    assert result.structured_address.oaza_cho == "丸の内"
+    assert result.structured_address.chome is None
+    assert result.match_level == "machiaza"
+    s = result.structured_address
+    assert str(numbers[0]) in (s.blk_num, s.prc_num1)
+
+
+@SETTINGS
+@given(chome=st.integers(min_value=1, max_value=3), kanji=st.booleans())
+def test_a_written_chome_is_read(registry: Session, chome: int, kanji: bool) -> None:
+    written = "一二三"[chome - 1] if kanji else str(chome)
+
+    result = address.normalize(f"千代田区丸の内{written}丁目", session=registry)
+
+    assert result.match_level == "machiaza_detail"
+    assert result.structured_address.chome == "一二三"[chome - 1] + "丁目"
