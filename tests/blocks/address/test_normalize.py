@@ -425,9 +425,9 @@ def test_machi_may_be_left_out_when_unambiguous(registry: Session) -> None:
 def test_machi_is_not_left_out_when_another_town_has_that_name() -> None:
     city = CityEntry("999999", "99", "テスト市", None, None, None)
     towns = [
-        TownEntry("a", "999999", "0001000", "上野", False, None, None, {}, frozenset()),
-        TownEntry("b", "999999", "0002000", "上野町", False, None, None, {}, frozenset()),
-        TownEntry("c", "999999", "0003000", "下野町", False, None, None, {}, frozenset()),
+        TownEntry("a", "999999", "0001000", "上野", False, None, None, {}, ()),
+        TownEntry("b", "999999", "0002000", "上野町", False, None, None, {}, ()),
+        TownEntry("c", "999999", "0003000", "下野町", False, None, None, {}, ()),
     ]
 
     _add_towns(city, towns)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ class TownEntry:
     # The chomes column as read (JSON text on SQLite): decoded on first use, because only the
     # towns that match need it.
     raw_chomes: Any
-    postal_codes: frozenset[str]
+    postal_codes: tuple[str, ...]
     decoded_chomes: dict[int, tuple[float, float] | None] | None = None
 
     @property
@@ -207,13 +208,15 @@ _TOWN_COLUMNS = "id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, l
 _TOWN_SQL = f"SELECT {_TOWN_COLUMNS} FROM {Town.__tablename__}"  # noqa: S608 - fixed text.
 
 
-def _town_rows(conn: Connection) -> list[Any]:
+def _town_rows(conn: Connection) -> Iterator[Any]:
     """Every town row, read through the driver's own cursor: SQLAlchemy's per-value
-    processing (UUID, JSON) of 117,000 rows would cost more than the rest of the build."""
+    processing (UUID, JSON) of 117,000 rows would cost more than the rest of the build.
+    Rows come in batches, so that they are not all held at once beside the index."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(_TOWN_SQL)
-        return list(cursor.fetchall())
+        while batch := cursor.fetchmany(5000):
+            yield from batch
     finally:
         cursor.close()
 
@@ -273,10 +276,14 @@ def build_index(conn: Connection) -> AddressIndex:
     by_city: dict[str, list[TownEntry]] = {}
     town_count = 0
     postal: dict[str, set[str]] = {}
-    for tid, lg_code, machiaza_id, name, has_chome, codes, lat, lng, chomes in _town_rows(conn):
+    for tid, lg_text, machiaza_id, name, has_chome, codes, lat, lng, chomes in _town_rows(conn):
         # Postal codes are seven digits; reading them out of the JSON text is quicker than
         # decoding it.
-        codes_set = frozenset(_POSTAL.findall(codes) if isinstance(codes, str) else codes or ())
+        found = _POSTAL.findall(codes) if isinstance(codes, str) else codes or ()
+        # One string object per postal code and per lg_code, shared by every town (the index
+        # holds 117,000 towns; copies would cost tens of megabytes).
+        codes_set = tuple(sys.intern(code) for code in found)
+        lg_code = sys.intern(lg_text)
         by_city.setdefault(lg_code, []).append(
             TownEntry(
                 id=tid,
