@@ -29,7 +29,9 @@ KAMIGYO = "261025"
 NAKAGYO = "261041"
 SHIMOGYO = "261068"
 MUKO = "262081"  # 向日市: 森本町
+FUCHU_AKI = "343021"  # 広島県安芸郡府中町
 LG_CODES = (
+    FUCHU_AKI,
     CHIYODA,
     SAPPORO_CHUO,
     SAPPORO_KITA,
@@ -331,6 +333,20 @@ def test_the_county_may_be_given_or_left_out(registry: Session) -> None:
         assert result.ids.lg_code == TOBETSU
         assert result.structured_address.county == "石狩郡"
         assert result.matched_address == "北海道石狩郡当別町青山"
+
+
+def test_machi_of_a_municipality_may_be_left_out(registry: Session) -> None:
+    full = norm(registry, "北海道石狩郡当別町青山")
+    short = norm(registry, "北海道当別青山")
+
+    assert short.ids.lg_code == TOBETSU
+    assert short.matched_address == full.matched_address
+    assert short.score < full.score
+
+
+def test_machi_of_a_municipality_is_kept_when_another_name_starts_so(registry: Session) -> None:
+    # 府中 is not 広島県安芸郡府中町: 府中市 (東京都, 広島県) starts with it.
+    assert norm(registry, "府中宮西町").match_level == "unknown"
 
 
 def test_hokkaido_jo_and_chome(registry: Session) -> None:

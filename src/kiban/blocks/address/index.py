@@ -9,7 +9,8 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
 
 - prefectures without 都/府/県 (``東京``, ``大阪``) - :data:`ALIAS_SHORT`;
 - municipalities with and without their county (``石狩郡当別町`` and ``当別町``), and the
-  designated city itself (``札幌市``) standing for all its wards;
+  designated city itself (``札幌市``) standing for all its wards; towns and villages without
+  their 町/村 where that is no other municipality's name (``当別``) - :data:`ALIAS_NO_MACHI`;
 - towns without a final 町 when no other town of the municipality has that name (``森本町``
   as ``森本``) - :data:`ALIAS_NO_MACHI` (大字/字 need no alias: the folding drops them);
 - Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`.
@@ -17,6 +18,7 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -221,6 +223,29 @@ def _town_rows(conn: Connection) -> Iterator[Any]:
         cursor.close()
 
 
+def _add_short_cities(cities: dict[str, CityEntry], city_keys: dict[str, list[CityGroup]]) -> None:
+    """Towns and villages (町, 村) without that last letter (当別 for 当別町), only where the
+    short name is no other municipality's name nor the start of one (府中 is not 府中町,
+    because 府中市 starts with it); the same short name in several prefectures is left to the
+    prefecture, the town or the postal code to settle, like any other shared name."""
+    keys = sorted(city_keys)
+    shorts: dict[str, list[CityEntry]] = {}
+    for city in cities.values():
+        if city.name[-1] in "町村" and len(city.name) >= 3 and not city.parent:
+            shorts.setdefault(fold_name(city.name)[:-1], []).append(city)
+    for short, owners in shorts.items():
+        own = {fold_name(city.name) for city in owners}
+        at = bisect.bisect_left(keys, short)
+        while at < len(keys) and keys[at].startswith(short) and keys[at] in own:
+            at += 1
+        if at < len(keys) and keys[at].startswith(short):
+            continue  # Another municipality's name is, or starts with, the short name.
+        for city in owners:
+            city_keys.setdefault(short, []).append(
+                CityGroup(city.lg_code, city.pref_code, city.name, (city,), ALIAS_NO_MACHI)
+            )
+
+
 def _has_rows(conn: Connection, model: type[Any]) -> bool:
     return conn.execute(select(model.id).limit(1)).first() is not None
 
@@ -325,6 +350,7 @@ def build_index(conn: Connection) -> AddressIndex:
         add(
             fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
         )
+    _add_short_cities(cities, city_keys)
 
     return AddressIndex(
         abr_towns=_abr_towns(conn),

@@ -245,7 +245,9 @@ class _Reading:
         return (
             self.end,
             int(self.postal_ok),
-            -int(self.pref_alias != EXACT) - int(self.town_alias != EXACT),
+            -int(self.pref_alias != EXACT)
+            - int(self.town_alias != EXACT)
+            - int(self.group is not None and self.group.alias != EXACT),
             int(self.town is not None),
         )
 
@@ -578,7 +580,9 @@ class _Result:
             self.structured.ward = city.ward
             self.ids.lg_code = city.lg_code
             self.matched += (city.county or "") + city.name
-        if not reading.city_from_postal:
+        if group.alias == ALIAS_NO_MACHI:
+            self.score *= FACTOR_NO_MACHI
+        elif not reading.city_from_postal:
             written = self.slice(reading.city_start, reading.city_end)
             names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
             if not any(_spelled_as(written, name) for name in names):
