@@ -9,14 +9,20 @@ The normalizer (:mod:`kiban.blocks.address.normalizer`) applies them in this ord
 4. :func:`normalize_dashes` - every dash variant used as a separator becomes ``-``, while the
    long vowel mark inside a katakana word stays;
 5. :func:`fold` - the canonical key used to compare the input with registry names: old and
-   variant kanji (:mod:`kiban.blocks.address.variants`), ヶ/ケ/ヵ/が, small kana, の/ノ/之 and
-   kanji numerals (as digits) are folded, spaces dropped. Both sides are folded the same way,
-   so answers always use the registry's spelling;
-6. :func:`parse_chome` - ``3丁目``, ``3丁``, ``第3地割`` (岩手), after the town;
-7. :func:`parse_block` - ``2番3号``, ``2-3``, ``5番地の3``, ``3番A`` (lettered blocks),
+   variant kanji (:mod:`kiban.blocks.address.variants`), ヶ/ケ/ヵ/カ/が, small kana, の/ノ/之
+   and kanji numerals (as digits) are folded, 大字/小字/字 and spaces dropped, 通り is 通.
+   Registry names get the same key from :func:`fold_name`, so answers always use the
+   registry's spelling;
+6. :func:`kyoto_street_end` - Kyoto's street directions (``堀川通松原下ル``) before the town;
+7. :func:`parse_chome` - ``3丁目``, ``3丁``, ``第3地割`` (岩手), or ``3-4-5`` in a town with
+   丁目, after the town; :func:`jo_short_form` and :func:`parse_bare_chome` read Sapporo's
+   ``北1西6`` as 北一条西六丁目;
+8. :func:`parse_block` - ``2番3号``, ``2-3``, ``5番地の3``, ``3番A`` (lettered blocks),
    ``二番地三`` (kanji numerals become digits) into numbered parts, the rest being the
-   building and room;
-8. :func:`kyoto_street_end` - Kyoto's street directions (``堀川通松原下ル``) before the town.
+   building and room.
+
+:func:`kanji_to_int` and :func:`int_to_kanji` convert numbers both ways: town names and 丁目
+keep kanji (``一丁目``), block and house numbers become digits.
 
 Every rule runs in time linear in its input: no regular expression here can backtrack
 without bound (each pattern is anchored and matches a fixed shape).
