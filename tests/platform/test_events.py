@@ -171,7 +171,8 @@ def test_cli_work_once_delivers_what_a_crash_left_and_status_counts(
 ) -> None:
     seen: list[str] = []
     events.subscriber("test.*", consumer="test.cli")(lambda _s, e: seen.append(e.topic))
-    # Given events left pending (a topic of its own: real blocks subscribe to resident.*) (written by a session bound to a connection, so not delivered),
+    # Given events left pending (written by a session bound to a connection, so not delivered;
+    # on a topic of its own, since real blocks consume resident.*),
     with engine.connect() as conn, Session(bind=conn) as session:
         events.emit_many(session, [("test.happened", {}, None)] * 3)
         session.commit()
