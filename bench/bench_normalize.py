@@ -13,8 +13,8 @@ the timed pass reads them all again.
 Accuracy uses one criterion for both, by name: the municipality is right when prefecture,
 county, city and ward spell the label's prefecture and city; the town is right when it spells
 the label's town, possibly followed by a 丁目, or (Kyoto) when the street directions are the
-label. Names are compared after kiban's folding (old kanji, ヶ/ケ, 大字/字), which the peer
-also applies in its own way.
+label; where the label has no town, no town may be claimed. Names are compared after kiban's
+folding (old kanji, ヶ/ケ, 大字/字), which the peer also applies in its own way.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def office_rows(step: int) -> list[dict[str, Any]]:
 
 def town_hit(label: str, readings: list[str]) -> bool:
     want = fold_name(label)
+    if not want:
+        return not any(readings)  # No town in the label: none may be claimed.
     for reading in readings:
         got = fold_name(reading)
         if got == want or (got.startswith(want) and _CHOME.fullmatch(got[len(want) :])):

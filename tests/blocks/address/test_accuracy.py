@@ -8,7 +8,8 @@ must resolve the municipality for at least 99.9 % and the town for at least 97 %
 Towns are compared after the normalizer's own folding (so 大字/字, ケ/ヶ and old kanji do not
 count as differences). Two labels are not towns and count when kiban puts them where they
 belong: in Kyoto the label is often the street directions (``烏丸通松原上る``), which kiban
-keeps in ``kyoto_st``, and some labels include the 丁目 (``清水5丁目``).
+keeps in ``kyoto_st``, and some labels include the 丁目 (``清水5丁目``). A few rows have no
+town (``茨城県龍ケ崎市3番地``): there kiban must not claim one.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def office_rows(step: int = SAMPLE_STEP) -> list[dict[str, str]]:
 def same_town(result: address.NormalizeResult, label: str) -> bool:
     want = fold_name(label)
     s = result.structured_address
+    if not want:
+        return s.oaza_cho is None  # No town in the label: none may be claimed.
     got = [s.oaza_cho, s.kyoto_st, (s.oaza_cho or "") + (s.chome or "")]
     return any(name and fold_name(name) == want for name in got)
 
