@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +177,31 @@ def test_over_http_a_text_address_registers_or_is_a_422_on_address_text(
     error = refused.json()["error"]
     assert (error["code"], error["field"]) == ("residents.invalid", "address.text")
     assert "understood: 東京都千代田区" in error["message"]
+
+
+def test_a_text_address_matched_to_the_registrys_residences_keeps_numbers_and_building(
+    session: Session, towns: dict[str, address.TownRead]
+) -> None:
+    # Given the Address Base Registry's town, block and residence tables for 霞が関,
+    fixtures = Path(__file__).parents[1] / "address" / "fixtures"
+    for kind, name in (
+        ("town", "mt_town_sample.csv"),
+        ("rsdtdsp_blk", "mt_rsdtdsp_blk_sample.csv"),
+        ("rsdtdsp_rsdt", "mt_rsdtdsp_rsdt_sample.csv"),
+    ):
+        address.do_load_abr(session, kind, fixtures / name, actor=OFFICIAL)
+    invalidate_index()
+    # (the normalizer then matches down to the residence, numbers inside the matched part),
+    text = "東京都千代田区霞が関1-1-2 中央合同庁舎"
+    assert address.normalize(text, session=session).match_level == "rsdtdsp_rsdt"
+
+    # when a registration gives that address as text,
+    person = residents.register_person(
+        session, _with_text(towns["marunouchi"], text), actor=OFFICIAL
+    )
+
+    # then the register holds the town, 丁目, numbers and building.
+    assert person.address.town_name == "霞が関"
+    assert person.address.chome == 1
+    assert person.address.block_number == "1-2"
+    assert person.address.building == "中央合同庁舎"

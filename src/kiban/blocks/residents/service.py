@@ -249,9 +249,12 @@ def _from_text(session: Session, data: AddressInput, text: str) -> _Placement:
         )
     town = address.get_town(session, result.ids.town_id)
     rest = result.unmatched_address.strip()
+    # At the 町字 levels the numbers are still at the start of the remainder; when the
+    # registry's blocks matched (rsdtdsp_*, parcel) they are in the matched part and the
+    # remainder is only the building.
     numbers = _LEADING_NUMBERS.match(rest)
     block_number = data.block_number or _block_from(result.structured_address)
-    if block_number is None or (rest and numbers is None and data.building is None):
+    if block_number is None:
         raise InvalidRecord(
             f"「{understood}」の後の番地・号を読み取れませんでした（残り: 「{rest}」）。",
             f"No block number could be read after {understood_en} (left: {rest!r}).",
