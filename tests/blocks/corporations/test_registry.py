@@ -132,3 +132,32 @@ def test_seed_uses_the_representatives_given_and_is_deterministic(
     with pytest.raises(KibanError) as too_many:
         corporations.seed_corporations(session, count=9, seed=3, representatives=people)
     assert too_many.value.field == "count"
+
+
+def test_a_head_office_may_be_given_as_text_read_by_the_normalizer(
+    session: Session, towns: dict[str, address.TownRead]
+) -> None:
+    # Given a registration whose head office is typed as one line,
+    data = corporation_create(towns).model_copy(
+        update={"head_office": corporations.AddressInput(text="千代田区丸の内１－９－１ 5階")}
+    )
+    address.invalidate_index()
+
+    # when it is registered,
+    created = corporations.register_corporation(session, data, actor=OPERATOR)
+
+    # then the registry holds the town, 丁目, numbers and building the text says.
+    assert created.head_office.town_id == towns["marunouchi"].id
+    assert created.head_office.text == "東京都千代田区丸の内一丁目9番1号 5階"
+
+    # and text that names no town is refused, naming the field, writing nothing.
+    vague = corporation_create(towns, number="7660487647593").model_copy(
+        update={"head_office": corporations.AddressInput(text="どこかの町")}
+    )
+    with pytest.raises(KibanError) as refused:
+        corporations.register_corporation(session, vague, actor=OPERATOR)
+    assert (refused.value.code, refused.value.field) == (
+        "address.invalid_address",
+        "head_office.text",
+    )
+    assert _count(session) == 1

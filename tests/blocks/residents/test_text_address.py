@@ -175,7 +175,7 @@ def test_over_http_a_text_address_registers_or_is_a_422_on_address_text(
     assert created.json()["address"]["text"] == "東京都千代田区丸の内一丁目9番1号 グラントウキョウ"
     assert refused.status_code == 422
     error = refused.json()["error"]
-    assert (error["code"], error["field"]) == ("residents.invalid", "address.text")
+    assert (error["code"], error["field"]) == ("address.invalid_address", "address.text")
     assert "understood: 東京都千代田区" in error["message"]
 
 

@@ -37,6 +37,7 @@ from kiban.blocks.address.normalizer import (
     normalize,
     normalize_many,
 )
+from kiban.blocks.address.placement import AddressInput, PlacedAddress, place_address
 from kiban.blocks.address.service import (
     AbrLoadSummary,
     AbrTownRead,
@@ -65,6 +66,7 @@ __all__ = [
     "AbrLoadSummary",
     "AbrTownRead",
     "AddressIds",
+    "AddressInput",
     "Coordinates",
     "InvalidAddress",
     "InvalidPrefCode",
@@ -73,6 +75,7 @@ __all__ = [
     "MunicipalityNotFound",
     "MunicipalityRead",
     "NormalizeResult",
+    "PlacedAddress",
     "RegistryEmpty",
     "StructuredAddress",
     "TownNotFound",
@@ -94,4 +97,5 @@ __all__ = [
     "load_registry",
     "normalize",
     "normalize_many",
+    "place_address",
 ]

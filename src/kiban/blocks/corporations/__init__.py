@@ -8,7 +8,9 @@ applies for its prime business account. Reads return DTOs, never ORM objects; ev
 takes the caller's session and never commits.
 
 Error codes: ``kiban.identifier.not_digits`` / ``wrong_length`` / ``check_digit_mismatch``
-(422, field ``corporate_number``), ``corporations.invalid`` (422, e.g. ``head_office.town_id``),
+(422, field ``corporate_number``), ``address.invalid_address`` (422, e.g.
+``head_office.town_id``; an address may also be given as free text, read by the address
+normalizer), ``corporations.invalid`` (422),
 ``corporations.exists`` (409), ``corporations.not_found`` (404).
 """
 
@@ -18,11 +20,11 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from kiban.blocks.address import AddressInput
 from kiban.blocks.corporations import service
 from kiban.blocks.corporations.events import REGISTERED
 from kiban.blocks.corporations.models import KIND_LABELS, CorporationKind, CorporationStatus
 from kiban.blocks.corporations.schemas import (
-    AddressInput,
     AddressRead,
     CorporationCreate,
     CorporationRead,

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kiban.blocks.address import AddressInput
 from kiban.blocks.corporations.models import CorporationKind, CorporationStatus
 
 # Corporate furigana (フリガナ) is katakana; names such as "エヌ・ティ・ティ" or "ABC" also use
@@ -17,27 +18,10 @@ KANA = re.compile(
     r"^[\u30a1-\u30fa\u30fb\u30fc\u3000 0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+$"
 )
 PERSON_KANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
-BLOCK_NUMBER = re.compile(r"^[-0-9０-９一二三四五六七八九十百千ー－‐番地号のノ之 ]+$")
 
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class AddressInput(_Input):
-    """An address: a town of the address registry plus the numbers after it."""
-
-    town_id: uuid.UUID
-    chome: int | None = Field(default=None, ge=1, le=99, description="丁目, when the town has them")
-    block_number: str = Field(min_length=1, max_length=32, examples=["1-1", "2番3号"])
-    building: str | None = Field(default=None, max_length=128)
-
-    @field_validator("block_number")
-    @classmethod
-    def _block_number(cls, value: str) -> str:
-        if not BLOCK_NUMBER.match(value):
-            raise ValueError("must be block and house numbers such as 2番3号 or 2-3")
-        return value
 
 
 class RepresentativeInput(_Input):

@@ -14,18 +14,15 @@ from kiban.blocks.corporations import events as topics
 from kiban.blocks.corporations.errors import (
     CorporationExists,
     CorporationNotFound,
-    InvalidCorporation,
 )
 from kiban.blocks.corporations.models import Corporation, CorporationStatus
 from kiban.blocks.corporations.schemas import (
-    AddressInput,
     AddressRead,
     CorporationCreate,
     CorporationRead,
     RepresentativeRead,
 )
 from kiban.kernel import identifiers
-from kiban.kernel.errors import NotFound
 from kiban.platform import audit, events
 
 # --- reads -------------------------------------------------------------------------------------
@@ -110,36 +107,14 @@ def count_corporations(session: Session) -> int:
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _place(session: Session, data: AddressInput, field: str) -> tuple[address.TownRead, str]:
-    """The town of ``data`` and the address as one line; ``field`` prefixes the error field."""
-    try:
-        town = address.get_town(session, data.town_id)
-    except NotFound:
-        raise InvalidCorporation(
-            "住所の町字が住所基本台帳にありません。",
-            "The town is not in the address registry.",
-            field=f"{field}.town_id",
-        ) from None
-    if data.chome is not None and not town.has_chome:
-        raise InvalidCorporation(
-            f"{town.name}には丁目がありません。",
-            f"{town.name} has no chome.",
-            field=f"{field}.chome",
-        )
-    text = address.format_address(
-        town, chome=data.chome, block_number=data.block_number, building=data.building
-    )
-    return town, text
-
-
 def do_register_corporation(
     session: Session, data: CorporationCreate, *, actor: str
 ) -> Corporation:
     """Enter a corporation in the registry; ``corporation.registered``."""
     number = identifiers.validate_corporate_number(data.corporate_number, field="corporate_number")
-    office_town, office_text = _place(session, data.head_office, "head_office")
+    office = address.place_address(session, data.head_office, field="head_office")
     rep = data.representative
-    rep_town, rep_text = _place(session, rep.address, "representative.address")
+    rep_address = address.place_address(session, rep.address, field="representative.address")
     if session.scalar(select(Corporation.id).where(Corporation.corporate_number == number)):
         raise CorporationExists
     corporation = Corporation(
@@ -149,21 +124,21 @@ def do_register_corporation(
         name_kana=data.name_kana,
         kind=data.kind,
         status=CorporationStatus.ACTIVE,
-        lg_code=office_town.lg_code,
-        town_id=office_town.id,
-        chome=data.head_office.chome,
-        block_number=data.head_office.block_number,
-        building=data.head_office.building,
-        address_text=office_text,
+        lg_code=office.town.lg_code,
+        town_id=office.town.id,
+        chome=office.chome,
+        block_number=office.block_number,
+        building=office.building,
+        address_text=office.text,
         representative_name=rep.name,
         representative_name_kana=rep.name_kana,
         representative_title=rep.title,
-        representative_lg_code=rep_town.lg_code,
-        representative_town_id=rep_town.id,
-        representative_chome=rep.address.chome,
-        representative_block_number=rep.address.block_number,
-        representative_building=rep.address.building,
-        representative_address_text=rep_text,
+        representative_lg_code=rep_address.town.lg_code,
+        representative_town_id=rep_address.town.id,
+        representative_chome=rep_address.chome,
+        representative_block_number=rep_address.block_number,
+        representative_building=rep_address.building,
+        representative_address_text=rep_address.text,
     )
     session.add(corporation)
     session.flush()
@@ -172,7 +147,7 @@ def do_register_corporation(
         tag=f"{topics.AUDIT_SOURCE}:corporation:registered",
         actor=actor,
         subject=str(corporation.id),
-        data={"corporate_number": number, "lg_code": office_town.lg_code},
+        data={"corporate_number": number, "lg_code": office.town.lg_code},
     )
     events.emit(
         session,
@@ -180,7 +155,7 @@ def do_register_corporation(
         {
             "corporation_id": str(corporation.id),
             "corporate_number": number,
-            "lg_code": office_town.lg_code,
+            "lg_code": office.town.lg_code,
         },
         key=number,
     )

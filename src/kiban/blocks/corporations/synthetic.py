@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address
+from kiban.blocks.address import AddressInput
 from kiban.blocks.corporations.errors import InvalidCorporation
 from kiban.blocks.corporations.models import Corporation, CorporationKind
 from kiban.blocks.corporations.schemas import (
-    AddressInput,
     CorporationCreate,
     CorporationRead,
     RepresentativeInput,
@@ -111,11 +111,18 @@ def seed_corporations(
     taken = set(session.scalars(select(Corporation.corporate_number)))
     names: set[str] = set()
     chosen = rng.sample(list(representatives), count)
-    towns = address.get_towns(session, {r.address.town_id for r in chosen})
+    town_ids = [representative.address.town_id for representative in chosen]
+    if None in town_ids:
+        raise InvalidCorporation(
+            "代表者の住所は町字（town_id）で指定してください。",
+            "Give the representatives' addresses by town (town_id).",
+            field="representatives",
+        )
+    towns = address.get_towns(session, {t for t in town_ids if t is not None})
+    home_lg_codes = [towns[t].lg_code for t in town_ids if t is not None]
     municipal_towns: dict[str, list[address.TownRead]] = {}
     made = []
-    for representative in chosen:
-        lg_code = towns[representative.address.town_id].lg_code
+    for representative, lg_code in zip(chosen, home_lg_codes, strict=True):
         if lg_code not in municipal_towns:
             municipal_towns[lg_code] = address.list_towns(session, lg_code)
         town = rng.choice(municipal_towns[lg_code])

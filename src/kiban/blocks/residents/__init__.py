@@ -15,6 +15,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from kiban.blocks.address import AddressInput
 from kiban.blocks.residents import service
 from kiban.blocks.residents.events import (
     ADDRESS_CHANGED,
@@ -26,7 +27,6 @@ from kiban.blocks.residents.events import (
 )
 from kiban.blocks.residents.models import ChangeReason, Person, Sex, Status
 from kiban.blocks.residents.schemas import (
-    AddressInput,
     AddressRead,
     BirthCreate,
     CertificateRead,

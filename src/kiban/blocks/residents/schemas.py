@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kiban.blocks.address import AddressInput
 from kiban.blocks.residents.models import ChangeReason, Sex, Status
 
 KANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
-BLOCK_NUMBER = re.compile(r"^[-0-9０-９一二三四五六七八九十百千ー－‐番地号のノ之 ]+$")
 RELATIONSHIPS = (
     "世帯主",
     "妻",
@@ -57,39 +57,6 @@ class NameInput(_Input):
             raise ValueError(
                 "must be written in full-width katakana (全角カタカナで入力してください)"
             )
-        return value
-
-
-class AddressInput(_Input):
-    """An address in the register: a town of the address registry plus the numbers after it,
-    or the whole address as one line of free text (``text``), which the address normalizer
-    reads into the town, 丁目, numbers and building.
-
-    Give exactly one of ``town_id`` and ``text``. With ``town_id``, ``block_number`` is
-    required. With ``text``, the text must name the town (町字) at least; ``chome``,
-    ``block_number`` and ``building``, when also given, take precedence over what the text
-    says.
-    """
-
-    town_id: uuid.UUID | None = Field(default=None, description="A town of the registry")
-    text: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=256,
-        description="The address as one line, instead of town_id (住所の文字列)",
-        examples=["東京都千代田区霞が関1-3-1 合同庁舎4号館"],
-    )
-    chome: int | None = Field(default=None, ge=1, le=99, description="丁目, when the town has them")
-    block_number: str | None = Field(
-        default=None, min_length=1, max_length=32, examples=["2番3号", "2-3"]
-    )
-    building: str | None = Field(default=None, max_length=128)
-
-    @field_validator("block_number")
-    @classmethod
-    def _block_number(cls, value: str | None) -> str | None:
-        if value is not None and not BLOCK_NUMBER.match(value):
-            raise ValueError("must be block and house numbers such as 2番3号 or 2-3")
         return value
 
 

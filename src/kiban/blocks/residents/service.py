@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import enum
 import random
-import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,7 +30,6 @@ from kiban.blocks.residents.models import (
     Status,
 )
 from kiban.blocks.residents.schemas import (
-    AddressInput,
     AddressRead,
     BirthCreate,
     CertificateEntry,
@@ -49,7 +46,6 @@ from kiban.blocks.residents.schemas import (
     RecordVersionRead,
 )
 from kiban.kernel import clock, identifiers
-from kiban.kernel.errors import NotFound
 from kiban.platform import audit, events
 
 HEAD = "世帯主"
@@ -183,129 +179,6 @@ def country_summary(session: Session) -> CountrySummary:
 
 
 # --- validation --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """Where a person lives, resolved against the address registry."""
-
-    town: address.TownRead
-    chome: int | None
-    block_number: str
-    building: str | None
-
-
-_MACHIAZA_LEVELS = frozenset(
-    {"machiaza", "machiaza_detail", "rsdtdsp_blk", "rsdtdsp_rsdt", "parcel"}
-)
-_KANJI_DIGITS = "一二三四五六七八九"
-# The numbers at the start of the normalizer's remainder (3-1, 9番1号, 12番地): what follows
-# them is the building.
-_LEADING_NUMBERS = re.compile(
-    r"^\s*[0-9]+(?:\s*(?:番地|番|号|の|之|ノ|-)\s*[0-9]+)*\s*(?:番地|番|号)?\s*"
-)
-
-
-def _chome_number(text: str | None) -> int | None:
-    """``一丁目`` → 1, ``二十三丁目`` → 23, ``3丁目`` → 3; ``None`` when not a 丁目."""
-    if not text:
-        return None
-    digits = text.removesuffix("丁目").removesuffix("丁")
-    if digits.isdigit():
-        return int(digits)
-    tens, ten, ones = digits.rpartition("十")
-    if not ten:
-        tens, ones = "", digits
-    try:
-        high = (_KANJI_DIGITS.index(tens) + 1 if tens else 1) if ten else 0
-        low = _KANJI_DIGITS.index(ones) + 1 if ones else 0
-    except ValueError:
-        return None
-    return high * 10 + low or None
-
-
-def _block_from(parts: address.StructuredAddress) -> str | None:
-    """The block and house numbers the normalizer read: ``9-1`` for 住居表示 (written 9番1号),
-    ``3番地1`` for a parcel number (地番), kept as such."""
-    if parts.blk_num:
-        return "-".join(n for n in (parts.blk_num, parts.rsdt_num, parts.rsdt_num2) if n)
-    if parts.prc_num1:
-        rest = "-".join(n for n in (parts.prc_num2, parts.prc_num3) if n)
-        return f"{parts.prc_num1}番地{rest}"
-    return None
-
-
-def _from_text(session: Session, data: AddressInput, text: str) -> _Placement:
-    """Read a free-text address with the normalizer; it must name a town of the registry
-    (町字) and the numbers, and what it does not understand must come after the numbers."""
-    result = address.normalize(text, session=session)
-    understood = result.matched_address or "なし"
-    understood_en = result.matched_address or "nothing"
-    if result.match_level not in _MACHIAZA_LEVELS or result.ids.town_id is None:
-        raise InvalidRecord(
-            f"住所を町字まで読み取れませんでした（読み取れたのは「{understood}」）。",
-            f"The address could not be read down to the town (understood: {understood_en}).",
-            field="address.text",
-        )
-    town = address.get_town(session, result.ids.town_id)
-    rest = result.unmatched_address.strip()
-    # At the 町字 levels the numbers are still at the start of the remainder; when the
-    # registry's blocks matched (rsdtdsp_*, parcel) they are in the matched part and the
-    # remainder is only the building.
-    numbers = _LEADING_NUMBERS.match(rest)
-    block_number = data.block_number or _block_from(result.structured_address)
-    if block_number is None:
-        raise InvalidRecord(
-            f"「{understood}」の後の番地・号を読み取れませんでした（残り: 「{rest}」）。",
-            f"No block number could be read after {understood_en} (left: {rest!r}).",
-            field="address.text",
-        )
-    building = rest[numbers.end() :].strip() if numbers is not None else rest
-    chome = data.chome or _chome_number(result.structured_address.chome)
-    return _Placement(town, chome, block_number, data.building or building or None)
-
-
-def _placement(session: Session, data: AddressInput) -> _Placement:
-    """The address of a registration: a registry town with its numbers, or free text read
-    by the address normalizer. Raises ``residents.invalid`` naming ``address.town_id``,
-    ``address.text``, ``address.block_number`` or ``address.chome``."""
-    if data.text is not None and data.town_id is not None:
-        raise InvalidRecord(
-            "町字（town_id）と住所の文字列（text）はどちらか一方だけを指定してください。",
-            "Give either the town (town_id) or the address as text, not both.",
-            field="address.text",
-        )
-    if data.text is not None:
-        placement = _from_text(session, data, data.text)
-    else:
-        if data.town_id is None:
-            raise InvalidRecord(
-                "住所の町字（town_id）か住所の文字列（text）を指定してください。",
-                "Give the town (town_id) or the address as text.",
-                field="address.town_id",
-            )
-        if data.block_number is None:
-            raise InvalidRecord(
-                "番地・号を入力してください。",
-                "Enter the block number.",
-                field="address.block_number",
-            )
-        try:
-            town = address.get_town(session, data.town_id)
-        except NotFound:
-            raise InvalidRecord(
-                "住所の町字が住所基本台帳にありません。",
-                "The town is not in the address registry.",
-                field="address.town_id",
-            ) from None
-        placement = _Placement(town, data.chome, data.block_number, data.building)
-    if placement.chome is not None and not placement.town.has_chome:
-        raise InvalidRecord(
-            f"{placement.town.name}には丁目がありません。",
-            f"{placement.town.name} has no chome.",
-            field="address.chome",
-        )
-    return placement
 
 
 def _not_future(value: date, field: str, *, slack_days: int = 0) -> None:
@@ -476,7 +349,7 @@ def _leave_household(session: Session, person: Person, effective_on: date, actor
         _record(session, heir, ChangeReason.HEAD_CHANGE, effective_on, actor=actor, topic=None)
 
 
-def _place(person: Person, placement: _Placement, household: Household) -> None:
+def _place(person: Person, placement: address.PlacedAddress, household: Household) -> None:
     person.lg_code = placement.town.lg_code
     person.town_id = placement.town.id
     person.chome = placement.chome
@@ -514,7 +387,7 @@ def do_register_person(session: Session, data: PersonCreate, *, actor: str) -> P
     _not_future(data.birth_date, "birth_date")
     _not_future(data.effective_on, "effective_on")
     _not_before_birth(data.birth_date, data.effective_on, "effective_on")
-    placement = _placement(session, data.address)
+    placement = address.place_address(session, data.address)
     town = placement.town
     household, relationship = _household_for(session, data.household, town.lg_code)
     household = household or _new_household(session, town.lg_code)
@@ -605,7 +478,7 @@ def do_move_in(session: Session, person_id: uuid.UUID, data: MoveInCreate, *, ac
             "The move-in date may not be before the move-out date.",
             field="moved_on",
         )
-    placement = _placement(session, data.address)
+    placement = address.place_address(session, data.address)
     town = placement.town
     household, relationship = _household_for(session, data.household, town.lg_code)
     household = household or _new_household(session, town.lg_code)
@@ -639,7 +512,7 @@ def do_move_within(
     _require_status(person, Status.RESIDENT)
     _not_future(data.moved_on, "moved_on")
     _not_before_birth(person.birth_date, data.moved_on, "moved_on")
-    placement = _placement(session, data.address)
+    placement = address.place_address(session, data.address)
     town = placement.town
     if town.lg_code != person.lg_code:
         raise InvalidRecord(
