@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 from kiban.blocks import address, identity, residents
 from kiban.cardreader.client import sign_challenge
 from kiban.cardreader.store import CardStore
+from kiban.cli.card import issue_into
 from kiban.platform import migrate
 from kiban.platform.db import make_engine, transaction
 from kiban.platform.settings import get_settings
@@ -51,7 +52,6 @@ def _setup(scratch: Path) -> tuple[Engine, CardStore, str, tuple[str, str]]:
     migrate.upgrade(url)
     engine = make_engine(url)
     store = CardStore(scratch / "cards")
-    keys = CardStore.new_keys()
     with transaction(engine) as session:
         address.load_registry(session, lg_codes=["131016"])
         town = address.find_town(session, "131016", "丸の内")
@@ -71,12 +71,8 @@ def _setup(scratch: Path) -> tuple[Engine, CardStore, str, tuple[str, str]]:
             ),
             actor="bench",
         )
-        card = identity.issue_card(
-            session,
-            person.id,
-            auth_public_key=keys.auth_public_der,
-            signing_public_key=keys.signing_public_der,
-            actor="bench",
+        card = issue_into(
+            session, store, person.id, auth_pin="1234", signing_pin="BENCH2026", actor="bench"
         )
         client = identity.register_client(
             session,
@@ -88,16 +84,6 @@ def _setup(scratch: Path) -> tuple[Engine, CardStore, str, tuple[str, str]]:
             ),
             actor="bench",
         )
-    store.save(
-        keys,
-        card_number=card.card_number,
-        auth_certificate_pem=card.auth_certificate.pem,
-        signing_certificate_pem=card.signing_certificate.pem,
-        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
-        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
-        auth_pin="1234",
-        signing_pin="BENCH2026",
-    )
     assert client.client_secret is not None  # noqa: S101 - a confidential client.
     return engine, store, card.card_number, (client.client_id, client.client_secret)
 

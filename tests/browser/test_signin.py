@@ -19,9 +19,10 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from kiban.blocks import address, identity, residents
+from kiban.blocks import address, residents
 from kiban.cardreader.app import create_reader_app
 from kiban.cardreader.store import CardStore
+from kiban.cli.card import issue_into
 from kiban.platform.settings import get_settings
 
 from .conftest import assert_accessible
@@ -95,25 +96,10 @@ def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         actor="official:test",
     )
     store = CardStore(tmp_path / "cards")
-    keys = CardStore.new_keys()
-    card = identity.issue_card(
-        session,
-        person.id,
-        auth_public_key=keys.auth_public_der,
-        signing_public_key=keys.signing_public_der,
-        actor="official:test",
+    card = issue_into(
+        session, store, person.id, auth_pin=AUTH_PIN, signing_pin=SIGNING_PIN, actor="official:test"
     )
     session.commit()
-    store.save(
-        keys,
-        card_number=card.card_number,
-        auth_certificate_pem=card.auth_certificate.pem,
-        signing_certificate_pem=card.signing_certificate.pem,
-        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
-        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
-        auth_pin=AUTH_PIN,
-        signing_pin=SIGNING_PIN,
-    )
 
     from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
 

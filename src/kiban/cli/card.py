@@ -107,9 +107,17 @@ def issue(
 
 
 def issue_into(
-    session: Session, store: CardStore, person_id: uuid.UUID, *, auth_pin: str, signing_pin: str
+    session: Session,
+    store: CardStore,
+    person_id: uuid.UUID,
+    *,
+    auth_pin: str,
+    signing_pin: str,
+    actor: str = OPERATOR_ACTOR,
 ) -> identity.CardRead:
-    """Issue a card to a resident into the reader's ``store`` (in the caller's transaction)."""
+    """Issue a card to a resident into the reader's ``store`` (in the caller's transaction):
+    the reader makes the keys, the identity block certifies them, the reader keeps keys and
+    certificates under the PINs. The one way cards are made (CLI, seed, tests, benchmarks)."""
     check_pin("auth", auth_pin)
     check_pin("signing", signing_pin)
     keys = CardStore.new_keys()
@@ -118,7 +126,7 @@ def issue_into(
         person_id,
         auth_public_key=keys.auth_public_der,
         signing_public_key=keys.signing_public_der,
-        actor=OPERATOR_ACTOR,
+        actor=actor,
     )
     # Written before the commit: if the reader refuses the card, nothing is issued.
     store.save(

@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 from sqlalchemy.orm import Session
 
-from kiban.blocks import identity, residents
+from kiban.blocks import residents
 from kiban.cardreader.client import sign_challenge
 from kiban.cardreader.store import CardStore
+from kiban.cli.card import issue_into
 
 AUTH_PIN = "1234"
 SIGNING_PIN = "KIBAN2026"
@@ -40,25 +41,10 @@ def card_in_reader(session: Session, person: residents.PersonRead, directory: Pa
     """Issue a card the way a municipal office does: the reader makes the keys, the identity
     block certifies them, the reader stores keys and certificates under the PINs."""
     store = CardStore(directory)
-    keys = CardStore.new_keys()
-    card = identity.issue_card(
-        session,
-        person.id,
-        auth_public_key=keys.auth_public_der,
-        signing_public_key=keys.signing_public_der,
-        actor=OFFICIAL,
+    card = issue_into(
+        session, store, person.id, auth_pin=AUTH_PIN, signing_pin=SIGNING_PIN, actor=OFFICIAL
     )
     session.commit()
-    store.save(
-        keys,
-        card_number=card.card_number,
-        auth_certificate_pem=card.auth_certificate.pem,
-        signing_certificate_pem=card.signing_certificate.pem,
-        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
-        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
-        auth_pin=AUTH_PIN,
-        signing_pin=SIGNING_PIN,
-    )
     return ReaderCard(store=store, card_number=card.card_number, person_id=person.id)
 
 

@@ -20,6 +20,7 @@ from kiban.blocks import address, corporations, identity, residents
 from kiban.blocks.identity.business_models import BusinessAccount
 from kiban.cardreader.client import sign_challenge
 from kiban.cardreader.store import CardStore
+from kiban.cli.card import issue_into
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit, db
@@ -146,25 +147,10 @@ def test_the_representative_applies_with_the_card_in_the_reader(
 ) -> None:
     # Given a card made by the reader and issued to the resident who represents the company,
     store = CardStore(tmp_path / "cards")
-    keys = CardStore.new_keys()
-    card = identity.issue_card(
-        session,
-        resident.id,
-        auth_public_key=keys.auth_public_der,
-        signing_public_key=keys.signing_public_der,
-        actor=OFFICIAL,
+    card = issue_into(
+        session, store, resident.id, auth_pin="1234", signing_pin=SIGNING_PIN, actor=OFFICIAL
     )
     session.commit()
-    store.save(
-        keys,
-        card_number=card.card_number,
-        auth_certificate_pem=card.auth_certificate.pem,
-        signing_certificate_pem=card.signing_certificate.pem,
-        auth_chain_pem=identity.ca_chain_pem(identity.CertificateKind.AUTH),
-        signing_chain_pem=identity.ca_chain_pem(identity.CertificateKind.SIGNING),
-        auth_pin="1234",
-        signing_pin=SIGNING_PIN,
-    )
     # registered with the name spaced differently than on the register,
     corporation = register_corporation(session, towns["marunouchi"], representative="山田 花子")
 
