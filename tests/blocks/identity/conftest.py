@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
 import kiban.blocks.identity.subscribers  # noqa: F401 - registers the event handlers.
-from kiban.blocks import address, identity, residents
+from kiban.blocks import address, corporations, identity, residents
 from kiban.kernel import clock
 from kiban.platform import events
 from kiban.web import create_app
+
+from .oidc_support import ReaderCard, card_in_reader
 
 # As in tests/web/conftest.py: Starlette's one import-time warning about ``httpx2``.
 with warnings.catch_warnings():
@@ -33,6 +36,7 @@ with warnings.catch_warnings():
 
 CHIYODA = "131016"
 OFFICIAL = "official:test"
+CORPORATE_NUMBER = "4011001098993"
 
 
 def spki(key: rsa.RSAPrivateKey) -> bytes:
@@ -134,3 +138,64 @@ def move_to(
     )
     session.commit()
     return moved
+
+
+# --- business accounts ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def corporation(
+    session: Session, towns: dict[str, address.TownRead]
+) -> corporations.CorporationRead:
+    """A company represented by 山田花子 of 丸の内一丁目, the identity tests' resident."""
+    town = towns["marunouchi"]
+    found = corporations.register_corporation(
+        session,
+        corporations.CorporationCreate(
+            corporate_number=CORPORATE_NUMBER,
+            name="株式会社基盤テック",
+            name_kana="キバンテック",
+            head_office=corporations.AddressInput(town_id=town.id, chome=1, block_number="1-1"),
+            representative=corporations.RepresentativeInput(
+                name="山田　花子",
+                address=corporations.AddressInput(town_id=town.id, chome=1, block_number="2-3"),
+            ),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return found
+
+
+@pytest.fixture
+def member(session: Session, towns: dict[str, address.TownRead]) -> residents.PersonRead:
+    """佐藤一郎, another resident, who will be invited."""
+    person = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name="佐藤",
+            given_name="一郎",
+            family_name_kana="サトウ",
+            given_name_kana="イチロウ",
+            birth_date=date(1990, 6, 1),
+            sex=residents.Sex.MALE,
+            address=residents.AddressInput(
+                town_id=towns["kudan"].id, chome=1, block_number="5番6号"
+            ),
+            effective_on=date(2021, 4, 1),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    return person
+
+
+@pytest.fixture
+def prime_card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> ReaderCard:
+    return card_in_reader(session, resident, tmp_path / "cards")
+
+
+@pytest.fixture
+def member_card(session: Session, member: residents.PersonRead, tmp_path: Path) -> ReaderCard:
+    """佐藤一郎's card in a reader of his own."""
+    return card_in_reader(session, member, tmp_path / "member-cards")

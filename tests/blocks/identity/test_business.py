@@ -7,7 +7,7 @@ import base64
 import secrets
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,9 @@ from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit, db
 from kiban.platform.models import AuditEntry, OutboxEvent
+from tests.blocks.identity.conftest import CORPORATE_NUMBER as NUMBER
 from tests.blocks.identity.conftest import OFFICIAL, IssuedCard, settle
 
-NUMBER = "4011001098993"
 OTHER_NUMBER = "7660487647593"
 SIGNING_PIN = "ABC123"
 PROCEDURE = "subsidy.it_introduction"
@@ -114,29 +114,6 @@ def refused(session: Session, call: object, *args: object, **kwargs: object) -> 
 
 def accounts(session: Session) -> list[BusinessAccount]:
     return list(session.scalars(select(BusinessAccount)))
-
-
-@pytest.fixture
-def member(session: Session, towns: dict[str, address.TownRead]) -> residents.PersonRead:
-    """佐藤一郎, another resident, who will be invited."""
-    person = residents.register_person(
-        session,
-        residents.PersonCreate(
-            family_name="佐藤",
-            given_name="一郎",
-            family_name_kana="サトウ",
-            given_name_kana="イチロウ",
-            birth_date=date(1990, 6, 1),
-            sex=residents.Sex.MALE,
-            address=residents.AddressInput(
-                town_id=towns["kudan"].id, chome=1, block_number="5番6号"
-            ),
-            effective_on=date(2021, 4, 1),
-        ),
-        actor=OFFICIAL,
-    )
-    session.commit()
-    return person
 
 
 def test_the_representative_applies_with_the_card_in_the_reader(

@@ -6,24 +6,21 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy.orm import Session
 
-from kiban.blocks import address, corporations, identity, residents
+from kiban.blocks import corporations, identity
 from kiban.kernel import clock
 from kiban.platform.settings import get_settings
 
-from .conftest import OFFICIAL, TestClient
+from .conftest import CORPORATE_NUMBER as NUMBER
+from .conftest import TestClient
 from .oidc_support import (
     SIGNING_PIN,
     ReaderCard,
     Rp,
-    card_in_reader,
     exchange,
     query_of,
     register_rp,
@@ -32,7 +29,6 @@ from .oidc_support import (
 
 OPERATOR_TOKEN = "test-operator-token-business"  # noqa: S105 - a test fixture value.
 ISSUER = "http://testserver"
-NUMBER = "4011001098993"
 PROCEDURE = "subsidy.it_introduction"
 
 
@@ -45,57 +41,6 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 
     with TestClient(create_app(), follow_redirects=False) as client:
         yield client
-
-
-@pytest.fixture
-def corporation(
-    session: Session, towns: dict[str, address.TownRead]
-) -> corporations.CorporationRead:
-    """A company represented by 山田花子 of 丸の内一丁目, the identity tests' resident."""
-    town = towns["marunouchi"]
-    found = corporations.register_corporation(
-        session,
-        corporations.CorporationCreate(
-            corporate_number=NUMBER,
-            name="株式会社基盤テック",
-            name_kana="キバンテック",
-            head_office=corporations.AddressInput(town_id=town.id, chome=1, block_number="1-1"),
-            representative=corporations.RepresentativeInput(
-                name="山田　花子",
-                address=corporations.AddressInput(town_id=town.id, chome=1, block_number="2-3"),
-            ),
-        ),
-        actor=OFFICIAL,
-    )
-    session.commit()
-    return found
-
-
-@pytest.fixture
-def prime_card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> ReaderCard:
-    return card_in_reader(session, resident, tmp_path / "cards")
-
-
-@pytest.fixture
-def member_card(session: Session, towns: dict[str, address.TownRead], tmp_path: Path) -> ReaderCard:
-    person = residents.register_person(
-        session,
-        residents.PersonCreate(
-            family_name="佐藤",
-            given_name="一郎",
-            family_name_kana="サトウ",
-            given_name_kana="イチロウ",
-            birth_date=date(1990, 6, 1),
-            sex=residents.Sex.MALE,
-            address=residents.AddressInput(
-                town_id=towns["kudan"].id, chome=1, block_number="5番6号"
-            ),
-            effective_on=date(2021, 4, 1),
-        ),
-        actor=OFFICIAL,
-    )
-    session.commit()
-    return card_in_reader(session, person, tmp_path / "member-cards")
 
 
 @pytest.fixture

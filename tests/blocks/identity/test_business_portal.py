@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session
 
-from kiban.blocks import address, corporations, residents
+from kiban.blocks import corporations
 from kiban.platform.settings import get_settings
 
-from .conftest import OFFICIAL, TestClient
-from .oidc_support import ReaderCard, card_answer, card_in_reader, path_of, sign_in_through_pages
+from .conftest import CORPORATE_NUMBER as NUMBER
+from .conftest import TestClient
+from .oidc_support import ReaderCard, card_answer, path_of, sign_in_through_pages
 
 ISSUER = "http://testserver"
-NUMBER = "4011001098993"
 PROCEDURE = "subsidy.it_introduction"
 CODE = re.compile(r'<code id="invitation-code">([^<]+)</code>')
 
@@ -32,56 +29,6 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 
     with TestClient(create_app(), follow_redirects=False) as client:
         yield client
-
-
-@pytest.fixture
-def corporation(
-    session: Session, towns: dict[str, address.TownRead]
-) -> corporations.CorporationRead:
-    town = towns["marunouchi"]
-    found = corporations.register_corporation(
-        session,
-        corporations.CorporationCreate(
-            corporate_number=NUMBER,
-            name="株式会社基盤テック",
-            name_kana="キバンテック",
-            head_office=corporations.AddressInput(town_id=town.id, chome=1, block_number="1-1"),
-            representative=corporations.RepresentativeInput(
-                name="山田　花子",
-                address=corporations.AddressInput(town_id=town.id, chome=1, block_number="2-3"),
-            ),
-        ),
-        actor=OFFICIAL,
-    )
-    session.commit()
-    return found
-
-
-@pytest.fixture
-def prime_card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> ReaderCard:
-    return card_in_reader(session, resident, tmp_path / "cards")
-
-
-@pytest.fixture
-def member_card(session: Session, towns: dict[str, address.TownRead], tmp_path: Path) -> ReaderCard:
-    person = residents.register_person(
-        session,
-        residents.PersonCreate(
-            family_name="佐藤",
-            given_name="一郎",
-            family_name_kana="サトウ",
-            given_name_kana="イチロウ",
-            birth_date=date(1990, 6, 1),
-            sex=residents.Sex.MALE,
-            address=residents.AddressInput(
-                town_id=towns["kudan"].id, chome=1, block_number="5番6号"
-            ),
-            effective_on=date(2021, 4, 1),
-        ),
-        actor=OFFICIAL,
-    )
-    session.commit()
-    return card_in_reader(session, person, tmp_path / "member-cards")
 
 
 def signed_in(http: TestClient, card: ReaderCard) -> TestClient:
