@@ -5,19 +5,13 @@ Every page passes axe-core."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address, corporations, residents
@@ -25,6 +19,7 @@ from kiban.cardreader.app import create_reader_app
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
 from kiban.platform.settings import get_settings
+from tests.live import free_port, serving
 
 from .conftest import assert_accessible
 
@@ -33,33 +28,6 @@ pytestmark = pytest.mark.browser
 AUTH_PIN = "2468"
 SIGNING_PIN = "PRIME2026"
 NUMBER = "4011001098993"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serving(app: FastAPI, port: int, name: str) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", ws="none", access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail(f"{name} did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass
@@ -72,7 +40,7 @@ class Servers:
 def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
     """kiban and the card reader on loopback ports; the representative of a company (a
     resident) has a card in the reader."""
-    kiban_port, reader_port = _free_port(), _free_port()
+    kiban_port, reader_port = free_port(), free_port()
     kiban_url = f"http://127.0.0.1:{kiban_port}"
     monkeypatch.setenv("KIBAN_BASE_URL", kiban_url)
     monkeypatch.setenv("KIBAN_CARD_READER_URL", f"http://127.0.0.1:{reader_port}")
@@ -117,8 +85,8 @@ def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
 
     with (
-        _serving(create_app(), kiban_port, "kiban") as kiban,
-        _serving(create_reader_app(store, kiban), reader_port, "card-reader"),
+        serving(create_app(), "kiban", kiban_port) as kiban,
+        serving(create_reader_app(store, kiban), "card-reader", reader_port),
     ):
         yield Servers(kiban=kiban, card_number=card.card_number)
 

@@ -4,19 +4,13 @@ lands on the resident's page. Every page passes axe-core and is used by keyboard
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address, residents
@@ -24,6 +18,7 @@ from kiban.cardreader.app import create_reader_app
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
 from kiban.platform.settings import get_settings
+from tests.live import free_port, serving
 
 from .conftest import assert_accessible
 
@@ -31,32 +26,6 @@ pytestmark = pytest.mark.browser
 
 AUTH_PIN = "4321"
 SIGNING_PIN = "SIGN2026"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serving(app: FastAPI, port: int, name: str) -> Iterator[str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail(f"{name} did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass
@@ -71,7 +40,7 @@ class Servers:
 def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
     """kiban and the card reader on two loopback ports, and a resident whose card is in the
     reader."""
-    kiban_port, reader_port = _free_port(), _free_port()
+    kiban_port, reader_port = free_port(), free_port()
     kiban_url, reader_url = f"http://127.0.0.1:{kiban_port}", f"http://127.0.0.1:{reader_port}"
     monkeypatch.setenv("KIBAN_BASE_URL", kiban_url)
     monkeypatch.setenv("KIBAN_CARD_READER_URL", reader_url)
@@ -104,8 +73,8 @@ def servers(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
 
     with (
-        _serving(create_app(), kiban_port, "kiban") as kiban,
-        _serving(create_reader_app(store, kiban), reader_port, "card-reader") as reader,
+        serving(create_app(), "kiban", kiban_port) as kiban,
+        serving(create_reader_app(store, kiban), "card-reader", reader_port) as reader,
     ):
         yield Servers(
             kiban=kiban,
@@ -209,10 +178,8 @@ def test_three_wrong_pins_lock_the_card_and_the_lock_survives_a_reader_restart(
     assert "locked" in page.inner_text(".error-summary")
 
     # A new reader process over the same card directory: the card is still locked.
-    with _serving(
-        create_reader_app(CardStore(servers.cards), servers.kiban),
-        _free_port(),
-        "card-reader-restarted",
+    with serving(
+        create_reader_app(CardStore(servers.cards), servers.kiban), "card-reader-restarted"
     ) as restarted:
         page.goto(sign_url.replace(servers.reader, restarted))
         page.wait_for_selector("#auth_pin")

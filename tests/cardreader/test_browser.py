@@ -4,14 +4,11 @@ AA) in Japanese and English, and the redirect to the server carries a verifiable
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -22,6 +19,7 @@ from kiban.cardreader.app import create_reader_app
 from kiban.cardreader.store import CardStore
 from tests.browser import conftest as harness
 from tests.cardreader.conftest import AUTH_PIN
+from tests.live import serving
 
 pytestmark = pytest.mark.browser
 
@@ -33,27 +31,8 @@ CHALLENGE = "browser-challenge-0123456789abcdef"
 
 def _serve(app: Any) -> Iterator[str]:
     """``app`` under uvicorn on a free loopback port, for the duration of a test."""
-    port = harness._free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="none",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"server-{port}", daemon=True)
-    thread.start()
-    for _ in range(500):  # Wait until it listens (not a timing assertion).
-        if server.started or not thread.is_alive():
-            break
-        time.sleep(0.02)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, "card-reader-test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 from kiban.cardreader.store import CardStore
 from kiban.cli import app
 from tests.cardreader.conftest import AUTH_PIN, CARD_NUMBER, Pki
+from tests.live import free_port
 
 runner = CliRunner()
 
@@ -90,14 +90,8 @@ def test_serve_refuses_a_bad_server(tmp_path: Path) -> None:
     assert "server" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_answers_on_loopback(store: CardStore, card: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     kiban = Path(sys.executable).parent / "kiban"
     log = tmp_path / "reader.log"
     command = [

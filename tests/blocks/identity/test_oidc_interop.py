@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,6 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client.sync_openid import OpenIDMixin
@@ -28,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
 from kiban.platform.settings import get_settings
+from tests.live import free_port, serving
 
 from .oidc_support import ReaderCard, card_answer, card_in_reader
 
@@ -40,36 +37,18 @@ with warnings.catch_warnings():
 OPERATOR_TOKEN = "test-operator-token-interop"  # noqa: S105 - a test fixture value.
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """kiban under uvicorn on a loopback port, with its issuer at that address."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("KIBAN_BASE_URL", base)
     monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", OPERATOR_TOKEN)
     get_settings.cache_clear()
     from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
 
-    config = uvicorn.Config(
-        create_app(), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, name="kiban-oidc-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.02)
-    yield base
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(), "kiban-oidc-server", port):
+        yield base
 
 
 class AuthlibRelyingParty(OpenIDMixin):

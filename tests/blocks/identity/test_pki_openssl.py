@@ -10,15 +10,11 @@ application under uvicorn on a loopback port.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -27,41 +23,17 @@ from kiban.blocks import address, residents
 from kiban.cli import app
 from kiban.web import create_app
 from tests.blocks.identity.conftest import move_to, settle
+from tests.live import serving
 
 # Not skipped when missing: this test is the issue's acceptance check (apt-get install openssl).
 OPENSSL = shutil.which("openssl")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, on the test database."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        ws="none",
-        access_log=False,
-    )
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, name="kiban-pki-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not served.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(), "kiban-pki-server") as url:
+        yield url
 
 
 def _openssl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
