@@ -49,7 +49,7 @@ from kiban.blocks.identity.schemas import (
     CertificateRead,
     VerifiedCertificate,
 )
-from kiban.kernel import clock
+from kiban.kernel import clock, identifiers
 from kiban.platform import audit, events
 
 ADULT_AGE = 18
@@ -184,6 +184,10 @@ def card_expiry(birth_date: date, issued_on: date) -> date:
 def _new_card_number(session: Session) -> str:
     while True:
         number = f"{secrets.randbelow(10**12):012d}"
+        # A card number is never one that passes the My Number check digit, so that nobody
+        # (and no scanner looking for leaked individual numbers) can take one for the other.
+        if identifiers.is_valid_my_number(number):
+            continue
         if session.scalar(select(Card.id).where(Card.card_number == number)) is None:
             return number
 
