@@ -1,0 +1,108 @@
+"""健康保険 (a health insurer): who is insured and eligible (資格), by agency code.
+
+Provides ``eligibility`` (on a day, today by default); keeps the address on file up to date.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from kiban.agencies.agency import Agency, DataService, Enrolment, require
+from kiban.agencies.errors import InvalidParameter
+from kiban.agencies.models import InsurerMember
+from kiban.kernel import clock
+from kiban.platform.db import Base
+
+INSURER_NUMBER: Final = "01130012"  # A 協会けんぽ-style 8-digit insurer number.
+CHILD_AGE: Final = 6
+ELDER_AGE: Final = 70
+
+ITEMS: Final = (
+    "eligible",
+    "insurer_number",
+    "symbol",
+    "number",
+    "eligible_from",
+    "eligible_until",
+    "copay_percent",
+)
+
+
+def _copay(birth_date: date, today: date) -> int:
+    age = (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+    if age < CHILD_AGE:
+        return 20
+    return 20 if age >= ELDER_AGE else 30
+
+
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+    del session
+    today = clock.now().date()
+    start = max(enrolment.birth_date, today - timedelta(days=rng.randint(30, 3650)))
+    # About one in twenty has left the insurer (moved to another scheme) some months ago.
+    until = today - timedelta(days=rng.randint(1, 300)) if rng.random() < 0.05 else None
+    return [
+        InsurerMember(
+            agency_code=enrolment.agency_code,
+            address=enrolment.address,
+            insurer_number=INSURER_NUMBER,
+            symbol=f"{rng.randint(1, 9999_9999):08d}",
+            number=str(rng.randint(1, 999)),
+            eligible_from=start,
+            eligible_until=until if until is None or until > start else start,
+            copay_percent=_copay(enrolment.birth_date, today),
+        )
+    ]
+
+
+def _on(params: Mapping[str, Any]) -> date:
+    value = params.get("on")
+    if value is None:
+        return clock.now().date()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidParameter("on") from None
+
+
+def _eligibility(session: Session, agency_code: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    row: InsurerMember = require(session, AGENCY, agency_code)
+    on = _on(params)
+    eligible = row.eligible_from <= on and (row.eligible_until is None or on <= row.eligible_until)
+    return {
+        "eligible": eligible,
+        "insurer_number": row.insurer_number,
+        "symbol": row.symbol,
+        "number": row.number,
+        "eligible_from": row.eligible_from.isoformat(),
+        "eligible_until": row.eligible_until.isoformat() if row.eligible_until else None,
+        "copay_percent": row.copay_percent,
+    }
+
+
+AGENCY: Final = Agency(
+    name="insurer",
+    title="全国健康保険協会",
+    member_class="GOV",
+    member_code="KYOKAIKENPO",
+    subsystem_code="insurer",
+    model=InsurerMember,
+    make=_make,
+    services=(
+        DataService(
+            code="eligibility",
+            items=ITEMS,
+            answer=_eligibility,
+            summary="Health insurance eligibility on a day (資格確認); parameter: on",
+        ),
+    ),
+)
