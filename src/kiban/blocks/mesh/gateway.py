@@ -1,0 +1,903 @@
+"""The gateway: one exchange between a client subsystem and a provider's service.
+
+The protocol, the same in process and over HTTP:
+
+1. The client signs a request envelope (compact JWS, Ed25519, the subsystem's key, its
+   certificate in ``x5c``) naming itself, the service, method, path, message id, user id, its own
+   agency code for the person, the data items wanted and the SHA-256 of the body. Over HTTP the
+   envelope travels in ``X-Road-Signature`` beside the body; ``X-Road-Client`` must name the
+   same client.
+2. The gateway checks, in order: body size, the client's rate, the client is known and active,
+   the signature (against the certificate the mesh issued), the service exists and is enabled,
+   a grant covers client, service and items (deny by default), consent for company clients,
+   and converts the requester's code into the provider's.
+3. It forwards a new envelope, signed with the client subsystem's key (the mesh holds it, as a
+   security server does), carrying the provider's code and the hash of the client's request.
+   A provider (:func:`answer`, or :func:`provider_app` for one in another process) checks the
+   certificate against the mesh CA and the signature, runs its handler and signs its answer
+   (status, body hash, the hash of the request it answers) with its own key.
+4. The gateway verifies the answer against the provider's certificate, writes the access
+   records of both sides (refusals too) in the caller's transaction, and only then releases the
+   response with ``X-Road-Request-Hash`` (the hash of the client's signed request).
+
+Refusals are returned, not raised (:class:`MeshResponse` with ``error`` set), so that the
+record of a refusal commits with the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache, lru_cache
+from types import ModuleType
+from typing import Any, Final
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiban.blocks.mesh import codes
+from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
+from kiban.blocks.mesh.models import MeshGrant, MeshMember, MeshService, MeshSubsystem
+from kiban.blocks.mesh.service import ca_certificate, member_of, parse_service_id, subsystem_key
+from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
+
+ALG: Final = "Ed25519"
+SIGNATURE_HEADER: Final = "X-Road-Signature"
+JSON_TYPE: Final = "application/json"
+
+
+class _Registry(jws.JWSRegistry):
+    # The header carries the signer's certificate (``x5c``), well over joserfc's default 512
+    # bytes; the payload is only the envelope, the body travels beside it, hashed.
+    max_header_length = 4096
+
+
+_REGISTRY: Final = _Registry(algorithms=[ALG])
+
+# --- limits, rate and metrics ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Gateway limits: a token bucket per client (``rate_per_second`` refill, ``burst``
+    capacity), the largest request body, and how long to wait for a remote provider."""
+
+    rate_per_second: float = 5000.0
+    burst: int = 10000
+    max_body_bytes: int = 1_048_576
+    provider_timeout_seconds: float = 10.0
+
+
+_limits = Limits()
+
+
+def get_limits() -> Limits:
+    return _limits
+
+
+def set_limits(limits: Limits) -> None:
+    """Change the gateway limits of this process (buckets start full again)."""
+    global _limits  # noqa: PLW0603 - process-wide configuration, changed by operators and tests.
+    _limits = limits
+    _limiter.reset()
+
+
+class RateLimiter:
+    """Token buckets, one per client subsystem."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def allow(self, client: str) -> bool:
+        limits = _limits
+        now = time.monotonic()
+        with self._lock:
+            tokens, updated = self._buckets.get(client, (float(limits.burst), now))
+            tokens = min(float(limits.burst), tokens + (now - updated) * limits.rate_per_second)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, now)
+                return False
+            self._buckets[client] = (tokens - 1.0, now)
+            return True
+
+
+_limiter = RateLimiter()
+
+
+class Metrics:
+    """Counters of exchanges by outcome and the latency of the gateway, in Prometheus text."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outcomes: dict[str, int] = {}
+        self._latency_sum = 0.0
+        self._latency_count = 0
+        self._deliveries: dict[str, int] = {}
+
+    def observe(self, outcome: str, seconds: float) -> None:
+        with self._lock:
+            self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+            self._latency_sum += seconds
+            self._latency_count += 1
+
+    def delivery(self, outcome: str) -> None:
+        with self._lock:
+            self._deliveries[outcome] = self._deliveries.get(outcome, 0) + 1
+
+    def render(self) -> str:
+        with self._lock:
+            lines = [
+                "# HELP kiban_mesh_requests_total Gateway exchanges by outcome.",
+                "# TYPE kiban_mesh_requests_total counter",
+            ]
+            lines += [
+                f'kiban_mesh_requests_total{{outcome="{name}"}} {count}'
+                for name, count in sorted(self._outcomes.items())
+            ]
+            lines += [
+                "# HELP kiban_mesh_request_seconds Time the gateway spent on an exchange.",
+                "# TYPE kiban_mesh_request_seconds summary",
+                f"kiban_mesh_request_seconds_sum {self._latency_sum:.6f}",
+                f"kiban_mesh_request_seconds_count {self._latency_count}",
+                "# HELP kiban_mesh_deliveries_total Subscription delivery attempts by outcome.",
+                "# TYPE kiban_mesh_deliveries_total counter",
+            ]
+            lines += [
+                f'kiban_mesh_deliveries_total{{outcome="{name}"}} {count}'
+                for name, count in sorted(self._deliveries.items())
+            ]
+        return "\n".join(lines) + "\n"
+
+
+metrics = Metrics()
+
+# --- signing -----------------------------------------------------------------------------------
+
+
+def digest(data: bytes | str) -> str:
+    """Base64url SHA-256 without padding: the hashes messages carry."""
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).rstrip(b"=").decode()
+
+
+def encode_body(body: Any) -> bytes:
+    """The bytes of a JSON body as the mesh sends them (empty for None)."""
+    if body is None:
+        return b""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_body(data: bytes) -> Any:
+    return json.loads(data) if data else None
+
+
+_private_jwks: dict[int, tuple[ed25519.Ed25519PrivateKey, OKPKey]] = {}
+
+
+def _private_jwk(key: ed25519.Ed25519PrivateKey) -> OKPKey:
+    cached = _private_jwks.get(id(key))
+    if cached is None or cached[0] is not key:
+        cached = (key, OKPKey.import_key(key))
+        _private_jwks[id(key)] = cached
+    return cached[1]
+
+
+@dataclass(frozen=True)
+class _Cert:
+    subject: str
+    x5c: str
+    public: OKPKey
+
+
+@lru_cache(maxsize=4096)
+def _load_cert(pem_or_der_b64: str) -> tuple[x509.Certificate, _Cert]:
+    if pem_or_der_b64.startswith("-----BEGIN"):
+        cert = x509.load_pem_x509_certificate(pem_or_der_b64.encode())
+    else:
+        cert = x509.load_der_x509_certificate(base64.b64decode(pem_or_der_b64))
+    public = cert.public_key()
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        raise ValueError("mesh certificates certify Ed25519 keys")
+    subject = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return cert, _Cert(str(subject), base64.b64encode(der).decode(), OKPKey.import_key(public))
+
+
+def sign(key: ed25519.Ed25519PrivateKey, certificate_pem: str, claims: Mapping[str, Any]) -> str:
+    """A compact JWS of ``claims`` signed with ``key``, its certificate in ``x5c``."""
+    header = {"alg": ALG, "typ": "xroad+jws", "x5c": [_load_cert(certificate_pem)[1].x5c]}
+    payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
+    return jws.serialize_compact(header, payload, _private_jwk(key), registry=_REGISTRY)
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWS before its signature is checked (to learn who claims to sign)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        raise MeshRefusal("Client.BadRequest", "JWS") from None
+    if not isinstance(claims, dict):
+        raise MeshRefusal("Client.BadRequest", "JWS")
+    return claims
+
+
+def verify(token: str, certificate_pem: str) -> dict[str, Any]:
+    """The claims of ``token`` if the certificate's key signed it; ValueError otherwise."""
+    public = _load_cert(certificate_pem)[1].public
+    try:
+        obj = jws.deserialize_compact(token, public, registry=_REGISTRY)
+    except (JoseError, ValueError) as exc:
+        raise ValueError("signature does not verify") from exc
+    claims = json.loads(obj.payload)
+    if not isinstance(claims, dict):
+        raise ValueError("claims are not an object")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _x5c_trusted(x5c: str, ca_pem: str) -> str:
+    """The subject of an ``x5c`` certificate the CA issued (ValueError if it did not)."""
+    cert, info = _load_cert(x5c)
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    ca_key = ca.public_key()
+    if not isinstance(ca_key, ec.EllipticCurvePublicKey) or cert.signature_hash_algorithm is None:
+        raise ValueError("unsupported CA")
+    try:
+        ca_key.verify(
+            cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
+        )
+    except InvalidSignature:
+        raise ValueError("certificate not issued by the mesh CA") from None
+    now = clock.now()
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise ValueError("certificate not valid now")
+    return info.subject
+
+
+def verify_with_ca(token: str, ca_pem: str) -> tuple[str, dict[str, Any]]:
+    """``(signer subsystem id, claims)`` of a JWS whose ``x5c`` certificate the mesh CA issued."""
+    try:
+        header = jws.extract_compact(token.encode(), registry=_REGISTRY).protected
+        x5c = header["x5c"][0]
+    except (JoseError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError("malformed JWS") from exc
+    signer = _x5c_trusted(str(x5c), ca_pem)
+    return signer, verify(token, str(x5c))
+
+
+# --- the provider side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """What a provider's handler is given: the request as the mesh vouches for it."""
+
+    service: str
+    client: str
+    method: str
+    path: str
+    message_id: str
+    user_id: str | None
+    agency_code: str
+    items: list[str]
+    body: Any
+    legal_basis: str | None = None
+    consent_id: str | None = None
+
+
+ProviderFn = Callable[[ProviderRequest], Any]
+"""A handler returns a JSON body (status 200) or ``(status, body)``."""
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    status: int
+    body: bytes
+    signature: str
+
+
+def answer(
+    handler_for: Callable[[str], ProviderFn | None],
+    *,
+    token: str,
+    body: bytes,
+    key: ed25519.Ed25519PrivateKey,
+    certificate_pem: str,
+    ca_pem: str,
+) -> ProviderAnswer:
+    """Check a mesh request (certificate, signature, body hash), run the handler of its service
+    and sign the answer. Every answer is signed, refusals included, and binds the request hash."""
+    request_hash = digest(token)
+    message_id = ""
+    try:
+        signer, claims = verify_with_ca(token, ca_pem)
+        message_id = str(claims.get("id", ""))
+        if signer != claims.get("client") or claims.get("bodyHash") != digest(body):
+            raise ValueError("claims do not match the signer or the body")
+        handler = handler_for(str(claims["service"]))
+        if handler is None:
+            status, result = 404, {"error": "Server.ServerProxy.UnknownService"}
+        else:
+            request = ProviderRequest(
+                service=str(claims["service"]),
+                client=signer,
+                method=str(claims["method"]),
+                path=str(claims["path"]),
+                message_id=message_id,
+                user_id=claims.get("userId"),
+                agency_code=str(claims["code"]),
+                items=[str(i) for i in claims.get("items", [])],
+                body=decode_body(body),
+                legal_basis=claims.get("legalBasis"),
+                consent_id=claims.get("consentId"),
+            )
+            try:
+                outcome = handler(request)
+            except KibanError as exc:
+                status, result = exc.status, {"error": exc.code, "message": exc.message_en}
+            else:
+                if isinstance(outcome, tuple):
+                    status, result = int(outcome[0]), outcome[1]
+                else:
+                    status, result = 200, outcome
+    except (ValueError, KeyError) as exc:
+        status, result = 401, {"error": "Client.InvalidSignature", "message": str(exc)}
+    data = encode_body(result)
+    signature = sign(
+        key,
+        certificate_pem,
+        {"id": message_id, "requestHash": request_hash, "status": status, "bodyHash": digest(data)},
+    )
+    return ProviderAnswer(status, data, signature)
+
+
+def provider_app(
+    handlers: Mapping[str, ProviderFn],
+    *,
+    key: ed25519.Ed25519PrivateKey,
+    certificate_pem: str,
+    ca_pem: str,
+) -> Any:
+    """An ASGI application for a provider running outside kiban: every path answers mesh
+    requests for the services in ``handlers`` (service id → handler), verified against the
+    mesh CA and signed with the provider subsystem's ``key``."""
+    from starlette.applications import Starlette  # noqa: PLC0415 - only providers need it.
+    from starlette.requests import Request  # noqa: PLC0415
+    from starlette.responses import Response  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        token = request.headers.get(SIGNATURE_HEADER, "")
+        result = answer(
+            handlers.get,
+            token=token,
+            body=body,
+            key=key,
+            certificate_pem=certificate_pem,
+            ca_pem=ca_pem,
+        )
+        return Response(
+            result.body,
+            status_code=result.status,
+            media_type=JSON_TYPE,
+            headers={SIGNATURE_HEADER: result.signature},
+        )
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+
+
+# --- in-process providers ----------------------------------------------------------------------
+
+_providers: dict[str, ProviderFn] = {}
+
+# In-process providers share kiban's database, so the session of the exchange they answer is
+# theirs too: a second session would wait on the write lock the caller holds on SQLite. (Added
+# by the reference agencies' wiring; remote providers have their own database.)
+_exchange_session: ContextVar[Session | None] = ContextVar("mesh_exchange_session", default=None)
+
+
+def provider_session() -> Session:
+    """The session of the exchange an in-process provider is answering (in its transaction)."""
+    session = _exchange_session.get()
+    if session is None:
+        raise RuntimeError("provider_session() is only available inside an in-process exchange")
+    return session
+
+
+def register_provider(service_id: str, handler: ProviderFn) -> None:
+    """Serve ``service_id`` in this process with ``handler`` (registration is per process)."""
+    parse_service_id(service_id)
+    _providers[service_id] = handler
+
+
+def unregister_provider(service_id: str) -> None:
+    _providers.pop(service_id, None)
+
+
+# --- the exchange ------------------------------------------------------------------------------
+
+
+@dataclass
+class MeshResponse:
+    """The outcome of one exchange as the client sees it."""
+
+    status: int
+    body: Any
+    message_id: str
+    request_hash: str
+    error: str | None = None
+    error_code: str | None = None
+    message: str | None = None
+    signature: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300
+
+    def raise_for_error(self) -> None:
+        if self.error is not None:
+            raise MeshRefusal(self.error, self.message)
+
+
+@dataclass
+class _Exchange:
+    client: str
+    service: str
+    message_id: str
+    request_hash: str
+    requested_at: datetime
+    person_id: uuid.UUID | None = None
+    client_code: str | None = None
+    provider_code: str | None = None
+    items: list[str] = field(default_factory=list)
+    legal_basis: str | None = None
+    consent_id: uuid.UUID | None = None
+
+
+@cache
+def optional_module(name: str) -> ModuleType | None:
+    """A sibling module built in parallel with the core (access records, consent), or None
+    while it is not there. Without records nothing is recorded; without consent every company
+    request is refused."""
+    try:
+        return importlib.import_module(f"kiban.blocks.mesh.{name}")
+    except ModuleNotFoundError:
+        return None
+
+
+def _refusal_outcome(exc: KibanError) -> str:
+    return f"refused:{exc.code}"
+
+
+def _record(session: Session, exchange: _Exchange, outcome: str, response_hash: str | None) -> None:
+    """Write the access records of both sides (M2's chain) in the caller's transaction; the
+    gateway calls this before it releases any response. An exchange whose person is unknown
+    (a bad agency code) has no one to show a record to and is only counted in the metrics."""
+    records = optional_module("records")
+    if exchange.person_id is None or records is None:
+        return
+    provider = exchange.service.rsplit("/", 1)[0]
+    provided_at = clock.now() if outcome == "ok" else None
+    provider_code = exchange.provider_code or codes.agency_code(
+        session, provider, exchange.person_id
+    )
+    client_code = exchange.client_code or codes.agency_code(
+        session, exchange.client, exchange.person_id
+    )
+    common: dict[str, Any] = {
+        "person_id": exchange.person_id,
+        "service": exchange.service,
+        "items": list(exchange.items),
+        "legal_basis": exchange.legal_basis,
+        "consent_id": exchange.consent_id,
+        "message_id": exchange.message_id,
+        "request_hash": exchange.request_hash,
+        "response_hash": response_hash,
+        "outcome": outcome,
+        "requested_at": exchange.requested_at,
+        "provided_at": provided_at,
+        "non_disclosure_until": None,
+    }
+    create = records.AccessRecordCreate
+    records.append_records(
+        session,
+        [
+            create(
+                side="requester",
+                member=exchange.client,
+                counterpart=provider,
+                agency_code=client_code,
+                **common,
+            ),
+            create(
+                side="provider",
+                member=provider,
+                counterpart=exchange.client,
+                agency_code=provider_code,
+                **common,
+            ),
+        ],
+    )
+
+
+def _check_consent(session: Session, exchange: _Exchange) -> None:
+    """Company clients need the person's consent in force for the items (M3's check)."""
+    if member_of(exchange.client).split("/")[1] != "COM":
+        return
+    consent = optional_module("consent")
+    if consent is None:
+        raise MeshRefusal("Server.ServerProxy.ConsentRequired")
+    if exchange.person_id is None:
+        return
+    exchange.consent_id = consent.check_consent(
+        session, person_id=exchange.person_id, company=exchange.client, items=exchange.items
+    )
+
+
+@lru_cache(maxsize=1)
+def _http() -> httpx.Client:
+    return httpx.Client(timeout=_limits.provider_timeout_seconds)
+
+
+def call_endpoint(
+    url: str, *, token: str, body: bytes, method: str = "POST", path: str = ""
+) -> ProviderAnswer:
+    """Send a signed mesh message to a member's HTTP endpoint and return its (unverified)
+    answer; connection failures are ``Server.ServerProxy.ServiceFailed``."""
+    claims = unverified_claims(token)
+    headers = {
+        SIGNATURE_HEADER: token,
+        "X-Road-Client": str(claims.get("client", "")),
+        "X-Road-Id": str(claims.get("id", "")),
+        "Content-Type": JSON_TYPE,
+    }
+    if claims.get("userId"):
+        headers["X-Road-UserId"] = str(claims["userId"])
+    target = f"{url}/{path}" if path else url
+    try:
+        reply = _http().request(
+            method, target, content=body, headers=headers, timeout=_limits.provider_timeout_seconds
+        )
+    except httpx.HTTPError as exc:
+        raise MeshRefusal("Server.ServerProxy.ServiceFailed", type(exc).__name__) from None
+    return ProviderAnswer(reply.status_code, reply.content, reply.headers.get(SIGNATURE_HEADER, ""))
+
+
+def _subsystem(session: Session, xroad_id: str) -> MeshSubsystem | None:
+    row = session.scalar(select(MeshSubsystem).where(MeshSubsystem.xroad_id == xroad_id))
+    if row is None or not row.active:
+        return None
+    member_active = session.scalar(select(MeshMember.active).where(MeshMember.id == row.member_id))
+    return row if member_active else None
+
+
+def _covering_grant(
+    session: Session, exchange: _Exchange, wanted: list[str] | None, offered: list[str]
+) -> MeshGrant:
+    grants = session.scalars(
+        select(MeshGrant).where(
+            MeshGrant.client == exchange.client,
+            MeshGrant.service == exchange.service,
+            MeshGrant.active.is_(True),
+        )
+    )
+    for grant in grants:
+        allowed = [i for i in grant.items if i in offered]
+        if wanted is None:
+            exchange.items = allowed
+            return grant
+        if set(wanted) <= set(allowed):
+            exchange.items = list(wanted)
+            return grant
+    raise MeshRefusal("Server.ServerProxy.AccessDenied")
+
+
+def _admit(
+    session: Session,
+    state: _Exchange,
+    *,
+    token: str,
+    body: bytes,
+    service: str | None,
+    client_header: str | None,
+) -> tuple[dict[str, Any], MeshSubsystem, MeshService]:
+    """The checks before the provider is asked, in order; raises :class:`MeshRefusal`."""
+    if len(body) > _limits.max_body_bytes:
+        raise MeshRefusal("Client.BodyTooLarge", f"> {_limits.max_body_bytes} bytes")
+    claims = unverified_claims(token)
+    state.client = str(claims.get("client", ""))
+    state.message_id = str(claims.get("id") or uuid.uuid4())
+    if client_header is not None and client_header != state.client:
+        raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
+    if not _limiter.allow(state.client):
+        raise MeshRefusal("Client.RateLimited")
+    client = _subsystem(session, state.client)
+    if client is None:
+        raise MeshRefusal("Server.ClientProxy.UnknownClient", state.client)
+    try:
+        claims = verify(token, client.certificate_pem)
+    except ValueError:
+        raise MeshRefusal("Client.InvalidSignature") from None
+    if claims.get("bodyHash") != digest(body):
+        raise MeshRefusal("Client.InvalidSignature", "bodyHash")
+    state.service = str(claims.get("service", ""))
+    if service is not None and service != state.service:
+        raise MeshRefusal("Client.BadRequest", "service", field="service")
+    svc = session.scalar(select(MeshService).where(MeshService.xroad_id == state.service))
+    if svc is None:
+        raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
+    # The person is looked up before the rights are checked so that a refusal can be recorded
+    # where the person will see it.
+    state.client_code = str(claims.get("code", ""))
+    state.person_id = codes.person_for(session, state.client, state.client_code)
+    if not svc.enabled:
+        raise MeshRefusal("Server.ServerProxy.ServiceDisabled", state.service)
+    wanted = claims.get("items")
+    grant = _covering_grant(
+        session,
+        state,
+        [str(i) for i in wanted] if isinstance(wanted, list) else None,
+        [str(i) for i in svc.items],
+    )
+    state.legal_basis = f"{grant.task} ({grant.legal_basis})"
+    _check_consent(session, state)
+    if state.person_id is None:
+        raise MeshRefusal("Server.ServerProxy.UnknownAgencyCode")
+    state.provider_code = codes.agency_code(session, svc.provider, state.person_id)
+    return claims, client, svc
+
+
+def _forward(
+    session: Session,
+    state: _Exchange,
+    *,
+    claims: dict[str, Any],
+    client: MeshSubsystem,
+    svc: MeshService,
+    body: bytes,
+) -> ProviderAnswer:
+    """Ask the provider with the converted code and verify its signed answer."""
+    forwarded_claims = {
+        **claims,
+        "id": state.message_id,
+        "code": state.provider_code,
+        "items": state.items,
+        "legalBasis": state.legal_basis,
+        "consentId": str(state.consent_id) if state.consent_id else None,
+        "clientRequestHash": state.request_hash,
+    }
+    forwarded = sign(subsystem_key(state.client), client.certificate_pem, forwarded_claims)
+    provider = session.scalar(
+        select(MeshSubsystem.certificate_pem).where(MeshSubsystem.id == svc.subsystem_id)
+    )
+    if provider is None:
+        raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
+    if svc.endpoint_url is None:
+        in_exchange = _exchange_session.set(session)
+        try:
+            reply = answer(
+                _providers.get,
+                token=forwarded,
+                body=body,
+                key=subsystem_key(svc.provider),
+                certificate_pem=provider,
+                ca_pem=_ca_pem(),
+            )
+        finally:
+            _exchange_session.reset(in_exchange)
+    else:
+        reply = call_endpoint(
+            svc.endpoint_url,
+            token=forwarded,
+            body=body,
+            method=str(claims.get("method", "POST")),
+            path=str(claims.get("path", "")),
+        )
+    try:
+        signed = verify(reply.signature, provider)
+    except ValueError:
+        raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature") from None
+    if (
+        signed.get("requestHash") != digest(forwarded)
+        or signed.get("bodyHash") != digest(reply.body)
+        or signed.get("status") != reply.status
+    ):
+        raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature", "binding")
+    return reply
+
+
+def exchange(
+    session: Session,
+    *,
+    token: str,
+    body: bytes,
+    service: str | None = None,
+    client_header: str | None = None,
+) -> MeshResponse:
+    """Run one signed request (``token`` over ``body``) through the gateway. ``service`` and
+    ``client_header`` are what the HTTP path and headers named; they must match the envelope."""
+    started = time.perf_counter()
+    request_hash = digest(token)
+    state = _Exchange(
+        client=client_header or "",
+        service=service or "",
+        message_id="",
+        request_hash=request_hash,
+        requested_at=clock.now(),
+    )
+    try:
+        claims, client, svc = _admit(
+            session, state, token=token, body=body, service=service, client_header=client_header
+        )
+        reply = _forward(session, state, claims=claims, client=client, svc=svc, body=body)
+    except KibanError as exc:
+        # Consent refusals come from M3's module as its own errors; they travel under one
+        # X-Road code.
+        xroad = (
+            exc.xroad_code if isinstance(exc, MeshRefusal) else "Server.ServerProxy.ConsentRequired"
+        )
+        _record(session, state, _refusal_outcome(exc), None)
+        metrics.observe(f"refused:{xroad}", time.perf_counter() - started)
+        return MeshResponse(
+            status=exc.status,
+            body={"error": exc.as_dict("en")},
+            message_id=state.message_id or str(uuid.uuid4()),
+            request_hash=request_hash,
+            error=xroad,
+            error_code=exc.code,
+            message=exc.message_en,
+        )
+    outcome = "ok" if 200 <= reply.status < 300 else f"error:{reply.status}"
+    _record(session, state, outcome, digest(reply.body))
+    metrics.observe("ok" if outcome == "ok" else "error", time.perf_counter() - started)
+    return MeshResponse(
+        status=reply.status,
+        body=decode_body(reply.body),
+        message_id=state.message_id,
+        request_hash=request_hash,
+        signature=reply.signature,
+    )
+
+
+def _ca_pem() -> str:
+    return ca_certificate().public_bytes(serialization.Encoding.PEM).decode()
+
+
+def client_request(
+    *,
+    client: str,
+    certificate_pem: str,
+    key: ed25519.Ed25519PrivateKey,
+    service: str,
+    path: str = "",
+    method: str = "POST",
+    agency_code: str,
+    body: Any = None,
+    items: list[str] | None = None,
+    user_id: str | None = None,
+    message_id: str | None = None,
+) -> tuple[str, bytes]:
+    """``(X-Road-Signature, body bytes)`` of a client's signed request: what a member outside
+    kiban sends to ``/r1/{service}/{path}`` with ``X-Road-Client``."""
+    data = encode_body(body)
+    claims: dict[str, Any] = {
+        "client": client,
+        "service": service,
+        "method": method.upper(),
+        "path": path.lstrip("/"),
+        "id": message_id or str(uuid.uuid4()),
+        "userId": user_id,
+        "code": agency_code,
+        "bodyHash": digest(data),
+        "iat": int(time.time()),
+    }
+    if items is not None:
+        claims["items"] = list(items)
+    return sign(key, certificate_pem, claims), data
+
+
+def call(
+    session: Session,
+    *,
+    client: str,
+    service: str,
+    path: str = "",
+    agency_code: str,
+    user_id: str | None = None,
+    body: Any = None,
+    items: list[str] | None = None,
+    method: str = "POST",
+    message_id: str | None = None,
+) -> MeshResponse:
+    """One exchange from an in-process client: the request is signed with the client
+    subsystem's key and goes through exactly the checks of the HTTP path."""
+    certificate = session.scalar(
+        select(MeshSubsystem.certificate_pem).where(MeshSubsystem.xroad_id == client)
+    )
+    if certificate is None:
+        exc = MeshRefusal("Server.ClientProxy.UnknownClient", client)
+        metrics.observe("refused:Server.ClientProxy.UnknownClient", 0.0)
+        return MeshResponse(
+            status=exc.status,
+            body={"error": exc.as_dict("en")},
+            message_id=message_id or str(uuid.uuid4()),
+            request_hash="",
+            error=exc.xroad_code,
+            error_code=exc.code,
+            message=exc.message_en,
+        )
+    token, data = client_request(
+        client=client,
+        certificate_pem=certificate,
+        key=subsystem_key(client),
+        service=service,
+        path=path,
+        method=method,
+        agency_code=agency_code,
+        body=body,
+        items=items,
+        user_id=user_id,
+        message_id=message_id,
+    )
+    return exchange(session, token=token, body=data)
+
+
+def response_headers(response: MeshResponse) -> dict[str, str]:
+    """The X-Road headers of a gateway response."""
+    headers = {"X-Road-Id": response.message_id, "X-Road-Request-Hash": response.request_hash}
+    if response.error is not None:
+        headers["X-Road-Error"] = response.error
+    if response.signature:
+        headers[SIGNATURE_HEADER] = response.signature
+    return headers
+
+
+__all__ = [
+    "REFUSALS",
+    "Limits",
+    "MeshResponse",
+    "ProviderAnswer",
+    "ProviderFn",
+    "ProviderRequest",
+    "answer",
+    "call",
+    "call_endpoint",
+    "client_request",
+    "exchange",
+    "get_limits",
+    "metrics",
+    "provider_app",
+    "provider_session",
+    "register_provider",
+    "response_headers",
+    "set_limits",
+    "sign",
+    "verify",
+]

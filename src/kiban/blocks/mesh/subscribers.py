@@ -1,0 +1,262 @@
+"""Subscriptions: resident register events become deliveries to the members that subscribed.
+
+Each event of a subscribed type (a move in, an address change, a death, a name change) becomes
+one ``mesh_deliveries`` row per subscription, carrying the subscriber's own agency code and
+nothing else about the person (no internal id, no name: the subscriber asks for what it may
+know through a service, under a grant). A delivery goes to an in-process handler (called in
+the event's transaction, inside a savepoint) or to an HTTP endpoint as a signed mesh message
+from the register's subsystem, answered by the subscriber's :func:`~kiban.blocks.mesh.gateway.
+provider_app`. A failed attempt is retried with exponential back-off by :func:`deliver_due`
+(``kiban mesh deliver``) until :data:`MAX_ATTEMPTS`, then marked ``failed``; each delivery that
+arrives (and each that finally fails) is recorded in both sides' access records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiban.blocks import residents
+from kiban.blocks.mesh import codes, gateway, service
+from kiban.blocks.mesh.errors import MeshRefusal
+from kiban.blocks.mesh.models import MeshDelivery, MeshMember, MeshSubscription, MeshSubsystem
+from kiban.blocks.mesh.schemas import DeliveryRead
+from kiban.kernel import clock
+from kiban.platform import events
+
+PUBLISHER: Final = "JP/GOV/kiban/residents"
+"""The resident register's subsystem: the sender of every delivery."""
+EVENTS_SERVICE: Final = "events"
+ACTOR: Final = "system:mesh"
+MAX_ATTEMPTS: Final = 6
+BACKOFF_SECONDS: Final = 2.0
+LEGAL_BASIS: Final = "住民基本台帳法に基づく異動の通知 (subscription)"
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True)
+class DeliveryMessage:
+    """What a subscriber receives: the event type and its own code for the person."""
+
+    subscriber: str
+    event_type: str
+    event_id: str
+    agency_code: str
+    occurred_at: str
+
+
+DeliveryHandler = Callable[[Session, DeliveryMessage], None]
+_handlers: dict[str, DeliveryHandler] = {}
+
+
+def register_delivery_handler(name: str, handler: DeliveryHandler) -> None:
+    """Make ``handler`` available to in-process subscriptions under ``name``."""
+    _handlers[name] = handler
+
+
+def _ensure_publisher(session: Session) -> MeshSubsystem:
+    row = service.find_subsystem(session, PUBLISHER)
+    if row is not None:
+        return row
+    member_id = service.member_of(PUBLISHER)
+    if session.scalar(select(MeshMember.id).where(MeshMember.xroad_id == member_id)) is None:
+        service.do_register_member(
+            session, member_class="GOV", member_code="kiban", name="住民基本台帳", actor=ACTOR
+        )
+    return service.do_register_subsystem(session, member_id, "residents", actor=ACTOR)
+
+
+def _message(row: MeshDelivery, subscriber: str) -> DeliveryMessage:
+    return DeliveryMessage(
+        subscriber=subscriber,
+        event_type=row.event_type,
+        event_id=str(row.event_id),
+        agency_code=row.agency_code,
+        occurred_at=str(row.payload.get("occurred_at", "")),
+    )
+
+
+def _send_http(session: Session, row: MeshDelivery, subscription: MeshSubscription) -> None:
+    publisher = _ensure_publisher(session)
+    message = _message(row, subscription.subsystem)
+    token, body = gateway.client_request(
+        client=PUBLISHER,
+        certificate_pem=publisher.certificate_pem,
+        key=service.subsystem_key(PUBLISHER),
+        service=f"{subscription.subsystem}/{EVENTS_SERVICE}",
+        path=row.event_type,
+        agency_code=row.agency_code,
+        body=message.__dict__,
+        items=[row.event_type],
+        message_id=str(row.id),
+    )
+    url = str(subscription.endpoint_url).rstrip("/")
+    reply = gateway.call_endpoint(url, token=token, body=body)
+    subscriber = service.get_subsystem(session, subscription.subsystem)
+    try:
+        signed = gateway.verify(reply.signature, subscriber.certificate_pem)
+    except ValueError:
+        raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature") from None
+    if signed.get("requestHash") != gateway.digest(token) or not 200 <= reply.status < 300:
+        raise MeshRefusal("Server.ServerProxy.ServiceFailed", f"status {reply.status}")
+
+
+def _record(session: Session, row: MeshDelivery, subsystem: str, outcome: str) -> None:
+    records = gateway.optional_module("records")
+    if records is None:
+        return
+    now = clock.now()
+    common = {
+        "person_id": row.person_id,
+        "service": f"{PUBLISHER}/{EVENTS_SERVICE}",
+        "items": [row.event_type],
+        "legal_basis": LEGAL_BASIS,
+        "consent_id": None,
+        "message_id": str(row.id),
+        "request_hash": gateway.digest(str(row.event_id)),
+        "response_hash": None,
+        "outcome": outcome,
+        "requested_at": row.created_at,
+        "provided_at": now if outcome == "ok" else None,
+    }
+    records.append_records(
+        session,
+        [
+            records.AccessRecordCreate(
+                side="provider",
+                member=PUBLISHER,
+                counterpart=subsystem,
+                agency_code=codes.agency_code(session, PUBLISHER, row.person_id),
+                **common,
+            ),
+            records.AccessRecordCreate(
+                side="requester",
+                member=subsystem,
+                counterpart=PUBLISHER,
+                agency_code=row.agency_code,
+                **common,
+            ),
+        ],
+    )
+
+
+def attempt(session: Session, row: MeshDelivery, *, now: datetime | None = None) -> bool:
+    """Try one delivery now; on failure schedule the next try (or give up). Returns success."""
+    now = now or clock.now()
+    subscription = session.get(MeshSubscription, row.subscription_id)
+    if subscription is None:
+        return False
+    row.attempts += 1
+    try:
+        with session.begin_nested():
+            if subscription.handler is not None:
+                handler = _handlers.get(subscription.handler)
+                if handler is None:
+                    raise LookupError(f"no delivery handler {subscription.handler!r}")
+                handler(session, _message(row, subscription.subsystem))
+            else:
+                _send_http(session, row, subscription)
+    except Exception as exc:  # Any failure of the subscriber is retried later.
+        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = FAILED
+            _record(session, row, subscription.subsystem, "error:delivery_failed")
+        else:
+            row.next_attempt_at = now + timedelta(seconds=BACKOFF_SECONDS * 2 ** (row.attempts - 1))
+        gateway.metrics.delivery("failed")
+        session.flush()
+        return False
+    row.status = DELIVERED
+    row.delivered_at = clock.now()
+    row.last_error = None
+    _record(session, row, subscription.subsystem, "ok")
+    gateway.metrics.delivery("delivered")
+    session.flush()
+    return True
+
+
+def deliver_due(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Retry the pending deliveries whose time has come; returns how many arrived."""
+    now = now or clock.now()
+    rows = session.scalars(
+        select(MeshDelivery)
+        .where(MeshDelivery.status == PENDING, MeshDelivery.next_attempt_at <= now)
+        .order_by(MeshDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    return sum(attempt(session, row, now=now) for row in list(rows))
+
+
+def list_deliveries(
+    session: Session, *, subsystem: str | None = None, status: str | None = None, limit: int = 100
+) -> list[DeliveryRead]:
+    query = (
+        select(MeshDelivery, MeshSubscription.subsystem)
+        .join(MeshSubscription, MeshSubscription.id == MeshDelivery.subscription_id)
+        .order_by(MeshDelivery.created_at.desc())
+        .limit(limit)
+    )
+    if subsystem is not None:
+        query = query.where(MeshSubscription.subsystem == subsystem)
+    if status is not None:
+        query = query.where(MeshDelivery.status == status)
+    return [
+        DeliveryRead(
+            id=row.id,
+            subscription_id=row.subscription_id,
+            subsystem=owner,
+            event_type=row.event_type,
+            event_id=row.event_id,
+            agency_code=row.agency_code,
+            status=row.status,
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+            delivered_at=row.delivered_at,
+        )
+        for row, owner in session.execute(query)
+    ]
+
+
+def on_register_event(session: Session, event: events.Event) -> None:
+    """Turn one register event into a delivery per subscription and try each at once."""
+    person_id = uuid.UUID(str(event.payload["person_id"]))
+    subscriptions = list(
+        session.scalars(
+            select(MeshSubscription).where(
+                MeshSubscription.event_type == event.topic, MeshSubscription.active.is_(True)
+            )
+        )
+    )
+    for subscription in subscriptions:
+        now = clock.now()
+        row = MeshDelivery(
+            id=uuid.uuid4(),
+            subscription_id=subscription.id,
+            event_id=event.id,
+            event_type=event.topic,
+            person_id=person_id,
+            agency_code=codes.agency_code(session, subscription.subsystem, person_id),
+            payload={"occurred_at": event.created_at.isoformat()},
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+        )
+        session.add(row)
+        session.flush()
+        attempt(session, row, now=now)
+
+
+for _topic in (
+    residents.MOVED_IN,
+    residents.ADDRESS_CHANGED,
+    residents.DIED,
+    residents.NAME_CHANGED,
+):
+    events.subscriber(_topic, consumer=f"mesh.deliveries.{_topic}")(on_register_event)
