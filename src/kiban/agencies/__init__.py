@@ -21,9 +21,6 @@ Each consumes address changes (:func:`change_address`) and provides its data
 
 from __future__ import annotations
 
-from typing import Final
-
-from kiban.agencies import bank, electricity, insurer, licence, pension, tax
 from kiban.agencies.agency import (
     Agency,
     DataService,
@@ -34,6 +31,7 @@ from kiban.agencies.agency import (
     provide,
 )
 from kiban.agencies.errors import InvalidParameter, UnknownItems, UnknownPerson, UnknownService
+from kiban.agencies.registry import AGENCIES, get_agency
 
 __all__ = [
     "AGENCIES",
@@ -50,20 +48,3 @@ __all__ = [
     "get_record",
     "provide",
 ]
-
-AGENCIES: Final[dict[str, Agency]] = {
-    agency.name: agency
-    for agency in (
-        pension.AGENCY,
-        tax.AGENCY,
-        insurer.AGENCY,
-        licence.AGENCY,
-        bank.AGENCY,
-        electricity.AGENCY,
-    )
-}
-
-
-def get_agency(name: str) -> Agency:
-    """The reference agency called ``name`` (a key of :data:`AGENCIES`)."""
-    return AGENCIES[name]

@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,7 +74,7 @@ class Agency:
 
     name: str
     title: str
-    member_class: str
+    member_class: Literal["GOV", "MUN", "COM", "MED"]
     member_code: str
     subsystem_code: str
     model: type[_OnFile]

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from sqlalchemy.orm import Session
 
+from kiban.agencies import wiring as agencies_wiring
 from kiban.blocks import corporations, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
@@ -38,6 +39,9 @@ REPRESENTATIVE_POOL = 5_000
 DEMO_CARDS = {"tiny": 2, "demo": 3, "large": 3}
 DEMO_AUTH_PIN = "1234"
 DEMO_SIGNING_PIN = "KIBAN2026"
+# Sizes at which the reference agencies enrol every resident through the mesh (one exchange
+# per person and government agency); the large country only registers the agencies.
+AGENCY_ENROLMENT_SIZES = ("tiny", "demo")
 
 
 def _adults(session: Session) -> list[residents.PersonRead]:
@@ -120,6 +124,21 @@ def seed(
                     )
                     for person in adults[: DEMO_CARDS.get(size, 0)]
                 ]
+                agencies_wiring.register_reference_agencies(session)
+                enrolled: dict[str, int] = {}
+                if size in AGENCY_ENROLMENT_SIZES:
+                    everyone = residents.list_people(session, limit=summary.residents)
+                    enrolled = agencies_wiring.enrol_through_mesh(
+                        session, [p.id for p in everyone], seed=seed
+                    )
+                    enrolled |= agencies_wiring.enrol_customers(
+                        session,
+                        [
+                            agencies_wiring.Customer(p.id, p.birth_date, p.address.text)
+                            for p in everyone
+                        ],
+                        seed=seed,
+                    )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -129,6 +148,11 @@ def seed(
         f"({summary.residents / elapsed:,.0f} residents/s, size={size}, seed={seed})"
     )
     console.print(f"registered {len(companies):,} corporations with resident representatives")
+    if enrolled:
+        console.print(
+            "reference agencies enrolled through the mesh: "
+            + ", ".join(f"{name} {count:,}" for name, count in enrolled.items())
+        )
     console.print(
         f"demo cards in the card reader (auth PIN {DEMO_AUTH_PIN}, signing PIN {DEMO_SIGNING_PIN}):"
     )

@@ -1,0 +1,82 @@
+"""The resident register as a data provider of the mesh: its basic-four service.
+
+``JP/GOV/kiban/residents/basic-four`` answers with a person's 基本4情報 (name, address, birth
+date, sex) and where they stand in the register, for the person the requester knows by its own
+agency code — the gateway has already converted that code into the register's. It is how an
+agency enrols a person and how it learns a new address after a delivery tells it that someone
+moved: the delivery carries only the agency code, the data comes through a granted, recorded
+exchange. The individual number is not an item of this service and never leaves the register.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks import residents
+from kiban.blocks.mesh import codes, gateway, service, subscribers
+
+REGISTER: Final = subscribers.PUBLISHER
+BASIC_FOUR_SERVICE: Final = f"{REGISTER}/basic-four"
+BASIC_FOUR_ITEMS: Final = ("name", "name_kana", "birth_date", "sex", "address", "lg_code", "status")
+LEGAL_BASIS: Final = "住民基本台帳法第30条の9 (本人確認情報の提供)"
+_OPENAPI: Final[dict[str, Any]] = {
+    "openapi": "3.1.0",
+    "info": {"title": "基本4情報 (basic four)", "version": "1"},
+    "paths": {
+        "/": {
+            "post": {
+                "summary": "The basic four of the person the requester's agency code names",
+                "responses": {"200": {"description": "The requested items"}},
+            }
+        }
+    },
+}
+
+
+def _answer(request: gateway.ProviderRequest) -> Any:
+    session = gateway.provider_session()
+    person_id = codes.person_for(session, REGISTER, request.agency_code)
+    if person_id is None:
+        return 404, {"error": "residents.person_not_found"}
+    person = residents.get_person(session, person_id)
+    full: dict[str, Any] = {
+        "name": person.full_name,
+        "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
+        "birth_date": person.birth_date.isoformat(),
+        "sex": person.sex.value,
+        "address": person.address.text,
+        "lg_code": person.address.lg_code,
+        "status": person.status.value,
+    }
+    return {item: full[item] for item in request.items if item in full}
+
+
+def install_register_services() -> None:
+    """Serve the register's services in this process (provider registration is per process)."""
+    gateway.register_provider(BASIC_FOUR_SERVICE, _answer)
+
+
+def register_register_services(session: Session, *, actor: str) -> str:
+    """Register and enable the basic-four service once (idempotent) and serve it here."""
+    if service.find_subsystem(session, REGISTER) is None:
+        member = service.member_of(REGISTER)
+        if not any(m.xroad_id == member for m in service.list_members(session)):
+            service.do_register_member(
+                session, member_class="GOV", member_code="kiban", name="住民基本台帳", actor=actor
+            )
+        service.do_register_subsystem(session, member, REGISTER.rsplit("/", 1)[1], actor=actor)
+    if service.find_service(session, BASIC_FOUR_SERVICE) is None:
+        service.do_register_service(
+            session,
+            REGISTER,
+            BASIC_FOUR_SERVICE.rsplit("/", 1)[1],
+            openapi=_OPENAPI,
+            items=list(BASIC_FOUR_ITEMS),
+            endpoint_url=None,
+            actor=actor,
+        )
+    service.do_set_service_enabled(session, BASIC_FOUR_SERVICE, enabled=True, actor=actor)
+    install_register_services()
+    return BASIC_FOUR_SERVICE

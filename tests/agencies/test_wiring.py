@@ -1,0 +1,124 @@
+"""The reference agencies on the mesh: enrolment through the register's service, exchanges under
+grants (and refusals without one), address changes delivered to the agencies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from kiban import agencies
+from kiban.agencies import wiring
+from kiban.blocks import mesh, residents
+from kiban.platform import db
+
+
+def _country(engine: Engine) -> list[residents.PersonRead]:
+    with db.transaction(engine) as session:
+        residents.seed_population(session, size="tiny", seed=4)
+        wiring.register_reference_agencies(session)
+        wiring.register_reference_agencies(session)  # Idempotent.
+    with db.transaction(engine) as session:
+        people = residents.list_people(session, limit=12)
+        made = wiring.enrol_through_mesh(session, [p.id for p in people], seed=4)
+        assert made["insurer"] == len(people)
+        assert 0 < made["pension"] <= len(people)
+        customers = [wiring.Customer(p.id, p.birth_date, p.address.text) for p in people]
+        companies = wiring.enrol_customers(session, customers, seed=4)
+        assert companies["bank"] > 0
+    return people
+
+
+def test_enrolment_goes_through_the_mesh_and_is_recorded(engine: Engine) -> None:
+    people = _country(engine)
+    with db.transaction(engine) as session:
+        insurer = agencies.get_agency("insurer")
+        person = people[0]
+        code = mesh.agency_code(session, insurer.subsystem, person.id)
+        row = agencies.get_record(session, insurer, code)
+        assert row is not None
+        assert row.address == person.address.text
+        # Codes differ across agencies.
+        assert code != mesh.agency_code(session, agencies.get_agency("tax").subsystem, person.id)
+
+
+def test_exchanges_under_grants_and_refusals_without(engine: Engine) -> None:
+    people = _country(engine)
+    pension, tax, bank = (agencies.get_agency(n) for n in ("pension", "tax", "bank"))
+    with db.transaction(engine) as session:
+        adult = next(
+            p
+            for p in people
+            if agencies.get_record(
+                session, pension, mesh.agency_code(session, pension.subsystem, p.id)
+            )
+        )
+        code = mesh.agency_code(session, pension.subsystem, adult.id)
+        ok = mesh.call(
+            session,
+            client=pension.subsystem,
+            service=f"{tax.subsystem}/income",
+            agency_code=code,
+            items=["year", "total_income_yen"],
+        )
+        assert ok.ok, ok.message
+        assert set(ok.body) == {"year", "total_income_yen"}
+        direct = agencies.provide(
+            session,
+            tax,
+            "income",
+            mesh.agency_code(session, tax.subsystem, adult.id),
+            ["year", "total_income_yen"],
+        )
+        assert ok.body == direct
+        # An item outside the grant, and a client without any grant, are refused.
+        wider = mesh.call(
+            session,
+            client=pension.subsystem,
+            service=f"{tax.subsystem}/income",
+            agency_code=code,
+            items=["salary_income_yen"],
+        )
+        assert wider.error == "Server.ServerProxy.AccessDenied"
+        stranger = mesh.call(
+            session,
+            client=bank.subsystem,
+            service=f"{tax.subsystem}/income",
+            agency_code=mesh.agency_code(session, bank.subsystem, adult.id),
+            items=["year"],
+        )
+        assert not stranger.ok
+
+
+def test_a_move_reaches_the_agencies_through_their_subscriptions(engine: Engine) -> None:
+    people = _country(engine)
+    mover, elsewhere = people[0], people[5]
+    with db.transaction(engine) as session:
+        moved = residents.move_within(
+            session,
+            mover.id,
+            residents.MoveWithinCreate(
+                moved_on=date(2026, 6, 1),
+                address=residents.AddressInput(
+                    town_id=elsewhere.address.town_id, block_number="9-9"
+                ),
+            ),
+            actor="official:test",
+        )
+    with Session(engine) as session:
+        mesh.deliver_due(session)
+        session.commit()
+    with db.transaction(engine) as session:
+        insurer = agencies.get_agency("insurer")
+        row = agencies.get_record(
+            session, insurer, mesh.agency_code(session, insurer.subsystem, mover.id)
+        )
+        assert row is not None
+        assert row.address == moved.address.text != mover.address.text
+        bank = agencies.get_agency("bank")
+        account = agencies.get_record(
+            session, bank, mesh.agency_code(session, bank.subsystem, mover.id)
+        )
+        # The bank has no subscription (it would need the customer's consent).
+        assert account is None or account.address == mover.address.text
