@@ -111,25 +111,67 @@ __all__ = [
     "subsystem_key",
 ]
 
-# --- The register as a data provider (M4) -------------------------------------------------------
-# The resident register's basic-four service, through which agencies enrol people and learn new
-# addresses; and the session an in-process provider answers in (it shares kiban's database).
-from kiban.blocks.mesh.gateway import provider_session
-from kiban.blocks.mesh.register_services import (
-    BASIC_FOUR_ITEMS,
-    BASIC_FOUR_SERVICE,
-    install_register_services,
-    register_register_services,
+# --- Consent for companies (M3) -----------------------------------------------------------------
+# Signed, immutable consent artefacts; their status in a hash chain; the check the gateway runs
+# for every request of a COM member. See kiban.blocks.mesh.consent.
+from kiban.blocks.mesh.consent import (
+    CONSENT_GRANTED,
+    CONSENT_STATUS_CHANGED,
+    ChainProblem,
+    check_consent,
+    do_grant_consent,
+    get_consent,
+    grant_consent,
+    is_company,
+    list_consents,
+    set_consent_status,
+    sweep_expired,
+    verify_artefact,
+    verify_status_chain,
+    verify_stored_artefact,
 )
-from kiban.blocks.mesh.register_services import (
-    LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
+from kiban.blocks.mesh.consent import jwks as consent_jwks
+from kiban.blocks.mesh.consent_errors import (
+    ConsentArtefactInvalid,
+    ConsentFrequencyExceeded,
+    ConsentInvalid,
+    ConsentItemsNotCovered,
+    ConsentNotActive,
+    ConsentNotFound,
+    ConsentRequired,
+    ConsentStatusConflict,
 )
+from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead, ConsentStatusRead
+from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
+from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 
 __all__ += [
-    "BASIC_FOUR_ITEMS",
-    "BASIC_FOUR_LEGAL_BASIS",
-    "BASIC_FOUR_SERVICE",
-    "install_register_services",
-    "provider_session",
-    "register_register_services",
+    "CONSENT_GRANTED",
+    "CONSENT_STATUS_CHANGED",
+    "ChainProblem",
+    "ConsentArtefactInvalid",
+    "ConsentCreate",
+    "ConsentFrequency",
+    "ConsentFrequencyExceeded",
+    "ConsentInvalid",
+    "ConsentItemsNotCovered",
+    "ConsentNotActive",
+    "ConsentNotFound",
+    "ConsentPurpose",
+    "ConsentRead",
+    "ConsentRequired",
+    "ConsentStatusConflict",
+    "ConsentStatusRead",
+    "check_consent",
+    "consent_jwks",
+    "do_grant_consent",
+    "get_consent",
+    "grant_consent",
+    "is_company",
+    "list_consents",
+    "set_consent_status",
+    "sweep_expired",
+    "verify_artefact",
+    "verify_status_chain",
+    "verify_stored_artefact",
 ]

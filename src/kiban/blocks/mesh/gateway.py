@@ -455,7 +455,8 @@ class MeshResponse:
     error_code: str | None = None
     message: str | None = None
     signature: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+    service: str = ""
 
     @property
     def ok(self) -> bool:
@@ -563,7 +564,15 @@ def _check_consent(session: Session, exchange: _Exchange) -> None:
 
 @lru_cache(maxsize=1)
 def _http() -> httpx.Client:
+    # One pooled client per process: keep-alive connections to remote providers.
     return httpx.Client(timeout=_limits.provider_timeout_seconds)
+
+
+def close_http() -> None:
+    """Close the pooled connections to remote providers (shutdown, tests)."""
+    if _http.cache_info().currsize:
+        _http().close()
+        _http.cache_clear()
 
 
 def call_endpoint(
@@ -773,6 +782,8 @@ def exchange(
             error=xroad,
             error_code=exc.code,
             message=exc.message_en,
+            raw=encode_body({"error": exc.as_dict("en")}),
+            service=state.service,
         )
     outcome = "ok" if 200 <= reply.status < 300 else f"error:{reply.status}"
     _record(session, state, outcome, digest(reply.body))
@@ -783,6 +794,8 @@ def exchange(
         message_id=state.message_id,
         request_hash=request_hash,
         signature=reply.signature,
+        raw=reply.body,
+        service=state.service,
     )
 
 
@@ -872,6 +885,8 @@ def call(
 def response_headers(response: MeshResponse) -> dict[str, str]:
     """The X-Road headers of a gateway response."""
     headers = {"X-Road-Id": response.message_id, "X-Road-Request-Hash": response.request_hash}
+    if response.service:
+        headers["X-Road-Service"] = response.service
     if response.error is not None:
         headers["X-Road-Error"] = response.error
     if response.signature:

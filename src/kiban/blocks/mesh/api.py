@@ -1,0 +1,179 @@
+"""HTTP of the mesh core: the gateway (``/r1/...``), the directory and the metrics.
+
+- ``/r1/{instance}/{class}/{member}/{subsystem}/{service}/{path}`` — the gateway in X-Road's
+  REST style. Requires ``X-Road-Client`` and ``X-Road-Signature`` (the client's signed request
+  envelope, see :mod:`kiban.blocks.mesh.gateway`); ``X-Road-Id`` and ``X-Road-UserId`` are
+  optional and, when given, must match the envelope. The route is public at the HTTP level
+  because the signature is the authentication: a request the client's certificate does not
+  verify is refused. Answers carry ``X-Road-Id``, ``X-Road-Request-Hash``, the provider's
+  ``X-Road-Signature``, and ``X-Road-Error`` on a refusal.
+- ``/api/v1/mesh/directory/...`` — GovStack Information Mediator's directory calls
+  (``listClients``, ``listMethods``, ``allowedMethods``, ``getOpenAPI``). Public, like X-Road's
+  global configuration: members, certificates, services and the grants (which name published
+  legal bases) are what every member needs to know to talk to the others.
+- ``/api/v1/mesh/metrics`` — Prometheus text; operator only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from kiban.blocks.mesh import core, gateway
+from kiban.blocks.mesh.errors import MeshRefusal
+from kiban.blocks.mesh.schemas import DirectoryClient, DirectoryMethod
+from kiban.platform.webkit import DbSession, public, require_operator
+
+router = APIRouter(tags=["mesh"])
+directory = APIRouter(
+    prefix="/api/v1/mesh/directory", tags=["mesh"], dependencies=[Depends(public)]
+)
+JSON_TYPE = "application/json"
+
+
+def _refusal(exc: MeshRefusal, message_id: str = "") -> Response:
+    response = gateway.MeshResponse(
+        status=exc.status,
+        body=None,
+        message_id=message_id,
+        request_hash="",
+        error=exc.xroad_code,
+        error_code=exc.code,
+        message=exc.message_en,
+    )
+    return Response(
+        gateway.encode_body({"error": exc.as_dict("en")}),
+        status_code=exc.status,
+        media_type=JSON_TYPE,
+        headers=gateway.response_headers(response),
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise MeshRefusal("Client.BodyTooLarge", f"> {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MeshRefusal("Client.BodyTooLarge", f"> {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_headers(request: Request, claims: dict[str, Any]) -> None:
+    given_id = request.headers.get("x-road-id")
+    if given_id is not None and given_id != claims.get("id"):
+        raise MeshRefusal("Client.BadRequest", "X-Road-Id", field="X-Road-Id")
+    given_user = request.headers.get("x-road-userid")
+    if given_user is not None and given_user != claims.get("userId"):
+        raise MeshRefusal("Client.BadRequest", "X-Road-UserId", field="X-Road-UserId")
+    if str(claims.get("method", "")).upper() != request.method:
+        raise MeshRefusal("Client.BadRequest", "method", field="method")
+    path = str(request.path_params.get("path", ""))
+    if str(claims.get("path", "")) != path:
+        raise MeshRefusal("Client.BadRequest", "path", field="path")
+
+
+@router.api_route(
+    "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="The mesh gateway (X-Road REST style), no sub-path",
+    dependencies=[Depends(public)],
+    response_class=Response,
+)
+@router.api_route(
+    "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="The mesh gateway (X-Road REST style)",
+    dependencies=[Depends(public)],
+    response_class=Response,
+)
+async def gateway_route(
+    request: Request,
+    session: DbSession,
+    instance: str,
+    member_class: str,
+    member_code: str,
+    subsystem_code: str,
+    service_code: str,
+    path: str = "",
+) -> Response:
+    """Forward one signed request to the provider's service, with every check of the mesh."""
+    client = request.headers.get("x-road-client")
+    token = request.headers.get(gateway.SIGNATURE_HEADER.lower())
+    try:
+        if not client:
+            raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
+        if not token:
+            raise MeshRefusal("Client.InvalidSignature", "X-Road-Signature")
+        body = await _read_body(request, gateway.get_limits().max_body_bytes)
+        _check_headers(request, gateway.unverified_claims(token))
+    except MeshRefusal as exc:
+        gateway.metrics.observe(f"refused:{exc.xroad_code}", 0.0)
+        return _refusal(exc, request.headers.get("x-road-id", ""))
+    service = f"{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}"
+    result = await run_in_threadpool(
+        gateway.exchange,
+        session,
+        token=token,
+        body=body,
+        service=service,
+        client_header=client,
+    )
+    # The records written by the exchange commit with the request's unit of work, before
+    # this response is sent (DbSession ends when the handler returns).
+    return Response(
+        result.raw,
+        status_code=result.status,
+        media_type=JSON_TYPE,
+        headers=gateway.response_headers(result),
+    )
+
+
+@router.get(
+    "/api/v1/mesh/metrics",
+    summary="Gateway metrics (Prometheus text)",
+    dependencies=[Depends(require_operator)],
+    response_class=Response,
+)
+def metrics() -> Response:
+    return Response(core.metrics_text(), media_type="text/plain; version=0.0.4")
+
+
+@directory.get("/listClients", summary="Members and subsystems")
+def list_clients(session: DbSession) -> list[DirectoryClient]:
+    return core.list_clients(session)
+
+
+@directory.get("/listMethods", summary="Services of a provider subsystem (or all)")
+def list_methods(
+    session: DbSession,
+    service: Annotated[
+        str | None, Query(description="A provider subsystem id, e.g. JP/GOV/00001/pension")
+    ] = None,
+) -> list[DirectoryMethod]:
+    return core.list_methods(session, service)
+
+
+@directory.get("/allowedMethods", summary="Services a client may call, with its items")
+def allowed_methods(
+    session: DbSession,
+    client: Annotated[str, Query(description="A client subsystem id")],
+) -> list[DirectoryMethod]:
+    return core.allowed_methods(session, client)
+
+
+@directory.get("/getOpenAPI", summary="A service's OpenAPI description")
+def get_openapi(
+    session: DbSession,
+    service: Annotated[str, Query(description="A service id, e.g. JP/GOV/00001/pension/records")],
+) -> dict[str, Any]:
+    return core.get_openapi(session, service)
+
+
+router.include_router(directory)
