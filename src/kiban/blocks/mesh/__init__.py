@@ -175,3 +175,26 @@ __all__ += [
     "verify_status_chain",
     "verify_stored_artefact",
 ]
+
+# --- The register as a data provider (M4) -------------------------------------------------------
+# The resident register's basic-four service, through which agencies enrol people and learn new
+# addresses; and the session an in-process provider answers in (it shares kiban's database).
+from kiban.blocks.mesh.gateway import provider_session  # noqa: E402
+from kiban.blocks.mesh.register_services import (  # noqa: E402
+    BASIC_FOUR_ITEMS,
+    BASIC_FOUR_SERVICE,
+    install_register_services,
+    register_register_services,
+)
+from kiban.blocks.mesh.register_services import (  # noqa: E402
+    LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
+)
+
+__all__ += [
+    "BASIC_FOUR_ITEMS",
+    "BASIC_FOUR_LEGAL_BASIS",
+    "BASIC_FOUR_SERVICE",
+    "install_register_services",
+    "provider_session",
+    "register_register_services",
+]
