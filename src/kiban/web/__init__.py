@@ -19,6 +19,7 @@ from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
 from kiban.blocks.mesh.api import router as mesh_api
+from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
@@ -58,6 +59,7 @@ def routers() -> list[APIRouter]:
         identity_business_api,  # Business accounts (OpenID Connect access token).
         address_api,  # Address normalization (public).
         mesh_api,  # Mesh gateway /r1 (signed requests), directory (public), metrics (operator).
+        mesh_consent_api,  # Consent for companies (My page access token; JWKS public).
     ]
 
 
