@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -256,7 +256,11 @@ def _enrol_by_register(session: Session, agency: Agency, code: str, *, seed: int
 
 
 def enrol_through_mesh(
-    session: Session, person_ids: Iterable[uuid.UUID], *, seed: int
+    session: Session,
+    person_ids: Sequence[uuid.UUID],
+    *,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Enrol people with every government agency through the mesh; how many each enrolled.
 
@@ -266,7 +270,9 @@ def enrol_through_mesh(
     """
     made = dict.fromkeys(AGENCIES, 0)
     government = [a for a in AGENCIES.values() if a.member_class == "GOV"]
-    for person_id in person_ids:
+    for done, person_id in enumerate(person_ids, start=1):
+        if progress is not None:
+            progress(done, len(person_ids))
         for agency in government:
             code = mesh.agency_code(session, agency.subsystem, person_id)
             try:

@@ -128,8 +128,17 @@ def seed(
                 enrolled: dict[str, int] = {}
                 if size in AGENCY_ENROLMENT_SIZES:
                     everyone = residents.list_people(session, limit=summary.residents)
+                    enrol_started = time.perf_counter()
+                    enrol_task = bar.add_task(
+                        "enrol", total=len(everyone), size="agency enrolment", rate=""
+                    )
+
+                    def enrolling(done: int, total: int) -> None:
+                        rate = done / (time.perf_counter() - enrol_started)
+                        bar.update(enrol_task, completed=done, total=total, rate=f"{rate:,.0f}/s")
+
                     enrolled = agencies_wiring.enrol_through_mesh(
-                        session, [p.id for p in everyone], seed=seed
+                        session, [p.id for p in everyone], seed=seed, progress=enrolling
                     )
                     enrolled |= agencies_wiring.enrol_customers(
                         session,
