@@ -13,6 +13,7 @@ from kiban.cli import (
     database,
     events,
     ids,
+    mesh,
     oidc,
     residents,
     seed,
@@ -34,6 +35,7 @@ app.add_typer(corporations.app, name="corporations")
 app.add_typer(card.app, name="card")
 app.add_typer(card_reader.app, name="card-reader")
 app.add_typer(oidc.app, name="oidc")
+app.add_typer(mesh.app, name="mesh")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)
