@@ -2,10 +2,12 @@
 
 ARCHITECTURE.md §1 promises that only the resident register and the numbering function ever
 hold the 12-digit individual number. This test runs a small but complete demo in a fresh data
-directory — the migrations, ``kiban seed --size tiny`` (with its demo cards and, once the mesh
-is wired into the seed, the reference agencies' enrolment and exchanges), a series of register
-changes through the residents facade that emit events, a certificate of residence issued *with*
-the number, and a few CLI reads — and then looks for individual numbers in:
+directory — the migrations, ``kiban seed --size tiny`` (with its demo cards and the reference
+agencies' enrolment through the mesh: one signed, recorded exchange with the register's
+basic-four service per person and government agency), a series of register changes through the
+residents facade whose events the mesh delivers to the subscribed agencies (which then ask the
+register for the new address), a certificate of residence issued *with* the number, and a few
+CLI reads — and then looks for individual numbers in:
 
 * every column of every table in the database (reflected, so tables added later are scanned
   without changing this file), including the outbox's events and the audit chain's entries;
@@ -286,13 +288,24 @@ def test_a_demo_run_leaves_no_individual_number_outside_the_register(database_ur
 
     assigned = assigned_numbers(engine)
     assert len(assigned) >= 60  # The demo really ran and the register holds its numbers.
+    # Events, audit entries, cards, the mesh's codes and deliveries and the agencies' records
+    # were written (and so are scanned).
+    written = (
+        "platform_outbox_events",
+        "platform_audit_entries",
+        "identity_cards",
+        "mesh_agency_codes",
+        "mesh_deliveries",
+        "agencies_insurer_members",
+        "agencies_tax_incomes",
+    )
     with engine.connect() as conn:
-        tables = [
+        empty = [
             name
-            for name in ("platform_outbox_events", "platform_audit_entries", "identity_cards")
-            if conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() > 0  # noqa: S608
+            for name in written
+            if not conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()  # noqa: S608
         ]
-    assert len(tables) == 3  # Events, audit entries and cards were written, and so scanned.
+    assert not empty
     data_dir = get_settings().data_dir
     assert any(data_dir.rglob("*.card"))
 
