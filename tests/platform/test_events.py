@@ -41,6 +41,21 @@ def test_events_are_delivered_after_commit_in_new_sessions(in_process: str, engi
     assert [r.status for r in _outbox(engine)] == ["delivered"]
 
 
+def test_a_released_savepoint_does_not_deliver_before_the_outer_commit(
+    in_process: str, engine: Engine
+) -> None:
+    seen: list[str] = []
+    events.subscriber("test.*", consumer="test.savepoint")(lambda _s, e: seen.append(e.topic))
+    # Given an event emitted inside a savepoint of a larger transaction,
+    with db.transaction(engine) as session:
+        with session.begin_nested():
+            events.emit(session, "test.happened", {})
+        # then releasing the savepoint delivers nothing yet,
+        assert seen == []
+    # and the outer commit delivers it once.
+    assert seen == ["test.happened"]
+
+
 def test_rolled_back_events_are_neither_stored_nor_delivered(
     in_process: str, engine: Engine
 ) -> None:

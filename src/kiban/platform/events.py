@@ -221,6 +221,10 @@ def emit_many(
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint was released; the events belong to the outer transaction, which has
+        # not committed yet (SQLAlchemy fires after_commit for savepoints too).
+        return
     emitted: list[uuid.UUID] = session.info.pop(_SESSION_KEY, [])
     if not emitted or get_settings().events_url:
         return
