@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
+from kiban.cli import mesh_records
 from kiban.cli.output import fail, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
@@ -200,3 +201,9 @@ def deliveries_retry() -> None:
     """Try the pending deliveries whose back-off has passed."""
     delivered = _run(mesh.deliver_due)
     print_json({"delivered": delivered})
+
+
+# --- Access records (M2): verify the log, checkpoint it, export it -----------------------------
+app.command("verify")(mesh_records.verify)
+app.command("checkpoint")(mesh_records.checkpoint)
+app.command("export-log")(mesh_records.export_log)

@@ -18,8 +18,10 @@ from kiban.blocks.identity.api import router as identity_pki_api
 from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
+from kiban.blocks.mesh import Checkpointer, stop_record_writers
 from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
+from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
@@ -58,6 +60,7 @@ def routers() -> list[APIRouter]:
         corporations_api,  # Corporate registry (operator).
         identity_business_api,  # Business accounts (OpenID Connect access token).
         address_api,  # Address normalization (public).
+        mesh_records_api,  # A person's access records (My page access token).
         mesh_api,  # Mesh gateway /r1 (signed requests), directory (public), metrics (operator).
         mesh_consent_api,  # Consent for companies (My page access token; JWKS public).
     ]
@@ -75,7 +78,11 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             # Serve anyway: /health reports the database, and delivery resumes with the next
             # commit or `kiban events work`.
             logger.exception("could not deliver pending events at start-up")
+    # Access records are checkpointed every 10 seconds while the server runs.
+    checkpointer = Checkpointer(get_engine()).start()
     yield
+    checkpointer.stop()
+    stop_record_writers()
     dispose_engines()
 
 

@@ -198,3 +198,55 @@ __all__ += [
     "provider_session",
     "register_register_services",
 ]
+
+# --- Access records (M2) ------------------------------------------------------------------------
+# Append-only, hash-chained records of every exchange, written with group commit before the
+# response is released; signed Merkle checkpoints; the person's paged view with inclusion proofs;
+# offline verification. See kiban.blocks.mesh.records.
+from kiban.blocks.mesh.records import (  # noqa: E402
+    AccessRecordCreate,
+    Checkpointer,
+    CheckpointRead,
+    LogExport,
+    PersonRecord,
+    RecordPage,
+    RecordWriteFailed,
+    RecordWriter,
+    append_records,
+    checkpoint_due,
+    count_records,
+    export_log,
+    latest_checkpoint,
+    load_export,
+    make_checkpoint,
+    record_writer,
+    records_for_person,
+    stop_record_writers,
+    verify_log,
+)
+from kiban.blocks.mesh.records import Problem as RecordProblem  # noqa: E402
+from kiban.blocks.mesh.records import VerifyReport as RecordVerifyReport  # noqa: E402
+
+__all__ += [
+    "AccessRecordCreate",
+    "CheckpointRead",
+    "Checkpointer",
+    "LogExport",
+    "PersonRecord",
+    "RecordPage",
+    "RecordProblem",
+    "RecordVerifyReport",
+    "RecordWriteFailed",
+    "RecordWriter",
+    "append_records",
+    "checkpoint_due",
+    "count_records",
+    "export_log",
+    "latest_checkpoint",
+    "load_export",
+    "make_checkpoint",
+    "record_writer",
+    "records_for_person",
+    "stop_record_writers",
+    "verify_log",
+]

@@ -134,3 +134,4 @@ class MeshDelivery(IdMixin, TimestampMixin, Base):
 # --- access records (M2) and consent (M3) keep their tables in their own modules; importing
 # them here lets the migrations and ``import_all_models`` see them. Add lines below. ---
 from kiban.blocks.mesh import consent_models as _consent_models  # noqa: E402, F401
+from kiban.blocks.mesh import record_models as _record_models  # noqa: E402, F401
