@@ -480,6 +480,7 @@ class _Exchange:
     items: list[str] = field(default_factory=list)
     legal_basis: str | None = None
     consent_id: uuid.UUID | None = None
+    provider_certificate: str = ""
 
 
 @cache
@@ -600,11 +601,16 @@ def call_endpoint(
 
 
 def _subsystem(session: Session, xroad_id: str) -> MeshSubsystem | None:
-    row = session.scalar(select(MeshSubsystem).where(MeshSubsystem.xroad_id == xroad_id))
-    if row is None or not row.active:
-        return None
-    member_active = session.scalar(select(MeshMember.active).where(MeshMember.id == row.member_id))
-    return row if member_active else None
+    # One query: the subsystem and its member must both be active.
+    return session.scalar(
+        select(MeshSubsystem)
+        .join(MeshMember, MeshMember.id == MeshSubsystem.member_id)
+        .where(
+            MeshSubsystem.xroad_id == xroad_id,
+            MeshSubsystem.active.is_(True),
+            MeshMember.active.is_(True),
+        )
+    )
 
 
 def _covering_grant(
@@ -659,9 +665,14 @@ def _admit(
     state.service = str(claims.get("service", ""))
     if service is not None and service != state.service:
         raise MeshRefusal("Client.BadRequest", "service", field="service")
-    svc = session.scalar(select(MeshService).where(MeshService.xroad_id == state.service))
-    if svc is None:
+    found = session.execute(
+        select(MeshService, MeshSubsystem.certificate_pem)
+        .join(MeshSubsystem, MeshSubsystem.id == MeshService.subsystem_id)
+        .where(MeshService.xroad_id == state.service)
+    ).first()
+    if found is None:
         raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
+    svc, state.provider_certificate = found
     # The person is looked up before the rights are checked so that a refusal can be recorded
     # where the person will see it.
     state.client_code = str(claims.get("code", ""))
@@ -703,11 +714,7 @@ def _forward(
         "clientRequestHash": state.request_hash,
     }
     forwarded = sign(subsystem_key(state.client), client.certificate_pem, forwarded_claims)
-    provider = session.scalar(
-        select(MeshSubsystem.certificate_pem).where(MeshSubsystem.id == svc.subsystem_id)
-    )
-    if provider is None:
-        raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
+    provider = state.provider_certificate
     if svc.endpoint_url is None:
         in_exchange = _exchange_session.set(session)
         try:
