@@ -3,6 +3,8 @@ grants (and refusals without one), address changes delivered to the agencies."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 from sqlalchemy import Engine
@@ -41,6 +43,9 @@ def test_enrolment_goes_through_the_mesh_and_is_recorded(engine: Engine) -> None
         assert row.address == person.address.text
         # Codes differ across agencies.
         assert code != mesh.agency_code(session, agencies.get_agency("tax").subsystem, person.id)
+        page = mesh.records_for_person(session, person.id)
+        services = {r.service for r in page.records}
+        assert mesh.BASIC_FOUR_SERVICE in services
 
 
 def test_exchanges_under_grants_and_refusals_without(engine: Engine) -> None:
@@ -89,6 +94,10 @@ def test_exchanges_under_grants_and_refusals_without(engine: Engine) -> None:
             items=["year"],
         )
         assert not stranger.ok
+    with db.transaction(engine) as session:
+        outcomes = [r.outcome for r in mesh.records_for_person(session, adult.id).records]
+        assert "ok" in outcomes
+        assert any(o.startswith("refused:") for o in outcomes)
 
 
 def test_a_move_reaches_the_agencies_through_their_subscriptions(engine: Engine) -> None:
@@ -122,3 +131,52 @@ def test_a_move_reaches_the_agencies_through_their_subscriptions(engine: Engine)
         )
         # The bank has no subscription (it would need the customer's consent).
         assert account is None or account.address == mover.address.text
+
+
+MOVE_IN_A_FRESH_PROCESS = """
+import sys, uuid
+from datetime import date
+from kiban.blocks import residents
+from kiban.platform import db, events
+
+events.load_subscribers()
+with db.transaction() as session:
+    residents.move_within(
+        session,
+        uuid.UUID(sys.argv[1]),
+        residents.MoveWithinCreate(
+            moved_on=date(2026, 7, 1),
+            address=residents.AddressInput(town_id=uuid.UUID(sys.argv[2]), block_number="7-7"),
+        ),
+        actor="official:test",
+    )
+"""
+
+
+def test_a_fresh_process_serves_the_agencies_after_loading_subscribers(engine: Engine) -> None:
+    people = _country(engine)
+    mover, elsewhere = people[1], people[6]
+    # A new process (a web worker, `kiban events work`) knows nothing of the agencies until it
+    # loads the subscribers; then the move reaches the insurer, which asks for the new address.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MOVE_IN_A_FRESH_PROCESS,
+            str(mover.id),
+            str(elsewhere.address.town_id),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with db.transaction(engine) as session:
+        insurer = agencies.get_agency("insurer")
+        row = agencies.get_record(
+            session, insurer, mesh.agency_code(session, insurer.subsystem, mover.id)
+        )
+        assert row is not None
+        assert row.address == residents.get_person(session, mover.id).address.text
+        assert row.address != mover.address.text
