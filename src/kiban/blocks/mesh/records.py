@@ -120,7 +120,7 @@ MISMATCH_NOTE = "the log does not match the checkpoint; run `kiban mesh verify`"
 
 HEAD_ID = 1
 _BATCH = 5_000
-_OUTCOME = re.compile(r"^(ok|(refused|error):[a-z0-9_.-]{1,150})$")
+_OUTCOME = re.compile(r"^(ok|(refused|error):[A-Za-z0-9_.:-]{1,150})$")
 _SIDES = ("requester", "provider")
 
 Side = Literal["requester", "provider"]
@@ -896,13 +896,15 @@ class Checkpointer:
 # --- Reading ---------------------------------------------------------------------------------
 
 
-_tree_cache: dict[tuple[str, int], list[list[bytes]]] = {}
+_tree_cache: dict[tuple[str, int, str], list[list[bytes]]] = {}
 _tree_lock = threading.Lock()
 
 
 def _tree(session: Session, checkpoint: CheckpointRead) -> list[list[bytes]] | None:
     """The levels of the checkpoint's tree, or None if the log no longer matches its root."""
-    key = (str(session.get_bind().engine.url), checkpoint.tree_size)
+    # The root is part of the key: a database emptied and refilled under the same URL (as the
+    # PostgreSQL test database is) must not be answered from the old tree.
+    key = (str(session.get_bind().engine.url), checkpoint.tree_size, checkpoint.root_hash)
     with _tree_lock:
         levels = _tree_cache.get(key)
     if levels is None:
