@@ -288,14 +288,15 @@ def test_a_demo_run_leaves_no_individual_number_outside_the_register(database_ur
 
     assigned = assigned_numbers(engine)
     assert len(assigned) >= 60  # The demo really ran and the register holds its numbers.
-    # Events, audit entries, cards, the mesh's codes and deliveries and the agencies' records
-    # were written (and so are scanned).
+    # Events, audit entries, cards, the mesh's codes, deliveries and access records and the
+    # agencies' records were written (and so are scanned).
     written = (
         "platform_outbox_events",
         "platform_audit_entries",
         "identity_cards",
         "mesh_agency_codes",
         "mesh_deliveries",
+        "mesh_access_records",
         "agencies_insurer_members",
         "agencies_tax_incomes",
     )
