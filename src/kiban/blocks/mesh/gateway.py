@@ -49,13 +49,22 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.mesh import codes
 from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
-from kiban.blocks.mesh.models import MeshGrant, MeshMember, MeshService, MeshSubsystem
-from kiban.blocks.mesh.service import ca_certificate, member_of, parse_service_id, subsystem_key
+from kiban.blocks.mesh.service import (
+    ClientEntry,
+    GrantEntry,
+    ServiceEntry,
+    active_client,
+    ca_certificate,
+    grant_entries,
+    member_of,
+    parse_service_id,
+    service_entry,
+    subsystem_key,
+)
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 
@@ -600,30 +609,10 @@ def call_endpoint(
     return ProviderAnswer(reply.status_code, reply.content, reply.headers.get(SIGNATURE_HEADER, ""))
 
 
-def _subsystem(session: Session, xroad_id: str) -> MeshSubsystem | None:
-    # One query: the subsystem and its member must both be active.
-    return session.scalar(
-        select(MeshSubsystem)
-        .join(MeshMember, MeshMember.id == MeshSubsystem.member_id)
-        .where(
-            MeshSubsystem.xroad_id == xroad_id,
-            MeshSubsystem.active.is_(True),
-            MeshMember.active.is_(True),
-        )
-    )
-
-
 def _covering_grant(
-    session: Session, exchange: _Exchange, wanted: list[str] | None, offered: list[str]
-) -> MeshGrant:
-    grants = session.scalars(
-        select(MeshGrant).where(
-            MeshGrant.client == exchange.client,
-            MeshGrant.service == exchange.service,
-            MeshGrant.active.is_(True),
-        )
-    )
-    for grant in grants:
+    session: Session, exchange: _Exchange, wanted: list[str] | None, offered: tuple[str, ...]
+) -> GrantEntry:
+    for grant in grant_entries(session, exchange.client, exchange.service):
         allowed = [i for i in grant.items if i in offered]
         if wanted is None:
             exchange.items = allowed
@@ -642,7 +631,7 @@ def _admit(
     body: bytes,
     service: str | None,
     client_header: str | None,
-) -> tuple[dict[str, Any], MeshSubsystem, MeshService]:
+) -> tuple[dict[str, Any], ClientEntry, ServiceEntry]:
     """The checks before the provider is asked, in order; raises :class:`MeshRefusal`."""
     if len(body) > _limits.max_body_bytes:
         raise MeshRefusal("Client.BodyTooLarge", f"> {_limits.max_body_bytes} bytes")
@@ -653,7 +642,7 @@ def _admit(
         raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
     if not _limiter.allow(state.client):
         raise MeshRefusal("Client.RateLimited")
-    client = _subsystem(session, state.client)
+    client = active_client(session, state.client)
     if client is None:
         raise MeshRefusal("Server.ClientProxy.UnknownClient", state.client)
     try:
@@ -665,14 +654,10 @@ def _admit(
     state.service = str(claims.get("service", ""))
     if service is not None and service != state.service:
         raise MeshRefusal("Client.BadRequest", "service", field="service")
-    found = session.execute(
-        select(MeshService, MeshSubsystem.certificate_pem)
-        .join(MeshSubsystem, MeshSubsystem.id == MeshService.subsystem_id)
-        .where(MeshService.xroad_id == state.service)
-    ).first()
-    if found is None:
+    svc = service_entry(session, state.service)
+    if svc is None:
         raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
-    svc, state.provider_certificate = found
+    state.provider_certificate = svc.provider_certificate
     # The person is looked up before the rights are checked so that a refusal can be recorded
     # where the person will see it.
     state.client_code = str(claims.get("code", ""))
@@ -684,7 +669,7 @@ def _admit(
         session,
         state,
         [str(i) for i in wanted] if isinstance(wanted, list) else None,
-        [str(i) for i in svc.items],
+        svc.items,
     )
     state.legal_basis = f"{grant.task} ({grant.legal_basis})"
     _check_consent(session, state)
@@ -699,8 +684,8 @@ def _forward(
     state: _Exchange,
     *,
     claims: dict[str, Any],
-    client: MeshSubsystem,
-    svc: MeshService,
+    client: ClientEntry,
+    svc: ServiceEntry,
     body: bytes,
 ) -> ProviderAnswer:
     """Ask the provider with the converted code and verify its signed answer."""
@@ -858,9 +843,8 @@ def call(
 ) -> MeshResponse:
     """One exchange from an in-process client: the request is signed with the client
     subsystem's key and goes through exactly the checks of the HTTP path."""
-    certificate = session.scalar(
-        select(MeshSubsystem.certificate_pem).where(MeshSubsystem.xroad_id == client)
-    )
+    entry = active_client(session, client)
+    certificate = entry.certificate_pem if entry is not None else None
     if certificate is None:
         exc = MeshRefusal("Server.ClientProxy.UnknownClient", client)
         metrics.observe("refused:Server.ClientProxy.UnknownClient", 0.0)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -205,6 +207,122 @@ def _issue_certificate(subsystem_id: str, public_key: ed25519.Ed25519PublicKey) 
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
+# --- the gateway's view of the registry, cached briefly ----------------------------------------
+
+REGISTRY_TTL_SECONDS: Final = 1.0
+"""How long the gateway may use what it read of clients, services and grants. Changes made in
+this process apply at once (every action clears the cache); those made by another process
+within this time (X-Road's security servers cache global configuration the same way)."""
+
+
+@dataclass(frozen=True)
+class ClientEntry:
+    xroad_id: str
+    certificate_pem: str
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    xroad_id: str
+    provider: str
+    endpoint_url: str | None
+    enabled: bool
+    items: tuple[str, ...]
+    provider_certificate: str
+
+
+@dataclass(frozen=True)
+class GrantEntry:
+    task: str
+    legal_basis: str
+    items: tuple[str, ...]
+
+
+_registry_cache: dict[tuple[str, str, str], tuple[float, Any]] = {}
+
+
+def invalidate_registry() -> None:
+    """Forget what the gateway read of the registry."""
+    _registry_cache.clear()
+
+
+def _cached(session: Session, kind: str, key: str, load: Any) -> Any:
+    slot = (str(session.get_bind().engine.url), kind, key)
+    now = time.monotonic()
+    hit = _registry_cache.get(slot)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = load()
+    if value is not None:
+        _registry_cache[slot] = (now + REGISTRY_TTL_SECONDS, value)
+    return value
+
+
+def active_client(session: Session, xroad_id: str) -> ClientEntry | None:
+    """The subsystem if it and its member are active."""
+
+    def load() -> ClientEntry | None:
+        pem = session.scalar(
+            select(MeshSubsystem.certificate_pem)
+            .join(MeshMember, MeshMember.id == MeshSubsystem.member_id)
+            .where(
+                MeshSubsystem.xroad_id == xroad_id,
+                MeshSubsystem.active.is_(True),
+                MeshMember.active.is_(True),
+            )
+        )
+        return None if pem is None else ClientEntry(xroad_id, pem)
+
+    entry: ClientEntry | None = _cached(session, "client", xroad_id, load)
+    return entry
+
+
+def service_entry(session: Session, xroad_id: str) -> ServiceEntry | None:
+    """The service with its provider's certificate."""
+
+    def load() -> ServiceEntry | None:
+        found = session.execute(
+            select(MeshService, MeshSubsystem.certificate_pem)
+            .join(MeshSubsystem, MeshSubsystem.id == MeshService.subsystem_id)
+            .where(MeshService.xroad_id == xroad_id)
+        ).first()
+        if found is None:
+            return None
+        row, pem = found
+        return ServiceEntry(
+            row.xroad_id,
+            row.provider,
+            row.endpoint_url,
+            row.enabled,
+            tuple(str(i) for i in row.items),
+            pem,
+        )
+
+    entry: ServiceEntry | None = _cached(session, "service", xroad_id, load)
+    return entry
+
+
+def grant_entries(session: Session, client: str, service_id: str) -> tuple[GrantEntry, ...]:
+    """The grants in force for the client on the service (an empty tuple: deny)."""
+
+    def load() -> tuple[GrantEntry, ...]:
+        rows = session.scalars(
+            select(MeshGrant)
+            .where(
+                MeshGrant.client == client,
+                MeshGrant.service == service_id,
+                MeshGrant.active.is_(True),
+            )
+            .order_by(MeshGrant.created_at)
+        )
+        return tuple(
+            GrantEntry(g.task, g.legal_basis, tuple(str(i) for i in g.items)) for g in rows
+        )
+
+    entries: tuple[GrantEntry, ...] = _cached(session, "grants", f"{client} {service_id}", load)
+    return entries
+
+
 # --- reads -------------------------------------------------------------------------------------
 
 
@@ -351,6 +469,7 @@ def do_register_member(
     )
     session.add(row)
     session.flush()
+    invalidate_registry()
     audit.record(
         session, tag="mesh:member:registered", actor=actor, subject=xroad_id, data={"name": name}
     )
@@ -379,6 +498,7 @@ def do_register_subsystem(
     )
     session.add(row)
     session.flush()
+    invalidate_registry()
     audit.record(session, tag="mesh:subsystem:registered", actor=actor, subject=xroad_id)
     events.emit(session, topics.SUBSYSTEM_REGISTERED, {"subsystem": xroad_id}, key=xroad_id)
     return row
@@ -425,6 +545,7 @@ def do_register_service(
     )
     session.add(row)
     session.flush()
+    invalidate_registry()
     audit.record(
         session,
         tag="mesh:service:registered",
@@ -443,6 +564,7 @@ def do_set_service_enabled(
     if row.enabled != enabled:
         row.enabled = enabled
         session.flush()
+        invalidate_registry()
         action = "enabled" if enabled else "disabled"
         audit.record(session, tag=f"mesh:service:{action}", actor=actor, subject=service_id)
         events.emit(
@@ -487,6 +609,7 @@ def do_grant(
     )
     session.add(row)
     session.flush()
+    invalidate_registry()
     audit.record(
         session,
         tag="mesh:grant:created",
@@ -504,6 +627,7 @@ def do_revoke_grant(session: Session, grant_id: uuid.UUID, *, actor: str) -> Non
         raise ServiceNotFound("grant_id")
     row.active = False
     session.flush()
+    invalidate_registry()
     audit.record(
         session, tag="mesh:grant:revoked", actor=actor, subject=f"{row.client} -> {row.service}"
     )
@@ -550,6 +674,7 @@ def do_subscribe(
     )
     session.add(row)
     session.flush()
+    invalidate_registry()
     audit.record(
         session,
         tag="mesh:subscription:created",
