@@ -24,13 +24,18 @@ with spaces or hyphens, full-width digits included) that passes the My Number ch
 any number the register actually assigned, wherever it appears. Hexadecimal tokens (UUIDs and
 digests of 16 or more hex characters) are blanked out before the first search, because random
 hex holds decimal runs that pass the check digit one time in ten; an assigned number is still
-found inside them by the second search.
+found inside them by the second search. Signed and encoded values are opened too: the header
+and payload of every compact JWS (mesh messages, consent artefacts, tokens) and the DER inside
+every PEM block (certificates), whose validity times (UTCTime, ``YYMMDDHHMMSSZ``) are the only
+twelve-digit runs blanked out there.
 
 ``test_scanner_finds_a_planted_number`` shows that the scanner can fail.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import random
@@ -59,6 +64,10 @@ ALLOWED_COLUMNS = frozenset({("residents_persons", "individual_number")})
 _CANDIDATE = re.compile(r"(?<!\d)(?<!\d[ -])\d{4}([ -]?)\d{4}\1\d{4}(?![ -]?\d)")
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _HEX = re.compile(r"[0-9A-Fa-f]{16,}")
+# A DER UTCTime (YYMMDDHHMMSSZ: certificates' validity) is twelve digits too.
+_UTC_TIME = re.compile(r"(?<!\d)\d{12}Z")
+_JWS = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----([A-Za-z0-9+/=\s\\n]+?)-----END [A-Z0-9 ]+-----")
 
 runner = CliRunner()
 
@@ -83,17 +92,42 @@ def mask(number: str) -> str:
     return f"{number[:2]}{'*' * 8}{number[-2:]}"
 
 
+def _b64(data: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(
+            data.replace("+", "-").replace("/", "_") + "=" * (-len(data) % 4)
+        )
+    except (ValueError, binascii.Error):
+        return ""
+    return raw.decode("latin-1")
+
+
+def decoded_parts(value: str) -> list[str]:
+    """The readable insides of signed and encoded values: the header and payload of every
+    compact JWS (mesh messages, consent artefacts, tokens) and the DER of every PEM block
+    (certificates, keys), as Latin-1 text, so a number hidden in them is seen too."""
+    parts = [
+        _b64(segment) for match in _JWS.finditer(value) for segment in match.group(0).split(".")[:2]
+    ]
+    for match in _PEM.finditer(value):
+        parts.append(_b64(re.sub(r"\\n|\s", "", match.group(1))))
+    return [part for part in parts if part]
+
+
 def find_numbers(value: str, assigned: frozenset[str] = frozenset()) -> list[str]:
-    """Individual numbers in ``value``: valid 12-digit runs, and assigned numbers anywhere."""
+    """Individual numbers in ``value`` (and in its JWS and PEM insides): valid 12-digit runs,
+    and numbers the register assigned wherever they appear."""
     found: list[str] = []
-    blanked = _HEX.sub(" ", _UUID.sub(" ", value))
-    for match in _CANDIDATE.finditer(blanked):
-        digits = identifiers.normalize(match.group(0))
-        if identifiers.is_valid_my_number(digits):
-            found.append(digits)
-    if assigned:
-        normalised = identifiers.normalize(value) if not value.isascii() else value
-        found.extend(number for number in assigned if number in normalised)
+    decoded = [_UTC_TIME.sub(" ", part) for part in decoded_parts(value)]
+    for text_ in (value, *decoded):
+        blanked = _HEX.sub(" ", _UUID.sub(" ", text_))
+        for match in _CANDIDATE.finditer(blanked):
+            digits = identifiers.normalize(match.group(0))
+            if identifiers.is_valid_my_number(digits):
+                found.append(digits)
+        if assigned:
+            normalised = identifiers.normalize(text_) if not text_.isascii() else text_
+            found.extend(number for number in assigned if number in normalised)
     return sorted(set(found))
 
 
@@ -352,6 +386,12 @@ def test_scanner_finds_a_planted_number(database_url: str, tmp_path: Path) -> No
     assert find_numbers(f"9{stranger}") == []
     assert find_numbers(f"deadbeefcafe{stranger}abcd") == []
     assert find_numbers(f"deadbeefcafe{number}abcd", assigned) == [number]
+    # Inside a signed message (a JWS payload) and inside a PEM block.
+    payload = base64.urlsafe_b64encode(json.dumps({"n": stranger}).encode()).decode().rstrip("=")
+    assert find_numbers(f"eyJhbGciOiJFZERTQSJ9.{payload}.c2lnbmF0dXJl") == [stranger]
+    pem = base64.b64encode(f"CN={stranger}".encode()).decode()
+    block = f"-----BEGIN CERTIFICATE-----\\n{pem}\\n-----END CERTIFICATE-----"
+    assert find_numbers(json.dumps({"certificate": block})) == [stranger]
     wrong = stranger[:11] + str((int(stranger[11]) + 1) % 10)
     assert find_numbers(wrong) == []
 
