@@ -6,8 +6,9 @@ directory — the migrations, ``kiban seed --size tiny`` (with its demo cards an
 agencies' enrolment through the mesh: one signed, recorded exchange with the register's
 basic-four service per person and government agency), a series of register changes through the
 residents facade whose events the mesh delivers to the subscribed agencies (which then ask the
-register for the new address), a certificate of residence issued *with* the number, and a few
-CLI reads — and then looks for individual numbers in:
+register for the new address), a certificate of residence issued *with* the number, a
+company's request with the person's consent and another after its revocation, and a few CLI
+reads — and then looks for individual numbers in:
 
 * every column of every table in the database (reflected, so tables added later are scanned
   without changing this file), including the outbox's events and the audit chain's entries;
@@ -43,7 +44,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,10 @@ import pytest
 from sqlalchemy import Engine, MetaData, select, text
 from typer.testing import CliRunner
 
-from kiban.blocks import residents
+from kiban import agencies
+from kiban.blocks import mesh, residents
 from kiban.cli import app
-from kiban.kernel import identifiers
+from kiban.kernel import clock, identifiers
 from kiban.platform import audit, db
 from kiban.platform.settings import get_settings
 
@@ -292,6 +294,54 @@ def _register_changes(engine: Engine) -> uuid.UUID:
     return newcomer.id
 
 
+def _company_exchange(engine: Engine, person_id: uuid.UUID) -> None:
+    """A company asks the register for an address with the person's consent, then after its
+    revocation: consent artefacts, their status chain and both outcomes are written."""
+    bank = agencies.get_agency("bank")
+    today = clock.now().date()
+    with db.transaction(engine) as session:
+        mesh.grant(
+            session,
+            client=bank.subsystem,
+            service=mesh.BASIC_FOUR_SERVICE,
+            task="口座開設時の本人確認",
+            legal_basis="本人の同意",
+            items=["address"],
+            actor="operator:scanner-demo",
+        )
+        consent = mesh.grant_consent(
+            session,
+            person_id=person_id,
+            company=bank.subsystem,
+            purpose_code="account_opening",
+            purpose_text="口座開設時の本人確認のため",
+            items=["address"],
+            valid_from=today,
+            valid_until=today + timedelta(days=30),
+            data_life_days=30,
+            actor=f"person:{person_id}",
+        )
+        code = mesh.agency_code(session, bank.subsystem, person_id)
+        allowed = mesh.call(
+            session,
+            client=bank.subsystem,
+            service=mesh.BASIC_FOUR_SERVICE,
+            agency_code=code,
+            items=["address"],
+        )
+        assert allowed.ok, allowed.message
+        mesh.set_consent_status(session, consent.id, "revoked", actor=f"person:{person_id}")
+    with db.transaction(engine) as session:
+        refused = mesh.call(
+            session,
+            client=bank.subsystem,
+            service=mesh.BASIC_FOUR_SERVICE,
+            agency_code=code,
+            items=["address"],
+        )
+        assert not refused.ok
+
+
 def _sqlite_files(url: str) -> list[Path]:
     if not url.startswith("sqlite:///"):
         return []
@@ -312,6 +362,7 @@ def test_a_demo_run_leaves_no_individual_number_outside_the_register(database_ur
         _cli(outputs, "seed", "--size", "tiny", "--seed", "7")
         engine = db.get_engine()
         newcomer = _register_changes(engine)
+        _company_exchange(engine, newcomer)
         listed = json.loads(_cli(outputs, "residents", "list", "--format", "json"))
         _cli(outputs, "residents", "show", listed[0]["id"])
         _cli(outputs, "residents", "show", str(newcomer), "--format", "json")
@@ -331,6 +382,8 @@ def test_a_demo_run_leaves_no_individual_number_outside_the_register(database_ur
         "mesh_agency_codes",
         "mesh_deliveries",
         "mesh_access_records",
+        "mesh_consents",
+        "mesh_consent_statuses",
         "agencies_insurer_members",
         "agencies_tax_incomes",
     )
