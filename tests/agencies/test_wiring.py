@@ -180,3 +180,26 @@ def test_a_fresh_process_serves_the_agencies_after_loading_subscribers(engine: E
         assert row is not None
         assert row.address == residents.get_person(session, mover.id).address.text
         assert row.address != mover.address.text
+
+
+def test_a_death_revokes_the_licence_through_the_mesh(engine: Engine) -> None:
+    people = _country(engine)
+    licence = agencies.get_agency("licence")
+    with db.transaction(engine) as session:
+        holder = next(
+            p
+            for p in people
+            if agencies.get_record(
+                session, licence, mesh.agency_code(session, licence.subsystem, p.id)
+            )
+        )
+        code = mesh.agency_code(session, licence.subsystem, holder.id)
+        before = agencies.provide(session, licence, "licence-status", code, ["status"])
+        assert before["status"] != "revoked"
+    with db.transaction(engine) as session:
+        residents.record_death(
+            session, holder.id, residents.DeathCreate(died_on=date(2026, 6, 2)), actor="official:t"
+        )
+    with db.transaction(engine) as session:
+        after = agencies.provide(session, licence, "licence-status", code, ["status"])
+        assert after == {"status": "revoked"}

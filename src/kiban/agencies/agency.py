@@ -80,6 +80,8 @@ class Agency:
     model: type[_OnFile]
     make: Maker
     services: tuple[DataService, ...]
+    on_death: Callable[[Session, str], None] | None = None
+    """What the agency does when the mesh tells it that a person it knows has died."""
 
     @property
     def member(self) -> str:

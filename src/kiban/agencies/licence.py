@@ -13,7 +13,14 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, fresh_digits, require
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    fresh_digits,
+    get_record,
+    require,
+)
 from kiban.agencies.models import LicenceHolder
 from kiban.kernel import clock
 from kiban.platform.db import Base
@@ -65,6 +72,14 @@ def _status(session: Session, agency_code: str, _params: Mapping[str, Any]) -> d
     }
 
 
+def _on_death(session: Session, agency_code: str) -> None:
+    # A licence ends with its holder's death (失効); the record stays for the office's files.
+    row = get_record(session, AGENCY, agency_code)
+    if isinstance(row, LicenceHolder) and row.status != "revoked":
+        row.status = "revoked"
+        session.flush()
+
+
 AGENCY: Final = Agency(
     name="licence",
     title="警視庁運転免許本部",
@@ -81,4 +96,5 @@ AGENCY: Final = Agency(
             summary="Driving licence status and the address on it (運転免許)",
         ),
     ),
+    on_death=_on_death,
 )

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ACTOR: Final = "system:agencies"
 ADDRESS_EVENTS: Final = ("resident.address_changed", "resident.moved_in")
+DIED: Final = "resident.died"
 # Companies learn of moves only with the person's consent, so only government agencies
 # subscribe here; a company's subscription belongs with a consent flow.
 SUBSCRIBERS: Final = ("pension", "tax", "insurer", "licence")
@@ -137,8 +138,8 @@ def _provider(agency: Agency, service: DataService) -> mesh.ProviderFn:
     return answer
 
 
-def _handler_name(agency: Agency) -> str:
-    return f"agencies.{agency.name}.address"
+def _handler_name(agency: Agency, event_type: str | None = None) -> str:
+    return f"agencies.{agency.name}.{'died' if event_type == DIED else 'address'}"
 
 
 def _address_consumer(agency: Agency) -> mesh.DeliveryHandler:
@@ -159,6 +160,14 @@ def _address_consumer(agency: Agency) -> mesh.DeliveryHandler:
     return consume
 
 
+def _death_consumer(agency: Agency) -> mesh.DeliveryHandler:
+    def consume(session: Session, message: mesh.DeliveryMessage) -> None:
+        if agency.on_death is not None:
+            agency.on_death(session, message.agency_code)
+
+    return consume
+
+
 def install() -> None:
     """Serve the agencies' services and consume their deliveries in this process."""
     mesh.install_register_services()
@@ -166,13 +175,14 @@ def install() -> None:
         for service in agency.services:
             mesh.register_provider(f"{agency.subsystem}/{service.code}", _provider(agency, service))
         mesh.register_delivery_handler(_handler_name(agency), _address_consumer(agency))
+        if agency.on_death is not None:
+            mesh.register_delivery_handler(_handler_name(agency, DIED), _death_consumer(agency))
 
 
 def _subscribe(session: Session, agency: Agency, event_type: str, *, actor: str) -> None:
+    handler = _handler_name(agency, event_type)
     try:
-        mesh.subscribe(
-            session, agency.subsystem, event_type, handler=_handler_name(agency), actor=actor
-        )
+        mesh.subscribe(session, agency.subsystem, event_type, handler=handler, actor=actor)
     except KibanError as error:
         # Subscribing checks for an existing subscription before it writes anything.
         if error.code != "mesh.subscription_exists":
@@ -223,6 +233,8 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
         if agency.name in SUBSCRIBERS:
             for event_type in ADDRESS_EVENTS:
                 _subscribe(session, agency, event_type, actor=actor)
+            if agency.on_death is not None:
+                _subscribe(session, agency, DIED, actor=actor)
     for grant in GRANTS:
         client = AGENCIES[grant.client].subsystem
         service_id = f"{AGENCIES[grant.provider].subsystem}/{grant.service}"
