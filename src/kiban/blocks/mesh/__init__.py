@@ -2,11 +2,36 @@
 bases, agency codes (機関別符号), the signed gateway, access records people can read, consent for
 companies and subscriptions. The facade other packages use."""
 
-# --- Core and gateway (M1) ----------------------------------------------------------------------
-# Members, subsystems (own Ed25519 key, certificate from the mesh CA), services (disabled until
-# enabled), grants (deny by default), agency codes, the signed gateway (in process: ``call``;
-# over HTTP: ``/r1/...`` in kiban.blocks.mesh.api), subscriptions and their deliveries. Error
-# codes: kiban.blocks.mesh.errors; X-Road refusal codes: ``REFUSALS``.
+from kiban.blocks.mesh.consent import (
+    CONSENT_GRANTED,
+    CONSENT_STATUS_CHANGED,
+    ChainProblem,
+    check_consent,
+    do_grant_consent,
+    get_consent,
+    grant_consent,
+    is_company,
+    list_consents,
+    set_consent_status,
+    sweep_expired,
+    verify_artefact,
+    verify_status_chain,
+    verify_stored_artefact,
+)
+from kiban.blocks.mesh.consent import jwks as consent_jwks
+from kiban.blocks.mesh.consent_errors import (
+    ConsentArtefactInvalid,
+    ConsentFrequencyExceeded,
+    ConsentInvalid,
+    ConsentItemsNotCovered,
+    ConsentNotActive,
+    ConsentNotFound,
+    ConsentRequired,
+    ConsentStatusConflict,
+)
+from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead, ConsentStatusRead
+from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
+from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 from kiban.blocks.mesh.core import (
     DeliveryHandler,
     DeliveryMessage,
@@ -58,6 +83,45 @@ from kiban.blocks.mesh.core import (
     subscribe,
     subsystem_key,
 )
+from kiban.blocks.mesh.gateway import provider_session
+from kiban.blocks.mesh.records import (
+    AccessRecordCreate,
+    Checkpointer,
+    CheckpointRead,
+    LogExport,
+    PersonRecord,
+    RecordPage,
+    RecordWriteFailed,
+    RecordWriter,
+    append_records,
+    checkpoint_due,
+    count_records,
+    export_log,
+    latest_checkpoint,
+    load_export,
+    make_checkpoint,
+    record_writer,
+    records_for_person,
+    stop_record_writers,
+    verify_log,
+)
+from kiban.blocks.mesh.records import Problem as RecordProblem
+from kiban.blocks.mesh.records import VerifyReport as RecordVerifyReport
+from kiban.blocks.mesh.register_services import (
+    BASIC_FOUR_ITEMS,
+    BASIC_FOUR_SERVICE,
+    install_register_services,
+    register_register_services,
+)
+from kiban.blocks.mesh.register_services import (
+    LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
+)
+
+# --- Core and gateway (M1) ----------------------------------------------------------------------
+# Members, subsystems (own Ed25519 key, certificate from the mesh CA), services (disabled until
+# enabled), grants (deny by default), agency codes, the signed gateway (in process: ``call``;
+# over HTTP: ``/r1/...`` in kiban.blocks.mesh.api), subscriptions and their deliveries. Error
+# codes: kiban.blocks.mesh.errors; X-Road refusal codes: ``REFUSALS``.
 
 __all__ = [
     "DeliveryHandler",
@@ -114,36 +178,6 @@ __all__ = [
 # --- Consent for companies (M3) -----------------------------------------------------------------
 # Signed, immutable consent artefacts; their status in a hash chain; the check the gateway runs
 # for every request of a COM member. See kiban.blocks.mesh.consent.
-from kiban.blocks.mesh.consent import (
-    CONSENT_GRANTED,
-    CONSENT_STATUS_CHANGED,
-    ChainProblem,
-    check_consent,
-    do_grant_consent,
-    get_consent,
-    grant_consent,
-    is_company,
-    list_consents,
-    set_consent_status,
-    sweep_expired,
-    verify_artefact,
-    verify_status_chain,
-    verify_stored_artefact,
-)
-from kiban.blocks.mesh.consent import jwks as consent_jwks
-from kiban.blocks.mesh.consent_errors import (
-    ConsentArtefactInvalid,
-    ConsentFrequencyExceeded,
-    ConsentInvalid,
-    ConsentItemsNotCovered,
-    ConsentNotActive,
-    ConsentNotFound,
-    ConsentRequired,
-    ConsentStatusConflict,
-)
-from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead, ConsentStatusRead
-from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
-from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 
 __all__ += [
     "CONSENT_GRANTED",
@@ -179,16 +213,6 @@ __all__ += [
 # --- The register as a data provider (M4) -------------------------------------------------------
 # The resident register's basic-four service, through which agencies enrol people and learn new
 # addresses; and the session an in-process provider answers in (it shares kiban's database).
-from kiban.blocks.mesh.gateway import provider_session  # noqa: E402
-from kiban.blocks.mesh.register_services import (  # noqa: E402
-    BASIC_FOUR_ITEMS,
-    BASIC_FOUR_SERVICE,
-    install_register_services,
-    register_register_services,
-)
-from kiban.blocks.mesh.register_services import (  # noqa: E402
-    LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
-)
 
 __all__ += [
     "BASIC_FOUR_ITEMS",
@@ -203,29 +227,6 @@ __all__ += [
 # Append-only, hash-chained records of every exchange, written with group commit before the
 # response is released; signed Merkle checkpoints; the person's paged view with inclusion proofs;
 # offline verification. See kiban.blocks.mesh.records.
-from kiban.blocks.mesh.records import (  # noqa: E402
-    AccessRecordCreate,
-    Checkpointer,
-    CheckpointRead,
-    LogExport,
-    PersonRecord,
-    RecordPage,
-    RecordWriteFailed,
-    RecordWriter,
-    append_records,
-    checkpoint_due,
-    count_records,
-    export_log,
-    latest_checkpoint,
-    load_export,
-    make_checkpoint,
-    record_writer,
-    records_for_person,
-    stop_record_writers,
-    verify_log,
-)
-from kiban.blocks.mesh.records import Problem as RecordProblem  # noqa: E402
-from kiban.blocks.mesh.records import VerifyReport as RecordVerifyReport  # noqa: E402
 
 __all__ += [
     "AccessRecordCreate",
