@@ -21,7 +21,24 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kiban.blocks.identity import business as _business
+from kiban.blocks.identity import oidc as _oidc
 from kiban.blocks.identity import pki, service
+from kiban.blocks.identity.business_models import (
+    AccountStatus as BusinessAccountStatus,
+)
+from kiban.blocks.identity.business_models import (
+    AccountType as BusinessAccountType,
+)
+from kiban.blocks.identity.business_schemas import (
+    BusinessAccountRead,
+    DelegationCreate,
+    InvitationRedeem,
+    MemberInvite,
+    MemberInvited,
+    PrimeApplicationContent,
+    PrimeApplicationCreate,
+)
 from kiban.blocks.identity.events import (
     CARD_ISSUED,
     CARD_LOST,
@@ -30,6 +47,18 @@ from kiban.blocks.identity.events import (
     PIN_UNLOCK_AUTHORIZED,
 )
 from kiban.blocks.identity.models import CertificateKind
+from kiban.blocks.identity.oidc_errors import AuthorizeError, OAuthError
+from kiban.blocks.identity.oidc_schemas import (
+    SCOPES,
+    AccessTokenInfo,
+    ClientCreate,
+    ClientCreated,
+    ClientRead,
+    ConsentRequest,
+    Scope,
+    SignInRequest,
+    TokenResponse,
+)
 from kiban.blocks.identity.schemas import (
     BasicFour,
     CardRead,
@@ -176,19 +205,6 @@ def root_ca_pem() -> str:
 # ``identity.client_not_found`` (404); sign-in pages ``identity.signin_not_found`` (404),
 # ``identity.signin_expired`` (401), ``identity.card_response_invalid`` (401) besides the card
 # PKI's verification codes. See kiban.blocks.identity.oidc for the flow.
-from kiban.blocks.identity import oidc as _oidc  # noqa: E402
-from kiban.blocks.identity.oidc_errors import AuthorizeError, OAuthError  # noqa: E402
-from kiban.blocks.identity.oidc_schemas import (  # noqa: E402
-    SCOPES,
-    AccessTokenInfo,
-    ClientCreate,
-    ClientCreated,
-    ClientRead,
-    ConsentRequest,
-    Scope,
-    SignInRequest,
-    TokenResponse,
-)
 
 PORTAL_CLIENT_ID = _oidc.PORTAL_CLIENT_ID
 register_client = _oidc.do_register_client
@@ -252,22 +268,6 @@ __all__ += [
 # A prime account per corporation, verified with the representative's signing certificate;
 # member accounts the prime invites (one-time codes) and removes; procedures delegated to
 # members. Error codes: identity.business_* (see kiban.blocks.identity.business_errors).
-from kiban.blocks.identity import business as _business  # noqa: E402
-from kiban.blocks.identity.business_models import (  # noqa: E402
-    AccountStatus as BusinessAccountStatus,
-)
-from kiban.blocks.identity.business_models import (  # noqa: E402
-    AccountType as BusinessAccountType,
-)
-from kiban.blocks.identity.business_schemas import (  # noqa: E402
-    BusinessAccountRead,
-    DelegationCreate,
-    InvitationRedeem,
-    MemberInvite,
-    MemberInvited,
-    PrimeApplicationContent,
-    PrimeApplicationCreate,
-)
 
 BUSINESS_ACCOUNT_CREATED = _business.ACCOUNT_CREATED
 BUSINESS_ACCOUNT_INVITED = _business.ACCOUNT_INVITED
