@@ -79,20 +79,6 @@ def _check_headers(request: Request, claims: dict[str, Any]) -> None:
         raise MeshRefusal("Client.BadRequest", "path", field="path")
 
 
-@router.api_route(
-    "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    summary="The mesh gateway (X-Road REST style), no sub-path",
-    dependencies=[Depends(public)],
-    response_class=Response,
-)
-@router.api_route(
-    "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    summary="The mesh gateway (X-Road REST style)",
-    dependencies=[Depends(public)],
-    response_class=Response,
-)
 async def gateway_route(
     request: Request,
     session: DbSession,
@@ -133,6 +119,32 @@ async def gateway_route(
         media_type=JSON_TYPE,
         headers=gateway.response_headers(result),
     )
+
+
+# One route per method and path, so that every operation has its own OpenAPI operation id.
+_GATEWAY_PATHS = (
+    (
+        "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}",
+        "",
+        "The mesh gateway (X-Road REST style), no sub-path",
+    ),
+    (
+        "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}/{path:path}",
+        "_path",
+        "The mesh gateway (X-Road REST style)",
+    ),
+)
+for _path, _suffix, _summary in _GATEWAY_PATHS:
+    for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        router.add_api_route(
+            _path,
+            gateway_route,
+            methods=[_method],
+            summary=_summary,
+            dependencies=[Depends(public)],
+            response_class=Response,
+            operation_id=f"mesh_gateway_{_method.lower()}{_suffix}",
+        )
 
 
 @router.get(
