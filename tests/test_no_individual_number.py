@@ -57,7 +57,7 @@ from kiban import agencies
 from kiban.blocks import mesh, residents
 from kiban.cli import app
 from kiban.kernel import clock, identifiers
-from kiban.platform import audit, db
+from kiban.platform import audit, db, events
 from kiban.platform.settings import get_settings
 
 # The one place an individual number may be stored.
@@ -291,6 +291,9 @@ def _register_changes(engine: Engine) -> uuid.UUID:
             session, newcomer.id, whole_household=True, include_individual_number=True, actor=actor
         )
     assert all(entry.individual_number for entry in certificate.entries)
+    # With NATS configured (CI's PostgreSQL run) no relay runs here: deliver in this process, so
+    # the agencies' subscriptions and their records are part of the scan.
+    events.deliver_pending(engine)
     return newcomer.id
 
 

@@ -13,6 +13,7 @@ from kiban.blocks import address, mesh, residents
 from kiban.blocks.mesh import gateway, subscribers
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform import events
 from tests.blocks.mesh.core_support import CLIENT, OPERATOR, PROVIDER, Seen, build
 from tests.live import serving
 
@@ -64,6 +65,8 @@ def move(session: Session, person: residents.PersonRead, town: address.TownRead)
         actor=OPERATOR,
     )
     session.commit()
+    # With NATS configured (CI's PostgreSQL run) no relay runs in the test: deliver here.
+    events.deliver_pending(session.get_bind())
 
 
 class Inbox:
