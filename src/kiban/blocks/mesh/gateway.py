@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import json
 import threading
 import time
@@ -37,8 +36,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache
-from types import ModuleType
+from functools import lru_cache
 from typing import Any, Final
 
 import httpx
@@ -51,7 +49,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from sqlalchemy.orm import Session
 
-from kiban.blocks.mesh import codes
+from kiban.blocks.mesh import codes, consent, records
 from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
 from kiban.blocks.mesh.service import (
     ClientEntry,
@@ -492,27 +490,15 @@ class _Exchange:
     provider_certificate: str = ""
 
 
-@cache
-def optional_module(name: str) -> ModuleType | None:
-    """A sibling module built in parallel with the core (access records, consent), or None
-    while it is not there. Without records nothing is recorded; without consent every company
-    request is refused."""
-    try:
-        return importlib.import_module(f"kiban.blocks.mesh.{name}")
-    except ModuleNotFoundError:
-        return None
-
-
 def _refusal_outcome(exc: KibanError) -> str:
     return f"refused:{exc.code}"
 
 
 def _record(session: Session, exchange: _Exchange, outcome: str, response_hash: str | None) -> None:
-    """Write the access records of both sides (M2's chain) in the caller's transaction; the
+    """Write the access records of both sides in the caller's transaction; the
     gateway calls this before it releases any response. An exchange whose person is unknown
     (a bad agency code) has no one to show a record to and is only counted in the metrics."""
-    records = optional_module("records")
-    if exchange.person_id is None or records is None:
+    if exchange.person_id is None:
         return
     provider = exchange.service.rsplit("/", 1)[0]
     provided_at = clock.now() if outcome == "ok" else None
@@ -559,12 +545,9 @@ def _record(session: Session, exchange: _Exchange, outcome: str, response_hash: 
 
 
 def _check_consent(session: Session, exchange: _Exchange) -> None:
-    """Company clients need the person's consent in force for the items (M3's check)."""
+    """Company clients need the person's consent in force for the items."""
     if member_of(exchange.client).split("/")[1] != "COM":
         return
-    consent = optional_module("consent")
-    if consent is None:
-        raise MeshRefusal("Server.ServerProxy.ConsentRequired")
     if exchange.person_id is None:
         return
     exchange.consent_id = consent.check_consent(

@@ -17,13 +17,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
-from kiban.blocks.mesh import codes, gateway, service
+from kiban.blocks.mesh import codes, gateway, records, service
 from kiban.blocks.mesh.errors import MeshRefusal
 from kiban.blocks.mesh.models import MeshDelivery, MeshMember, MeshSubscription, MeshSubsystem
 from kiban.blocks.mesh.schemas import DeliveryRead
@@ -108,11 +108,8 @@ def _send_http(session: Session, row: MeshDelivery, subscription: MeshSubscripti
 
 
 def _record(session: Session, row: MeshDelivery, subsystem: str, outcome: str) -> None:
-    records = gateway.optional_module("records")
-    if records is None:
-        return
     now = clock.now()
-    common = {
+    common: dict[str, Any] = {
         "person_id": row.person_id,
         "service": f"{PUBLISHER}/{EVENTS_SERVICE}",
         "items": [row.event_type],
