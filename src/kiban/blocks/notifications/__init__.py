@@ -1,0 +1,1 @@
+"""Notifications: notice templates, the inbox and each notice's delivery lifecycle."""

@@ -1,0 +1,1 @@
+"""Procedures: definitions as data, applications as an action journal, tasks and prefill."""
