@@ -1,0 +1,80 @@
+"""The inbox over HTTP: ``/api/v1/notifications``.
+
+Called on behalf of a resident signed in to My page (the portal, kiban's first-party OpenID
+Connect client): ``Authorization: Bearer <access token>``. Tokens that relying parties received
+are refused: a person's notices are for the person, not for a company they signed in to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kiban.blocks import identity
+from kiban.blocks.notifications import service
+from kiban.blocks.notifications.errors import InboxTokenInvalid, InboxTokenRequired
+from kiban.blocks.notifications.schemas import InboxPage, NoticeRead
+from kiban.platform.webkit import DbSession, auth_dependency
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="MyPageAccessToken",
+    description="An access token of a sign-in to My page (kiban's OpenID Connect provider).",
+)
+
+
+@auth_dependency
+def require_inbox_owner(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: DbSession,
+) -> uuid.UUID:
+    """The person a My page access token speaks for. 401 ``notifications.token_required`` /
+    ``notifications.token_invalid`` (unknown, expired, or issued to another client)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InboxTokenRequired
+    try:
+        token = identity.authenticate_access_token(session, credentials.credentials)
+    except identity.OAuthError:
+        raise InboxTokenInvalid from None
+    if token.client_id != identity.PORTAL_CLIENT_ID:
+        raise InboxTokenInvalid
+    return token.person_id
+
+
+Owner = Annotated[uuid.UUID, Depends(require_inbox_owner)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "`notifications.token_required`, `notifications.token_invalid`"},
+    404: {"description": "`notifications.not_found` (no such notice in your inbox)"},
+    422: {"description": "Invalid input, `error.field` names it"},
+}
+
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=ERRORS)
+
+
+@router.get("/inbox", summary="My inbox")
+def inbox(
+    session: DbSession,
+    owner: Owner,
+    unread_only: Annotated[bool, Query(description="Only unread notices")] = False,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InboxPage:
+    """The signed-in person's notices, newest first, in Japanese and English, with the number
+    of unread notices and each notice's delivery lifecycle (created, delivered, read)."""
+    return service.list_inbox(session, owner, unread_only=unread_only, limit=limit, offset=offset)
+
+
+@router.get("/inbox/{notice_id}", summary="One notice")
+def one_notice(notice_id: uuid.UUID, session: DbSession, owner: Owner) -> NoticeRead:
+    """One notice of the signed-in person's inbox. Reading it here does not mark it read."""
+    return service.get_notice(session, owner, notice_id)
+
+
+@router.post("/inbox/{notice_id}/read", summary="Mark a notice read")
+def mark_read(notice_id: uuid.UUID, session: DbSession, owner: Owner) -> NoticeRead:
+    """Mark the notice read (idempotent: a notice already read keeps its first read time)."""
+    return service.do_mark_read(session, owner, notice_id, actor=f"person:{owner}")
