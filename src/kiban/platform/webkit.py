@@ -166,9 +166,12 @@ def require_operator(
 
 @dataclass(frozen=True)
 class Official:
-    """A signed-in municipal official (for now: whoever holds the operator token)."""
+    """A signed-in municipal official (for now: whoever holds the operator token), working
+    for the office of one municipality (``lg_code``) or, when ``None``, for none in particular
+    (an operator)."""
 
     name: str
+    lg_code: str | None = None
 
 
 class LoginRequired(Exception):
@@ -198,7 +201,7 @@ def start_office_session(response: Response, official: Official) -> None:
     """
     response.set_cookie(
         OFFICE_COOKIE,
-        _office_serializer().dumps({"name": official.name}),
+        _office_serializer().dumps({"name": official.name, "lg_code": official.lg_code}),
         max_age=OFFICE_SESSION_MAX_AGE,
         path="/",
         httponly=True,
@@ -223,7 +226,8 @@ def office_session(request: Request) -> Official | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return None
-    return Official(name=data["name"])
+    lg_code = data.get("lg_code")
+    return Official(name=data["name"], lg_code=lg_code if isinstance(lg_code, str) else None)
 
 
 @auth_dependency
