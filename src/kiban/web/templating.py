@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 import kiban
+from kiban.kernel import clock
 from kiban.platform import i18n
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -40,6 +41,8 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
         translations.gettext, translations.ngettext, newstyle=True
     )
     env.filters["number"] = lambda value: format_decimal(value, locale=lang)
+    # Instants are stored in UTC and shown in Japan time, to the minute.
+    env.filters["jst"] = lambda value: clock.to_jst(value).strftime("%Y-%m-%d %H:%M")
     return env
 
 
