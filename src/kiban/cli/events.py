@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kiban.blocks.mesh import DeliveryRetrier
 from kiban.platform import events as bus
 from kiban.platform import nats_relay
 from kiban.platform.db import get_engine, session_factory
@@ -37,21 +38,32 @@ def work(
     poll: float = typer.Option(1.0, help="Seconds between passes (in-process mode)."),
 ) -> None:
     """Run every subscriber: JetStream durable consumers, or in-process delivery of the
-    outbox (retries and events a crash left behind) when KIBAN_EVENTS_URL is empty."""
+    outbox (retries and events a crash left behind) when KIBAN_EVENTS_URL is empty; and retry
+    the mesh's failed subscription deliveries whose back-off has passed."""
     bus.load_subscribers()
     engine = get_engine()
     err = Console(stderr=True)
-    if get_settings().events_url:
-        handled = nats_relay.work(engine, once=once)
-        err.print(f"handled {handled} message(s)")
-        return
-    total = 0
-    while True:
-        total += bus.deliver_pending(engine)
-        if once:
-            break
-        time.sleep(poll)
-    err.print(f"delivered {total} event(s)")
+    retrier = DeliveryRetrier(engine)
+    if once:
+        retrier.tick()
+    else:
+        retrier.start()
+    try:
+        if get_settings().events_url:
+            handled = nats_relay.work(engine, once=once)
+            err.print(f"handled {handled} message(s)")
+            return
+        total = 0
+        while True:
+            total += bus.deliver_pending(engine)
+            if once:
+                break
+            time.sleep(poll)
+        err.print(f"delivered {total} event(s)")
+    finally:
+        retrier.stop()
+        retried = retrier.delivered
+        err.print(f"retried {retried} mesh deliver{'y' if retried == 1 else 'ies'}")
 
 
 @app.command("status")

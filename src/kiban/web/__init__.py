@@ -18,7 +18,7 @@ from kiban.blocks.identity.api import router as identity_pki_api
 from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
-from kiban.blocks.mesh import Checkpointer, stop_record_writers
+from kiban.blocks.mesh import Checkpointer, DeliveryRetrier, stop_record_writers
 from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
@@ -82,7 +82,10 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             logger.exception("could not deliver pending events at start-up")
     # Access records are checkpointed every 10 seconds while the server runs.
     checkpointer = Checkpointer(get_engine()).start()
+    # Failed subscription deliveries are retried with back-off while the server runs.
+    retrier = DeliveryRetrier(get_engine()).start()
     yield
+    retrier.stop()
     checkpointer.stop()
     stop_record_writers()
     dispose_engines()

@@ -3,17 +3,23 @@ back-off, visible, and recorded."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from kiban.blocks import address, mesh, residents
 from kiban.blocks.mesh import gateway, subscribers
+from kiban.blocks.mesh.models import MeshDelivery
+from kiban.cli import app as cli
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import events
+from kiban.web import create_app
 from tests.blocks.mesh.core_support import CLIENT, OPERATOR, PROVIDER, Seen, build
 from tests.live import serving
 
@@ -205,3 +211,82 @@ def test_subscriptions_are_checked(session: Session) -> None:
             actor=OPERATOR,
         )
     assert both.value.field == "endpoint_url"
+
+
+def _wait_until_delivered(session: Session, seconds: float) -> mesh.DeliveryRead:
+    deadline = time.monotonic() + seconds
+    while True:
+        (delivery,) = mesh.list_deliveries(session)
+        # End the read at once: the next one sees the retrier's commits, and SQLite's write
+        # lock (kiban begins every transaction IMMEDIATE) is free while this one sleeps.
+        session.commit()
+        if delivery.status != "pending" or time.monotonic() > deadline:
+            return delivery
+        time.sleep(0.05)
+
+
+def test_the_retrier_thread_delivers_once_the_subscriber_recovers(
+    engine: Engine, session: Session, towns: dict[str, address.TownRead], inbox: Inbox
+) -> None:
+    build(session, Seen())
+    inbox.failures = 1
+    mesh.subscribe(
+        session, CLIENT, "resident.address_changed", handler="test.inbox", actor=OPERATOR
+    )
+    session.commit()
+    person = register(session, towns["marunouchi"])
+    move(session, person, towns["kudan"])
+    (failed,) = mesh.list_deliveries(session)
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    # Nobody calls deliver_due: the background thread does, once the back-off has passed.
+    retrier = mesh.DeliveryRetrier(engine, poll=0.1).start()
+    try:
+        delivered = _wait_until_delivered(session, subscribers.BACKOFF_SECONDS + 5)
+    finally:
+        retrier.stop()
+    assert (delivered.status, delivered.attempts) == ("delivered", 2)
+    assert delivered.delivered_at is not None
+    assert delivered.delivered_at >= failed.next_attempt_at
+    assert retrier.delivered == 1
+    assert [m.agency_code for m in inbox.messages] == [mesh.agency_code(session, CLIENT, person.id)]
+
+
+def test_the_web_server_retries_deliveries_while_it_runs(
+    database_url: str, session: Session, towns: dict[str, address.TownRead], inbox: Inbox
+) -> None:
+    del database_url  # The app's settings point at the test database.
+    build(session, Seen())
+    inbox.failures = 1
+    mesh.subscribe(
+        session, CLIENT, "resident.address_changed", handler="test.inbox", actor=OPERATOR
+    )
+    session.commit()
+    person = register(session, towns["marunouchi"])
+    move(session, person, towns["kudan"])
+    with serving(create_app(), "kiban-web"):
+        delivered = _wait_until_delivered(
+            session, subscribers.BACKOFF_SECONDS + 2 * subscribers.RETRY_POLL_SECONDS + 5
+        )
+    assert (delivered.status, delivered.attempts) == ("delivered", 2)
+
+
+def test_kiban_events_work_retries_due_deliveries(
+    session: Session, towns: dict[str, address.TownRead], inbox: Inbox
+) -> None:
+    build(session, Seen())
+    inbox.failures = 1
+    mesh.subscribe(
+        session, CLIENT, "resident.address_changed", handler="test.inbox", actor=OPERATOR
+    )
+    session.commit()
+    person = register(session, towns["marunouchi"])
+    move(session, person, towns["kudan"])
+    # The back-off has passed (moved back rather than waited for).
+    session.execute(update(MeshDelivery).values(next_attempt_at=clock.now() - timedelta(seconds=1)))
+    session.commit()
+    result = CliRunner().invoke(cli, ["events", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "retried 1 mesh delivery" in result.output
+    session.commit()
+    (delivery,) = mesh.list_deliveries(session, status="delivered")
+    assert delivery.attempts == 2

@@ -116,6 +116,7 @@ from kiban.blocks.mesh.register_services import (
 from kiban.blocks.mesh.register_services import (
     LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
 )
+from kiban.blocks.mesh.subscribers import DeliveryRetrier
 
 # --- Core and gateway (M1) ----------------------------------------------------------------------
 # Members, subsystems (own Ed25519 key, certificate from the mesh CA), services (disabled until
@@ -127,6 +128,7 @@ __all__ = [
     "DeliveryHandler",
     "DeliveryMessage",
     "DeliveryRead",
+    "DeliveryRetrier",
     "DirectoryClient",
     "DirectoryMethod",
     "GrantRead",

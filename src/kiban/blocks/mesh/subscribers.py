@@ -7,19 +7,26 @@ know through a service, under a grant). A delivery goes to an in-process handler
 the event's transaction, inside a savepoint) or to an HTTP endpoint as a signed mesh message
 from the register's subsystem, answered by the subscriber's :func:`~kiban.blocks.mesh.gateway.
 provider_app`. A failed attempt is retried with exponential back-off by :func:`deliver_due`
-(``kiban mesh deliver``) until :data:`MAX_ATTEMPTS`, then marked ``failed``; each delivery that
-arrives (and each that finally fails) is recorded in both sides' access records.
+until :data:`MAX_ATTEMPTS`, then marked ``failed`` (the dead letter: it stays visible in
+:func:`list_deliveries` and ``kiban mesh deliveries list --status failed``, and is tried no
+more); each delivery that arrives (and each that finally fails) is recorded in both sides'
+access records. :class:`DeliveryRetrier` runs :func:`deliver_due` every
+:data:`RETRY_POLL_SECONDS` in a background thread of the web server and of ``kiban events
+work``; ``kiban mesh deliveries retry`` runs it once by hand.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
@@ -28,7 +35,11 @@ from kiban.blocks.mesh.errors import MeshRefusal
 from kiban.blocks.mesh.models import MeshDelivery, MeshMember, MeshSubscription, MeshSubsystem
 from kiban.blocks.mesh.schemas import DeliveryRead
 from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
 from kiban.platform import events
+from kiban.platform.db import session_factory
+
+logger = logging.getLogger(__name__)
 
 PUBLISHER: Final = "JP/GOV/kiban/residents"
 """The resident register's subsystem: the sender of every delivery."""
@@ -36,6 +47,7 @@ EVENTS_SERVICE: Final = "events"
 ACTOR: Final = "system:mesh"
 MAX_ATTEMPTS: Final = 6
 BACKOFF_SECONDS: Final = 2.0
+RETRY_POLL_SECONDS: Final = 2.0
 LEGAL_BASIS: Final = "住民基本台帳法に基づく異動の通知 (subscription)"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -186,8 +198,57 @@ def deliver_due(session: Session, *, now: datetime | None = None, limit: int = 5
         .where(MeshDelivery.status == PENDING, MeshDelivery.next_attempt_at <= now)
         .order_by(MeshDelivery.next_attempt_at)
         .limit(limit)
+        # Several processes retry (every web worker, `kiban events work`): on PostgreSQL each
+        # takes the rows no other holds, so a delivery is tried once per turn. SQLite has one
+        # writer at a time and ignores the clause.
+        .with_for_update(skip_locked=True)
     )
     return sum(attempt(session, row, now=now) for row in list(rows))
+
+
+class DeliveryRetrier:
+    """A background thread that runs :func:`deliver_due` every ``poll`` seconds, one
+    transaction per pass, until :meth:`stop`."""
+
+    def __init__(self, engine: Engine, *, poll: float = RETRY_POLL_SECONDS) -> None:
+        self.engine = engine
+        self.poll = poll
+        self.delivered = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> DeliveryRetrier:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="mesh-delivery-retrier", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the pass in progress (if any) has committed."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join(timeout)
+
+    def tick(self) -> int:
+        """One pass: try every due delivery and commit; how many arrived."""
+        with session_factory(self.engine)() as session:
+            delivered = deliver_due(session)
+            session.commit()
+        self.delivered += delivered
+        return delivered
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.tick()
+            except (SQLAlchemyError, KibanError):
+                # The database is busy or down; the deliveries stay pending and the next pass
+                # tries again. The operator sees it in the log.
+                logger.exception("could not retry mesh deliveries")
 
 
 def list_deliveries(
