@@ -132,8 +132,19 @@ def get_engine() -> Engine:
     return engine_for(get_settings().effective_database_url)
 
 
+_FACTORY_ATTRIBUTE = "_kiban_session_factory"
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """The session maker of ``engine``, one per engine: each ``sessionmaker`` is a new Session
+    subclass, and SQLAlchemy sets up event dispatch for every new class, which costs more than
+    a short transaction. It is kept on the engine itself, so that it goes when the engine goes
+    (a cache beside the engine would keep it alive through the maker's ``bind``)."""
+    factory: sessionmaker[Session] | None = getattr(engine, _FACTORY_ATTRIBUTE, None)
+    if factory is None:
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        setattr(engine, _FACTORY_ATTRIBUTE, factory)
+    return factory
 
 
 @contextmanager
