@@ -130,7 +130,7 @@ def test_a_move_reaches_the_agencies_through_their_subscriptions(engine: Engine)
         account = agencies.get_record(
             session, bank, mesh.agency_code(session, bank.subsystem, mover.id)
         )
-        # The bank has no subscription (it would need the customer's consent).
+        # The bank subscribes too, but without the customer's consent it is told nothing.
         assert account is None or account.address == mover.address.text
 
 

@@ -2,11 +2,16 @@
 
 :func:`register_reference_agencies` (idempotent) registers each agency as a mesh member with one
 subsystem, its data services (served in this process) and the grants between them, and
-subscribes the government agencies to the resident register's moves. :func:`install` does the
+subscribes the agencies to the resident register's moves — the companies too, but the mesh tells
+a company of a move only when the person has consented (see
+:mod:`kiban.blocks.mesh.subscribers`), and the company's fetch of the new address is checked
+against that consent by the gateway. :func:`install` does the
 per-process part only (providers and delivery handlers), for a process that finds the rows
 already there. :func:`enrol_through_mesh` is what a new person's enrolment looks like: each
 agency gets its code from the mesh and asks the register's basic-four service for the facts it
 keeps, so every enrolment leaves access records the person can read.
+:func:`consent_to_address_updates` is a customer's consent that a company keep their address up
+to date; :func:`consent_demo_customers` gives some of the seeded customers one.
 
 The agencies talk to kiban only through the mesh facade: they never see the person id (the
 seed hands it to the mesh, which turns it into each agency's code) or the individual number.
@@ -15,26 +20,40 @@ seed hands it to the mesh, which turns it into each agency's code) or the indivi
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, change_address, enrol, provide
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    change_address,
+    enrol,
+    get_record,
+    provide,
+)
 from kiban.agencies.registry import AGENCIES
 from kiban.blocks import mesh
+from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 
 __all__ = [
     "ACTOR",
+    "ADDRESS_CONSENT_PURPOSE",
     "ADDRESS_EVENTS",
+    "DEMO_CONSENT_SHARE",
     "GRANTS",
     "SUBSCRIBERS",
     "Customer",
     "Grant",
+    "consent_demo_customers",
+    "consent_to_address_updates",
     "enrol_customers",
     "enrol_through_mesh",
     "install",
@@ -46,10 +65,19 @@ log = logging.getLogger(__name__)
 ACTOR: Final = "system:agencies"
 ADDRESS_EVENTS: Final = ("resident.address_changed", "resident.moved_in")
 DIED: Final = "resident.died"
-# Companies learn of moves only with the person's consent, so only government agencies
-# subscribe here; a company's subscription belongs with a consent flow.
-SUBSCRIBERS: Final = ("pension", "tax", "insurer", "licence")
+# The companies subscribe like the government agencies, but the mesh delivers a move to a
+# company only when the person has consented to it, and the company's fetch of the new address
+# is checked against that consent by the gateway.
+SUBSCRIBERS: Final = ("pension", "tax", "insurer", "licence", "bank", "electricity")
 ENROL_ITEMS: Final = ["birth_date", "address"]
+COMPANY_TASK: Final = "顧客の登録住所の更新"
+COMPANY_BASIS: Final = "本人の同意 (consent of the person)"
+ADDRESS_CONSENT_PURPOSE: Final = (
+    "address_update",
+    "登録住所を最新に保つため / To keep the address on file up to date",
+)
+DEMO_CONSENT_SHARE: Final = {"bank": 0.5, "electricity": 0.25}
+"""The share of a seeded company's customers that consent to address updates."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +258,18 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
                 items=["birth_date", "address"],
                 actor=actor,
             )
+        if agency.member_class == "COM" and (agency.subsystem, register) not in grants:
+            # Deny by default holds for companies too: the grant says what a company may ever
+            # ask the register for, and each request also needs the person's consent.
+            mesh.grant(
+                session,
+                client=agency.subsystem,
+                service=register,
+                task=COMPANY_TASK,
+                legal_basis=COMPANY_BASIS,
+                items=["address"],
+                actor=actor,
+            )
         if agency.name in SUBSCRIBERS:
             for event_type in ADDRESS_EVENTS:
                 _subscribe(session, agency, event_type, actor=actor)
@@ -319,4 +359,64 @@ def enrol_customers(
             made[agency.name] += enrol(
                 session, agency, [Enrolment(code, customer.birth_date, customer.address)], seed=seed
             )
+    return made
+
+
+def consent_to_address_updates(
+    session: Session,
+    person_id: uuid.UUID,
+    company: str,
+    *,
+    actor: str,
+    days: int = 365,
+) -> mesh.ConsentRead:
+    """The person's consent that a company (``bank`` or ``electricity``) be told when their
+    address changes and fetch the new one: periodic (at most four fetches a month), for
+    ``days`` days, the data kept for as long as the consent runs."""
+    agency = AGENCIES[company]
+    today = clock.today_jst()
+    code, text = ADDRESS_CONSENT_PURPOSE
+    return mesh.grant_consent(
+        session,
+        person_id=person_id,
+        company=agency.subsystem,
+        purpose_code=code,
+        purpose_text=text,
+        items=["address"],
+        valid_from=today,
+        valid_until=today + timedelta(days=days),
+        fetch_type="periodic",
+        frequency={"unit": "month", "value": 4},
+        data_life_days=days,
+        actor=actor,
+    )
+
+
+def consent_demo_customers(
+    session: Session,
+    person_ids: Iterable[uuid.UUID],
+    *,
+    seed: int,
+    always: Sequence[uuid.UUID] = (),
+) -> dict[str, int]:
+    """Let a share of each company's customers (:data:`DEMO_CONSENT_SHARE`) consent to address
+    updates, chosen by ``seed``; the people in ``always`` (the demo card holders) consent to the
+    bank, and every other one of them to the electricity company too. Only customers a company
+    knows are asked. Returns how many consents each company got."""
+    made = dict.fromkeys(DEMO_CONSENT_SHARE, 0)
+    favourites = {person: n for n, person in enumerate(always)}
+    for person_id in person_ids:
+        rng = random.Random(f"{seed}:consent:{person_id}")  # noqa: S311 - synthetic data.
+        for company, share in DEMO_CONSENT_SHARE.items():
+            agency = AGENCIES[company]
+            code = mesh.agency_code(session, agency.subsystem, person_id)
+            if get_record(session, agency, code) is None:
+                continue
+            n = favourites.get(person_id)
+            chosen = rng.random() < share
+            if n is not None:
+                chosen = company == "bank" or n % 2 == 0
+            if chosen:
+                consent_to_address_updates(session, person_id, company, actor=f"person:{person_id}")
+                made[company] += 1
     return made

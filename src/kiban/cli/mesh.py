@@ -184,7 +184,9 @@ def grants_add(
 
 @deliveries_app.command("list")
 def deliveries_list(
-    status: str | None = typer.Option(None, "--status", help="pending, delivered or failed."),
+    status: str | None = typer.Option(
+        None, "--status", help="pending, delivered, failed or cancelled."
+    ),
     subsystem: str | None = typer.Option(None, "--subsystem"),
 ) -> None:
     """List subscription deliveries, newest first."""

@@ -126,6 +126,7 @@ def seed(
                 ]
                 agencies_wiring.register_reference_agencies(session)
                 enrolled: dict[str, int] = {}
+                consents: dict[str, int] = {}
                 if size in AGENCY_ENROLMENT_SIZES:
                     everyone = residents.list_people(session, limit=summary.residents)
                     enrol_started = time.perf_counter()
@@ -148,6 +149,15 @@ def seed(
                         ],
                         seed=seed,
                     )
+                    # Some customers consent that the bank and the electricity company be told
+                    # of their moves (the demo card holders among them), so a move shows a
+                    # company receiving the new address under consent and another not.
+                    consents = agencies_wiring.consent_demo_customers(
+                        session,
+                        [p.id for p in everyone],
+                        seed=seed,
+                        always=[person.id for person, _ in cards],
+                    )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -161,6 +171,11 @@ def seed(
         console.print(
             "reference agencies enrolled through the mesh: "
             + ", ".join(f"{name} {count:,}" for name, count in enrolled.items())
+        )
+    if consents:
+        console.print(
+            "customers' consents to address updates: "
+            + ", ".join(f"{name} {count:,}" for name, count in consents.items())
         )
     console.print(
         f"demo cards in the card reader (auth PIN {DEMO_AUTH_PIN}, signing PIN {DEMO_SIGNING_PIN}):"

@@ -72,6 +72,7 @@ __all__ = [
     "CONSENT_KEY_NAME",
     "CONSENT_STATUS_CHANGED",
     "ChainProblem",
+    "active_consent",
     "check_consent",
     "do_grant_consent",
     "get_consent",
@@ -619,6 +620,45 @@ def check_consent(
         refusal = ConsentFrequencyExceeded()
     assert refusal is not None  # noqa: S101 - every covering consent set one.
     raise refusal
+
+
+def active_consent(
+    session: Session,
+    *,
+    person_id: uuid.UUID,
+    company: str,
+    items: list[str],
+    at: datetime | None = None,
+) -> uuid.UUID | None:
+    """The id of the person's oldest consent that lets ``company`` receive ``items`` now (active,
+    begun, covering every item), or None. Unlike :func:`check_consent` it takes no fetch: the
+    mesh asks it before telling a company that something happened (a subscription delivery),
+    and the company's fetch that follows is checked and counted by the gateway. A once-only
+    consent whose fetch is made no longer counts."""
+    today = clock.to_jst(at or clock.now()).date()
+    wanted = set(items)
+    rows = session.scalars(
+        select(MeshConsent)
+        .where(MeshConsent.person_id == person_id, MeshConsent.company == company)
+        .order_by(MeshConsent.created_at, MeshConsent.id)
+    )
+    for row in list(rows):
+        if not wanted <= set(row.items) or today < row.valid_from:
+            continue
+        history = _history(session, row.id)
+        if _effective(row, history[-1].status if history else "active", today) != "active":
+            continue
+        if row.fetch_type == "once" and _used(session, row):
+            continue  # Its one fetch is made: the company could not fetch what it is told of.
+        return row.id
+    return None
+
+
+def _used(session: Session, row: MeshConsent) -> bool:
+    return (
+        session.scalar(select(MeshConsentUse.id).where(MeshConsentUse.consent_id == row.id))
+        is not None
+    )
 
 
 _COMPANY = re.compile(r"^[A-Z]{2}/COM/")

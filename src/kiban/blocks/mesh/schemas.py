@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 MemberClass = Literal["GOV", "MUN", "COM", "MED"]
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
 
 
 class _Read(BaseModel):

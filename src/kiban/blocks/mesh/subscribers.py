@@ -6,11 +6,14 @@ nothing else about the person (no internal id, no name: the subscriber asks for 
 know through a service, under a grant). A delivery goes to an in-process handler (called in
 the event's transaction, inside a savepoint) or to an HTTP endpoint as a signed mesh message
 from the register's subsystem, answered by the subscriber's :func:`~kiban.blocks.mesh.gateway.
-provider_app`. A failed attempt is retried with exponential back-off by :func:`deliver_due`
-until :data:`MAX_ATTEMPTS`, then marked ``failed`` (the dead letter: it stays visible in
-:func:`list_deliveries` and ``kiban mesh deliveries list --status failed``, and is tried no
-more); each delivery that arrives (and each that finally fails) is recorded in both sides'
-access records. :class:`DeliveryRetrier` runs :func:`deliver_due` every
+provider_app`. A company (a COM member) is told only when the person has a consent in force
+that covers the event's item (:data:`CONSENT_ITEMS`): without one no delivery is made, and a
+delivery whose consent ends before it arrives is ``cancelled``; the records of a delivery under
+consent name the consent. A failed attempt is retried with exponential back-off by
+:func:`deliver_due` until :data:`MAX_ATTEMPTS`, then marked ``failed`` (the dead letter: it
+stays visible in :func:`list_deliveries` and ``kiban mesh deliveries list --status failed``, and
+is tried no more); each delivery that arrives (and each that finally fails) is recorded in both
+sides' access records. :class:`DeliveryRetrier` runs :func:`deliver_due` every
 :data:`RETRY_POLL_SECONDS` in a background thread of the web server and of ``kiban events
 work``; ``kiban mesh deliveries retry`` runs it once by hand.
 """
@@ -30,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
-from kiban.blocks.mesh import codes, gateway, records, service
+from kiban.blocks.mesh import codes, consent, gateway, records, service
 from kiban.blocks.mesh.errors import MeshRefusal
 from kiban.blocks.mesh.models import MeshDelivery, MeshMember, MeshSubscription, MeshSubsystem
 from kiban.blocks.mesh.schemas import DeliveryRead
@@ -49,7 +52,18 @@ MAX_ATTEMPTS: Final = 6
 BACKOFF_SECONDS: Final = 2.0
 RETRY_POLL_SECONDS: Final = 2.0
 LEGAL_BASIS: Final = "住民基本台帳法に基づく異動の通知 (subscription)"
+CONSENT_BASIS: Final = "本人の同意に基づく異動の通知 (subscription under consent)"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+CANCELLED: Final = "cancelled"
+"""A company's delivery whose consent ended before it arrived: never tried again."""
+CONSENT_ITEMS: Final = {
+    residents.MOVED_IN: ("address",),
+    residents.ADDRESS_CHANGED: ("address",),
+    residents.NAME_CHANGED: ("name",),
+    residents.DIED: ("status",),
+}
+"""What a company must have the person's consent for to be told of each event: the item the
+event is about (and which the company will then fetch)."""
 
 
 @dataclass(frozen=True)
@@ -119,14 +133,20 @@ def _send_http(session: Session, row: MeshDelivery, subscription: MeshSubscripti
         raise MeshRefusal("Server.ServerProxy.ServiceFailed", f"status {reply.status}")
 
 
+def _consent_of(row: MeshDelivery) -> uuid.UUID | None:
+    value = row.payload.get("consent_id")
+    return uuid.UUID(str(value)) if value else None
+
+
 def _record(session: Session, row: MeshDelivery, subsystem: str, outcome: str) -> None:
     now = clock.now()
+    consent_id = _consent_of(row)
     common: dict[str, Any] = {
         "person_id": row.person_id,
         "service": f"{PUBLISHER}/{EVENTS_SERVICE}",
         "items": [row.event_type],
-        "legal_basis": LEGAL_BASIS,
-        "consent_id": None,
+        "legal_basis": CONSENT_BASIS if consent_id else LEGAL_BASIS,
+        "consent_id": consent_id,
         "message_id": str(row.id),
         "request_hash": gateway.digest(str(row.event_id)),
         "response_hash": None,
@@ -155,12 +175,36 @@ def _record(session: Session, row: MeshDelivery, subsystem: str, outcome: str) -
     )
 
 
+def _consent_for(
+    session: Session, subsystem: str, event_type: str, person_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The consent under which a company may be told of the event now, or None."""
+    return consent.active_consent(
+        session,
+        person_id=person_id,
+        company=subsystem,
+        items=list(CONSENT_ITEMS.get(event_type, ("address",))),
+    )
+
+
 def attempt(session: Session, row: MeshDelivery, *, now: datetime | None = None) -> bool:
     """Try one delivery now; on failure schedule the next try (or give up). Returns success."""
     now = now or clock.now()
     subscription = session.get(MeshSubscription, row.subscription_id)
     if subscription is None:
         return False
+    if consent.is_company(subscription.subsystem):
+        # A company is told only while the person's consent is in force: a revocation (or a
+        # pause) between the event and a retry stops the delivery, and nothing is recorded
+        # because nothing was provided.
+        consent_id = _consent_for(session, subscription.subsystem, row.event_type, row.person_id)
+        if consent_id is None:
+            row.status = CANCELLED
+            row.last_error = "consent no longer in force"
+            gateway.metrics.delivery(CANCELLED)
+            session.flush()
+            return False
+        row.payload = {**row.payload, "consent_id": str(consent_id)}
     row.attempts += 1
     try:
         with session.begin_nested():
@@ -294,6 +338,14 @@ def on_register_event(session: Session, event: events.Event) -> None:
     )
     for subscription in subscriptions:
         now = clock.now()
+        payload: dict[str, Any] = {"occurred_at": event.created_at.isoformat()}
+        if consent.is_company(subscription.subsystem):
+            # No consent, no delivery: the company is not even told that the person exists in
+            # an event, and the person's records show no provision to it.
+            consent_id = _consent_for(session, subscription.subsystem, event.topic, person_id)
+            if consent_id is None:
+                continue
+            payload["consent_id"] = str(consent_id)
         row = MeshDelivery(
             id=uuid.uuid4(),
             subscription_id=subscription.id,
@@ -301,7 +353,7 @@ def on_register_event(session: Session, event: events.Event) -> None:
             event_type=event.topic,
             person_id=person_id,
             agency_code=codes.agency_code(session, subscription.subsystem, person_id),
-            payload={"occurred_at": event.created_at.isoformat()},
+            payload=payload,
             status=PENDING,
             attempts=0,
             next_attempt_at=now,
