@@ -41,6 +41,7 @@ PACKET_ITEMS: Final = (
     "moved_out_on",
     "relationship",
     "head_of_household",
+    "reference",
 )
 PACKET_TASK: Final = "転出証明書情報の通知 (転入届の特例)"
 PACKET_LEGAL_BASIS: Final = "住民基本台帳法第24条の2"
