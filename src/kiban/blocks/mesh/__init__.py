@@ -110,6 +110,9 @@ from kiban.blocks.mesh.records import VerifyReport as RecordVerifyReport
 from kiban.blocks.mesh.register_services import (
     BASIC_FOUR_ITEMS,
     BASIC_FOUR_SERVICE,
+    HOUSEHOLD_ITEMS,
+    HOUSEHOLD_LEGAL_BASIS,
+    HOUSEHOLD_SERVICE,
     install_register_services,
     register_register_services,
 )
@@ -220,6 +223,9 @@ __all__ += [
     "BASIC_FOUR_ITEMS",
     "BASIC_FOUR_LEGAL_BASIS",
     "BASIC_FOUR_SERVICE",
+    "HOUSEHOLD_ITEMS",
+    "HOUSEHOLD_LEGAL_BASIS",
+    "HOUSEHOLD_SERVICE",
     "install_register_services",
     "provider_session",
     "register_register_services",

@@ -21,6 +21,11 @@ REGISTER: Final = subscribers.PUBLISHER
 BASIC_FOUR_SERVICE: Final = f"{REGISTER}/basic-four"
 BASIC_FOUR_ITEMS: Final = ("name", "name_kana", "birth_date", "sex", "address", "lg_code", "status")
 LEGAL_BASIS: Final = "住民基本台帳法第30条の9 (本人確認情報の提供)"
+# The household (世帯) of the person: the other members, each named by the requester's own
+# agency code for them, so a municipal procedure can offer "who moves with you" without typing.
+HOUSEHOLD_SERVICE: Final = f"{REGISTER}/household"
+HOUSEHOLD_ITEMS: Final = ("members",)
+HOUSEHOLD_LEGAL_BASIS: Final = "住民基本台帳法第12条 (世帯の住民票の記載事項)"
 _OPENAPI: Final[dict[str, Any]] = {
     "openapi": "3.1.0",
     "info": {"title": "基本4情報 (basic four)", "version": "1"},
@@ -53,9 +58,46 @@ def _answer(request: gateway.ProviderRequest) -> Any:
     return {item: full[item] for item in request.items if item in full}
 
 
+def _answer_household(request: gateway.ProviderRequest) -> Any:
+    session = gateway.provider_session()
+    person_id = codes.person_for(session, REGISTER, request.agency_code)
+    if person_id is None:
+        return 404, {"error": "residents.person_not_found"}
+    person = residents.get_person(session, person_id)
+    members = [
+        {
+            # The requester's own code for each member: no register key leaves the register.
+            "code": codes.agency_code(session, request.client, member.id),
+            "name": member.full_name,
+            "name_kana": f"{member.family_name_kana}\u3000{member.given_name_kana}",
+            "birth_date": member.birth_date.isoformat(),
+            "sex": member.sex.value,
+            "relationship": member.relationship,
+        }
+        for member in residents.get_household(session, person.household_id)
+        if member.id != person.id
+    ]
+    return {"members": members} if "members" in request.items else {}
+
+
+_HOUSEHOLD_OPENAPI: Final[dict[str, Any]] = {
+    "openapi": "3.1.0",
+    "info": {"title": "世帯 (household)", "version": "1"},
+    "paths": {
+        "/": {
+            "post": {
+                "summary": "The other members of the household of the person the code names",
+                "responses": {"200": {"description": "members: code, name, birth date, sex"}},
+            }
+        }
+    },
+}
+
+
 def install_register_services() -> None:
     """Serve the register's services in this process (provider registration is per process)."""
     gateway.register_provider(BASIC_FOUR_SERVICE, _answer)
+    gateway.register_provider(HOUSEHOLD_SERVICE, _answer_household)
 
 
 def register_register_services(session: Session, *, actor: str) -> str:
@@ -78,5 +120,16 @@ def register_register_services(session: Session, *, actor: str) -> str:
             actor=actor,
         )
     service.do_set_service_enabled(session, BASIC_FOUR_SERVICE, enabled=True, actor=actor)
+    if service.find_service(session, HOUSEHOLD_SERVICE) is None:
+        service.do_register_service(
+            session,
+            REGISTER,
+            HOUSEHOLD_SERVICE.rsplit("/", 1)[1],
+            openapi=_HOUSEHOLD_OPENAPI,
+            items=list(HOUSEHOLD_ITEMS),
+            endpoint_url=None,
+            actor=actor,
+        )
+        service.do_set_service_enabled(session, HOUSEHOLD_SERVICE, enabled=True, actor=actor)
     install_register_services()
     return BASIC_FOUR_SERVICE

@@ -1,1 +1,133 @@
-"""Procedures: definitions as data, applications as an action journal, tasks and prefill."""
+"""Procedures (手続): definitions as data, applications as a hash-chained action journal,
+tasks for officials, and forms prefilled from the registries through the mesh.
+
+A procedure is a :class:`ProcedureDef` registered with :func:`register_procedure`; the engine
+has no code for any one procedure. An application's state is the fold of its journal
+(:func:`fold`); the ``procedures_applications`` projection is kept with it in the same
+transaction and :func:`verify_journal` checks both the chain and the projection. Every write
+names the version it read (``expected_version``), so two officials cannot overwrite each other;
+an official claims a task before acting on it. Submission is signed with the card's signing
+certificate over :func:`submission_payload`. Actions with ``notify`` put a notice in the
+applicant's inbox (kiban.blocks.notifications).
+
+Error codes (kiban.blocks.procedures.errors): ``procedures.procedure_not_found`` (404),
+``procedures.application_not_found`` (404), ``procedures.unknown_field``,
+``procedures.prefilled_field``, ``procedures.readonly_field``, ``procedures.invalid_value``,
+``procedures.field_required``, ``procedures.unknown_action``, ``procedures.reason_required``,
+``procedures.signature_required`` (422), ``procedures.role_not_allowed``,
+``procedures.not_applicant``, ``procedures.signer_not_applicant`` (403),
+``procedures.action_not_allowed``, ``procedures.not_claimed``, ``procedures.already_claimed``,
+``procedures.not_a_task``, ``procedures.version_conflict`` (409),
+``procedures.prefill_unavailable`` (502); and identity's ``identity.certificate_*`` and
+``identity.signature_invalid`` (401) from submission.
+"""
+
+from __future__ import annotations
+
+from kiban.blocks.procedures.definitions import (
+    ROLES,
+    ActionDef,
+    Effect,
+    FieldDef,
+    FieldKind,
+    OfficeOf,
+    PrefillSource,
+    ProcedureDef,
+    Role,
+    Validator,
+    get_procedure,
+    list_procedures,
+    register_procedure,
+)
+from kiban.blocks.procedures.events import TOPIC_PREFIX, audit_tag, topic
+from kiban.blocks.procedures.schemas import (
+    ActionRead,
+    ApplicationPage,
+    ApplicationRead,
+    ApplicationSummary,
+    FieldValueRead,
+    JournalProblem,
+    JournalReport,
+    PrefillReport,
+    SignatureRead,
+    SourceRead,
+    TimelineRead,
+    TimelineStep,
+)
+from kiban.blocks.procedures.service import (
+    SIGNED_PREFIX,
+    SUBSYSTEM,
+    actor_of,
+    do_claim_task,
+    do_release_task,
+    do_save_draft,
+    do_start_application,
+    do_submit,
+    do_take_action,
+    expected_completion,
+    fold,
+    get_application,
+    household_member_id,
+    list_applications,
+    list_tasks,
+    notice_params,
+    prefill_report,
+    projection_of,
+    register_procedures_member,
+    submission_document,
+    submission_payload,
+    verify_journal,
+)
+
+__all__ = [
+    "ROLES",
+    "SIGNED_PREFIX",
+    "SUBSYSTEM",
+    "TOPIC_PREFIX",
+    "ActionDef",
+    "ActionRead",
+    "ApplicationPage",
+    "ApplicationRead",
+    "ApplicationSummary",
+    "Effect",
+    "FieldDef",
+    "FieldKind",
+    "FieldValueRead",
+    "JournalProblem",
+    "JournalReport",
+    "OfficeOf",
+    "PrefillReport",
+    "PrefillSource",
+    "ProcedureDef",
+    "Role",
+    "SignatureRead",
+    "SourceRead",
+    "TimelineRead",
+    "TimelineStep",
+    "Validator",
+    "actor_of",
+    "audit_tag",
+    "do_claim_task",
+    "do_release_task",
+    "do_save_draft",
+    "do_start_application",
+    "do_submit",
+    "do_take_action",
+    "expected_completion",
+    "fold",
+    "get_application",
+    "get_procedure",
+    "household_member_id",
+    "list_applications",
+    "list_procedures",
+    "list_tasks",
+    "notice_params",
+    "prefill_report",
+    "projection_of",
+    "register_procedure",
+    "register_procedures_member",
+    "submission_document",
+    "submission_payload",
+    "topic",
+    "verify_journal",
+]

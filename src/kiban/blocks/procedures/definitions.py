@@ -1,0 +1,203 @@
+"""Procedure definitions as data, and the in-memory registry that holds them.
+
+A procedure (手続) is a frozen :class:`ProcedureDef`: its states, the actions that move an
+application between them and who may take each, the form with the registry each prefilled field
+comes from, the evidence it consumes and produces, and its service-level target. Adding a
+procedure means registering a definition; the engine in :mod:`kiban.blocks.procedures.service`
+has no code for any particular procedure.
+
+Whoever defines a procedure registers it at import time (the moving life event registers
+転出届, 転入届 and 転居届; tests register their own). Registration checks that the definition is
+coherent — every state named exists, every effect belongs to an action — so a mistake fails at
+import, not in the middle of someone's application.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.procedures.errors import ProcedureNotFound
+
+if TYPE_CHECKING:
+    from kiban.blocks.procedures.schemas import ActionRead, ApplicationRead
+
+FieldKind = Literal["text", "date", "address", "choice", "people", "slot"]
+Role = Literal["applicant", "official", "system"]
+ROLES: tuple[Role, ...] = ("applicant", "official", "system")
+
+Effect = Callable[[Session, "ApplicationRead", "ActionRead"], Mapping[str, Any] | None]
+"""Run in the same transaction after an action is journalled; a returned mapping is merged
+into the application's ``outputs`` (and journalled with the action)."""
+
+Validator = Callable[[Session, Mapping[str, Any]], None]
+"""Extra validation of the whole form at submission; raises a KibanError naming the field."""
+
+OfficeOf = Callable[["ApplicationRead"], str]
+"""The lg_code of the office whose queue holds the application's task in its current state."""
+
+
+@dataclass(frozen=True)
+class PrefillSource:
+    """Where a prefilled field comes from: a mesh service and one of its data items."""
+
+    service: str
+    item: str
+    registry_ja: str
+    registry_en: str
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of a procedure's form."""
+
+    name: str
+    label_ja: str
+    label_en: str
+    kind: FieldKind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    prefill: PrefillSource | None = None
+    readonly: bool = False
+
+
+@dataclass(frozen=True)
+class ActionDef:
+    """One action: from which states, to which state, taken by which role."""
+
+    name: str
+    label_ja: str
+    label_en: str
+    from_states: tuple[str, ...]
+    to_state: str
+    role: Role
+    signed: bool = False
+    needs_reason: bool = False
+    notify: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureDef:
+    """A procedure as data. See the module docstring."""
+
+    code: str
+    title_ja: str
+    title_en: str
+    states: tuple[str, ...]
+    initial: str
+    final_states: tuple[str, ...]
+    actions: tuple[ActionDef, ...]
+    fields: tuple[FieldDef, ...]
+    evidence_in: tuple[str, ...]
+    evidence_out: tuple[str, ...]
+    sla_days: int
+    effects: Mapping[str, Effect] = field(default_factory=dict)
+    validate: Validator | None = None
+    office_of: OfficeOf | None = None
+
+    def action(self, name: str) -> ActionDef | None:
+        """The action called ``name``, if the procedure has one."""
+        return next((a for a in self.actions if a.name == name), None)
+
+    def field(self, name: str) -> FieldDef | None:
+        """The field called ``name``, if the form has one."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    def actions_from(self, state: str) -> tuple[ActionDef, ...]:
+        """The actions that may be taken in ``state``."""
+        return tuple(a for a in self.actions if state in a.from_states)
+
+
+# Names the engine journals itself; an action of a definition may not take them.
+RESERVED_ACTIONS = frozenset({"start", "save", "claim", "release", "effect"})
+# Action names become event topics (``procedures.application_<action>``) and audit tags.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_registry: dict[str, ProcedureDef] = {}
+_lock = threading.Lock()
+
+
+def _check_states(defn: ProcedureDef) -> list[str]:
+    problems: list[str] = []
+    states = set(defn.states)
+    if len(states) != len(defn.states):
+        problems.append("states are not unique")
+    if defn.initial not in states:
+        problems.append(f"initial state {defn.initial!r} is not a state")
+    problems.extend(
+        f"final state {s!r} is not a state" for s in defn.final_states if s not in states
+    )
+    if defn.sla_days < 0:
+        problems.append("sla_days is negative")
+    return problems
+
+
+def _check_actions(defn: ProcedureDef) -> list[str]:
+    problems: list[str] = []
+    names = [a.name for a in defn.actions]
+    if len(set(names)) != len(names):
+        problems.append("action names are not unique")
+    for action in defn.actions:
+        if not _NAME.match(action.name):
+            problems.append(f"action name {action.name!r} is not lower_snake_case")
+        if action.name in RESERVED_ACTIONS:
+            problems.append(f"action name {action.name!r} is reserved")
+        if action.role not in ROLES:
+            problems.append(f"action {action.name!r} has an unknown role {action.role!r}")
+        unknown = [s for s in (*action.from_states, action.to_state) if s not in defn.states]
+        if unknown:
+            problems.append(f"action {action.name!r} names unknown states {unknown}")
+    problems.extend(
+        f"effect {name!r} belongs to no action" for name in defn.effects if name not in names
+    )
+    return problems
+
+
+def _check_fields(defn: ProcedureDef) -> list[str]:
+    problems: list[str] = []
+    field_names = [f.name for f in defn.fields]
+    if len(set(field_names)) != len(field_names):
+        problems.append("field names are not unique")
+    problems.extend(
+        f"choice field {f.name!r} has no choices"
+        for f in defn.fields
+        if f.kind == "choice" and not f.choices
+    )
+    return problems
+
+
+def _check(defn: ProcedureDef) -> None:
+    problems = _check_states(defn) + _check_actions(defn) + _check_fields(defn)
+    if problems:
+        raise ValueError(f"procedure {defn.code}: " + "; ".join(problems))
+
+
+def register_procedure(defn: ProcedureDef) -> ProcedureDef:
+    """Register (or replace) a procedure definition; an incoherent one is a ``ValueError``.
+
+    Replacing keeps re-imports and tests simple; applications keep their journals, and the
+    engine reads the definition each time it acts.
+    """
+    _check(defn)
+    with _lock:
+        _registry[defn.code] = defn
+    return defn
+
+
+def get_procedure(code: str) -> ProcedureDef:
+    """The definition ``code``; ``procedures.procedure_not_found`` (404) if none is registered."""
+    try:
+        return _registry[code]
+    except KeyError:
+        raise ProcedureNotFound(code) from None
+
+
+def list_procedures() -> list[ProcedureDef]:
+    """Every registered definition, by code."""
+    with _lock:
+        return sorted(_registry.values(), key=lambda d: d.code)
