@@ -28,7 +28,17 @@ from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import business, office, office_residents, pages, portal, signin
+from kiban.web import (
+    business,
+    office,
+    office_residents,
+    pages,
+    portal,
+    portal_consents,
+    portal_inbox,
+    portal_records,
+    signin,
+)
 from kiban.web.templating import STATIC_DIR
 
 logger = logging.getLogger(__name__)
@@ -57,6 +67,9 @@ def routers() -> list[APIRouter]:
         signin.router,  # Sign-in with the card and consent (HTML).
         portal.router,  # The citizen portal (HTML, resident session).
         business.router,  # Business accounts in the portal (HTML, resident session).
+        portal_inbox.router,  # The portal's inbox (HTML, resident session).
+        portal_records.router,  # Who used my data (HTML, resident session).
+        portal_consents.router,  # Consent to companies (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
         corporations_api,  # Corporate registry (operator).
         identity_business_api,  # Business accounts (OpenID Connect access token).

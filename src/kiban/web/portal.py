@@ -22,12 +22,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kiban.blocks import identity, residents
+from kiban.blocks import identity, notifications, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, LoginRequired, auth_dependency, public
+from kiban.web.portal_labels import REVOCATION_REASONS
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -219,6 +220,8 @@ def home(
             "household": household,
             "card": card,
             "today": clock.today_jst(),
+            "unread_notices": notifications.count_unread(session, resident.person_id),
+            "revocation_reasons": REVOCATION_REASONS,
         },
     )
 

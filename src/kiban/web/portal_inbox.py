@@ -1,0 +1,88 @@
+"""The portal's inbox (お知らせ): the resident's notices, newest first, unread ones marked;
+opening a notice shows it in the page's language and marks it read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from kiban.blocks import notifications
+from kiban.platform import i18n
+from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal import Resident, require_resident
+from kiban.web.portal_labels import NOTICE_STATUS_LABELS
+from kiban.web.templating import get_pages
+
+router = APIRouter(prefix="/portal/inbox", include_in_schema=False)
+
+PAGE_SIZE: Final = 20
+SignedIn = Annotated[Resident, Depends(require_resident)]
+
+
+@router.get("")
+def inbox(
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    unread: Annotated[bool, Query()] = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """The resident's notices, newest first, 20 to a page."""
+    listed = notifications.list_inbox(
+        session,
+        resident.person_id,
+        unread_only=unread,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    pages = max(1, -(-listed.total // PAGE_SIZE))
+    return get_pages().render(
+        request,
+        lang,
+        "portal/inbox.html",
+        {
+            "inbox": listed,
+            "unread_notices": listed.unread,
+            "unread_only": unread,
+            "page": page,
+            "pages": pages,
+        },
+    )
+
+
+@router.get("/{notice_id}")
+def notice(
+    notice_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> HTMLResponse:
+    """One notice; opening it marks it read (the inbox's unread count goes down)."""
+    try:
+        opened = notifications.do_mark_read(
+            session, resident.person_id, notice_id, actor=f"person:{resident.person_id}"
+        )
+    except notifications.NoticeNotFound as error:
+        t = i18n.translations(lang)
+        return get_pages().render(
+            request,
+            lang,
+            "portal/notice_missing.html",
+            {"message": error.message(lang), "title": t.gettext("Notice not found")},
+            status_code=404,
+        )
+    return get_pages().render(
+        request,
+        lang,
+        "portal/notice.html",
+        {
+            "notice": opened,
+            "unread_notices": notifications.count_unread(session, resident.person_id),
+            "status_labels": NOTICE_STATUS_LABELS,
+        },
+    )

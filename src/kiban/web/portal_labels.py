@@ -1,0 +1,121 @@
+"""Words a person reads instead of identifiers: data items, organisations, statuses and
+certificate revocation reasons, in the language of the page.
+
+Data items and statuses are UI words and go through gettext. Organisation names are data (the
+mesh keeps each member's registered name, in Japanese); the English names of the reference
+organisations are listed here, and any other organisation is shown by its registered name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from gettext import NullTranslations
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks import mesh
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+# Data items of the register and of the reference agencies.
+ITEM_LABELS: Mapping[str, str] = {
+    "name": _("Name"),
+    "name_kana": _("Name reading"),
+    "birth_date": _("Date of birth"),
+    "sex": _("Sex"),
+    "address": _("Address"),
+    "lg_code": _("Municipality"),
+    "status": _("Status"),
+    "bank_code": _("Bank code"),
+    "branch_code": _("Branch code"),
+    "account_type": _("Account type"),
+    "account_number": _("Account number"),
+    "plan": _("Contract plan"),
+    "contract_amperes": _("Contract amperage"),
+    "supply_point_number": _("Supply point number"),
+    "licence_number": _("Licence number"),
+    "colour": _("Licence colour"),
+    "categories": _("Licence categories"),
+    "expires_on": _("Expiry date"),
+    "resident.registered": _("Registration in the resident register"),
+    "resident.address_changed": _("Change of address"),
+    "resident.moved_out": _("Moving out"),
+    "resident.moved_in": _("Moving in"),
+    "resident.name_changed": _("Change of name"),
+    "resident.died": _("Death"),
+}
+
+# English names of the reference organisations, by their registered (Japanese) name.
+ENGLISH_NAMES: Mapping[str, str] = {
+    "住民基本台帳": "Resident register",
+    "日本年金機構": "Japan Pension Service",
+    "全国健康保険協会": "Japan Health Insurance Association",
+    "警視庁運転免許本部": "Metropolitan Police Driver's Licence Headquarters",
+    "税務署": "Tax office",
+    "きばん銀行": "Kiban Bank",
+    "きばん電力": "Kiban Electric Power",
+}
+
+CONSENT_STATUS_LABELS: Mapping[str, str] = {
+    "active": _("In effect"),
+    "paused": _("Paused"),
+    "revoked": _("Revoked by you"),
+    "expired": _("Expired"),
+}
+
+NOTICE_STATUS_LABELS: Mapping[str, str] = {
+    "created": _("Created"),
+    "delivered": _("Delivered to your inbox"),
+    "read": _("Read"),
+}
+
+# RFC 5280 CRLReason names as a person would say them.
+REVOCATION_REASONS: Mapping[str, str] = {
+    "affiliationChanged": _("Your address or name changed"),
+    "cessationOfOperation": _("The card is no longer in use"),
+    "keyCompromise": _("The card was reported lost or stolen"),
+    "superseded": _("A new certificate replaced it"),
+    "unspecified": _("No reason was given"),
+}
+
+
+def item_label(item: str, gettext: Callable[[str], str]) -> str:
+    """A data item in the page's language; an unknown item is shown as it is."""
+    label = ITEM_LABELS.get(item)
+    return gettext(label) if label else item
+
+
+class Organisations:
+    """Names of mesh members and their subsystems, read once per page."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = names
+
+    @classmethod
+    def load(cls, session: Session) -> Organisations:
+        return cls({member.xroad_id: member.name for member in mesh.list_members(session)})
+
+    def name(self, subsystem: str, lang: str) -> str:
+        """The organisation a subsystem id (``JP/GOV/00001/pension``) belongs to."""
+        member = "/".join(subsystem.split("/")[:3])
+        registered = self._names.get(member) or self._names.get(subsystem)
+        if registered is None:
+            return subsystem
+        if lang == "en":
+            return ENGLISH_NAMES.get(registered, registered)
+        return registered
+
+    def is_english(self, subsystem: str, lang: str) -> bool:
+        """Whether :meth:`name` gives English words (else the name is Japanese)."""
+        member = "/".join(subsystem.split("/")[:3])
+        registered = self._names.get(member) or self._names.get(subsystem)
+        return lang == "en" and registered is not None and registered in ENGLISH_NAMES
+
+
+def translated(label: str, translations: NullTranslations) -> str:
+    """A label of this module in the language of ``translations``."""
+    return translations.gettext(label)

@@ -1,0 +1,89 @@
+"""Who used my data (情報提供等記録): every exchange of the resident's data through the mesh,
+newest first, in words a person reads — when, which organisation received what from whom,
+the data items, and the legal basis or the consent it was made under.
+
+The mesh keeps a record on each side of an exchange (requester and provider); the page shows
+each exchange once, from the requester's record, which names both organisations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from kiban.blocks import mesh, notifications
+from kiban.platform import i18n
+from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal import Resident, require_resident
+from kiban.web.portal_labels import Organisations, item_label
+from kiban.web.templating import get_pages
+
+router = APIRouter(prefix="/portal/records", include_in_schema=False)
+
+# Each exchange has two records, so a page of 40 records shows about 20 exchanges.
+PAGE_RECORDS: Final = 40
+SignedIn = Annotated[Resident, Depends(require_resident)]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One exchange as the page shows it."""
+
+    at: datetime
+    receiver: str
+    receiver_lang: str
+    provider: str
+    provider_lang: str
+    items: list[str]
+    legal_basis: str | None
+    consent_id: uuid.UUID | None
+    provided: bool
+    message_id: str
+
+
+@router.get("")
+def records(
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """The resident's access records, newest first; ``before`` pages back."""
+    t = i18n.translations(lang)
+    page = mesh.records_for_person(
+        session, resident.person_id, limit=PAGE_RECORDS, before_seq=before
+    )
+    names = Organisations.load(session)
+    exchanges = [
+        Exchange(
+            at=record.requested_at,
+            receiver=names.name(record.member, lang),
+            receiver_lang="en" if names.is_english(record.member, lang) else "ja",
+            provider=names.name(record.counterpart, lang),
+            provider_lang="en" if names.is_english(record.counterpart, lang) else "ja",
+            items=[item_label(item, t.gettext) for item in record.items],
+            legal_basis=record.legal_basis,
+            consent_id=record.consent_id,
+            provided=record.outcome == "ok",
+            message_id=record.message_id,
+        )
+        for record in page.records
+        if record.side == "requester"
+    ]
+    return get_pages().render(
+        request,
+        lang,
+        "portal/records.html",
+        {
+            "exchanges": exchanges,
+            "next_before": page.next_before,
+            "first_page": before is None,
+            "unread_notices": notifications.count_unread(session, resident.person_id),
+        },
+    )

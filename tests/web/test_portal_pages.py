@@ -1,0 +1,315 @@
+"""The portal's inbox, "who used my data" and consent pages over HTTP, for a resident with a
+portal session: what each page shows in Japanese and English, that opening a notice marks it
+read, and that consent forms need the page's CSRF token and apply at once."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from kiban.agencies import AGENCIES
+from kiban.agencies.wiring import enrol_through_mesh, register_reference_agencies
+from kiban.blocks import address, mesh, notifications, residents
+from kiban.kernel import clock
+from kiban.web import create_app
+from kiban.web.portal import RESIDENT_COOKIE, _serializer
+
+TEMPLATE = "tests.portal_notice"
+BANK = AGENCIES["bank"].subsystem
+ELECTRICITY = AGENCIES["electricity"].subsystem
+
+
+@pytest.fixture(autouse=True)
+def _template() -> None:
+    notifications.register_template(
+        TEMPLATE,
+        subject_ja="{what}を受け付けました",
+        subject_en="We received your {what_en}",
+        body_ja="{day}に受け付けました。",
+        body_en="Received on {day}.",
+        params={"what": str, "what_en": str, "day": date},
+    )
+
+
+def register(session: Session) -> residents.PersonRead:
+    address.load_registry(session, lg_codes=["131016"])
+    town = address.find_town(session, "131016", "丸の内")
+    person = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name="鈴木",
+            given_name="一郎",
+            family_name_kana="スズキ",
+            given_name_kana="イチロウ",
+            birth_date=date(1975, 5, 6),
+            sex=residents.Sex.MALE,
+            address=residents.AddressInput(
+                town_id=town.id, chome=1 if town.has_chome else None, block_number="3番4号"
+            ),
+            household=residents.HouseholdChoice(household_id=None, relationship="世帯主"),
+            effective_on=date(2019, 4, 1),
+        ),
+        actor="official:test",
+    )
+    session.commit()
+    return person
+
+
+@pytest.fixture
+def person(session: Session) -> residents.PersonRead:
+    return register(session)
+
+
+@pytest.fixture
+def client(database_url: str, person: residents.PersonRead) -> Iterator[TestClient]:
+    """A client signed in to the portal as ``person`` (the cookie the card sign-in sets)."""
+    with TestClient(create_app(), follow_redirects=False) as client:
+        client.cookies.set(
+            RESIDENT_COOKIE,
+            _serializer("kiban.portal-session").dumps({"person_id": str(person.id)}),
+            path="/portal",
+        )
+        yield client
+
+
+def send(
+    session: Session, person_id: uuid.UUID, what: str, what_en: str
+) -> notifications.NoticeRead:
+    notice = notifications.do_send_notice(
+        session,
+        person_id,
+        TEMPLATE,
+        {"what": what, "what_en": what_en, "day": date(2026, 11, 26)},
+        actor="system:test",
+        link="/portal/",
+    )
+    session.commit()
+    return notice
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def test_every_portal_page_needs_a_session(database_url: str) -> None:
+    with TestClient(create_app(), follow_redirects=False) as anonymous:
+        for path in ("/portal/inbox", "/portal/records", "/portal/consents"):
+            response = anonymous.get(path)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/portal/login")
+        refused = anonymous.post("/portal/consents", data={"company": BANK})
+        assert refused.status_code == 303
+
+
+def test_my_page_links_every_portal_page_and_counts_unread(
+    client: TestClient, session: Session, person: residents.PersonRead
+) -> None:
+    send(session, person.id, "転出届", "moving-out notice")
+    page = client.get("/portal/?lang=en")
+    assert page.status_code == 200
+    for path in ("/portal/inbox", "/portal/records", "/portal/consents"):
+        assert f'href="{path}' in page.text
+    assert "1 unread" in page.text
+    assert "鈴木" in page.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "body"),
+    [
+        ("ja", "転出届を受け付けました", "2026年11月26日に受け付けました。"),
+        ("en", "We received your moving-out notice", "Received on November 26, 2026."),
+    ],
+)
+def test_the_inbox_lists_notices_and_opening_one_marks_it_read(
+    client: TestClient,
+    session: Session,
+    person: residents.PersonRead,
+    lang: str,
+    subject: str,
+    body: str,
+) -> None:
+    older = send(session, person.id, "転入届", "moving-in notice")
+    newer = send(session, person.id, "転出届", "moving-out notice")
+    listed = client.get(f"/portal/inbox?lang={lang}")
+    assert listed.status_code == 200
+    assert listed.headers["content-language"] == lang
+    assert listed.text.index(str(newer.id)) < listed.text.index(str(older.id))
+    assert listed.text.count('class="unread"') == 2
+
+    opened = client.get(f"/portal/inbox/{newer.id}?lang={lang}")
+    assert opened.status_code == 200
+    assert subject in opened.text
+    assert body in opened.text
+    session.expire_all()
+    assert notifications.get_notice(session, person.id, newer.id).status == "read"
+    assert notifications.get_notice(session, person.id, older.id).read_at is None
+    session.rollback()
+
+    relisted = client.get(f"/portal/inbox?lang={lang}")
+    assert relisted.text.count('class="unread"') == 1
+    only_unread = client.get(f"/portal/inbox?unread=true&lang={lang}")
+    assert str(older.id) in only_unread.text
+    assert str(newer.id) not in only_unread.text
+
+
+def test_someone_elses_notice_is_not_found(client: TestClient, session: Session) -> None:
+    stranger = send(session, uuid.uuid4(), "転出届", "moving-out notice")
+    response = client.get(f"/portal/inbox/{stranger.id}?lang=en")
+    assert response.status_code == 404
+    assert "No such notice." in response.text
+    session.expire_all()
+    assert notifications.get_notice(session, stranger.person_id, stranger.id).read_at is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "agency", "item", "provider"),
+    [
+        ("ja", "日本年金機構", "住所", "住民基本台帳"),
+        ("en", "Japan Pension Service", "Address", "Resident register"),
+    ],
+)
+def test_who_used_my_data_names_agencies_items_and_legal_basis(
+    client: TestClient,
+    session: Session,
+    person: residents.PersonRead,
+    lang: str,
+    agency: str,
+    item: str,
+    provider: str,
+) -> None:
+    register_reference_agencies(session)
+    enrol_through_mesh(session, [person.id], seed=1)
+    session.commit()
+    page = client.get(f"/portal/records?lang={lang}")
+    assert page.status_code == 200
+    text = page.text
+    assert agency in text
+    assert provider in text
+    assert item in text
+    assert mesh.BASIC_FOUR_LEGAL_BASIS in text
+    # Each exchange once (the requester's record), not once per side.
+    government = [a for a in AGENCIES.values() if a.member_class == "GOV"]
+    assert text.count("<time ") == len(government)
+    assert "JP/GOV" not in text
+
+
+def test_a_consent_is_granted_paused_resumed_and_revoked_from_the_page(
+    client: TestClient, session: Session, person: residents.PersonRead
+) -> None:
+    register_reference_agencies(session)
+    session.commit()
+    page = client.get("/portal/consents?lang=en")
+    assert page.status_code == 200
+    assert "Kiban Bank" in page.text
+    token = csrf_of(page.text)
+    until = (clock.today_jst() + timedelta(days=30)).isoformat()
+    form: dict[str, Any] = {
+        "csrf_token": token,
+        "company": BANK,
+        "purpose": "address_update",
+        "items": ["address", "name"],
+        "valid_until": until,
+        "fetch_type": "periodic",
+        "times": "4",
+        "data_life_days": "30",
+    }
+    granted = client.post("/portal/consents?lang=en", data=form)
+    assert granted.status_code == 303, granted.text
+    session.expire_all()
+    [consent] = mesh.list_consents(session, person.id)
+    assert consent.company == BANK
+    assert consent.items == ["address", "name"]
+    assert consent.status == "active"
+    assert mesh.check_consent(session, person_id=person.id, company=BANK, items=["address"])
+    session.commit()
+
+    listed = client.get("/portal/consents?lang=en")
+    assert "In effect" in listed.text
+    token = csrf_of(listed.text)
+    for action, status in (("pause", "paused"), ("resume", "active"), ("revoke", "revoked")):
+        changed = client.post(
+            f"/portal/consents/{consent.id}/{action}?lang=en", data={"csrf_token": token}
+        )
+        assert changed.status_code == 303, changed.text
+        session.expire_all()
+        assert mesh.get_consent(session, consent.id).status == status
+        session.rollback()
+
+    # Revocation applies to the company's very next request.
+    with pytest.raises(mesh.ConsentNotActive):
+        mesh.check_consent(session, person_id=person.id, company=BANK, items=["address"])
+    session.rollback()
+    final = client.get("/portal/consents?lang=ja")
+    assert "撤回済み" in final.text
+
+
+def test_forms_without_the_pages_token_change_nothing(
+    client: TestClient, session: Session, person: residents.PersonRead
+) -> None:
+    register_reference_agencies(session)
+    session.commit()
+    until = (clock.today_jst() + timedelta(days=30)).isoformat()
+    form = {
+        "company": BANK,
+        "purpose": "address_update",
+        "items": ["address"],
+        "valid_until": until,
+        "fetch_type": "once",
+        "data_life_days": "30",
+    }
+    missing = client.post("/portal/consents?lang=en", data=form)
+    assert missing.status_code == 403
+    forged = client.post("/portal/consents?lang=en", data={**form, "csrf_token": "forged"})
+    assert forged.status_code == 403
+    assert "This form has expired" in forged.text
+    session.expire_all()
+    assert mesh.list_consents(session, person.id) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"company": ELECTRICITY + "x"}, "company", "Choose a company."),
+        ({"items": []}, "items", "Choose the data to share."),
+        ({"valid_until": "2000-01-01"}, "valid_until", "The end date must be today or later."),
+        ({"valid_until": "soon"}, "valid_until", "Enter the end date as a date."),
+        ({"times": "0"}, "times", "Enter a number from 1 to 100."),
+    ],
+)
+def test_a_wrong_grant_names_the_field_and_writes_nothing(
+    client: TestClient,
+    session: Session,
+    person: residents.PersonRead,
+    change: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    register_reference_agencies(session)
+    session.commit()
+    token = csrf_of(client.get("/portal/consents?lang=en").text)
+    form: dict[str, Any] = {
+        "csrf_token": token,
+        "company": BANK,
+        "purpose": "address_update",
+        "items": ["address"],
+        "valid_until": (clock.today_jst() + timedelta(days=30)).isoformat(),
+        "fetch_type": "periodic",
+        "times": "4",
+        "data_life_days": "30",
+        **change,
+    }
+    response = client.post("/portal/consents?lang=en", data=form)
+    assert response.status_code == 422
+    assert f'href="#{field}"' in response.text
+    assert message in response.text
+    session.expire_all()
+    assert mesh.list_consents(session, person.id) == []
