@@ -1,0 +1,607 @@
+"""The moving procedures as data: 転出届 (``move_out``), 転入届 (``move_in``) and 転居届
+(``move_within``), with the effects that change the resident register.
+
+- ``move_out``: the resident files it online, prefilled from the register through the mesh
+  (name, birth date, address, municipality, household), chooses who moves with them, types the
+  new address (normalized against the address registry) and the date, and signs it with the
+  card. The old office approves it (or sends it back with a reason): the movers become removed
+  records there and each mover's moving-out data goes to the new office through the mesh
+  (:mod:`kiban.life_events.moving.offices`), where it opens the ``move_in`` application.
+- ``move_in``: opened by the new office when the packet arrives; the resident reserves a visit
+  slot; the new office completes it, which registers the movers at the new address. The
+  register's ``resident.moved_in`` events then reach the agencies through the mesh, and the
+  card's signing certificate is revoked (see :mod:`kiban.life_events.moving.subscribers`).
+- ``move_within``: the same form with one office, completed by it.
+
+Every step that concerns the applicant puts a notice in their inbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks import address, mesh, notifications, procedures, residents
+from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
+from kiban.life_events.moving import errors, notices, offices
+
+MOVE_OUT: Final = "move_out"
+MOVE_IN: Final = "move_in"
+MOVE_WITHIN: Final = "move_within"
+CODES: Final = (MOVE_OUT, MOVE_IN, MOVE_WITHIN)
+SYSTEM_ACTOR: Final = "system:moving"
+# A moving-out notice may be filed up to 14 days before the move (住民基本台帳法第24条 and
+# the register's own rule) and is expected within 14 days after it.
+NOTICE_DAYS: Final = 14
+HEAD: Final = "世帯主"
+LODGER: Final = "同居人"
+# Visit slots of the new office: weekdays, four a day, for the next two weeks.
+SLOT_TIMES: Final = (time(9, 30), time(11, 0), time(13, 30), time(15, 0))
+SLOT_DAYS: Final = 14
+
+_REGISTER_JA: Final = "住民基本台帳"
+_REGISTER_EN: Final = "Resident register"
+
+
+def _from_register(item: str) -> procedures.PrefillSource:
+    return procedures.PrefillSource(
+        service=mesh.BASIC_FOUR_SERVICE,
+        item=item,
+        registry_ja=_REGISTER_JA,
+        registry_en=_REGISTER_EN,
+    )
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+_PERSON_FIELDS: Final = (
+    procedures.FieldDef("name", "氏名", "Name", "text", prefill=_from_register("name")),
+    procedures.FieldDef(
+        "birth_date", "生年月日", "Date of birth", "date", prefill=_from_register("birth_date")
+    ),
+    procedures.FieldDef(
+        "address", "現在の住所", "Current address", "address", prefill=_from_register("address")
+    ),
+    procedures.FieldDef(
+        "lg_code",
+        "現在の市区町村コード",
+        "Current municipality code",
+        "text",
+        prefill=_from_register("lg_code"),
+    ),
+    procedures.FieldDef(
+        "household",
+        "世帯の方",
+        "Your household",
+        "people",
+        required=False,
+        prefill=procedures.PrefillSource(
+            service=mesh.HOUSEHOLD_SERVICE,
+            item="members",
+            registry_ja=_REGISTER_JA,
+            registry_en=_REGISTER_EN,
+        ),
+    ),
+)
+_MOVE_FIELDS: Final = (
+    procedures.FieldDef(
+        "movers",
+        "一緒に異動する世帯の方",
+        "Household members who move with you",
+        "people",
+        required=False,
+    ),
+    procedures.FieldDef("destination", "新しい住所", "New address", "address"),
+    procedures.FieldDef("moved_on", "異動日（引越しの日）", "Moving date", "date"),
+)
+
+
+def _lg_code_of(values: Mapping[str, Any]) -> str:
+    return str(values.get("lg_code") or "")
+
+
+def place_destination(session: Session, text: str) -> address.PlacedAddress:
+    """The new address read against the registry (``address.invalid_address`` naming
+    ``destination.text`` when it cannot be read down to the town and block number)."""
+    return address.place_address(session, address.AddressInput(text=text), field="destination")
+
+
+def _check_date(values: Mapping[str, Any]) -> date:
+    moved_on = date.fromisoformat(str(values["moved_on"]))
+    today = clock.today_jst()
+    if abs((moved_on - today).days) > NOTICE_DAYS:
+        raise errors.MovingDateInvalid(NOTICE_DAYS)
+    return moved_on
+
+
+def _validate_move_out(session: Session, values: Mapping[str, Any]) -> None:
+    _check_date(values)
+    placed = place_destination(session, str(values["destination"]))
+    if placed.town.lg_code == _lg_code_of(values):
+        raise errors.SameMunicipality()
+
+
+def _validate_move_within(session: Session, values: Mapping[str, Any]) -> None:
+    _check_date(values)
+    placed = place_destination(session, str(values["destination"]))
+    if placed.town.lg_code != _lg_code_of(values):
+        raise errors.OtherMunicipality()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def office_name(session: Session, lg_code: str) -> str:
+    """How a municipality's office is named in notices: ``東京都千代田区``."""
+    return address.get_municipality(session, lg_code).full_name
+
+
+def mover_ids(session: Session, app: procedures.ApplicationRead) -> list[uuid.UUID]:
+    """The applicant, then the household members they chose (each named in the form by the
+    procedures subsystem's code, turned back into the member within the household)."""
+    chosen = app.values.get("movers") or []
+    ids = [app.applicant_id]
+    for code in chosen:
+        member = procedures.household_member_id(session, app.applicant_id, str(code))
+        if member not in ids:
+            ids.append(member)
+    return ids
+
+
+def _notify(
+    session: Session,
+    app: procedures.ApplicationRead,
+    template: str,
+    params: Mapping[str, Any],
+    *,
+    step: str,
+    actor: str,
+    link: str | None = None,
+) -> None:
+    notifications.do_send_notice(
+        session,
+        app.applicant_id,
+        template,
+        params,
+        actor=actor,
+        link=link or f"/portal/applications/{app.id}",
+        dedupe_key=f"moving:{app.id}:{app.version}:{step}",
+    )
+
+
+def _expected(app: procedures.ApplicationRead) -> date:
+    return app.timeline.expected_completion or clock.today_jst()
+
+
+# --- move_out effects -------------------------------------------------------------------------
+
+
+def _submitted(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> None:
+    mover_ids(session, app)  # A chosen member outside the household is refused here.
+    lg_code = _lg_code_of(app.values)
+    template = notices.MOVE_OUT_RECEIVED if app.code == MOVE_OUT else notices.MOVE_WITHIN_RECEIVED
+    _notify(
+        session,
+        app,
+        template,
+        {
+            "office": office_name(session, lg_code),
+            "moved_on": date.fromisoformat(str(app.values["moved_on"])),
+            "destination": str(app.values["destination"]),
+            "expected": _expected(app),
+        },
+        step="submitted",
+        actor=action.actor,
+    )
+
+
+def _sent_back(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> None:
+    _notify(
+        session,
+        app,
+        notices.SENT_BACK,
+        {
+            "procedure": app.title_ja,
+            "procedure_en": app.title_en,
+            "office": office_name(session, _lg_code_of(app.values)),
+            "reason": action.reason or "",
+        },
+        step="sent_back",
+        actor=action.actor,
+    )
+
+
+def _approve_move_out(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    """The old office accepts: the movers leave the register here, and each one's moving-out
+    data goes to the new office through the mesh (which opens the move-in there)."""
+    from_lg = _lg_code_of(app.values)
+    placed = place_destination(session, str(app.values["destination"]))
+    to_lg = placed.town.lg_code
+    moved_on = date.fromisoformat(str(app.values["moved_on"]))
+    movers = [residents.get_person(session, pid) for pid in mover_ids(session, app)]
+    applicant_is_head = movers[0].relationship == HEAD
+    packets: list[dict[str, Any]] = []
+    move_in_id: str | None = None
+    # The packets go first, while the movers are still in the household the receiving side
+    # checks them against; the removal below is in the same transaction, so either both
+    # happen or neither does.
+    for index, person in enumerate(movers):
+        reply = offices.send_packet(
+            session,
+            from_lg_code=from_lg,
+            to_lg_code=to_lg,
+            person_id=person.id,
+            data={
+                "reference": str(app.id),
+                "name": person.full_name,
+                "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
+                "birth_date": person.birth_date.isoformat(),
+                "sex": person.sex.value,
+                "previous_address": person.address.text,
+                "destination": placed.text,
+                "moved_out_on": moved_on.isoformat(),
+                # The applicant founds the new household; the others keep their relationship
+                # only when it was to the applicant (the applicant was the head).
+                "relationship": HEAD
+                if index == 0
+                else (person.relationship if applicant_is_head else LODGER),
+                "head_of_household": index == 0,
+            },
+            actor=action.actor,
+        )
+        if not reply.ok:
+            raise errors.PacketRefused(reply.error or str(reply.status))
+        body = reply.body if isinstance(reply.body, dict) else {}
+        move_in_id = move_in_id or body.get("move_in_application")
+        packets.append({"name": person.full_name, "message_id": reply.message_id})
+    for person in movers:
+        residents.move_out(
+            session,
+            person.id,
+            residents.MoveOutCreate(moved_on=moved_on, destination=placed.text),
+            actor=action.actor,
+        )
+    _notify(
+        session,
+        app,
+        notices.MOVE_OUT_APPROVED,
+        {"office": office_name(session, from_lg), "new_office": office_name(session, to_lg)},
+        step="approved",
+        actor=action.actor,
+        link=f"/portal/applications/{move_in_id}" if move_in_id else None,
+    )
+    return {
+        "to_lg_code": to_lg,
+        "destination": placed.text,
+        "packets": packets,
+        "move_in_application": move_in_id,
+    }
+
+
+# --- the new office receives the packet ---------------------------------------------------------
+
+
+def _office_actor(lg_code: str) -> str:
+    return f"system:{offices.office_subsystem(lg_code)}"
+
+
+def receive_packet(session: Session, packet: offices.Packet) -> Mapping[str, Any]:
+    """The new office keeps a mover's packet: it checks the moving-out notice the packet
+    cites and that the packet is about one of its movers (by the new office's own code), then
+    opens the move-in application (for the applicant's packet) or adds to it."""
+    try:
+        move_out = procedures.get_application(session, uuid.UUID(str(packet.data.get("reference"))))
+    except (ValueError, KibanError):
+        raise errors.PacketUnknown() from None
+    if move_out.code != MOVE_OUT:
+        raise errors.PacketUnknown()
+    receiver = offices.office_subsystem(packet.to_lg_code)
+    person_id = next(
+        (
+            pid
+            for pid in mover_ids(session, move_out)
+            if mesh.agency_code(session, receiver, pid) == packet.agency_code
+        ),
+        None,
+    )
+    if person_id is None:
+        raise errors.PacketUnknown()
+    actor = _office_actor(packet.to_lg_code)
+    if person_id == move_out.applicant_id:
+        move_in = procedures.do_start_application(
+            session, MOVE_IN, applicant=move_out.applicant_id, actor=actor
+        )
+    else:
+        found = procedures.list_applications(
+            session, applicant=move_out.applicant_id, code=MOVE_IN, limit=20
+        ).items
+        match = [procedures.get_application(session, s.id) for s in found]
+        opened = [a for a in match if a.outputs.get("reference") == str(move_out.id)]
+        if not opened:
+            raise errors.PacketUnknown()
+        move_in = opened[0]
+    received = procedures.do_take_action(
+        session,
+        move_in.id,
+        "receive_packet",
+        role="system",
+        actor=actor,
+        expected_version=move_in.version,
+        data={
+            "person_id": str(person_id),
+            "message_id": packet.message_id,
+            "from_office": packet.from_office,
+            "to_lg_code": packet.to_lg_code,
+            "legal_basis": packet.legal_basis,
+            "packet": dict(packet.data),
+        },
+    )
+    return {"received": True, "move_in_application": str(received.id)}
+
+
+def _packet_received(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    data = action.data.get("data", {})
+    packet = dict(data.get("packet", {}))
+    entry = {
+        "person_id": data.get("person_id"),
+        "message_id": data.get("message_id"),
+        "from_office": data.get("from_office"),
+        "legal_basis": data.get("legal_basis"),
+        **packet,
+    }
+    packets = [*app.outputs.get("packets", []), entry]
+    from_lg = str(data.get("from_office", "")).split("/")[2] if data.get("from_office") else ""
+    return {
+        "reference": packet.get("reference"),
+        "from_lg_code": app.outputs.get("from_lg_code") or from_lg,
+        "to_lg_code": data.get("to_lg_code"),
+        "destination": packet.get("destination") or app.outputs.get("destination"),
+        "moved_on": packet.get("moved_out_on") or app.outputs.get("moved_on"),
+        "packets": packets,
+    }
+
+
+# --- move_in effects --------------------------------------------------------------------------
+
+
+def offered_slots(today: date | None = None) -> list[datetime]:
+    """The visit slots the new office offers: weekdays from tomorrow, for two weeks (JST)."""
+    start = (today or clock.today_jst()) + timedelta(days=1)
+    slots: list[datetime] = []
+    for offset in range(SLOT_DAYS):
+        day = start + timedelta(days=offset)
+        if day.weekday() < 5:
+            slots.extend(datetime.combine(day, at) for at in SLOT_TIMES)
+    return slots
+
+
+def slot_value(slot: datetime) -> str:
+    """How a slot is stored: ``2026-11-27T09:30`` (Japan time)."""
+    return slot.strftime("%Y-%m-%dT%H:%M")
+
+
+def _reserved(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    slot = str(app.values.get("slot") or "")
+    if slot not in {slot_value(s) for s in offered_slots()}:
+        raise errors.SlotInvalid()
+    to_lg = str(app.outputs.get("to_lg_code") or "")
+    _notify(
+        session,
+        app,
+        notices.MOVE_IN_RESERVED,
+        {"office": office_name(session, to_lg), "slot": slot.replace("T", " ")},
+        step=f"reserved:{slot}",
+        actor=action.actor,
+    )
+    return {"reserved_slot": slot}
+
+
+def _complete_move_in(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    """The new office registers every mover at the new address: the applicant founds the
+    household, the others join it."""
+    destination = str(app.outputs["destination"])
+    moved_on = date.fromisoformat(str(app.outputs["moved_on"]))
+    packets = list(app.outputs.get("packets", []))
+    household_id: uuid.UUID | None = None
+    registered = ""
+    for packet in sorted(packets, key=lambda p: not p.get("head_of_household")):
+        person_id = uuid.UUID(str(packet["person_id"]))
+        choice = (
+            residents.HouseholdChoice()
+            if household_id is None
+            else residents.HouseholdChoice(
+                household_id=household_id, relationship=str(packet.get("relationship") or LODGER)
+            )
+        )
+        person = residents.move_in(
+            session,
+            person_id,
+            residents.MoveInCreate(
+                moved_on=moved_on,
+                address=residents.AddressInput(text=destination),
+                household=choice,
+            ),
+            actor=action.actor,
+        )
+        if household_id is None:
+            household_id = person.household_id
+            registered = person.address.text
+    _notify(
+        session,
+        app,
+        notices.MOVE_IN_COMPLETED,
+        {"office": office_name(session, str(app.outputs["to_lg_code"])), "address": registered},
+        step="completed",
+        actor=action.actor,
+    )
+    return {"registered_address": registered, "household_id": str(household_id)}
+
+
+# --- move_within effects ----------------------------------------------------------------------
+
+
+def _complete_move_within(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    moved_on = date.fromisoformat(str(app.values["moved_on"]))
+    registered = ""
+    for person_id in mover_ids(session, app):
+        person = residents.move_within(
+            session,
+            person_id,
+            residents.MoveWithinCreate(
+                moved_on=moved_on,
+                address=residents.AddressInput(text=str(app.values["destination"])),
+            ),
+            actor=action.actor,
+        )
+        registered = registered or person.address.text
+    _notify(
+        session,
+        app,
+        notices.MOVE_WITHIN_COMPLETED,
+        {"office": office_name(session, _lg_code_of(app.values)), "address": registered},
+        step="completed",
+        actor=action.actor,
+    )
+    return {"registered_address": registered}
+
+
+# --- the definitions --------------------------------------------------------------------------
+
+_SUBMIT = procedures.ActionDef(
+    "submit",
+    "署名して提出",
+    "Sign and submit",
+    ("draft", "sent_back"),
+    "submitted",
+    "applicant",
+    signed=True,
+)
+_WITHDRAW = procedures.ActionDef(
+    "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
+)
+_SEND_BACK = procedures.ActionDef(
+    "send_back",
+    "差し戻し",
+    "Send back",
+    ("submitted",),
+    "sent_back",
+    "official",
+    needs_reason=True,
+)
+
+MOVE_OUT_DEF: Final = procedures.ProcedureDef(
+    code=MOVE_OUT,
+    title_ja="転出届",
+    title_en="Moving-out notice",
+    states=("draft", "submitted", "sent_back", "approved", "withdrawn"),
+    initial="draft",
+    final_states=("approved", "withdrawn"),
+    actions=(
+        _SUBMIT,
+        _WITHDRAW,
+        procedures.ActionDef("approve", "受理", "Accept", ("submitted",), "approved", "official"),
+        _SEND_BACK,
+    ),
+    fields=(*_PERSON_FIELDS, *_MOVE_FIELDS),
+    evidence_in=("resident_record", "signing_certificate"),
+    evidence_out=("moving_out_certificate_data",),
+    sla_days=2,
+    effects={"submit": _submitted, "approve": _approve_move_out, "send_back": _sent_back},
+    validate=_validate_move_out,
+    office_of=lambda app: _lg_code_of(app.values),
+)
+
+MOVE_IN_DEF: Final = procedures.ProcedureDef(
+    code=MOVE_IN,
+    title_ja="転入届",
+    title_en="Moving-in notice",
+    states=("awaiting_reservation", "reserved", "completed"),
+    initial="awaiting_reservation",
+    final_states=("completed",),
+    actions=(
+        procedures.ActionDef(
+            "receive_packet",
+            "転出証明書情報の受信",
+            "Moving-out data received",
+            ("awaiting_reservation",),
+            "awaiting_reservation",
+            "system",
+        ),
+        procedures.ActionDef(
+            "reserve",
+            "来庁予約",
+            "Reserve a visit",
+            ("awaiting_reservation", "reserved"),
+            "reserved",
+            "applicant",
+        ),
+        procedures.ActionDef(
+            "complete", "転入の完了", "Complete the move-in", ("reserved",), "completed", "official"
+        ),
+    ),
+    fields=(procedures.FieldDef("slot", "来庁日時", "Visit time", "slot"),),
+    evidence_in=("moving_out_certificate_data",),
+    evidence_out=("resident_record",),
+    sla_days=14,
+    effects={
+        "receive_packet": _packet_received,
+        "reserve": _reserved,
+        "complete": _complete_move_in,
+    },
+    office_of=lambda app: str(app.outputs.get("to_lg_code") or ""),
+)
+
+MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(
+    code=MOVE_WITHIN,
+    title_ja="転居届",
+    title_en="Notice of a move within the municipality",
+    states=("draft", "submitted", "sent_back", "completed", "withdrawn"),
+    initial="draft",
+    final_states=("completed", "withdrawn"),
+    actions=(
+        _SUBMIT,
+        _WITHDRAW,
+        procedures.ActionDef(
+            "complete",
+            "受理して住所を変更",
+            "Accept and change the address",
+            ("submitted",),
+            "completed",
+            "official",
+        ),
+        _SEND_BACK,
+    ),
+    fields=(*_PERSON_FIELDS, *_MOVE_FIELDS),
+    evidence_in=("resident_record", "signing_certificate"),
+    evidence_out=("resident_record",),
+    sla_days=2,
+    effects={"submit": _submitted, "complete": _complete_move_within, "send_back": _sent_back},
+    validate=_validate_move_within,
+    office_of=lambda app: _lg_code_of(app.values),
+)
+
+
+def register() -> None:
+    """Register the three procedures and the packet receiver (idempotent)."""
+    for definition in (MOVE_OUT_DEF, MOVE_IN_DEF, MOVE_WITHIN_DEF):
+        procedures.register_procedure(definition)
+    offices.set_packet_receiver(receive_packet)
