@@ -23,6 +23,7 @@ from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
+from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
@@ -78,6 +79,7 @@ def routers() -> list[APIRouter]:
         mesh_api,  # Mesh gateway /r1 (signed requests), directory (public), metrics (operator).
         mesh_consent_api,  # Consent for companies (My page access token; JWKS public).
         notifications_api,  # The inbox (My page access token).
+        procedures_api,  # Registration: services, applications (My page), tasks (operator).
     ]
 
 

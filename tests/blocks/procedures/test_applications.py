@@ -3,17 +3,20 @@ submission, claims, actions, notices, the journal and its projection."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, notifications, procedures, residents
+from kiban.blocks import identity, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform import db
 from kiban.platform.models import AuditEntry, OutboxEvent
-from tests.blocks.identity.oidc_support import ReaderCard
+from tests.blocks.identity.oidc_support import ReaderCard, card_in_reader
 
 from .conftest import TOY, applicant, sign
 
@@ -151,8 +154,6 @@ def test_a_procedure_defined_only_as_data_runs_from_draft_to_registration(
 
 
 def procedures_card(session: Session, person: residents.PersonRead) -> str:
-    from kiban.blocks import identity  # noqa: PLC0415
-
     card = identity.get_card_by_person(session, person.id)
     assert card is not None
     return card.signing_certificate.serial
@@ -171,3 +172,330 @@ def test_the_prefill_shows_in_the_persons_access_records(
     bases = {r.service: r.legal_basis or "" for r in mine}
     assert mesh.BASIC_FOUR_LEGAL_BASIS in bases[mesh.BASIC_FOUR_SERVICE]
     assert mesh.HOUSEHOLD_LEGAL_BASIS in bases[mesh.HOUSEHOLD_SERVICE]
+
+
+def test_a_prefilled_fact_cannot_be_typed_again_and_bad_input_changes_nothing(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead
+) -> None:
+    app = _start(session, resident)
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"address": "東京都千代田区九段北1-1"}, "procedures.prefilled_field", "address"),
+        ({"nickname": "x"}, "procedures.unknown_field", "nickname"),
+        ({"breed": "poodle"}, "procedures.invalid_value", "breed"),
+        ({"born_on": "2024-13-01"}, "procedures.invalid_value", "born_on"),
+        ({"co_owners": "someone"}, "procedures.invalid_value", "co_owners"),
+        ({"dog_name": 7}, "procedures.invalid_value", "dog_name"),
+    ]
+    for values, code, field in cases:
+        with pytest.raises(KibanError) as exc:
+            procedures.do_save_draft(
+                session, app.id, values, expected_version=app.version, actor=applicant(resident)
+            )
+        assert _error(exc) == (code, 422, field)
+        session.rollback()
+    again = procedures.get_application(session, app.id)
+    assert again.version == app.version
+    assert again.values == app.values
+    assert procedures.prefill_report(session, TOY).retyped_prefilled == 0
+
+
+def test_someone_else_cannot_act_for_the_applicant(
+    session: Session,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    spouse: residents.PersonRead,
+) -> None:
+    app = _start(session, resident)
+    with pytest.raises(KibanError) as exc:
+        procedures.do_save_draft(
+            session, app.id, DOG, expected_version=app.version, actor=applicant(spouse)
+        )
+    assert _error(exc) == ("procedures.not_applicant", 403, "actor")
+    with pytest.raises(KibanError) as exc:
+        procedures.do_take_action(
+            session, app.id, "withdraw", role="official", actor=OFFICER, expected_version=1
+        )
+    assert _error(exc) == ("procedures.role_not_allowed", 403, "role")
+
+
+def test_submission_checks_every_field_the_signature_and_the_signer(
+    session: Session,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    spouse: residents.PersonRead,
+    card: ReaderCard,
+    tmp_path: Any,
+) -> None:
+    app = _start(session, resident)
+    me = applicant(resident)
+
+    # A required field left empty is named.
+    signed = sign(card, app)
+    with pytest.raises(KibanError) as exc:
+        procedures.do_submit(
+            session, app.id, expected_version=app.version,
+            signing_certificate=signed.certificate, signature=signed.signature, actor=me,
+        )  # fmt: skip
+    assert _error(exc) == ("procedures.field_required", 422, "dog_name")
+    session.rollback()
+
+    # The definition's own validation names its field.
+    future = (clock.today_jst() + timedelta(days=3)).isoformat()
+    app = procedures.do_save_draft(
+        session, app.id, {**DOG, "born_on": future}, expected_version=app.version, actor=me
+    )
+    session.commit()
+    with pytest.raises(KibanError) as exc:
+        procedures.do_submit(
+            session, app.id, expected_version=app.version,
+            signing_certificate=signed.certificate, signature=signed.signature, actor=me,
+        )  # fmt: skip
+    assert exc.value.field == "born_on"
+    session.rollback()
+    app = procedures.do_save_draft(session, app.id, DOG, expected_version=app.version, actor=me)
+    session.commit()
+
+    # A signature over an earlier version of the form does not verify.
+    with pytest.raises(KibanError) as exc:
+        procedures.do_submit(
+            session, app.id, expected_version=app.version,
+            signing_certificate=signed.certificate, signature=signed.signature, actor=me,
+        )  # fmt: skip
+    assert _error(exc) == ("identity.signature_invalid", 401, "signature")
+    session.rollback()
+
+    # Someone else's card, even over the right document, is not the applicant's signature.
+    spouse_card = card_in_reader(session, spouse, tmp_path / "spouse-cards")
+    theirs = sign(spouse_card, app)
+    with pytest.raises(KibanError) as exc:
+        procedures.do_submit(
+            session, app.id, expected_version=app.version,
+            signing_certificate=theirs.certificate, signature=theirs.signature, actor=me,
+        )  # fmt: skip
+    assert _error(exc) == ("procedures.signer_not_applicant", 403, "signing_certificate")
+    session.rollback()
+
+    # An action that must be signed cannot be taken unsigned.
+    with pytest.raises(KibanError) as exc:
+        procedures.do_take_action(
+            session, app.id, "submit", role="applicant", actor=me, expected_version=app.version
+        )
+    assert _error(exc) == ("procedures.signature_required", 422, "signature")
+    session.rollback()
+    assert procedures.get_application(session, app.id).state == "draft"
+
+    # The right card over what is shown now is accepted and kept as evidence.
+    mine = sign(card, app)
+    done = procedures.do_submit(
+        session, app.id, expected_version=app.version,
+        signing_certificate=mine.certificate, signature=mine.signature, actor=me,
+    )  # fmt: skip
+    assert done.signature is not None
+    assert done.signature.signed_data == procedures.submission_payload(app).decode()
+    assert (
+        done.signature.document_sha256
+        == hashlib.sha256(procedures.submission_document(app)).hexdigest()
+    )
+
+
+def test_a_revoked_signing_certificate_is_refused(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead, card: ReaderCard
+) -> None:
+    app = _start(session, resident)
+    app = procedures.do_save_draft(
+        session, app.id, DOG, expected_version=app.version, actor=applicant(resident)
+    )
+    session.commit()
+    signed = sign(card, app)
+    held = identity.get_card_by_person(session, resident.id)
+    assert held is not None
+    identity.report_card_lost(session, held.id, actor=OFFICER)
+    session.commit()
+    with pytest.raises(KibanError) as exc:
+        procedures.do_submit(
+            session, app.id, expected_version=app.version,
+            signing_certificate=signed.certificate, signature=signed.signature,
+            actor=applicant(resident),
+        )  # fmt: skip
+    assert exc.value.code == "identity.certificate_revoked"
+
+
+def test_two_officials_cannot_overwrite_each_other(
+    session: Session,
+    engine: Engine,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    card: ReaderCard,
+) -> None:
+    app = _submitted(session, resident, card)
+    read_version = app.version
+    with db.session_factory(engine)() as first, db.session_factory(engine)() as second:
+        # Both officials read the same version of the application.
+        # (On SQLite every transaction takes the write lock, so each read ends its own.)
+        seen_by_first = procedures.get_application(first, app.id)
+        first.rollback()
+        seen_by_second = procedures.get_application(second, app.id)
+        second.rollback()
+        assert seen_by_first.version == seen_by_second.version == read_version
+        procedures.do_claim_task(first, app.id, official=OFFICER, expected_version=read_version)
+        first.commit()
+        with pytest.raises(KibanError) as exc:
+            procedures.do_claim_task(
+                second, app.id, official=OTHER_OFFICER, expected_version=read_version
+            )
+        assert _error(exc) == ("procedures.version_conflict", 409, "expected_version")
+        second.rollback()
+        # Reading again, the second official sees the claim and cannot take the task over.
+        fresh = procedures.get_application(second, app.id)
+        assert fresh.claimed_by == OFFICER
+        with pytest.raises(KibanError) as exc:
+            procedures.do_claim_task(
+                second, app.id, official=OTHER_OFFICER, expected_version=fresh.version
+            )
+        assert _error(exc) == ("procedures.already_claimed", 409, "official")
+        with pytest.raises(KibanError) as exc:
+            procedures.do_take_action(
+                second, app.id, "approve", role="official", actor=OTHER_OFFICER,
+                expected_version=fresh.version,
+            )  # fmt: skip
+        assert _error(exc) == ("procedures.not_claimed", 409, "actor")
+        second.rollback()
+        # The holder acting on a stale version is refused too.
+        with pytest.raises(KibanError) as exc:
+            procedures.do_take_action(
+                first, app.id, "approve", role="official", actor=OFFICER,
+                expected_version=read_version,
+            )  # fmt: skip
+        assert exc.value.code == "procedures.version_conflict"
+        first.rollback()
+    final = procedures.get_application(session, app.id)
+    assert final.state == "submitted"
+    assert [e.action for e in final.journal][-1] == "claim"
+
+
+def test_claim_release_and_send_back_with_a_reason(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead, card: ReaderCard
+) -> None:
+    app = _submitted(session, resident, card)
+    app = procedures.do_claim_task(session, app.id, official=OFFICER, expected_version=app.version)
+    # Claiming again by the holder is harmless; releasing puts it back in the queue.
+    assert (
+        procedures.do_claim_task(
+            session, app.id, official=OFFICER, expected_version=app.version
+        ).version
+        == app.version
+    )
+    app = procedures.do_release_task(
+        session, app.id, official=OFFICER, expected_version=app.version
+    )
+    assert app.claimed_by is None
+    with pytest.raises(KibanError) as exc:
+        procedures.do_release_task(session, app.id, official=OFFICER, expected_version=app.version)
+    assert exc.value.code == "procedures.not_claimed"
+    app = procedures.do_claim_task(
+        session, app.id, official=OTHER_OFFICER, expected_version=app.version
+    )
+    with pytest.raises(KibanError) as exc:
+        procedures.do_take_action(
+            session, app.id, "send_back", role="official", actor=OTHER_OFFICER,
+            expected_version=app.version, reason="  ",
+        )  # fmt: skip
+    assert _error(exc) == ("procedures.reason_required", 422, "reason")
+    app = procedures.do_take_action(
+        session, app.id, "send_back", role="official", actor=OTHER_OFFICER,
+        expected_version=app.version, reason="写真が不鮮明です",
+    )  # fmt: skip
+    session.commit()
+    assert app.state == "returned"
+    assert app.journal[-1].reason == "写真が不鮮明です"
+    inbox = notifications.list_inbox(session, resident.id)
+    assert inbox.items[0].template == "test.dog.sent_back"
+    assert "写真が不鮮明です" in inbox.items[0].body_ja
+    # A returned application is the applicant's again, not a task.
+    assert procedures.list_tasks(session, office=None).total == 0
+    with pytest.raises(KibanError) as exc:
+        procedures.do_claim_task(session, app.id, official=OFFICER, expected_version=app.version)
+    assert exc.value.code == "procedures.not_a_task"
+    with pytest.raises(KibanError) as exc:
+        procedures.do_take_action(
+            session, app.id, "approve", role="official", actor=OFFICER,
+            expected_version=app.version,
+        )  # fmt: skip
+    assert _error(exc) == ("procedures.action_not_allowed", 409, "action")
+    # Drafts and returned applications are kept and listed for their applicant.
+    page = procedures.list_applications(session, applicant=resident.id, states=["returned"])
+    assert [a.id for a in page.items] == [app.id]
+
+
+def test_the_journal_detects_tampering(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead, card: ReaderCard
+) -> None:
+    app = _submitted(session, resident, card)
+    assert procedures.verify_journal(session, app.id).ok
+    session.execute(
+        text(
+            "UPDATE procedures_actions SET actor = 'person:mallory' "
+            "WHERE application_id = :id AND seq = 2"
+        ),
+        {"id": app.id.hex if session.bind.dialect.name == "sqlite" else app.id},  # type: ignore[union-attr]
+    )
+    report = procedures.verify_journal(session, app.id)
+    assert not report.ok
+    assert [p.seq for p in report.problems] == [2]
+    session.rollback()
+
+    # A projection that drifts from its journal is noticed as well.
+    session.execute(
+        text("UPDATE procedures_applications SET state = 'registered' WHERE version = :v"),
+        {"v": app.version},
+    )
+    report = procedures.verify_journal(session, app.id)
+    assert any("state" in p.detail for p in report.problems)
+    session.rollback()
+
+    # So is a deleted last entry.
+    session.execute(text("DELETE FROM procedures_actions WHERE seq = :v"), {"v": app.version})
+    report = procedures.verify_journal(session, app.id)
+    assert not report.ok
+    session.rollback()
+
+
+def test_the_prefill_report_and_the_timeline(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead, card: ReaderCard
+) -> None:
+    draft_only = _start(session, resident)
+    app = _submitted(session, resident, card)
+    report = procedures.prefill_report(session, TOY)
+    # One submitted application: name, address, lg_code and the household were prefilled
+    # (the resident lives alone here, so the household is empty), three values typed.
+    assert report.applications == 1
+    assert report.prefilled == 3
+    assert report.typed == 3
+    assert report.retyped_prefilled == 0
+    assert procedures.get_application(session, draft_only.id).timeline.expected_completion is None
+    assert app.timeline.sla_days == 7
+    assert [s.state for s in app.timeline.steps] == ["draft", "submitted"]
+
+
+def test_an_incoherent_definition_is_refused_at_registration() -> None:
+    from .conftest import toy_definition  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="unknown states"):
+        procedures.register_procedure(
+            toy_definition(
+                actions=(
+                    procedures.ActionDef("go", "進む", "Go", ("draft",), "nowhere", "applicant"),
+                )
+            )
+        )
+    with pytest.raises(ValueError, match="reserved"):
+        procedures.register_procedure(
+            toy_definition(
+                code="test.reserved",
+                actions=(procedures.ActionDef("claim", "x", "x", ("draft",), "draft", "official"),),
+                effects={},
+            )
+        )
+    with pytest.raises(KibanError) as exc:
+        procedures.get_procedure("test.never_registered")
+    assert exc.value.code == "procedures.procedure_not_found"

@@ -5,7 +5,14 @@ Every error names the input at fault in ``field``; nothing is written when one i
 
 from __future__ import annotations
 
-from kiban.kernel.errors import Conflict, Forbidden, KibanError, NotFound, ValidationFailed
+from kiban.kernel.errors import (
+    Conflict,
+    Forbidden,
+    KibanError,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 
 
 class ProcedureNotFound(NotFound):
@@ -205,4 +212,35 @@ class PrefillUnavailable(KibanError):
             f"「{name}」を登録情報から取得できませんでした({reason})。",
             f"{name!r} could not be prefilled from its registry ({reason}).",
             field=name,
+        )
+
+
+class TokenRequired(Unauthorized):
+    code = "procedures.token_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "マイページのアクセストークンが必要です。",
+            "An access token of a sign-in to My page is required.",
+            field="Authorization",
+        )
+
+
+class TokenInvalid(Unauthorized):
+    code = "procedures.token_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "アクセストークンが無効です。",
+            "The access token is not valid (unknown, expired, revoked or not for My page).",
+            field="Authorization",
+        )
+
+
+class InvalidEncoding(ValidationFailed):
+    code = "procedures.invalid_encoding"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            "base64url で送ってください。", "Send it as base64url (no padding).", field=field
         )

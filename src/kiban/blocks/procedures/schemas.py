@@ -162,3 +162,112 @@ class JournalReport(BaseModel):
     ok: bool
     entries: int
     problems: list[JournalProblem]
+
+
+# --- HTTP models (/api/v1/registration) ---------------------------------------------------------
+
+_VERSION = Field(ge=1, description="The version of the application the caller read")
+_OFFICIAL = Field(
+    min_length=1,
+    max_length=200,
+    pattern=r"^[A-Za-z0-9_.:@-]+$",
+    description="The official acting (the operator token vouches for them)",
+    examples=["official:chiyoda-1"],
+)
+
+
+class FieldDefOut(BaseModel):
+    name: str
+    label_ja: str
+    label_en: str
+    kind: str
+    required: bool
+    readonly: bool
+    choices: list[str]
+    prefilled_from: str | None = Field(description="The registry the field is prefilled from")
+
+
+class ActionDefOut(BaseModel):
+    name: str
+    label_ja: str
+    label_en: str
+    from_states: list[str]
+    to_state: str
+    role: str
+    signed: bool
+    needs_reason: bool
+
+
+class ServiceSummary(BaseModel):
+    """A procedure offered online (a GovStack Registration "service")."""
+
+    code: str = Field(examples=["move_out"])
+    title_ja: str
+    title_en: str
+    sla_days: int = Field(description="Service-level target: days from submission to completion")
+    evidence_in: list[str]
+    evidence_out: list[str]
+
+
+class ServiceRead(ServiceSummary):
+    """A procedure's full definition: states, actions and form."""
+
+    states: list[str]
+    initial: str
+    final_states: list[str]
+    fields: list[FieldDefOut]
+    actions: list[ActionDefOut]
+
+
+class ApplicationCreate(BaseModel):
+    """Start an application (a draft, prefilled from the registries)."""
+
+    service: str = Field(max_length=64, description="The procedure's code", examples=["move_out"])
+
+
+class DraftUpdate(BaseModel):
+    """Values the applicant typed (not the prefilled ones)."""
+
+    values: dict[str, Any] = Field(examples=[{"move_date": "2026-12-01"}])
+    expected_version: int = _VERSION
+
+
+class SubmissionRead(BaseModel):
+    """What the card signs for a submission at this version."""
+
+    version: int
+    signed_data: str = Field(description="Sign these ASCII bytes with the card's signing key")
+    document: dict[str, Any] = Field(description="The document the applicant is shown")
+
+
+class SubmissionCreate(BaseModel):
+    """A signed submission."""
+
+    expected_version: int = _VERSION
+    signing_certificate: str = Field(
+        max_length=8000, description="The card's signing certificate, DER, base64url"
+    )
+    signature: str = Field(max_length=2000, description="Signature over signed_data, base64url")
+
+
+class ApplicantAction(BaseModel):
+    """An action the applicant takes (for example withdraw)."""
+
+    action: str = Field(max_length=64)
+    expected_version: int = _VERSION
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TaskClaim(BaseModel):
+    official: str = _OFFICIAL
+    expected_version: int = _VERSION
+
+
+class TaskComplete(BaseModel):
+    """An official's action on a claimed task (approve, send back with a reason, …)."""
+
+    action: str = Field(max_length=64, examples=["approve"])
+    official: str = _OFFICIAL
+    expected_version: int = _VERSION
+    reason: str | None = Field(default=None, max_length=2000)
+    data: dict[str, Any] | None = None

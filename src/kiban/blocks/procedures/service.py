@@ -1022,6 +1022,10 @@ def do_claim_task(
     ``procedures.version_conflict``). Claiming again by the holder changes nothing."""
     row = _get_row(session, application_id)
     defn = get_procedure(row.code)
+    # The version first: an official who read an older version must reload and see who holds
+    # the task now, rather than be told about a state they have not seen.
+    if row.version != expected_version:
+        raise VersionConflict(expected_version, row.version)
     if row.state not in _task_states(defn):
         raise NotATask(row.state)
     if row.claimed_by == official:
