@@ -25,6 +25,7 @@ from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
+from kiban.life_events import moving
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
@@ -32,11 +33,13 @@ from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handle
 from kiban.web import (
     business,
     office,
+    office_procedures,
     office_residents,
     pages,
     portal,
     portal_consents,
     portal_inbox,
+    portal_procedures,
     portal_records,
     signin,
 )
@@ -61,6 +64,7 @@ def routers() -> list[APIRouter]:
         pages.router,  # The landing page and /health.
         office.router,  # Office sign-in and home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
+        office_procedures.router,  # Office: task queue and applications (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         identity_pki_api,  # Card PKI: CA certificates, CRLs, OCSP (public).
@@ -71,6 +75,7 @@ def routers() -> list[APIRouter]:
         portal_inbox.router,  # The portal's inbox (HTML, resident session).
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
+        portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
         corporations_api,  # Corporate registry (operator).
         identity_business_api,  # Business accounts (OpenID Connect access token).
@@ -118,6 +123,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Life events register their procedures (definitions are data) and notice templates.
+    moving.register()
     app.add_middleware(LanguageCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():

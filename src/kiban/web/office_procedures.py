@@ -1,0 +1,219 @@
+"""Office pages of the procedures (窓口): the task queue of the official's municipality with
+claim and release, and one application with its form, sources, signature, outputs and journal,
+where the official takes the next action (accept, send back with a reason, complete).
+
+An official works for the office chosen at sign-in (``Official.lg_code``); the queue shows
+that office's tasks and only they may act on them (an operator signed in without an office
+sees and acts on every queue). Every write names the version the page showed, so two
+officials cannot overwrite each other; a refused action re-renders the page with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kiban.blocks import procedures, residents
+from kiban.kernel.errors import Forbidden, KibanError
+from kiban.platform import i18n
+from kiban.platform.webkit import DbSession, Lang, Official, require_official
+from kiban.web.office import office_name
+from kiban.web.portal_procedures import state_label
+from kiban.web.templating import get_pages
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+OfficialUser = Annotated[Official, Depends(require_official)]
+QUEUE_SIZE: Final = 100
+
+
+class OtherOffice(Forbidden):
+    """The application's task belongs to another municipality's office."""
+
+    code = "office.other_office"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "この申請は別の市区町村の窓口が処理します。",
+            "Another municipality's office handles this application.",
+            field="application_id",
+        )
+
+
+def official_actor(official: Official) -> str:
+    """How an official is named in journals and claims: ``official:<lg_code>:<name>``."""
+    return f"official:{official.lg_code or 'all'}:{official.name}"
+
+
+def _applicant_name(session: Session, person_id: uuid.UUID) -> str:
+    try:
+        return residents.get_person(session, person_id).full_name
+    except KibanError:
+        return str(person_id)
+
+
+def _check_office(official: Official, app: procedures.ApplicationRead) -> None:
+    if official.lg_code is not None and app.office not in (None, "", official.lg_code):
+        raise OtherOffice
+
+
+@router.get("/tasks")
+def task_queue(
+    request: Request, lang: Lang, session: DbSession, official: OfficialUser
+) -> HTMLResponse:
+    """Applications waiting for an official of this office, oldest first."""
+    tasks = procedures.list_tasks(session, office=official.lg_code, limit=QUEUE_SIZE)
+    return get_pages().render(
+        request,
+        lang,
+        "office/tasks.html",
+        {
+            "official": official,
+            "me": official_actor(official),
+            "office_name": office_name(session, official),
+            "tasks": tasks.items,
+            "total": tasks.total,
+            "names": {
+                t.applicant_id: _applicant_name(session, t.applicant_id) for t in tasks.items
+            },
+            "state_label": lambda state: state_label(lang, state),
+            "title_of": lambda app: app.title_ja if lang == "ja" else app.title_en,
+        },
+    )
+
+
+def _application_page(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    official: Official,
+    application_id: uuid.UUID,
+    *,
+    error: KibanError | None = None,
+) -> HTMLResponse:
+    app = procedures.get_application(session, application_id)
+    defn = procedures.get_procedure(app.code)
+    me = official_actor(official)
+    actions = [a for a in defn.actions_from(app.state) if a.role == "official"]
+    context: dict[str, Any] = {
+        "official": official,
+        "me": me,
+        "app": app,
+        "applicant": _applicant_name(session, app.applicant_id),
+        "actions": actions,
+        "mine": app.claimed_by == me,
+        "is_task": bool(actions),
+        "other_office": official.lg_code is not None
+        and app.office not in (None, "", official.lg_code),
+        "error": error.message(lang) if error else None,
+        "state_label": lambda state: state_label(lang, state),
+        "title_of": lambda a: a.title_ja if lang == "ja" else a.title_en,
+        "label_of": lambda item: item.label_ja if lang == "ja" else item.label_en,
+    }
+    return get_pages().render(
+        request,
+        lang,
+        "office/application.html",
+        context,
+        status_code=error.status if error else 200,
+    )
+
+
+@router.get("/applications/{application_id}")
+def application(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    official: OfficialUser,
+) -> HTMLResponse:
+    """One application: form with sources, signature, outputs, journal and the next actions."""
+    return _application_page(request, lang, session, official, application_id)
+
+
+def _refused(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    official: Official,
+    application_id: uuid.UUID,
+    error: KibanError,
+) -> HTMLResponse:
+    # Whatever the refused action wrote is rolled back before the page is read again.
+    session.rollback()
+    return _application_page(request, lang, session, official, application_id, error=error)
+
+
+def _back(application_id: uuid.UUID, lang: str) -> RedirectResponse:
+    return RedirectResponse(f"/office/applications/{application_id}?lang={lang}", status_code=303)
+
+
+@router.post("/applications/{application_id}/claim")
+def claim(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    official: OfficialUser,
+    version: Annotated[int, Form()],
+) -> Response:
+    """Take the task, so that this official alone acts on it."""
+    try:
+        _check_office(official, procedures.get_application(session, application_id))
+        procedures.do_claim_task(
+            session, application_id, official=official_actor(official), expected_version=version
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, official, application_id, error)
+    return _back(application_id, lang)
+
+
+@router.post("/applications/{application_id}/release")
+def release(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    official: OfficialUser,
+    version: Annotated[int, Form()],
+) -> Response:
+    """Give the task back to the queue."""
+    try:
+        procedures.do_release_task(
+            session, application_id, official=official_actor(official), expected_version=version
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, official, application_id, error)
+    return RedirectResponse(f"/office/tasks?lang={lang}", status_code=303)
+
+
+@router.post("/applications/{application_id}/act")
+def act(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    official: OfficialUser,
+    version: Annotated[int, Form()],
+    action: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Take the official's action (accept, send back with a reason, complete)."""
+    try:
+        _check_office(official, procedures.get_application(session, application_id))
+        procedures.do_take_action(
+            session,
+            application_id,
+            action,
+            role="official",
+            actor=official_actor(official),
+            expected_version=version,
+            reason=reason or None,
+        )
+    except KibanError as error:
+        return _refused(request, lang, session, official, application_id, error)
+    return _back(application_id, lang)

@@ -1,0 +1,459 @@
+"""Procedures in the citizen portal (手続): the list, the moving wizard, signing with the card,
+the visit reservation and the status timeline.
+
+The wizard is one form (who moves, the new address, the date) beside the facts the register
+already holds, each with its source. The address is normalized as it is typed when JavaScript
+runs (``/static/moving.js`` asks ``/api/v1/address/normalize``); without it, the server reads
+the address against the registry when the form is saved and the review page shows what it
+read beside what was typed, before anything is signed. Signing sends the resident to the card
+reader with the submission payload (the hash of the document shown) as the challenge and the
+signing key requested; the reader returns to ``/portal/applications/{id}/signed``, where
+``procedures.do_submit`` checks the signature. Every form works without JavaScript and carries
+the portal's CSRF token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kiban.blocks import notifications, procedures
+from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
+from kiban.life_events import moving
+from kiban.platform import i18n
+from kiban.platform.settings import get_settings
+from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal import Resident, require_resident
+from kiban.web.portal_csrf import CSRF_FIELD, check_csrf, csrf_token
+from kiban.web.templating import get_pages
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+
+SignedIn = Annotated[Resident, Depends(require_resident)]
+# Procedures a resident starts in the portal; the move-in is opened by the new office.
+STARTABLE: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN)
+FORM_PROCEDURES: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN)
+EDITABLE_STATES: Final = ("draft", "sent_back")
+RESERVABLE_STATES: Final = ("awaiting_reservation", "reserved")
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+STATE_LABELS: Final[Mapping[str, str]] = {
+    "draft": _("Draft: not submitted yet"),
+    "submitted": _("Submitted: waiting for the office"),
+    "sent_back": _("Sent back to you: please correct it"),
+    "approved": _("Accepted by the office"),
+    "withdrawn": _("Withdrawn"),
+    "awaiting_reservation": _("Waiting for you to reserve a visit"),
+    "reserved": _("Visit reserved: waiting for the office"),
+    "completed": _("Completed"),
+}
+
+
+def state_label(lang: i18n.Language, state: str) -> str:
+    """A state in words, in ``lang`` (the state's code when it is not one of ours)."""
+    label = STATE_LABELS.get(state)
+    return i18n.translations(lang).gettext(label) if label else state
+
+
+def _title(app: procedures.ApplicationRead | procedures.ApplicationSummary, lang: str) -> str:
+    return app.title_ja if lang == "ja" else app.title_en
+
+
+def _actor(resident: Resident) -> str:
+    return procedures.actor_of(resident.person_id)
+
+
+class ApplicationMissing(NotFound):
+    """Someone else's application is as unknown to a resident as a missing one."""
+
+    code = "procedures.application_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "該当する申請が見つかりません。", "No such application.", field="application_id"
+        )
+
+
+class ReaderAnswerIncomplete(ValidationFailed):
+    code = "portal.card_answer_incomplete"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "カードリーダーからの応答が不完全です。もう一度署名してください。",
+            "The card reader's answer is incomplete. Please sign again.",
+            field="signature",
+        )
+
+
+def _own(
+    session: Session, resident: Resident, application_id: uuid.UUID
+) -> procedures.ApplicationRead:
+    """The resident's own application."""
+    app = procedures.get_application(session, application_id)
+    if app.applicant_id != resident.person_id:
+        raise ApplicationMissing
+    return app
+
+
+def _render(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    resident: Resident,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
+    base = {
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request),
+        "unread_notices": notifications.count_unread(session, resident.person_id),
+        "state_label": lambda state: state_label(lang, state),
+        "title_of": lambda app: _title(app, lang),
+    }
+    response = get_pages().render(request, lang, name, base | context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_context(lang: i18n.Language, error: KibanError) -> dict[str, Any]:
+    field = (error.field or "").split(".")[0] or None
+    return {"error": error.message(lang), "error_field": field}
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+
+@router.get("/procedures")
+def procedure_list(
+    request: Request, lang: Lang, session: DbSession, resident: SignedIn
+) -> HTMLResponse:
+    """The procedures a resident can file here, and their own applications."""
+    mine = procedures.list_applications(session, applicant=resident.person_id, limit=50)
+    startable = [procedures.get_procedure(code) for code in STARTABLE]
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        "portal/procedures/list.html",
+        {"startable": startable, "applications": mine.items},
+    )
+
+
+@router.post("/procedures/{code}/start")
+def start(
+    code: str,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Open a draft, prefilled from the register through the mesh."""
+    check_csrf(request, csrf_token)
+    if code not in STARTABLE:
+        raise ApplicationMissing
+    app = procedures.do_start_application(
+        session, code, applicant=resident.person_id, actor=_actor(resident)
+    )
+    return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+
+
+# --- one application ----------------------------------------------------------------------------
+
+
+def _page_for(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    resident: Resident,
+    app: procedures.ApplicationRead,
+    *,
+    error: KibanError | None = None,
+    typed: Mapping[str, Any] | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "app": app,
+        "fields": {f.name: f for f in app.fields},
+        "typed": dict(typed or {}),
+        "notice": notice,
+        "error": None,
+        "error_field": None,
+        "sent_back_reason": _last_reason(app),
+        "slots": [],
+    }
+    if error is not None:
+        context |= _error_context(lang, error)
+    if app.code in FORM_PROCEDURES and app.state in EDITABLE_STATES:
+        template = "portal/procedures/form.html"
+    else:
+        template = "portal/procedures/status.html"
+        if app.code == moving.MOVE_IN and app.state in RESERVABLE_STATES:
+            context["slots"] = _slot_days(moving.offered_slots())
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        template,
+        context,
+        status_code=error.status if error is not None else 200,
+    )
+
+
+def _last_reason(app: procedures.ApplicationRead) -> str | None:
+    for entry in reversed(app.journal):
+        if entry.action == "send_back":
+            return entry.reason
+    return None
+
+
+def _slot_days(slots: list[Any]) -> list[dict[str, Any]]:
+    days: dict[str, dict[str, Any]] = {}
+    for slot in slots:
+        key = slot.date().isoformat()
+        days.setdefault(key, {"day": slot.date(), "slots": []})["slots"].append(
+            {"value": moving.slot_value(slot), "time": slot.strftime("%H:%M")}
+        )
+    return list(days.values())
+
+
+@router.get("/applications/{application_id}")
+def application_page(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> HTMLResponse:
+    """The wizard while the application is the resident's to edit; its status otherwise."""
+    app = _own(session, resident, application_id)
+    t = i18n.translations(lang)
+    notice = None
+    if request.query_params.get("submitted") == "1":
+        notice = t.gettext("Your notice was signed and submitted.")
+    elif request.query_params.get("reserved") == "1":
+        notice = t.gettext("Your visit is reserved.")
+    return _page_for(request, lang, session, resident, app, notice=notice)
+
+
+def _read_destination(session: Session, typed: str) -> str:
+    """The new address as the registry reads it (``address.invalid_address`` otherwise)."""
+    return moving.place_destination(session, typed).text
+
+
+@router.post("/applications/{application_id}/save")
+def save(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    version: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    movers: Annotated[list[str] | None, Form()] = None,
+    destination: Annotated[str, Form()] = "",
+    moved_on: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep what was typed (the address as the registry reads it), then show the review."""
+    check_csrf(request, csrf_token)
+    app = _own(session, resident, application_id)
+    typed = {"movers": movers or [], "destination": destination.strip(), "moved_on": moved_on}
+    try:
+        values: dict[str, Any] = {"movers": movers or [], "moved_on": moved_on or None}
+        values["destination"] = (
+            _read_destination(session, destination.strip()) if destination.strip() else None
+        )
+        procedures.do_save_draft(
+            session, app.id, values, expected_version=version, actor=_actor(resident)
+        )
+    except KibanError as error:
+        session.rollback()
+        app = _own(session, resident, application_id)
+        return _page_for(request, lang, session, resident, app, error=error, typed=typed)
+    query = f"?lang={lang}"
+    if destination.strip():
+        query += "&typed=" + _b64(destination.strip())
+    return RedirectResponse(f"/portal/applications/{app.id}/review{query}", status_code=303)
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+def _unb64(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _request_id(app: procedures.ApplicationRead) -> str:
+    """The reader's request id: the application and the version the signature is for."""
+    return f"{app.id}.{app.version}"
+
+
+@router.get("/applications/{application_id}/review")
+def review(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """Everything the notice says, the address as read beside what was typed, and the
+    button that takes the resident to the card reader to sign it."""
+    app = _own(session, resident, application_id)
+    if app.code not in FORM_PROCEDURES or app.state not in EDITABLE_STATES:
+        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    t = i18n.translations(lang)
+    missing = [f for f in app.fields if f.required and app.values.get(f.name) in (None, "", [])]
+    settings = get_settings()
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        "portal/procedures/review.html",
+        {
+            "app": app,
+            "fields": {f.name: f for f in app.fields},
+            "typed_destination": _unb64(request.query_params.get("typed")),
+            "missing": missing,
+            "cancelled": request.query_params.get("cancelled") == "1",
+            "reader_url": settings.card_reader_url.rstrip("/"),
+            "challenge": procedures.submission_payload(app).decode("ascii"),
+            "request_id": _request_id(app),
+            "return_to": f"{settings.base_url.rstrip('/')}/portal/applications/{app.id}/signed",
+            "cancel_message": t.gettext("You did not sign. Nothing was submitted."),
+        },
+    )
+
+
+def _b64_bytes(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+@router.get("/applications/{application_id}/signed")
+def signed(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """The card reader's answer: the signature is checked and the notice submitted."""
+    app = _own(session, resident, application_id)
+    params = request.query_params
+    if params.get("error") == "cancelled":
+        return RedirectResponse(
+            f"/portal/applications/{app.id}/review?cancelled=1&lang={lang}", status_code=303
+        )
+    claimed_id, _sep, claimed_version = params.get("request_id", "").rpartition(".")
+    try:
+        version = int(claimed_version)
+        certificate = _b64_bytes(params.get("signing_certificate", ""))
+        signature = _b64_bytes(params.get("signing_signature", ""))
+    except (ValueError, binascii.Error):
+        version, certificate, signature = -1, b"", b""
+    if claimed_id != str(app.id) or not certificate or not signature:
+        return _page_for(request, lang, session, resident, app, error=ReaderAnswerIncomplete())
+    try:
+        procedures.do_submit(
+            session,
+            app.id,
+            expected_version=version,
+            signing_certificate=certificate,
+            signature=signature,
+            actor=_actor(resident),
+        )
+    except KibanError as error:
+        session.rollback()
+        app = _own(session, resident, application_id)
+        return _page_for(request, lang, session, resident, app, error=error)
+    return RedirectResponse(
+        f"/portal/applications/{app.id}?submitted=1&lang={lang}", status_code=303
+    )
+
+
+@router.post("/applications/{application_id}/reserve")
+def reserve(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    version: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    slot: Annotated[str, Form()] = "",
+) -> Response:
+    """Reserve (or change) the visit to the new office."""
+    check_csrf(request, csrf_token)
+    app = _own(session, resident, application_id)
+    try:
+        if not slot:
+            raise moving.SlotInvalid()
+        saved = procedures.do_save_draft(
+            session, app.id, {"slot": slot}, expected_version=version, actor=_actor(resident)
+        )
+        procedures.do_take_action(
+            session,
+            app.id,
+            "reserve",
+            role="applicant",
+            actor=_actor(resident),
+            expected_version=saved.version,
+        )
+    except KibanError as error:
+        session.rollback()
+        app = _own(session, resident, application_id)
+        return _page_for(request, lang, session, resident, app, error=error)
+    return RedirectResponse(
+        f"/portal/applications/{app.id}?reserved=1&lang={lang}", status_code=303
+    )
+
+
+@router.post("/applications/{application_id}/withdraw")
+def withdraw(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    version: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Withdraw a notice that has not been accepted."""
+    check_csrf(request, csrf_token)
+    app = _own(session, resident, application_id)
+    try:
+        procedures.do_take_action(
+            session,
+            app.id,
+            "withdraw",
+            role="applicant",
+            actor=_actor(resident),
+            expected_version=version,
+        )
+    except KibanError as error:
+        session.rollback()
+        app = _own(session, resident, application_id)
+        return _page_for(request, lang, session, resident, app, error=error)
+    return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
