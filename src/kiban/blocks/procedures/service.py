@@ -72,9 +72,12 @@ from kiban.kernel import clock
 from kiban.platform import audit, events
 
 GENESIS: Final = "0" * 64
-MEMBER: Final = "JP/GOV/kiban"
+MEMBER: Final = "JP/GOV/kiban-procedures"
+MEMBER_NAME: Final = "電子申請 (オンライン手続)"
 SUBSYSTEM: Final = f"{MEMBER}/procedures"
-"""The mesh subsystem the procedures block asks registries through."""
+"""The mesh subsystem the procedures block asks registries through. It is a member of its own,
+not a subsystem of the register's member, because agency codes are per member: the procedures
+service must not hold the register's codes for people."""
 
 # The engine's own journal entries; a definition's actions may not use these names.
 START: Final = "start"
@@ -427,7 +430,15 @@ def list_tasks(
 def register_procedures_member(session: Session, *, actor: str) -> str:
     """Make the procedures subsystem a mesh member with its grants, once (idempotent)."""
     mesh.register_register_services(session, actor=actor)
-    if not any(s.xroad_id == SUBSYSTEM for s in mesh.list_subsystems(session)):
+    if not any(m.xroad_id == MEMBER for m in mesh.list_members(session)):
+        mesh.register_member(
+            session,
+            member_class="GOV",
+            member_code=MEMBER.rsplit("/", 1)[1],
+            name=MEMBER_NAME,
+            actor=actor,
+        )
+    if not any(s.xroad_id == SUBSYSTEM for s in mesh.list_subsystems(session, MEMBER)):
         mesh.register_subsystem(session, MEMBER, SUBSYSTEM.rsplit("/", 1)[1], actor=actor)
     granted = {g.service for g in mesh.list_grants(session) if g.client == SUBSYSTEM}
     for service, legal_basis, items, task in _GRANTS:
