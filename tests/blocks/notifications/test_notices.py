@@ -3,16 +3,20 @@ unread count, read/unread with the lifecycle recorded, and idempotent sending.""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from kiban.blocks import notifications
 from kiban.blocks.notifications.models import NotificationsNotice
+from kiban.platform import db
 from kiban.platform.models import AuditEntry, OutboxEvent
 
 TEMPLATE = "tests.notice_approved"
@@ -176,3 +180,38 @@ def test_another_persons_notice_is_not_found(session: Session) -> None:
     with pytest.raises(notifications.NoticeNotFound):
         notifications.do_mark_read(session, uuid.uuid4(), notice.id, actor="t")
     assert notifications.get_notice(session, person, notice.id).read_at is None
+
+
+def test_two_senders_racing_with_one_key_make_one_notice(engine: Engine) -> None:
+    """The second sender waits for the first one's transaction and then returns its notice,
+    whether the database serialises the writers (SQLite) or the unique index does
+    (PostgreSQL)."""
+    person = uuid.uuid4()
+    factory = db.session_factory(engine)
+    results: list[uuid.UUID] = []
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with factory() as other:
+                notice = notifications.do_send_notice(
+                    other, person, TEMPLATE, params(), actor="t", dedupe_key="race"
+                )
+                other.commit()
+                results.append(notice.id)
+        except BaseException as error:  # Reported by the assertion below.
+            errors.append(error)
+
+    with factory() as first:
+        notice = notifications.do_send_notice(
+            first, person, TEMPLATE, params(), actor="t", dedupe_key="race"
+        )
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # The second sender is now waiting on the first one's write.
+        first.commit()
+    thread.join(timeout=30)
+    assert errors == []
+    assert results == [notice.id]
+    with factory() as check:
+        assert notifications.list_inbox(check, person).total == 1
