@@ -50,14 +50,19 @@ def handler(request: Any) -> Any:
 
 def rate(name: str, seconds: float, step: Callable[[int], None]) -> float:
     done = 0
+    cpu_started = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
     while time.perf_counter() < deadline:
         step(done)
         done += 1
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     per_second = done / elapsed
-    print(f"  {name:<46} {done:>8} in {elapsed:5.1f} s = {per_second:>9.0f}/s")
+    print(
+        f"  {name:<46} {done:>8} in {elapsed:5.1f} s = {per_second:>9.0f}/s"
+        f"  ({done / max(cpu, 1e-9):,.0f} per CPU-second)"
+    )
     return per_second
 
 
@@ -105,18 +110,24 @@ def setup(scratch: Path) -> list[tuple[uuid.UUID, str]]:
     return people
 
 
-def in_process(seconds: float, people: list[tuple[uuid.UUID, str]]) -> None:
+def in_process(seconds: float, threads: int, people: list[tuple[uuid.UUID, str]]) -> None:
     from kiban.blocks import mesh  # noqa: PLC0415
     from kiban.platform.db import get_engine, transaction  # noqa: PLC0415
 
     engine = get_engine()
-    print("In process (one thread, one transaction and commit per request):")
+    cpu = _one_core()
+    print(f"In process, on one core ({cpu}):")
 
-    def hop(n: int) -> None:
+    def hop(n: int, *, group_commit: bool) -> None:
         _, code = people[n % len(people)]
         with transaction(engine) as session:
             response = mesh.call(
-                session, client=CLIENT, service=SERVICE, path="records", agency_code=code
+                session,
+                client=CLIENT,
+                service=SERVICE,
+                path="records",
+                agency_code=code,
+                group_commit=group_commit,
             )
         if not response.ok:
             raise SystemExit(f"gateway refused: {response.error} {response.body}")
@@ -135,9 +146,65 @@ def in_process(seconds: float, people: list[tuple[uuid.UUID, str]]) -> None:
         )
         handler(request)
 
-    gateway_rate = rate("gateway hop (mesh.call, records, commit)", seconds, hop)
+    single = rate(
+        "gateway hop, 1 thread, records in its transaction",
+        seconds,
+        lambda n: hop(n, group_commit=False),
+    )
+    grouped = rate_threads(
+        f"gateway hop, {threads} threads, group commit",
+        seconds,
+        threads,
+        lambda n: hop(n, group_commit=True),
+    )
     direct_rate = rate("direct call of the provider function", seconds, direct)
-    print(f"  ratio direct/gateway: {direct_rate / gateway_rate:,.0f}x")
+    print(
+        f"  ratio direct/gateway: {direct_rate / single:,.0f}x (1 thread),"
+        f" {direct_rate / grouped:,.0f}x ({threads} threads)"
+    )
+    os.sched_setaffinity(0, _all_cores)
+
+
+_all_cores: set[int] = set()
+
+
+def _one_core() -> str:
+    """Pin this process to one CPU, so that "one core" is literal (the HTTP part undoes it)."""
+    _all_cores.update(os.sched_getaffinity(0))
+    core = min(_all_cores)
+    os.sched_setaffinity(0, {core})
+    return f"CPU {core} of {len(_all_cores)}"
+
+
+def rate_threads(name: str, seconds: float, threads: int, step: Callable[[int], None]) -> float:
+    """Like :func:`rate` with ``threads`` threads sharing the steps (and the process's one core);
+    CPU time is printed beside wall time, since other processes share the machine."""
+    counts = [0] * threads
+    stop = time.perf_counter() + seconds
+
+    def worker(index: int) -> None:
+        n = index
+        while time.perf_counter() < stop:
+            step(n)
+            counts[index] += 1
+            n += threads
+
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    done = sum(counts)
+    per_second = done / elapsed
+    print(
+        f"  {name:<46} {done:>8} in {elapsed:5.1f} s = {per_second:>9.0f}/s"
+        f"  ({done / max(cpu, 1e-9):,.0f} per CPU-second)"
+    )
+    return per_second
 
 
 def _free_port() -> int:
@@ -334,7 +401,7 @@ def main() -> None:
     os.environ["KIBAN_DATABASE_URL"] = f"sqlite:///{scratch / 'kiban.db'}"
     os.environ.setdefault("KIBAN_SECRET_KEY", "bench-secret-key-0123456789abcdef")
     people = setup(scratch)
-    in_process(seconds, people)
+    in_process(seconds, threads, people)
     if http_seconds > 0:
         over_http(http_seconds, threads, people)
 

@@ -110,9 +110,12 @@ async def gateway_route(
         body=body,
         service=service,
         client_header=client,
+        group_commit=True,
     )
-    # The records written by the exchange commit with the request's unit of work, before
-    # this response is sent (DbSession ends when the handler returns).
+    # The records are durable before this response is sent: committed by the record writer's
+    # group commit when the exchange returns, or (when the request's session holds a
+    # transaction) with the request's unit of work, which ends before the response is sent
+    # (DbSession's scope is the handler).
     return Response(
         result.raw,
         status_code=result.status,

@@ -13,19 +13,22 @@ import base64
 import hashlib
 import hmac
 import uuid
+import weakref
+from collections.abc import Sequence
+from typing import cast
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import Engine, Table, bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kiban.blocks.mesh.models import MeshAgencyCode, MeshMember
-from kiban.blocks.mesh.service import member_of
+from kiban.blocks.mesh.service import engine_of, key_store, member_of
 from kiban.kernel import clock
-from kiban.platform.keys import KeyStore, get_key_store
+from kiban.platform.keys import KeyStore
 
 _keys: dict[tuple[int, str], tuple[KeyStore, bytes]] = {}
 
@@ -58,30 +61,129 @@ def _derive(store: KeyStore, member: str) -> bytes:
 
 def compute(member: str, person_id: uuid.UUID) -> str:
     """The member's code for the person (pure: no database)."""
-    key = _member_key(get_key_store(), member_of(member))
+    key = _member_key(key_store(), member_of(member))
     digest = hmac.new(key, person_id.bytes, hashlib.sha256).digest()[:20]
     return base64.b32encode(digest).decode().lower()
+
+
+# What this process knows of a database's ``mesh_agency_codes``: (member, code) → person. A
+# code is a function of the member's key and the person, so a pair once seen stays true (rows
+# are never changed or deleted). ``_resolved`` holds every pair read, ``_stored`` only those known
+# to be committed — read or written in a transaction of its own — whose insert can be skipped.
+_CACHE_LIMIT = 200_000
+_Known = weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], uuid.UUID]]
+_resolved: _Known = weakref.WeakKeyDictionary()
+_stored: _Known = weakref.WeakKeyDictionary()
+
+
+def _slots(cache: _Known, engine: Engine) -> dict[tuple[str, str], uuid.UUID]:
+    slots = cache.get(engine)
+    if slots is None:
+        slots = cache.setdefault(engine, {})
+    elif len(slots) > _CACHE_LIMIT:
+        slots.clear()
+    return slots
+
+
+# Built once: the gateway runs these on every request whose person it has not seen yet.
+_CODES = cast(Table, MeshAgencyCode.__table__)
+_INSERT_PG = pg_insert(_CODES).on_conflict_do_nothing()
+_INSERT_SQLITE = sqlite_insert(_CODES).on_conflict_do_nothing()
+_PERSON_FOR = select(_CODES.c.person_id).where(
+    _CODES.c.member == bindparam("member"), _CODES.c.code == bindparam("code")
+)
+
+
+def is_stored(engine: Engine, member: str, code: str) -> bool:
+    """Whether the code is known to be committed in the engine's database."""
+    return (member_of(member), code) in _slots(_stored, engine)
+
+
+def mark_stored(engine: Engine, member: str, code: str, person_id: uuid.UUID) -> None:
+    """Note that the code's row is committed (the caller's transaction of its own has ended)."""
+    pair = (member_of(member), code)
+    _slots(_stored, engine)[pair] = person_id
+    _slots(_resolved, engine)[pair] = person_id
+
+
+_PENDING = "kiban.mesh.codes.stored"
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    # The codes a session inserted are stored once it commits (this runs after the commit).
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        engine, pairs = pending
+        _slots(_stored, engine).update(pairs)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, *_: object) -> None:
+    # Any rollback, a savepoint's too, forgets them: at worst a code is inserted again.
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    # A session closed without a commit ends its transaction without a rollback event.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def store_codes(session: Session, rows: Sequence[tuple[str, str, uuid.UUID]]) -> None:
+    """Store (member, code, person) rows that may exist already, in one statement; the caller
+    commits and then calls :func:`mark_all_stored`."""
+    engine = engine_of(session)
+    now = clock.now()
+    values = [
+        {"id": uuid.uuid4(), "member": member_of(m), "code": c, "person_id": p, "created_at": now}
+        for m, c, p in rows
+    ]
+    statement = _INSERT_PG if engine.dialect.name == "postgresql" else _INSERT_SQLITE
+    session.execute(statement, values)
+
+
+def mark_all_stored(engine: Engine, rows: Sequence[tuple[str, str, uuid.UUID]]) -> None:
+    for member, code, person in rows:
+        mark_stored(engine, member, code, person)
 
 
 def agency_code(session: Session, member_or_subsystem: str, person_id: uuid.UUID) -> str:
     """The member's code for the person, stored for the reverse lookup on first use."""
     member = member_of(member_or_subsystem)
     code = compute(member, person_id)
+    engine = engine_of(session)
+    if (member, code) in _slots(_stored, engine):
+        return code
     row = {"id": uuid.uuid4(), "member": member, "code": code, "person_id": person_id}
     row["created_at"] = clock.now()
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(MeshAgencyCode).values(row).on_conflict_do_nothing())
+    statement = _INSERT_PG if engine.dialect.name == "postgresql" else _INSERT_SQLITE
+    session.execute(statement, row)
+    pending: tuple[Engine, dict[tuple[str, str], uuid.UUID]] | None = session.info.get(_PENDING)
+    if pending is None or pending[0] is not engine:
+        pending = session.info[_PENDING] = (engine, {})
+    pending[1][member, code] = person_id
     return code
 
 
-def person_for(session: Session, member_or_subsystem: str, code: str) -> uuid.UUID | None:
-    """The person a member knows by ``code``, or None."""
-    return session.scalar(
-        select(MeshAgencyCode.person_id).where(
-            MeshAgencyCode.member == member_of(member_or_subsystem), MeshAgencyCode.code == code
-        )
-    )
+def person_for(
+    session: Session, member_or_subsystem: str, code: str, *, committed: bool = False
+) -> uuid.UUID | None:
+    """The person a member knows by ``code``, or None. ``committed``: the session is a
+    transaction of the caller's own that reads only committed rows (what it finds is stored)."""
+    member = member_of(member_or_subsystem)
+    engine = engine_of(session)
+    person = _slots(_resolved, engine).get((member, code))
+    if person is not None:
+        return person
+    person = session.execute(_PERSON_FOR, {"member": member, "code": code}).scalar()
+    if person is not None:
+        _slots(_resolved, engine)[member, code] = person
+        if committed:
+            _slots(_stored, engine)[member, code] = person
+    return person
 
 
 def convert(session: Session, from_member: str, code: str, to_member: str) -> str | None:

@@ -29,9 +29,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -44,9 +46,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
 from kiban.blocks.mesh import codes, consent, records
@@ -56,28 +56,29 @@ from kiban.blocks.mesh.service import (
     GrantEntry,
     ServiceEntry,
     active_client,
-    ca_certificate,
+    engine_of,
     grant_entries,
     member_of,
     parse_service_id,
     service_entry,
     subsystem_key,
 )
+from kiban.blocks.mesh.service import (
+    ca_pem as mesh_ca_pem,
+)
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform.db import session_factory
 
 ALG: Final = "Ed25519"
 SIGNATURE_HEADER: Final = "X-Road-Signature"
 JSON_TYPE: Final = "application/json"
 
 
-class _Registry(jws.JWSRegistry):
-    # The header carries the signer's certificate (``x5c``), well over joserfc's default 512
-    # bytes; the payload is only the envelope, the body travels beside it, hashed.
-    max_header_length = 4096
-
-
-_REGISTRY: Final = _Registry(algorithms=[ALG])
+# The protected header carries the signer's certificate (``x5c``); nothing else of the mesh's
+# makes a header this big, so a longer one is refused before it is parsed.
+MAX_HEADER_LENGTH: Final = 4096
+_COMPACT = re.compile(r"^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{86})$")
 
 # --- limits, rate and metrics ------------------------------------------------------------------
 
@@ -201,43 +202,72 @@ def decode_body(data: bytes) -> Any:
     return json.loads(data) if data else None
 
 
-_private_jwks: dict[int, tuple[ed25519.Ed25519PrivateKey, OKPKey]] = {}
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _private_jwk(key: ed25519.Ed25519PrivateKey) -> OKPKey:
-    cached = _private_jwks.get(id(key))
-    if cached is None or cached[0] is not key:
-        cached = (key, OKPKey.import_key(key))
-        _private_jwks[id(key)] = cached
-    return cached[1]
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
 class _Cert:
     subject: str
     x5c: str
-    public: OKPKey
+    public: ed25519.Ed25519PublicKey
+    header: str  # The encoded protected header of a JWS this certificate's key signs.
 
 
 @lru_cache(maxsize=4096)
 def _load_cert(pem_or_der_b64: str) -> tuple[x509.Certificate, _Cert]:
+    # Parsing a certificate costs more than checking a signature, and every message names one
+    # of a few hundred: parsed once per process.
     if pem_or_der_b64.startswith("-----BEGIN"):
         cert = x509.load_pem_x509_certificate(pem_or_der_b64.encode())
     else:
-        cert = x509.load_der_x509_certificate(base64.b64decode(pem_or_der_b64))
+        cert = x509.load_der_x509_certificate(base64.b64decode(pem_or_der_b64, validate=True))
     public = cert.public_key()
     if not isinstance(public, ed25519.Ed25519PublicKey):
         raise ValueError("mesh certificates certify Ed25519 keys")
     subject = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return cert, _Cert(str(subject), base64.b64encode(der).decode(), OKPKey.import_key(public))
+    x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    header = {"alg": ALG, "typ": "xroad+jws", "x5c": [x5c]}
+    encoded = _b64(json.dumps(header, separators=(",", ":")).encode())
+    return cert, _Cert(str(subject), x5c, public, encoded)
+
+
+@lru_cache(maxsize=4096)
+def _header(encoded: str) -> str:
+    """The ``x5c`` certificate of a protected header, checked (ValueError if malformed): the
+    algorithm must be the mesh's, and no extension may be marked critical (RFC 7515 §4.1.11:
+    the mesh understands none). Cached: a signer sends the same header every time."""
+    if len(encoded) > MAX_HEADER_LENGTH:
+        raise ValueError("JWS header too long")
+    try:
+        header = json.loads(_unb64(encoded))
+        x5c = header["x5c"][0] if isinstance(header, dict) else None
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError("malformed JWS header") from exc
+    if header.get("alg") != ALG or "crit" in header or not isinstance(x5c, str):
+        raise ValueError("unsupported JWS header")
+    return x5c
+
+
+def _split(token: str) -> tuple[str, str, str]:
+    """The three parts of a compact JWS in strict base64url (ValueError otherwise), so that one
+    signature has exactly one encoding and the request hash binds it."""
+    match = _COMPACT.match(token)
+    if match is None:
+        raise ValueError("malformed JWS")
+    return match.group(1), match.group(2), match.group(3)
 
 
 def sign(key: ed25519.Ed25519PrivateKey, certificate_pem: str, claims: Mapping[str, Any]) -> str:
     """A compact JWS of ``claims`` signed with ``key``, its certificate in ``x5c``."""
-    header = {"alg": ALG, "typ": "xroad+jws", "x5c": [_load_cert(certificate_pem)[1].x5c]}
-    payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
-    return jws.serialize_compact(header, payload, _private_jwk(key), registry=_REGISTRY)
+    header = _load_cert(certificate_pem)[1].header
+    payload = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}"
+    return f"{signing_input}.{_b64(key.sign(signing_input.encode('ascii')))}"
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
@@ -255,11 +285,13 @@ def unverified_claims(token: str) -> dict[str, Any]:
 def verify(token: str, certificate_pem: str) -> dict[str, Any]:
     """The claims of ``token`` if the certificate's key signed it; ValueError otherwise."""
     public = _load_cert(certificate_pem)[1].public
+    header, payload, signature = _split(token)
+    _header(header)
     try:
-        obj = jws.deserialize_compact(token, public, registry=_REGISTRY)
-    except (JoseError, ValueError) as exc:
-        raise ValueError("signature does not verify") from exc
-    claims = json.loads(obj.payload)
+        public.verify(_unb64(signature), f"{header}.{payload}".encode("ascii"))
+    except InvalidSignature:
+        raise ValueError("signature does not verify") from None
+    claims = json.loads(_unb64(payload))
     if not isinstance(claims, dict):
         raise ValueError("claims are not an object")
     return claims
@@ -287,13 +319,9 @@ def _x5c_trusted(x5c: str, ca_pem: str) -> str:
 
 def verify_with_ca(token: str, ca_pem: str) -> tuple[str, dict[str, Any]]:
     """``(signer subsystem id, claims)`` of a JWS whose ``x5c`` certificate the mesh CA issued."""
-    try:
-        header = jws.extract_compact(token.encode(), registry=_REGISTRY).protected
-        x5c = header["x5c"][0]
-    except (JoseError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ValueError("malformed JWS") from exc
-    signer = _x5c_trusted(str(x5c), ca_pem)
-    return signer, verify(token, str(x5c))
+    x5c = _header(_split(token)[0])
+    signer = _x5c_trusted(x5c, ca_pem)
+    return signer, verify(token, x5c)
 
 
 # --- the provider side -------------------------------------------------------------------------
@@ -494,20 +522,58 @@ def _refusal_outcome(exc: KibanError) -> str:
     return f"refused:{exc.code}"
 
 
-def _record(session: Session, exchange: _Exchange, outcome: str, response_hash: str | None) -> None:
-    """Write the access records of both sides in the caller's transaction; the
-    gateway calls this before it releases any response. An exchange whose person is unknown
-    (a bad agency code) has no one to show a record to and is only counted in the metrics."""
+def _idle(session: Session) -> bool:
+    """Whether the session holds no connection: it has no uncommitted writes and, on SQLite,
+    no lock, so the gateway may use transactions of its own beside it without waiting on it."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return True
+    # SessionTransaction keeps its connections in ``_connections``; should that ever change, the
+    # gateway falls back to the caller's transaction, which is always correct.
+    return not getattr(transaction, "_connections", True)
+
+
+def _standalone(session: Session) -> bool:
+    """Whether the exchange may run in transactions of its own: the caller's session is idle
+    and the database is one another connection can reach (not an in-memory SQLite)."""
+    if not _idle(session):
+        return False
+    engine = engine_of(session)
+    return engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:")
+
+
+def _record(
+    session: Session,
+    exchange: _Exchange,
+    outcome: str,
+    response_hash: str | None,
+    *,
+    group_commit: bool = False,
+) -> None:
+    """Write the access records of both sides before the gateway releases any response.
+
+    With ``group_commit`` (the HTTP gateway, whose answer leaves the process) and the caller's
+    session idle, they go to the process's :class:`~kiban.blocks.mesh.records.RecordWriter`,
+    whose group commit has made them durable (fsync'd) when ``write`` returns — it raises
+    otherwise, and the exchange fails — and concurrent requests share one commit. Otherwise they
+    are appended in the caller's transaction, which commits them with whatever the caller does
+    with the answer (and a second connection could not write beside a session holding SQLite's
+    lock: an in-process caller in the middle of its work, or an in-process provider that wrote).
+
+    An exchange whose person is unknown (a bad agency code) has no one to show a record to and
+    is only counted in the metrics."""
     if exchange.person_id is None:
         return
     provider = exchange.service.rsplit("/", 1)[0]
     provided_at = clock.now() if outcome == "ok" else None
-    provider_code = exchange.provider_code or codes.agency_code(
-        session, provider, exchange.person_id
-    )
-    client_code = exchange.client_code or codes.agency_code(
-        session, exchange.client, exchange.person_id
-    )
+    person = exchange.person_id
+    standalone = group_commit and _standalone(session)
+    if standalone:
+        provider_code = exchange.provider_code or codes.compute(provider, person)
+        client_code = exchange.client_code or codes.compute(exchange.client, person)
+    else:
+        provider_code = exchange.provider_code or codes.agency_code(session, provider, person)
+        client_code = exchange.client_code or codes.agency_code(session, exchange.client, person)
     common: dict[str, Any] = {
         "person_id": exchange.person_id,
         "service": exchange.service,
@@ -523,25 +589,36 @@ def _record(session: Session, exchange: _Exchange, outcome: str, response_hash: 
         "non_disclosure_until": None,
     }
     create = records.AccessRecordCreate
-    records.append_records(
-        session,
-        [
-            create(
-                side="requester",
-                member=exchange.client,
-                counterpart=provider,
-                agency_code=client_code,
-                **common,
-            ),
-            create(
-                side="provider",
-                member=provider,
-                counterpart=exchange.client,
-                agency_code=provider_code,
-                **common,
-            ),
-        ],
-    )
+    pair = [
+        create(
+            side="requester",
+            member=exchange.client,
+            counterpart=provider,
+            agency_code=client_code,
+            **common,
+        ),
+        create(
+            side="provider",
+            member=provider,
+            counterpart=exchange.client,
+            agency_code=provider_code,
+            **common,
+        ),
+    ]
+    if standalone and _idle(session):
+        engine = engine_of(session)
+        # The codes the records name are stored in the same commit, if they are not yet.
+        missing = [
+            (member, code, person)
+            for member, code in ((provider, provider_code), (exchange.client, client_code))
+            if not codes.is_stored(engine, member, code)
+        ]
+        records.record_writer(engine).write(pair, codes=missing)
+    else:
+        if standalone:
+            codes.agency_code(session, provider, person)
+            codes.agency_code(session, exchange.client, person)
+        records.append_records(session, pair)
 
 
 def _check_consent(session: Session, exchange: _Exchange) -> None:
@@ -614,8 +691,10 @@ def _admit(
     body: bytes,
     service: str | None,
     client_header: str | None,
+    committed: bool = False,
 ) -> tuple[dict[str, Any], ClientEntry, ServiceEntry]:
-    """The checks before the provider is asked, in order; raises :class:`MeshRefusal`."""
+    """The checks before the provider is asked, in order; raises :class:`MeshRefusal`.
+    ``committed``: ``session`` is the gateway's own transaction, which reads committed rows."""
     if len(body) > _limits.max_body_bytes:
         raise MeshRefusal("Client.BodyTooLarge", f"> {_limits.max_body_bytes} bytes")
     claims = unverified_claims(token)
@@ -644,7 +723,9 @@ def _admit(
     # The person is looked up before the rights are checked so that a refusal can be recorded
     # where the person will see it.
     state.client_code = str(claims.get("code", ""))
-    state.person_id = codes.person_for(session, state.client, state.client_code)
+    state.person_id = codes.person_for(
+        session, state.client, state.client_code, committed=committed
+    )
     if not svc.enabled:
         raise MeshRefusal("Server.ServerProxy.ServiceDisabled", state.service)
     wanted = claims.get("items")
@@ -658,7 +739,6 @@ def _admit(
     _check_consent(session, state)
     if state.person_id is None:
         raise MeshRefusal("Server.ServerProxy.UnknownAgencyCode")
-    state.provider_code = codes.agency_code(session, svc.provider, state.person_id)
     return claims, client, svc
 
 
@@ -692,7 +772,7 @@ def _forward(
                 body=body,
                 key=subsystem_key(svc.provider),
                 certificate_pem=provider,
-                ca_pem=_ca_pem(),
+                ca_pem=mesh_ca_pem(),
             )
         finally:
             _exchange_session.reset(in_exchange)
@@ -717,6 +797,81 @@ def _forward(
     return reply
 
 
+def _admitted(
+    session: Session,
+    state: _Exchange,
+    *,
+    token: str,
+    body: bytes,
+    service: str | None,
+    client_header: str | None,
+    group_commit: bool,
+) -> tuple[dict[str, Any], ClientEntry, ServiceEntry]:
+    """:func:`_admit`, then the provider's code for the person.
+
+    With ``group_commit`` and the caller's session idle (every HTTP request) the checks read
+    through a short transaction of the gateway's own, ended before the provider is asked: most
+    requests find everything in the caches and never use it, and none holds a lock (on SQLite,
+    the database's write lock) while a provider answers. Otherwise they read in the caller's
+    transaction, where the records will be written too."""
+    if not (group_commit and _standalone(session)):
+        admitted = _admit(
+            session, state, token=token, body=body, service=service, client_header=client_header
+        )
+        if state.person_id is not None:
+            state.provider_code = codes.agency_code(session, admitted[2].provider, state.person_id)
+        return admitted
+    engine = engine_of(session)
+    # A company's request takes a slot of the person's consent, a write: its checks run in a
+    # short write transaction. Everything else only reads, through the read-only engine.
+    writes = consent.is_company(str(unverified_claims(token).get("client", "")))
+    own = session_factory(engine if writes else _read_engine(engine))()
+    try:
+        admitted = _admit(
+            own,
+            state,
+            token=token,
+            body=body,
+            service=service,
+            client_header=client_header,
+            committed=True,
+        )
+        own.commit()
+    finally:
+        own.close()
+    if state.person_id is not None:
+        # Stored (if it is not yet) with the records, by the record writer.
+        state.provider_code = codes.compute(admitted[2].provider, state.person_id)
+    return admitted
+
+
+_read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_engine(engine: Engine) -> Engine:
+    """An engine for the gateway's reads beside ``engine``'s writers. On SQLite, kiban's
+    engines begin every transaction IMMEDIATE (taking the write lock, so that writers queue);
+    a read would then wait for the record writer's commit. This one's connections are
+    read-only (``query_only``) and read in autocommit, which in WAL mode never waits for a
+    writer. Elsewhere reads do not lock, and the engine itself serves."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    found = _read_engines.get(engine)
+    if found is None:
+        found = create_engine(engine.url, connect_args={"timeout": 30})
+
+        @event.listens_for(found, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        found = _read_engines.setdefault(engine, found)
+    return found
+
+
 def exchange(
     session: Session,
     *,
@@ -724,9 +879,12 @@ def exchange(
     body: bytes,
     service: str | None = None,
     client_header: str | None = None,
+    group_commit: bool = False,
 ) -> MeshResponse:
     """Run one signed request (``token`` over ``body``) through the gateway. ``service`` and
-    ``client_header`` are what the HTTP path and headers named; they must match the envelope."""
+    ``client_header`` are what the HTTP path and headers named; they must match the envelope.
+    ``group_commit``: the records are made durable by the record writer before this returns,
+    rather than left to the caller's commit (see :func:`_record`)."""
     started = time.perf_counter()
     request_hash = digest(token)
     state = _Exchange(
@@ -737,8 +895,14 @@ def exchange(
         requested_at=clock.now(),
     )
     try:
-        claims, client, svc = _admit(
-            session, state, token=token, body=body, service=service, client_header=client_header
+        claims, client, svc = _admitted(
+            session,
+            state,
+            token=token,
+            body=body,
+            service=service,
+            client_header=client_header,
+            group_commit=group_commit,
         )
         reply = _forward(session, state, claims=claims, client=client, svc=svc, body=body)
     except KibanError as exc:
@@ -747,7 +911,7 @@ def exchange(
         xroad = (
             exc.xroad_code if isinstance(exc, MeshRefusal) else "Server.ServerProxy.ConsentRequired"
         )
-        _record(session, state, _refusal_outcome(exc), None)
+        _record(session, state, _refusal_outcome(exc), None, group_commit=group_commit)
         metrics.observe(f"refused:{xroad}", time.perf_counter() - started)
         return MeshResponse(
             status=exc.status,
@@ -761,7 +925,7 @@ def exchange(
             service=state.service,
         )
     outcome = "ok" if 200 <= reply.status < 300 else f"error:{reply.status}"
-    _record(session, state, outcome, digest(reply.body))
+    _record(session, state, outcome, digest(reply.body), group_commit=group_commit)
     metrics.observe("ok" if outcome == "ok" else "error", time.perf_counter() - started)
     return MeshResponse(
         status=reply.status,
@@ -772,10 +936,6 @@ def exchange(
         raw=reply.body,
         service=state.service,
     )
-
-
-def _ca_pem() -> str:
-    return ca_certificate().public_bytes(serialization.Encoding.PEM).decode()
 
 
 def client_request(
@@ -823,10 +983,19 @@ def call(
     items: list[str] | None = None,
     method: str = "POST",
     message_id: str | None = None,
+    group_commit: bool = False,
 ) -> MeshResponse:
     """One exchange from an in-process client: the request is signed with the client
-    subsystem's key and goes through exactly the checks of the HTTP path."""
-    entry = active_client(session, client)
+    subsystem's key and goes through exactly the checks of the HTTP path. ``group_commit``: as
+    for :func:`exchange` (the records are durable when this returns, whatever the caller does
+    with its transaction)."""
+    if group_commit and _standalone(session):
+        # Read beside the caller's idle session, as the exchange will (see _admitted).
+        with session_factory(engine_of(session))() as own:
+            entry = active_client(own, client)
+            own.commit()
+    else:
+        entry = active_client(session, client)
     certificate = entry.certificate_pem if entry is not None else None
     if certificate is None:
         exc = MeshRefusal("Server.ClientProxy.UnknownClient", client)
@@ -853,7 +1022,7 @@ def call(
         user_id=user_id,
         message_id=message_id,
     )
-    return exchange(session, token=token, body=data)
+    return exchange(session, token=token, body=data, group_commit=group_commit)
 
 
 def response_headers(response: MeshResponse) -> dict[str, str]:

@@ -58,11 +58,12 @@ from typing import IO, Any, Literal, cast
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kiban.blocks.mesh import codes as agency_codes
 from kiban.blocks.mesh.record_models import (
     MeshAccessRecord,
     MeshRecordChainHead,
@@ -381,6 +382,11 @@ def _check(record: AccessRecordCreate) -> None:
 
 def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain head for the rest of the caller's transaction; create it if missing."""
+    head = _SELECT_HEAD
+    # The head exists but in a fresh log: one round trip instead of an insert and a select.
+    row = session.execute(head).first()
+    if row is not None:
+        return int(row.last_seq), str(row.last_hash)
     dialect = session.get_bind().dialect.name
     values = {"id": HEAD_ID, "last_seq": 0, "last_hash": GENESIS_HASH}
     if dialect == "postgresql":
@@ -391,12 +397,20 @@ def _lock_head(session: Session) -> tuple[int, str]:
         session.execute(sqlite.insert(MeshRecordChainHead).values(values).on_conflict_do_nothing())
     elif session.get(MeshRecordChainHead, HEAD_ID) is None:  # pragma: no cover - other backends.
         session.execute(insert(MeshRecordChainHead).values(values))
-    row = session.execute(
-        select(MeshRecordChainHead.last_seq, MeshRecordChainHead.last_hash)
-        .where(MeshRecordChainHead.id == HEAD_ID)
-        .with_for_update()
-    ).one()
-    return int(row.last_seq), str(row.last_hash)
+    created = session.execute(head).one()
+    return int(created.last_seq), str(created.last_hash)
+
+
+_HEAD = cast(Table, MeshRecordChainHead.__table__)
+_SELECT_HEAD = (
+    select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+)
+_INSERT_RECORDS = insert(cast(Table, MeshAccessRecord.__table__))
+_UPDATE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
 
 
 def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> list[int]:
@@ -439,13 +453,9 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
                 "hash": last_hash,
             }
         )
-    session.execute(insert(MeshAccessRecord), rows)
-    session.execute(
-        update(MeshRecordChainHead)
-        .where(MeshRecordChainHead.id == HEAD_ID)
-        .values(last_seq=last_seq, last_hash=last_hash)
-        .execution_options(synchronize_session=False)
-    )
+    # Core statements on the tables: the ORM's bulk path costs more than the insert itself.
+    session.execute(_INSERT_RECORDS, rows)
+    session.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
     return [int(row["seq"]) for row in rows]
 
 
@@ -455,6 +465,7 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
 @dataclass
 class _Pending:
     records: Sequence[AccessRecordCreate]
+    codes: Sequence[tuple[str, str, uuid.UUID]] = ()
     done: threading.Event = field(default_factory=threading.Event)
     seqs: list[int] = field(default_factory=list)
     error: BaseException | None = None
@@ -510,16 +521,22 @@ class RecordWriter:
         self.stop()
 
     def write(
-        self, records: Sequence[AccessRecordCreate], *, timeout: float | None = 30.0
+        self,
+        records: Sequence[AccessRecordCreate],
+        *,
+        timeout: float | None = 30.0,
+        codes: Sequence[tuple[str, str, uuid.UUID]] = (),
     ) -> list[int]:
-        """Queue ``records`` and wait until they are committed; their sequence numbers."""
+        """Queue ``records`` and wait until they are committed; their sequence numbers.
+        ``codes`` — (member, agency code, person) — are stored in the same commit (see
+        :func:`kiban.blocks.mesh.codes.store_codes`): the codes the records name."""
         for record in records:
             _check(record)
         if not records:
             return []
         if self._thread is None:
             raise RecordWriteFailed("the record writer is not running")
-        pending = _Pending(list(records))
+        pending = _Pending(list(records), list(codes))
         self._queue.put(pending)
         if not pending.done.wait(timeout):
             raise RecordWriteFailed("timed out waiting for the commit")
@@ -559,9 +576,14 @@ class RecordWriter:
 
     def _commit(self, connection: Any, batch: list[_Pending]) -> None:
         try:
+            stored = [c for p in batch for c in p.codes]
             with Session(bind=connection) as session:
+                if stored:
+                    agency_codes.store_codes(session, stored)
                 seqs = append_records(session, [r for p in batch for r in p.records])
                 session.commit()
+            if stored:
+                agency_codes.mark_all_stored(self.engine, stored)
         except Exception as error:
             logger.exception("access records batch of %d requests failed", len(batch))
             for pending in batch:

@@ -9,10 +9,12 @@ X-Road id, and the gateway and providers check message signatures against it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -23,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.mesh import events as topics
@@ -55,7 +57,7 @@ from kiban.blocks.mesh.schemas import (
 )
 from kiban.kernel import clock
 from kiban.platform import audit, events
-from kiban.platform.keys import get_key_store
+from kiban.platform.keys import KeyStore, get_key_store
 from kiban.platform.settings import get_settings
 
 INSTANCE: Final = "JP"
@@ -164,21 +166,61 @@ def _ca_certificate_at(path: Path) -> x509.Certificate:
         return x509.load_pem_x509_certificate(path.read_bytes())
 
 
+@dataclass
+class _ProcessKeys:
+    """The key store, the CA and the subsystem keys of one settings object. Finding the key
+    store resolves paths on disk, which costs more than the signature the key makes; the
+    gateway asks for three keys a request, so they are kept until the settings change."""
+
+    settings: object
+    store: KeyStore
+    ca: x509.Certificate | None = None
+    ca_pem: str | None = None
+    subsystem_keys: dict[str, ed25519.Ed25519PrivateKey] = dataclasses.field(default_factory=dict)
+
+
+_process_keys: _ProcessKeys | None = None
+
+
+def _keys() -> _ProcessKeys:
+    global _process_keys  # noqa: PLW0603 - a per-process cache, replaced when settings change.
+    settings = get_settings()
+    current = _process_keys
+    if current is None or current.settings is not settings:
+        current = _process_keys = _ProcessKeys(settings, get_key_store())
+    return current
+
+
+def key_store() -> KeyStore:
+    """The process key store (cached until the settings change)."""
+    return _keys().store
+
+
 def ca_certificate() -> x509.Certificate:
     """The mesh CA's certificate (made on first use)."""
-    return _ca_certificate_at((get_settings().data_dir / "mesh" / "ca.pem").resolve())
+    keys = _keys()
+    if keys.ca is None:
+        keys.ca = _ca_certificate_at((get_settings().data_dir / "mesh" / "ca.pem").resolve())
+    return keys.ca
 
 
 def ca_pem() -> str:
     """The mesh CA's certificate, PEM: what a provider needs to check client certificates."""
-    return ca_certificate().public_bytes(serialization.Encoding.PEM).decode()
+    keys = _keys()
+    if keys.ca_pem is None:
+        keys.ca_pem = ca_certificate().public_bytes(serialization.Encoding.PEM).decode()
+    return keys.ca_pem
 
 
 def subsystem_key(subsystem_id: str) -> ed25519.Ed25519PrivateKey:
     """The subsystem's signing key from the key store."""
-    key = get_key_store().get_or_create(key_name(subsystem_id), "ed25519")
-    if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise TypeError("mesh subsystem keys are Ed25519")
+    keys = _keys()
+    key = keys.subsystem_keys.get(subsystem_id)
+    if key is None:
+        found = keys.store.get_or_create(key_name(subsystem_id), "ed25519")
+        if not isinstance(found, ed25519.Ed25519PrivateKey):
+            raise TypeError("mesh subsystem keys are Ed25519")
+        key = keys.subsystem_keys[subsystem_id] = found
     return key
 
 
@@ -238,7 +280,11 @@ class GrantEntry:
     items: tuple[str, ...]
 
 
-_registry_cache: dict[tuple[str, str, str], tuple[float, Any]] = {}
+# Per engine (a database), so that a test's fresh database never sees another's entries; the
+# entries go with the engine.
+_registry_cache: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], tuple[float, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def invalidate_registry() -> None:
@@ -246,15 +292,24 @@ def invalidate_registry() -> None:
     _registry_cache.clear()
 
 
+def engine_of(session: Session) -> Engine:
+    """The engine a session works on."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 def _cached(session: Session, kind: str, key: str, load: Any) -> Any:
-    slot = (str(session.get_bind().engine.url), kind, key)
+    engine = engine_of(session)
+    slots = _registry_cache.get(engine)
+    if slots is None:
+        slots = _registry_cache.setdefault(engine, {})
     now = time.monotonic()
-    hit = _registry_cache.get(slot)
+    hit = slots.get((kind, key))
     if hit is not None and hit[0] > now:
         return hit[1]
     value = load()
     if value is not None:
-        _registry_cache[slot] = (now + REGISTRY_TTL_SECONDS, value)
+        slots[kind, key] = (now + REGISTRY_TTL_SECONDS, value)
     return value
 
 
