@@ -154,6 +154,17 @@ def test_a_resident_applies_and_an_official_completes_the_task(
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "registered"
 
+    report = http.get(f"{BASE}/services/{TOY}/prefill-report", headers=OPERATOR)
+    assert report.status_code == 200
+    assert report.json() == {
+        "code": TOY,
+        "applications": 1,
+        "typed": 3,
+        "prefilled": 3,
+        "retyped_prefilled": 0,
+    }
+    assert http.get(f"{BASE}/services/{TOY}/prefill-report").status_code == 401
+
     mine = http.get(f"{BASE}/applications", headers=me).json()
     assert [(a["id"], a["state"]) for a in mine["items"]] == [(app["id"], "registered")]
     again = http.get(f"{BASE}/applications/{app['id']}", headers=me).json()

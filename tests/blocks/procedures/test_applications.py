@@ -185,6 +185,7 @@ def test_a_prefilled_fact_cannot_be_typed_again_and_bad_input_changes_nothing(
         ({"born_on": "2024-13-01"}, "procedures.invalid_value", "born_on"),
         ({"co_owners": "someone"}, "procedures.invalid_value", "co_owners"),
         ({"dog_name": 7}, "procedures.invalid_value", "dog_name"),
+        ({"note": "a\x00b"}, "procedures.invalid_value", "note"),
     ]
     for values, code, field in cases:
         with pytest.raises(KibanError) as exc:
@@ -499,3 +500,31 @@ def test_an_incoherent_definition_is_refused_at_registration() -> None:
     with pytest.raises(KibanError) as exc:
         procedures.get_procedure("test.never_registered")
     assert exc.value.code == "procedures.procedure_not_found"
+
+
+def test_of_two_concurrent_writers_the_database_lets_one_through(
+    session: Session,
+    engine: Engine,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    card: ReaderCard,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writing transaction at a time; PostgreSQL shows the race")
+    app = _submitted(session, resident, card)
+    with db.session_factory(engine)() as first, db.session_factory(engine)() as second:
+        # Both transactions are open and have read the same version when the first writes.
+        procedures.get_application(first, app.id)
+        procedures.get_application(second, app.id)
+        procedures.do_claim_task(first, app.id, official=OFFICER, expected_version=app.version)
+        first.commit()
+        # The second still holds its stale read; the conditional update finds no row.
+        with pytest.raises(KibanError) as exc:
+            procedures.do_claim_task(
+                second, app.id, official=OTHER_OFFICER, expected_version=app.version
+            )
+        assert exc.value.code == "procedures.version_conflict"
+        second.rollback()
+    final = procedures.get_application(session, app.id)
+    assert final.claimed_by == OFFICER
+    assert procedures.verify_journal(session, app.id).ok

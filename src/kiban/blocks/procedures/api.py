@@ -35,6 +35,7 @@ from kiban.blocks.procedures.schemas import (
     ApplicationRead,
     DraftUpdate,
     FieldDefOut,
+    PrefillReport,
     ServiceRead,
     ServiceSummary,
     SubmissionCreate,
@@ -189,6 +190,20 @@ def list_services() -> list[ServiceSummary]:
 def get_service(code: Code) -> ServiceRead:
     """States, actions (who takes each), the form (which fields a registry prefills)."""
     return _service_read(definitions.get_procedure(code))
+
+
+@router.get(
+    "/services/{code}/prefill-report",
+    summary="How the procedure's forms were filled",
+    responses={
+        401: {"description": "`kiban.auth.token_required`, `kiban.auth.token_invalid`"},
+        404: {"description": "`procedures.procedure_not_found`"},
+    },
+)
+def get_prefill_report(code: Code, session: DbSession, _operator: Operator) -> PrefillReport:
+    """Over the submitted applications: values typed, values prefilled from registries, and
+    prefilled facts typed again (once-only keeps this at 0)."""
+    return service.prefill_report(session, code)
 
 
 # --- applications (the applicant) -----------------------------------------------------------

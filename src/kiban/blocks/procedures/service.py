@@ -521,9 +521,21 @@ def _check_people(name: str, value: Any) -> list[Any]:
     return list(value)
 
 
+def _storable(name: str, value: Any) -> None:
+    """JSON that both databases store and give back unchanged (PostgreSQL refuses NUL in
+    text), so that the journal's hashes recompute; else ``InvalidValue`` naming ``name``."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidValue(name, "JSON で表せる値にしてください", "must be plain JSON") from None
+    if "\\u0000" in text:
+        raise InvalidValue(name, "NUL 文字は使えません", "must not contain NUL characters")
+
+
 def _check_value(field: FieldDef, value: Any) -> Any:
     """The value in its stored (JSON) form, or ``InvalidValue`` naming the field."""
     name = field.name
+    _storable(name, value)
     if value is None or value in ("", []):
         return None
     if field.kind == "date":
@@ -1006,11 +1018,9 @@ def do_take_action(
         raise ReasonRequired()
     if reason is not None and len(reason) > _TEXT_MAX:
         raise InvalidValue("reason", "長すぎます", f"is longer than {_TEXT_MAX} characters")
+    _storable("reason", reason)
     if data is not None:
-        try:
-            canonical(dict(data))
-        except (TypeError, ValueError):
-            raise InvalidValue("data", "JSON で表せる値にしてください", "must be JSON") from None
+        _storable("data", dict(data))
     if row.version != expected_version:
         raise VersionConflict(expected_version, row.version)
     return _take(
