@@ -1,0 +1,284 @@
+"""The moving pages over HTTP, without JavaScript: the address is read on save and shown for
+confirmation, a bad one changes nothing; the signed callback submits; offices see only their
+own tasks; sending back needs a reason, which the resident then reads."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from starlette.exceptions import StarletteDeprecationWarning
+
+from kiban.blocks import notifications, procedures, residents
+from kiban.cardreader.client import sign_challenge
+from kiban.kernel import clock
+from kiban.life_events import moving
+from kiban.platform.db import transaction
+from kiban.platform.settings import get_settings
+from kiban.web import create_app
+from kiban.web.portal import RESIDENT_COOKIE, _serializer
+
+# As in tests/web/conftest.py: Starlette warns that it prefers ``httpx2`` for its test client.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message=".*install `httpx2`", category=StarletteDeprecationWarning
+    )
+    from fastapi.testclient import TestClient
+
+from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
+
+OPERATOR_TOKEN = "test-operator-token-0123456789"  # noqa: S105 - a test fixture value.
+
+
+@dataclass
+class Portal:
+    resident: TestClient
+    office: TestClient
+    family: Family
+
+
+@pytest.fixture
+def portal(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
+    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", OPERATOR_TOKEN)
+    get_settings.cache_clear()
+    with transaction(engine) as session:
+        family = build_family(session, tmp_path / "cards", consent_bank=False)
+    app = create_app()
+    with (
+        TestClient(app, follow_redirects=False) as resident,
+        TestClient(app, follow_redirects=False) as office,
+    ):
+        resident.cookies.set(
+            RESIDENT_COOKIE,
+            _serializer("kiban.portal-session").dumps({"person_id": str(family.applicant.id)}),
+            path="/portal",
+        )
+        yield Portal(resident, office, family)
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def _version(html: str) -> int:
+    found = re.search(r'name="version" value="(\d+)"', html)
+    assert found is not None
+    return int(found.group(1))
+
+
+def _start(portal: Portal, code: str = moving.MOVE_OUT) -> tuple[str, str]:
+    listing = portal.resident.get("/portal/procedures?lang=en")
+    assert listing.status_code == 200
+    started = portal.resident.post(
+        f"/portal/procedures/{code}/start", data={"csrf_token": _csrf(listing.text)}
+    )
+    assert started.status_code == 303
+    url = started.headers["location"].split("?")[0]
+    return url, portal.resident.get(f"{url}?lang=en").text
+
+
+def _save(portal: Portal, url: str, page: str, **fields: Any) -> Any:
+    data = {"csrf_token": _csrf(page), "version": str(_version(page)), **fields}
+    return portal.resident.post(f"{url}/save?lang=en", data=data)
+
+
+def _office_login(portal: Portal, lg_code: str) -> None:
+    portal.office.cookies.clear()
+    login = portal.office.post(
+        "/office/login", data={"token": OPERATOR_TOKEN, "lg_code": lg_code, "next": "/office"}
+    )
+    assert login.status_code == 303
+
+
+def _submit(portal: Portal, url: str) -> Any:
+    review = portal.resident.get(f"{url}/review?lang=en").text
+    challenge = re.search(r'name="challenge" value="([^"]+)"', review)
+    request_id = re.search(r'name="request_id" value="([^"]+)"', review)
+    assert challenge is not None
+    assert request_id is not None
+    answer = sign_challenge(
+        portal.family.store,
+        portal.family.card.card_number,
+        {"auth": AUTH_PIN, "signing": SIGNING_PIN},
+        challenge.group(1),
+        ("auth", "signing"),
+    )
+    return portal.resident.get(
+        f"{url}/signed", params={"request_id": request_id.group(1), **answer, "lang": "en"}
+    )
+
+
+def test_without_javascript_the_address_is_read_on_save_and_confirmed(portal: Portal) -> None:
+    url, form = _start(portal)
+    assert "What the register holds about you" in form
+    assert portal.family.applicant.address.text in form
+    assert 'id="mover-1"' in form  # The spouse, from the register's household service.
+
+    # An address the registry cannot read: the form comes back naming the field, nothing saved.
+    refused = _save(portal, url, form, destination="どこでもない町", moved_on="")
+    assert refused.status_code == 422
+    assert 'href="#destination"' in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert _version(refused.text) == _version(form)
+
+    typed = "札幌市中央区北１条西２丁目１番地１ ハイツ101"
+    saved = _save(portal, url, form, destination=typed, moved_on=clock.today_jst().isoformat())
+    assert saved.status_code == 303
+    assert "/review" in saved.headers["location"]
+    review = portal.resident.get(saved.headers["location"]).text
+    assert "北海道札幌市中央区北一条西二丁目" in review  # As the registry reads it...
+    assert typed in review  # ...beside what was typed.
+    assert "Sign with your card and submit" in review
+
+
+def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: Portal) -> None:
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    # An answer for another application is refused and submits nothing.
+    forged = portal.resident.get(
+        f"{url}/signed", params={"request_id": f"{uuid.uuid4()}.3", "lang": "en"}
+    )
+    assert forged.status_code == 422
+    submitted = _submit(portal, url)
+    assert submitted.status_code == 303
+    status = portal.resident.get(submitted.headers["location"]).text
+    assert "Submitted: waiting for the office" in status
+    assert "Expected completion" in status
+
+    # The new municipality's office does not see it and may not take it.
+    _office_login(portal, NEW_LG)
+    assert "No applications are waiting." in portal.office.get("/office/tasks?lang=en").text
+    application_id = url.rsplit("/", 1)[1]
+    page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    assert "Another municipality" in page
+    assert "/claim" not in page
+    refused = portal.office.post(
+        f"/office/applications/{application_id}/claim?lang=en", data={"version": "3"}
+    )
+    assert refused.status_code == 403
+    assert "Another municipality" in refused.text
+
+    # The old office does.
+    _office_login(portal, OLD_LG)
+    queue = portal.office.get("/office/tasks?lang=en").text
+    assert portal.family.applicant.full_name in queue
+    assert f"/office/applications/{application_id}" in queue
+
+
+def test_sending_back_needs_a_reason_which_the_resident_reads(
+    portal: Portal, engine: Engine
+) -> None:
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = url.rsplit("/", 1)[1]
+    _office_login(portal, OLD_LG)
+    page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    claimed = portal.office.post(
+        f"/office/applications/{application_id}/claim?lang=en",
+        data={"version": str(_version(page))},
+    )
+    assert claimed.status_code == 303
+    page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    assert "Signing certificate serial" in page
+    assert "Prefilled from the Resident register through the mesh" in page
+    version = _version(page)
+    no_reason = portal.office.post(
+        f"/office/applications/{application_id}/act?lang=en",
+        data={"version": str(version), "action": "send_back", "reason": ""},
+    )
+    assert no_reason.status_code == 422
+    assert _version(no_reason.text) == version  # Nothing changed.
+    sent_back = portal.office.post(
+        f"/office/applications/{application_id}/act?lang=en",
+        data={"version": str(version), "action": "send_back", "reason": "建物名を確認してください"},
+    )
+    assert sent_back.status_code == 303
+
+    again = portal.resident.get(f"{url}?lang=en").text
+    assert "The office sent this notice back to you." in again
+    assert "建物名を確認してください" in again
+    with transaction(engine) as session:
+        inbox = notifications.list_inbox(session, portal.family.applicant.id)
+        templates = [n.template for n in inbox.items]
+        assert moving.notices.SENT_BACK in templates
+        notice = next(n for n in inbox.items if n.template == moving.notices.SENT_BACK)
+        assert "建物名を確認してください" in notice.body("ja")
+
+    # A stale version is refused: two officials cannot overwrite each other.
+    stale = portal.office.post(
+        f"/office/applications/{application_id}/claim?lang=en", data={"version": str(version)}
+    )
+    assert stale.status_code == 409
+
+
+def test_a_move_within_the_municipality_with_one_office(portal: Portal, engine: Engine) -> None:
+    url, form = _start(portal, moving.MOVE_WITHIN)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    # Another municipality is refused at submission, naming the address.
+    refused = _submit(portal, url)
+    assert refused.status_code == 422
+    assert "file a moving-out notice" in refused.text
+    form = portal.resident.get(f"{url}?lang=en").text
+    _save(
+        portal,
+        url,
+        form,
+        movers=_spouse_code(form),
+        destination="千代田区丸の内二丁目3-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = uuid.UUID(url.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        app = procedures.get_application(session, application_id)
+        app = procedures.do_claim_task(
+            session, app.id, official="official:131016:test", expected_version=app.version
+        )
+        done = procedures.do_take_action(
+            session,
+            app.id,
+            "complete",
+            role="official",
+            actor="official:131016:test",
+            expected_version=app.version,
+        )
+        assert done.state == "completed"
+        moved = residents.get_person(session, portal.family.applicant.id)
+        spouse = residents.get_person(session, portal.family.spouse.id)
+        assert moved.address.text.startswith("東京都千代田区丸の内二丁目3番1号")
+        assert spouse.address.text == moved.address.text
+        assert spouse.household_id == moved.household_id
+
+
+def _spouse_code(form: str) -> str:
+    found = re.search(r'id="mover-1" name="movers" value="([^"]+)"', form)
+    assert found is not None
+    return found.group(1)
