@@ -528,3 +528,23 @@ def test_of_two_concurrent_writers_the_database_lets_one_through(
     final = procedures.get_application(session, app.id)
     assert final.claimed_by == OFFICER
     assert procedures.verify_journal(session, app.id).ok
+
+
+def test_household_members_are_named_by_the_procedures_own_codes(
+    session: Session,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    spouse: residents.PersonRead,
+) -> None:
+    app = _start(session, resident)
+    (member,) = app.values["household"]
+    register = mesh.BASIC_FOUR_SERVICE.rsplit("/", 1)[0]
+    # The code the register knows the spouse by never reaches the procedures service.
+    assert member["code"] == mesh.agency_code(session, procedures.SUBSYSTEM, spouse.id)
+    assert member["code"] != mesh.agency_code(session, register, spouse.id)
+    assert member["relationship"] == "夫"
+    with pytest.raises(KibanError) as exc:
+        procedures.household_member_id(
+            session, resident.id, mesh.agency_code(session, register, spouse.id)
+        )
+    assert exc.value.field == "people"
