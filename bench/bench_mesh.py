@@ -207,6 +207,12 @@ def rate_threads(name: str, seconds: float, threads: int, step: Callable[[int], 
     return per_second
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -320,6 +326,8 @@ def over_http(  # noqa: PLR0915 - one linear script: set up, serve, measure, tea
             counts = [0] * threads
             errors = [0] * threads
             stop = time.perf_counter() + seconds
+            cpu_before = {p.pid: _cpu_seconds(p.pid) for p in (gateway, provider)}
+            own_before = time.process_time()
 
             def worker(index: int) -> None:
                 with httpx.Client(timeout=30) as client:
@@ -340,9 +348,19 @@ def over_http(  # noqa: PLR0915 - one linear script: set up, serve, measure, tea
                 w.join()
             elapsed = time.perf_counter() - started
             per_second = sum(counts) / elapsed
+            done = max(sum(counts) + sum(errors), 1)
+            cpu = {
+                "client": time.process_time() - own_before,
+                "gateway": _cpu_seconds(gateway.pid) - cpu_before[gateway.pid],
+                "provider": _cpu_seconds(provider.pid) - cpu_before[provider.pid],
+            }
             print(
                 f"  {name:<46} {sum(counts):>8} in {elapsed:5.1f} s = {per_second:>9.0f}/s"
                 f"  errors {sum(errors)}"
+            )
+            print(
+                "    CPU ms a request: "
+                + ", ".join(f"{k} {v * 1000 / done:.2f}" for k, v in cpu.items())
             )
             return per_second
 

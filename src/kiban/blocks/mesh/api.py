@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from kiban.blocks.mesh import core, gateway
 from kiban.blocks.mesh.errors import MeshRefusal
 from kiban.blocks.mesh.schemas import DirectoryClient, DirectoryMethod
+from kiban.platform.db import transaction
 from kiban.platform.webkit import DbSession, public, require_operator
 
 router = APIRouter(tags=["mesh"])
@@ -79,9 +80,17 @@ def _check_headers(request: Request, claims: dict[str, Any]) -> None:
         raise MeshRefusal("Client.BadRequest", "path", field="path")
 
 
+def _exchange(**kwargs: Any) -> gateway.MeshResponse:
+    # The unit of work is opened in the worker thread, not as a dependency: FastAPI would run a
+    # sync dependency's entry and exit in two more trips through the thread pool. The exchange
+    # leaves it idle (its records go through the group commit) unless it must write in it; it
+    # commits before the response is sent either way.
+    with transaction() as session:
+        return gateway.exchange(session, **kwargs)
+
+
 async def gateway_route(
     request: Request,
-    session: DbSession,
     instance: str,
     member_class: str,
     member_code: str,
@@ -104,8 +113,7 @@ async def gateway_route(
         return _refusal(exc, request.headers.get("x-road-id", ""))
     service = f"{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}"
     result = await run_in_threadpool(
-        gateway.exchange,
-        session,
+        _exchange,
         token=token,
         body=body,
         service=service,
@@ -113,9 +121,7 @@ async def gateway_route(
         group_commit=True,
     )
     # The records are durable before this response is sent: committed by the record writer's
-    # group commit when the exchange returns, or (when the request's session holds a
-    # transaction) with the request's unit of work, which ends before the response is sent
-    # (DbSession's scope is the handler).
+    # group commit when the exchange returns, or with the unit of work of _exchange.
     return Response(
         result.raw,
         status_code=result.status,
