@@ -18,13 +18,24 @@ from sqlalchemy.orm import Session
 
 from kiban import agencies
 from kiban.blocks import identity, mesh, notifications, procedures, residents
+from kiban.cli.card import issue_into
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.life_events import moving
 from kiban.platform import events
 from kiban.platform.db import transaction
 
-from .journey import NEW_ADDRESS, NEW_LG, OLD_LG, act_as_official, build_family, sign_and_submit
+from .journey import (
+    AUTH_PIN,
+    NEW_ADDRESS,
+    NEW_LG,
+    OLD_LG,
+    SIGNING_PIN,
+    Family,
+    act_as_official,
+    build_family,
+    sign_and_submit,
+)
 
 
 def _deliver(engine: Engine) -> None:
@@ -218,3 +229,67 @@ def test_a_move_to_another_municipality_end_to_end(engine: Engine, tmp_path: Pat
         for name in ("pension", "insurer", "licence", "tax", "bank"):
             assert agencies.get_agency(name).subsystem in members, name
         assert electricity.subsystem not in members
+
+
+def test_when_the_head_moves_too_the_new_household_keeps_its_head(
+    engine: Engine, tmp_path: Path
+) -> None:
+    events.load_subscribers()
+    with transaction(engine) as session:
+        family = build_family(session, tmp_path / "cards", consent_bank=False)
+        # The wife files the notice with her own card and takes her husband, the head, along.
+        wife_card = issue_into(
+            session,
+            family.store,
+            family.spouse.id,
+            auth_pin=AUTH_PIN,
+            signing_pin=SIGNING_PIN,
+            actor="t",
+        )
+    wife = Family(family.spouse, family.applicant, wife_card, family.store)
+    actor = procedures.actor_of(wife.applicant.id)
+    with transaction(engine) as session:
+        draft = procedures.do_start_application(
+            session, moving.MOVE_OUT, applicant=wife.applicant.id, actor=actor
+        )
+        head = draft.values["household"][0]
+        assert head["relationship"] == "世帯主"
+        draft = procedures.do_save_draft(
+            session,
+            draft.id,
+            {
+                "movers": [head["code"]],
+                "destination": moving.place_destination(session, NEW_ADDRESS).text,
+                "moved_on": clock.today_jst().isoformat(),
+            },
+            expected_version=draft.version,
+            actor=actor,
+        )
+        submitted = sign_and_submit(session, wife, draft)
+        approved = act_as_official(session, submitted.id, "approve", OLD_LG)
+        move_in_id = uuid.UUID(str(approved.outputs["move_in_application"]))
+        move_in = procedures.get_application(session, move_in_id)
+        assert move_in.applicant_id == wife.applicant.id
+        move_in = procedures.do_save_draft(
+            session,
+            move_in_id,
+            {"slot": moving.slot_value(moving.offered_slots()[-1])},
+            expected_version=move_in.version,
+            actor=actor,
+        )
+        procedures.do_take_action(
+            session,
+            move_in_id,
+            "reserve",
+            role="applicant",
+            actor=actor,
+            expected_version=move_in.version,
+        )
+        act_as_official(session, move_in_id, "complete", NEW_LG)
+    with transaction(engine) as session:
+        husband = residents.get_person(session, family.applicant.id)
+        spouse = residents.get_person(session, family.spouse.id)
+        assert husband.address.lg_code == spouse.address.lg_code == NEW_LG
+        assert husband.household_id == spouse.household_id
+        assert husband.relationship == "世帯主"
+        assert spouse.relationship == "妻"

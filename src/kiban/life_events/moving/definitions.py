@@ -230,13 +230,16 @@ def _approve_move_out(
     to_lg = placed.town.lg_code
     moved_on = date.fromisoformat(str(app.values["moved_on"]))
     movers = [residents.get_person(session, pid) for pid in mover_ids(session, app)]
-    applicant_is_head = movers[0].relationship == HEAD
+    # The new household keeps its head when the head moves too (and everyone keeps their
+    # relationship to them); otherwise the applicant founds it and the others live with them.
+    head = next((person for person in movers if person.relationship == HEAD), None)
+    founder = head or movers[0]
     packets: list[dict[str, Any]] = []
     move_in_id: str | None = None
     # The packets go first, while the movers are still in the household the receiving side
     # checks them against; the removal below is in the same transaction, so either both
     # happen or neither does.
-    for index, person in enumerate(movers):
+    for person in movers:
         reply = offices.send_packet(
             session,
             from_lg_code=from_lg,
@@ -251,12 +254,10 @@ def _approve_move_out(
                 "previous_address": person.address.text,
                 "destination": placed.text,
                 "moved_out_on": moved_on.isoformat(),
-                # The applicant founds the new household; the others keep their relationship
-                # only when it was to the applicant (the applicant was the head).
                 "relationship": HEAD
-                if index == 0
-                else (person.relationship if applicant_is_head else LODGER),
-                "head_of_household": index == 0,
+                if person.id == founder.id
+                else (person.relationship if head is not None else LODGER),
+                "head_of_household": person.id == founder.id,
             },
             actor=action.actor,
         )
