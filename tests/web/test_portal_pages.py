@@ -313,3 +313,61 @@ def test_a_wrong_grant_names_the_field_and_writes_nothing(
     assert message in response.text
     session.expire_all()
     assert mesh.list_consents(session, person.id) == []
+
+
+def test_who_used_my_data_pages_back_newest_first(
+    client: TestClient, session: Session, person: residents.PersonRead
+) -> None:
+    register_reference_agencies(session)
+    pension = AGENCIES["pension"].subsystem
+    start = clock.now() - timedelta(days=30)
+    for n in range(25):
+        common: dict[str, Any] = {
+            "person_id": person.id,
+            "service": mesh.BASIC_FOUR_SERVICE,
+            "items": ["address"],
+            "legal_basis": None if n == 24 else mesh.BASIC_FOUR_LEGAL_BASIS,
+            "consent_id": uuid.uuid4() if n == 24 else None,
+            "message_id": f"message-{n:02d}",
+            "request_hash": f"{n:064x}",
+            "response_hash": None,
+            "outcome": "refused:mesh.no_grant" if n == 23 else "ok",
+            "requested_at": start + timedelta(hours=n),
+            "provided_at": None,
+        }
+        mesh.append_records(
+            session,
+            [
+                mesh.AccessRecordCreate(
+                    side="requester",
+                    member=pension,
+                    counterpart=mesh.BASIC_FOUR_SERVICE.rsplit("/", 1)[0],
+                    agency_code="A" * 20,
+                    **common,
+                ),
+                mesh.AccessRecordCreate(
+                    side="provider",
+                    member=mesh.BASIC_FOUR_SERVICE.rsplit("/", 1)[0],
+                    counterpart=pension,
+                    agency_code="B" * 20,
+                    **common,
+                ),
+            ],
+        )
+    session.commit()
+
+    first = client.get("/portal/records?lang=en")
+    assert first.status_code == 200
+    times = re.findall(r'<time datetime="([^"]+)"', first.text)
+    assert len(times) == 20
+    assert times == sorted(times, reverse=True)
+    assert "Your consent" in first.text  # The newest exchange was made under consent.
+    assert "Refused" in first.text
+    older = re.search(r'href="(/portal/records\?before=\d+&amp;lang=en)"', first.text)
+    assert older, "no link to the older records"
+    second = client.get(older.group(1).replace("&amp;", "&"))
+    rest = re.findall(r'<time datetime="([^"]+)"', second.text)
+    assert len(rest) == 5
+    assert max(rest) < min(times)
+    assert "Newest records" in second.text
+    assert "Older records" not in second.text
