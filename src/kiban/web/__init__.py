@@ -19,6 +19,7 @@ from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
 from kiban.blocks.mesh import Checkpointer, DeliveryRetrier, stop_record_writers
+from kiban.blocks.mesh.api import GatewayMiddleware
 from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
@@ -126,6 +127,8 @@ def create_app() -> FastAPI:
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
     app.add_middleware(LanguageCookieMiddleware)
+    # The mesh gateway's /r1 requests are answered before routing (see GatewayMiddleware).
+    app.add_middleware(GatewayMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)
