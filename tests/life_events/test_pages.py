@@ -140,6 +140,25 @@ def test_without_javascript_the_address_is_read_on_save_and_confirmed(portal: Po
     assert "Sign with your card and submit" in review
 
 
+def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) -> None:
+    with transaction(engine) as session:
+        theirs = procedures.do_start_application(
+            session,
+            moving.MOVE_OUT,
+            applicant=portal.family.spouse.id,
+            actor=procedures.actor_of(portal.family.spouse.id),
+        )
+    for path in ("", "/review", "/signed"):
+        page = portal.resident.get(f"/portal/applications/{theirs.id}{path}?lang=en")
+        assert page.status_code == 404
+        assert "Application not found" in page.text
+        assert portal.family.spouse.full_name not in page.text
+    _office_login(portal, OLD_LG)
+    missing = portal.office.get(f"/office/applications/{uuid.uuid4()}?lang=en")
+    assert missing.status_code == 404
+    assert "Back to the task queue" in missing.text
+
+
 def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: Portal) -> None:
     url, form = _start(portal)
     _save(

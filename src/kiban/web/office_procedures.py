@@ -22,7 +22,7 @@ from kiban.kernel.errors import Forbidden, KibanError
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang, Official, require_official
 from kiban.web.office import office_name
-from kiban.web.portal_procedures import state_label
+from kiban.web.portal_procedures import missing_page, state_label
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -132,7 +132,10 @@ def application(
     official: OfficialUser,
 ) -> HTMLResponse:
     """One application: form with sources, signature, outputs, journal and the next actions."""
-    return _application_page(request, lang, session, official, application_id)
+    try:
+        return _application_page(request, lang, session, official, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error, portal=False)
 
 
 def _refused(

@@ -129,6 +129,30 @@ def _render(
     return response
 
 
+def missing_page(
+    request: Request, lang: i18n.Language, error: KibanError, *, portal: bool = True
+) -> HTMLResponse:
+    """The page for an application that does not exist (or is not the viewer's)."""
+    t = i18n.translations(lang)
+    back_url, back_label = (
+        (f"/portal/procedures?lang={lang}", t.gettext("Back to your procedures"))
+        if portal
+        else (f"/office/tasks?lang={lang}", t.gettext("Back to the task queue"))
+    )
+    return get_pages().render(
+        request,
+        lang,
+        "portal/procedures/missing.html",
+        {
+            "message": error.message(lang),
+            "portal": portal,
+            "back_url": back_url,
+            "back_label": back_label,
+        },
+        status_code=error.status,
+    )
+
+
 def _error_context(lang: i18n.Language, error: KibanError) -> dict[str, Any]:
     field = (error.field or "").split(".")[0] or None
     return {"error": error.message(lang), "error_field": field}
@@ -242,7 +266,10 @@ def application_page(
     resident: SignedIn,
 ) -> HTMLResponse:
     """The wizard while the application is the resident's to edit; its status otherwise."""
-    app = _own(session, resident, application_id)
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
     t = i18n.translations(lang)
     notice = None
     if request.query_params.get("submitted") == "1":
@@ -320,7 +347,10 @@ def review(
 ) -> Response:
     """Everything the notice says, the address as read beside what was typed, and the
     button that takes the resident to the card reader to sign it."""
-    app = _own(session, resident, application_id)
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
     if app.code not in FORM_PROCEDURES or app.state not in EDITABLE_STATES:
         return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
     t = i18n.translations(lang)
@@ -360,7 +390,10 @@ def signed(
     resident: SignedIn,
 ) -> Response:
     """The card reader's answer: the signature is checked and the notice submitted."""
-    app = _own(session, resident, application_id)
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
     params = request.query_params
     if params.get("error") == "cancelled":
         return RedirectResponse(
