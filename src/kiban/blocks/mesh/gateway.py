@@ -246,12 +246,19 @@ def _header(encoded: str) -> str:
         raise ValueError("JWS header too long")
     try:
         header = json.loads(_unb64(encoded))
-        x5c = header["x5c"][0] if isinstance(header, dict) else None
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
+    except ValueError as exc:
         raise ValueError("malformed JWS header") from exc
-    if header.get("alg") != ALG or "crit" in header or not isinstance(x5c, str):
+    x5c = header.get("x5c") if isinstance(header, dict) else None
+    if (
+        not isinstance(header, dict)
+        or header.get("alg") != ALG
+        or "crit" in header
+        or not isinstance(x5c, list)
+        or not x5c
+        or not isinstance(x5c[0], str)
+    ):
         raise ValueError("unsupported JWS header")
-    return x5c
+    return x5c[0]
 
 
 def _split(token: str) -> tuple[str, str, str]:
@@ -288,8 +295,12 @@ def verify(token: str, certificate_pem: str) -> dict[str, Any]:
     public = _load_cert(certificate_pem)[1].public
     header, payload, signature = _split(token)
     _header(header)
+    raw = _unb64(signature)
+    if _b64(raw) != signature:
+        # Unused low bits set: another spelling of the same signature.
+        raise ValueError("signature not in canonical base64url")
     try:
-        public.verify(_unb64(signature), f"{header}.{payload}".encode("ascii"))
+        public.verify(raw, f"{header}.{payload}".encode("ascii"))
     except InvalidSignature:
         raise ValueError("signature does not verify") from None
     claims = json.loads(_unb64(payload))
