@@ -297,6 +297,13 @@ def test_a_resident_moves_to_another_municipality(
     assert texts["completed"] in new_office.inner_text("main")
     assert_accessible(new_office)
 
+    # Once-only: the prefill report counts no fact typed again that the register held.
+    new_office.goto(f"/office/procedures?lang={lang}")
+    row = new_office.locator("tr", has=new_office.locator("code", has_text="move_out"))
+    cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+    assert cells[2:] == ["1", "3", "5", "0"]  # Submitted, typed, prefilled, typed again.
+    assert_accessible(new_office)
+
     # My page: the new address.
     home = _eventually(
         resident, servers, f"/portal/?lang={lang}", ["北海道札幌市中央区北一条西二丁目"]

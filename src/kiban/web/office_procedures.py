@@ -86,6 +86,25 @@ def task_queue(
     )
 
 
+@router.get("/procedures")
+def procedure_report(
+    request: Request, lang: Lang, session: DbSession, official: OfficialUser
+) -> HTMLResponse:
+    """Every registered procedure with its service level and its prefill report: values typed,
+    values prefilled from registries, and prefilled facts typed again (once-only keeps it 0)."""
+    definitions = procedures.list_procedures()
+    return get_pages().render(
+        request,
+        lang,
+        "office/procedures.html",
+        {
+            "official": official,
+            "rows": [(d, procedures.prefill_report(session, d.code)) for d in definitions],
+            "title_of": lambda d: d.title_ja if lang == "ja" else d.title_en,
+        },
+    )
+
+
 def _application_page(
     request: Request,
     lang: i18n.Language,
