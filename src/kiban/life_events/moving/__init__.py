@@ -5,6 +5,14 @@ The moving-out (転出届), moving-in (転入届) and moving-within (転居届) 
 offices through the mesh (:mod:`.offices`) and the notice that a move revoked the signing
 certificate (:mod:`.subscribers`). Importing this package registers the procedures, the
 templates and the packet receiver.
+
+Error codes (besides the procedures engine's, the register's and the address registry's):
+``moving.same_municipality`` and ``moving.other_municipality`` (422, field ``destination``: the
+wrong one of 転出届 and 転居届), ``moving.date_invalid`` (422, ``moved_on``: more than 14 days
+from today), ``moving.slot_invalid`` (422, ``slot``), ``moving.packet_unknown`` (404, the new
+office's answer to a packet citing no moving-out notice of that person) and
+``moving.packet_refused`` (409: the new office did not take the packet, so nothing is
+accepted).
 """
 
 from __future__ import annotations
