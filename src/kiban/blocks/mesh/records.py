@@ -384,7 +384,8 @@ def _lock_head(session: Session) -> tuple[int, str]:
     """Lock the chain head for the rest of the caller's transaction; create it if missing."""
     head = _SELECT_HEAD
     # The head exists but in a fresh log: one round trip instead of an insert and a select.
-    row = session.execute(head).first()
+    # (Core statements go straight to the connection: the session's layer costs as much.)
+    row = session.connection().execute(head).first()
     if row is not None:
         return int(row.last_seq), str(row.last_hash)
     dialect = session.get_bind().dialect.name
@@ -454,8 +455,9 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
             }
         )
     # Core statements on the tables: the ORM's bulk path costs more than the insert itself.
-    session.execute(_INSERT_RECORDS, rows)
-    session.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
+    connection = session.connection()
+    connection.execute(_INSERT_RECORDS, rows)
+    connection.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
     return [int(row["seq"]) for row in rows]
 
 
