@@ -93,6 +93,20 @@ def test_a_move_to_another_municipality_end_to_end(engine: Engine, tmp_path: Pat
         assert submitted.signature.revocation_status == "good"
         assert submitted.timeline.expected_completion is not None
 
+    # A packet citing a notice the old office has not accepted is refused by the new office.
+    with transaction(engine) as session:
+        early = moving.offices.send_packet(
+            session,
+            from_lg_code=OLD_LG,
+            to_lg_code=NEW_LG,
+            person_id=applicant.id,
+            data={"reference": str(submitted.id), "name": applicant.full_name},
+            actor="official:test",
+        )
+        assert early.status == 404
+        assert early.body["error"] == "moving.packet_unknown"
+        assert procedures.list_applications(session, code=moving.MOVE_IN).total == 0
+
     # The old office sees the task and accepts it; the packets reach the new office.
     with transaction(engine) as session:
         tasks = procedures.list_tasks(session, office=OLD_LG)

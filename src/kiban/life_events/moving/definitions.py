@@ -34,7 +34,6 @@ MOVE_OUT: Final = "move_out"
 MOVE_IN: Final = "move_in"
 MOVE_WITHIN: Final = "move_within"
 CODES: Final = (MOVE_OUT, MOVE_IN, MOVE_WITHIN)
-SYSTEM_ACTOR: Final = "system:moving"
 # A moving-out notice may be filed up to 14 days before the move (住民基本台帳法第24条 and
 # the register's own rule) and is expected within 14 days after it.
 NOTICE_DAYS: Final = 14
@@ -297,6 +296,20 @@ def _office_actor(lg_code: str) -> str:
     return f"system:{offices.office_subsystem(lg_code)}"
 
 
+def _move_in_for(
+    session: Session, move_out: procedures.ApplicationRead
+) -> procedures.ApplicationRead | None:
+    """The move-in the new office opened for this moving-out notice, if any."""
+    found = procedures.list_applications(
+        session, applicant=move_out.applicant_id, code=MOVE_IN, limit=50
+    ).items
+    for summary in found:
+        app = procedures.get_application(session, summary.id)
+        if app.outputs.get("reference") == str(move_out.id):
+            return app
+    return None
+
+
 def receive_packet(session: Session, packet: offices.Packet) -> Mapping[str, Any]:
     """The new office keeps a mover's packet: it checks the moving-out notice the packet
     cites and that the packet is about one of its movers (by the new office's own code), then
@@ -305,7 +318,9 @@ def receive_packet(session: Session, packet: offices.Packet) -> Mapping[str, Any
         move_out = procedures.get_application(session, uuid.UUID(str(packet.data.get("reference"))))
     except (ValueError, KibanError):
         raise errors.PacketUnknown() from None
-    if move_out.code != MOVE_OUT:
+    # Only the office that accepted the notice sends its packets, and only once it accepted it.
+    sender = offices.office_subsystem(_lg_code_of(move_out.values))
+    if move_out.code != MOVE_OUT or move_out.state != "approved" or packet.from_office != sender:
         raise errors.PacketUnknown()
     receiver = offices.office_subsystem(packet.to_lg_code)
     person_id = next(
@@ -319,19 +334,17 @@ def receive_packet(session: Session, packet: offices.Packet) -> Mapping[str, Any
     if person_id is None:
         raise errors.PacketUnknown()
     actor = _office_actor(packet.to_lg_code)
-    if person_id == move_out.applicant_id:
-        move_in = procedures.do_start_application(
+    opened = _move_in_for(session, move_out)
+    if opened is None:
+        if person_id != move_out.applicant_id:
+            raise errors.PacketUnknown()
+        opened = procedures.do_start_application(
             session, MOVE_IN, applicant=move_out.applicant_id, actor=actor
         )
-    else:
-        found = procedures.list_applications(
-            session, applicant=move_out.applicant_id, code=MOVE_IN, limit=20
-        ).items
-        match = [procedures.get_application(session, s.id) for s in found]
-        opened = [a for a in match if a.outputs.get("reference") == str(move_out.id)]
-        if not opened:
-            raise errors.PacketUnknown()
-        move_in = opened[0]
+    elif any(p.get("person_id") == str(person_id) for p in opened.outputs.get("packets", [])):
+        # The same packet again (a retry): received already, nothing new is written.
+        return {"received": True, "move_in_application": str(opened.id)}
+    move_in = opened
     received = procedures.do_take_action(
         session,
         move_in.id,
