@@ -161,10 +161,12 @@ def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) 
 
 def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: Portal) -> None:
     url, form = _start(portal)
+    spouse_code = _spouse_code(form)
     _save(
         portal,
         url,
         form,
+        movers=spouse_code,
         destination="札幌市中央区北一条西2-1-1",
         moved_on=clock.today_jst().isoformat(),
     )
@@ -197,6 +199,11 @@ def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: 
     queue = portal.office.get("/office/tasks?lang=en").text
     assert portal.family.applicant.full_name in queue
     assert f"/office/applications/{application_id}" in queue
+    page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    # The spouse who moves too is named, not shown by the code the form keeps.
+    assert "Household members moving too" in page
+    assert spouse_code not in page
+    assert page.count(portal.family.spouse.full_name) == 2
 
 
 def test_sending_back_needs_a_reason_which_the_resident_reads(

@@ -75,8 +75,8 @@ _PERSON_FIELDS: Final = (
     ),
     procedures.FieldDef(
         "household",
-        "世帯の方",
-        "Your household",
+        "世帯員",
+        "Household members",
         "people",
         required=False,
         prefill=procedures.PrefillSource(
@@ -90,8 +90,8 @@ _PERSON_FIELDS: Final = (
 _MOVE_FIELDS: Final = (
     procedures.FieldDef(
         "movers",
-        "一緒に異動する世帯の方",
-        "Household members who move with you",
+        "一緒に異動する世帯員",
+        "Household members moving too",
         "people",
         required=False,
     ),
