@@ -2,17 +2,23 @@
 each beside a direct call of the same provider in the same run.
 
 Run: ``.venv/bin/python bench/bench_mesh.py [SECONDS] [HTTP_SECONDS] [THREADS]`` (defaults 5,
-10, 4; ``HTTP_SECONDS`` 0 skips the HTTP part).
+10, 4; ``HTTP_SECONDS`` 0 skips the HTTP part). Issue 5's figures: ``bench_mesh.py 5 60 4``.
 
-1. **In process, one core**: ``mesh.call`` — sign the client's request, verify it, check the
-   client, the service and the grant, convert the agency code, sign the forwarded request, run
-   the provider (which verifies it against the mesh CA and signs its answer), verify the answer,
-   write both sides' access records and commit — one transaction per request, on a fresh SQLite
-   file. Beside it, the provider's handler called directly with the same request.
+1. **In process, on one core** (the process is pinned to one CPU): ``mesh.call`` — sign the
+   client's request, verify it, check the client, the service and the grant, convert the agency
+   code, sign the forwarded request, run the provider (which verifies it against the mesh CA and
+   signs its answer), verify the answer, write both sides' access records — on a fresh SQLite
+   file, 1,000 people. Two ways: one thread, the records appended in the caller's transaction
+   and committed with it (one commit a request); and ``THREADS`` threads with
+   ``group_commit=True``, the records made durable (``synchronous=FULL``) by the record writer
+   before each call returns, as the HTTP gateway does. Beside them, the provider's handler
+   called directly with the same request. Each line also gives requests per CPU-second of this
+   process, since other processes share the machine.
 2. **Two processes over loopback**: the kiban app under uvicorn (the gateway) and the provider
    in its own process (``provider_app``); ``THREADS`` client threads send signed requests to
-   ``/r1/...``, each forwarded over HTTP to the provider. Beside it, the same threads sending
-   mesh-signed requests straight to the provider.
+   ``/r1/...``, each forwarded over HTTP to the provider, for ``HTTP_SECONDS``. Beside it, the
+   same threads sending mesh-signed requests straight to the provider. Each line also gives the
+   CPU time a request cost each process (client threads, gateway, provider).
 """
 
 from __future__ import annotations
