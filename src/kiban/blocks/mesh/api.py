@@ -28,7 +28,7 @@ from kiban.blocks.mesh import core, gateway
 from kiban.blocks.mesh.errors import MeshRefusal
 from kiban.blocks.mesh.schemas import DirectoryClient, DirectoryMethod
 from kiban.kernel.errors import KibanError
-from kiban.platform.db import transaction
+from kiban.platform.db import get_engine, session_factory
 from kiban.platform.webkit import DbSession, language_of, public, require_operator
 
 router = APIRouter(tags=["mesh"])
@@ -87,9 +87,13 @@ def _exchange(**kwargs: Any) -> gateway.MeshResponse:
     # The unit of work is opened in the worker thread, not as a dependency: FastAPI would run a
     # sync dependency's entry and exit in two more trips through the thread pool. The exchange
     # leaves it idle (its records go through the group commit) unless it must write in it; it
-    # commits before the response is sent either way.
-    with transaction() as session:
-        return gateway.exchange(session, **kwargs)
+    # commits before the response is sent either way. An idle session is only closed: a commit
+    # would begin and end an empty transaction, with its events.
+    with session_factory(get_engine())() as session:
+        result = gateway.exchange(session, **kwargs)
+        if session.get_transaction() is not None:
+            session.commit()
+        return result
 
 
 async def _answer(request: Request, service: str, path: str) -> Response:

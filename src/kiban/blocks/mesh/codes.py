@@ -112,6 +112,10 @@ _PENDING = "kiban.mesh.codes.stored"
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     # The codes a session inserted are stored once it commits (this runs after the commit).
+    if session.in_nested_transaction():
+        # A savepoint was released (SQLAlchemy fires after_commit for those too): the outer
+        # transaction has not committed yet.
+        return
     pending = session.info.pop(_PENDING, None)
     if pending is not None:
         engine, pairs = pending

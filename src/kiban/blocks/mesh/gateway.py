@@ -881,6 +881,13 @@ def _forward(
     return reply
 
 
+def _end(own: Session) -> None:
+    """Commit a session of the gateway's own if it did anything (an empty commit would begin and
+    end a transaction, with its events, for nothing)."""
+    if own.get_transaction() is not None:
+        own.commit()
+
+
 def _admitted(
     session: Session,
     state: _Exchange,
@@ -920,7 +927,7 @@ def _admitted(
             client_header=client_header,
             committed=True,
         )
-        own.commit()
+        _end(own)
     finally:
         own.close()
     if state.person_id is not None:
@@ -1077,7 +1084,7 @@ def call(
         # Read beside the caller's idle session, as the exchange will (see _admitted).
         with session_factory(engine_of(session))() as own:
             entry = active_client(own, client)
-            own.commit()
+            _end(own)
     else:
         entry = active_client(session, client)
     certificate = entry.certificate_pem if entry is not None else None
