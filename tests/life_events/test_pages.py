@@ -308,3 +308,22 @@ def _spouse_code(form: str) -> str:
     found = re.search(r'id="mover-1" name="movers" value="([^"]+)"', form)
     assert found is not None
     return found.group(1)
+
+
+def test_a_draft_can_be_withdrawn_and_then_changes_no_more(portal: Portal) -> None:
+    url, form = _start(portal)
+    withdrawn = portal.resident.post(
+        f"{url}/withdraw?lang=en",
+        data={"csrf_token": _csrf(form), "version": str(_version(form))},
+    )
+    assert withdrawn.status_code == 303
+    status = portal.resident.get(f"{url}?lang=en").text
+    assert "Withdrawn" in status
+    assert 'name="destination"' not in status
+    # Without the page's CSRF token nothing is posted at all.
+    forged = portal.resident.post(f"{url}/save?lang=en", data={"version": "3"})
+    assert forged.status_code == 403
+    late = _save(portal, url, form, destination="札幌市中央区北一条西2-1-1", moved_on="")
+    assert late.status_code == 409
+    listing = portal.resident.get("/portal/procedures?lang=en").text
+    assert "Withdrawn" in listing
