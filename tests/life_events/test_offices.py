@@ -75,6 +75,9 @@ def test_the_packet_reaches_the_new_office_and_is_recorded(
         )
         assert again.ok
     assert len(received) == 2
+    with transaction(engine) as session:
+        # A process that finds the offices registered serves both packet services.
+        assert offices.install(session) == 2
     packet = received[0]
     assert packet.to_lg_code == "011011"
     assert packet.from_office == "JP/MUN/131016/juki"
