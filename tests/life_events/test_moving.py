@@ -126,6 +126,11 @@ def test_a_move_to_another_municipality_end_to_end(engine: Engine, tmp_path: Pat
         assert move_in.state == "awaiting_reservation"
         assert move_in.office == NEW_LG
         packets = move_in.outputs["packets"]
+        # Within seconds, not hours: the packets arrived in the acceptance's own transaction.
+        accepted_at = next(e.at for e in approved.journal if e.action == "approve")
+        received_at = [e.at for e in move_in.journal if e.action == "receive_packet"]
+        assert len(received_at) == 2
+        assert all(0 <= (at - accepted_at).total_seconds() < 5 for at in received_at)
         assert {p["name"] for p in packets} == {applicant.full_name, spouse.full_name}
         assert all(p["from_office"] == f"JP/MUN/{OLD_LG}/juki" for p in packets)
         # Each mover sees the exchange between the offices in their own access records.
