@@ -258,6 +258,30 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
     )
     assert stale.status_code == 409
 
+    # The resident corrects it and signs it again; it is back in the office's queue.
+    resubmitted = _submit(portal, url)
+    assert resubmitted.status_code == 303
+    assert "Submitted: waiting for the office" in portal.resident.get(f"{url}?lang=en").text
+    assert application_id in portal.office.get("/office/tasks?lang=en").text
+
+
+def test_cancelling_in_the_card_reader_submits_nothing(portal: Portal) -> None:
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    cancelled = portal.resident.get(
+        f"{url}/signed", params={"request_id": "x", "error": "cancelled", "lang": "en"}
+    )
+    assert cancelled.status_code == 303
+    review = portal.resident.get(cancelled.headers["location"]).text
+    assert "You did not sign. Nothing was submitted." in review
+    assert "Draft" in portal.resident.get("/portal/procedures?lang=en").text
+
 
 def test_a_move_within_the_municipality_with_one_office(portal: Portal, engine: Engine) -> None:
     url, form = _start(portal, moving.MOVE_WITHIN)
