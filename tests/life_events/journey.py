@@ -59,6 +59,23 @@ def _person(
     )
 
 
+def _known_to_every_government_agency(session: Session, person: residents.PersonRead) -> None:
+    """Enrol through the mesh until every government agency has a record of the person (each
+    draws its synthetic facts at random, keyed by its code: a licence is not everyone's)."""
+    government = [a for a in agencies.AGENCIES.values() if a.member_class == "GOV"]
+    for seed in range(100):
+        missing = [
+            a
+            for a in government
+            if agencies.get_record(session, a, mesh.agency_code(session, a.subsystem, person.id))
+            is None
+        ]
+        if not missing:
+            return
+        wiring.enrol_through_mesh(session, [person.id], seed=seed)
+    raise AssertionError(f"not enrolled with {[a.name for a in missing]}")
+
+
 def _customer_of_both_companies(session: Session, person: residents.PersonRead) -> None:
     """Open the bank account and the electricity contract from the customer's own form. The
     companies turn some customers away at random (keyed by their code), so seeds are tried
@@ -95,6 +112,7 @@ def build_family(session: Session, cards: Path, *, consent_bank: bool = True) ->
     wiring.register_reference_agencies(session)
     people = [applicant.id, spouse.id]
     wiring.enrol_through_mesh(session, people, seed=7)
+    _known_to_every_government_agency(session, applicant)
     _customer_of_both_companies(session, applicant)
     if consent_bank:
         wiring.consent_to_address_updates(

@@ -143,6 +143,28 @@ def test_a_move_to_another_municipality_end_to_end(engine: Engine, tmp_path: Pat
             assert {r.side for r in sent} == {"requester", "provider"}
             assert all("住民基本台帳法第24条の2" in (r.legal_basis or "") for r in sent)
 
+    # Moved out but not yet moved in: another notice is refused until the move-in is done.
+    with transaction(engine) as session:
+        again = procedures.do_start_application(
+            session, moving.MOVE_OUT, applicant=applicant.id, actor=actor
+        )
+        again = procedures.do_save_draft(
+            session,
+            again.id,
+            {
+                "destination": moving.place_destination(session, NEW_ADDRESS).text,
+                "moved_on": clock.today_jst().isoformat(),
+            },
+            expected_version=again.version,
+            actor=actor,
+        )
+        with pytest.raises(KibanError) as not_resident:
+            sign_and_submit(session, family, again)
+        assert not_resident.value.code == "moving.not_resident"
+        session.rollback()
+
+    with transaction(engine) as session:
+        move_in = procedures.get_application(session, uuid.UUID(str(move_in_id)))
         # The resident reserves a visit at the new office.
         slot = moving.slot_value(moving.offered_slots()[0])
         reserving = procedures.do_save_draft(

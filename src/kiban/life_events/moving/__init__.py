@@ -9,7 +9,8 @@ templates and the packet receiver.
 Error codes (besides the procedures engine's, the register's and the address registry's):
 ``moving.same_municipality`` and ``moving.other_municipality`` (422, field ``destination``: the
 wrong one of 転出届 and 転居届), ``moving.date_invalid`` (422, ``moved_on``: more than 14 days
-from today), ``moving.slot_invalid`` (422, ``slot``), ``moving.packet_unknown`` (404, the new
+from today), ``moving.slot_invalid`` (422, ``slot``), ``moving.not_resident`` (409: a mover has
+already moved out; the move-in comes first), ``moving.packet_unknown`` (404, the new
 office's answer to a packet citing no moving-out notice of that person) and
 ``moving.packet_refused`` (409: the new office did not take the packet, so nothing is
 accepted).
@@ -33,6 +34,7 @@ from kiban.life_events.moving.definitions import (
 )
 from kiban.life_events.moving.errors import (
     MovingDateInvalid,
+    NotResident,
     OtherMunicipality,
     PacketRefused,
     PacketUnknown,
@@ -46,6 +48,7 @@ __all__ = [
     "MOVE_OUT",
     "MOVE_WITHIN",
     "MovingDateInvalid",
+    "NotResident",
     "OtherMunicipality",
     "PacketRefused",
     "PacketUnknown",

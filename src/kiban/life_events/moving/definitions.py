@@ -183,7 +183,9 @@ def _expected(app: procedures.ApplicationRead) -> date:
 def _submitted(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> None:
-    mover_ids(session, app)  # A chosen member outside the household is refused here.
+    for person_id in mover_ids(session, app):  # A member outside the household is refused.
+        if residents.get_person(session, person_id).status != residents.Status.RESIDENT:
+            raise errors.NotResident()
     lg_code = _lg_code_of(app.values)
     template = notices.MOVE_OUT_RECEIVED if app.code == MOVE_OUT else notices.MOVE_WITHIN_RECEIVED
     _notify(

@@ -59,6 +59,20 @@ class SlotInvalid(ValidationFailed):
         )
 
 
+class NotResident(Conflict):
+    """Someone who already moved out (or died) files a move; the move-in comes first."""
+
+    code = "moving.not_resident"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "住民登録がないため届け出られません。転出済みの場合は、先に転入の手続を済ませてください。",
+            "You are not registered as a resident here; if you have moved out, complete the"
+            " move-in first.",
+            field="applicant",
+        )
+
+
 class PacketUnknown(NotFound):
     """A moving packet that cites no moving-out notice of the person it is about."""
 
@@ -88,6 +102,7 @@ class PacketRefused(Conflict):
 __all__ = [
     "KibanError",
     "MovingDateInvalid",
+    "NotResident",
     "OtherMunicipality",
     "PacketRefused",
     "PacketUnknown",
