@@ -150,6 +150,24 @@ def test_tokens_are_standard_compact_jws(session: Session) -> None:
     assert json.loads(parsed.payload) == {"id": "m1"}
 
 
+def test_a_token_signed_by_another_library_verifies(session: Session) -> None:
+    # The gateway signs and verifies with libsodium; a JWS whose signature OpenSSL made (through
+    # joserfc) must verify the same, and a flipped payload must not.
+    pem, token = _provider(session)
+    header = token.split(".")[0]
+    key = OKPKey.import_key(mesh.subsystem_key(PROVIDER))
+    registry = jws.JWSRegistry(algorithms=["Ed25519"])
+    registry.max_header_length = 4096
+    other = jws.serialize_compact(
+        json.loads(base64.urlsafe_b64decode(header + "==")), b'{"id":"m2"}', key, registry=registry
+    )
+    assert other.split(".")[0] == header
+    assert gateway.verify(other, pem) == {"id": "m2"}
+    forged = ".".join((header, _b64(b'{"id":"m3"}'), other.split(".")[2]))
+    with pytest.raises(ValueError, match="does not verify"):
+        gateway.verify(forged, pem)
+
+
 @pytest.mark.parametrize(
     "header",
     [
