@@ -132,10 +132,10 @@ def test_only_a_my_page_access_token_opens_the_api(
 ) -> None:
     missing = http.get("/api/v1/mesh/consents")
     assert missing.status_code == 401
-    assert missing.json()["error"]["code"] == "mesh.consent_token_required"
+    assert missing.json()["error"]["code"] == "identity.my_page_token_required"
     wrong = http.get("/api/v1/mesh/consents", headers=bearer("not-a-token"))
     assert wrong.status_code == 401
-    assert wrong.json()["error"]["code"] == "mesh.consent_token_invalid"
+    assert wrong.json()["error"]["code"] == "identity.my_page_token_invalid"
 
     # A shop the resident signed in to must not give consents in the resident's name.
     shop: Rp = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
@@ -145,7 +145,7 @@ def test_only_a_my_page_access_token_opens_the_api(
     shop_token = exchange(http, shop, query_of(location)["code"]).json()["access_token"]
     refused = http.post("/api/v1/mesh/consents", json=consent_body(), headers=bearer(shop_token))
     assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == "mesh.consent_token_invalid"
+    assert refused.json()["error"]["code"] == "identity.my_page_token_invalid"
     assert mesh.list_consents(session, card.person_id) == []
 
 

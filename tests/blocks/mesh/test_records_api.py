@@ -101,15 +101,15 @@ def test_no_token_or_a_relying_partys_token_is_refused(
 ) -> None:
     missing = http.get("/api/v1/mesh/my-records")
     assert missing.status_code == 401
-    assert missing.json()["error"]["code"] == "mesh.records_token_required"
+    assert missing.json()["error"]["code"] == "identity.my_page_token_required"
     bogus = http.get("/api/v1/mesh/my-records", headers={"Authorization": "Bearer nonsense"})
-    assert bogus.json()["error"]["code"] == "mesh.records_token_invalid"
+    assert bogus.json()["error"]["code"] == "identity.my_page_token_invalid"
     # A company the person signed in to must not read the list of exchanges about them.
     shop = register_rp(http, OPERATOR_TOKEN, name="ショップ", scopes=["openid"])
     token = _token(http, card, shop)
     refused = http.get("/api/v1/mesh/my-records", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == "mesh.records_token_invalid"
+    assert refused.json()["error"]["code"] == "identity.my_page_token_invalid"
 
 
 def test_a_bad_page_size_names_the_field(

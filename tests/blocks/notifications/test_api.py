@@ -121,9 +121,9 @@ def test_only_the_owner_with_a_my_page_token_gets_in(
 ) -> None:
     missing = http.get("/api/v1/notifications/inbox")
     assert missing.status_code == 401
-    assert missing.json()["error"]["code"] == "notifications.token_required"
+    assert missing.json()["error"]["code"] == "identity.my_page_token_required"
     wrong = http.get("/api/v1/notifications/inbox", headers=bearer("not-a-token"))
-    assert wrong.json()["error"]["code"] == "notifications.token_invalid"
+    assert wrong.json()["error"]["code"] == "identity.my_page_token_invalid"
 
     shop: Rp = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
     location = sign_in_through_pages(
@@ -132,7 +132,7 @@ def test_only_the_owner_with_a_my_page_token_gets_in(
     shop_token = exchange(http, shop, query_of(location)["code"]).json()["access_token"]
     refused = http.get("/api/v1/notifications/inbox", headers=bearer(shop_token))
     assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == "notifications.token_invalid"
+    assert refused.json()["error"]["code"] == "identity.my_page_token_invalid"
 
     me = bearer(portal_token(http, session, card))
     someone_else = send(session, uuid.uuid4(), 1)

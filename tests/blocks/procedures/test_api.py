@@ -180,10 +180,11 @@ def test_auth_is_required_and_other_peoples_applications_do_not_exist(
     spouse: residents.PersonRead,
     card: ReaderCard,
 ) -> None:
-    assert http.get(f"{BASE}/applications").json()["error"]["code"] == ("procedures.token_required")
+    missing = http.get(f"{BASE}/applications").json()["error"]["code"]
+    assert missing == "identity.my_page_token_required"
     bogus = http.get(f"{BASE}/applications", headers={"Authorization": "Bearer nope"})
     assert bogus.status_code == 401
-    assert bogus.json()["error"]["code"] == "procedures.token_invalid"
+    assert bogus.json()["error"]["code"] == "identity.my_page_token_invalid"
     assert http.get(f"{BASE}/tasks").status_code == 401
     complete = http.post(
         f"{BASE}/tasks/00000000-0000-0000-0000-000000000000/complete",

@@ -47,6 +47,11 @@ from kiban.blocks.identity.events import (
     PIN_UNLOCK_AUTHORIZED,
 )
 from kiban.blocks.identity.models import CertificateKind
+from kiban.blocks.identity.my_page import (
+    MY_PAGE_TOKEN_ERRORS,
+    MyPagePerson,
+    require_my_page_person,
+)
 from kiban.blocks.identity.oidc_errors import AuthorizeError, OAuthError
 from kiban.blocks.identity.oidc_schemas import (
     SCOPES,
@@ -229,6 +234,7 @@ authenticate_access_token = _oidc.authenticate_access_token
 userinfo = _oidc.userinfo
 
 __all__ += [
+    "MY_PAGE_TOKEN_ERRORS",
     "PORTAL_CLIENT_ID",
     "SCOPES",
     "AccessTokenInfo",
@@ -237,6 +243,7 @@ __all__ += [
     "ClientCreated",
     "ClientRead",
     "ConsentRequest",
+    "MyPagePerson",
     "OAuthError",
     "Scope",
     "SignInRequest",
@@ -259,6 +266,7 @@ __all__ += [
     "oidc_jwks",
     "pairwise_subject",
     "register_client",
+    "require_my_page_person",
     "start_authorization",
     "userinfo",
 ]

@@ -113,3 +113,29 @@ class CardMismatch(Unauthorized):
 
     def __init__(self, message_ja: str, message_en: str, *, field: str) -> None:
         super().__init__(message_ja, message_en, field=field)
+
+
+class MyPageTokenRequired(Unauthorized):
+    """A resident's own API call came without a My page access token."""
+
+    code = "identity.my_page_token_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "マイページのアクセストークンが必要です。",
+            "A My page access token is required.",
+            field="authorization",
+        )
+
+
+class MyPageTokenInvalid(Unauthorized):
+    """The token is unknown, expired, revoked, or was issued to another relying party."""
+
+    code = "identity.my_page_token_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "アクセストークンが無効です。マイページにサインインし直してください。",
+            "The access token is not valid. Please sign in to My page again.",
+            field="authorization",
+        )

@@ -15,19 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kiban.blocks import identity
 from kiban.blocks.mesh import consent
-from kiban.blocks.mesh.consent_errors import ConsentTokenInvalid, ConsentTokenRequired
 from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead
 from kiban.platform.webkit import DbSession, auth_dependency, public
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="MyPageAccessToken",
-    description="An access token of a sign-in to My page (kiban's OpenID Connect provider).",
-)
 
 
 @dataclass(frozen=True)
@@ -42,27 +34,15 @@ class ConsentOwner:
 
 
 @auth_dependency
-def require_consent_owner(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: DbSession,
-) -> ConsentOwner:
-    """The resident a My page access token speaks for. 401 ``mesh.consent_token_required`` /
-    ``mesh.consent_token_invalid`` (unknown, expired, or issued to another client)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ConsentTokenRequired
-    try:
-        token = identity.authenticate_access_token(session, credentials.credentials)
-    except identity.OAuthError:
-        raise ConsentTokenInvalid from None
-    if token.client_id != identity.PORTAL_CLIENT_ID:
-        raise ConsentTokenInvalid
-    return ConsentOwner(person_id=token.person_id)
+def require_consent_owner(person_id: identity.MyPagePerson) -> ConsentOwner:
+    """The resident a My page access token speaks for (see ``identity.MyPagePerson``)."""
+    return ConsentOwner(person_id=person_id)
 
 
 Owner = Annotated[ConsentOwner, Depends(require_consent_owner)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "`mesh.consent_token_required`, `mesh.consent_token_invalid`"},
+    **identity.MY_PAGE_TOKEN_ERRORS,
     404: {"description": "`mesh.consent_not_found` (also for someone else's consent)"},
     409: {"description": "`mesh.consent_status_conflict` (revoked and expired are final)"},
     422: {"description": "Invalid input, `error.field` names it"},

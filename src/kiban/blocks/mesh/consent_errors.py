@@ -6,7 +6,7 @@ The four refusals of :func:`kiban.blocks.mesh.consent.check_consent` are 403 wit
 
 from __future__ import annotations
 
-from kiban.kernel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from kiban.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class ConsentRequired(Forbidden):
@@ -92,28 +92,6 @@ class ConsentArtefactInvalid(ValidationFailed):
             "同意の証跡（署名）を検証できません。",
             "The consent artefact's signature does not verify.",
             field="jws",
-        )
-
-
-class ConsentTokenRequired(Unauthorized):
-    code = "mesh.consent_token_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "マイページでのサインイン（アクセストークン）が必要です。",
-            "An access token of a sign-in to My page is required.",
-            field="authorization",
-        )
-
-
-class ConsentTokenInvalid(Unauthorized):
-    code = "mesh.consent_token_invalid"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "アクセストークンが無効か、マイページのものではありません。",
-            "The access token is not valid or was not issued to My page.",
-            field="authorization",
         )
 
 

@@ -13,38 +13,12 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from kiban.blocks import identity
 from kiban.blocks.mesh import records
-from kiban.blocks.mesh.record_errors import RecordsTokenInvalid, RecordsTokenRequired
-from kiban.platform.webkit import DbSession, auth_dependency
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="MyPageAccessToken",
-    description="An access token of a sign-in to My page (kiban's OpenID Connect provider).",
-)
-
-
-@auth_dependency
-def require_record_owner(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: DbSession,
-) -> uuid.UUID:
-    """The person a My page access token speaks for. 401 ``mesh.records_token_required`` /
-    ``mesh.records_token_invalid`` (unknown, expired, or issued to another client)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise RecordsTokenRequired
-    try:
-        token = identity.authenticate_access_token(session, credentials.credentials)
-    except identity.OAuthError:
-        raise RecordsTokenInvalid from None
-    if token.client_id != identity.PORTAL_CLIENT_ID:
-        raise RecordsTokenInvalid
-    return token.person_id
+from kiban.platform.webkit import DbSession
 
 
 class CheckpointOut(BaseModel):
@@ -98,7 +72,7 @@ class RecordPageOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "`mesh.records_token_required`, `mesh.records_token_invalid`"},
+    **identity.MY_PAGE_TOKEN_ERRORS,
     422: {"description": "Invalid `limit` or `before`; `error.field` names it"},
 }
 
@@ -108,7 +82,7 @@ router = APIRouter(prefix="/api/v1/mesh", tags=["access records"], responses=ERR
 @router.get("/my-records", summary="My access records (情報提供等記録)")
 def my_records(
     session: DbSession,
-    person_id: Annotated[uuid.UUID, Depends(require_record_owner)],
+    person_id: identity.MyPagePerson,
     limit: Annotated[int, Query(ge=1, le=100, description="Records per page")] = 20,
     before: Annotated[
         int | None, Query(ge=1, description="Only records before this sequence number")

@@ -10,8 +10,6 @@ and through ``/api/v1/notifications`` (:mod:`kiban.blocks.notifications.api`).
 from __future__ import annotations
 
 from kiban.blocks.notifications.errors import (
-    InboxTokenInvalid,
-    InboxTokenRequired,
     InvalidParams,
     NoticeNotFound,
     UnknownTemplate,
@@ -37,8 +35,6 @@ __all__ = [
     "NOTICE_SENT",
     "TEMPLATES",
     "InboxPage",
-    "InboxTokenInvalid",
-    "InboxTokenRequired",
     "InvalidParams",
     "NoticeNotFound",
     "NoticeRead",

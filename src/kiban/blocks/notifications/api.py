@@ -10,44 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Query
 
 from kiban.blocks import identity
 from kiban.blocks.notifications import service
-from kiban.blocks.notifications.errors import InboxTokenInvalid, InboxTokenRequired
 from kiban.blocks.notifications.schemas import InboxPage, NoticeRead
-from kiban.platform.webkit import DbSession, auth_dependency
+from kiban.platform.webkit import DbSession
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="MyPageAccessToken",
-    description="An access token of a sign-in to My page (kiban's OpenID Connect provider).",
-)
-
-
-@auth_dependency
-def require_inbox_owner(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: DbSession,
-) -> uuid.UUID:
-    """The person a My page access token speaks for. 401 ``notifications.token_required`` /
-    ``notifications.token_invalid`` (unknown, expired, or issued to another client)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise InboxTokenRequired
-    try:
-        token = identity.authenticate_access_token(session, credentials.credentials)
-    except identity.OAuthError:
-        raise InboxTokenInvalid from None
-    if token.client_id != identity.PORTAL_CLIENT_ID:
-        raise InboxTokenInvalid
-    return token.person_id
-
-
-Owner = Annotated[uuid.UUID, Depends(require_inbox_owner)]
+Owner = identity.MyPagePerson
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "`notifications.token_required`, `notifications.token_invalid`"},
+    **identity.MY_PAGE_TOKEN_ERRORS,
     404: {"description": "`notifications.not_found` (no such notice in your inbox)"},
     422: {"description": "Invalid input, `error.field` names it"},
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiban.kernel.errors import NotFound, Unauthorized, ValidationFailed
+from kiban.kernel.errors import NotFound, ValidationFailed
 
 
 class UnknownTemplate(ValidationFailed):
@@ -34,25 +34,3 @@ class NoticeNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("該当するお知らせが見つかりません。", "No such notice.", field="notice_id")
-
-
-class InboxTokenRequired(Unauthorized):
-    code = "notifications.token_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "マイページのアクセストークンが必要です。",
-            "A My page access token is required.",
-            field="authorization",
-        )
-
-
-class InboxTokenInvalid(Unauthorized):
-    code = "notifications.token_invalid"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "アクセストークンが無効です。マイページにサインインし直してください。",
-            "The access token is not valid. Please sign in to My page again.",
-            field="authorization",
-        )

@@ -17,15 +17,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kiban.blocks import identity
 from kiban.blocks.procedures import definitions, service
 from kiban.blocks.procedures.errors import (
     ApplicationNotFound,
     InvalidEncoding,
-    TokenInvalid,
-    TokenRequired,
 )
 from kiban.blocks.procedures.schemas import (
     ActionDefOut,
@@ -43,34 +40,9 @@ from kiban.blocks.procedures.schemas import (
     TaskClaim,
     TaskComplete,
 )
-from kiban.platform.webkit import DbSession, auth_dependency, public, require_operator
+from kiban.platform.webkit import DbSession, public, require_operator
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="MyPageAccessToken",
-    description="An access token of a sign-in to My page (kiban's OpenID Connect provider).",
-)
-
-
-@auth_dependency
-def require_applicant(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: DbSession,
-) -> uuid.UUID:
-    """The person a My page access token speaks for. 401 ``procedures.token_required`` /
-    ``procedures.token_invalid`` (unknown, expired, or issued to another client)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise TokenRequired
-    try:
-        token = identity.authenticate_access_token(session, credentials.credentials)
-    except identity.OAuthError:
-        raise TokenInvalid from None
-    if token.client_id != identity.PORTAL_CLIENT_ID:
-        raise TokenInvalid
-    return token.person_id
-
-
-Applicant = Annotated[uuid.UUID, Depends(require_applicant)]
+Applicant = identity.MyPagePerson
 Operator = Annotated[str, Depends(require_operator)]
 Code = Annotated[str, Path(max_length=64, description="The procedure's code")]
 ApplicationId = Annotated[uuid.UUID, Path(description="The application's id")]
@@ -91,7 +63,8 @@ _COMMON: dict[int | str, dict[str, Any]] = {
 _APPLICANT_ERRORS: dict[int | str, dict[str, Any]] = {
     **_COMMON,
     401: {
-        "description": "`procedures.token_required`, `procedures.token_invalid`; on submission "
+        "description": "`identity.my_page_token_required`, `identity.my_page_token_invalid`; "
+        "on submission "
         "also `identity.certificate_invalid`, `identity.certificate_revoked`, "
         "`identity.certificate_expired`, `identity.signature_invalid`"
     },

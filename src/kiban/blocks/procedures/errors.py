@@ -10,7 +10,6 @@ from kiban.kernel.errors import (
     Forbidden,
     KibanError,
     NotFound,
-    Unauthorized,
     ValidationFailed,
 )
 
@@ -212,28 +211,6 @@ class PrefillUnavailable(KibanError):
             f"「{name}」を登録情報から取得できませんでした({reason})。",
             f"{name!r} could not be prefilled from its registry ({reason}).",
             field=name,
-        )
-
-
-class TokenRequired(Unauthorized):
-    code = "procedures.token_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "マイページのアクセストークンが必要です。",
-            "An access token of a sign-in to My page is required.",
-            field="Authorization",
-        )
-
-
-class TokenInvalid(Unauthorized):
-    code = "procedures.token_invalid"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "アクセストークンが無効です。",
-            "The access token is not valid (unknown, expired, revoked or not for My page).",
-            field="Authorization",
         )
 
 
