@@ -18,7 +18,10 @@ The protocol, the same in process and over HTTP:
    (status, body hash, the hash of the request it answers) with its own key.
 4. The gateway verifies the answer against the provider's certificate, writes the access
    records of both sides (refusals too) in the caller's transaction, and only then releases the
-   response with ``X-Road-Request-Hash`` (the hash of the client's signed request).
+   response with ``X-Road-Request-Hash`` (the hash of the client's signed request). An answer
+   that discloses data about other people than the one asked about names them in its signed
+   ``subjects`` claim (the provider's codes and the items per person); each of them gets the
+   records of both sides too, in the same append.
 
 Refusals are returned, not raised (:class:`MeshResponse` with ``error`` set), so that the
 record of a refusal commits with the caller's transaction.
@@ -35,7 +38,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -387,8 +390,32 @@ class ProviderRequest:
     consent_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Another person an answer discloses data about: the provider's own agency code for them
+    and the data items disclosed about them."""
+
+    code: str
+    items: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """A handler's answer with the other people it discloses data about (``subjects``), so that
+    each of them finds the exchange in their own access records."""
+
+    body: Any
+    status: int = 200
+    subjects: Sequence[Subject] = ()
+
+
 ProviderFn = Callable[[ProviderRequest], Any]
-"""A handler returns a JSON body (status 200) or ``(status, body)``."""
+"""A handler returns a JSON body (status 200), ``(status, body)`` or a :class:`ProviderResult`."""
+
+# Bounds on an answer's ``subjects`` claim, checked by the gateway before it writes a record.
+MAX_SUBJECTS: Final = 1000
+MAX_SUBJECT_ITEMS: Final = 50
+MAX_SUBJECT_TEXT: Final = 100
 
 
 @dataclass(frozen=True)
@@ -411,6 +438,7 @@ def answer(
     and sign the answer. Every answer is signed, refusals included, and binds the request hash."""
     request_hash = digest(token)
     message_id = ""
+    subjects: Sequence[Subject] = ()
     try:
         signer, claims = verify_with_ca(token, ca_pem)
         message_id = str(claims.get("id", ""))
@@ -438,19 +466,26 @@ def answer(
             except KibanError as exc:
                 status, result = exc.status, {"error": exc.code, "message": exc.message_en}
             else:
-                if isinstance(outcome, tuple):
+                if isinstance(outcome, ProviderResult):
+                    status, result = int(outcome.status), outcome.body
+                    subjects = outcome.subjects
+                elif isinstance(outcome, tuple):
                     status, result = int(outcome[0]), outcome[1]
                 else:
                     status, result = 200, outcome
     except (ValueError, KeyError) as exc:
         status, result = 401, {"error": "Client.InvalidSignature", "message": str(exc)}
     data = encode_body(result)
-    signature = sign(
-        key,
-        certificate_pem,
-        {"id": message_id, "requestHash": request_hash, "status": status, "bodyHash": digest(data)},
-    )
-    return ProviderAnswer(status, data, signature)
+    signed: dict[str, Any] = {
+        "id": message_id,
+        "requestHash": request_hash,
+        "status": status,
+        "bodyHash": digest(data),
+    }
+    if subjects:
+        # Signed with the rest, so the gateway records exactly whom the provider vouches for.
+        signed["subjects"] = [{"code": s.code, "items": list(s.items)} for s in subjects]
+    return ProviderAnswer(status, data, sign(key, certificate_pem, signed))
 
 
 def provider_app(
@@ -559,6 +594,8 @@ class _Exchange:
     legal_basis: str | None = None
     consent_id: uuid.UUID | None = None
     provider_certificate: str = ""
+    # The other people the answer discloses data about: (person, items, provider's code).
+    subjects: list[tuple[uuid.UUID, list[str], str]] = field(default_factory=list)
 
 
 def _refusal_outcome(exc: KibanError) -> str:
@@ -648,19 +685,46 @@ def _record(
             **common,
         ),
     ]
+    # (member, code, person) of every record: the codes they name must be stored.
+    named = [(provider, provider_code, person), (exchange.client, client_code, person)]
+    for subject, items, subject_code in exchange.subjects:
+        # Each other person the answer disclosed gets the same exchange in their own records,
+        # named by each side's code for them and with the items disclosed about them.
+        subject_client_code = (
+            codes.compute(exchange.client, subject)
+            if standalone
+            else codes.agency_code(session, exchange.client, subject)
+        )
+        theirs = {**common, "person_id": subject, "items": list(items)}
+        pair.append(
+            create(
+                side="requester",
+                member=exchange.client,
+                counterpart=provider,
+                agency_code=subject_client_code,
+                **theirs,
+            )
+        )
+        pair.append(
+            create(
+                side="provider",
+                member=provider,
+                counterpart=exchange.client,
+                agency_code=subject_code,
+                **theirs,
+            )
+        )
+        named.append((exchange.client, subject_client_code, subject))
+        named.append((provider, subject_code, subject))
     if standalone and _idle(session):
         engine = engine_of(session)
         # The codes the records name are stored in the same commit, if they are not yet.
-        missing = [
-            (member, code, person)
-            for member, code in ((provider, provider_code), (exchange.client, client_code))
-            if not codes.is_stored(engine, member, code)
-        ]
+        missing = [row for row in named if not codes.is_stored(engine, row[0], row[1])]
         records.record_writer(engine).write(pair, codes=missing)
     else:
         if standalone:
-            codes.agency_code(session, provider, person)
-            codes.agency_code(session, exchange.client, person)
+            for member, _code, someone in named:
+                codes.agency_code(session, member, someone)
         records.append_records(session, pair)
 
 
@@ -865,6 +929,7 @@ def _forward(
     client: ClientEntry,
     svc: ServiceEntry,
     body: bytes,
+    group_commit: bool = False,
 ) -> ProviderAnswer:
     """Ask the provider with the converted code and verify its signed answer."""
     forwarded_claims = {
@@ -909,7 +974,63 @@ def _forward(
         or signed.get("status") != reply.status
     ):
         raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature", "binding")
+    declared = signed.get("subjects")
+    if declared is not None:
+        state.subjects = _subjects(session, state, svc.provider, declared, group_commit)
     return reply
+
+
+def _subject_list(declared: object) -> list[tuple[str, list[str]]]:
+    """The (code, items) pairs of a ``subjects`` claim; ``Server.ServerProxy.ServiceFailed``
+    if it is not a bounded list of codes, each with a list of item names."""
+    if not isinstance(declared, list) or len(declared) > MAX_SUBJECTS:
+        raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects")
+    pairs = []
+    for entry in declared:
+        code = entry.get("code") if isinstance(entry, dict) else None
+        items = entry.get("items") if isinstance(entry, dict) else None
+        if (
+            not isinstance(code, str)
+            or not 0 < len(code) <= MAX_SUBJECT_TEXT
+            or not isinstance(items, list)
+            or not 0 < len(items) <= MAX_SUBJECT_ITEMS
+            or not all(isinstance(i, str) and 0 < len(i) <= MAX_SUBJECT_TEXT for i in items)
+        ):
+            raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects")
+        pairs.append((code, [str(i) for i in items]))
+    return pairs
+
+
+def _subjects(
+    session: Session, state: _Exchange, provider: str, declared: object, group_commit: bool
+) -> list[tuple[uuid.UUID, list[str], str]]:
+    """The people an answer's ``subjects`` claim names, by the provider's own codes. A code the
+    provider does not hold refuses the answer: data about someone the mesh cannot show it to
+    is not released. The person the request was about is recorded already and is left out."""
+    pairs = _subject_list(declared)
+    found: dict[uuid.UUID, tuple[list[str], str]] = {}
+    # As in _admitted: beside an idle caller, read through the gateway's own read-only session
+    # so that the caller's session stays idle for the group commit.
+    own = (
+        session_factory(_read_engine(engine_of(session)))()
+        if group_commit and _standalone(session)
+        else None
+    )
+    try:
+        for code, items in pairs:
+            person = codes.person_for(own or session, provider, code, committed=own is not None)
+            if person is None:
+                raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects: unknown code")
+            if person == state.person_id:
+                continue
+            held = found.setdefault(person, ([], code))[0]
+            held.extend(i for i in items if i not in held)
+        if own is not None:
+            _end(own)
+    finally:
+        if own is not None:
+            own.close()
+    return [(person, items, code) for person, (items, code) in found.items()]
 
 
 def _end(own: Session) -> None:
@@ -1026,7 +1147,15 @@ def exchange(
             client_header=client_header,
             group_commit=group_commit,
         )
-        reply = _forward(session, state, claims=claims, client=client, svc=svc, body=body)
+        reply = _forward(
+            session,
+            state,
+            claims=claims,
+            client=client,
+            svc=svc,
+            body=body,
+            group_commit=group_commit,
+        )
     except KibanError as exc:
         # Consent refusals come from M3's module as its own errors; they travel under one
         # X-Road code.
@@ -1166,6 +1295,8 @@ __all__ = [
     "ProviderAnswer",
     "ProviderFn",
     "ProviderRequest",
+    "ProviderResult",
+    "Subject",
     "answer",
     "call",
     "call_endpoint",

@@ -25,6 +25,10 @@ LEGAL_BASIS: Final = "住民基本台帳法第30条の9 (本人確認情報の�
 # agency code for them, so a municipal procedure can offer "who moves with you" without typing.
 HOUSEHOLD_SERVICE: Final = f"{REGISTER}/household"
 HOUSEHOLD_ITEMS: Final = ("members",)
+# What the household service discloses about each member besides the requester's code for them;
+# each member is declared a subject of the answer with these items, so the exchange is in their
+# own access records too.
+HOUSEHOLD_MEMBER_ITEMS: Final = ("name", "name_kana", "birth_date", "sex", "relationship")
 HOUSEHOLD_LEGAL_BASIS: Final = "住民基本台帳法第12条 (世帯の住民票の記載事項)"
 _OPENAPI: Final[dict[str, Any]] = {
     "openapi": "3.1.0",
@@ -63,7 +67,14 @@ def _answer_household(request: gateway.ProviderRequest) -> Any:
     person_id = codes.person_for(session, REGISTER, request.agency_code)
     if person_id is None:
         return 404, {"error": "residents.person_not_found"}
+    if "members" not in request.items:
+        return {}
     person = residents.get_person(session, person_id)
+    others = [
+        member
+        for member in residents.get_household(session, person.household_id)
+        if member.id != person.id
+    ]
     members = [
         {
             # The requester's own code for each member: no register key leaves the register.
@@ -74,10 +85,15 @@ def _answer_household(request: gateway.ProviderRequest) -> Any:
             "sex": member.sex.value,
             "relationship": member.relationship,
         }
-        for member in residents.get_household(session, person.household_id)
-        if member.id != person.id
+        for member in others
     ]
-    return {"members": members} if "members" in request.items else {}
+    # Every member whose data leaves the register is a subject of the answer, by the register's
+    # own code for them: the gateway records the exchange for each of them too.
+    subjects = [
+        gateway.Subject(codes.agency_code(session, REGISTER, member.id), HOUSEHOLD_MEMBER_ITEMS)
+        for member in others
+    ]
+    return gateway.ProviderResult({"members": members}, subjects=subjects)
 
 
 _HOUSEHOLD_OPENAPI: Final[dict[str, Any]] = {
