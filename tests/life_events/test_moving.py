@@ -68,6 +68,18 @@ def test_a_move_to_another_municipality_end_to_end(engine: Engine, tmp_path: Pat
         assert [m["name"] for m in household] == [spouse.full_name]
         sources = {f.name: f.source for f in draft.fields if f.source is not None}
         assert sources["address"].registry_en == "Resident register"
+        # The spouse's name and birth date went to the procedures service: the spouse sees it.
+        disclosed = [
+            (r.side, r.member, r.items)
+            for r in mesh.records_for_person(session, spouse.id, limit=100).records
+            if r.message_id == sources["household"].message_id
+        ]
+        items = list(mesh.HOUSEHOLD_MEMBER_ITEMS)
+        assert {"name", "birth_date"} <= set(items)
+        assert sorted(disclosed) == [
+            ("provider", mesh.HOUSEHOLD_SERVICE.rsplit("/", 1)[0], items),
+            ("requester", procedures.SUBSYSTEM, items),
+        ]
         # A prefilled fact cannot be typed again.
         with pytest.raises(KibanError) as refused:
             procedures.do_save_draft(

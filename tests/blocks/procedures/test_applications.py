@@ -548,3 +548,47 @@ def test_household_members_are_named_by_the_procedures_own_codes(
             session, resident.id, mesh.agency_code(session, register, spouse.id)
         )
     assert exc.value.field == "people"
+
+
+def test_each_household_member_sees_the_prefill_that_disclosed_them(
+    session: Session,
+    toy: procedures.ProcedureDef,
+    resident: residents.PersonRead,
+    spouse: residents.PersonRead,
+) -> None:
+    # Given a resident whose spouse lives in the same household,
+    # when the resident starts an application prefilled from the household service,
+    app = _start(session, resident)
+    (source,) = [f.source for f in app.fields if f.name == "household" and f.source is not None]
+    register = mesh.HOUSEHOLD_SERVICE.rsplit("/", 1)[0]
+    # then the spouse, whose name and birth date the procedures service received, finds the
+    # exchange in their own records: the procedures block asked, the register provided.
+    records = mesh.records_for_person(session, spouse.id, limit=100).records
+    theirs = {r.side: r for r in records if r.message_id == source.message_id}
+    assert set(theirs) == {"requester", "provider"}
+    assert (theirs["requester"].member, theirs["requester"].counterpart) == (
+        procedures.SUBSYSTEM,
+        register,
+    )
+    assert (theirs["provider"].member, theirs["provider"].counterpart) == (
+        register,
+        procedures.SUBSYSTEM,
+    )
+    for record in theirs.values():
+        assert record.service == mesh.HOUSEHOLD_SERVICE
+        assert {"name", "birth_date"} <= set(record.items)
+        assert record.items == list(mesh.HOUSEHOLD_MEMBER_ITEMS)
+        assert mesh.HOUSEHOLD_LEGAL_BASIS in (record.legal_basis or "")
+        assert record.outcome == "ok"
+    # Each side names the spouse by its own code, the one the form carries on the requester's.
+    assert theirs["requester"].agency_code == app.values["household"][0]["code"]
+    assert theirs["provider"].agency_code == mesh.agency_code(session, register, spouse.id)
+    # The same exchange as the applicant's own record of it, and the log still verifies.
+    (applicants,) = [
+        r
+        for r in mesh.records_for_person(session, resident.id, limit=100).records
+        if r.message_id == source.message_id and r.side == "requester"
+    ]
+    assert theirs["requester"].request_hash == applicants.request_hash
+    assert theirs["requester"].response_hash == applicants.response_hash
+    assert mesh.verify_log(session).ok
