@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import AGENCIES
 from kiban.agencies.wiring import enrol_through_mesh, register_reference_agencies
-from kiban.blocks import address, mesh, notifications, residents
+from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
+from kiban.life_events import moving
 from kiban.web import create_app
 from kiban.web.portal import RESIDENT_COOKIE, _serializer
 
@@ -371,3 +372,52 @@ def test_who_used_my_data_pages_back_newest_first(
     assert max(rest) < min(times)
     assert "Newest records" in second.text
     assert "Older records" not in second.text
+
+
+def test_a_household_member_sees_the_prefill_that_disclosed_them(
+    database_url: str, session: Session, person: residents.PersonRead
+) -> None:
+    # Given a spouse in the resident's household,
+    town = address.find_town(session, "131016", "丸の内")
+    spouse = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name="鈴木",
+            given_name="花子",
+            family_name_kana="スズキ",
+            given_name_kana="ハナコ",
+            birth_date=date(1977, 8, 9),
+            sex=residents.Sex.FEMALE,
+            address=residents.AddressInput(
+                town_id=town.id, chome=1 if town.has_chome else None, block_number="3番4号"
+            ),
+            household=residents.HouseholdChoice(
+                household_id=person.household_id, relationship="妻"
+            ),
+            effective_on=date(2019, 4, 1),
+        ),
+        actor="official:test",
+    )
+    session.commit()
+    # when the resident starts a moving-out notice, prefilled with the household,
+    procedures.do_start_application(
+        session, moving.MOVE_OUT, applicant=person.id, actor=procedures.actor_of(person.id)
+    )
+    session.commit()
+    # then the spouse, signed in, finds on "who used my data" that the register gave their
+    # name and date of birth to the procedures service, under the household's legal basis.
+    with TestClient(create_app(), follow_redirects=False) as client:
+        client.cookies.set(
+            RESIDENT_COOKIE,
+            _serializer("kiban.portal-session").dumps({"person_id": str(spouse.id)}),
+            path="/portal",
+        )
+        page = client.get("/portal/records?lang=en")
+    assert page.status_code == 200
+    text = page.text
+    assert text.count("<time ") == 1  # One exchange: the household prefill.
+    assert mesh.HOUSEHOLD_LEGAL_BASIS in text
+    assert "Resident register" in text
+    assert "Date of birth" in text
+    assert "Name" in text
+    assert "Address" not in text  # The spouse's address was not part of the answer.
