@@ -1016,9 +1016,10 @@ def _subjects(
         if group_commit and _standalone(session)
         else None
     )
+    reader = session if own is None else own
     try:
         for code, items in pairs:
-            person = codes.person_for(own or session, provider, code, committed=own is not None)
+            person = codes.person_for(reader, provider, code, committed=own is not None)
             if person is None:
                 raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects: unknown code")
             if person == state.person_id:
