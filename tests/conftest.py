@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.orm import Session
 
+from kiban.blocks import mesh
 from kiban.platform import db, migrate
 from kiban.platform.settings import get_settings
 
@@ -118,6 +119,9 @@ def database_url(
 def engine(database_url: str) -> Iterator[Engine]:
     engine = db.make_engine(database_url)
     yield engine
+    # A group-commit record writer a test started holds a connection of this engine: stop it
+    # first, so that its connection goes back to a pool that closes it.
+    mesh.stop_record_writers()
     engine.dispose()
 
 

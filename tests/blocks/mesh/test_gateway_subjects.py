@@ -277,14 +277,11 @@ def test_a_malformed_subjects_claim_is_refused(declared: object) -> None:
 
 
 def test_group_commit_writes_the_subjects_records_in_the_same_commit(
-    session: Session, engine: Engine, family: None, request: pytest.FixtureRequest
+    session: Session, engine: Engine, family: None
 ) -> None:
     person, code = person_code(session)
     other, other_code = relative(session)
     session.commit()
-    # The writer this starts is stopped while its engine is alive, so that its connection goes
-    # back to a pool that closes it rather than to a disposed engine's.
-    request.addfinalizer(records.stop_record_writers)
     response = mesh.call(
         session,
         client=CLIENT,
