@@ -28,10 +28,23 @@ def _all(session: Session) -> list[MeshAccessRecord]:
 def test_records_are_chained_and_each_hash_covers_every_field(session: Session) -> None:
     person = uuid.uuid4()
     # When two exchanges are recorded (each with both sides' rows),
-    assert mesh.append_records(session, exchange(person, "m1")) == [1, 2]
+    first = [
+        record(
+            person,
+            "m1",
+            side="requester",
+            consent_id=uuid.uuid4(),
+            non_disclosure_until=date(2031, 3, 31),
+        ),
+        record(person, "m1", side="provider"),
+    ]
+    assert mesh.append_records(session, first) == [1, 2]
     assert mesh.append_records(session, exchange(person, "m2")) == [3, 4]
     session.commit()
+    session.expire_all()
     rows = _all(session)
+    # (what is read back is what was written, whichever statements wrote it),
+    assert [records._create_of(row) for row in rows[:2]] == list(first)
     # then the rows link up from the genesis, and each hash is over the canonical fields.
     assert [r.side for r in rows] == ["requester", "provider"] * 2
     assert rows[0].prev_hash == records.GENESIS_HASH
