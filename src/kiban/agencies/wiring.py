@@ -42,6 +42,7 @@ from kiban.agencies.registry import AGENCIES
 from kiban.blocks import mesh
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform import audit
 
 __all__ = [
     "ACTOR",
@@ -417,6 +418,8 @@ def consent_demo_customers(
             if n is not None:
                 chosen = company == "bank" or n % 2 == 0
             if chosen:
-                consent_to_address_updates(session, person_id, company, actor=f"person:{person_id}")
+                consent_to_address_updates(
+                    session, person_id, company, actor=audit.person_actor(person_id)
+                )
                 made[company] += 1
     return made

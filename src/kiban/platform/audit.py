@@ -96,6 +96,11 @@ class VerifyReport:
 # --- Hashing ---------------------------------------------------------------------------------
 
 
+def person_actor(person_id: uuid.UUID) -> str:
+    """The actor name of a resident acting for themselves (``person:<kiban id>``)."""
+    return f"person:{person_id}"
+
+
 def format_instant(instant: datetime) -> str:
     """The fixed instant format of the canonical form: UTC, microseconds, ``Z``."""
     if instant.tzinfo is None:

@@ -40,10 +40,6 @@ _PRIME_MAX_AGE: Final = 10 * 60
 SignedIn = Annotated[Resident, Depends(require_resident)]
 
 
-def _actor(resident: Resident) -> str:
-    return f"person:{resident.person_id}"
-
-
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().secret_key, salt=_PRIME_SALT)
 
@@ -202,7 +198,7 @@ def prime_callback(
                 signature=params.get("signing_signature", ""),
             ),
             person_id=resident.person_id,
-            actor=_actor(resident),
+            actor=resident.actor,
         )
     except ValidationError:
         return _page(
@@ -232,7 +228,7 @@ def redeem(
     """A member takes the account they were invited to."""
     try:
         identity.redeem_invitation(
-            session, invitation_code.strip(), person_id=resident.person_id, actor=_actor(resident)
+            session, invitation_code.strip(), person_id=resident.person_id, actor=resident.actor
         )
     except KibanError as error:
         return _refused(request, lang, session, resident, error)
@@ -260,7 +256,7 @@ def invite(
         )
     try:
         invited = identity.invite_member(
-            session, corporate_number, data, person_id=resident.person_id, actor=_actor(resident)
+            session, corporate_number, data, person_id=resident.person_id, actor=resident.actor
         )
     except KibanError as error:
         return _refused(request, lang, session, resident, error)
@@ -283,7 +279,7 @@ def remove(
             corporate_number,
             account_id,
             person_id=resident.person_id,
-            actor=_actor(resident),
+            actor=resident.actor,
         )
     except KibanError as error:
         return _refused(request, lang, session, resident, error)
@@ -315,7 +311,7 @@ def delegate(
             account_id,
             data.procedure_code,
             person_id=resident.person_id,
-            actor=_actor(resident),
+            actor=resident.actor,
         )
     except KibanError as error:
         return _refused(request, lang, session, resident, error)
@@ -340,7 +336,7 @@ def revoke(
             account_id,
             procedure_code,
             person_id=resident.person_id,
-            actor=_actor(resident),
+            actor=resident.actor,
         )
     except KibanError as error:
         return _refused(request, lang, session, resident, error)

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from kiban.blocks import identity, notifications, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform import i18n
+from kiban.platform import audit, i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, LoginRequired, auth_dependency, public
 from kiban.web.portal_labels import REVOCATION_REASONS
@@ -48,6 +48,10 @@ class Resident:
     """A resident signed in to the portal."""
 
     person_id: uuid.UUID
+
+    @property
+    def actor(self) -> str:
+        return audit.person_actor(self.person_id)
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

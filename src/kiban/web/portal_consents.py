@@ -245,9 +245,7 @@ async def grant(request: Request, lang: Lang, session: DbSession, resident: Sign
         names = Organisations.load(session)
         companies = {company.subsystem for company in _companies(session, names, lang)}
         data = _parse_grant(form, companies, clock.today_jst())
-        mesh.do_grant_consent(
-            session, data, person_id=resident.person_id, actor=f"person:{resident.person_id}"
-        )
+        mesh.do_grant_consent(session, data, person_id=resident.person_id, actor=resident.actor)
     except KibanError as error:
         session.rollback()
         return _page(
@@ -280,7 +278,7 @@ def change(
             session,
             consent_id,
             status,
-            actor=f"person:{resident.person_id}",
+            actor=resident.actor,
             person_id=resident.person_id,
         )
     except KibanError as error:

@@ -65,7 +65,7 @@ def notice(
     """One notice; opening it marks it read (the inbox's unread count goes down)."""
     try:
         opened = notifications.do_mark_read(
-            session, resident.person_id, notice_id, actor=f"person:{resident.person_id}"
+            session, resident.person_id, notice_id, actor=resident.actor
         )
     except notifications.NoticeNotFound as error:
         t = i18n.translations(lang)

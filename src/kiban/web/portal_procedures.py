@@ -71,10 +71,6 @@ def _title(app: procedures.ApplicationRead | procedures.ApplicationSummary, lang
     return app.title_ja if lang == "ja" else app.title_en
 
 
-def _actor(resident: Resident) -> str:
-    return procedures.actor_of(resident.person_id)
-
-
 class ApplicationMissing(NotFound):
     """Someone else's application is as unknown to a resident as a missing one."""
 
@@ -192,7 +188,7 @@ def start(
     if code not in STARTABLE:
         raise ApplicationMissing
     app = procedures.do_start_application(
-        session, code, applicant=resident.person_id, actor=_actor(resident)
+        session, code, applicant=resident.person_id, actor=resident.actor
     )
     return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
 
@@ -307,7 +303,7 @@ def save(
             _read_destination(session, destination.strip()) if destination.strip() else None
         )
         procedures.do_save_draft(
-            session, app.id, values, expected_version=version, actor=_actor(resident)
+            session, app.id, values, expected_version=version, actor=resident.actor
         )
     except KibanError as error:
         session.rollback()
@@ -415,7 +411,7 @@ def signed(
             expected_version=version,
             signing_certificate=certificate,
             signature=signature,
-            actor=_actor(resident),
+            actor=resident.actor,
         )
     except KibanError as error:
         session.rollback()
@@ -444,14 +440,14 @@ def reserve(
         if not slot:
             raise moving.SlotInvalid()
         saved = procedures.do_save_draft(
-            session, app.id, {"slot": slot}, expected_version=version, actor=_actor(resident)
+            session, app.id, {"slot": slot}, expected_version=version, actor=resident.actor
         )
         procedures.do_take_action(
             session,
             app.id,
             "reserve",
             role="applicant",
-            actor=_actor(resident),
+            actor=resident.actor,
             expected_version=saved.version,
         )
     except KibanError as error:
@@ -482,7 +478,7 @@ def withdraw(
             app.id,
             "withdraw",
             role="applicant",
-            actor=_actor(resident),
+            actor=resident.actor,
             expected_version=version,
         )
     except KibanError as error:

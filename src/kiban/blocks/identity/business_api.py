@@ -31,6 +31,7 @@ from kiban.blocks.identity.business_schemas import (
     PrimeApplicationCreate,
 )
 from kiban.blocks.identity.oidc_errors import OAuthError
+from kiban.platform import audit
 from kiban.platform.webkit import DbSession, auth_dependency
 
 BUSINESS_SCOPE = "business"
@@ -51,7 +52,7 @@ class BusinessUser:
 
     @property
     def actor(self) -> str:
-        return f"person:{self.person_id}"
+        return audit.person_actor(self.person_id)
 
 
 @auth_dependency

@@ -687,7 +687,7 @@ def decide_consent(
     audit.record(
         session,
         tag=f"{AUDIT_SOURCE}:oidc_consent:given",
-        actor=f"person:{person_id}",
+        actor=audit.person_actor(person_id),
         subject=f"oidc_client:{client.client_id}",
         data={"person_id": str(person_id), "scopes": granted},
     )

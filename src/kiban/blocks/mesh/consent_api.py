@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from kiban.blocks import identity
 from kiban.blocks.mesh import consent
 from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead
+from kiban.platform import audit
 from kiban.platform.webkit import DbSession, auth_dependency, public
 
 
@@ -30,7 +31,7 @@ class ConsentOwner:
 
     @property
     def actor(self) -> str:
-        return f"person:{self.person_id}"
+        return audit.person_actor(self.person_id)
 
 
 @auth_dependency

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from kiban.blocks import identity
 from kiban.blocks.notifications import service
 from kiban.blocks.notifications.schemas import InboxPage, NoticeRead
+from kiban.platform import audit
 from kiban.platform.webkit import DbSession
 
 Owner = identity.MyPagePerson
@@ -50,4 +51,4 @@ def one_notice(notice_id: uuid.UUID, session: DbSession, owner: Owner) -> Notice
 @router.post("/inbox/{notice_id}/read", summary="Mark a notice read")
 def mark_read(notice_id: uuid.UUID, session: DbSession, owner: Owner) -> NoticeRead:
     """Mark the notice read (idempotent: a notice already read keeps its first read time)."""
-    return service.do_mark_read(session, owner, notice_id, actor=f"person:{owner}")
+    return service.do_mark_read(session, owner, notice_id, actor=audit.person_actor(owner))

@@ -113,9 +113,8 @@ _PEOPLE_MAX: Final = 50
 Json = dict[str, Any]
 
 
-def actor_of(person_id: uuid.UUID) -> str:
-    """The actor name of a resident acting for themselves."""
-    return f"person:{person_id}"
+actor_of = audit.person_actor
+"""The actor name of a resident acting for themselves."""
 
 
 # --- hashing --------------------------------------------------------------------------------
