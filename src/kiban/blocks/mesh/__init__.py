@@ -33,59 +33,45 @@ from kiban.blocks.mesh.consent_schemas import ConsentCreate, ConsentRead, Consen
 from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
 from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 from kiban.blocks.mesh.core import (
-    DeliveryHandler,
-    DeliveryMessage,
-    DeliveryRead,
-    DirectoryClient,
-    DirectoryMethod,
-    GrantRead,
-    Limits,
-    MemberClass,
-    MemberRead,
-    MeshRefusal,
-    MeshResponse,
-    ProviderAnswer,
-    ProviderFn,
-    ProviderRequest,
-    ProviderResult,
-    ServiceRead,
-    Subject,
-    SubscriptionRead,
-    SubsystemRead,
     agency_code,
     allowed_methods,
-    answer,
-    ca_pem,
-    call,
-    client_request,
     convert_code,
-    deliver_due,
     disable_service,
     enable_service,
     enrol_person,
-    exchange,
-    get_limits,
     get_openapi,
     grant,
     list_clients,
-    list_deliveries,
     list_grants,
     list_members,
     list_methods,
     list_services,
     list_subsystems,
     metrics_text,
-    provider_app,
-    register_delivery_handler,
     register_member,
-    register_provider,
     register_service,
     register_subsystem,
-    set_limits,
     subscribe,
-    subsystem_key,
 )
-from kiban.blocks.mesh.gateway import provider_session
+from kiban.blocks.mesh.errors import MeshRefusal
+from kiban.blocks.mesh.gateway import (
+    Limits,
+    MeshResponse,
+    ProviderAnswer,
+    ProviderFn,
+    ProviderRequest,
+    ProviderResult,
+    Subject,
+    answer,
+    call,
+    client_request,
+    exchange,
+    get_limits,
+    provider_app,
+    provider_session,
+    register_provider,
+    set_limits,
+)
 from kiban.blocks.mesh.records import (
     AccessRecordCreate,
     Checkpointer,
@@ -122,7 +108,26 @@ from kiban.blocks.mesh.register_services import (
 from kiban.blocks.mesh.register_services import (
     LEGAL_BASIS as BASIC_FOUR_LEGAL_BASIS,
 )
-from kiban.blocks.mesh.subscribers import DeliveryRetrier
+from kiban.blocks.mesh.schemas import (
+    DeliveryRead,
+    DirectoryClient,
+    DirectoryMethod,
+    GrantRead,
+    MemberClass,
+    MemberRead,
+    ServiceRead,
+    SubscriptionRead,
+    SubsystemRead,
+)
+from kiban.blocks.mesh.service import ca_pem, subsystem_key
+from kiban.blocks.mesh.subscribers import (
+    DeliveryHandler,
+    DeliveryMessage,
+    DeliveryRetrier,
+    deliver_due,
+    list_deliveries,
+    register_delivery_handler,
+)
 
 # --- Core and gateway (M1) ----------------------------------------------------------------------
 # Members, subsystems (own Ed25519 key, certificate from the mesh CA), services (disabled until

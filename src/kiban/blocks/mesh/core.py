@@ -1,4 +1,4 @@
-"""The facade functions of the mesh core (re-exported by :mod:`kiban.blocks.mesh`).
+"""The facade functions of the mesh core (exported by :mod:`kiban.blocks.mesh`).
 
 Writes happen in the caller's transaction; nothing here commits. The directory functions
 answer GovStack Information Mediator's calls (``listClients``, ``listMethods``,
@@ -15,27 +15,13 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks.mesh import codes, gateway, service, subscribers
 from kiban.blocks.mesh import service as registry
-from kiban.blocks.mesh.errors import MeshRefusal, PersonUnknown
+from kiban.blocks.mesh.errors import PersonUnknown
 from kiban.blocks.mesh.gateway import (
-    Limits,
-    MeshResponse,
-    ProviderAnswer,
     ProviderFn,
-    ProviderRequest,
-    ProviderResult,
-    Subject,
-    answer,
-    call,
-    client_request,
-    exchange,
-    get_limits,
-    provider_app,
     register_provider,
-    set_limits,
 )
 from kiban.blocks.mesh.models import MeshMember, MeshService, MeshSubsystem
 from kiban.blocks.mesh.schemas import (
-    DeliveryRead,
     DirectoryClient,
     DirectoryMethod,
     GrantRead,
@@ -45,68 +31,6 @@ from kiban.blocks.mesh.schemas import (
     SubscriptionRead,
     SubsystemRead,
 )
-from kiban.blocks.mesh.service import ca_pem, subsystem_key
-from kiban.blocks.mesh.subscribers import (
-    DeliveryHandler,
-    DeliveryMessage,
-    deliver_due,
-    list_deliveries,
-    register_delivery_handler,
-)
-
-__all__ = [
-    "DeliveryHandler",
-    "DeliveryMessage",
-    "DeliveryRead",
-    "DirectoryClient",
-    "DirectoryMethod",
-    "GrantRead",
-    "Limits",
-    "MemberClass",
-    "MemberRead",
-    "MeshRefusal",
-    "MeshResponse",
-    "ProviderAnswer",
-    "ProviderFn",
-    "ProviderRequest",
-    "ProviderResult",
-    "ServiceRead",
-    "Subject",
-    "SubscriptionRead",
-    "SubsystemRead",
-    "agency_code",
-    "allowed_methods",
-    "answer",
-    "ca_pem",
-    "call",
-    "client_request",
-    "convert_code",
-    "deliver_due",
-    "disable_service",
-    "enable_service",
-    "enrol_person",
-    "exchange",
-    "get_limits",
-    "get_openapi",
-    "grant",
-    "list_clients",
-    "list_deliveries",
-    "list_grants",
-    "list_members",
-    "list_methods",
-    "list_services",
-    "list_subsystems",
-    "metrics_text",
-    "provider_app",
-    "register_delivery_handler",
-    "register_member",
-    "register_provider",
-    "register_service",
-    "register_subsystem",
-    "set_limits",
-    "subscribe",
-    "subsystem_key",
-]
 
 list_members = service.list_members
 list_subsystems = service.list_subsystems
