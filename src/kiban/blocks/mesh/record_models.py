@@ -20,23 +20,24 @@ from kiban.platform.db import Base, IdMixin
 HASH_LENGTH = 64  # A SHA-256 digest in hexadecimal.
 
 
-class MeshAccessRecord(IdMixin, Base):
+class MeshAccessRecord(Base):
     """One side's record of one exchange; the requester's and the provider's are separate rows.
 
-    ``hash`` is SHA-256 over the canonical encoding of every other column except ``id``
-    (see :func:`kiban.blocks.mesh.records.record_hash`). ``person_id`` is kiban's internal
-    person id, never the My Number.
+    A record is keyed by its position in the log, ``seq`` (on SQLite the rowid: records are
+    stored in log order, with no index beside them to update). ``hash`` is SHA-256 over the
+    canonical encoding of every other column (see :func:`kiban.blocks.mesh.records.record_hash`).
+    ``person_id`` is kiban's internal person id, never the My Number.
     """
 
     __tablename__ = "mesh_access_records"
     __table_args__ = (
-        UniqueConstraint("seq"),
-        UniqueConstraint("hash"),
         Index("ix_mesh_access_records_person_id_seq", "person_id", "seq"),
         Index("ix_mesh_access_records_message_id", "message_id"),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     recorded_at: Mapped[datetime]
     person_id: Mapped[uuid.UUID]
     side: Mapped[str] = mapped_column(String(16))

@@ -437,7 +437,6 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
         last_hash = record_hash(fields)
         rows.append(
             {
-                "id": uuid.uuid4(),
                 "seq": last_seq,
                 "recorded_at": now,
                 "person_id": record.person_id,
@@ -1130,7 +1129,7 @@ def _checkpoint_dict(row: MeshRecordCheckpoint) -> dict[str, Any]:
 def _db_records(session: Session) -> Iterator[dict[str, Any]]:
     result = session.scalars(
         select(MeshAccessRecord)
-        .order_by(MeshAccessRecord.seq, MeshAccessRecord.id)
+        .order_by(MeshAccessRecord.seq)
         .execution_options(yield_per=_BATCH)
     )
     for row in result:
