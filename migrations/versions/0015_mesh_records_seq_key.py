@@ -69,7 +69,9 @@ def _columns() -> list[sa.Column[object]]:
     ]
 
 
-def _rebuild_sqlite(key: list[sa.Column[object]], constraints: list[sa.Constraint], copy: str) -> None:
+def _rebuild_sqlite(
+    key: list[sa.Column[object]], constraints: list[sa.Constraint], copy: str
+) -> None:
     """SQLite cannot change a table's key in place: build the new table, copy, swap."""
     for name, _ in (PERSON_INDEX, MESSAGE_INDEX):
         op.drop_index(name, table_name=TABLE)

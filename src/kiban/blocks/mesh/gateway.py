@@ -30,6 +30,7 @@ record of a refusal commits with the caller's transaction.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import http.client
 import json
@@ -194,26 +195,38 @@ metrics = Metrics()
 def digest(data: bytes | str) -> str:
     """Base64url SHA-256 without padding: the hashes messages carry."""
     raw = data.encode() if isinstance(data, str) else data
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).rstrip(b"=").decode()
+    return _b64(hashlib.sha256(raw).digest())
+
+
+# ``json.dumps`` with options builds an encoder on every call; the mesh encodes several
+# messages an exchange, all with these.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def encode_body(body: Any) -> bytes:
     """The bytes of a JSON body as the mesh sends them (empty for None)."""
     if body is None:
         return b""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _encode_json(body).encode()
 
 
 def decode_body(data: bytes) -> Any:
     return json.loads(data) if data else None
 
 
+# base64url through binascii: base64's url-safe functions are Python wrappers around it that
+# cost more than the conversion itself, several times a message.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = str.maketrans("-_", "+/")
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode base64url without padding (ValueError if malformed)."""
+    return binascii.a2b_base64(text.translate(_FROM_URLSAFE) + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
@@ -270,7 +283,7 @@ def _header(encoded: str) -> str:
     if len(encoded) > MAX_HEADER_LENGTH:
         raise ValueError("JWS header too long")
     try:
-        header = json.loads(_unb64(encoded))
+        header = json.loads(_unb64(encoded).decode())
     except ValueError as exc:
         raise ValueError("malformed JWS header") from exc
     x5c = header.get("x5c") if isinstance(header, dict) else None
@@ -298,7 +311,7 @@ def _split(token: str) -> tuple[str, str, str]:
 def sign(key: ed25519.Ed25519PrivateKey, certificate_pem: str, claims: Mapping[str, Any]) -> str:
     """A compact JWS of ``claims`` signed with ``key``, its certificate in ``x5c``."""
     header = _load_cert(certificate_pem)[1].header
-    payload = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
+    payload = _b64(_encode_json(claims).encode())
     signing_input = f"{header}.{payload}"
     signature = _signer(key).sign(signing_input.encode("ascii")).signature
     return f"{signing_input}.{_b64(signature)}"
@@ -307,8 +320,7 @@ def sign(key: ed25519.Ed25519PrivateKey, certificate_pem: str, claims: Mapping[s
 def unverified_claims(token: str) -> dict[str, Any]:
     """The claims of a JWS before its signature is checked (to learn who claims to sign)."""
     try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = json.loads(_unb64(token.split(".")[1]).decode())
     except (IndexError, ValueError):
         raise MeshRefusal("Client.BadRequest", "JWS") from None
     if not isinstance(claims, dict):
@@ -318,6 +330,15 @@ def unverified_claims(token: str) -> dict[str, Any]:
 
 def verify(token: str, certificate_pem: str) -> dict[str, Any]:
     """The claims of ``token`` if the certificate's key signed it; ValueError otherwise."""
+    claims = json.loads(_unb64(_signed_payload(token, certificate_pem)).decode())
+    if not isinstance(claims, dict):
+        raise ValueError("claims are not an object")
+    return claims
+
+
+def _signed_payload(token: str, certificate_pem: str) -> str:
+    """The encoded payload of ``token`` if the certificate's key signed it; ValueError
+    otherwise."""
     public = _load_cert(certificate_pem)[1].public
     header, payload, signature = _split(token)
     _header(header)
@@ -329,10 +350,7 @@ def verify(token: str, certificate_pem: str) -> dict[str, Any]:
         public.verify(f"{header}.{payload}".encode("ascii"), raw)
     except BadSignatureError:
         raise ValueError("signature does not verify") from None
-    claims = json.loads(_unb64(payload))
-    if not isinstance(claims, dict):
-        raise ValueError("claims are not an object")
-    return claims
+    return payload
 
 
 @lru_cache(maxsize=4096)
@@ -594,6 +612,7 @@ class _Exchange:
     legal_basis: str | None = None
     consent_id: uuid.UUID | None = None
     provider_certificate: str = ""
+    response_hash: str | None = None  # Of the provider's answer, once its signature binds it.
     # The other people the answer discloses data about: (person, items, provider's code).
     subjects: list[tuple[uuid.UUID, list[str], str]] = field(default_factory=list)
 
@@ -867,16 +886,18 @@ def _admit(
     state: _Exchange,
     *,
     token: str,
+    claims: dict[str, Any],
     body: bytes,
     service: str | None,
     client_header: str | None,
     committed: bool = False,
-) -> tuple[dict[str, Any], ClientEntry, ServiceEntry]:
+) -> tuple[ClientEntry, ServiceEntry]:
     """The checks before the provider is asked, in order; raises :class:`MeshRefusal`.
-    ``committed``: ``session`` is the gateway's own transaction, which reads committed rows."""
+    ``claims`` are the token's, not yet verified (:func:`unverified_claims`); once the
+    signature is, they are the client's. ``committed``: ``session`` is the gateway's own
+    transaction, which reads committed rows."""
     if len(body) > _limits.max_body_bytes:
         raise MeshRefusal("Client.BodyTooLarge", f"> {_limits.max_body_bytes} bytes")
-    claims = unverified_claims(token)
     state.client = str(claims.get("client", ""))
     state.message_id = str(claims.get("id") or uuid.uuid4())
     if client_header is not None and client_header != state.client:
@@ -887,7 +908,9 @@ def _admit(
     if client is None:
         raise MeshRefusal("Server.ClientProxy.UnknownClient", state.client)
     try:
-        claims = verify(token, client.certificate_pem)
+        # The signed payload is the one ``claims`` were decoded from: _split and
+        # unverified_claims take the same second part of a well-formed token.
+        _signed_payload(token, client.certificate_pem)
     except ValueError:
         raise MeshRefusal("Client.InvalidSignature") from None
     if claims.get("bodyHash") != digest(body):
@@ -918,7 +941,7 @@ def _admit(
     _check_consent(session, state)
     if state.person_id is None:
         raise MeshRefusal("Server.ServerProxy.UnknownAgencyCode")
-    return claims, client, svc
+    return client, svc
 
 
 def _forward(
@@ -968,12 +991,14 @@ def _forward(
         signed = verify(reply.signature, provider)
     except ValueError:
         raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature") from None
+    response_hash = digest(reply.body)
     if (
         signed.get("requestHash") != digest(forwarded)
-        or signed.get("bodyHash") != digest(reply.body)
+        or signed.get("bodyHash") != response_hash
         or signed.get("status") != reply.status
     ):
         raise MeshRefusal("Server.ServerProxy.InvalidResponseSignature", "binding")
+    state.response_hash = response_hash
     declared = signed.get("subjects")
     if declared is not None:
         state.subjects = _subjects(session, state, svc.provider, declared, group_commit)
@@ -1051,30 +1076,39 @@ def _admitted(
     client_header: str | None,
     group_commit: bool,
 ) -> tuple[dict[str, Any], ClientEntry, ServiceEntry]:
-    """:func:`_admit`, then the provider's code for the person.
+    """:func:`_admit`, then the provider's code for the person; returns the client's claims
+    (verified), the client and the service.
 
     With ``group_commit`` and the caller's session idle (every HTTP request) the checks read
     through a short transaction of the gateway's own, ended before the provider is asked: most
     requests find everything in the caches and never use it, and none holds a lock (on SQLite,
     the database's write lock) while a provider answers. Otherwise they read in the caller's
     transaction, where the records will be written too."""
+    claims = unverified_claims(token)
     if not (group_commit and _standalone(session)):
-        admitted = _admit(
-            session, state, token=token, body=body, service=service, client_header=client_header
+        client, svc = _admit(
+            session,
+            state,
+            token=token,
+            claims=claims,
+            body=body,
+            service=service,
+            client_header=client_header,
         )
         if state.person_id is not None:
-            state.provider_code = codes.agency_code(session, admitted[2].provider, state.person_id)
-        return admitted
+            state.provider_code = codes.agency_code(session, svc.provider, state.person_id)
+        return claims, client, svc
     engine = engine_of(session)
     # A company's request takes a slot of the person's consent, a write: its checks run in a
     # short write transaction. Everything else only reads, through the read-only engine.
-    writes = consent.is_company(str(unverified_claims(token).get("client", "")))
+    writes = consent.is_company(str(claims.get("client", "")))
     own = session_factory(engine if writes else _read_engine(engine))()
     try:
-        admitted = _admit(
+        client, svc = _admit(
             own,
             state,
             token=token,
+            claims=claims,
             body=body,
             service=service,
             client_header=client_header,
@@ -1085,8 +1119,8 @@ def _admitted(
         own.close()
     if state.person_id is not None:
         # Stored (if it is not yet) with the records, by the record writer.
-        state.provider_code = codes.compute(admitted[2].provider, state.person_id)
-    return admitted
+        state.provider_code = codes.compute(svc.provider, state.person_id)
+    return claims, client, svc
 
 
 _read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -1177,7 +1211,7 @@ def exchange(
             service=state.service,
         )
     outcome = "ok" if 200 <= reply.status < 300 else f"error:{reply.status}"
-    _record(session, state, outcome, digest(reply.body), group_commit=group_commit)
+    _record(session, state, outcome, state.response_hash, group_commit=group_commit)
     metrics.observe("ok" if outcome == "ok" else "error", time.perf_counter() - started)
     return MeshResponse(
         status=reply.status,

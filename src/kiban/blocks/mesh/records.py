@@ -53,7 +53,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, ClassVar, Literal, cast
+from typing import IO, Any, ClassVar, Final, Literal, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -260,13 +260,14 @@ def _instant(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime: kiban stores aware UTC instants only")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # As strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fifth of the cost.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+# The canonical encoding; built once (``json.dumps`` with options builds an encoder a call).
+_json = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def canonical_fields(
@@ -332,15 +333,17 @@ def _create_of(row: MeshAccessRecord) -> AccessRecordCreate:
     )
 
 
-def _check_text(value: object, name: str, limit: int, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValidationFailed(
-            f"{name} は 1〜{limit} 文字の文字列でなければなりません。",
-            f"{name} must be a string of 1 to {limit} characters.",
-            field=name,
-        )
+# The text fields: (name, longest, may be None).
+_TEXTS: Final = (
+    ("member", 200, False),
+    ("counterpart", 200, False),
+    ("agency_code", 200, False),
+    ("service", 300, False),
+    ("message_id", 200, False),
+    ("request_hash", 200, False),
+    ("response_hash", 200, True),
+    ("legal_basis", 500, True),
+)
 
 
 def _check(record: AccessRecordCreate) -> None:
@@ -349,13 +352,16 @@ def _check(record: AccessRecordCreate) -> None:
         raise ValidationFailed(
             "side は requester か provider です。", "side is requester or provider.", field="side"
         )
-    for name, limit in (("member", 200), ("counterpart", 200), ("agency_code", 200)):
-        _check_text(getattr(record, name), name, limit)
-    _check_text(record.service, "service", 300)
-    _check_text(record.message_id, "message_id", 200)
-    _check_text(record.request_hash, "request_hash", 200)
-    _check_text(record.response_hash, "response_hash", 200, optional=True)
-    _check_text(record.legal_basis, "legal_basis", 500, optional=True)
+    for name, limit, optional in _TEXTS:
+        value = getattr(record, name)
+        if (value is not None or not optional) and (
+            not isinstance(value, str) or not value or len(value) > limit
+        ):
+            raise ValidationFailed(
+                f"{name} は 1〜{limit} 文字の文字列でなければなりません。",
+                f"{name} must be a string of 1 to {limit} characters.",
+                field=name,
+            )
     if not isinstance(record.items, list) or not all(
         isinstance(item, str) and item for item in record.items
     ):
@@ -500,9 +506,12 @@ class _SqliteChain:
             f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
             f"VALUES ({', '.join('?' for _ in names)})"
         )
-        self.columns = [
-            (column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
-            for column in table.columns
+        self.names = names
+        # (position, processor) of the columns whose values the driver cannot take as they are.
+        self.binds = [
+            (index, bind)
+            for index, column in enumerate(table.columns)
+            if (bind := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         ]
 
     @classmethod
@@ -524,10 +533,10 @@ class _SqliteChain:
     def append(
         self, connection: Connection, rows: list[dict[str, Any]], last_seq: int, last_hash: str
     ) -> None:
-        values = [
-            tuple(row[name] if bind is None else bind(row[name]) for name, bind in self.columns)
-            for row in rows
-        ]
+        values = [[row[name] for name in self.names] for row in rows]
+        for value in values:
+            for index, bind in self.binds:
+                value[index] = bind(value[index])
         cursor = _cursor(connection)
         try:
             cursor.executemany(self.insert, values)
@@ -1128,9 +1137,7 @@ def _checkpoint_dict(row: MeshRecordCheckpoint) -> dict[str, Any]:
 
 def _db_records(session: Session) -> Iterator[dict[str, Any]]:
     result = session.scalars(
-        select(MeshAccessRecord)
-        .order_by(MeshAccessRecord.seq)
-        .execution_options(yield_per=_BATCH)
+        select(MeshAccessRecord).order_by(MeshAccessRecord.seq).execution_options(yield_per=_BATCH)
     )
     for row in result:
         yield {**_fields_of_row(row), "hash": row.hash}
