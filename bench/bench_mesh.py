@@ -4,16 +4,18 @@ each beside a direct call of the same provider in the same run.
 Run: ``.venv/bin/python bench/bench_mesh.py [SECONDS] [HTTP_SECONDS] [THREADS]`` (defaults 5,
 10, 4; ``HTTP_SECONDS`` 0 skips the HTTP part). Issue 5's figures: ``bench_mesh.py 5 60 4``.
 
-1. **In process, on one core** (the process is pinned to one CPU): ``mesh.call`` — sign the
-   client's request, verify it, check the client, the service and the grant, convert the agency
-   code, sign the forwarded request, run the provider (which verifies it against the mesh CA and
-   signs its answer), verify the answer, write both sides' access records — on a fresh SQLite
-   file, 1,000 people. Two ways: one thread, the records appended in the caller's transaction
-   and committed with it (one commit a request); and ``THREADS`` threads with
-   ``group_commit=True``, the records made durable (``synchronous=FULL``) by the record writer
-   before each call returns, as the HTTP gateway does. Beside them, the provider's handler
-   called directly with the same request. Each line also gives requests per CPU-second of this
-   process, since other processes share the machine.
+1. **In process, on one core** (the process is pinned to one CPU): one gateway hop,
+   ``mesh.exchange`` of a request the client signed (before the clock, as a client does on its
+   own machine; the HTTP gateway does the same with each request it receives) — verify it,
+   check the client, the service and the grant, convert the agency code, sign the forwarded
+   request, run the provider (which verifies it against the mesh CA and signs its answer),
+   verify the answer, write both sides' access records — on a fresh SQLite file, 1,000 people.
+   Two ways: one thread, the records appended in the caller's transaction and committed with it
+   (one commit a request); and ``THREADS`` threads with ``group_commit=True``, the records made
+   durable (``synchronous=FULL``) by the record writer before each call returns, as the HTTP
+   gateway does. Then ``mesh.call``, an in-process client's call, which signs the request as
+   well. Beside them, the provider's handler called directly with the same request. Each line
+   also gives requests per CPU-second of this process, since other processes share the machine.
 2. **Two processes over loopback**: the kiban app under uvicorn (the gateway) and the provider
    in its own process (``provider_app``); ``THREADS`` client threads send signed requests to
    ``/r1/...``, each forwarded over HTTP to the provider, for ``HTTP_SECONDS``. Beside it, the
@@ -124,19 +126,56 @@ def in_process(seconds: float, threads: int, people: list[tuple[uuid.UUID, str]]
     cpu = _one_core()
     print(f"In process, on one core ({cpu}):")
 
-    def hop(n: int, *, group_commit: bool) -> None:
-        _, code = people[n % len(people)]
-        with transaction(engine) as session:
-            response = mesh.call(
-                session,
-                client=CLIENT,
-                service=SERVICE,
-                path="records",
-                agency_code=code,
-                group_commit=group_commit,
-            )
+    with transaction(engine) as session:
+        certificate = next(
+            s for s in mesh.list_subsystems(session) if s.xroad_id == CLIENT
+        ).certificate_pem
+    key = mesh.subsystem_key(CLIENT)
+
+    def signed(n: int) -> tuple[str, bytes]:
+        """A request as the client sends it: signed with its key, a new message id each."""
+        return mesh.client_request(
+            client=CLIENT,
+            certificate_pem=certificate,
+            key=key,
+            service=SERVICE,
+            path="records",
+            agency_code=people[n % len(people)][1],
+        )
+
+    # The client signs on its own machine: its requests are signed before the clock starts,
+    # one for every request a run could make.
+    requests = [signed(n) for n in range(int(seconds * 4000))]
+
+    def checked(response: Any) -> None:
         if not response.ok:
             raise SystemExit(f"gateway refused: {response.error} {response.body}")
+
+    def hop(n: int, *, group_commit: bool) -> None:
+        token, body = requests[n]
+        with transaction(engine) as session:
+            checked(
+                mesh.exchange(
+                    session,
+                    token=token,
+                    body=body,
+                    service=SERVICE,
+                    client_header=CLIENT,
+                    group_commit=group_commit,
+                )
+            )
+
+    def call(n: int) -> None:
+        with transaction(engine) as session:
+            checked(
+                mesh.call(
+                    session,
+                    client=CLIENT,
+                    service=SERVICE,
+                    path="records",
+                    agency_code=people[n % len(people)][1],
+                )
+            )
 
     def direct(n: int) -> None:
         request = mesh.ProviderRequest(
@@ -154,7 +193,7 @@ def in_process(seconds: float, threads: int, people: list[tuple[uuid.UUID, str]]
 
     # A gateway that has run a while knows every person's codes: one pass before the clock.
     for n in range(len(people)):
-        hop(n, group_commit=False)
+        call(n)
     single = rate(
         "gateway hop, 1 thread, records in its transaction",
         seconds,
@@ -166,10 +205,12 @@ def in_process(seconds: float, threads: int, people: list[tuple[uuid.UUID, str]]
         threads,
         lambda n: hop(n, group_commit=True),
     )
+    called = rate("mesh.call: the client signs in process too", seconds, call)
     direct_rate = rate("direct call of the provider function", seconds, direct)
     print(
         f"  ratio direct/gateway: {direct_rate / single:,.0f}x (1 thread),"
-        f" {direct_rate / grouped:,.0f}x ({threads} threads)"
+        f" {direct_rate / grouped:,.0f}x ({threads} threads), {direct_rate / called:,.0f}x"
+        " (mesh.call)"
     )
     os.sched_setaffinity(0, _all_cores)
 
