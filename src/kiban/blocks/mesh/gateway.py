@@ -1085,41 +1085,36 @@ def _admitted(
     the database's write lock) while a provider answers. Otherwise they read in the caller's
     transaction, where the records will be written too."""
     claims = unverified_claims(token)
-    if not (group_commit and _standalone(session)):
-        client, svc = _admit(
-            session,
-            state,
-            token=token,
-            claims=claims,
-            body=body,
-            service=service,
-            client_header=client_header,
-        )
-        if state.person_id is not None:
-            state.provider_code = codes.agency_code(session, svc.provider, state.person_id)
-        return claims, client, svc
-    engine = engine_of(session)
-    # A company's request takes a slot of the person's consent, a write: its checks run in a
-    # short write transaction. Everything else only reads, through the read-only engine.
-    writes = consent.is_company(str(claims.get("client", "")))
-    own = session_factory(engine if writes else _read_engine(engine))()
+    own: Session | None = None
+    if group_commit and _standalone(session):
+        engine = engine_of(session)
+        # A company's request takes a slot of the person's consent, a write: its checks run in
+        # a short write transaction. Everything else only reads, through the read-only engine.
+        writes = consent.is_company(str(claims.get("client", "")))
+        own = session_factory(engine if writes else _read_engine(engine))()
     try:
         client, svc = _admit(
-            own,
+            session if own is None else own,
             state,
             token=token,
             claims=claims,
             body=body,
             service=service,
             client_header=client_header,
-            committed=True,
+            committed=own is not None,
         )
-        _end(own)
+        if own is not None:
+            _end(own)
     finally:
-        own.close()
+        if own is not None:
+            own.close()
     if state.person_id is not None:
-        # Stored (if it is not yet) with the records, by the record writer.
-        state.provider_code = codes.compute(svc.provider, state.person_id)
+        state.provider_code = (
+            codes.agency_code(session, svc.provider, state.person_id)
+            if own is None
+            # Stored (if it is not yet) with the records, by the record writer.
+            else codes.compute(svc.provider, state.person_id)
+        )
     return claims, client, svc
 
 
