@@ -143,16 +143,19 @@ def in_process(seconds: float, threads: int, people: list[tuple[uuid.UUID, str]]
             agency_code=people[n % len(people)][1],
         )
 
-    # The client signs on its own machine: its requests are signed before the clock starts,
-    # one for every request a run could make.
-    requests = [signed(n) for n in range(int(seconds * 4000))]
+    # The client signs on its own machine: its requests are signed before the clock starts, a
+    # set for each of the two runs, one for every request a run could make (4,000/s).
+    per_run = int(seconds * 4000)
+    signed_requests = [[signed(n) for n in range(per_run)] for _ in range(2)]
 
     def checked(response: Any) -> None:
         if not response.ok:
             raise SystemExit(f"gateway refused: {response.error} {response.body}")
 
     def hop(n: int, *, group_commit: bool) -> None:
-        token, body = requests[n]
+        if n >= per_run:
+            raise SystemExit("the gateway outran the requests signed for the run")
+        token, body = signed_requests[1 if group_commit else 0][n]
         with transaction(engine) as session:
             checked(
                 mesh.exchange(
