@@ -112,8 +112,7 @@ class _Checkpointer:
     def __init__(self, path: str) -> None:
         self._path = path
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kiban-wal-checkpoint", daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run, name="kiban-wal-checkpoint", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
