@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,21 @@ def test_the_process_store_lives_in_the_data_directory() -> None:
     store = get_key_store()
     store.get_or_create("test-key", "ed25519")
     assert store.exists("test-key")
+
+
+def test_threads_creating_one_key_at_once_all_get_that_key(tmp_path: Path) -> None:
+    # Checkpointer threads and request threads of one process may ask for a new key together;
+    # each must read a whole key, and the same one.
+    for attempt in range(20):
+        directory = tmp_path / str(attempt)
+        barrier = threading.Barrier(8)
+
+        def create(directory: Path = directory, barrier: threading.Barrier = barrier) -> bytes:
+            store = FileKeyStore(directory, "secret")
+            barrier.wait()
+            return _public(store.get_or_create("shared", "ec-p256"))
+
+        with ThreadPoolExecutor(8) as pool:
+            publics = set(pool.map(lambda _: create(), range(8)))
+        assert len(publics) == 1
+        assert sorted(p.name for p in directory.iterdir()) == ["shared.pem"]

@@ -3,14 +3,16 @@
 A :class:`KeyStore` hands out a named private key, creating it on first use. The embedded
 default, :class:`FileKeyStore`, keeps each key as a PKCS#8 PEM file under
 ``<data_dir>/keys/`` (mode 0600), encrypted with ``KIBAN_SECRET_KEY``; a PKCS#11/HSM store
-would implement the same Protocol (ARCHITECTURE.md §4). Keys are created with an exclusive
-file create, so two processes starting at once end up with the same key.
+would implement the same Protocol (ARCHITECTURE.md §4). Keys are linked into place only
+once whole, so threads or processes starting at once all end up with the same key.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
@@ -55,6 +57,7 @@ class FileKeyStore:
         self.directory = directory
         self._passphrase = passphrase.encode()
         self._cache: dict[str, PrivateKey] = {}
+        self._lock = threading.Lock()
 
     def _path(self, name: str) -> Path:
         if not _NAME.match(name):
@@ -68,32 +71,37 @@ class FileKeyStore:
         if name in self._cache:
             return self._cache[name]
         path = self._path(name)
-        if not path.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            pem = generate_key(kind).private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(self._passphrase),
-            )
-            # Written aside, then linked into place: the link fails if another process won the
-            # race, and a reader never sees a half-written key.
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with self._lock:
+            if name in self._cache:
+                return self._cache[name]
+            if not path.exists():
+                self._create(path, kind)
+            key = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
+            if not isinstance(
+                key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+            ):
+                raise TypeError(f"unsupported key type in {path}")
+            self._cache[name] = key
+            return key
+
+    def _create(self, path: Path, kind: KeyKind) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        pem = generate_key(kind).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self._passphrase),
+        )
+        # Written to a file of its own (mode 0600), then linked into place: the link fails if
+        # another process or store won the race, and a reader never sees a half-written key.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory)
+        try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(pem)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        key = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
-        if not isinstance(
-            key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
-        ):
-            raise TypeError(f"unsupported key type in {path}")
-        self._cache[name] = key
-        return key
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
 
 
 @lru_cache(maxsize=8)
