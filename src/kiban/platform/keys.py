@@ -50,6 +50,25 @@ def generate_key(kind: KeyKind) -> PrivateKey:
     return ed25519.Ed25519PrivateKey.generate()
 
 
+def create_file_once(path: Path, data: bytes) -> None:
+    """Create ``path`` (mode 0600) holding ``data`` unless it exists already.
+
+    The bytes go to a temporary file of their own and are then linked into place, so a reader
+    never sees a half-written file, and when threads or processes race, the first link wins and
+    every caller then reads that file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
 class FileKeyStore:
     """Keys as encrypted PEM files in one directory (the embedded default)."""
 
@@ -85,23 +104,12 @@ class FileKeyStore:
             return key
 
     def _create(self, path: Path, kind: KeyKind) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         pem = generate_key(kind).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(self._passphrase),
         )
-        # Written to a file of its own (mode 0600), then linked into place: the link fails if
-        # another process or store won the race, and a reader never sees a half-written key.
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
+        create_file_once(path, pem)
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,6 @@ that ``openssl x509 -text`` shows something readable. See docs/adr/0005-card-pki
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,7 +31,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from kiban.blocks.identity.models import CertificateKind
 from kiban.blocks.identity.schemas import BasicFour
 from kiban.kernel import clock
-from kiban.platform.keys import get_key_store
+from kiban.platform.keys import create_file_once, get_key_store
 from kiban.platform.settings import get_settings
 
 CaName = Literal["root", "auth", "signing"]
@@ -164,18 +163,9 @@ def _load_or_create(name: CaName, issuer: CertificateAuthority | None) -> Certif
     directory = _keys_dir()
     path = directory / f"identity-ca-{name}.crt"
     if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
         pem = _build_ca_certificate(name, key, issuer).public_bytes(serialization.Encoding.PEM)
-        # Written aside, then linked into place: the link fails if another process won the
-        # race, and then everyone uses the certificate that got there first.
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(pem)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        # If another process won the race, everyone uses the certificate that got there first.
+        create_file_once(path, pem)
     certificate = x509.load_pem_x509_certificate(path.read_bytes())
     if certificate.public_key() != key.public_key():
         raise RuntimeError(f"{path} does not belong to the key identity-ca-{name}")

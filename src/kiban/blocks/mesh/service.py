@@ -57,7 +57,7 @@ from kiban.blocks.mesh.schemas import (
 )
 from kiban.kernel import clock
 from kiban.platform import audit, events
-from kiban.platform.keys import KeyStore, get_key_store
+from kiban.platform.keys import KeyStore, create_file_once, get_key_store
 from kiban.platform.settings import get_settings
 
 INSTANCE: Final = "JP"
@@ -159,10 +159,7 @@ def _ca_certificate_at(path: Path) -> x509.Certificate:
                 )
                 .sign(key, hashes.SHA256())
             )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-            tmp.replace(path)
+            create_file_once(path, cert.public_bytes(serialization.Encoding.PEM))
         return x509.load_pem_x509_certificate(path.read_bytes())
 
 
