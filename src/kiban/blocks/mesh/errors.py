@@ -135,6 +135,18 @@ REFUSALS: Final[dict[str, tuple[str, int, str, str]]] = {
         "要求の署名を検証できません。",
         "The request's signature does not verify.",
     ),
+    "Client.StaleRequest": (
+        "mesh.stale_request",
+        401,
+        "要求の署名時刻(iat)が古すぎるか、未来です。新たに署名して送ってください。",
+        "The request was signed too long ago or in the future (iat); sign it again.",
+    ),
+    "Client.ReplayedRequest": (
+        "mesh.replayed_request",
+        409,
+        "このメッセージIDの要求は既に受け付けています。",
+        "A request with this message id was taken already.",
+    ),
     "Client.BodyTooLarge": (
         "mesh.body_too_large",
         413,

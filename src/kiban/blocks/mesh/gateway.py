@@ -8,7 +8,9 @@ The protocol, the same in process and over HTTP:
    envelope travels in ``X-Road-Signature`` beside the body; ``X-Road-Client`` must name the
    same client.
 2. The gateway checks, in order: body size, the client's rate, the client is known and active,
-   the signature (against the certificate the mesh issued), the service exists and is enabled,
+   the signature (against the certificate the mesh issued), that the request is fresh (``iat``
+   within two minutes) and its message id new for the client (no replay), the service exists
+   and is enabled,
    a grant covers client, service and items (deny by default), consent for company clients,
    and converts the requester's code into the provider's.
 3. It forwards a new envelope, signed with the client subsystem's key (the mesh holds it, as a
@@ -39,6 +41,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -93,12 +96,17 @@ _COMPACT = re.compile(r"^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{86})
 @dataclass(frozen=True)
 class Limits:
     """Gateway limits: a token bucket per client (``rate_per_second`` refill, ``burst``
-    capacity), the largest request body, and how long to wait for a remote provider."""
+    capacity), the largest request body, how long to wait for a remote provider, and how
+    long a signed request stays fresh."""
 
     rate_per_second: float = 5000.0
     burst: int = 10000
     max_body_bytes: int = 1_048_576
     provider_timeout_seconds: float = 10.0
+    # A request is fresh from ``clock_skew_seconds`` before its ``iat`` to ``max_age_seconds``
+    # after; while it is, its message id cannot be used again by the same client.
+    max_age_seconds: float = 120.0
+    clock_skew_seconds: float = 30.0
 
 
 _limits = Limits()
@@ -113,6 +121,7 @@ def set_limits(limits: Limits) -> None:
     global _limits  # noqa: PLW0603 - process-wide configuration, changed by operators and tests.
     _limits = limits
     _limiter.reset()
+    _replays.reset()
 
 
 class RateLimiter:
@@ -140,6 +149,42 @@ class RateLimiter:
 
 
 _limiter = RateLimiter()
+
+
+class ReplayGuard:
+    """The message ids each client used in this process while its requests were fresh.
+
+    An id is remembered until the request that carried it goes stale (``iat`` plus the
+    maximum age); a replay after that is refused as stale instead. The access records catch a
+    replay that this process did not see (:func:`records.message_used`)."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str]] = set()
+        self._expiries: deque[tuple[float, tuple[str, str]]] = deque()
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._seen.clear()
+            self._expiries.clear()
+
+    def first_use(self, client: str, message_id: str, *, until: float, now: float) -> bool:
+        """Whether ``client`` has not used ``message_id`` before; remembers it until ``until``."""
+        key = (client, message_id)
+        with self._lock:
+            expiries = self._expiries
+            # Ids leave in the order they came; one that goes stale early waits for those
+            # before it, which only keeps it longer than needed.
+            while expiries and expiries[0][0] < now:
+                self._seen.discard(expiries.popleft()[1])
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            expiries.append((until, key))
+            return True
+
+
+_replays = ReplayGuard()
 
 
 class Metrics:
@@ -881,6 +926,30 @@ def _covering_grant(
     raise MeshRefusal("Server.ServerProxy.AccessDenied")
 
 
+_MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def _check_fresh(session: Session, state: _Exchange, claims: dict[str, Any]) -> None:
+    """A signed request is taken once: its ``iat`` must be recent and its message id new for
+    the client. Checked once the signature is, so that no one else can use up a client's ids."""
+    message_id = claims.get("id")
+    if not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id):
+        raise MeshRefusal("Client.BadRequest", "id: 1-200 printable ASCII characters", field="id")
+    state.message_id = message_id
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or isinstance(issued, bool):
+        raise MeshRefusal("Client.BadRequest", "iat: seconds since 1970", field="iat")
+    now = time.time()
+    limits = _limits
+    if not now - limits.max_age_seconds <= issued <= now + limits.clock_skew_seconds:
+        raise MeshRefusal("Client.StaleRequest", f"iat {issued:.0f}, now {now:.0f}")
+    until = issued + limits.max_age_seconds
+    if not _replays.first_use(state.client, message_id, until=until, now=now):
+        raise MeshRefusal("Client.ReplayedRequest", message_id)
+    if records.message_used(session, state.client, message_id):
+        raise MeshRefusal("Client.ReplayedRequest", message_id)
+
+
 def _admit(
     session: Session,
     state: _Exchange,
@@ -899,7 +968,6 @@ def _admit(
     if len(body) > _limits.max_body_bytes:
         raise MeshRefusal("Client.BodyTooLarge", f"> {_limits.max_body_bytes} bytes")
     state.client = str(claims.get("client", ""))
-    state.message_id = str(claims.get("id") or uuid.uuid4())
     if client_header is not None and client_header != state.client:
         raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
     if not _limiter.allow(state.client):
@@ -915,6 +983,7 @@ def _admit(
         raise MeshRefusal("Client.InvalidSignature") from None
     if claims.get("bodyHash") != digest(body):
         raise MeshRefusal("Client.InvalidSignature", "bodyHash")
+    _check_fresh(session, state, claims)
     state.service = str(claims.get("service", ""))
     if service is not None and service != state.service:
         raise MeshRefusal("Client.BadRequest", "service", field="service")

@@ -1106,6 +1106,25 @@ def records_for_person(
     )
 
 
+_RECORDS = cast(Table, MeshAccessRecord.__table__)
+_MESSAGE_USED = (
+    select(_RECORDS.c.seq)
+    .where(
+        _RECORDS.c.message_id == bindparam("message_id"),
+        _RECORDS.c.member == bindparam("member"),
+        _RECORDS.c.side == "requester",
+    )
+    .limit(1)
+)
+
+
+def message_used(session: Session, member: str, message_id: str) -> bool:
+    """Whether the log holds a requester's record of ``member`` (a client subsystem) for
+    ``message_id``: the id was used before, by this process or another."""
+    found = session.execute(_MESSAGE_USED, {"message_id": message_id, "member": member})
+    return found.first() is not None
+
+
 def count_records(session: Session) -> int:
     """How many records the log holds."""
     return int(session.scalar(select(func.count()).select_from(MeshAccessRecord)) or 0)

@@ -1,0 +1,136 @@
+"""A signed request is taken once: recent ``iat``, and a message id new for its client."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from kiban.blocks import mesh
+from kiban.blocks.mesh import gateway
+from tests.blocks.mesh.core_support import CLIENT, SERVICE, Seen, build, person_code
+
+
+@pytest.fixture(autouse=True)
+def _default_limits() -> Iterator[None]:
+    mesh.set_limits(mesh.Limits())
+    yield
+    mesh.set_limits(mesh.Limits())
+
+
+def _certificate(session: Session) -> str:
+    return next(s for s in mesh.list_subsystems(session) if s.xroad_id == CLIENT).certificate_pem
+
+
+def _signed(session: Session, code: str, **changes: Any) -> tuple[str, bytes]:
+    """A request as :func:`mesh.client_request` makes it, with ``changes`` to its claims
+    (``None`` leaves a claim out)."""
+    body = gateway.encode_body(None)
+    claims: dict[str, Any] = {
+        "client": CLIENT,
+        "service": SERVICE,
+        "method": "POST",
+        "path": "",
+        "id": str(uuid.uuid4()),
+        "userId": None,
+        "code": code,
+        "bodyHash": gateway.digest(body),
+        "iat": int(time.time()),
+        **changes,
+    }
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return gateway.sign(mesh.subsystem_key(CLIENT), _certificate(session), claims), body
+
+
+def test_a_request_sent_twice_is_answered_once(session: Session) -> None:
+    seen = Seen()
+    build(session, seen)
+    _, code = person_code(session)
+    token, body = _signed(session, code)
+    assert mesh.exchange(session, token=token, body=body).ok
+    again = mesh.exchange(session, token=token, body=body)
+    assert (again.status, again.error, again.error_code) == (
+        409,
+        "Client.ReplayedRequest",
+        "mesh.replayed_request",
+    )
+    assert len(seen.requests) == 1
+    # A new request with the same message id is a replay too, whatever else it says.
+    message_id = gateway.unverified_claims(token)["id"]
+    other, other_body = _signed(session, code, id=message_id, path="other")
+    assert mesh.exchange(session, token=other, body=other_body).error == "Client.ReplayedRequest"
+    assert len(seen.requests) == 1
+
+
+def test_a_replay_this_process_did_not_see_is_found_in_the_records(session: Session) -> None:
+    seen = Seen()
+    build(session, seen)
+    _, code = person_code(session)
+    token, body = _signed(session, code)
+    assert mesh.exchange(session, token=token, body=body).ok
+    # As after a restart, or at another gateway process: the ids seen in memory are gone.
+    mesh.set_limits(mesh.Limits())
+    again = mesh.exchange(session, token=token, body=body)
+    assert again.error == "Client.ReplayedRequest"
+    assert len(seen.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("iat_offset", "taken"),
+    [(-119, True), (-121, False), (29, True), (31, False)],
+)
+def test_a_request_is_fresh_for_two_minutes_after_its_iat(
+    session: Session, iat_offset: int, taken: bool
+) -> None:
+    seen = Seen()
+    build(session, seen)
+    _, code = person_code(session)
+    token, body = _signed(session, code, iat=int(time.time()) + iat_offset)
+    response = mesh.exchange(session, token=token, body=body)
+    if taken:
+        assert response.ok, response.body
+    else:
+        assert (response.status, response.error) == (401, "Client.StaleRequest")
+        assert seen.requests == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"id": None}, "id"),
+        ({"id": ""}, "id"),
+        ({"id": "x" * 201}, "id"),
+        ({"id": "has space"}, "id"),
+        ({"id": 7}, "id"),
+        ({"iat": None}, "iat"),
+        ({"iat": "now"}, "iat"),
+        ({"iat": True}, "iat"),
+    ],
+)
+def test_a_request_without_a_usable_id_or_iat_is_refused_naming_the_claim(
+    session: Session, changes: dict[str, Any], field: str
+) -> None:
+    seen = Seen()
+    build(session, seen)
+    _, code = person_code(session)
+    token, body = _signed(session, code, **changes)
+    response = mesh.exchange(session, token=token, body=body)
+    assert (response.status, response.error) == (400, "Client.BadRequest")
+    assert response.body["error"]["field"] == field
+    assert seen.requests == []
+
+
+def test_the_guard_forgets_an_id_once_its_request_is_stale() -> None:
+    guard = gateway.ReplayGuard()
+    assert guard.first_use("c", "m1", until=100.0, now=0.0)
+    assert guard.first_use("c", "m2", until=200.0, now=0.0)
+    assert not guard.first_use("c", "m1", until=100.0, now=99.0)
+    # Past its ``until`` an id is forgotten (the gateway refuses its request as stale then).
+    assert guard.first_use("c", "m1", until=300.0, now=101.0)
+    assert not guard.first_use("c", "m2", until=200.0, now=150.0)
+    # Ids are a client's own: another client may use the same.
+    assert guard.first_use("d", "m2", until=200.0, now=150.0)
