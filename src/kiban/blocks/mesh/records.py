@@ -1116,13 +1116,26 @@ _MESSAGE_USED = (
     )
     .limit(1)
 )
+# The same on SQLite's driver, as the chain's statements are (see _SqliteChain): the gateway
+# asks it before every exchange.
+_MESSAGE_USED_SQLITE = (
+    f"SELECT seq FROM {_RECORDS.name} "  # noqa: S608 - names of kiban's own table.
+    "WHERE message_id = ? AND member = ? AND side = 'requester' LIMIT 1"
+)
 
 
 def message_used(session: Session, member: str, message_id: str) -> bool:
     """Whether the log holds a requester's record of ``member`` (a client subsystem) for
     ``message_id``: the id was used before, by this process or another."""
-    found = session.execute(_MESSAGE_USED, {"message_id": message_id, "member": member})
-    return found.first() is not None
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        found = connection.execute(_MESSAGE_USED, {"message_id": message_id, "member": member})
+        return found.first() is not None
+    cursor = _cursor(connection)
+    try:
+        return cursor.execute(_MESSAGE_USED_SQLITE, (message_id, member)).fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def count_records(session: Session) -> int:
