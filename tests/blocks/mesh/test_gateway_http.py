@@ -94,6 +94,23 @@ def test_an_http_request_gets_x_road_headers(client: TestClient, session: Sessio
     assert request.path == "records"
 
 
+def test_a_replayed_http_request_is_refused_with_x_road_error(
+    client: TestClient, session: Session
+) -> None:
+    seen = Seen()
+    build(session, seen)
+    _, code = person_code(session)
+    session.commit()
+    headers, data = signed(session, code)
+    first = client.post(f"/r1/{SERVICE}/records", content=data, headers=headers)
+    assert first.status_code == 200, first.text
+    again = client.post(f"/r1/{SERVICE}/records", content=data, headers=headers)
+    assert again.status_code == 409
+    assert again.headers["X-Road-Error"] == "Client.ReplayedRequest"
+    assert again.headers["X-Road-Id"] == first.headers["X-Road-Id"]
+    assert len(seen.requests) == 1
+
+
 def test_http_refusals_carry_x_road_error(client: TestClient, session: Session) -> None:
     build(session, Seen(), grant=False)
     _, code = person_code(session)
