@@ -22,6 +22,14 @@ def _default_limits() -> Iterator[None]:
     mesh.set_limits(mesh.Limits())
 
 
+@pytest.fixture
+def setup(session: Session) -> tuple[Seen, str]:
+    """The little mesh of core_support; returns what the provider saw and a person's code."""
+    seen = Seen()
+    build(session, seen)
+    return seen, person_code(session)[1]
+
+
 def _certificate(session: Session) -> str:
     return next(s for s in mesh.list_subsystems(session) if s.xroad_id == CLIENT).certificate_pem
 
@@ -46,10 +54,8 @@ def _signed(session: Session, code: str, **changes: Any) -> tuple[str, bytes]:
     return gateway.sign(mesh.subsystem_key(CLIENT), _certificate(session), claims), body
 
 
-def test_a_request_sent_twice_is_answered_once(session: Session) -> None:
-    seen = Seen()
-    build(session, seen)
-    _, code = person_code(session)
+def test_a_request_sent_twice_is_answered_once(session: Session, setup: tuple[Seen, str]) -> None:
+    seen, code = setup
     token, body = _signed(session, code)
     assert mesh.exchange(session, token=token, body=body).ok
     again = mesh.exchange(session, token=token, body=body)
@@ -66,10 +72,10 @@ def test_a_request_sent_twice_is_answered_once(session: Session) -> None:
     assert len(seen.requests) == 1
 
 
-def test_a_replay_this_process_did_not_see_is_found_in_the_records(session: Session) -> None:
-    seen = Seen()
-    build(session, seen)
-    _, code = person_code(session)
+def test_a_replay_this_process_did_not_see_is_found_in_the_records(
+    session: Session, setup: tuple[Seen, str]
+) -> None:
+    seen, code = setup
     token, body = _signed(session, code)
     assert mesh.exchange(session, token=token, body=body).ok
     # As after a restart, or at another gateway process: the ids seen in memory are gone.
@@ -84,11 +90,9 @@ def test_a_replay_this_process_did_not_see_is_found_in_the_records(session: Sess
     [(-119, True), (-121, False), (29, True), (31, False)],
 )
 def test_a_request_is_fresh_for_two_minutes_after_its_iat(
-    session: Session, iat_offset: int, taken: bool
+    session: Session, setup: tuple[Seen, str], iat_offset: int, taken: bool
 ) -> None:
-    seen = Seen()
-    build(session, seen)
-    _, code = person_code(session)
+    seen, code = setup
     token, body = _signed(session, code, iat=int(time.time()) + iat_offset)
     response = mesh.exchange(session, token=token, body=body)
     if taken:
@@ -112,11 +116,9 @@ def test_a_request_is_fresh_for_two_minutes_after_its_iat(
     ],
 )
 def test_a_request_without_a_usable_id_or_iat_is_refused_naming_the_claim(
-    session: Session, changes: dict[str, Any], field: str
+    session: Session, setup: tuple[Seen, str], changes: dict[str, Any], field: str
 ) -> None:
-    seen = Seen()
-    build(session, seen)
-    _, code = person_code(session)
+    seen, code = setup
     token, body = _signed(session, code, **changes)
     response = mesh.exchange(session, token=token, body=body)
     assert (response.status, response.error) == (400, "Client.BadRequest")
