@@ -944,9 +944,9 @@ def _check_fresh(session: Session, state: _Exchange, claims: dict[str, Any]) -> 
     if not now - limits.max_age_seconds <= issued <= now + limits.clock_skew_seconds:
         raise MeshRefusal("Client.StaleRequest", f"iat {issued:.0f}, now {now:.0f}")
     until = issued + limits.max_age_seconds
-    if not _replays.first_use(state.client, message_id, until=until, now=now):
-        raise MeshRefusal("Client.ReplayedRequest", message_id)
-    if records.message_used(session, state.client, message_id):
+    if not _replays.first_use(
+        state.client, message_id, until=until, now=now
+    ) or records.message_used(session, state.client, message_id):
         raise MeshRefusal("Client.ReplayedRequest", message_id)
 
 

@@ -415,10 +415,11 @@ def _lock_head(session: Session) -> tuple[int, str]:
 
 
 _HEAD = cast(Table, MeshRecordChainHead.__table__)
+_RECORDS = cast(Table, MeshAccessRecord.__table__)
 _SELECT_HEAD = (
     select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
 )
-_INSERT_RECORDS = insert(cast(Table, MeshAccessRecord.__table__))
+_INSERT_RECORDS = insert(_RECORDS)
 _UPDATE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
@@ -497,7 +498,7 @@ class _SqliteChain:
     _by_dialect: ClassVar[dict[int, tuple[Dialect, _SqliteChain]]] = {}
 
     def __init__(self, dialect: Dialect) -> None:
-        table = cast(Table, MeshAccessRecord.__table__)
+        table = _RECORDS
         head = _HEAD.name
         self.select = f"SELECT last_seq, last_hash FROM {head} WHERE id = ?"  # noqa: S608
         self.update = f"UPDATE {head} SET last_seq = ?, last_hash = ? WHERE id = ?"  # noqa: S608
@@ -1106,7 +1107,6 @@ def records_for_person(
     )
 
 
-_RECORDS = cast(Table, MeshAccessRecord.__table__)
 _MESSAGE_USED = (
     select(_RECORDS.c.seq)
     .where(
