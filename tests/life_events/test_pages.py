@@ -23,7 +23,7 @@ from kiban.life_events import moving
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
-from kiban.web.portal import RESIDENT_COOKIE, _serializer
+from kiban.web.portal.session import RESIDENT_COOKIE, _serializer
 
 # As in tests/web/conftest.py: Starlette warns that it prefers ``httpx2`` for its test client.
 with warnings.catch_warnings():

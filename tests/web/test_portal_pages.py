@@ -20,7 +20,7 @@ from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.life_events import moving
 from kiban.web import create_app
-from kiban.web.portal import RESIDENT_COOKIE, _serializer
+from kiban.web.portal.session import RESIDENT_COOKIE, _serializer
 
 TEMPLATE = "tests.portal_notice"
 BANK = AGENCIES["bank"].subsystem

@@ -31,19 +31,16 @@ from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import (
-    business,
-    office,
-    office_procedures,
-    office_residents,
-    pages,
-    portal,
-    portal_consents,
-    portal_inbox,
-    portal_procedures,
-    portal_records,
-    signin,
-)
+from kiban.web import pages, signin
+from kiban.web.office import home as office
+from kiban.web.office import procedures as office_procedures
+from kiban.web.office import residents as office_residents
+from kiban.web.portal import business
+from kiban.web.portal import consents as portal_consents
+from kiban.web.portal import inbox as portal_inbox
+from kiban.web.portal import procedures as portal_procedures
+from kiban.web.portal import records as portal_records
+from kiban.web.portal import session as portal
 from kiban.web.templating import STATIC_DIR
 
 logger = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from kiban.blocks import procedures, residents
 from kiban.kernel.errors import Forbidden, KibanError
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang, Official, require_official
-from kiban.web.office import office_name
-from kiban.web.portal_procedures import missing_page, state_label
+from kiban.web.office.home import office_name
+from kiban.web.portal.procedures import missing_page, state_label
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office", include_in_schema=False)

@@ -30,8 +30,8 @@ from kiban.life_events import moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal import Resident, require_resident
-from kiban.web.portal_csrf import CSRF_FIELD, check_csrf, csrf_token
+from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
+from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal", include_in_schema=False)

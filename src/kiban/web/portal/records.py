@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse
 from kiban.blocks import mesh, notifications
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal import Resident, require_resident
-from kiban.web.portal_labels import Organisations, item_label
+from kiban.web.portal.labels import Organisations, item_label
+from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal/records", include_in_schema=False)

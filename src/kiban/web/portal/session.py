@@ -28,7 +28,7 @@ from kiban.kernel.errors import KibanError
 from kiban.platform import audit, i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, LoginRequired, auth_dependency, public
-from kiban.web.portal_labels import REVOCATION_REASONS
+from kiban.web.portal.labels import REVOCATION_REASONS
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal", include_in_schema=False)

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kiban.kernel.errors import Forbidden
 from kiban.platform.settings import get_settings
-from kiban.web.portal import RESIDENT_COOKIE, RESIDENT_SESSION_MAX_AGE
+from kiban.web.portal.session import RESIDENT_COOKIE, RESIDENT_SESSION_MAX_AGE
 
 CSRF_FIELD: Final = "csrf_token"
 _SALT: Final = "kiban.portal-csrf"

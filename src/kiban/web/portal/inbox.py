@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from kiban.blocks import notifications
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal import Resident, require_resident
-from kiban.web.portal_labels import NOTICE_STATUS_LABELS
+from kiban.web.portal.labels import NOTICE_STATUS_LABELS
+from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal/inbox", include_in_schema=False)

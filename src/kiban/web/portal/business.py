@@ -26,7 +26,7 @@ from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal import Resident, require_resident
+from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal/business", include_in_schema=False)

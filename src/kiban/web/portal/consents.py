@@ -22,9 +22,9 @@ from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, ValidationFailed
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal import Resident, require_resident
-from kiban.web.portal_csrf import CSRF_FIELD, check_csrf, csrf_token
-from kiban.web.portal_labels import CONSENT_STATUS_LABELS, ITEM_LABELS, Organisations, item_label
+from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
+from kiban.web.portal.labels import CONSENT_STATUS_LABELS, ITEM_LABELS, Organisations, item_label
+from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal/consents", include_in_schema=False)
