@@ -32,6 +32,13 @@ class AuthMethod(StrEnum):
     none = "none"
 
 
+class IdTokenAlg(StrEnum):
+    """The ID token signing algorithms the provider offers."""
+
+    RS256 = "RS256"
+    ES256 = "ES256"
+
+
 @client_app.command("add")
 def add(
     *,
@@ -51,6 +58,9 @@ def add(
         AuthMethod.client_secret_basic, "--auth-method", help="`none` for a public client."
     ),
     first_party: bool = typer.Option(False, "--first-party", help="One of kiban's own services."),
+    id_token_alg: IdTokenAlg = typer.Option(
+        IdTokenAlg.RS256, "--id-token-alg", help="How its ID tokens are signed: RS256 or ES256."
+    ),
 ) -> None:
     """Register a relying party and print its client id and secret (shown only once)."""
     try:
@@ -63,6 +73,7 @@ def add(
             sector_identifier=sector_identifier,
             auth_method=auth_method.value,
             first_party=first_party,
+            id_token_signed_response_alg=id_token_alg.value,
         )
     except ValidationError as error:
         first = error.errors()[0]

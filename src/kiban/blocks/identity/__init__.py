@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks.identity import business as _business
 from kiban.blocks.identity import oidc as _oidc
+from kiban.blocks.identity import oidc_keys as _oidc_keys
 from kiban.blocks.identity import pki, service
 from kiban.blocks.identity.business_models import (
     AccountStatus as BusinessAccountStatus,
@@ -205,7 +206,7 @@ def root_ca_pem() -> str:
 
 # --- OpenID Connect provider ------------------------------------------------------------------
 # Sign-in with the card for residents and relying parties (authorization code + PKCE S256,
-# pairwise subjects, ES256 ID tokens). Protocol errors are ``OAuthError`` (RFC 6749 codes);
+# pairwise subjects, RS256 or ES256 ID tokens). Protocol errors are ``OAuthError`` (RFC 6749 codes);
 # registry errors ``identity.client_invalid`` (422), ``identity.client_exists`` (409),
 # ``identity.client_not_found`` (404); sign-in pages ``identity.signin_not_found`` (404),
 # ``identity.signin_expired`` (401), ``identity.card_response_invalid`` (401) besides the card
@@ -218,8 +219,8 @@ list_clients = _oidc.list_clients
 get_client = _oidc.get_client
 oidc_issuer = _oidc.issuer
 oidc_discovery = _oidc.discovery
-oidc_jwks = _oidc.jwks
-pairwise_subject = _oidc.pairwise_subject
+oidc_jwks = _oidc_keys.jwks
+pairwise_subject = _oidc_keys.pairwise_subject
 new_browser_binding = _oidc.new_browser_binding
 start_authorization = _oidc.start_authorization
 authorize_error_location = _oidc.authorize_error_location

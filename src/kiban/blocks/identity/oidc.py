@@ -12,7 +12,9 @@ The flow (authorization code with PKCE S256, nothing else):
 4. ``decide_consent`` records what the resident agreed to share and issues a code (one minute,
    single use, bound to client, redirect URI, PKCE challenge and nonce) — or ``access_denied``.
 5. ``exchange_code`` authenticates the client, checks the code and the PKCE verifier, and
-   issues an ES256 ID token and an opaque access token (stored hashed).
+   issues an ID token signed as the client registered (``id_token_signed_response_alg``:
+   RS256 by default, ES256 on request; keys in :mod:`.oidc_keys`) and an opaque access token
+   (stored hashed).
 6. ``userinfo`` returns the claims of the consented items only.
 
 Subjects are pairwise: HMAC-SHA-256 of the client's sector identifier and the person id under a
@@ -30,22 +32,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Final, cast
 from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
-from kiban.blocks.identity import business
+from kiban.blocks.identity import business, oidc_keys
 from kiban.blocks.identity import service as card_service
 from kiban.blocks.identity.models import CertificateKind
 from kiban.blocks.identity.oidc_errors import (
@@ -57,6 +53,11 @@ from kiban.blocks.identity.oidc_errors import (
     OAuthError,
     SignInExpired,
     SignInNotFound,
+)
+from kiban.blocks.identity.oidc_keys import (
+    ID_TOKEN_ALGS,
+    pairwise_subject,
+    sign_id_token,
 )
 from kiban.blocks.identity.oidc_models import (
     OidcAccessToken,
@@ -72,17 +73,15 @@ from kiban.blocks.identity.oidc_schemas import (
     ClientCreated,
     ClientRead,
     ConsentRequest,
+    IdTokenAlg,
     Scope,
     SignInRequest,
     TokenResponse,
 )
 from kiban.kernel import clock
 from kiban.platform import audit
-from kiban.platform.keys import get_key_store
 from kiban.platform.settings import get_settings
 
-SIGNING_KEY_NAME: Final = "oidc-signing"
-PAIRWISE_KEY_NAME: Final = "oidc-pairwise"
 AUTHORIZATION_TTL: Final = timedelta(minutes=10)
 CHALLENGE_TTL: Final = timedelta(minutes=5)
 CODE_TTL: Final = timedelta(seconds=60)
@@ -124,60 +123,6 @@ def _b64url_decode(text: str, field: str) -> bytes:
         ) from error
 
 
-# --- Keys ---------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _jwk_for(private_key: ec.EllipticCurvePrivateKey) -> ECKey:
-    key = ECKey.import_key(private_key)
-    key.ensure_kid()
-    return key
-
-
-def signing_key() -> ECKey:
-    """The provider's ES256 key (P-256, from the key store), with kid = RFC 7638 thumbprint."""
-    private_key = get_key_store().get_or_create(SIGNING_KEY_NAME, "ec-p256")
-    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-        raise TypeError(f"key {SIGNING_KEY_NAME} is not an EC key")
-    key = _jwk_for(private_key)
-    # ensure_kid() sets the RFC 7638 thumbprint; say so explicitly so that a change in the
-    # library's default would show up here rather than as a silent kid change.
-    if key.kid != key.thumbprint():
-        raise RuntimeError("unexpected kid")
-    return key
-
-
-def jwks() -> dict[str, Any]:
-    """The JSON Web Key Set relying parties verify ID tokens with (public part only)."""
-    key = signing_key()
-    public = key.as_dict(private=False)
-    return {"keys": [{**public, "kid": key.kid, "use": "sig", "alg": "ES256"}]}
-
-
-@lru_cache(maxsize=4)
-def _pairwise_secret(private_key: ed25519.Ed25519PrivateKey) -> bytes:
-    raw = private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"kiban oidc pairwise subject"
-    ).derive(raw)
-
-
-def pairwise_subject(sector_identifier: str, person_id: uuid.UUID) -> str:
-    """The ``sub`` a sector sees for a person (OpenID Connect Core §8.1).
-
-    The HMAC key comes from a key in the key store (not from the secret key, which operators
-    may rotate), so subjects stay the same across restarts and deployments of one data
-    directory.
-    """
-    private_key = get_key_store().get_or_create(PAIRWISE_KEY_NAME, "ed25519")
-    if not isinstance(private_key, ed25519.Ed25519PrivateKey):
-        raise TypeError(f"key {PAIRWISE_KEY_NAME} is not an Ed25519 key")
-    message = f"{sector_identifier}\n{person_id}".encode()
-    return _b64url(hmac.new(_pairwise_secret(private_key), message, hashlib.sha256).digest())
-
-
 def discovery() -> dict[str, Any]:
     """The OpenID Provider metadata (OpenID Connect Discovery 1.0 §3)."""
     base = issuer()
@@ -192,7 +137,7 @@ def discovery() -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
@@ -244,6 +189,7 @@ def _client_read(client: OidcClient) -> ClientRead:
         sector_identifier=client.sector_identifier,
         auth_method=cast(Any, client.auth_method),
         first_party=client.first_party,
+        id_token_signed_response_alg=cast(IdTokenAlg, client.id_token_signed_response_alg),
         created_at=client.created_at,
     )
 
@@ -282,6 +228,7 @@ def do_register_client(session: Session, data: ClientCreate, *, actor: str) -> C
         sector_identifier=_sector_for(data),
         first_party=data.first_party,
         registered_by=actor,
+        id_token_signed_response_alg=data.id_token_signed_response_alg,
     )
     session.add(client)
     session.flush()
@@ -295,6 +242,7 @@ def do_register_client(session: Session, data: ClientCreate, *, actor: str) -> C
             "scopes": list(data.scopes),
             "redirect_uris": list(data.redirect_uris),
             "first_party": data.first_party,
+            "id_token_signed_response_alg": data.id_token_signed_response_alg,
         },
     )
     return ClientCreated(**_client_read(client).model_dump(), client_secret=secret)
@@ -407,10 +355,12 @@ def _scope_refusal(values: dict[str, str], client: OidcClient) -> tuple[str, str
     scopes = values.get("scope", "").split()
     if "openid" not in scopes:
         return "invalid_scope", "the openid scope is required"
-    unknown = [scope for scope in scopes if scope not in SCOPES]
-    if unknown:
-        return "invalid_scope", f"unknown scope: {' '.join(unknown)}"
-    not_granted = [scope for scope in scopes if scope not in client.allowed_scopes]
+    # Scopes kiban does not know (``profile``, ``email``, ...) are ignored, not refused
+    # (OpenID Connect Core §3.1.2.1, §5.4): they release nothing. Known scopes the client was
+    # not registered for are refused, since asking for them is a mistake worth reporting.
+    not_granted = [
+        scope for scope in scopes if scope in SCOPES and scope not in client.allowed_scopes
+    ]
     if not_granted:
         return "invalid_scope", f"scope not granted to this client: {' '.join(not_granted)}"
     return None
@@ -815,7 +765,8 @@ def _id_token(
     access_token: str,
     now: datetime,
 ) -> str:
-    key = signing_key()
+    """The ID token, signed with the algorithm the client registered (RS256 by default)."""
+    alg = cast(IdTokenAlg, client.id_token_signed_response_alg)
     claims: dict[str, Any] = {
         "iss": issuer(),
         "sub": pairwise_subject(client.sector_identifier, person_id),
@@ -825,26 +776,18 @@ def _id_token(
         "auth_time": int(auth_time.timestamp()),
         "acr": ACR,
         "amr": list(AMR),
-        # OpenID Connect Core §3.3.2.11: the left half of the SHA-256 of the access token.
+        # OpenID Connect Core §3.3.2.11: the left half of the hash of the access token, with
+        # the hash of the signing algorithm (SHA-256 for both RS256 and ES256).
         "at_hash": _b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16]),
     }
     if nonce is not None:
         claims["nonce"] = nonce
-    return jwt.encode({"alg": "ES256", "typ": "JWT", "kid": key.kid}, claims, key)
+    return sign_id_token(claims, alg)
 
 
 def decode_id_token(token: str, *, audience: str) -> dict[str, Any]:
     """Verify an ID token this provider issued (signature, issuer, audience, expiry)."""
-    try:
-        decoded = jwt.decode(token, KeySet([signing_key()]), algorithms=["ES256"])
-        jwt.JWTClaimsRegistry(
-            iss={"essential": True, "value": issuer()},
-            aud={"essential": True, "value": audience},
-            exp={"essential": True},
-        ).validate(decoded.claims)
-    except (JoseError, ValueError) as error:
-        raise OAuthError("invalid_token", "the ID token is not valid", status=401) from error
-    return dict(decoded.claims)
+    return oidc_keys.decode_id_token(token, issuer=issuer(), audience=audience)
 
 
 # --- Access tokens and userinfo -----------------------------------------------------------------

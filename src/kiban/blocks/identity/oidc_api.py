@@ -18,8 +18,9 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Header, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 
-from kiban.blocks.identity import oidc
+from kiban.blocks.identity import oidc, oidc_keys
 from kiban.blocks.identity.oidc_errors import OAuthError
 from kiban.blocks.identity.oidc_schemas import (
     ClientCreate,
@@ -33,10 +34,36 @@ Operator = Annotated[str, Depends(require_operator)]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "`{error, error_description}` (RFC 6749 §5.2)"},
-    401: {"description": "`invalid_client` or `invalid_token`, with `WWW-Authenticate`"},
+    401: {
+        "description": "`invalid_client`: the client did not authenticate as it registered",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'The client authentication scheme: `Basic realm="kiban"`',
+                "schema": {"type": "string"},
+            }
+        },
+    },
 }
+USERINFO_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "`invalid_token` (RFC 6750 §3)",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'The bearer scheme with the error: `Bearer error="invalid_token"`',
+                "schema": {"type": "string"},
+            }
+        },
+    },
+}
+# The access token of /oidc/userinfo, declared so that the OpenAPI document marks the route as
+# bearer-protected. The route reads the header itself, to answer in RFC 6750's words.
+_userinfo_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OidcAccessToken",
+    description="An access token from kiban's token endpoint (`/oidc/token`).",
+)
 
 router = APIRouter(tags=["openid-connect"], dependencies=[Depends(public)])
 
@@ -50,14 +77,17 @@ def openid_configuration() -> dict[str, Any]:
 
 @router.get("/oidc/jwks", summary="The provider's signing keys (JWKS)")
 def jwks() -> JSONResponse:
-    """The ES256 public key ID tokens are signed with; ``kid`` is its RFC 7638 thumbprint."""
-    return JSONResponse(oidc.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+    """The public keys ID tokens are signed with, one per algorithm (RS256 and ES256), each
+    with ``kid`` (its RFC 7638 thumbprint) and ``alg``."""
+    return JSONResponse(oidc_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
 
 
-def _oauth_error(error: OAuthError, *, basic: bool = False) -> JSONResponse:
+def _oauth_error(error: OAuthError, *, challenge: str) -> JSONResponse:
+    """An OAuth error body; a 401 names the scheme the caller must use (RFC 6749 §5.2 for
+    the client at the token endpoint, RFC 6750 §3 for a bearer token)."""
     headers = dict(_NO_STORE)
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="kiban"' if basic else "Bearer"
+        headers["WWW-Authenticate"] = challenge
     return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
 
 
@@ -76,7 +106,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 @router.post(
     "/oidc/token",
     summary="Token endpoint (authorization_code grant)",
-    responses=OAUTH_ERRORS,
+    responses=TOKEN_ERRORS,
     response_model=TokenResponse,
 )
 def token(
@@ -90,9 +120,10 @@ def token(
     client_secret: Annotated[str | None, Form()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """Exchange a code for an ID token (ES256) and an access token. PKCE (S256) is required;
-    clients authenticate as they registered (``client_secret_basic``, ``client_secret_post``,
-    or ``none`` for public clients)."""
+    """Exchange a code for an ID token (RS256, or ES256 if the client registered it) and an
+    access token. PKCE (S256) is required; clients authenticate as they registered
+    (``client_secret_basic``, ``client_secret_post``, or ``none`` for public clients). A client
+    authentication failure is a 401 with ``WWW-Authenticate: Basic``."""
     basic = bool(authorization and authorization[:6].lower() == "basic ")
     secret: str | None
     try:
@@ -120,7 +151,7 @@ def token(
     except OAuthError as error:
         # Answered, not raised: what the failed exchange wrote (a burnt code, revoked tokens)
         # must be committed.
-        return _oauth_error(error, basic=basic)
+        return _oauth_error(error, challenge='Basic realm="kiban"')
     return JSONResponse(issued.model_dump(), headers=_NO_STORE)
 
 
@@ -130,23 +161,33 @@ def _bearer(authorization: str | None) -> str:
     return authorization[7:].strip()
 
 
-@router.get("/oidc/userinfo", summary="Claims about the signed-in resident", responses=OAUTH_ERRORS)
+@router.get(
+    "/oidc/userinfo",
+    summary="Claims about the signed-in resident",
+    responses=USERINFO_ERRORS,
+    dependencies=[Depends(_userinfo_bearer)],
+)
 def userinfo_get(
     session: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
-    """The claims of the items the resident agreed to share with this client, and ``sub``."""
+    """The claims of the items the resident agreed to share with this client, and ``sub``.
+    ``Authorization: Bearer <access token>``."""
     try:
         claims = oidc.userinfo(session, _bearer(authorization))
     except OAuthError as error:
-        response = _oauth_error(error)
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer error="{error.error}", error_description="{error.description}"'
+        return _oauth_error(
+            error,
+            challenge=f'Bearer error="{error.error}", error_description="{error.description}"',
         )
-        return response
     return JSONResponse(claims, headers=_NO_STORE)
 
 
-@router.post("/oidc/userinfo", summary="Claims about the signed-in resident (POST)")
+@router.post(
+    "/oidc/userinfo",
+    summary="Claims about the signed-in resident (POST)",
+    responses=USERINFO_ERRORS,
+    dependencies=[Depends(_userinfo_bearer)],
+)
 def userinfo_post(
     session: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:

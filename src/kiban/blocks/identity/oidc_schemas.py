@@ -14,6 +14,7 @@ SCOPES: tuple[Scope, ...] = ("openid", "name", "address", "birthdate", "gender",
 """Scopes as the Digital Agency's authentication API names them, plus ``business`` (GビズID)."""
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+IdTokenAlg = Literal["RS256", "ES256"]
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -73,6 +74,11 @@ class ClientCreate(BaseModel):
         "client (PKCE only, no secret).",
     )
     first_party: bool = Field(default=False, description="Kiban's own services (the portal).")
+    id_token_signed_response_alg: IdTokenAlg = Field(
+        default="RS256",
+        description="How the client's ID tokens are signed (OpenID Connect Dynamic Client "
+        "Registration): RS256 (the default) or ES256.",
+    )
 
     @field_validator("redirect_uris")
     @classmethod
@@ -108,6 +114,7 @@ class ClientRead(BaseModel):
     sector_identifier: str
     auth_method: AuthMethod
     first_party: bool
+    id_token_signed_response_alg: IdTokenAlg
     created_at: datetime
 
 
