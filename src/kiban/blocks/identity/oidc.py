@@ -44,12 +44,10 @@ from kiban.blocks import residents
 from kiban.blocks.identity import business, oidc_keys
 from kiban.blocks.identity import service as card_service
 from kiban.blocks.identity.models import CertificateKind
+from kiban.blocks.identity.oidc_clients import digest, find_client, issuer
 from kiban.blocks.identity.oidc_errors import (
     AuthorizeError,
     CardMismatch,
-    ClientExists,
-    ClientInvalid,
-    ClientNotFound,
     OAuthError,
     SignInExpired,
     SignInNotFound,
@@ -69,9 +67,6 @@ from kiban.blocks.identity.oidc_models import (
 from kiban.blocks.identity.oidc_schemas import (
     SCOPES,
     AccessTokenInfo,
-    ClientCreate,
-    ClientCreated,
-    ClientRead,
     ConsentRequest,
     IdTokenAlg,
     Scope,
@@ -91,21 +86,11 @@ ACR: Final = "urn:kiban:acr:card"
 # RFC 8176: proof of possession of a software-secured key ("swk", the virtual card keeps its
 # keys in a file) unlocked by a PIN. A reader for the physical card would report "hwk".
 AMR: Final = ("swk", "pin")
-PORTAL_CLIENT_ID: Final = "kiban-portal"
 CHALLENGE_PREFIX: Final = "kiban-signin."
 AUDIT_SOURCE: Final = "identity"
 
 _MAX_PARAMETER = 512
 _PKCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def issuer() -> str:
-    """The issuer identifier: the public base URL, without a trailing slash."""
-    return get_settings().base_url.rstrip("/")
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _b64url(data: bytes) -> str:
@@ -174,131 +159,6 @@ def discovery() -> dict[str, Any]:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
     }
-
-
-# --- Relying-party registry -----------------------------------------------------------------
-
-
-def _client_read(client: OidcClient) -> ClientRead:
-    return ClientRead(
-        client_id=client.client_id,
-        name=client.name,
-        purpose=client.purpose,
-        scopes=cast(list[Scope], list(client.allowed_scopes)),
-        redirect_uris=list(client.redirect_uris),
-        sector_identifier=client.sector_identifier,
-        auth_method=cast(Any, client.auth_method),
-        first_party=client.first_party,
-        id_token_signed_response_alg=cast(IdTokenAlg, client.id_token_signed_response_alg),
-        created_at=client.created_at,
-    )
-
-
-def _find_client(session: Session, client_id: str) -> OidcClient | None:
-    return session.scalar(select(OidcClient).where(OidcClient.client_id == client_id))
-
-
-def _sector_for(data: ClientCreate) -> str:
-    if data.sector_identifier:
-        return data.sector_identifier
-    hosts = {(urlsplit(uri).hostname or "").lower() for uri in data.redirect_uris}
-    if len(hosts) != 1:
-        raise ClientInvalid(
-            "リダイレクトURIのホストが複数あるときは、セクター識別子を指定してください。",
-            "Give a sector identifier when the redirect URIs have more than one host.",
-            field="sector_identifier",
-        )
-    return hosts.pop()
-
-
-def do_register_client(session: Session, data: ClientCreate, *, actor: str) -> ClientCreated:
-    """Register a relying party; the secret (confidential clients) is returned only here."""
-    client_id = data.client_id or f"rp-{secrets.token_hex(8)}"
-    if _find_client(session, client_id) is not None:
-        raise ClientExists
-    secret = None if data.auth_method == "none" else secrets.token_urlsafe(32)
-    client = OidcClient(
-        client_id=client_id,
-        secret_hash=_digest(secret) if secret else None,
-        auth_method=data.auth_method,
-        name=data.name,
-        purpose=data.purpose,
-        allowed_scopes=list(data.scopes),
-        redirect_uris=list(data.redirect_uris),
-        sector_identifier=_sector_for(data),
-        first_party=data.first_party,
-        registered_by=actor,
-        id_token_signed_response_alg=data.id_token_signed_response_alg,
-    )
-    session.add(client)
-    session.flush()
-    audit.record(
-        session,
-        tag=f"{AUDIT_SOURCE}:oidc_client:registered",
-        actor=actor,
-        subject=f"oidc_client:{client_id}",
-        data={
-            "name": data.name,
-            "scopes": list(data.scopes),
-            "redirect_uris": list(data.redirect_uris),
-            "first_party": data.first_party,
-            "id_token_signed_response_alg": data.id_token_signed_response_alg,
-        },
-    )
-    return ClientCreated(**_client_read(client).model_dump(), client_secret=secret)
-
-
-def list_clients(session: Session) -> list[ClientRead]:
-    """Every registered relying party, by name."""
-    clients = session.scalars(select(OidcClient).order_by(OidcClient.name, OidcClient.client_id))
-    return [_client_read(client) for client in clients]
-
-
-def get_client(session: Session, client_id: str) -> ClientRead:
-    """One relying party; ``identity.client_not_found`` otherwise."""
-    client = _find_client(session, client_id)
-    if client is None:
-        raise ClientNotFound
-    return _client_read(client)
-
-
-def portal_redirect_uri() -> str:
-    return f"{issuer()}/portal/callback"
-
-
-def do_ensure_portal_client(session: Session) -> ClientRead:
-    """The portal's own registration, created on first use (first party, public, PKCE).
-
-    The redirect URI follows ``KIBAN_BASE_URL``, so the registration is brought in line when the
-    base URL changes.
-    """
-    redirect_uri = portal_redirect_uri()
-    client = _find_client(session, PORTAL_CLIENT_ID)
-    if client is None:
-        # Built without validation: the redirect URI comes from the operator's configuration
-        # (KIBAN_BASE_URL), which may be plain http on a development host name.
-        do_register_client(
-            session,
-            ClientCreate.model_construct(
-                client_id=PORTAL_CLIENT_ID,
-                name="マイページ / My page",
-                purpose="住民ご本人が自分の記録を確認するため / So that residents can see "
-                "their own records",
-                scopes=["openid", "name", "address", "birthdate", "gender"],
-                redirect_uris=[redirect_uri],
-                sector_identifier=None,
-                auth_method="none",
-                first_party=True,
-            ),
-            actor="system:portal",
-        )
-        client = _find_client(session, PORTAL_CLIENT_ID)
-        assert client is not None  # noqa: S101 - just registered in this transaction.
-    elif list(client.redirect_uris) != [redirect_uri]:
-        client.redirect_uris = [redirect_uri]
-        client.sector_identifier = (urlsplit(redirect_uri).hostname or "").lower()
-        session.flush()
-    return _client_read(client)
 
 
 # --- Authorization requests -------------------------------------------------------------------
@@ -389,7 +249,7 @@ def start_authorization(
     except OAuthError as error:
         raise AuthorizeError(error.error, error.description) from error
     client_id = values.get("client_id", "")
-    client = _find_client(session, client_id) if client_id else None
+    client = find_client(session, client_id) if client_id else None
     if client is None:
         raise AuthorizeError("invalid_request", "unknown client_id")
     redirect_uri = values.get("redirect_uri", "")
@@ -622,7 +482,7 @@ def decide_consent(
     now = clock.now()
     session.add(
         OidcCode(
-            code_hash=_digest(code),
+            code_hash=digest(code),
             authorization_id=authorization.id,
             client_pk=client.id,
             person_id=person_id,
@@ -654,7 +514,7 @@ def _authenticate_client(
     session: Session, client_id: str | None, client_secret: str | None, method: str
 ) -> OidcClient:
     """The client making a token request, authenticated the way it registered."""
-    client = _find_client(session, client_id) if client_id else None
+    client = find_client(session, client_id) if client_id else None
     if client is None:
         raise OAuthError("invalid_client", "unknown client", status=401)
     if client.auth_method != method:
@@ -666,7 +526,7 @@ def _authenticate_client(
     if client.auth_method != "none" and (
         client.secret_hash is None
         or client_secret is None
-        or not hmac.compare_digest(client.secret_hash, _digest(client_secret))
+        or not hmac.compare_digest(client.secret_hash, digest(client_secret))
     ):
         raise OAuthError("invalid_client", "client authentication failed", status=401)
     return client
@@ -699,7 +559,7 @@ def exchange_code(
         raise OAuthError("invalid_request", "PKCE is required: code_verifier is missing")
     if not _valid_pkce_value(code_verifier):
         raise OAuthError("invalid_request", "code_verifier is not a valid PKCE verifier")
-    row = session.scalar(select(OidcCode).where(OidcCode.code_hash == _digest(code)))
+    row = session.scalar(select(OidcCode).where(OidcCode.code_hash == digest(code)))
     if row is None or row.client_pk != client.id:
         raise OAuthError("invalid_grant", "unknown code")
     now = clock.now()
@@ -729,7 +589,7 @@ def exchange_code(
     access_token = secrets.token_urlsafe(32)
     session.add(
         OidcAccessToken(
-            token_hash=_digest(access_token),
+            token_hash=digest(access_token),
             code_id=row.id,
             client_pk=client.id,
             person_id=row.person_id,
@@ -794,9 +654,7 @@ def decode_id_token(token: str, *, audience: str) -> dict[str, Any]:
 
 
 def _token_row(session: Session, token: str) -> OidcAccessToken:
-    row = session.scalar(
-        select(OidcAccessToken).where(OidcAccessToken.token_hash == _digest(token))
-    )
+    row = session.scalar(select(OidcAccessToken).where(OidcAccessToken.token_hash == digest(token)))
     if row is None or row.revoked_at is not None or clock.now() >= row.expires_at:
         raise OAuthError("invalid_token", "the access token is not valid", status=401)
     return row

@@ -4,7 +4,10 @@
 - ``/oidc/token``, ``/oidc/userinfo``: public endpoints with OAuth's own client and bearer
   authentication; errors are ``{"error", "error_description"}`` as RFC 6749 §5.2 and RFC 6750
   §3 define them, not kiban's usual error body, because relying parties' libraries expect that.
-- ``/api/v1/identity/clients``: the relying-party registry, for the operator.
+- ``/oidc/sectors/{sector_identifier}``: an approved sector's document (OpenID Connect Core
+  §8.1: the JSON array of its redirect URIs), public.
+- ``/api/v1/identity/clients``, ``/api/v1/identity/sectors``: the relying-party registry and
+  the approved sectors, for the operator.
 
 The pages people see (authorize, sign-in with the card, consent) are in ``kiban.web.signin``.
 """
@@ -16,21 +19,27 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, status
+from fastapi import APIRouter, Depends, Form, Header, Path, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 
-from kiban.blocks.identity import oidc, oidc_keys
+from kiban.blocks.identity import oidc, oidc_clients, oidc_keys
 from kiban.blocks.identity.oidc_errors import OAuthError
 from kiban.blocks.identity.oidc_schemas import (
     ClientCreate,
     ClientCreated,
     ClientRead,
+    SectorCreate,
+    SectorRead,
+    SectorUpdate,
     TokenResponse,
 )
 from kiban.platform.webkit import DbSession, public, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
+SectorIdentifier = Annotated[
+    str, Path(max_length=253, description="A host name", examples=["shop.example"])
+]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -80,6 +89,17 @@ def jwks() -> JSONResponse:
     """The public keys ID tokens are signed with, one per algorithm (RS256 and ES256), each
     with ``kid`` (its RFC 7638 thumbprint) and ``alg``."""
     return JSONResponse(oidc_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get(
+    "/oidc/sectors/{sector_identifier}",
+    summary="An approved sector's document (redirect URIs)",
+    responses={404: {"description": "`identity.sector_not_found`"}},
+)
+def sector_document(sector_identifier: SectorIdentifier, session: DbSession) -> list[str]:
+    """The JSON array of the redirect URIs that belong to the sector (OpenID Connect Core
+    §8.1): the clients registered in it share one pairwise `sub`."""
+    return oidc_clients.sector_document(session, sector_identifier)
 
 
 def _oauth_error(error: OAuthError, *, challenge: str) -> JSONResponse:
@@ -215,16 +235,63 @@ clients_router = APIRouter(
 def register_client(data: ClientCreate, session: DbSession, actor: Operator) -> ClientCreated:
     """A business registers a service with its purpose, the scopes it may ask for and its exact
     redirect URIs. The client secret is in this answer only; kiban keeps its hash."""
-    return oidc.do_register_client(session, data, actor=actor)
+    return oidc_clients.do_register_client(session, data, actor=actor)
 
 
 @clients_router.get("", summary="List relying parties")
 def list_clients(session: DbSession, _actor: Operator) -> list[ClientRead]:
     """Every registered client, without secrets."""
-    return oidc.list_clients(session)
+    return oidc_clients.list_clients(session)
 
 
 @clients_router.get("/{client_id}", summary="Read a relying party")
 def get_client(client_id: str, session: DbSession, _actor: Operator) -> ClientRead:
     """One registered client, without its secret."""
-    return oidc.get_client(session, client_id)
+    return oidc_clients.get_client(session, client_id)
+
+
+SECTOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: REGISTRY_ERRORS[401],
+    404: {"description": "Unknown sector: `identity.sector_not_found`"},
+    409: {"description": "The sector is approved already: `identity.sector_exists`"},
+    422: {
+        "description": "Invalid input: `identity.sector_invalid` (a URI a client of the "
+        "sector uses cannot be dropped), `kiban.invalid`"
+    },
+}
+
+sectors_router = APIRouter(
+    prefix="/api/v1/identity/sectors", tags=["identity"], responses=SECTOR_ERRORS
+)
+
+
+@sectors_router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Approve a sector (pairwise subjects)"
+)
+def approve_sector(data: SectorCreate, session: DbSession, actor: Operator) -> SectorRead:
+    """After checking that one owner runs every listed redirect URI, the operator approves the
+    sector: clients whose redirect URIs are all listed may then register with it and share one
+    pairwise `sub`. kiban serves the list at `/oidc/sectors/{sector_identifier}`."""
+    return oidc_clients.do_approve_sector(session, data, actor=actor)
+
+
+@sectors_router.get("", summary="List approved sectors")
+def list_sectors(session: DbSession, _actor: Operator) -> list[SectorRead]:
+    """Every approved sector with its redirect URIs and clients."""
+    return oidc_clients.list_sectors(session)
+
+
+@sectors_router.get("/{sector_identifier}", summary="Read an approved sector")
+def get_sector(
+    sector_identifier: SectorIdentifier, session: DbSession, _actor: Operator
+) -> SectorRead:
+    """One approved sector."""
+    return oidc_clients.get_sector(session, sector_identifier)
+
+
+@sectors_router.put("/{sector_identifier}", summary="Change an approved sector's redirect URIs")
+def update_sector(
+    sector_identifier: SectorIdentifier, data: SectorUpdate, session: DbSession, actor: Operator
+) -> SectorRead:
+    """Replace the owner's name and the list; a URI a registered client uses stays."""
+    return oidc_clients.do_update_sector(session, sector_identifier, data, actor=actor)
