@@ -744,3 +744,17 @@ def test_sign_in_pages_are_neither_cached_nor_framed(
         assert page.headers["cache-control"] == "no-store"
         assert page.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def test_acr_values_asking_for_the_card_are_answered_with_the_card_acr(
+    http: TestClient, card: ReaderCard, shop: Rp
+) -> None:
+    """The seam for officials' sign-in: a client asks for card authentication with
+    ``acr_values`` and reads it back in the ID token (every sign-in here is with the card)."""
+    metadata = http.get("/.well-known/openid-configuration").json()
+    assert metadata["acr_values_supported"] == ["urn:kiban:acr:card"]
+    url = authorize_url(shop, None, acr_values="urn:kiban:acr:card")
+    token = full_sign_in_at(http, card, shop, url)["id_token"]
+    claims = id_token_claims(http, token)
+    assert claims["acr"] == "urn:kiban:acr:card"
+    assert claims["amr"] == ["swk", "pin"]
