@@ -1,4 +1,5 @@
-"""The OpenID Connect provider: relying-party registry, card sign-in, consent, codes and tokens.
+"""The OpenID Connect provider: card sign-in, consent, codes and tokens. The relying-party
+registry and the approved sectors are in :mod:`.oidc_clients`, the keys in :mod:`.oidc_keys`.
 
 The flow (authorization code with PKCE S256, nothing else):
 
@@ -17,9 +18,10 @@ The flow (authorization code with PKCE S256, nothing else):
    (stored hashed).
 6. ``userinfo`` returns the claims of the consented items only.
 
-Subjects are pairwise: HMAC-SHA-256 of the client's sector identifier and the person id under a
-key that lives in the key store, so each relying party (sector) sees its own stable ``sub`` and
-none can link a person across sectors. No token or claim ever holds the individual number.
+Subjects are pairwise: HMAC-SHA-256 of the client's verified sector identifier and the person
+id under a key that lives in the key store, so each relying party (sector) sees its own stable
+``sub`` and none can link a person across sectors. Scopes kiban does not know are ignored. No
+token or claim ever holds the individual number.
 """
 
 from __future__ import annotations
