@@ -9,6 +9,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 READER_PORT ?= 8765
 SIZE ?= demo
+# The public base URL: every step of `make run` sees it, because the seed issues the demo cards
+# and their certificates carry CRL/OCSP/CA URLs built from it (issue 15 item 2).
+KIBAN_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install lint typecheck contracts pytest browser-deps messages clean
 
@@ -26,6 +29,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+run: export KIBAN_BASE_URL := $(KIBAN_BASE_URL)
 run: $(STAMP)
 	$(BIN)/kiban migrate
 	$(BIN)/kiban seed --size $(SIZE) --if-empty
@@ -41,7 +45,7 @@ run: $(STAMP)
 	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.
 	$(BIN)/kiban card-reader serve --port $(READER_PORT) --server http://$(HOST):$(PORT) & \
 	  reader=$$!; trap 'kill $$reader 2>/dev/null' EXIT INT TERM; \
-	  KIBAN_BASE_URL=http://$(HOST):$(PORT) KIBAN_CARD_READER_URL=http://127.0.0.1:$(READER_PORT) \
+	  KIBAN_CARD_READER_URL=http://127.0.0.1:$(READER_PORT) \
 	  $(BIN)/kiban serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests, and axe-core from npm. A machine where Chromium

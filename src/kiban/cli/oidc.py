@@ -15,6 +15,10 @@ from kiban.platform.db import transaction
 app = typer.Typer(no_args_is_help=True, help="OpenID Connect provider (sign-in with the card).")
 client_app = typer.Typer(no_args_is_help=True, help="Relying parties (OIDC clients).")
 app.add_typer(client_app, name="client")
+sector_app = typer.Typer(
+    no_args_is_help=True, help="Approved sectors: clients that share one pairwise sub."
+)
+app.add_typer(sector_app, name="sector")
 
 OPERATOR = "operator:cli"
 
@@ -32,6 +36,13 @@ class AuthMethod(StrEnum):
     none = "none"
 
 
+class IdTokenAlg(StrEnum):
+    """The ID token signing algorithms the provider offers."""
+
+    RS256 = "RS256"
+    ES256 = "ES256"
+
+
 @client_app.command("add")
 def add(
     *,
@@ -45,12 +56,17 @@ def add(
     ),
     client_id: str | None = typer.Option(None, "--client-id", help="Empty: one is made up."),
     sector_identifier: str | None = typer.Option(
-        None, "--sector-identifier", help="Host that groups clients sharing one pairwise sub."
+        None,
+        "--sector-identifier",
+        help="An approved sector (kiban oidc sector approve) listing every redirect URI.",
     ),
     auth_method: AuthMethod = typer.Option(
         AuthMethod.client_secret_basic, "--auth-method", help="`none` for a public client."
     ),
     first_party: bool = typer.Option(False, "--first-party", help="One of kiban's own services."),
+    id_token_alg: IdTokenAlg = typer.Option(
+        IdTokenAlg.RS256, "--id-token-alg", help="How its ID tokens are signed: RS256 or ES256."
+    ),
 ) -> None:
     """Register a relying party and print its client id and secret (shown only once)."""
     try:
@@ -61,8 +77,10 @@ def add(
             scopes=scope,
             redirect_uris=redirect_uri,
             sector_identifier=sector_identifier,
+            sector_identifier_uri=None,
             auth_method=auth_method.value,
             first_party=first_party,
+            id_token_signed_response_alg=id_token_alg.value,
         )
     except ValidationError as error:
         first = error.errors()[0]
@@ -100,3 +118,36 @@ def list_clients(
             for c in clients
         ],
     )
+
+
+@sector_app.command("approve")
+def approve_sector(
+    *,
+    sector_identifier: str = typer.Option(..., "--sector-identifier", help="A host name."),
+    name: str = typer.Option(..., "--name", help="Who runs the sector's services."),
+    redirect_uri: list[str] = typer.Option(
+        ..., "--redirect-uri", help="A redirect URI that belongs to the sector (repeat)."
+    ),
+) -> None:
+    """Approve a sector after checking that one owner runs every listed redirect URI."""
+    try:
+        data = identity.SectorCreate(
+            sector_identifier=sector_identifier, name=name, redirect_uris=redirect_uri
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        fail("入力が正しくありません。", f"invalid input: {first['msg']}", field)
+    try:
+        with transaction() as session:
+            approved = identity.approve_sector(session, data, actor=OPERATOR)
+    except KibanError as error:
+        fail(error.message_ja, error.message_en, error.field)
+    print_json(approved)
+
+
+@sector_app.command("list")
+def list_sectors() -> None:
+    """List the approved sectors with their redirect URIs and clients (JSON)."""
+    with transaction() as session:
+        print_json(identity.list_sectors(session))

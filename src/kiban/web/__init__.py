@@ -18,6 +18,7 @@ from kiban.blocks.identity.api import router as identity_pki_api
 from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
 from kiban.blocks.identity.oidc_api import router as identity_oidc_api
+from kiban.blocks.identity.oidc_api import sectors_router as identity_sectors_api
 from kiban.blocks.mesh import Checkpointer, DeliveryRetrier, stop_record_writers
 from kiban.blocks.mesh.api import GatewayMiddleware
 from kiban.blocks.mesh.api import router as mesh_api
@@ -75,6 +76,7 @@ def routers() -> list[APIRouter]:
         portal_consents.router,  # Consent to companies (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
+        identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
         corporations_api,  # Corporate registry (operator).
         identity_business_api,  # Business accounts (OpenID Connect access token).
         address_api,  # Address normalization (public).

@@ -170,7 +170,6 @@ def test_the_representative_applies_with_the_card_in_the_reader(
                 "corporation_name": "株式会社基盤テック",
                 "account_type": "prime",
                 "role": "代表取締役",
-                "procedures": [],
             }
         ]
     }
@@ -490,7 +489,6 @@ def test_delegation_of_a_procedure(
                 "corporation_name": "株式会社基盤テック",
                 "account_type": "member",
                 "role": "member",
-                "procedures": [PROCEDURE],
             }
         ]
     }

@@ -1,5 +1,6 @@
-"""Business accounts over HTTP, called with access tokens from a real card sign-in through
-kiban's OpenID Connect provider (the ``business`` scope)."""
+"""Business accounts over HTTP: managed with the person's own My page token (a real card
+sign-in to kiban's portal client); a relying party granted the ``business`` scope reads the
+corporation and role in userinfo and can do nothing else — the probe of issue 13 item 1."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kiban.blocks import corporations, identity
+from kiban.blocks.identity.business_models import BusinessAccount, BusinessDelegation
 from kiban.kernel import clock
 from kiban.platform.settings import get_settings
 
@@ -47,6 +51,14 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 def rp(http: TestClient) -> Rp:
     """A subsidy portal that signs businesses in."""
     return register_rp(http, OPERATOR_TOKEN, name="補助金申請", scopes=["openid", "business"])
+
+
+def my_page_token(http: TestClient, session: Session, card: ReaderCard) -> str:
+    """The person's own session at kiban: a sign-in to My page (the first-party client)."""
+    client = identity.ensure_portal_client(session)
+    session.commit()
+    portal = Rp(client.client_id, None, client.redirect_uris[0], ["openid"])
+    return access_token(http, card, portal)
 
 
 def access_token(http: TestClient, card: ReaderCard, rp: Rp) -> str:
@@ -86,40 +98,117 @@ def prime_application(card: ReaderCard) -> dict[str, Any]:
     }
 
 
-def test_only_a_business_access_token_opens_the_api(
-    http: TestClient, prime_card: ReaderCard, rp: Rp
+def test_only_a_my_page_access_token_opens_the_api(
+    http: TestClient, session: Session, prime_card: ReaderCard, rp: Rp
 ) -> None:
     missing = http.get("/api/v1/business/accounts")
     assert missing.status_code == 401
-    assert missing.json()["error"]["code"] == "identity.business_token_required"
+    assert missing.json()["error"]["code"] == "identity.my_page_token_required"
     wrong = http.get("/api/v1/business/accounts", headers=bearer("not-a-token"))
     assert wrong.status_code == 401
-    assert wrong.json()["error"]["code"] == "identity.business_token_invalid"
-
-    shop = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
-    no_scope = http.get(
-        "/api/v1/business/accounts", headers=bearer(access_token(http, prime_card, shop))
+    assert wrong.json()["error"]["code"] == "identity.my_page_token_invalid"
+    # A relying party's token with the business scope is not the person's session.
+    with_scope = http.get(
+        "/api/v1/business/accounts", headers=bearer(access_token(http, prime_card, rp))
     )
-    assert no_scope.status_code == 403
-    assert no_scope.json()["error"]["code"] == "identity.business_scope_required"
+    assert with_scope.status_code == 401
+    assert with_scope.json()["error"]["code"] == "identity.my_page_token_invalid"
 
-    assert (
-        http.get(
-            "/api/v1/business/accounts", headers=bearer(access_token(http, prime_card, rp))
-        ).json()
-        == []
+    mine = http.get(
+        "/api/v1/business/accounts", headers=bearer(my_page_token(http, session, prime_card))
     )
+    assert (mine.status_code, mine.json()) == (200, [])
 
 
-def test_prime_member_and_delegation_over_http(
+def _counts(session: Session) -> tuple[int, int]:
+    session.expire_all()
+    accounts = session.scalar(select(func.count()).select_from(BusinessAccount))
+    delegations = session.scalar(select(func.count()).select_from(BusinessDelegation))
+    session.rollback()  # Ends the read, so the server may write.
+    return int(accounts or 0), int(delegations or 0)
+
+
+def test_a_relying_party_with_the_business_scope_reads_and_manages_nothing(
     http: TestClient,
+    session: Session,
     corporation: corporations.CorporationRead,
     prime_card: ReaderCard,
     member_card: ReaderCard,
     rp: Rp,
 ) -> None:
-    prime = bearer(access_token(http, prime_card, rp))
-    member = bearer(access_token(http, member_card, rp))
+    """The probe: a service the prime signed in to with ``business`` tries to invite a member
+    (and read the one-time code), delegate a procedure and list the accounts."""
+    mine = bearer(my_page_token(http, session, prime_card))
+    applied = http.post("/api/v1/business/prime", json=prime_application(prime_card), headers=mine)
+    assert applied.status_code == 201, applied.text
+    invited = identity.invite_member(
+        session,
+        NUMBER,
+        identity.MemberInvite(display_name="佐藤　一郎", email="ichiro@example.jp"),
+        person_id=prime_card.person_id,
+        actor="test",
+    )
+    identity.redeem_invitation(
+        session, invited.invitation_code, person_id=member_card.person_id, actor="test"
+    )
+    session.commit()
+    member_id = invited.account.id
+    before = _counts(session)
+
+    third_party = bearer(access_token(http, prime_card, rp))
+    members = f"/api/v1/business/corporations/{NUMBER}/members"
+    invite = http.post(
+        members,
+        json={"display_name": "攻撃　者", "email": "attacker@example.jp", "role": "admin"},
+        headers=third_party,
+    )
+    assert invite.status_code in (404, 405), invite.text
+    assert "invitation_code" not in invite.text
+    delegate = http.post(
+        f"{members}/{member_id}/delegations",
+        json={"procedure_code": PROCEDURE},
+        headers=third_party,
+    )
+    assert delegate.status_code == 401
+    remove = http.delete(f"{members}/{member_id}", headers=third_party)
+    assert remove.status_code == 401
+    listing = http.get(f"/api/v1/business/corporations/{NUMBER}/accounts", headers=third_party)
+    assert listing.status_code == 401
+    assert "ichiro@example.jp" not in listing.text
+    assert http.get("/api/v1/business/accounts", headers=third_party).status_code == 401
+    assert _counts(session) == before
+
+    # What the consent screen named is what the service reads: the corporation and the role.
+    claims = http.get("/oidc/userinfo", headers=third_party).json()
+    assert claims["business"] == {
+        "accounts": [
+            {
+                "corporate_number": NUMBER,
+                "corporation_name": "株式会社基盤テック",
+                "account_type": "prime",
+                "role": "代表取締役",
+            }
+        ]
+    }
+    # The invitation route does not exist for anyone: the code is shown on the prime's own
+    # portal page only.
+    by_owner = http.post(
+        members, json={"display_name": "鈴木　次郎", "email": "jiro@example.jp"}, headers=mine
+    )
+    assert by_owner.status_code in (404, 405)
+    assert _counts(session) == before
+
+
+def test_prime_member_and_delegation_over_http(
+    http: TestClient,
+    session: Session,
+    corporation: corporations.CorporationRead,
+    prime_card: ReaderCard,
+    member_card: ReaderCard,
+    rp: Rp,
+) -> None:
+    prime = bearer(my_page_token(http, session, prime_card))
+    member = bearer(my_page_token(http, session, member_card))
 
     # The member's card cannot apply for the company (the name is not the representative's),
     refused = http.post(
@@ -142,41 +231,44 @@ def test_prime_member_and_delegation_over_http(
     assert applied.json()["corporation_id"] == str(corporation.id)
     mine = http.get("/api/v1/business/accounts", headers=prime).json()
     assert [a["id"] for a in mine] == [applied.json()["id"]]
-    # Relying parties read the same in the business claim of userinfo; the member has none yet.
-    claims = http.get("/oidc/userinfo", headers=prime).json()
-    assert claims["business"] == {
-        "accounts": [
-            {
-                "corporate_number": NUMBER,
-                "corporation_name": "株式会社基盤テック",
-                "account_type": "prime",
-                "role": "代表取締役",
-                "procedures": [],
-            }
-        ]
-    }
-    assert "business" not in http.get("/oidc/userinfo", headers=member).json()
-
-    # The prime invites; the member redeems with their own sign-in.
-    members = f"/api/v1/business/corporations/{NUMBER}/members"
-    invited = http.post(
-        members,
-        json={"display_name": "佐藤　一郎", "email": "ichiro@example.jp", "role": "経理担当"},
-        headers=prime,
+    # A relying party reads the corporation and role in the business claim of userinfo; the
+    # member has none yet.
+    service = bearer(access_token(http, prime_card, rp))
+    assert (
+        http.get("/oidc/userinfo", headers=service).json()["business"]["accounts"][0]["role"]
+        == "代表取締役"
     )
-    assert invited.status_code == 201, invited.text
-    code = invited.json()["invitation_code"]
+    assert (
+        "business"
+        not in http.get(
+            "/oidc/userinfo", headers=bearer(access_token(http, member_card, rp))
+        ).json()
+    )
+
+    # The prime invites on the portal page (here: the facade it calls); the member redeems the
+    # code over the API with their own session.
+    invited = identity.invite_member(
+        session,
+        NUMBER,
+        identity.MemberInvite(
+            display_name="佐藤　一郎", email="ichiro@example.jp", role="経理担当"
+        ),
+        person_id=prime_card.person_id,
+        actor="test",
+    )
+    session.commit()
     redeemed = http.post(
-        "/api/v1/business/invitations/redeem", json={"invitation_code": code}, headers=member
+        "/api/v1/business/invitations/redeem",
+        json={"invitation_code": invited.invitation_code},
+        headers=member,
     )
     assert redeemed.status_code == 200, redeemed.text
     account_id = redeemed.json()["id"]
     assert redeemed.json()["status"] == "active"
 
-    # A member cannot invite.
-    by_member = http.post(
-        members, json={"display_name": "鈴木　次郎", "email": "jiro@example.jp"}, headers=member
-    )
+    # A member cannot manage the corporation's accounts.
+    members = f"/api/v1/business/corporations/{NUMBER}/members"
+    by_member = http.get(f"/api/v1/business/corporations/{NUMBER}/accounts", headers=member)
     assert by_member.status_code == 403
     assert by_member.json()["error"]["code"] == "identity.business_prime_required"
 
@@ -190,9 +282,12 @@ def test_prime_member_and_delegation_over_http(
     assert http.get("/api/v1/business/accounts", headers=member).json()[0]["procedures"] == [
         PROCEDURE
     ]
-    member_claim = http.get("/oidc/userinfo", headers=member).json()["business"]
+    member_claim = http.get(
+        "/oidc/userinfo", headers=bearer(access_token(http, member_card, rp))
+    ).json()["business"]
     assert member_claim["accounts"][0]["account_type"] == "member"
-    assert member_claim["accounts"][0]["procedures"] == [PROCEDURE]
+    assert member_claim["accounts"][0]["role"] == "経理担当"
+    assert "procedures" not in member_claim["accounts"][0]
     revoked = http.delete(f"{delegations}/{PROCEDURE}", headers=prime)
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["procedures"] == []

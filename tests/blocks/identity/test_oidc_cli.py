@@ -1,4 +1,5 @@
-"""``kiban oidc client add|list``: registering relying parties from the operator's terminal."""
+"""``kiban oidc client add|list`` and ``kiban oidc sector approve|list``: registering relying
+parties and approving sectors from the operator's terminal."""
 
 from __future__ import annotations
 
@@ -67,3 +68,43 @@ def test_bad_registrations_name_the_field(database_url: str) -> None:
     )
     assert public.exit_code == 0, public.output
     assert json.loads(public.stdout)["client_secret"] is None
+
+
+def test_a_sector_is_approved_before_a_client_joins_it(database_url: str) -> None:
+    joining = _add(
+        "--scope",
+        "name",
+        "--redirect-uri",
+        "https://app.shop.example/cb",
+        "--sector-identifier",
+        "shop.example",
+    )
+    refused = runner.invoke(app, joining)
+    assert refused.exit_code == 1
+    assert "sector_identifier" in refused.output
+
+    approved = runner.invoke(
+        app,
+        [
+            "oidc",
+            "sector",
+            "approve",
+            "--sector-identifier",
+            "shop.example",
+            "--name",
+            "例示商店株式会社",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--redirect-uri",
+            "https://app.shop.example/cb",
+        ],
+    )
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.stdout)["sector_identifier_uri"].endswith(
+        "/oidc/sectors/shop.example"
+    )
+    joined = runner.invoke(app, joining)
+    assert joined.exit_code == 0, joined.output
+    assert json.loads(joined.stdout)["sector_identifier"] == "shop.example"
+    listed = json.loads(runner.invoke(app, ["oidc", "sector", "list"]).stdout)
+    assert listed[0]["clients"] == [json.loads(joined.stdout)["client_id"]]

@@ -1,5 +1,7 @@
-"""Interop: an OpenID Connect client library kiban did not write (Authlib) completes the code
-flow with PKCE against the running server and validates the ID token against the JWKS.
+"""Interop: an OpenID Connect client library kiban did not write (Authlib) accepts the
+discovery document, completes the code flow with PKCE against the running server (asking for
+scopes kiban does not know, as generic clients do) and validates the RS256 ID token against
+the JWKS.
 
 The resident's part (the sign-in page, the card, the consent page) is done by a plain HTTP
 client and the card reader's client library, as a relying-party developer would script it.
@@ -7,7 +9,9 @@ client and the card reader's client library, as a relying-party developer would 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -20,6 +24,7 @@ import pytest
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client.sync_openid import OpenIDMixin
+from authlib.oidc.discovery import OpenIDProviderMetadata
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
@@ -35,6 +40,14 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import OAuth2Client
 
 OPERATOR_TOKEN = "test-operator-token-interop"  # noqa: S105 - a test fixture value.
+NAME_CLAIMS = (
+    "name",
+    "family_name",
+    "given_name",
+    "name_kana",
+    "family_name_kana",
+    "given_name_kana",
+)
 
 
 @pytest.fixture
@@ -99,7 +112,7 @@ def test_authlib_completes_the_code_flow_against_the_running_server(
             json={
                 "name": "Authlib RP",
                 "purpose": "interop",
-                "scopes": ["openid", "name", "birthdate", "gender"],
+                "scopes": ["openid", "name", "address", "birthdate", "gender"],
                 "redirect_uris": ["http://127.0.0.1:1/callback"],
             },
             headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
@@ -110,7 +123,8 @@ def test_authlib_completes_the_code_flow_against_the_running_server(
     oauth = OAuth2Client(
         client_id=client["client_id"],
         client_secret=client["client_secret"],
-        scope="openid name birthdate gender",
+        # profile and email are not kiban's scopes: ignored (Core §3.1.2.1), releasing nothing.
+        scope="openid profile email name address",
         redirect_uri="http://127.0.0.1:1/callback",
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name.
@@ -119,6 +133,8 @@ def test_authlib_completes_the_code_flow_against_the_running_server(
         rp = AuthlibRelyingParty(oauth, f"{server}/.well-known/openid-configuration")
         metadata = rp.load_server_metadata()
         assert metadata["issuer"] == server
+        # Authlib's own check of the discovery document (RS256 is mandatory, Core §15.1).
+        OpenIDProviderMetadata(metadata).validate()
         verifier, nonce = generate_token(48), generate_token(20)
         url, state = oauth.create_authorization_url(
             metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
@@ -135,13 +151,24 @@ def test_authlib_completes_the_code_flow_against_the_running_server(
         )
         userinfo = rp.parse_id_token(token, nonce=nonce)
         claims_from_endpoint = oauth.get(metadata["userinfo_endpoint"]).json()
+        keys = oauth.get(metadata["jwks_uri"]).json()["keys"]
 
+    # The client registered no algorithm: RS256, the registration default, with a key of the
+    # JWKS that says its alg.
+    header = json.loads(base64.urlsafe_b64decode(token["id_token"].split(".")[0] + "=="))
+    assert header["alg"] == "RS256"
+    published = {key["kid"]: key for key in keys}
+    assert published[header["kid"]]["alg"] == "RS256"
+    assert published[header["kid"]]["kty"] == "RSA"
+    assert sorted(key["alg"] for key in keys) == ["ES256", "RS256"]
     assert userinfo["iss"] == server
     assert userinfo["aud"] == client["client_id"]
     assert userinfo["sub"] == claims_from_endpoint["sub"]
+    # Only the items consented to; profile and email released nothing.
+    assert token["scope"] == "openid name address"
+    assert set(claims_from_endpoint) == {"sub", *NAME_CLAIMS, "address"}
     assert claims_from_endpoint["name"] == "山田\u3000花子"
-    assert claims_from_endpoint["birthdate"] == "1982-02-03"
-    assert claims_from_endpoint["gender"] == "female"
+    assert claims_from_endpoint["address"]["country"] == "JP"
 
     # A tampered ID token fails Authlib's validation.
     forged = dict(token)

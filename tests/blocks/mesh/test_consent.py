@@ -16,17 +16,22 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
 from kiban.blocks.mesh.consent_models import MeshConsent, MeshConsentStatus
+from kiban.blocks.mesh.models import MeshSubsystem
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
 from kiban.platform.db import session_factory
 from kiban.platform.models import OutboxEvent
+from tests.blocks.mesh.consent_support import BANK, POWER, register_companies
 
-BANK = "JP/COM/0000000000001/bank"
-POWER = "JP/COM/0000000000002/power"
 PERSON = "person:test"
 # A fixed instant (noon in Japan) so that periods do not depend on when the test runs.
 NOON = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def companies(session: Session) -> None:
+    register_companies(session)
 
 
 def give(
@@ -117,6 +122,40 @@ def test_a_row_changed_in_the_database_no_longer_matches_its_signature(session: 
     session.commit()
     with pytest.raises(mesh.ConsentArtefactInvalid):
         mesh.verify_stored_artefact(session, granted.id)
+
+
+def test_a_consent_names_a_registered_company_and_catalogued_items_only(
+    session: Session,
+) -> None:
+    """The probe of issue 13 item 13: an unregistered company, an item no service provides,
+    a member of another class, a deactivated company: 422 naming the field, nothing signed."""
+    person = uuid.uuid4()
+    cases = [
+        ({"company": "JP/COM/9999999999999/ghost"}, "company"),
+        ({"company": "JP/GOV/00002/register"}, "company"),  # Not a COM member.
+        ({"items": ["name", "my_number"]}, "items"),
+        ({"items": ["shoe_size"]}, "items"),
+    ]
+    for change, field in cases:
+        with pytest.raises(mesh.ConsentInvalid) as raised:
+            give(session, person, **change)  # type: ignore[arg-type]
+        session.rollback()
+        assert raised.value.status == 422
+        assert raised.value.field == field, change
+    # The pattern of a COM subsystem, but the member is deactivated.
+    session.execute(
+        update(MeshSubsystem).where(MeshSubsystem.xroad_id == POWER).values(active=False)
+    )
+    session.commit()
+    with pytest.raises(mesh.ConsentInvalid) as raised:
+        give(session, person, company=POWER)
+    session.rollback()
+    assert raised.value.field == "company"
+    assert session.scalars(select(MeshConsent)).all() == []
+    assert [tag for tag in session.scalars(select(audit.AuditEntry.tag)) if "consent" in tag] == []
+    # The shop-floor case still works.
+    assert give(session, person, items=["address", "name"]).status == "active"
+    assert "shoe_size" not in mesh.data_item_catalogue(session)
 
 
 def test_bad_grants_are_refused_with_the_field(session: Session) -> None:

@@ -27,6 +27,7 @@ from tests.blocks.identity.oidc_support import (
     register_rp,
     sign_in_through_pages,
 )
+from tests.blocks.mesh.consent_support import BANK, register_companies
 
 with warnings.catch_warnings():
     warnings.filterwarnings(
@@ -37,7 +38,6 @@ with warnings.catch_warnings():
 OPERATOR_TOKEN = "test-operator-token-consent"  # noqa: S105 - a test fixture value.
 ISSUER = "http://testserver"
 CHIYODA = "131016"
-BANK = "JP/COM/0000000000001/bank"
 
 
 def register(session: Session, family: str, given: str, kana: tuple[str, str]) -> Any:
@@ -77,6 +77,7 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 
 @pytest.fixture
 def card(session: Session, tmp_path: Path) -> ReaderCard:
+    register_companies(session)
     person = register(session, "山田", "花子", ("ヤマダ", "ハナコ"))
     return card_in_reader(session, person, tmp_path / "cards")
 
@@ -215,6 +216,22 @@ def test_bad_input_names_the_field_and_others_consents_are_not_found(
     assert "company" in str(bad.json()["error"]["field"])
     no_frequency = http.post("/api/v1/mesh/consents", json=consent_body(frequency=None), headers=me)
     assert no_frequency.status_code == 422
+    # The probe: a company that is not registered, an item that does not exist.
+    ghost = http.post(
+        "/api/v1/mesh/consents",
+        json=consent_body(company="JP/COM/9999999999999/ghost"),
+        headers=me,
+    )
+    assert ghost.status_code == 422, ghost.text
+    assert ghost.json()["error"]["code"] == "mesh.consent_invalid"
+    assert ghost.json()["error"]["field"] == "company"
+    invented = http.post(
+        "/api/v1/mesh/consents", json=consent_body(items=["name", "soul"]), headers=me
+    )
+    assert invented.status_code == 422, invented.text
+    assert invented.json()["error"]["field"] == "items"
+    assert "soul" in invented.json()["error"]["message"]
+    assert http.get("/api/v1/mesh/consents", headers=me).json() == []
 
     someone_else = mesh.grant_consent(
         session,

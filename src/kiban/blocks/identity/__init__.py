@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks.identity import business as _business
 from kiban.blocks.identity import oidc as _oidc
+from kiban.blocks.identity import oidc_clients as _oidc_clients
+from kiban.blocks.identity import oidc_keys as _oidc_keys
 from kiban.blocks.identity import pki, service
 from kiban.blocks.identity.business_models import (
     AccountStatus as BusinessAccountStatus,
@@ -61,6 +63,9 @@ from kiban.blocks.identity.oidc_schemas import (
     ClientRead,
     ConsentRequest,
     Scope,
+    SectorCreate,
+    SectorRead,
+    SectorUpdate,
     SignInRequest,
     TokenResponse,
 )
@@ -205,21 +210,27 @@ def root_ca_pem() -> str:
 
 # --- OpenID Connect provider ------------------------------------------------------------------
 # Sign-in with the card for residents and relying parties (authorization code + PKCE S256,
-# pairwise subjects, ES256 ID tokens). Protocol errors are ``OAuthError`` (RFC 6749 codes);
-# registry errors ``identity.client_invalid`` (422), ``identity.client_exists`` (409),
-# ``identity.client_not_found`` (404); sign-in pages ``identity.signin_not_found`` (404),
-# ``identity.signin_expired`` (401), ``identity.card_response_invalid`` (401) besides the card
-# PKI's verification codes. See kiban.blocks.identity.oidc for the flow.
+# pairwise subjects, RS256 or ES256 ID tokens). Protocol errors are ``OAuthError`` (RFC 6749
+# codes); registry errors ``identity.client_invalid`` (422), ``identity.client_exists`` (409),
+# ``identity.client_not_found`` (404); approved sectors (Core §8.1) ``identity.sector_invalid``
+# (422), ``identity.sector_exists`` (409), ``identity.sector_not_found`` (404); sign-in pages
+# ``identity.signin_not_found`` (404), ``identity.signin_expired`` (401),
+# ``identity.card_response_invalid`` (401) besides the card PKI's verification codes. See
+# kiban.blocks.identity.oidc for the flow and kiban.blocks.identity.oidc_clients for sectors.
 
-PORTAL_CLIENT_ID = _oidc.PORTAL_CLIENT_ID
-register_client = _oidc.do_register_client
-ensure_portal_client = _oidc.do_ensure_portal_client
-list_clients = _oidc.list_clients
-get_client = _oidc.get_client
-oidc_issuer = _oidc.issuer
+PORTAL_CLIENT_ID = _oidc_clients.PORTAL_CLIENT_ID
+register_client = _oidc_clients.do_register_client
+ensure_portal_client = _oidc_clients.do_ensure_portal_client
+list_clients = _oidc_clients.list_clients
+get_client = _oidc_clients.get_client
+approve_sector = _oidc_clients.do_approve_sector
+update_sector = _oidc_clients.do_update_sector
+list_sectors = _oidc_clients.list_sectors
+get_sector = _oidc_clients.get_sector
+oidc_issuer = _oidc_clients.issuer
 oidc_discovery = _oidc.discovery
-oidc_jwks = _oidc.jwks
-pairwise_subject = _oidc.pairwise_subject
+oidc_jwks = _oidc_keys.jwks
+pairwise_subject = _oidc_keys.pairwise_subject
 new_browser_binding = _oidc.new_browser_binding
 start_authorization = _oidc.start_authorization
 authorize_error_location = _oidc.authorize_error_location
@@ -246,8 +257,12 @@ __all__ += [
     "MyPagePerson",
     "OAuthError",
     "Scope",
+    "SectorCreate",
+    "SectorRead",
+    "SectorUpdate",
     "SignInRequest",
     "TokenResponse",
+    "approve_sector",
     "authenticate_access_token",
     "authorize_error_location",
     "begin_card_sign_in",
@@ -259,7 +274,9 @@ __all__ += [
     "exchange_code",
     "get_client",
     "get_consent_request",
+    "get_sector",
     "list_clients",
+    "list_sectors",
     "new_browser_binding",
     "oidc_discovery",
     "oidc_issuer",
@@ -268,6 +285,7 @@ __all__ += [
     "register_client",
     "require_my_page_person",
     "start_authorization",
+    "update_sector",
     "userinfo",
 ]
 

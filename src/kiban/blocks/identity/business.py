@@ -5,8 +5,11 @@ representative's card signs the application with the signing key (after the sign
 signature and certificate are verified (chain, revocation, signature), and the certificate's
 basic four are compared with the representative the commercial register records — the name
 exactly (after folding width and spaces), the address at least to the town. The prime then
-invites members (each invitation yields a one-time code that the member redeems after signing
-in with their own card), removes them, and delegates procedures to them.
+invites members (each invitation yields a one-time code, shown only on the prime's own portal
+page, that the member redeems after signing in with their own card), removes them, and
+delegates procedures to them. Relying parties read, with the ``business`` scope, only the
+corporation and role (:func:`business_claims`); managing accounts needs the person's own
+session at kiban.
 
 Each ``do_*`` action checks everything first (nothing is written on a refusal), then writes,
 appends an audit entry and queues an ``identity.business_account_*`` event, all in the
@@ -328,8 +331,10 @@ def is_delegated(session: Session, account_id: uuid.UUID, procedure_code: str) -
 
 
 def business_claims(session: Session, person_id: uuid.UUID) -> dict[str, Any] | None:
-    """The ``business`` claim of the OpenID provider: the person's active business accounts,
-    or ``None`` when they hold none."""
+    """The ``business`` claim of the OpenID provider: for each of the person's active business
+    accounts, the corporation and the person's role there (account type and title) — what the
+    consent screen names, nothing more (no delegations, members or account ids). ``None`` when
+    they hold none."""
     accounts = read_accounts(session, accounts_of_person(session, person_id))
     if not accounts:
         return None
@@ -340,7 +345,6 @@ def business_claims(session: Session, person_id: uuid.UUID) -> dict[str, Any] | 
                 "corporation_name": a.corporation_name,
                 "account_type": a.account_type.value,
                 "role": a.role,
-                "procedures": a.procedures,
             }
             for a in accounts
         ]
@@ -698,8 +702,9 @@ def invite_member(
     person_id: uuid.UUID,
     actor: str,
 ) -> MemberInvited:
-    """The prime (``person_id``) invites a member; the one-time code is in the answer only.
-    ``identity.business_prime_required`` (403) for anyone else."""
+    """The prime (``person_id``) invites a member; the one-time code is in the answer only,
+    for the prime's own portal page (it goes to the invitee through the prime, never into an
+    API response). ``identity.business_prime_required`` (403) for anyone else."""
     account, code = do_invite_member(
         session, corporate_number, data, person_id=person_id, actor=actor
     )

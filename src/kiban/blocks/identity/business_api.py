@@ -1,9 +1,15 @@
 """Business accounts over HTTP: ``/api/v1/business``.
 
-Every route is called on behalf of a resident signed in through kiban's OpenID Connect
-provider: ``Authorization: Bearer <access token>`` of a sign-in in which the resident agreed
-to the ``business`` scope. The prime account is applied for with the representative's signing
-certificate; the prime then invites, removes and delegates to members.
+Managing a business account is the person's own business at kiban, as GビズID's account
+management happens only on GビズID's own site: every route needs a **My page** access token
+(``identity.MyPagePerson``: a sign-in to kiban's own portal client with the person's card), the
+credential the person's other My page APIs take. A relying party's token is refused even with
+the ``business`` scope: that scope lets a service *read* the corporation and the role the
+person holds there (the ``business`` claim of userinfo), nothing more.
+
+Inviting a member is not an API operation: the one-time code is shown only to the inviting
+prime on their own portal page (``/portal/business``), who hands it to the invitee as
+GビズID's invitation e-mail would; no API response ever carries it.
 """
 
 from __future__ import annotations
@@ -13,42 +19,25 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kiban.blocks.identity import business, oidc
-from kiban.blocks.identity.business_errors import (
-    BusinessScopeRequired,
-    BusinessTokenInvalid,
-    BusinessTokenRequired,
-)
+from kiban.blocks.identity import business
 from kiban.blocks.identity.business_schemas import (
     PROCEDURE_CODE,
     BusinessAccountRead,
     DelegationCreate,
     InvitationRedeem,
-    MemberInvite,
-    MemberInvited,
     PrimeApplicationCreate,
 )
-from kiban.blocks.identity.oidc_errors import OAuthError
+from kiban.blocks.identity.my_page import MY_PAGE_TOKEN_ERRORS, MyPagePerson
 from kiban.platform import audit
 from kiban.platform.webkit import DbSession, auth_dependency
-
-BUSINESS_SCOPE = "business"
-
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="BusinessAccessToken",
-    description="An access token of kiban's OpenID Connect provider with the business scope.",
-)
 
 
 @dataclass(frozen=True)
 class BusinessUser:
-    """The signed-in resident a business API call is made for."""
+    """The person a business API call is made for, signed in to My page."""
 
     person_id: uuid.UUID
-    client_id: str
 
     @property
     def actor(self) -> str:
@@ -56,22 +45,10 @@ class BusinessUser:
 
 
 @auth_dependency
-def require_business_user(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: DbSession,
-) -> BusinessUser:
-    """The resident an OpenID Connect access token speaks for, when it carries the ``business``
-    scope. 401 ``identity.business_token_required`` / ``_invalid``, 403
-    ``identity.business_scope_required``."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise BusinessTokenRequired
-    try:
-        token = oidc.authenticate_access_token(session, credentials.credentials)
-    except OAuthError:
-        raise BusinessTokenInvalid from None
-    if BUSINESS_SCOPE not in token.scopes:
-        raise BusinessScopeRequired
-    return BusinessUser(person_id=token.person_id, client_id=token.client_id)
+def require_business_user(person_id: MyPagePerson) -> BusinessUser:
+    """The person a My page access token speaks for. 401 ``identity.my_page_token_required``
+    / ``identity.my_page_token_invalid`` (a relying party's token, whatever its scopes)."""
+    return BusinessUser(person_id=person_id)
 
 
 User = Annotated[BusinessUser, Depends(require_business_user)]
@@ -84,13 +61,12 @@ ProcedureCode = Annotated[
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
-        "description": "No, an unknown or an expired access token: "
-        "`identity.business_token_required`, `identity.business_token_invalid`; for a prime "
+        "description": MY_PAGE_TOKEN_ERRORS[401]["description"]
+        + " (a relying party's token is refused, even with the business scope); for a prime "
         "application also `identity.certificate_*` and `identity.signature_invalid`"
     },
     403: {
-        "description": "`identity.business_scope_required`, "
-        "`identity.business_prime_required` (only the prime may manage members), "
+        "description": "`identity.business_prime_required` (only the prime may manage members), "
         "`identity.business_representative_mismatch`, "
         "`identity.business_not_certificate_holder`"
     },
@@ -137,7 +113,8 @@ def my_accounts(session: DbSession, user: User) -> list[BusinessAccountRead]:
 def redeem_invitation(
     data: InvitationRedeem, session: DbSession, user: User
 ) -> BusinessAccountRead:
-    """The invited member, signed in with their own card, takes the member account."""
+    """The invited member, signed in with their own card, takes the member account with the
+    code the prime handed them."""
     return business.redeem_invitation(
         session, data.invitation_code, person_id=user.person_id, actor=user.actor
     )
@@ -149,20 +126,6 @@ def corporation_accounts(
 ) -> list[BusinessAccountRead]:
     """Prime and members, removed ones included (history). Only the prime may ask."""
     return business.list_corporation_accounts(session, corporate_number, person_id=user.person_id)
-
-
-@router.post(
-    "/corporations/{corporate_number}/members",
-    status_code=status.HTTP_201_CREATED,
-    summary="Invite a member",
-)
-def invite_member(
-    corporate_number: CorporateNumber, data: MemberInvite, session: DbSession, user: User
-) -> MemberInvited:
-    """The prime invites a member; the one-time invitation code is in this answer only."""
-    return business.invite_member(
-        session, corporate_number, data, person_id=user.person_id, actor=user.actor
-    )
 
 
 @router.delete("/corporations/{corporate_number}/members/{account_id}", summary="Remove a member")

@@ -1,7 +1,7 @@
 """Stable error codes of business accounts (CONVENTIONS.md §5). Each names the field at fault.
 
-401 ``identity.business_token_required``, ``identity.business_token_invalid``;
-403 ``identity.business_scope_required``, ``identity.business_not_certificate_holder``,
+The API's credential is a My page token (``identity.my_page_token_*``, 401).
+403 ``identity.business_not_certificate_holder``,
 ``identity.business_representative_mismatch`` (field ``representative.name`` or
 ``representative.address``), ``identity.business_prime_required``;
 404 ``identity.business_account_not_found``, ``identity.business_invitation_invalid``,
@@ -15,40 +15,7 @@
 
 from __future__ import annotations
 
-from kiban.kernel.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-
-
-class BusinessTokenRequired(Unauthorized):
-    code = "identity.business_token_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "アクセストークンが必要です。",
-            "An access token with the business scope is required.",
-            field="Authorization",
-        )
-
-
-class BusinessTokenInvalid(Unauthorized):
-    code = "identity.business_token_invalid"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "アクセストークンが無効です。",
-            "The access token is not valid (unknown, expired or revoked).",
-            field="Authorization",
-        )
-
-
-class BusinessScopeRequired(Forbidden):
-    code = "identity.business_scope_required"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "このアクセストークンには business スコープの同意がありません。",
-            "The access token was not granted the business scope.",
-            field="Authorization",
-        )
+from kiban.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class NotCertificateHolder(Forbidden):

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kiban.blocks.identity import oidc
+from kiban.blocks.identity import oidc, oidc_clients
 from kiban.blocks.identity.oidc_errors import MyPageTokenInvalid, MyPageTokenRequired, OAuthError
 from kiban.platform.webkit import DbSession, auth_dependency
 
@@ -38,7 +38,7 @@ def require_my_page_person(
         token = oidc.authenticate_access_token(session, credentials.credentials)
     except OAuthError:
         raise MyPageTokenInvalid from None
-    if token.client_id != oidc.PORTAL_CLIENT_ID:
+    if token.client_id != oidc_clients.PORTAL_CLIENT_ID:
         raise MyPageTokenInvalid
     return token.person_id
 

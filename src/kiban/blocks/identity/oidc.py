@@ -1,4 +1,5 @@
-"""The OpenID Connect provider: relying-party registry, card sign-in, consent, codes and tokens.
+"""The OpenID Connect provider: card sign-in, consent, codes and tokens. The relying-party
+registry and the approved sectors are in :mod:`.oidc_clients`, the keys in :mod:`.oidc_keys`.
 
 The flow (authorization code with PKCE S256, nothing else):
 
@@ -12,12 +13,15 @@ The flow (authorization code with PKCE S256, nothing else):
 4. ``decide_consent`` records what the resident agreed to share and issues a code (one minute,
    single use, bound to client, redirect URI, PKCE challenge and nonce) — or ``access_denied``.
 5. ``exchange_code`` authenticates the client, checks the code and the PKCE verifier, and
-   issues an ES256 ID token and an opaque access token (stored hashed).
+   issues an ID token signed as the client registered (``id_token_signed_response_alg``:
+   RS256 by default, ES256 on request; keys in :mod:`.oidc_keys`) and an opaque access token
+   (stored hashed).
 6. ``userinfo`` returns the claims of the consented items only.
 
-Subjects are pairwise: HMAC-SHA-256 of the client's sector identifier and the person id under a
-key that lives in the key store, so each relying party (sector) sees its own stable ``sub`` and
-none can link a person across sectors. No token or claim ever holds the individual number.
+Subjects are pairwise: HMAC-SHA-256 of the client's verified sector identifier and the person
+id under a key that lives in the key store, so each relying party (sector) sees its own stable
+``sub`` and none can link a person across sectors. Scopes kiban does not know are ignored. No
+token or claim ever holds the individual number.
 """
 
 from __future__ import annotations
@@ -30,33 +34,30 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Final, cast
 from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
-from kiban.blocks.identity import business
+from kiban.blocks.identity import business, oidc_keys
 from kiban.blocks.identity import service as card_service
 from kiban.blocks.identity.models import CertificateKind
+from kiban.blocks.identity.oidc_clients import digest, find_client, issuer
 from kiban.blocks.identity.oidc_errors import (
     AuthorizeError,
     CardMismatch,
-    ClientExists,
-    ClientInvalid,
-    ClientNotFound,
     OAuthError,
     SignInExpired,
     SignInNotFound,
+)
+from kiban.blocks.identity.oidc_keys import (
+    ID_TOKEN_ALGS,
+    pairwise_subject,
+    sign_id_token,
 )
 from kiban.blocks.identity.oidc_models import (
     OidcAccessToken,
@@ -68,21 +69,16 @@ from kiban.blocks.identity.oidc_models import (
 from kiban.blocks.identity.oidc_schemas import (
     SCOPES,
     AccessTokenInfo,
-    ClientCreate,
-    ClientCreated,
-    ClientRead,
     ConsentRequest,
+    IdTokenAlg,
     Scope,
     SignInRequest,
     TokenResponse,
 )
 from kiban.kernel import clock
 from kiban.platform import audit
-from kiban.platform.keys import get_key_store
 from kiban.platform.settings import get_settings
 
-SIGNING_KEY_NAME: Final = "oidc-signing"
-PAIRWISE_KEY_NAME: Final = "oidc-pairwise"
 AUTHORIZATION_TTL: Final = timedelta(minutes=10)
 CHALLENGE_TTL: Final = timedelta(minutes=5)
 CODE_TTL: Final = timedelta(seconds=60)
@@ -92,21 +88,11 @@ ACR: Final = "urn:kiban:acr:card"
 # RFC 8176: proof of possession of a software-secured key ("swk", the virtual card keeps its
 # keys in a file) unlocked by a PIN. A reader for the physical card would report "hwk".
 AMR: Final = ("swk", "pin")
-PORTAL_CLIENT_ID: Final = "kiban-portal"
 CHALLENGE_PREFIX: Final = "kiban-signin."
 AUDIT_SOURCE: Final = "identity"
 
 _MAX_PARAMETER = 512
 _PKCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def issuer() -> str:
-    """The issuer identifier: the public base URL, without a trailing slash."""
-    return get_settings().base_url.rstrip("/")
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _b64url(data: bytes) -> str:
@@ -124,60 +110,6 @@ def _b64url_decode(text: str, field: str) -> bytes:
         ) from error
 
 
-# --- Keys ---------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _jwk_for(private_key: ec.EllipticCurvePrivateKey) -> ECKey:
-    key = ECKey.import_key(private_key)
-    key.ensure_kid()
-    return key
-
-
-def signing_key() -> ECKey:
-    """The provider's ES256 key (P-256, from the key store), with kid = RFC 7638 thumbprint."""
-    private_key = get_key_store().get_or_create(SIGNING_KEY_NAME, "ec-p256")
-    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-        raise TypeError(f"key {SIGNING_KEY_NAME} is not an EC key")
-    key = _jwk_for(private_key)
-    # ensure_kid() sets the RFC 7638 thumbprint; say so explicitly so that a change in the
-    # library's default would show up here rather than as a silent kid change.
-    if key.kid != key.thumbprint():
-        raise RuntimeError("unexpected kid")
-    return key
-
-
-def jwks() -> dict[str, Any]:
-    """The JSON Web Key Set relying parties verify ID tokens with (public part only)."""
-    key = signing_key()
-    public = key.as_dict(private=False)
-    return {"keys": [{**public, "kid": key.kid, "use": "sig", "alg": "ES256"}]}
-
-
-@lru_cache(maxsize=4)
-def _pairwise_secret(private_key: ed25519.Ed25519PrivateKey) -> bytes:
-    raw = private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"kiban oidc pairwise subject"
-    ).derive(raw)
-
-
-def pairwise_subject(sector_identifier: str, person_id: uuid.UUID) -> str:
-    """The ``sub`` a sector sees for a person (OpenID Connect Core §8.1).
-
-    The HMAC key comes from a key in the key store (not from the secret key, which operators
-    may rotate), so subjects stay the same across restarts and deployments of one data
-    directory.
-    """
-    private_key = get_key_store().get_or_create(PAIRWISE_KEY_NAME, "ed25519")
-    if not isinstance(private_key, ed25519.Ed25519PrivateKey):
-        raise TypeError(f"key {PAIRWISE_KEY_NAME} is not an Ed25519 key")
-    message = f"{sector_identifier}\n{person_id}".encode()
-    return _b64url(hmac.new(_pairwise_secret(private_key), message, hashlib.sha256).digest())
-
-
 def discovery() -> dict[str, Any]:
     """The OpenID Provider metadata (OpenID Connect Discovery 1.0 §3)."""
     base = issuer()
@@ -192,7 +124,7 @@ def discovery() -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGS),
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
@@ -229,128 +161,6 @@ def discovery() -> dict[str, Any]:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
     }
-
-
-# --- Relying-party registry -----------------------------------------------------------------
-
-
-def _client_read(client: OidcClient) -> ClientRead:
-    return ClientRead(
-        client_id=client.client_id,
-        name=client.name,
-        purpose=client.purpose,
-        scopes=cast(list[Scope], list(client.allowed_scopes)),
-        redirect_uris=list(client.redirect_uris),
-        sector_identifier=client.sector_identifier,
-        auth_method=cast(Any, client.auth_method),
-        first_party=client.first_party,
-        created_at=client.created_at,
-    )
-
-
-def _find_client(session: Session, client_id: str) -> OidcClient | None:
-    return session.scalar(select(OidcClient).where(OidcClient.client_id == client_id))
-
-
-def _sector_for(data: ClientCreate) -> str:
-    if data.sector_identifier:
-        return data.sector_identifier
-    hosts = {(urlsplit(uri).hostname or "").lower() for uri in data.redirect_uris}
-    if len(hosts) != 1:
-        raise ClientInvalid(
-            "リダイレクトURIのホストが複数あるときは、セクター識別子を指定してください。",
-            "Give a sector identifier when the redirect URIs have more than one host.",
-            field="sector_identifier",
-        )
-    return hosts.pop()
-
-
-def do_register_client(session: Session, data: ClientCreate, *, actor: str) -> ClientCreated:
-    """Register a relying party; the secret (confidential clients) is returned only here."""
-    client_id = data.client_id or f"rp-{secrets.token_hex(8)}"
-    if _find_client(session, client_id) is not None:
-        raise ClientExists
-    secret = None if data.auth_method == "none" else secrets.token_urlsafe(32)
-    client = OidcClient(
-        client_id=client_id,
-        secret_hash=_digest(secret) if secret else None,
-        auth_method=data.auth_method,
-        name=data.name,
-        purpose=data.purpose,
-        allowed_scopes=list(data.scopes),
-        redirect_uris=list(data.redirect_uris),
-        sector_identifier=_sector_for(data),
-        first_party=data.first_party,
-        registered_by=actor,
-    )
-    session.add(client)
-    session.flush()
-    audit.record(
-        session,
-        tag=f"{AUDIT_SOURCE}:oidc_client:registered",
-        actor=actor,
-        subject=f"oidc_client:{client_id}",
-        data={
-            "name": data.name,
-            "scopes": list(data.scopes),
-            "redirect_uris": list(data.redirect_uris),
-            "first_party": data.first_party,
-        },
-    )
-    return ClientCreated(**_client_read(client).model_dump(), client_secret=secret)
-
-
-def list_clients(session: Session) -> list[ClientRead]:
-    """Every registered relying party, by name."""
-    clients = session.scalars(select(OidcClient).order_by(OidcClient.name, OidcClient.client_id))
-    return [_client_read(client) for client in clients]
-
-
-def get_client(session: Session, client_id: str) -> ClientRead:
-    """One relying party; ``identity.client_not_found`` otherwise."""
-    client = _find_client(session, client_id)
-    if client is None:
-        raise ClientNotFound
-    return _client_read(client)
-
-
-def portal_redirect_uri() -> str:
-    return f"{issuer()}/portal/callback"
-
-
-def do_ensure_portal_client(session: Session) -> ClientRead:
-    """The portal's own registration, created on first use (first party, public, PKCE).
-
-    The redirect URI follows ``KIBAN_BASE_URL``, so the registration is brought in line when the
-    base URL changes.
-    """
-    redirect_uri = portal_redirect_uri()
-    client = _find_client(session, PORTAL_CLIENT_ID)
-    if client is None:
-        # Built without validation: the redirect URI comes from the operator's configuration
-        # (KIBAN_BASE_URL), which may be plain http on a development host name.
-        do_register_client(
-            session,
-            ClientCreate.model_construct(
-                client_id=PORTAL_CLIENT_ID,
-                name="マイページ / My page",
-                purpose="住民ご本人が自分の記録を確認するため / So that residents can see "
-                "their own records",
-                scopes=["openid", "name", "address", "birthdate", "gender"],
-                redirect_uris=[redirect_uri],
-                sector_identifier=None,
-                auth_method="none",
-                first_party=True,
-            ),
-            actor="system:portal",
-        )
-        client = _find_client(session, PORTAL_CLIENT_ID)
-        assert client is not None  # noqa: S101 - just registered in this transaction.
-    elif list(client.redirect_uris) != [redirect_uri]:
-        client.redirect_uris = [redirect_uri]
-        client.sector_identifier = (urlsplit(redirect_uri).hostname or "").lower()
-        session.flush()
-    return _client_read(client)
 
 
 # --- Authorization requests -------------------------------------------------------------------
@@ -407,10 +217,12 @@ def _scope_refusal(values: dict[str, str], client: OidcClient) -> tuple[str, str
     scopes = values.get("scope", "").split()
     if "openid" not in scopes:
         return "invalid_scope", "the openid scope is required"
-    unknown = [scope for scope in scopes if scope not in SCOPES]
-    if unknown:
-        return "invalid_scope", f"unknown scope: {' '.join(unknown)}"
-    not_granted = [scope for scope in scopes if scope not in client.allowed_scopes]
+    # Scopes kiban does not know (``profile``, ``email``, ...) are ignored, not refused
+    # (OpenID Connect Core §3.1.2.1, §5.4): they release nothing. Known scopes the client was
+    # not registered for are refused, since asking for them is a mistake worth reporting.
+    not_granted = [
+        scope for scope in scopes if scope in SCOPES and scope not in client.allowed_scopes
+    ]
     if not_granted:
         return "invalid_scope", f"scope not granted to this client: {' '.join(not_granted)}"
     return None
@@ -439,7 +251,7 @@ def start_authorization(
     except OAuthError as error:
         raise AuthorizeError(error.error, error.description) from error
     client_id = values.get("client_id", "")
-    client = _find_client(session, client_id) if client_id else None
+    client = find_client(session, client_id) if client_id else None
     if client is None:
         raise AuthorizeError("invalid_request", "unknown client_id")
     redirect_uri = values.get("redirect_uri", "")
@@ -672,7 +484,7 @@ def decide_consent(
     now = clock.now()
     session.add(
         OidcCode(
-            code_hash=_digest(code),
+            code_hash=digest(code),
             authorization_id=authorization.id,
             client_pk=client.id,
             person_id=person_id,
@@ -704,7 +516,7 @@ def _authenticate_client(
     session: Session, client_id: str | None, client_secret: str | None, method: str
 ) -> OidcClient:
     """The client making a token request, authenticated the way it registered."""
-    client = _find_client(session, client_id) if client_id else None
+    client = find_client(session, client_id) if client_id else None
     if client is None:
         raise OAuthError("invalid_client", "unknown client", status=401)
     if client.auth_method != method:
@@ -716,7 +528,7 @@ def _authenticate_client(
     if client.auth_method != "none" and (
         client.secret_hash is None
         or client_secret is None
-        or not hmac.compare_digest(client.secret_hash, _digest(client_secret))
+        or not hmac.compare_digest(client.secret_hash, digest(client_secret))
     ):
         raise OAuthError("invalid_client", "client authentication failed", status=401)
     return client
@@ -749,7 +561,7 @@ def exchange_code(
         raise OAuthError("invalid_request", "PKCE is required: code_verifier is missing")
     if not _valid_pkce_value(code_verifier):
         raise OAuthError("invalid_request", "code_verifier is not a valid PKCE verifier")
-    row = session.scalar(select(OidcCode).where(OidcCode.code_hash == _digest(code)))
+    row = session.scalar(select(OidcCode).where(OidcCode.code_hash == digest(code)))
     if row is None or row.client_pk != client.id:
         raise OAuthError("invalid_grant", "unknown code")
     now = clock.now()
@@ -779,7 +591,7 @@ def exchange_code(
     access_token = secrets.token_urlsafe(32)
     session.add(
         OidcAccessToken(
-            token_hash=_digest(access_token),
+            token_hash=digest(access_token),
             code_id=row.id,
             client_pk=client.id,
             person_id=row.person_id,
@@ -815,7 +627,8 @@ def _id_token(
     access_token: str,
     now: datetime,
 ) -> str:
-    key = signing_key()
+    """The ID token, signed with the algorithm the client registered (RS256 by default)."""
+    alg = cast(IdTokenAlg, client.id_token_signed_response_alg)
     claims: dict[str, Any] = {
         "iss": issuer(),
         "sub": pairwise_subject(client.sector_identifier, person_id),
@@ -825,35 +638,25 @@ def _id_token(
         "auth_time": int(auth_time.timestamp()),
         "acr": ACR,
         "amr": list(AMR),
-        # OpenID Connect Core §3.3.2.11: the left half of the SHA-256 of the access token.
+        # OpenID Connect Core §3.3.2.11: the left half of the hash of the access token, with
+        # the hash of the signing algorithm (SHA-256 for both RS256 and ES256).
         "at_hash": _b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16]),
     }
     if nonce is not None:
         claims["nonce"] = nonce
-    return jwt.encode({"alg": "ES256", "typ": "JWT", "kid": key.kid}, claims, key)
+    return sign_id_token(claims, alg)
 
 
 def decode_id_token(token: str, *, audience: str) -> dict[str, Any]:
     """Verify an ID token this provider issued (signature, issuer, audience, expiry)."""
-    try:
-        decoded = jwt.decode(token, KeySet([signing_key()]), algorithms=["ES256"])
-        jwt.JWTClaimsRegistry(
-            iss={"essential": True, "value": issuer()},
-            aud={"essential": True, "value": audience},
-            exp={"essential": True},
-        ).validate(decoded.claims)
-    except (JoseError, ValueError) as error:
-        raise OAuthError("invalid_token", "the ID token is not valid", status=401) from error
-    return dict(decoded.claims)
+    return oidc_keys.decode_id_token(token, issuer=issuer(), audience=audience)
 
 
 # --- Access tokens and userinfo -----------------------------------------------------------------
 
 
 def _token_row(session: Session, token: str) -> OidcAccessToken:
-    row = session.scalar(
-        select(OidcAccessToken).where(OidcAccessToken.token_hash == _digest(token))
-    )
+    row = session.scalar(select(OidcAccessToken).where(OidcAccessToken.token_hash == digest(token)))
     if row is None or row.revoked_at is not None or clock.now() >= row.expires_at:
         raise OAuthError("invalid_token", "the access token is not valid", status=401)
     return row

@@ -4,7 +4,10 @@
 - ``/oidc/token``, ``/oidc/userinfo``: public endpoints with OAuth's own client and bearer
   authentication; errors are ``{"error", "error_description"}`` as RFC 6749 §5.2 and RFC 6750
   §3 define them, not kiban's usual error body, because relying parties' libraries expect that.
-- ``/api/v1/identity/clients``: the relying-party registry, for the operator.
+- ``/oidc/sectors/{sector_identifier}``: an approved sector's document (OpenID Connect Core
+  §8.1: the JSON array of its redirect URIs), public.
+- ``/api/v1/identity/clients``, ``/api/v1/identity/sectors``: the relying-party registry and
+  the approved sectors, for the operator.
 
 The pages people see (authorize, sign-in with the card, consent) are in ``kiban.web.signin``.
 """
@@ -16,27 +19,60 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, status
+from fastapi import APIRouter, Depends, Form, Header, Path, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
 
-from kiban.blocks.identity import oidc
+from kiban.blocks.identity import oidc, oidc_clients, oidc_keys
 from kiban.blocks.identity.oidc_errors import OAuthError
 from kiban.blocks.identity.oidc_schemas import (
     ClientCreate,
     ClientCreated,
     ClientRead,
+    SectorCreate,
+    SectorRead,
+    SectorUpdate,
     TokenResponse,
 )
 from kiban.platform.webkit import DbSession, public, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
+SectorIdentifier = Annotated[
+    str, Path(max_length=253, description="A host name", examples=["shop.example"])
+]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "`{error, error_description}` (RFC 6749 §5.2)"},
-    401: {"description": "`invalid_client` or `invalid_token`, with `WWW-Authenticate`"},
+    401: {
+        "description": "`invalid_client`: the client did not authenticate as it registered",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'The client authentication scheme: `Basic realm="kiban"`',
+                "schema": {"type": "string"},
+            }
+        },
+    },
 }
+USERINFO_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "`invalid_token` (RFC 6750 §3)",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'The bearer scheme with the error: `Bearer error="invalid_token"`',
+                "schema": {"type": "string"},
+            }
+        },
+    },
+}
+# The access token of /oidc/userinfo, declared so that the OpenAPI document marks the route as
+# bearer-protected. The route reads the header itself, to answer in RFC 6750's words.
+_userinfo_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OidcAccessToken",
+    description="An access token from kiban's token endpoint (`/oidc/token`).",
+)
 
 router = APIRouter(tags=["openid-connect"], dependencies=[Depends(public)])
 
@@ -50,14 +86,28 @@ def openid_configuration() -> dict[str, Any]:
 
 @router.get("/oidc/jwks", summary="The provider's signing keys (JWKS)")
 def jwks() -> JSONResponse:
-    """The ES256 public key ID tokens are signed with; ``kid`` is its RFC 7638 thumbprint."""
-    return JSONResponse(oidc.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+    """The public keys ID tokens are signed with, one per algorithm (RS256 and ES256), each
+    with ``kid`` (its RFC 7638 thumbprint) and ``alg``."""
+    return JSONResponse(oidc_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
 
 
-def _oauth_error(error: OAuthError, *, basic: bool = False) -> JSONResponse:
+@router.get(
+    "/oidc/sectors/{sector_identifier}",
+    summary="An approved sector's document (redirect URIs)",
+    responses={404: {"description": "`identity.sector_not_found`"}},
+)
+def sector_document(sector_identifier: SectorIdentifier, session: DbSession) -> list[str]:
+    """The JSON array of the redirect URIs that belong to the sector (OpenID Connect Core
+    §8.1): the clients registered in it share one pairwise `sub`."""
+    return oidc_clients.sector_document(session, sector_identifier)
+
+
+def _oauth_error(error: OAuthError, *, challenge: str) -> JSONResponse:
+    """An OAuth error body; a 401 names the scheme the caller must use (RFC 6749 §5.2 for
+    the client at the token endpoint, RFC 6750 §3 for a bearer token)."""
     headers = dict(_NO_STORE)
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="kiban"' if basic else "Bearer"
+        headers["WWW-Authenticate"] = challenge
     return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
 
 
@@ -76,7 +126,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 @router.post(
     "/oidc/token",
     summary="Token endpoint (authorization_code grant)",
-    responses=OAUTH_ERRORS,
+    responses=TOKEN_ERRORS,
     response_model=TokenResponse,
 )
 def token(
@@ -90,9 +140,10 @@ def token(
     client_secret: Annotated[str | None, Form()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """Exchange a code for an ID token (ES256) and an access token. PKCE (S256) is required;
-    clients authenticate as they registered (``client_secret_basic``, ``client_secret_post``,
-    or ``none`` for public clients)."""
+    """Exchange a code for an ID token (RS256, or ES256 if the client registered it) and an
+    access token. PKCE (S256) is required; clients authenticate as they registered
+    (``client_secret_basic``, ``client_secret_post``, or ``none`` for public clients). A client
+    authentication failure is a 401 with ``WWW-Authenticate: Basic``."""
     basic = bool(authorization and authorization[:6].lower() == "basic ")
     secret: str | None
     try:
@@ -120,7 +171,7 @@ def token(
     except OAuthError as error:
         # Answered, not raised: what the failed exchange wrote (a burnt code, revoked tokens)
         # must be committed.
-        return _oauth_error(error, basic=basic)
+        return _oauth_error(error, challenge='Basic realm="kiban"')
     return JSONResponse(issued.model_dump(), headers=_NO_STORE)
 
 
@@ -130,23 +181,33 @@ def _bearer(authorization: str | None) -> str:
     return authorization[7:].strip()
 
 
-@router.get("/oidc/userinfo", summary="Claims about the signed-in resident", responses=OAUTH_ERRORS)
+@router.get(
+    "/oidc/userinfo",
+    summary="Claims about the signed-in resident",
+    responses=USERINFO_ERRORS,
+    dependencies=[Depends(_userinfo_bearer)],
+)
 def userinfo_get(
     session: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
-    """The claims of the items the resident agreed to share with this client, and ``sub``."""
+    """The claims of the items the resident agreed to share with this client, and ``sub``.
+    ``Authorization: Bearer <access token>``."""
     try:
         claims = oidc.userinfo(session, _bearer(authorization))
     except OAuthError as error:
-        response = _oauth_error(error)
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer error="{error.error}", error_description="{error.description}"'
+        return _oauth_error(
+            error,
+            challenge=f'Bearer error="{error.error}", error_description="{error.description}"',
         )
-        return response
     return JSONResponse(claims, headers=_NO_STORE)
 
 
-@router.post("/oidc/userinfo", summary="Claims about the signed-in resident (POST)")
+@router.post(
+    "/oidc/userinfo",
+    summary="Claims about the signed-in resident (POST)",
+    responses=USERINFO_ERRORS,
+    dependencies=[Depends(_userinfo_bearer)],
+)
 def userinfo_post(
     session: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
@@ -174,16 +235,63 @@ clients_router = APIRouter(
 def register_client(data: ClientCreate, session: DbSession, actor: Operator) -> ClientCreated:
     """A business registers a service with its purpose, the scopes it may ask for and its exact
     redirect URIs. The client secret is in this answer only; kiban keeps its hash."""
-    return oidc.do_register_client(session, data, actor=actor)
+    return oidc_clients.do_register_client(session, data, actor=actor)
 
 
 @clients_router.get("", summary="List relying parties")
 def list_clients(session: DbSession, _actor: Operator) -> list[ClientRead]:
     """Every registered client, without secrets."""
-    return oidc.list_clients(session)
+    return oidc_clients.list_clients(session)
 
 
 @clients_router.get("/{client_id}", summary="Read a relying party")
 def get_client(client_id: str, session: DbSession, _actor: Operator) -> ClientRead:
     """One registered client, without its secret."""
-    return oidc.get_client(session, client_id)
+    return oidc_clients.get_client(session, client_id)
+
+
+SECTOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: REGISTRY_ERRORS[401],
+    404: {"description": "Unknown sector: `identity.sector_not_found`"},
+    409: {"description": "The sector is approved already: `identity.sector_exists`"},
+    422: {
+        "description": "Invalid input: `identity.sector_invalid` (a URI a client of the "
+        "sector uses cannot be dropped), `kiban.invalid`"
+    },
+}
+
+sectors_router = APIRouter(
+    prefix="/api/v1/identity/sectors", tags=["identity"], responses=SECTOR_ERRORS
+)
+
+
+@sectors_router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Approve a sector (pairwise subjects)"
+)
+def approve_sector(data: SectorCreate, session: DbSession, actor: Operator) -> SectorRead:
+    """After checking that one owner runs every listed redirect URI, the operator approves the
+    sector: clients whose redirect URIs are all listed may then register with it and share one
+    pairwise `sub`. kiban serves the list at `/oidc/sectors/{sector_identifier}`."""
+    return oidc_clients.do_approve_sector(session, data, actor=actor)
+
+
+@sectors_router.get("", summary="List approved sectors")
+def list_sectors(session: DbSession, _actor: Operator) -> list[SectorRead]:
+    """Every approved sector with its redirect URIs and clients."""
+    return oidc_clients.list_sectors(session)
+
+
+@sectors_router.get("/{sector_identifier}", summary="Read an approved sector")
+def get_sector(
+    sector_identifier: SectorIdentifier, session: DbSession, _actor: Operator
+) -> SectorRead:
+    """One approved sector."""
+    return oidc_clients.get_sector(session, sector_identifier)
+
+
+@sectors_router.put("/{sector_identifier}", summary="Change an approved sector's redirect URIs")
+def update_sector(
+    sector_identifier: SectorIdentifier, data: SectorUpdate, session: DbSession, actor: Operator
+) -> SectorRead:
+    """Replace the owner's name and the list; a URI a registered client uses stays."""
+    return oidc_clients.do_update_sector(session, sector_identifier, data, actor=actor)

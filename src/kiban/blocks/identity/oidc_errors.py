@@ -80,6 +80,34 @@ class ClientExists(Conflict):
         )
 
 
+class SectorInvalid(ValidationFailed):
+    """A sector approval the registry cannot accept; ``field`` names the input."""
+
+    code = "identity.sector_invalid"
+
+
+class SectorNotFound(NotFound):
+    code = "identity.sector_not_found"
+
+    def __init__(self, field: str = "sector_identifier") -> None:
+        super().__init__(
+            "承認されたセクターではありません。",
+            "No such approved sector.",
+            field=field,
+        )
+
+
+class SectorExists(Conflict):
+    code = "identity.sector_exists"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "このセクター識別子は既に承認されています。",
+            "This sector identifier is already approved.",
+            field="sector_identifier",
+        )
+
+
 class SignInNotFound(NotFound):
     """The sign-in request is unknown, finished, or belongs to another browser."""
 

@@ -7,6 +7,8 @@
 - ``identity_oidc_codes``: authorization codes (stored hashed, single use, one minute).
 - ``identity_oidc_access_tokens``: opaque access tokens (stored hashed) for ``/oidc/userinfo``.
 - ``identity_oidc_consents``: what a resident agreed to share with a client, remembered.
+- ``identity_oidc_sectors``: sectors an operator approved (OpenID Connect Core §8.1), each with
+  the redirect URIs that belong to it; a client joins a sector only with redirect URIs it lists.
 
 Nothing here stores the individual number; people are referred to by the resident register's
 person id, and relying parties only ever see a pairwise subject computed from it.
@@ -43,6 +45,9 @@ class OidcClient(IdMixin, TimestampMixin, Base):
     sector_identifier: Mapped[str] = mapped_column(String(255))
     first_party: Mapped[bool] = mapped_column(default=False)
     registered_by: Mapped[str] = mapped_column(String(128))
+    # RS256 (the default of OpenID Connect Dynamic Client Registration) or ES256. Clients
+    # registered before RS256 existed keep ES256 (migration 0019).
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(8), default="RS256")
 
 
 class OidcAuthorization(IdMixin, TimestampMixin, Base):
@@ -114,3 +119,18 @@ class OidcConsent(IdMixin, TimestampMixin, Base):
     client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_oidc_clients.id"))
     person_id: Mapped[uuid.UUID] = mapped_column(index=True)
     scopes: Mapped[list[Any]]
+
+
+class OidcSector(IdMixin, TimestampMixin, Base):
+    """A sector an operator approved: clients registered with this sector identifier share one
+    pairwise ``sub``, and only clients whose every redirect URI is listed here may use it. kiban
+    serves the list as the sector's JSON document (``/oidc/sectors/{sector_identifier}``)."""
+
+    __tablename__ = "identity_oidc_sectors"
+    __table_args__ = (UniqueConstraint("sector_identifier"),)
+
+    sector_identifier: Mapped[str] = mapped_column(String(255))
+    # Who the sector belongs to, as the operator checked it (a company's name).
+    name: Mapped[str] = mapped_column(String(128))
+    redirect_uris: Mapped[list[Any]]
+    approved_by: Mapped[str] = mapped_column(String(128))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -14,6 +15,7 @@ SCOPES: tuple[Scope, ...] = ("openid", "name", "address", "birthdate", "gender",
 """Scopes as the Digital Agency's authentication API names them, plus ``business`` (GビズID)."""
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+IdTokenAlg = Literal["RS256", "ES256"]
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -32,6 +34,27 @@ def check_redirect_uri(uri: str) -> str:
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         raise ValueError("must use https (http only on a loopback host)")
     return uri
+
+
+def check_redirect_uris(value: list[str]) -> list[str]:
+    """``value`` if every URI may be registered and none repeats, else ``ValueError``."""
+    for uri in value:
+        check_redirect_uri(uri)
+    if len(set(value)) != len(value):
+        raise ValueError("must not repeat a URI")
+    return value
+
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def check_sector_identifier(value: str) -> str:
+    """``value`` in lower case if it is a host name (the form of a sector identifier), else
+    ``ValueError``."""
+    lowered = value.lower()
+    if not _HOST.match(lowered) or len(lowered) > 253:
+        raise ValueError("must be a host name such as shop.example")
+    return lowered
 
 
 class ClientCreate(BaseModel):
@@ -63,9 +86,19 @@ class ClientCreate(BaseModel):
     sector_identifier: str | None = Field(
         default=None,
         max_length=255,
-        description="Host name that groups clients sharing one pairwise `sub`; default: the "
-        "redirect URIs' host.",
+        description="Host name that groups clients sharing one pairwise `sub` (OpenID Connect "
+        "Core §8.1). Default: the redirect URIs' host (on a loopback host: this client alone). "
+        "Any other value must be a sector the operator approved whose redirect URIs include "
+        "every one of this client's.",
         examples=["shop.example"],
+    )
+    sector_identifier_uri: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The sector's JSON document (Core §8.1) as kiban serves it for an approved "
+        "sector, `{issuer}/oidc/sectors/{sector_identifier}`; another way of naming "
+        "`sector_identifier`. kiban does not fetch documents from elsewhere.",
+        examples=["https://kiban.example/oidc/sectors/shop.example"],
     )
     auth_method: AuthMethod = Field(
         default="client_secret_basic",
@@ -73,15 +106,16 @@ class ClientCreate(BaseModel):
         "client (PKCE only, no secret).",
     )
     first_party: bool = Field(default=False, description="Kiban's own services (the portal).")
+    id_token_signed_response_alg: IdTokenAlg = Field(
+        default="RS256",
+        description="How the client's ID tokens are signed (OpenID Connect Dynamic Client "
+        "Registration): RS256 (the default) or ES256.",
+    )
 
     @field_validator("redirect_uris")
     @classmethod
     def _redirect_uris(cls, value: list[str]) -> list[str]:
-        for uri in value:
-            check_redirect_uri(uri)
-        if len(set(value)) != len(value):
-            raise ValueError("must not repeat a URI")
-        return value
+        return check_redirect_uris(value)
 
     @field_validator("scopes")
     @classmethod
@@ -92,9 +126,7 @@ class ClientCreate(BaseModel):
     @field_validator("sector_identifier")
     @classmethod
     def _sector(cls, value: str | None) -> str | None:
-        if value is not None and (not value or "/" in value or ":" in value or " " in value):
-            raise ValueError("must be a host name such as shop.example")
-        return value.lower() if value else value
+        return check_sector_identifier(value) if value is not None else None
 
 
 class ClientRead(BaseModel):
@@ -106,9 +138,71 @@ class ClientRead(BaseModel):
     scopes: list[Scope]
     redirect_uris: list[str]
     sector_identifier: str
+    sector_identifier_uri: str | None = Field(
+        description="The approved sector's document at kiban, when the client is in one"
+    )
     auth_method: AuthMethod
     first_party: bool
+    id_token_signed_response_alg: IdTokenAlg
     created_at: datetime
+
+
+class SectorCreate(BaseModel):
+    """A sector the operator approves after checking that one owner runs every redirect URI
+    listed (what fetching a sector_identifier_uri proves, OpenID Connect Core §8.1)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sector_identifier: str = Field(max_length=253, examples=["shop.example"])
+    name: str = Field(
+        min_length=1,
+        max_length=128,
+        description="Who runs the sector's services",
+        examples=["例示商店株式会社 / Example Shop Co."],
+    )
+    redirect_uris: list[str] = Field(
+        min_length=1,
+        max_length=50,
+        description="Every redirect URI that belongs to the sector",
+        examples=[["https://shop.example/cb", "https://app.shop-example.jp/cb"]],
+    )
+
+    @field_validator("sector_identifier")
+    @classmethod
+    def _sector(cls, value: str) -> str:
+        return check_sector_identifier(value)
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _redirect_uris(cls, value: list[str]) -> list[str]:
+        return check_redirect_uris(value)
+
+
+class SectorUpdate(BaseModel):
+    """A new owner's name and list of redirect URIs for an approved sector."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=128)
+    redirect_uris: list[str] = Field(min_length=1, max_length=50)
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _redirect_uris(cls, value: list[str]) -> list[str]:
+        return check_redirect_uris(value)
+
+
+class SectorRead(BaseModel):
+    """An approved sector and the clients registered in it."""
+
+    sector_identifier: str
+    name: str
+    redirect_uris: list[str]
+    sector_identifier_uri: str = Field(description="Where kiban serves the sector's document")
+    clients: list[str] = Field(description="The client ids registered in the sector")
+    approved_by: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class ClientCreated(ClientRead):

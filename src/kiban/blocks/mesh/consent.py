@@ -63,6 +63,7 @@ from kiban.blocks.mesh.consent_schemas import (
     Purpose,
     SettableState,
 )
+from kiban.blocks.mesh.models import MeshMember, MeshService, MeshSubsystem
 from kiban.kernel import clock
 from kiban.platform import audit, events
 from kiban.platform.keys import get_key_store
@@ -74,6 +75,7 @@ __all__ = [
     "ChainProblem",
     "active_consent",
     "check_consent",
+    "data_item_catalogue",
     "do_grant_consent",
     "get_consent",
     "grant_consent",
@@ -383,10 +385,50 @@ def list_consents(session: Session, person_id: uuid.UUID) -> list[ConsentRead]:
 # --- Writing ------------------------------------------------------------------------------------
 
 
+def _check_company(session: Session, company: str) -> None:
+    """``company`` must be an active subsystem of an active member of the company class."""
+    found = session.execute(
+        select(MeshSubsystem.active, MeshMember.active, MeshMember.member_class)
+        .join(MeshMember, MeshMember.id == MeshSubsystem.member_id)
+        .where(MeshSubsystem.xroad_id == company)
+    ).first()
+    if found is None or not (found[0] and found[1]) or found[2] != "COM":
+        raise ConsentInvalid(
+            f"同意先の会社 {company} は、メッシュに登録された会社ではありません。",
+            f"{company} is not a registered company of the mesh (an active COM subsystem).",
+            field="company",
+        )
+
+
+def data_item_catalogue(session: Session) -> frozenset[str]:
+    """Every data item a service of the mesh provides: what a consent may name."""
+    catalogue: set[str] = set()
+    for items in session.scalars(select(MeshService.items)):
+        catalogue.update(str(item) for item in items)
+    return frozenset(catalogue)
+
+
+def _check_items(session: Session, items: Sequence[str]) -> None:
+    unknown = sorted(set(items) - data_item_catalogue(session))
+    if unknown:
+        listed = ", ".join(unknown)
+        raise ConsentInvalid(
+            f"メッシュのどのサービスも提供しない項目があります: {listed}",
+            f"No service of the mesh provides these data items: {listed}",
+            field="items",
+        )
+
+
 def do_grant_consent(
     session: Session, data: ConsentCreate, *, person_id: uuid.UUID, actor: str
 ) -> ConsentRead:
-    """Record and sign a consent the person gave; its status starts ``active``."""
+    """Record and sign a consent the person gave; its status starts ``active``.
+
+    The company must be a registered company of the mesh and every item one that a service of
+    the mesh provides; otherwise ``mesh.consent_invalid`` (422, field ``company`` or ``items``)
+    and nothing is written or signed."""
+    _check_company(session, data.company)
+    _check_items(session, data.items)
     row = MeshConsent(
         id=uuid.uuid4(),
         person_id=person_id,
