@@ -51,6 +51,7 @@ __all__ = [
     "compute_hash",
     "record",
     "record_many",
+    "record_sign_in",
     "verify",
 ]
 
@@ -266,6 +267,54 @@ def record_many(session: Session, entries: Iterable[Entry]) -> int:
     if count:
         _set_head(session, last_seq, last_hash)
     return count
+
+
+# --- Sign-in events ---------------------------------------------------------------------------
+
+SIGN_IN_SUCCEEDED = "staff:sign_in:succeeded"
+SIGN_IN_FAILED = "staff:sign_in:failed"
+
+
+def record_sign_in(
+    session: Session,
+    *,
+    succeeded: bool,
+    actor: str,
+    actor_id: str | None = None,
+    organisation: str | None = None,
+    role: str | None = None,
+    source: str | None = None,
+    reason: str | None = None,
+    channel: str = "office",
+) -> AuditEntry:
+    """Record one sign-in attempt of an official or operator (``staff:sign_in:succeeded`` or
+    ``staff:sign_in:failed``) in the caller's transaction.
+
+    ``actor`` is who signed in or, for a failure, who the attempt claimed to be (the account
+    name typed; never a password or token). ``actor_id``, ``organisation`` and ``role`` are
+    stored as separate fields when known; ``source`` is the client address, ``reason`` a short
+    code for a failure (``wrong_password``, ``unknown_account``, ``throttled``, ...) and
+    ``channel`` where the sign-in happened (``office``, ``api``).
+
+    A failed sign-in usually ends in an error response: record it in a transaction that
+    commits (return the error page without raising, or use a transaction of its own), or the
+    record is rolled back with the request.
+    """
+    fields = {
+        "actor_id": actor_id,
+        "organisation": organisation,
+        "role": role,
+        "source": source,
+        "reason": reason,
+        "channel": channel,
+    }
+    return record(
+        session,
+        tag=SIGN_IN_SUCCEEDED if succeeded else SIGN_IN_FAILED,
+        actor=actor,
+        subject=actor_id or actor,
+        data={key: value for key, value in fields.items() if value is not None},
+    )
 
 
 # --- Verifying -------------------------------------------------------------------------------

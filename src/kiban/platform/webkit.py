@@ -3,7 +3,7 @@
 - ``DbSession``: one SQLAlchemy session per request, committed when the handler succeeded and
   rolled back when it raised (services never commit, CONVENTIONS.md §2).
 - ``Lang``: the language to answer in (``?lang=``, then the ``kiban_lang`` cookie, then
-  ``Accept-Language``, then Japanese).
+  ``Accept-Language``, then Japanese). ``RouteName``: the route template serving the request.
 - Auth dependencies: ``require_operator`` (bearer token), ``require_official`` (signed office
   session cookie, for HTML pages) and ``public`` (says a route is public on purpose). Every
   route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
@@ -75,6 +75,16 @@ def get_lang(request: Request) -> i18n.Language:
 
 
 Lang = Annotated[i18n.Language, Depends(get_lang)]
+
+
+def get_route_name(request: Request) -> str:
+    """``METHOD /path/{template}`` of the route serving ``request``: how a read record names the
+    route a read was made by (the template, so that no id or query ends up in it)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+RouteName = Annotated[str, Depends(get_route_name)]
 
 
 class LanguageCookieMiddleware:

@@ -1,0 +1,289 @@
+"""Checked reads of the register and their records (閲覧記録): who read whose data, which items,
+why and by which route.
+
+The resident register law asks for a record of every use of a person's register data by an
+official. Every path that shows a person's data to an official or an operator goes through an
+``access_<thing>_by_<key>(session, actor, ..., purpose, route)`` function here: it reads, then
+writes one :class:`~kiban.blocks.residents.models.ReadRecord` per person shown, in the caller's
+transaction (services never commit). A listing of fifty people writes fifty rows in one
+``executemany``, not fifty round trips. If the transaction rolls back, neither the answer nor
+its record leaves the server.
+
+Not recorded here, by design: a person reading their own record (the portal's My page), and
+exchanges through the mesh (the mesh's access records already hold them). Those paths use the
+plain ``get_*`` functions of the facade.
+
+The reader (:class:`Reader`) is the audit log's actor name plus, where the caller knows them,
+the official's account id, organisation and role as separate fields.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from kiban.blocks.residents import service
+from kiban.blocks.residents.errors import InvalidRecord
+from kiban.blocks.residents.models import Person, ReadPurpose, ReadRecord, Status
+from kiban.blocks.residents.schemas import (
+    CertificateRead,
+    PersonRead,
+    ReadRecordPage,
+    ReadRecordRead,
+    RecordVersionRead,
+)
+from kiban.kernel import clock
+
+# The data items a read shows. They name fields, never values; the portal labels them.
+PERSON_ITEMS: Final = (
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "address",
+    "status",
+    "household",
+    "relationship",
+    "resident_since",
+)
+HISTORY_ITEMS: Final = ("history",)
+CERTIFICATE_ITEMS: Final = (
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "address",
+    "relationship",
+    "head_of_household",
+    "resident_since",
+)
+NAME_ITEMS: Final = ("name",)
+INDIVIDUAL_NUMBER: Final = "individual_number"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: ``actor`` is the name the audit log uses (``operator``,
+    ``official:<lg_code>:<name>``); ``actor_id``, ``organisation`` and ``role`` are the
+    official's account id, the organisation they act for (a municipality's ``lg_code`` or an
+    organisation id) and their role, stored in fields of their own when given."""
+
+    actor: str
+    actor_id: str | None = None
+    organisation: str | None = None
+    role: str | None = None
+
+
+def as_reader(actor: Reader | str) -> Reader:
+    """``actor`` as a :class:`Reader` (a bare string is an actor name and nothing more)."""
+    return actor if isinstance(actor, Reader) else Reader(actor=actor)
+
+
+def _checked(actor: Reader | str, purpose: ReadPurpose, route: str) -> Reader:
+    """The reader, after the checks every read passes, one condition per line."""
+    reader = as_reader(actor)
+    if not reader.actor.strip():
+        raise ValueError("a read needs a named reader")
+    if not isinstance(purpose, ReadPurpose):
+        raise TypeError("a read needs one of the register's purposes (ReadPurpose)")
+    if not route.strip():
+        raise ValueError("a read needs the route it was made by")
+    return reader
+
+
+def do_record_reads(
+    session: Session,
+    actor: Reader | str,
+    person_ids: Iterable[uuid.UUID],
+    *,
+    items: Sequence[str],
+    purpose: ReadPurpose,
+    route: str,
+) -> uuid.UUID:
+    """Record that ``actor`` was shown ``items`` of each of ``person_ids`` (once per person, in
+    one statement) and return the read's id. For paths that show register data obtained
+    otherwise; the ``access_*`` functions call it themselves."""
+    reader = _checked(actor, purpose, route)
+    read_id = uuid.uuid4()
+    now = clock.now()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "person_id": person_id,
+            "read_at": now,
+            "read_id": read_id,
+            "actor": reader.actor,
+            "actor_id": reader.actor_id,
+            "organisation": reader.organisation,
+            "role": reader.role,
+            "purpose": purpose,
+            "route": route,
+            "items": list(items),
+        }
+        for person_id in dict.fromkeys(person_ids)
+    ]
+    if rows:
+        session.execute(insert(ReadRecord), rows)
+    return read_id
+
+
+# --- checked reads -----------------------------------------------------------------------------
+
+
+def access_people_by_municipality(
+    session: Session,
+    actor: Reader | str,
+    *,
+    lg_code: str | None,
+    status: Status | None = Status.RESIDENT,
+    limit: int = 50,
+    offset: int = 0,
+    purpose: ReadPurpose,
+    route: str,
+) -> list[PersonRead]:
+    """A page of the register (``lg_code=None``: every municipality), recorded per person."""
+    _checked(actor, purpose, route)
+    people = service.list_people(
+        session, lg_code=lg_code, status=status, limit=limit, offset=offset
+    )
+    do_record_reads(
+        session, actor, (p.id for p in people), items=PERSON_ITEMS, purpose=purpose, route=route
+    )
+    return people
+
+
+def access_person_by_id(
+    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+) -> PersonRead:
+    """One person's current record, recorded."""
+    _checked(actor, purpose, route)
+    [person] = service.read_people(session, [service.get_person(session, person_id)])
+    do_record_reads(session, actor, [person.id], items=PERSON_ITEMS, purpose=purpose, route=route)
+    return person
+
+
+def access_history_by_person_id(
+    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+) -> list[RecordVersionRead]:
+    """Every version of one person's record, recorded."""
+    _checked(actor, purpose, route)
+    versions = service.history(session, person_id)
+    do_record_reads(session, actor, [person_id], items=HISTORY_ITEMS, purpose=purpose, route=route)
+    return versions
+
+
+def access_record_by_person_id(
+    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+) -> tuple[PersonRead, list[RecordVersionRead]]:
+    """One person's current record and its history together, recorded as one read."""
+    _checked(actor, purpose, route)
+    [person] = service.read_people(session, [service.get_person(session, person_id)])
+    versions = service.history(session, person_id)
+    do_record_reads(
+        session,
+        actor,
+        [person.id],
+        items=PERSON_ITEMS + HISTORY_ITEMS,
+        purpose=purpose,
+        route=route,
+    )
+    return person, versions
+
+
+def access_certificate_by_person_id(
+    session: Session,
+    actor: Reader | str,
+    person_id: uuid.UUID,
+    *,
+    whole_household: bool = False,
+    include_individual_number: bool = False,
+    purpose: ReadPurpose = ReadPurpose.CERTIFICATE,
+    route: str,
+) -> CertificateRead:
+    """Issue a certificate of residence (audited) and record a read of everyone on it."""
+    reader = _checked(actor, purpose, route)
+    if include_individual_number and purpose is not ReadPurpose.CERTIFICATE:
+        raise InvalidRecord(
+            "個人番号は住民票の写しの交付のときに限り記載できます。",
+            "Individual numbers are shown only on an issued certificate.",
+            field="individual_number",
+        )
+    certificate, people = service.do_issue_certificate(
+        session,
+        person_id,
+        whole_household=whole_household,
+        include_individual_number=include_individual_number,
+        actor=reader.actor,
+    )
+    items = CERTIFICATE_ITEMS + ((INDIVIDUAL_NUMBER,) if include_individual_number else ())
+    do_record_reads(session, reader, people, items=items, purpose=purpose, route=route)
+    return certificate
+
+
+def access_names_by_person_ids(
+    session: Session,
+    actor: Reader | str,
+    person_ids: Iterable[uuid.UUID],
+    *,
+    purpose: ReadPurpose,
+    route: str,
+) -> dict[uuid.UUID, str]:
+    """The full names of the people among ``person_ids`` who are in the register (unknown ids
+    are left out), recorded per person as a read of the name only."""
+    _checked(actor, purpose, route)
+    wanted = list(dict.fromkeys(person_ids))
+    rows = session.execute(
+        select(Person.id, Person.family_name, Person.given_name).where(Person.id.in_(wanted))
+    )
+    names = {row.id: f"{row.family_name}\u3000{row.given_name}" for row in rows}
+    do_record_reads(
+        session,
+        actor,
+        [p for p in wanted if p in names],
+        items=NAME_ITEMS,
+        purpose=purpose,
+        route=route,
+    )
+    return names
+
+
+# --- the person's own view ---------------------------------------------------------------------
+
+
+def get_reads_of_person(
+    session: Session, person_id: uuid.UUID, *, limit: int = 50, offset: int = 0
+) -> ReadRecordPage:
+    """Officials' and operators' reads of ``person_id``'s record, newest first (for the person
+    themself: reading this is not itself recorded)."""
+    total = session.scalar(
+        select(func.count()).select_from(ReadRecord).where(ReadRecord.person_id == person_id)
+    )
+    rows = session.scalars(
+        select(ReadRecord)
+        .where(ReadRecord.person_id == person_id)
+        .order_by(ReadRecord.read_at.desc(), ReadRecord.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return ReadRecordPage(
+        records=[
+            ReadRecordRead(
+                read_at=r.read_at,
+                read_id=r.read_id,
+                actor=r.actor,
+                actor_id=r.actor_id,
+                organisation=r.organisation,
+                role=r.role,
+                purpose=r.purpose.value,
+                route=r.route,
+                items=[str(item) for item in r.items],
+            )
+            for r in rows
+        ],
+        total=total or 0,
+    )
