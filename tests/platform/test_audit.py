@@ -298,3 +298,40 @@ def test_cli_verify_shows_progress_on_a_large_log(engine: Engine) -> None:
     result = CliRunner().invoke(root, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact: 10001 entries" in result.output
+
+
+def test_sign_in_attempts_are_recorded_with_the_official_s_fields(session: Session) -> None:
+    audit.record_sign_in(
+        session,
+        succeeded=True,
+        actor="official:131016:suzuki",
+        actor_id="acct-42",
+        organisation="131016",
+        role="clerk",
+        source="127.0.0.1",
+    )
+    audit.record_sign_in(
+        session, succeeded=False, actor="suzuki", source="127.0.0.1", reason="wrong_password"
+    )
+    session.commit()
+
+    ok, failed = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert (ok.tag, ok.actor, ok.subject) == (
+        "staff:sign_in:succeeded",
+        "official:131016:suzuki",
+        "acct-42",
+    )
+    assert ok.data == {
+        "actor_id": "acct-42",
+        "organisation": "131016",
+        "role": "clerk",
+        "source": "127.0.0.1",
+        "channel": "office",
+    }
+    assert (failed.tag, failed.actor, failed.subject) == (
+        "staff:sign_in:failed",
+        "suzuki",
+        "suzuki",
+    )
+    assert failed.data == {"source": "127.0.0.1", "reason": "wrong_password", "channel": "office"}
+    assert audit.verify(session).ok
