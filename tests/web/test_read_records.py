@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -19,6 +20,7 @@ from kiban.blocks.residents.models import ReadRecord
 from kiban.kernel import clock
 from kiban.life_events import moving
 from kiban.platform.db import transaction
+from kiban.platform.webkit import DbSession, require_operator
 from kiban.web import create_app
 from tests.life_events.journey import OLD_LG, build_family, sign_and_submit
 
@@ -55,17 +57,17 @@ QUERY: dict[str, str] = {
 }
 
 
-def served_routes() -> list[str]:
+def served_routes(app: FastAPI) -> list[str]:
     """``METHOD path`` of every route under the register's prefixes, as the app serves them."""
     found = []
-    for route in iter_route_contexts(create_app().routes):
+    for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, APIRoute) and route.path.startswith(PREFIXES):
             found.extend(f"{method} {route.path}" for method in sorted(route.methods or ()))
     return found
 
 
 def test_every_register_route_says_what_it_records() -> None:
-    routes = served_routes()
+    routes = served_routes(create_app())
 
     assert sorted(set(routes) - AUDIT.keys()) == [], "classify the new route in AUDIT"
     assert sorted(AUDIT.keys() - set(routes)) == [], "a classified route is gone"
@@ -134,24 +136,21 @@ def _sign_in_to_the_office(client: TestClient, token: str) -> None:
     assert signed_in.status_code == 303
 
 
-def test_every_read_route_records_one_read_per_person_shown(
-    client: TestClient, engine: Engine, operator_token: str
-) -> None:
-    with transaction(engine) as session:
-        world = World(session)
-    _sign_in_to_the_office(client, operator_token)
+def unrecorded_reads(client: TestClient, engine: Engine, token: str, world: World) -> list[str]:
+    """Call every GET route under the register's prefixes (the office signed in, the operator
+    token sent) and say which did not record exactly the reads it should."""
+    _sign_in_to_the_office(client, token)
     seen: set[uuid.UUID] = set()
     _new_records(engine, seen)
     problems: list[str] = []
-
-    for route in served_routes():
+    assert isinstance(client.app, FastAPI)
+    for route in served_routes(client.app):
         if not route.startswith("GET "):
             continue
         path = route.removeprefix("GET ").replace("{person_id}", str(world.person))
         query = QUERY.get(route)
         response = client.get(
-            f"{path}?{query}" if query else path,
-            headers={"Authorization": f"Bearer {operator_token}"},
+            f"{path}?{query}" if query else path, headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status_code == 200, (route, response.text[:300])
         records = _new_records(engine, seen)
@@ -162,23 +161,56 @@ def test_every_read_route_records_one_read_per_person_shown(
             problems.append(f"{route} recorded the route as {sorted({r.route for r in records})}")
         if "{person_id}" in route and world.person not in {r.person_id for r in records}:
             problems.append(f"{route} did not record a read of the person it opened")
-        if route not in EXPECTED:
-            continue
-        shown, purpose, items = EXPECTED[route]
-        if sorted(r.person_id for r in records) != sorted(shown(world)):
-            problems.append(f"{route} did not record exactly one read per person shown")
-        if {(r.purpose, tuple(r.items)) for r in records} != {(purpose, items)}:
-            problems.append(f"{route} recorded {[(r.purpose, r.items) for r in records][:1]}")
-        # The API's caller is the operator; an office page's reader is the signed-in official.
-        who = {(r.actor, r.organisation, r.role) for r in records}
-        if route.startswith("GET /api/"):
-            expected_who = {("operator", None, "operator")}
-        else:
-            expected_who = {(f"official:{CHIYODA}:operator", CHIYODA, "official")}
-        if who != expected_who:
-            problems.append(f"{route} recorded the reader as {who}")
+        if route in EXPECTED:
+            problems.extend(_unexpected(route, records, world))
+    return problems
 
-    assert problems == []
+
+def _unexpected(route: str, records: list[ReadRecord], world: World) -> list[str]:
+    problems = []
+    shown, purpose, items = EXPECTED[route]
+    if sorted(r.person_id for r in records) != sorted(shown(world)):
+        problems.append(f"{route} did not record exactly one read per person shown")
+    if {(r.purpose, tuple(r.items)) for r in records} != {(purpose, items)}:
+        problems.append(f"{route} recorded {[(r.purpose, r.items) for r in records][:1]}")
+    # The API's caller is the operator; an office page's reader is the signed-in official.
+    who = {(r.actor, r.organisation, r.role) for r in records}
+    if route.startswith("GET /api/"):
+        expected_who = {("operator", None, "operator")}
+    else:
+        expected_who = {(f"official:{CHIYODA}:operator", CHIYODA, "official")}
+    if who != expected_who:
+        problems.append(f"{route} recorded the reader as {who}")
+    return problems
+
+
+def test_every_read_route_records_one_read_per_person_shown(
+    client: TestClient, engine: Engine, operator_token: str
+) -> None:
+    with transaction(engine) as session:
+        world = World(session)
+
+    assert unrecorded_reads(client, engine, operator_token, world) == []
+
+
+def test_the_walk_catches_a_new_route_that_reads_without_recording(
+    database_url: str, engine: Engine, operator_token: str
+) -> None:
+    with transaction(engine) as session:
+        world = World(session)
+    app = create_app()
+
+    @app.get("/api/v1/residents/{person_id}/forgotten", dependencies=[Depends(require_operator)])
+    def forgotten(person_id: uuid.UUID, session: DbSession) -> residents.PersonRead:
+        return residents.get_person(session, person_id)
+
+    with TestClient(app) as client:
+        problems = unrecorded_reads(client, engine, operator_token, world)
+
+    assert problems == [
+        "GET /api/v1/residents/{person_id}/forgotten showed personal data and recorded no read"
+    ]
+    assert "GET /api/v1/residents/{person_id}/forgotten" not in AUDIT
 
 
 def test_a_refused_or_failed_read_records_nothing(
