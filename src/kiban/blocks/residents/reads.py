@@ -19,9 +19,11 @@ the official's account id, organisation and role as separate fields.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, insert, select
@@ -96,6 +98,21 @@ def _checked(actor: Reader | str, purpose: ReadPurpose, route: str) -> Reader:
     return reader
 
 
+def _ordered_ids(count: int, instant: datetime) -> list[uuid.UUID]:
+    """``count`` UUIDv7-style ids (RFC 9562): the instant's milliseconds, then random bits from
+    one ``os.urandom`` call. A listing of a thousand people pays one system call rather than a
+    thousand ``uuid4()`` calls, and the key index grows at its end instead of at random pages."""
+    millis = int(instant.timestamp() * 1000).to_bytes(6, "big")
+    noise = os.urandom(10 * count)
+    ids = []
+    for start in range(0, 10 * count, 10):
+        raw = bytearray(millis + noise[start : start + 10])
+        raw[6] = 0x70 | (raw[6] & 0x0F)  # Version 7.
+        raw[8] = 0x80 | (raw[8] & 0x3F)  # The RFC 4122/9562 variant.
+        ids.append(uuid.UUID(bytes=bytes(raw)))
+    return ids
+
+
 def do_record_reads(
     session: Session,
     actor: Reader | str,
@@ -109,11 +126,12 @@ def do_record_reads(
     one statement) and return the read's id. For paths that show register data obtained
     otherwise; the ``access_*`` functions call it themselves."""
     reader = _checked(actor, purpose, route)
-    read_id = uuid.uuid4()
     now = clock.now()
+    people = list(dict.fromkeys(person_ids))
+    read_id, *ids = _ordered_ids(len(people) + 1, now)
     rows = [
         {
-            "id": uuid.uuid4(),
+            "id": row_id,
             "person_id": person_id,
             "read_at": now,
             "read_id": read_id,
@@ -125,7 +143,7 @@ def do_record_reads(
             "route": route,
             "items": list(items),
         }
-        for person_id in dict.fromkeys(person_ids)
+        for row_id, person_id in zip(ids, people, strict=True)
     ]
     if rows:
         session.execute(insert(ReadRecord), rows)
