@@ -304,24 +304,23 @@ def test_sign_in_attempts_are_recorded_with_the_official_s_fields(session: Sessi
     audit.record_sign_in(
         session,
         succeeded=True,
-        actor="official:131016:suzuki",
+        source="127.0.0.1",
+        actor="staff:acct-42",
         actor_id="acct-42",
         organisation="131016",
         role="clerk",
-        source="127.0.0.1",
+        details={"session_id": "s-1"},
     )
+    audit.record_sign_in(session, succeeded=False, source="127.0.0.2", reason="not_staff")
     audit.record_sign_in(
-        session, succeeded=False, actor="suzuki", source="127.0.0.1", reason="wrong_password"
+        session, succeeded=False, source="127.0.0.3", reason="throttled", channel="api"
     )
     session.commit()
 
-    ok, failed = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
-    assert (ok.tag, ok.actor, ok.subject) == (
-        "staff:sign_in:succeeded",
-        "official:131016:suzuki",
-        "acct-42",
-    )
+    ok, failed, api = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert (ok.tag, ok.actor, ok.subject) == ("staff:office:sign_in", "staff:acct-42", "acct-42")
     assert ok.data == {
+        "session_id": "s-1",
         "actor_id": "acct-42",
         "organisation": "131016",
         "role": "clerk",
@@ -329,9 +328,10 @@ def test_sign_in_attempts_are_recorded_with_the_official_s_fields(session: Sessi
         "channel": "office",
     }
     assert (failed.tag, failed.actor, failed.subject) == (
-        "staff:sign_in:failed",
-        "suzuki",
-        "suzuki",
+        "staff:office:sign_in_failed",
+        "system:office",
+        "127.0.0.2",
     )
-    assert failed.data == {"source": "127.0.0.1", "reason": "wrong_password", "channel": "office"}
+    assert failed.data == {"source": "127.0.0.2", "reason": "not_staff", "channel": "office"}
+    assert (api.tag, api.actor) == ("staff:api:sign_in_failed", "system:api")
     assert audit.verify(session).ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -247,3 +248,34 @@ def test_the_plain_reads_record_nothing(
     residents.list_people(session, lg_code=CHIYODA)
     residents.get_household(session, family["head"].household_id)
     assert session.scalar(select(func.count()).select_from(ReadRecord)) == 0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The staff block's principal as the register sees it (staff is above the register)."""
+
+    account_id: uuid.UUID
+    organisation: str
+    role: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.account_id}@{self.organisation}/{self.role or 'key'}"
+
+
+def test_a_signed_in_account_is_passed_as_it_is(
+    session: Session, family: dict[str, residents.PersonRead]
+) -> None:
+    principal = Principal(uuid.uuid4(), CHIYODA, "clerk")
+
+    residents.access_person_by_id(
+        session, principal, family["head"].id, purpose=REGISTER, route="r"
+    )
+
+    [record] = _records(session)
+    assert (record.actor, record.actor_id, record.organisation, record.role) == (
+        principal.actor,
+        str(principal.account_id),
+        CHIYODA,
+        "clerk",
+    )

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -81,12 +81,43 @@ class Reader:
     role: str | None = None
 
 
-def as_reader(actor: Reader | str) -> Reader:
+class SignedInAccount(Protocol):
+    """What the register needs of a signed-in official or service account: the actor name and
+    the account, organisation and role behind it. The staff block's ``Principal`` has this
+    shape, so a route passes its principal as it is (the register does not import staff)."""
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def account_id(self) -> object: ...
+
+    @property
+    def organisation(self) -> str | None: ...
+
+    @property
+    def role(self) -> str | None: ...
+
+
+AnyReader = Reader | SignedInAccount | str
+"""Who may be named as the reader: a :class:`Reader`, a signed-in account or a bare actor name."""
+
+
+def as_reader(actor: AnyReader) -> Reader:
     """``actor`` as a :class:`Reader` (a bare string is an actor name and nothing more)."""
-    return actor if isinstance(actor, Reader) else Reader(actor=actor)
+    if isinstance(actor, Reader):
+        return actor
+    if isinstance(actor, str):
+        return Reader(actor=actor)
+    return Reader(
+        actor=actor.actor,
+        actor_id=str(actor.account_id),
+        organisation=actor.organisation,
+        role=actor.role,
+    )
 
 
-def _checked(actor: Reader | str, purpose: ReadPurpose, route: str) -> Reader:
+def _checked(actor: AnyReader, purpose: ReadPurpose, route: str) -> Reader:
     """The reader, after the checks every read passes, one condition per line."""
     reader = as_reader(actor)
     if not reader.actor.strip():
@@ -115,7 +146,7 @@ def _ordered_ids(count: int, instant: datetime) -> list[uuid.UUID]:
 
 def do_record_reads(
     session: Session,
-    actor: Reader | str,
+    actor: AnyReader,
     person_ids: Iterable[uuid.UUID],
     *,
     items: Sequence[str],
@@ -155,7 +186,7 @@ def do_record_reads(
 
 def access_people_by_municipality(
     session: Session,
-    actor: Reader | str,
+    actor: AnyReader,
     *,
     lg_code: str | None,
     status: Status | None = Status.RESIDENT,
@@ -165,46 +196,46 @@ def access_people_by_municipality(
     route: str,
 ) -> list[PersonRead]:
     """A page of the register (``lg_code=None``: every municipality), recorded per person."""
-    _checked(actor, purpose, route)
+    reader = _checked(actor, purpose, route)
     people = service.list_people(
         session, lg_code=lg_code, status=status, limit=limit, offset=offset
     )
     do_record_reads(
-        session, actor, (p.id for p in people), items=PERSON_ITEMS, purpose=purpose, route=route
+        session, reader, (p.id for p in people), items=PERSON_ITEMS, purpose=purpose, route=route
     )
     return people
 
 
 def access_person_by_id(
-    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+    session: Session, actor: AnyReader, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
 ) -> PersonRead:
     """One person's current record, recorded."""
-    _checked(actor, purpose, route)
+    reader = _checked(actor, purpose, route)
     [person] = service.read_people(session, [service.get_person(session, person_id)])
-    do_record_reads(session, actor, [person.id], items=PERSON_ITEMS, purpose=purpose, route=route)
+    do_record_reads(session, reader, [person.id], items=PERSON_ITEMS, purpose=purpose, route=route)
     return person
 
 
 def access_history_by_person_id(
-    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+    session: Session, actor: AnyReader, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
 ) -> list[RecordVersionRead]:
     """Every version of one person's record, recorded."""
-    _checked(actor, purpose, route)
+    reader = _checked(actor, purpose, route)
     versions = service.history(session, person_id)
-    do_record_reads(session, actor, [person_id], items=HISTORY_ITEMS, purpose=purpose, route=route)
+    do_record_reads(session, reader, [person_id], items=HISTORY_ITEMS, purpose=purpose, route=route)
     return versions
 
 
 def access_record_by_person_id(
-    session: Session, actor: Reader | str, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
+    session: Session, actor: AnyReader, person_id: uuid.UUID, *, purpose: ReadPurpose, route: str
 ) -> tuple[PersonRead, list[RecordVersionRead]]:
     """One person's current record and its history together, recorded as one read."""
-    _checked(actor, purpose, route)
+    reader = _checked(actor, purpose, route)
     [person] = service.read_people(session, [service.get_person(session, person_id)])
     versions = service.history(session, person_id)
     do_record_reads(
         session,
-        actor,
+        reader,
         [person.id],
         items=PERSON_ITEMS + HISTORY_ITEMS,
         purpose=purpose,
@@ -215,7 +246,7 @@ def access_record_by_person_id(
 
 def access_certificate_by_person_id(
     session: Session,
-    actor: Reader | str,
+    actor: AnyReader,
     person_id: uuid.UUID,
     *,
     whole_household: bool = False,
@@ -245,7 +276,7 @@ def access_certificate_by_person_id(
 
 def access_names_by_person_ids(
     session: Session,
-    actor: Reader | str,
+    actor: AnyReader,
     person_ids: Iterable[uuid.UUID],
     *,
     purpose: ReadPurpose,
@@ -253,7 +284,7 @@ def access_names_by_person_ids(
 ) -> dict[uuid.UUID, str]:
     """The full names of the people among ``person_ids`` who are in the register (unknown ids
     are left out), recorded per person as a read of the name only."""
-    _checked(actor, purpose, route)
+    reader = _checked(actor, purpose, route)
     wanted = list(dict.fromkeys(person_ids))
     rows = session.execute(
         select(Person.id, Person.family_name, Person.given_name).where(Person.id.in_(wanted))
@@ -261,7 +292,7 @@ def access_names_by_person_ids(
     names = {row.id: f"{row.family_name}\u3000{row.given_name}" for row in rows}
     do_record_reads(
         session,
-        actor,
+        reader,
         [p for p in wanted if p in names],
         items=NAME_ITEMS,
         purpose=purpose,
