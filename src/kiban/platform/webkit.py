@@ -3,7 +3,7 @@
 - ``DbSession``: one SQLAlchemy session per request, committed when the handler succeeded and
   rolled back when it raised (services never commit, CONVENTIONS.md §2).
 - ``Lang``: the language to answer in (``?lang=``, then the ``kiban_lang`` cookie, then
-  ``Accept-Language``, then Japanese). ``RouteName``: the route template serving the request.
+  ``Accept-Language``, then Japanese).
 - Auth dependencies: ``require_operator`` (bearer token), ``require_official`` (signed office
   session cookie, for HTML pages) and ``public`` (says a route is public on purpose). Every
   route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
