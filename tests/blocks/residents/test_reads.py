@@ -198,10 +198,13 @@ def test_an_unknown_person_records_nothing(
         ("  ", REGISTER, "r"),
         ("operator", "register_administration", "r"),
         ("operator", REGISTER, " "),
+        ("operator", REGISTER, "r" * 161),
+        ("o" * 129, REGISTER, "r"),
+        (residents.Reader("operator", organisation="x" * 65), REGISTER, "r"),
     ],
 )
-def test_a_read_needs_a_reader_a_purpose_and_a_route(
-    session: Session, family: dict[str, residents.PersonRead], actor: str, purpose: Any, route: str
+def test_a_read_needs_a_reader_a_purpose_and_a_route_that_fit(
+    session: Session, family: dict[str, residents.PersonRead], actor: Any, purpose: Any, route: str
 ) -> None:
     with pytest.raises((ValueError, TypeError)):
         residents.access_person_by_id(
@@ -279,3 +282,12 @@ def test_a_signed_in_account_is_passed_as_it_is(
         CHIYODA,
         "clerk",
     )
+
+
+def test_a_read_shows_at_least_one_item(
+    session: Session, family: dict[str, residents.PersonRead]
+) -> None:
+    with pytest.raises(ValueError, match="item"):
+        residents.do_record_reads(
+            session, "operator", [family["head"].id], items=(), purpose=REGISTER, route="r"
+        )

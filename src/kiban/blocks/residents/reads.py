@@ -65,6 +65,10 @@ CERTIFICATE_ITEMS: Final = (
     "resident_since",
 )
 NAME_ITEMS: Final = ("name",)
+# The column sizes of residents_read_records.
+ACTOR_LENGTH: Final = 128
+FIELD_LENGTH: Final = 64
+ROUTE_LENGTH: Final = 160
 INDIVIDUAL_NUMBER: Final = "individual_number"
 
 
@@ -126,6 +130,12 @@ def _checked(actor: AnyReader, purpose: ReadPurpose, route: str) -> Reader:
         raise TypeError("a read needs one of the register's purposes (ReadPurpose)")
     if not route.strip():
         raise ValueError("a read needs the route it was made by")
+    if len(route) > ROUTE_LENGTH or len(reader.actor) > ACTOR_LENGTH:
+        raise ValueError("the route or the reader's name is longer than a read record keeps")
+    if any(
+        len(v or "") > FIELD_LENGTH for v in (reader.actor_id, reader.organisation, reader.role)
+    ):
+        raise ValueError("the reader's account, organisation or role is longer than kept")
     return reader
 
 
@@ -157,6 +167,8 @@ def do_record_reads(
     one statement) and return the read's id. For paths that show register data obtained
     otherwise; the ``access_*`` functions call it themselves."""
     reader = _checked(actor, purpose, route)
+    if not items:
+        raise ValueError("a read shows at least one item")
     now = clock.now()
     people = list(dict.fromkeys(person_ids))
     read_id, *ids = _ordered_ids(len(people) + 1, now)
