@@ -40,6 +40,8 @@ TEXT = {
         "paused": "一時停止中",
         "revoked": "撤回済み",
         "error": "提供する情報を選んでください。",
+        "official": "市区町村職員",
+        "certificate": "住民票の写しの交付",
     },
     "en": {
         "renew": "How to renew your certificate for signing",
@@ -51,6 +53,8 @@ TEXT = {
         "paused": "Paused",
         "revoked": "Revoked by you",
         "error": "Choose the data to share.",
+        "official": "Municipal official",
+        "certificate": "Issuing a certificate of residence",
     },
 }
 
@@ -89,6 +93,15 @@ def prepare(session: Session, servers: Servers) -> None:
             ),
         ),
         actor="official:test",
+    )
+    # An official of the new address's office issues a certificate of residence.
+    residents.access_certificate_by_person_id(
+        session,
+        residents.Reader(
+            actor="official:131016:clerk", actor_id="clerk", organisation="131016", role="official"
+        ),
+        person_id,
+        route="GET /office/residents/{person_id}/certificate",
     )
     session.commit()
     events.deliver_pending(get_engine())
@@ -151,6 +164,14 @@ def test_the_portal_pages_by_keyboard(
     press(page, ".portal-nav a[href='/portal/records']")
     page.wait_for_selector("table")
     assert text["agency"] in page.inner_text("main")
+    assert_accessible(page)
+
+    # Officials who viewed the record: the office, the official, the purpose.
+    press(page, "main a[href^='/portal/records/officials']")
+    page.wait_for_selector("table")
+    assert text["official"] in page.inner_text("table")
+    assert text["certificate"] in page.inner_text("table")
+    assert "千代田区" in page.inner_text("table")
     assert_accessible(page)
 
     # Consent: a wrong form first (no data chosen), then a good one, pause and revoke.

@@ -298,3 +298,40 @@ def test_cli_verify_shows_progress_on_a_large_log(engine: Engine) -> None:
     result = CliRunner().invoke(root, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact: 10001 entries" in result.output
+
+
+def test_sign_in_attempts_are_recorded_with_the_official_s_fields(session: Session) -> None:
+    audit.record_sign_in(
+        session,
+        succeeded=True,
+        source="127.0.0.1",
+        actor="staff:acct-42",
+        actor_id="acct-42",
+        organisation="131016",
+        role="clerk",
+        details={"session_id": "s-1"},
+    )
+    audit.record_sign_in(session, succeeded=False, source="127.0.0.2", reason="not_staff")
+    audit.record_sign_in(
+        session, succeeded=False, source="127.0.0.3", reason="throttled", channel="api"
+    )
+    session.commit()
+
+    ok, failed, api = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert (ok.tag, ok.actor, ok.subject) == ("staff:office:sign_in", "staff:acct-42", "acct-42")
+    assert ok.data == {
+        "session_id": "s-1",
+        "actor_id": "acct-42",
+        "organisation": "131016",
+        "role": "clerk",
+        "source": "127.0.0.1",
+        "channel": "office",
+    }
+    assert (failed.tag, failed.actor, failed.subject) == (
+        "staff:office:sign_in_failed",
+        "system:office",
+        "127.0.0.2",
+    )
+    assert failed.data == {"source": "127.0.0.2", "reason": "not_staff", "channel": "office"}
+    assert (api.tag, api.actor) == ("staff:api:sign_in_failed", "system:api")
+    assert audit.verify(session).ok

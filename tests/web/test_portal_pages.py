@@ -4,6 +4,7 @@ read, and that consent forms need the page's CSRF token and apply at once."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Iterator
@@ -421,3 +422,77 @@ def test_a_household_member_sees_the_prefill_that_disclosed_them(
     assert "Date of birth" in text
     assert "Name" in text
     assert "Address" not in text  # The spouse's address was not part of the answer.
+
+
+@pytest.mark.parametrize(
+    ("lang", "office", "official", "items", "purpose"),
+    [
+        ("ja", "東京都千代田区", "市区町村職員 acct-7", "個人番号", "住民票の写しの交付"),
+        ("en", "東京都千代田区", "Municipal official acct-7", "My Number", "Issuing a certificate"),
+    ],
+)
+def test_the_resident_sees_which_officials_read_their_record(
+    client: TestClient,
+    session: Session,
+    person: residents.PersonRead,
+    lang: str,
+    office: str,
+    official: str,
+    items: str,
+    purpose: str,
+) -> None:
+    clerk = residents.Reader(
+        actor="official:131016:clerk", actor_id="acct-7", organisation="131016", role="official"
+    )
+    residents.access_certificate_by_person_id(
+        session, clerk, person.id, include_individual_number=True, route="GET /office/x"
+    )
+    residents.access_person_by_id(
+        session,
+        residents.Reader(actor="operator:root", actor_id="root", role="operator"),
+        person.id,
+        purpose=residents.ReadPurpose.OPERATION,
+        route="cli: kiban residents show",
+    )
+    # Someone else's reads are not shown.
+    other = residents.register_person(
+        session,
+        residents.PersonCreate.model_validate(
+            person.model_dump(include={"family_name", "given_name", "birth_date", "sex"})
+            | {
+                "family_name_kana": "タナカ",
+                "given_name_kana": "ハナコ",
+                "address": {"text": person.address.text},
+                "household": {"household_id": None, "relationship": "世帯主"},
+                "effective_on": "2020-01-01",
+            }
+        ),
+        actor="official:test",
+    )
+    residents.access_person_by_id(
+        session, clerk, other.id, purpose=residents.ReadPurpose.REGISTER_ADMINISTRATION, route="x"
+    )
+    session.commit()
+
+    page = client.get(f"/portal/records/officials?lang={lang}")
+
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert text.count("<time ") == 2
+    assert office in text
+    assert official in text
+    assert items in text
+    assert purpose in text
+    assert ("運用者の端末" if lang == "ja" else "The operator's terminal") in text
+    # The person's own view of the page is not itself recorded.
+    assert residents.get_reads_of_person(session, person.id).total == 2
+    session.rollback()
+    # "Who used my data" links to it.
+    assert "/portal/records/officials" in client.get(f"/portal/records?lang={lang}").text
+
+
+def test_the_officials_page_says_when_nobody_has_read_the_record(client: TestClient) -> None:
+    page = client.get("/portal/records/officials?lang=en")
+    assert page.status_code == 200
+    assert "No official has viewed your record yet." in page.text
+    assert client.get("/portal/records/officials?page=0").status_code == 422

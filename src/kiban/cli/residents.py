@@ -1,7 +1,12 @@
-"""``kiban residents``: read the resident register from the operator's terminal."""
+"""``kiban residents``: read the resident register from the operator's terminal.
+
+Every person shown is recorded as read by the operator (``operator:<login name>``, route
+``cli: kiban residents <command>``), in the transaction that reads them.
+"""
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from enum import StrEnum
 
@@ -14,6 +19,15 @@ from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
 app = typer.Typer(no_args_is_help=True, help="Read the resident register (住民基本台帳).")
+
+
+def terminal_reader() -> residents.Reader:
+    """The operator at this terminal, named by their login name where the system knows it."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # No user name in the environment or the password database.
+        login = "unknown"
+    return residents.Reader(actor=f"operator:{login}", actor_id=login, role="operator")
 
 
 class Format(StrEnum):
@@ -34,7 +48,14 @@ def list_residents(
         if municipality is not None:
             identifiers.validate_lg_code(municipality, field="municipality")
         with transaction() as session:
-            people = residents.list_people(session, lg_code=municipality, limit=limit)
+            people = residents.access_people_by_municipality(
+                session,
+                terminal_reader(),
+                lg_code=municipality,
+                limit=limit,
+                purpose=residents.ReadPurpose.OPERATION,
+                route="cli: kiban residents list",
+            )
     except KibanError as error:
         fail(error.message_ja, error.message_en, error.field)
     if output is Format.json:
@@ -69,8 +90,13 @@ def show(
         fail("IDの形式が正しくありません。", "not a valid person id (UUID)", "person_id")
     try:
         with transaction() as session:
-            person = residents.get_person(session, key)
-            versions = residents.get_history(session, key)
+            person, versions = residents.access_record_by_person_id(
+                session,
+                terminal_reader(),
+                key,
+                purpose=residents.ReadPurpose.OPERATION,
+                route="cli: kiban residents show",
+            )
     except KibanError as error:
         fail(error.message_ja, error.message_en, error.field)
     if output is Format.json:

@@ -23,6 +23,7 @@ from kiban.blocks import corporations, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
 from kiban.cli.output import fail
+from kiban.cli.residents import terminal_reader
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import get_engine, transaction
 from kiban.platform.settings import get_settings
@@ -124,6 +125,16 @@ def seed(
                     )
                     for person in adults[: DEMO_CARDS.get(size, 0)]
                 ]
+                # The card holders' names and addresses are printed below: a read by the
+                # operator at this terminal, recorded like any other.
+                residents.do_record_reads(
+                    session,
+                    terminal_reader(),
+                    [person.id for person, _ in cards],
+                    items=("name", "address"),
+                    purpose=residents.ReadPurpose.OPERATION,
+                    route="cli: kiban seed",
+                )
                 agencies_wiring.register_reference_agencies(session)
                 enrolled: dict[str, int] = {}
                 consents: dict[str, int] = {}

@@ -51,6 +51,8 @@ __all__ = [
     "compute_hash",
     "record",
     "record_many",
+    "record_sign_in",
+    "sign_in_tag",
     "verify",
 ]
 
@@ -266,6 +268,60 @@ def record_many(session: Session, entries: Iterable[Entry]) -> int:
     if count:
         _set_head(session, last_seq, last_hash)
     return count
+
+
+# --- Sign-in events ---------------------------------------------------------------------------
+
+
+def sign_in_tag(*, succeeded: bool, channel: str = "office") -> str:
+    """``staff:<channel>:sign_in`` or ``staff:<channel>:sign_in_failed``."""
+    return f"staff:{channel}:sign_in" if succeeded else f"staff:{channel}:sign_in_failed"
+
+
+def record_sign_in(
+    session: Session,
+    *,
+    succeeded: bool,
+    source: str | None,
+    actor: str | None = None,
+    actor_id: str | None = None,
+    organisation: str | None = None,
+    role: str | None = None,
+    reason: str | None = None,
+    channel: str = "office",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record one sign-in attempt of an official or operator in the caller's transaction:
+    ``staff:office:sign_in`` or ``staff:office:sign_in_failed`` (``channel`` replaces
+    ``office``, e.g. ``api``).
+
+    ``actor`` is who signed in (``staff:<account id>``); a failure without a known account is
+    recorded as ``system:<channel>`` with the client address (``source``) as its subject.
+    ``actor_id``, ``organisation`` and ``role`` are stored as fields of their own when known,
+    ``reason`` is a short code for a failure (``state``, ``token``, ``not_staff``,
+    ``throttled``, ...), ``details`` anything else (a session id, the ``acr``). Never pass a
+    password, a token or a My Number.
+
+    A failed sign-in usually ends in an error response: record it in a transaction that
+    commits (return the error page without raising, or use a transaction of its own), or the
+    record is rolled back with the request.
+    """
+    fields = {
+        "actor_id": actor_id,
+        "organisation": organisation,
+        "role": role,
+        "source": source,
+        "reason": reason,
+        "channel": channel,
+    }
+    who = actor or f"system:{channel}"
+    return record(
+        session,
+        tag=sign_in_tag(succeeded=succeeded, channel=channel),
+        actor=who,
+        subject=actor_id or (who if actor else (source or who)),
+        data=(details or {}) | {key: value for key, value in fields.items() if value is not None},
+    )
 
 
 # --- Verifying -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
@@ -75,6 +76,25 @@ def get_lang(request: Request) -> i18n.Language:
 
 
 Lang = Annotated[i18n.Language, Depends(get_lang)]
+
+
+_CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
+def template_of(path: str) -> str:
+    """A route's path template without parameter converters (``{person_id:uuid}`` is
+    ``{person_id}``), so that a name stays the same when a converter is added."""
+    return _CONVERTER.sub(r"{\1}", path)
+
+
+def get_route_name(request: Request) -> str:
+    """``METHOD /path/{template}`` of the route serving ``request``: how a read record names the
+    route a read was made by (the template, so that no id or query ends up in it)."""
+    route = request.scope.get("route")
+    return f"{request.method} {template_of(getattr(route, 'path', request.url.path))}"
+
+
+RouteName = Annotated[str, Depends(get_route_name)]
 
 
 class LanguageCookieMiddleware:

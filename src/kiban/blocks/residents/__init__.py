@@ -5,6 +5,11 @@ readable), writes an audit entry and queues an event carrying the internal perso
 the individual number. Reads return DTOs, never ORM objects. Errors (``kiban.kernel.errors``
 subclasses) name the field at fault and are raised before anything is written.
 
+Reads for an official or an operator go through the ``access_*_by_*`` functions, which record
+each person shown (who, which items, why, by which route) in the same transaction; the plain
+``get_*`` and ``list_people`` are for the person themself, other blocks and the mesh, which
+keep their own records (see ``reads`` and docs/adr/0015-read-records.md).
+
 Error codes: ``residents.person_not_found`` (404), ``residents.household_not_found`` (404),
 ``residents.invalid`` (422), ``residents.wrong_status`` (409), ``kiban.invalid`` (422).
 """
@@ -25,7 +30,25 @@ from kiban.blocks.residents.events import (
     NAME_CHANGED,
     REGISTERED,
 )
-from kiban.blocks.residents.models import ChangeReason, Person, Sex, Status
+from kiban.blocks.residents.models import ChangeReason, Person, ReadPurpose, Sex, Status
+from kiban.blocks.residents.reads import (
+    CERTIFICATE_ITEMS,
+    HISTORY_ITEMS,
+    INDIVIDUAL_NUMBER,
+    NAME_ITEMS,
+    PERSON_ITEMS,
+    AnyReader,
+    Reader,
+    SignedInAccount,
+    access_certificate_by_person_id,
+    access_history_by_person_id,
+    access_names_by_person_ids,
+    access_people_by_municipality,
+    access_person_by_id,
+    access_record_by_person_id,
+    do_record_reads,
+    get_reads_of_person,
+)
 from kiban.blocks.residents.schemas import (
     AddressRead,
     BirthCreate,
@@ -39,20 +62,28 @@ from kiban.blocks.residents.schemas import (
     NameChangeCreate,
     PersonCreate,
     PersonRead,
+    ReadRecordPage,
+    ReadRecordRead,
     RecordVersionRead,
 )
 from kiban.blocks.residents.synthetic import SIZES, SeedSummary, seed_population
 
 __all__ = [
     "ADDRESS_CHANGED",
+    "CERTIFICATE_ITEMS",
     "DIED",
+    "HISTORY_ITEMS",
+    "INDIVIDUAL_NUMBER",
     "MOVED_IN",
     "MOVED_OUT",
     "NAME_CHANGED",
+    "NAME_ITEMS",
+    "PERSON_ITEMS",
     "REGISTERED",
     "SIZES",
     "AddressInput",
     "AddressRead",
+    "AnyReader",
     "BirthCreate",
     "CertificateRead",
     "ChangeReason",
@@ -65,15 +96,28 @@ __all__ = [
     "NameChangeCreate",
     "PersonCreate",
     "PersonRead",
+    "ReadPurpose",
+    "ReadRecordPage",
+    "ReadRecordRead",
+    "Reader",
     "RecordVersionRead",
     "SeedSummary",
     "Sex",
+    "SignedInAccount",
     "Status",
+    "access_certificate_by_person_id",
+    "access_history_by_person_id",
+    "access_names_by_person_ids",
+    "access_people_by_municipality",
+    "access_person_by_id",
+    "access_record_by_person_id",
     "change_name",
+    "do_record_reads",
     "get_country_summary",
     "get_history",
     "get_household",
     "get_person",
+    "get_reads_of_person",
     "issue_certificate",
     "list_people",
     "move_in",
@@ -175,11 +219,15 @@ def issue_certificate(
     include_individual_number: bool = False,
     actor: str,
 ) -> CertificateRead:
-    """A certificate of residence (住民票の写し) for one person or the whole household (audited)."""
-    return service.do_issue_certificate(
+    """A certificate of residence (住民票の写し) for one person or the whole household (audited).
+
+    Not a recorded read: officials and operators use :func:`access_certificate_by_person_id`.
+    """
+    certificate, _people = service.do_issue_certificate(
         session,
         person_id,
         whole_household=whole_household,
         include_individual_number=include_individual_number,
         actor=actor,
     )
+    return certificate

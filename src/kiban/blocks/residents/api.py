@@ -1,7 +1,8 @@
 """HTTP API of the resident register: ``/api/v1/residents``. Thin: it calls the facade.
 
-Every route requires the operator token until official sign-in (OIDC) arrives; reading a
-record and issuing a certificate are audited.
+Every route requires the operator token until official sign-in (OIDC) arrives. Every read
+(the list, one record, its history, a certificate) goes through an ``access_*`` function that
+records one read per person shown, with the route; writes are audited by their actions.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from kiban.blocks import residents
-from kiban.platform.webkit import DbSession, require_operator
+from kiban.platform.webkit import DbSession, RouteName, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
+# Until officials sign in with accounts, the API's caller is the operator.
+REGISTER = residents.ReadPurpose.REGISTER_ADMINISTRATION
+
+
+def _reader(actor: str) -> residents.Reader:
+    return residents.Reader(actor=actor, role=actor)
+
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
@@ -29,7 +37,8 @@ router = APIRouter(prefix="/api/v1/residents", tags=["residents"], responses=ERR
 @router.get("", summary="List residents")
 def list_residents(
     session: DbSession,
-    _actor: Operator,
+    actor: Operator,
+    route: RouteName,
     municipality: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="6-digit lg_code")
     ] = None,
@@ -37,9 +46,17 @@ def list_residents(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[residents.PersonRead]:
-    """Residents ordered by municipality and kana, without individual numbers."""
-    return residents.list_people(
-        session, lg_code=municipality, status=status_, limit=limit, offset=offset
+    """Residents ordered by municipality and kana, without individual numbers. Recorded: one
+    read per person listed."""
+    return residents.access_people_by_municipality(
+        session,
+        _reader(actor),
+        lg_code=municipality,
+        status=status_,
+        limit=limit,
+        offset=offset,
+        purpose=REGISTER,
+        route=route,
     )
 
 
@@ -60,17 +77,25 @@ def register_birth(
 
 
 @router.get("/{person_id}", summary="Read a resident record")
-def get_person(person_id: uuid.UUID, session: DbSession, _actor: Operator) -> residents.PersonRead:
-    """The current record (the basic four, household, status), without the individual number."""
-    return residents.get_person(session, person_id)
+def get_person(
+    person_id: uuid.UUID, session: DbSession, actor: Operator, route: RouteName
+) -> residents.PersonRead:
+    """The current record (the basic four, household, status), without the individual number.
+    Recorded as a read of the person."""
+    return residents.access_person_by_id(
+        session, _reader(actor), person_id, purpose=REGISTER, route=route
+    )
 
 
 @router.get("/{person_id}/history", summary="Every version of a record")
 def get_history(
-    person_id: uuid.UUID, session: DbSession, _actor: Operator
+    person_id: uuid.UUID, session: DbSession, actor: Operator, route: RouteName
 ) -> list[residents.RecordVersionRead]:
-    """Past records stay readable (除票, 改製原住民票): one entry per change, oldest first."""
-    return residents.get_history(session, person_id)
+    """Past records stay readable (除票, 改製原住民票): one entry per change, oldest first.
+    Recorded as a read of the person."""
+    return residents.access_history_by_person_id(
+        session, _reader(actor), person_id, purpose=REGISTER, route=route
+    )
 
 
 @router.get("/{person_id}/certificate", summary="Certificate of residence (住民票の写し)")
@@ -78,18 +103,21 @@ def get_certificate(
     person_id: uuid.UUID,
     session: DbSession,
     actor: Operator,
+    route: RouteName,
     household: Annotated[bool, Query(description="Include the whole household")] = False,
     individual_number: Annotated[
         bool, Query(description="Include individual numbers (only at the person's request)")
     ] = False,
 ) -> residents.CertificateRead:
-    """Issues (and audits) a certificate of residence as JSON."""
-    return residents.issue_certificate(
+    """Issues (and audits) a certificate of residence as JSON; recorded as a read of everyone
+    on it."""
+    return residents.access_certificate_by_person_id(
         session,
+        _reader(actor),
         person_id,
         whole_household=household,
         include_individual_number=individual_number,
-        actor=actor,
+        route=route,
     )
 
 

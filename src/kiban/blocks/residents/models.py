@@ -47,8 +47,10 @@ class ChangeReason(enum.StrEnum):
     HEAD_CHANGE = "head_change"
 
 
-def _enum(cls: type[enum.StrEnum]) -> Enum:
-    return Enum(cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16)
+def _enum(cls: type[enum.StrEnum], length: int = 16) -> Enum:
+    return Enum(
+        cls, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length
+    )
 
 
 class Household(IdMixin, TimestampMixin, Base):
@@ -110,3 +112,41 @@ class RecordVersion(IdMixin, Base):
     # The basic four, address, household and status as they stood in this version. The
     # individual number is deliberately not copied here: it never changes and stays in one place.
     record: Mapped[dict[str, Any]]
+
+
+class ReadPurpose(enum.StrEnum):
+    """Why an official or operator read a person's record (the 事務 it was read for)."""
+
+    # Keeping the register: listing, opening and checking records (住民基本台帳事務).
+    REGISTER_ADMINISTRATION = "register_administration"
+    # Issuing a certificate of residence (住民票の写しの交付).
+    CERTIFICATE = "certificate"
+    # Processing an application at the office (申請の審査).
+    PROCEDURE = "procedure"
+    # Operating the system from the terminal (the operator at ``kiban residents``).
+    OPERATION = "operation"
+
+
+class ReadRecord(IdMixin, Base):
+    """One read of one person's register data by an official or an operator (閲覧記録).
+
+    Append-only. One access (a listing of fifty people, one certificate of a household) writes
+    one row per person shown, all sharing ``read_id``. The reader is stored as the audit
+    log's actor name and, where known, as separate fields (account id, organisation, role),
+    so that a person's view and an office's review can both be answered by an index.
+    """
+
+    __tablename__ = "residents_read_records"
+    __table_args__ = (Index("ix_residents_read_records_person_id_read_at", "person_id", "read_at"),)
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("residents_persons.id"))
+    read_at: Mapped[datetime]
+    read_id: Mapped[uuid.UUID]
+    actor: Mapped[str] = mapped_column(String(128))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[ReadPurpose] = mapped_column(_enum(ReadPurpose, length=32))
+    route: Mapped[str] = mapped_column(String(160))
+    # The data items shown (``name``, ``address``, ``individual_number``, ...), never values.
+    items: Mapped[list[Any]]

@@ -211,3 +211,24 @@ class CountrySummary(BaseModel):
     residents: int
     moved_out: int
     deceased: int
+
+
+class ReadRecordRead(BaseModel):
+    """One read of a person's record by an official or operator, as the person sees it."""
+
+    read_at: datetime
+    read_id: uuid.UUID
+    actor: str
+    actor_id: str | None
+    organisation: str | None
+    role: str | None
+    purpose: str
+    route: str
+    items: list[str]
+
+
+class ReadRecordPage(BaseModel):
+    """A page of a person's read records, newest first, and how many there are in all."""
+
+    records: list[ReadRecordRead]
+    total: int

@@ -585,8 +585,11 @@ def do_issue_certificate(
     whole_household: bool,
     include_individual_number: bool,
     actor: str,
-) -> CertificateRead:
-    """A certificate of residence (住民票の写し); issuing it is audited."""
+) -> tuple[CertificateRead, list[uuid.UUID]]:
+    """A certificate of residence (住民票の写し); issuing it is audited.
+
+    Returns the certificate and the ids of the people on it, in its order (for read records).
+    """
     person = get_person(session, person_id)
     _require_status(person, Status.RESIDENT)
     members = household_members(session, person.household_id)
@@ -605,7 +608,7 @@ def do_issue_certificate(
             "individual_number_included": include_individual_number,
         },
     )
-    return CertificateRead(
+    certificate = CertificateRead(
         certificate_id=certificate_id,
         issued_at=clock.now(),
         lg_code=person.lg_code,
@@ -627,6 +630,7 @@ def do_issue_certificate(
             for p in people
         ],
     )
+    return certificate, [p.id for p in people]
 
 
 # --- numbering ---------------------------------------------------------------------------------

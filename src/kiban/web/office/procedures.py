@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from kiban.blocks import procedures, residents
 from kiban.kernel.errors import Forbidden, KibanError
 from kiban.platform import i18n
-from kiban.platform.webkit import DbSession, Lang, Official, require_official
+from kiban.platform.webkit import (
+    DbSession,
+    Lang,
+    Official,
+    RouteName,
+    get_route_name,
+    require_official,
+)
 from kiban.web.office.home import office_name
 from kiban.web.portal.procedures import missing_page, state_label
 from kiban.web.templating import get_pages
@@ -49,11 +56,15 @@ def official_actor(official: Official) -> str:
     return f"official:{official.lg_code or 'all'}:{official.name}"
 
 
-def _applicant_name(session: Session, person_id: uuid.UUID) -> str:
-    try:
-        return residents.get_person(session, person_id).full_name
-    except KibanError:
-        return str(person_id)
+def official_reader(official: Official) -> residents.Reader:
+    """The official as a reader of the register, for its read records. Until officials have
+    accounts, the name given at sign-in stands for the account id."""
+    return residents.Reader(
+        actor=official_actor(official),
+        actor_id=official.name,
+        organisation=official.lg_code,
+        role="official" if official.lg_code is not None else "operator",
+    )
 
 
 def _check_office(official: Official, app: procedures.ApplicationRead) -> None:
@@ -63,10 +74,18 @@ def _check_office(official: Official, app: procedures.ApplicationRead) -> None:
 
 @router.get("/tasks")
 def task_queue(
-    request: Request, lang: Lang, session: DbSession, official: OfficialUser
+    request: Request, lang: Lang, session: DbSession, official: OfficialUser, route: RouteName
 ) -> HTMLResponse:
-    """Applications waiting for an official of this office, oldest first."""
+    """Applications waiting for an official of this office, oldest first; the applicants' names
+    are recorded as read."""
     tasks = procedures.list_tasks(session, office=official.lg_code, limit=QUEUE_SIZE)
+    names = residents.access_names_by_person_ids(
+        session,
+        official_reader(official),
+        (t.applicant_id for t in tasks.items),
+        purpose=residents.ReadPurpose.PROCEDURE,
+        route=route,
+    )
     return get_pages().render(
         request,
         lang,
@@ -78,7 +97,7 @@ def task_queue(
             "tasks": tasks.items,
             "total": tasks.total,
             "names": {
-                t.applicant_id: _applicant_name(session, t.applicant_id) for t in tasks.items
+                t.applicant_id: names.get(t.applicant_id, str(t.applicant_id)) for t in tasks.items
             },
             "state_label": lambda state: state_label(lang, state),
             "title_of": lambda app: app.title_ja if lang == "ja" else app.title_en,
@@ -122,7 +141,13 @@ def _application_page(
         "official": official,
         "me": me,
         "app": app,
-        "applicant": _applicant_name(session, app.applicant_id),
+        "applicant": residents.access_names_by_person_ids(
+            session,
+            official_reader(official),
+            [app.applicant_id],
+            purpose=residents.ReadPurpose.PROCEDURE,
+            route=get_route_name(request),
+        ).get(app.applicant_id, str(app.applicant_id)),
         "actions": actions,
         "mine": app.claimed_by == me,
         "is_task": bool(actions),

@@ -1,5 +1,6 @@
 """Office pages of the resident register: the list of residents and the printable
-certificate of residence (住民票の写し). Officials only; issuing a certificate is audited."""
+certificate of residence (住民票の写し). Officials only; every person shown is recorded as read
+(``residents.access_*``), and issuing a certificate is audited."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from kiban.blocks import address, residents
 from kiban.kernel import clock
-from kiban.platform.webkit import DbSession, Lang, Official, require_official
+from kiban.platform.webkit import DbSession, Lang, Official, RouteName, require_official
+from kiban.web.office.procedures import official_reader
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office/residents", include_in_schema=False)
@@ -26,12 +28,24 @@ def resident_list(
     session: DbSession,
     lang: Lang,
     official: OfficialUser,
+    route: RouteName,
     municipality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     """Residents of one municipality (or all), fifty to a page."""
+    # One more than a page tells whether there is a next page; only the page shown is read.
     people = residents.list_people(
         session, lg_code=municipality, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
+    has_next = len(people) > PAGE_SIZE
+    people = people[:PAGE_SIZE]
+    residents.do_record_reads(
+        session,
+        official_reader(official),
+        (p.id for p in people),
+        items=residents.PERSON_ITEMS,
+        purpose=residents.ReadPurpose.REGISTER_ADMINISTRATION,
+        route=route,
     )
     municipality_name = None
     if municipality:
@@ -43,9 +57,9 @@ def resident_list(
         "office/residents.html",
         {
             "official": official,
-            "people": people[:PAGE_SIZE],
+            "people": people,
             "page": page,
-            "has_next": len(people) > PAGE_SIZE,
+            "has_next": has_next,
             "municipality": municipality,
             "municipality_name": municipality_name,
         },
@@ -59,11 +73,12 @@ def certificate(
     session: DbSession,
     lang: Lang,
     official: OfficialUser,
+    route: RouteName,
     household: bool = False,
 ) -> HTMLResponse:
     """A printable certificate of residence for one person or the whole household."""
-    issued = residents.issue_certificate(
-        session, person_id, whole_household=household, actor=f"official:{official.name}"
+    issued = residents.access_certificate_by_person_id(
+        session, official_reader(official), person_id, whole_household=household, route=route
     )
     return get_pages().render(
         request,

@@ -55,7 +55,38 @@ ITEM_LABELS: Mapping[str, str] = {
     "resident.moved_in": _("Moving in"),
     "resident.name_changed": _("Change of name"),
     "resident.died": _("Death"),
+    # What an official or operator was shown of the register (read records).
+    "household": _("Household"),
+    "resident_since": _("Resident since"),
+    "history": _("Every past version of your record"),
+    "individual_number": _("My Number"),
 }
+
+# Why an official or operator read a record (the register's ReadPurpose values).
+READ_PURPOSE_LABELS: Mapping[str, str] = {
+    "register_administration": _("Keeping the resident register"),
+    "certificate": _("Issuing a certificate of residence"),
+    "procedure": _("Processing your application"),
+    "operation": _("Operating the system"),
+}
+
+# The reader's role, as the read record names it.
+READER_ROLE_LABELS: Mapping[str, str] = {
+    "official": _("Municipal official"),
+    "operator": _("System operator"),
+}
+
+
+def read_channel(route: str) -> str:
+    """Where a read was made, from its route: the office's pages, the API or the terminal."""
+    if route.startswith("cli:"):
+        return _("The operator's terminal")
+    if " /office" in route:
+        return _("The municipal office's system")
+    if " /api/" in route:
+        return _("The register's programming interface (API)")
+    return _("Other")
+
 
 # English names of the reference organisations, by their registered (Japanese) name.
 ENGLISH_NAMES: Mapping[str, str] = {

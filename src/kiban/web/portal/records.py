@@ -4,6 +4,10 @@ the data items, and the legal basis or the consent it was made under.
 
 The mesh keeps a record on each side of an exchange (requester and provider); the page shows
 each exchange once, from the requester's record, which names both organisations.
+
+``/portal/records/officials`` lists the reads of the person's register record by officials and
+operators (the register's read records): when, which office and official, which items, why and
+through which system. The person's own reads are not listed (they are not recorded).
 """
 
 from __future__ import annotations
@@ -15,11 +19,19 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, notifications
+from kiban.blocks import address, mesh, notifications, residents
+from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.portal.labels import Organisations, item_label
+from kiban.web.portal.labels import (
+    READ_PURPOSE_LABELS,
+    READER_ROLE_LABELS,
+    Organisations,
+    item_label,
+    read_channel,
+)
 from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
@@ -27,6 +39,7 @@ router = APIRouter(prefix="/portal/records", include_in_schema=False)
 
 # Each exchange has two records, so a page of 40 records shows about 20 exchanges.
 PAGE_RECORDS: Final = 40
+PAGE_READS: Final = 50
 SignedIn = Annotated[Resident, Depends(require_resident)]
 
 
@@ -84,6 +97,80 @@ def records(
             "exchanges": exchanges,
             "next_before": page.next_before,
             "first_page": before is None,
+            "unread_notices": notifications.count_unread(session, resident.person_id),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class OfficialRead:
+    """One read of the resident's record by an official or operator, as the page shows it."""
+
+    at: datetime
+    office: str | None
+    office_lang: str
+    official: str
+    items: list[str]
+    purpose: str
+    channel: str
+
+
+def _office_name(session: Session, organisation: str | None, cache: dict[str, str]) -> str | None:
+    """A municipality's name for its ``lg_code``; any other organisation id as it is."""
+    if organisation is None:
+        return None
+    if organisation not in cache:
+        try:
+            found = address.get_municipality(session, organisation)
+            cache[organisation] = f"{found.pref_name}{found.name}"
+        except KibanError:
+            cache[organisation] = organisation
+    return cache[organisation]
+
+
+@router.get("/officials")
+def official_reads(
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Who at an office read my record: the register's read records of the resident, newest
+    first, fifty to a page."""
+    t = i18n.translations(lang)
+    found = residents.get_reads_of_person(
+        session, resident.person_id, limit=PAGE_READS, offset=(page - 1) * PAGE_READS
+    )
+    offices: dict[str, str] = {}
+    reads = []
+    for record in found.records:
+        office = _office_name(session, record.organisation, offices)
+        role = READER_ROLE_LABELS.get(record.role or "")
+        reads.append(
+            OfficialRead(
+                at=record.read_at,
+                office=office,
+                # Municipality names are Japanese data; an unknown id is shown as it is.
+                office_lang="ja" if office and office != record.organisation else lang,
+                official=" ".join(
+                    part for part in (t.gettext(role) if role else None, record.actor_id) if part
+                )
+                or record.actor,
+                items=[item_label(item, t.gettext) for item in record.items],
+                purpose=t.gettext(READ_PURPOSE_LABELS.get(record.purpose, record.purpose)),
+                channel=t.gettext(read_channel(record.route)),
+            )
+        )
+    return get_pages().render(
+        request,
+        lang,
+        "portal/official_reads.html",
+        {
+            "reads": reads,
+            "page": page,
+            "has_next": page * PAGE_READS < found.total,
+            "total": found.total,
             "unread_notices": notifications.count_unread(session, resident.person_id),
         },
     )
