@@ -7,7 +7,7 @@
   clients registered before this migration were receiving ES256 tokens and keep ES256.
 
 Revision ID: 0019_identity_oidc_sectors
-Revises: 0015_mesh_records_seq_key
+Revises: 0018_residents_read_records
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0019_identity_oidc_sectors"
-down_revision: str | None = "0015_mesh_records_seq_key"
+down_revision: str | None = "0018_residents_read_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
