@@ -36,6 +36,9 @@ COOKIE_PREFIX: Final = "kiban_"
 NON_AUTHORITY_COOKIES: Final = frozenset({"kiban_lang"})
 """kiban cookies that carry no authority (the language choice)."""
 SAME_SITE_FETCHES: Final = frozenset({"same-origin", "none"})
+CROSS_SITE_PATHS: Final = frozenset({"/oidc/authorize"})
+"""Unsafe endpoints other sites may use on purpose: a relying party may send the browser to the
+authorization endpoint with a form post (OpenID Connect Core §3.1.2.1). It reads no session."""
 
 CSP: Final = "; ".join(
     (
@@ -123,6 +126,7 @@ class OriginCheckMiddleware:
         if (
             scope["type"] != "http"
             or scope["method"] in SAFE_METHODS
+            or scope["path"] in CROSS_SITE_PATHS
             or not carries_session_cookie(Headers(scope=scope))
             or not is_cross_site(scope)
         ):

@@ -29,10 +29,10 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -45,11 +45,13 @@ from kiban.platform.models import WebSessionRecord
 from kiban.platform.settings import get_settings
 
 __all__ = [
+    "CSRF_DEPENDENCIES",
     "CSRF_FIELD",
     "CsrfFailed",
     "WebSession",
     "check_csrf",
     "clear_session_cookie",
+    "csrf_dependency",
     "csrf_token",
     "list_sessions",
     "load_session",
@@ -346,6 +348,19 @@ def check_csrf(ws: WebSession, token: str | None) -> None:
     """Refuse (:class:`CsrfFailed`, 403, field ``csrf_token``) unless ``token`` is ``ws``'s."""
     if not token or not token.isascii() or not hmac.compare_digest(token, csrf_token(ws)):
         raise CsrfFailed
+
+
+CSRF_DEPENDENCIES: set[Callable[..., Any]] = set()
+"""Route dependencies that check the form's CSRF token (the route inventory test reads this:
+a cookie-authenticated unsafe route must depend on one, or call :func:`check_csrf` itself)."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def csrf_dependency(function: _F) -> _F:
+    """Register ``function`` as a dependency that checks the CSRF token of the request."""
+    CSRF_DEPENDENCIES.add(function)
+    return function
 
 
 # --- Cookies ----------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def check_csrf(request: Request, token: str | None) -> None:
 
 
 @auth_dependency
+@sessions.csrf_dependency
 async def require_resident_form(
     request: Request, resident: Annotated[Resident, Depends(require_resident)]
 ) -> Resident:
