@@ -20,7 +20,7 @@ from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.life_events import moving
 from kiban.web import create_app
-from tests.web.portal_support import RESIDENT_COOKIE, resident_cookie
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 
 TEMPLATE = "tests.portal_notice"
 BANK = AGENCIES["bank"].subsystem
@@ -37,30 +37,6 @@ def _template() -> None:
         body_en="Received on {day}.",
         params={"what": str, "what_en": str, "day": date},
     )
-
-
-def register(session: Session) -> residents.PersonRead:
-    address.load_registry(session, lg_codes=["131016"])
-    town = address.find_town(session, "131016", "丸の内")
-    person = residents.register_person(
-        session,
-        residents.PersonCreate(
-            family_name="鈴木",
-            given_name="一郎",
-            family_name_kana="スズキ",
-            given_name_kana="イチロウ",
-            birth_date=date(1975, 5, 6),
-            sex=residents.Sex.MALE,
-            address=residents.AddressInput(
-                town_id=town.id, chome=1 if town.has_chome else None, block_number="3番4号"
-            ),
-            household=residents.HouseholdChoice(household_id=None, relationship="世帯主"),
-            effective_on=date(2019, 4, 1),
-        ),
-        actor="official:test",
-    )
-    session.commit()
-    return person
 
 
 @pytest.fixture

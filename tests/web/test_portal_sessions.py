@@ -18,8 +18,7 @@ from kiban.kernel import clock
 from kiban.platform.models import AuditEntry, WebSessionRecord
 from kiban.platform.settings import PLACEHOLDER_SECRET
 from kiban.web import create_app
-from tests.web.portal_support import RESIDENT_COOKIE, resident_cookie
-from tests.web.test_portal_pages import register
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 SAFARI = (

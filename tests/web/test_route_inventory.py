@@ -43,8 +43,7 @@ from kiban.platform.security import SAFE_METHODS
 from kiban.platform.webkit import AUTH_DEPENDENCIES, require_official
 from kiban.web import create_app
 from kiban.web.portal.session import require_resident
-from tests.web.portal_support import RESIDENT_COOKIE, resident_cookie
-from tests.web.test_portal_pages import register
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 
 COOKIE_AUTH_DEPENDENCIES: set[Callable[..., Any]] = {require_resident, require_official}
 """Auth dependencies that read a browser's session cookie (directly or through another)."""

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from kiban.platform.security import SAFE_METHODS
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
-from tests.web.portal_support import RESIDENT_COOKIE, resident_cookie
-from tests.web.test_portal_pages import register
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 from tests.web.test_route_inventory import RouteInfo, _concrete, inventory
 
 # Public documents whose handlers choose to let them be cached (no personal data).
