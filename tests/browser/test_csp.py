@@ -4,6 +4,7 @@ violation on the landing page, the portal's pages and the office's sign-in, and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,15 @@ PAGES = [
     "/portal/procedures",
     "/office/login",
 ]
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A page that keeps the Content-Security-Policy (no bypass, unlike the other tests)."""
+    context = browser.new_context(base_url=live_server, locale="ja-JP")
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 def test_no_page_breaks_its_content_security_policy(
