@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -65,6 +65,9 @@ __all__ = [
 CSRF_FIELD: Final = "csrf_token"
 TOUCH_EVERY: Final = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often per session, to keep page views cheap."""
+KEEP_ENDED: Final = timedelta(days=30)
+"""Rows of sessions that ended longer ago than this are deleted when their subject signs in
+again (the audit log keeps their start and end), so the table does not grow without bound."""
 
 _COOKIE_CONTEXT: Final = b"kiban.web-session.v1:"
 _CSRF_CONTEXT: Final = b"kiban.csrf.v1:"
@@ -182,6 +185,13 @@ def start_session(
     if idle <= timedelta(0) or absolute <= timedelta(0):
         raise ValueError("session timeouts must be positive")
     now = clock.now()
+    db.execute(
+        delete(WebSessionRecord).where(
+            WebSessionRecord.audience == audience,
+            WebSessionRecord.subject == subject,
+            WebSessionRecord.expires_at < now - KEEP_ENDED,
+        )
+    )
     token = secrets.token_urlsafe(32)
     row = WebSessionRecord(
         id=uuid.uuid4(),
