@@ -54,4 +54,8 @@ MyPagePerson = Annotated[uuid.UUID, Depends(require_my_page_person)]
 
 MY_PAGE_TOKEN_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     401: {"description": "`identity.my_page_token_required`, `identity.my_page_token_invalid`"},
+    429: {
+        "description": "`kiban.too_many_attempts` with `Retry-After`: too many invalid tokens "
+        "from this address"
+    },
 }
