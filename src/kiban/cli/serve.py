@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import typer
 import uvicorn
 
-from kiban.platform.settings import get_settings
+from kiban.platform.settings import PlaceholderSecret, get_settings, refuse_placeholder_secrets
 
 DEFAULT_PORT = 8000
 
@@ -33,8 +33,17 @@ def serve(
         None, help="Port to listen on (default: the port of KIBAN_BASE_URL, else 8000)."
     ),
 ) -> None:
-    """Serve portal, office, dashboard and the public API."""
+    """Serve portal, office, dashboard and the public API.
+
+    Refuses to start with a published placeholder secret unless bound to a loopback address
+    in a development or test run.
+    """
     settings = get_settings()
+    try:
+        refuse_placeholder_secrets(settings, host)
+    except PlaceholderSecret as exc:
+        typer.echo(f"kiban serve: {exc}", err=True)
+        raise typer.Exit(2) from None
     configured = "base_url" in settings.model_fields_set
     base_port = urlsplit(settings.base_url).port
     if port is None:

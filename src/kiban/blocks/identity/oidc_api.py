@@ -19,7 +19,7 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, Path, status
+from fastapi import APIRouter, Depends, Form, Header, Path, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 
@@ -34,6 +34,7 @@ from kiban.blocks.identity.oidc_schemas import (
     SectorUpdate,
     TokenResponse,
 )
+from kiban.platform import throttle
 from kiban.platform.webkit import DbSession, public, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
@@ -53,6 +54,10 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
                 "schema": {"type": "string"},
             }
         },
+    },
+    429: {
+        "description": "`invalid_client` with `Retry-After`: too many failed client "
+        "authentications from this address"
     },
 }
 USERINFO_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -131,6 +136,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 )
 def token(
     *,
+    request: Request,
     session: DbSession,
     grant_type: Annotated[str | None, Form()] = None,
     code: Annotated[str | None, Form()] = None,
@@ -143,8 +149,19 @@ def token(
     """Exchange a code for an ID token (RS256, or ES256 if the client registered it) and an
     access token. PKCE (S256) is required; clients authenticate as they registered
     (``client_secret_basic``, ``client_secret_post``, or ``none`` for public clients). A client
-    authentication failure is a 401 with ``WWW-Authenticate: Basic``."""
+    authentication failure is a 401 with ``WWW-Authenticate: Basic``; a caller whose client
+    authentication failed 10 times is refused (429, ``Retry-After``) for a while, with back-off.
+    """
     basic = bool(authorization and authorization[:6].lower() == "basic ")
+    source = throttle.source_key(request)
+    wait = throttle.CLIENT_AUTHENTICATION.retry_after(source)
+    if wait:
+        refused = _oauth_error(
+            OAuthError("invalid_client", "too many failed attempts; retry later", status=429),
+            challenge='Basic realm="kiban"',
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     secret: str | None
     try:
         if basic:
@@ -169,6 +186,8 @@ def token(
             code_verifier=code_verifier,
         )
     except OAuthError as error:
+        if error.error == "invalid_client":
+            throttle.CLIENT_AUTHENTICATION.failure(source)
         # Answered, not raised: what the failed exchange wrote (a burnt code, revoked tokens)
         # must be committed.
         return _oauth_error(error, challenge='Basic realm="kiban"')
