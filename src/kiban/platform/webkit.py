@@ -9,7 +9,13 @@
   route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
   router and fails otherwise. Later sign-in methods register theirs with ``auth_dependency``.
 - ``install_error_handlers``: every error leaves as ``{"error": {"code", "message", "field"}}``
-  in the caller's language, never as a stack trace.
+  in the caller's language, never as a stack trace. Authentication comes before validation:
+  FastAPI reads and decodes the body before it solves a route's dependencies, so a malformed
+  body would be refused (422/400) before the caller was asked who they are; the handlers of
+  those errors first run the route's auth dependencies (:func:`authentication_refusal`) and
+  answer 401 when they refuse.
+- ``MethodsMiddleware``: ``OPTIONS`` answers 204 with an ``Allow`` header listing every method
+  of the path, and a 405 lists them all too.
 """
 
 from __future__ import annotations
@@ -17,17 +23,22 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import solve_dependencies
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiban.kernel.errors import KibanError, Unauthorized
@@ -258,8 +269,46 @@ def _kiban_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _validation_error(request: Request, exc: Exception) -> Response:
+def _guards_access(dependant: Dependant) -> bool:
+    """Whether ``dependant`` is, or depends on, an auth dependency."""
+    return dependant.call in AUTH_DEPENDENCIES or any(
+        _guards_access(sub) for sub in dependant.dependencies
+    )
+
+
+async def authentication_refusal(request: Request) -> Response | None:
+    """The answer of the matched route's auth dependencies when they refuse ``request``, else
+    ``None``. Run before answering that the input is invalid: who may call comes first."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant):
+        return None
+    guards = [sub for sub in dependant.dependencies if _guards_access(sub)]
+    if not guards:
+        return None
+    async with AsyncExitStack() as stack:
+        # Fresh stacks: the route's own have closed by the time an error is handled. The auth
+        # dependencies read headers, cookies and the database, never the body.
+        scope = {**request.scope, "fastapi_inner_astack": stack, "fastapi_function_astack": stack}
+        try:
+            await solve_dependencies(
+                request=Request(scope),
+                dependant=Dependant(dependencies=guards, path=dependant.path),
+                async_exit_stack=stack,
+                embed_body_fields=False,
+            )
+        except KibanError as exc:
+            return _kiban_error(request, exc)
+        except LoginRequired as exc:
+            return _login_required(request, exc)
+    return None
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only.
+    refusal = await authentication_refusal(request)
+    if refusal is not None:
+        return refusal
     t = i18n.translations(language_of(request))
     errors = exc.errors()
     first = errors[0] if errors else {}
@@ -273,16 +322,63 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _http_error(request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only.
     t = i18n.translations(language_of(request))
+    headers = dict(exc.headers or {})
+    field = None
     if exc.status_code == 404:
         code, message = "kiban.not_found", t.gettext("There is nothing at this address.")
     elif exc.status_code == 405:
         code, message = "kiban.method_not_allowed", t.gettext("This method is not allowed here.")
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    elif exc.status_code == 400:
+        refusal = await authentication_refusal(request)
+        if refusal is not None:
+            return refusal
+        code, message, field = "kiban.invalid", t.gettext("The request body is malformed."), "body"
     else:
         code, message = f"kiban.http_{exc.status_code}", t.gettext("The request failed.")
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        error_body(code, message, field), status_code=exc.status_code, headers=headers or None
+    )
+
+
+def allowed_methods(app: ASGIApp, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at ``scope``'s path (with HEAD for GET and
+    OPTIONS), sorted; empty when no route has the path."""
+    methods: set[str] = set()
+    # FastAPI keeps included routers as branches; the contexts are the routes as served.
+    for route in iter_route_contexts(getattr(app, "routes", [])):
+        match, _ = route.matches({**scope, "type": "http"})
+        if match is Match.NONE:
+            continue
+        route_methods = getattr(route, "methods", None)
+        if route_methods is None:  # A mount (static files) or a route of every method.
+            return []
+        methods |= set(route_methods)
+    if not methods:
+        return []
+    if "GET" in methods:
+        methods.add("HEAD")
+    methods.add("OPTIONS")
+    return sorted(methods)
+
+
+class MethodsMiddleware:
+    """``OPTIONS`` on a path kiban serves answers 204 with ``Allow`` listing all its methods."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            methods = allowed_methods(scope["app"], scope)
+            if methods:
+                response = Response(status_code=204, headers={"Allow": ", ".join(methods)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _login_required(request: Request, exc: Exception) -> Response:

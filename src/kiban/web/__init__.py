@@ -30,7 +30,12 @@ from kiban.life_events import moving
 from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
-from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
+from kiban.platform.body_limit import BodySizeLimitMiddleware
+from kiban.platform.webkit import (
+    LanguageCookieMiddleware,
+    MethodsMiddleware,
+    install_error_handlers,
+)
 from kiban.web import pages, signin
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
@@ -124,6 +129,10 @@ def create_app() -> FastAPI:
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
     app.add_middleware(LanguageCookieMiddleware)
+    # OPTIONS lists every method of a path (405 answers too, see webkit).
+    app.add_middleware(MethodsMiddleware)
+    # One body-size limit for every route (the gateway below keeps its own for /r1).
+    app.add_middleware(BodySizeLimitMiddleware)
     # The mesh gateway's /r1 requests are answered before routing (see GatewayMiddleware).
     app.add_middleware(GatewayMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

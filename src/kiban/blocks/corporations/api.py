@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from kiban.blocks import corporations
+from kiban.platform.fields import LongLimit, Offset
 from kiban.platform.webkit import DbSession, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
@@ -43,8 +44,8 @@ def list_corporations(
     name: Annotated[
         str | None, Query(max_length=128, description="Part of the name or furigana")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LongLimit = 50,
+    offset: Offset = 0,
 ) -> list[corporations.CorporationRead]:
     """Corporations in furigana order."""
     return corporations.list_corporations(
