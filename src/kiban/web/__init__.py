@@ -28,9 +28,9 @@ from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.life_events import moving
 from kiban.platform import events
+from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
-from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.webkit import (
     LanguageCookieMiddleware,
     MethodsMiddleware,
