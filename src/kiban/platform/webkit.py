@@ -404,3 +404,80 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+# --- The OpenAPI document -----------------------------------------------------------------------
+
+ERROR_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine code"},
+                "message": {"type": "string", "description": "In the request's language"},
+                "field": {
+                    "anyOf": [{"type": "string"}, {"type": "null"}],
+                    "description": "The input at fault, when there is one",
+                },
+            },
+        }
+    },
+}
+_ERROR_REF: Final = {"$ref": "#/components/schemas/Error"}
+_STATUS_TEXT: Final = {
+    400: "The body is malformed (not JSON, not the declared type): `kiban.invalid`",
+    401: "No or wrong credentials: `kiban.auth.*`, `*.token_*`",
+    404: "Nothing at this address, or an unknown id: `*.not_found`",
+    413: "The body is larger than 1 MiB: `kiban.body_too_large`",
+    422: "Invalid input; `error.field` names it: `kiban.invalid` and the block's codes",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` name every error status a route can answer, in the one error
+    shape: 400 and 413 where a body is read, 401 where credentials are checked, 404 where the
+    path names something, 422 where there is input at all."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        guarded = _guarded_operations(app)
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                statuses = set()
+                if "requestBody" in operation:
+                    statuses |= {400, 413, 422}
+                if operation.get("parameters"):
+                    statuses.add(422)
+                if "{" in path:
+                    statuses.add(404)
+                if (method.upper(), path) in guarded:
+                    statuses.add(401)
+                responses = operation.setdefault("responses", {})
+                for status in sorted(statuses):
+                    entry = responses.setdefault(str(status), {"description": _STATUS_TEXT[status]})
+                    entry.setdefault("content", {})["application/json"] = {"schema": _ERROR_REF}
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _guarded_operations(app: FastAPI) -> set[tuple[str, str]]:
+    """``(METHOD, path)`` of every route with an auth dependency other than :func:`public`."""
+    guarded: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if not isinstance(dependant, Dependant):
+            continue
+        if any(_guards_access(sub) and sub.call is not public for sub in dependant.dependencies):
+            path = str(getattr(route, "path_format", route.path))
+            for method in route.methods or ():
+                guarded.add((method, path))
+    return guarded

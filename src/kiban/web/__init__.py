@@ -34,6 +34,7 @@ from kiban.platform.settings import get_settings
 from kiban.platform.webkit import (
     LanguageCookieMiddleware,
     MethodsMiddleware,
+    document_errors,
     install_error_handlers,
 )
 from kiban.web import pages, signin
@@ -138,4 +139,5 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)
+    document_errors(app)
     return app
