@@ -253,6 +253,34 @@ def require_official(request: Request) -> Official:
     return official
 
 
+# --- Query parameters -------------------------------------------------------------------------
+
+_ANY_ROUTE_QUERY: Final = frozenset({"lang"})
+"""Query parameters every route takes (the language switch)."""
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """An app-wide dependency: an API operation refuses a query parameter it does not declare
+    (422 naming it), as its OpenAPI description says. HTML pages are left alone."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant) or not getattr(route, "include_in_schema", False):
+        return
+    declared = _query_names(dependant)
+    for name in request.query_params:
+        if name not in declared and name not in _ANY_ROUTE_QUERY:
+            raise RequestValidationError(
+                [{"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}]
+            )
+
+
 # --- Errors -----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +36,7 @@ from kiban.platform.webkit import (
     MethodsMiddleware,
     document_errors,
     install_error_handlers,
+    refuse_unknown_query,
 )
 from kiban.web import pages, signin
 from kiban.web.office import home as office
@@ -125,6 +126,8 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # An API operation refuses query parameters it does not declare (see webkit).
+        dependencies=[Depends(refuse_unknown_query)],
     )
     install_error_handlers(app)
     # Life events register their procedures (definitions are data) and notice templates.
