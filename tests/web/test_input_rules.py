@@ -124,9 +124,7 @@ def test_names_and_addresses_follow_the_text_rules(
 def test_a_name_is_stored_in_nfc(
     client: TestClient, headers: dict[str, str], person: residents.PersonRead
 ) -> None:
-    answer = client.post(
-        "/api/v1/residents", json=_registration("カ\u3099ス"), headers=headers
-    )
+    answer = client.post("/api/v1/residents", json=_registration("カ\u3099ス"), headers=headers)
     assert answer.status_code == 201, answer.text
     assert answer.json()["family_name"] == "ガス"
 

@@ -464,17 +464,20 @@ _STATUS_TEXT: Final = {
 }
 
 
-def document_errors(app: FastAPI) -> None:
+def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None) -> None:
     """Make ``app.openapi()`` name every error status a route can answer, in the one error
     shape: 400 and 413 where a body is read, 401 where credentials are checked, 404 where the
-    path names something, 422 where there is input at all."""
+    path names something, 422 where there is input at all. ``security_schemes`` are added to
+    the document's components (ways to get credentials no route declares by itself)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         document = original()
-        document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        components.setdefault("securitySchemes", {}).update(security_schemes or {})
         guarded = _guarded_operations(app)
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():

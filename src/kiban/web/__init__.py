@@ -63,6 +63,21 @@ Japanese by default). Operator endpoints take `Authorization: Bearer <KIBAN_OPER
 """
 
 
+SIGN_IN_SCHEME = {
+    "type": "oauth2",
+    "description": "Sign-in with the My Number card through kiban's OpenID Connect provider "
+    "(see /.well-known/openid-configuration); My page endpoints take the access token of the "
+    "portal's client.",
+    "flows": {
+        "authorizationCode": {
+            "authorizationUrl": "/oidc/authorize",
+            "tokenUrl": "/oidc/token",
+            "scopes": {scope: scope for scope in ("openid", "name", "address", "birthdate")},
+        }
+    },
+}
+
+
 def routers() -> list[APIRouter]:
     """Every router the application serves, in order. A new block API is added here."""
     return [
@@ -142,5 +157,5 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)
-    document_errors(app)
+    document_errors(app, {"KibanSignIn": SIGN_IN_SCHEME})
     return app

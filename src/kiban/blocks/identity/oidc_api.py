@@ -146,7 +146,11 @@ def userinfo_get(
     return JSONResponse(claims, headers=_NO_STORE)
 
 
-@router.post("/oidc/userinfo", summary="Claims about the signed-in resident (POST)")
+@router.post(
+    "/oidc/userinfo",
+    summary="Claims about the signed-in resident (POST)",
+    responses=OAUTH_ERRORS,
+)
 def userinfo_post(
     session: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
