@@ -8,8 +8,8 @@
   spaces only), so a value valid by the document is accepted.
 - ``StrictDate``: a calendar date given as an ISO string ``YYYY-MM-DD`` (or a ``date`` from
   Python code); a JSON number or a date-time is refused.
-- ``Offset``, ``Limit``, ``LongLimit`` and ``Sequence``: the paging query parameters, bounded,
-  so that no number reaches the database that it cannot hold.
+- ``Offset``, ``Limit``, ``LongLimit`` and ``SequenceNumber``: the paging query parameters,
+  bounded, so that no number reaches the database that it cannot hold.
 - ``JsonObject``: a free JSON object (procedure data), bounded in size when serialised.
 """
 
@@ -134,7 +134,7 @@ Offset = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=100, description="Rows per page (at most 100)")]
 LongLimit = Annotated[int, Query(ge=1, le=1000, description="Rows per page (at most 1,000)")]
-Sequence = Annotated[int, Query(ge=1, le=MAX_SEQUENCE)]
+SequenceNumber = Annotated[int, Query(ge=1, le=MAX_SEQUENCE)]
 """A position in an append-only log (a record's sequence number)."""
 
 # --- free JSON --------------------------------------------------------------------------------
@@ -144,7 +144,8 @@ MAX_JSON_BYTES: Final = 16 * 1024
 
 
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
-    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    serialised = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    size = len(serialised.encode("utf-8"))
     if size > MAX_JSON_BYTES:
         raise ValueError(f"must be at most {MAX_JSON_BYTES} bytes as JSON (it is {size})")
     return value

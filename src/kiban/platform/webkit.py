@@ -455,6 +455,7 @@ ERROR_SCHEMA: Final[dict[str, Any]] = {
     },
 }
 _ERROR_REF: Final = {"$ref": "#/components/schemas/Error"}
+_FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
 _STATUS_TEXT: Final = {
     400: "The body is malformed (not JSON, not the declared type): `kiban.invalid`",
     401: "No or wrong credentials: `kiban.auth.*`, `*.token_*`",
@@ -493,7 +494,14 @@ def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
                     entry = responses.setdefault(str(status), {"description": _STATUS_TEXT[status]})
-                    entry.setdefault("content", {})["application/json"] = {"schema": _ERROR_REF}
+                    # A route that documents its own error body (OAuth's) keeps it; FastAPI's
+                    # default 422 body is not what kiban answers.
+                    schema = entry.get("content", {}).get("application/json", {}).get("schema")
+                    if not schema or schema == _FASTAPI_422:
+                        entry.setdefault("content", {})["application/json"] = {"schema": _ERROR_REF}
+        # FastAPI's validation-error shapes are never answered (see _validation_error).
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.get("schemas", {}).pop(name, None)
         app.openapi_schema = document
         return document
 

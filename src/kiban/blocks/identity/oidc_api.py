@@ -33,9 +33,27 @@ Operator = Annotated[str, Depends(require_operator)]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
+_OAUTH_ERROR_BODY: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+            },
+        }
+    }
+}
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "`{error, error_description}` (RFC 6749 §5.2)"},
-    401: {"description": "`invalid_client` or `invalid_token`, with `WWW-Authenticate`"},
+    400: {
+        "description": "`{error, error_description}` (RFC 6749 §5.2)",
+        "content": _OAUTH_ERROR_BODY,
+    },
+    401: {
+        "description": "`invalid_client` or `invalid_token`, with `WWW-Authenticate`",
+        "content": _OAUTH_ERROR_BODY,
+    },
 }
 
 router = APIRouter(tags=["openid-connect"], dependencies=[Depends(public)])

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from kiban.blocks import identity
 from kiban.blocks.mesh import records
-from kiban.platform.fields import Limit, Sequence
+from kiban.platform.fields import Limit, SequenceNumber
 from kiban.platform.webkit import DbSession
 
 
@@ -86,7 +86,7 @@ def my_records(
     person_id: identity.MyPagePerson,
     limit: Limit = 20,
     before: Annotated[
-        Sequence | None, Query(description="Only records before this sequence number")
+        SequenceNumber | None, Query(description="Only records before this sequence number")
     ] = None,
 ) -> RecordPageOut:
     """Every exchange of data about the signed-in person, newest first: who asked whom, for

@@ -168,7 +168,7 @@ class JournalReport(BaseModel):
 
 # --- HTTP models (/api/v1/registration) ---------------------------------------------------------
 
-_VERSION = Field(ge=1, description="The version of the application the caller read")
+_VERSION = Field(ge=1, le=2**31 - 1, description="The version of the application the caller read")
 _OFFICIAL = Field(
     min_length=1,
     max_length=200,
