@@ -13,6 +13,7 @@ Nothing is excluded: every operation is tested, with every check.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -32,7 +33,8 @@ from kiban.web import create_app
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = 8
+# A deeper run: KIBAN_TEST_CONTRACT_EXAMPLES=100 pytest tests/web/test_api_contract.py
+MAX_EXAMPLES = int(os.environ.get("KIBAN_TEST_CONTRACT_EXAMPLES", "8"))
 SEED = 2026
 
 # The OCSP responder takes a DER request (RFC 6960): bytes, sent as bytes.

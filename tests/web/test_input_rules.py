@@ -192,3 +192,13 @@ def test_a_method_a_path_lacks_is_405_and_options_lists_them_all(
     options = client.options("/api/v1/residents")
     assert options.status_code == 204
     assert options.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_an_undeclared_query_parameter_is_refused_after_authentication(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    answer = client.get("/api/v1/residents?limit=1&offest=5", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "query.offest"
+    assert client.get("/api/v1/residents?offest=5").status_code == 401
+    assert client.get("/api/v1/residents?limit=1&lang=en", headers=headers).status_code == 200
