@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from kiban.blocks import corporations
 from kiban.platform.fields import LongLimit, Offset
@@ -55,7 +55,11 @@ def list_corporations(
 
 @router.get("/{corporate_number}", summary="Read a corporation by its corporate number")
 def get_corporation(
-    corporate_number: str, session: DbSession, _actor: Operator
+    corporate_number: Annotated[
+        str, Path(pattern=r"^\d{13}$", description="法人番号: 13 digits, the first a check digit")
+    ],
+    session: DbSession,
+    _actor: Operator,
 ) -> corporations.CorporationRead:
     """The corporation with this 13-digit corporate number."""
     return corporations.get_corporation_by_number(session, corporate_number)
