@@ -9,7 +9,13 @@
   route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
   router and fails otherwise. Later sign-in methods register theirs with ``auth_dependency``.
 - ``install_error_handlers``: every error leaves as ``{"error": {"code", "message", "field"}}``
-  in the caller's language, never as a stack trace.
+  in the caller's language, never as a stack trace. Authentication comes before validation:
+  FastAPI reads and decodes the body before it solves a route's dependencies, so a malformed
+  body would be refused (422/400) before the caller was asked who they are; the handlers of
+  those errors first run the route's auth dependencies (:func:`authentication_refusal`) and
+  answer 401 when they refuse.
+- ``MethodsMiddleware``: ``OPTIONS`` answers 204 with an ``Allow`` header listing every method
+  of the path, and a 405 lists them all too.
 """
 
 from __future__ import annotations
@@ -18,17 +24,22 @@ import hmac
 import logging
 import re
 from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import solve_dependencies
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiban.kernel.errors import KibanError, Unauthorized
@@ -267,6 +278,34 @@ def require_official(request: Request) -> Official:
     return official
 
 
+# --- Query parameters -------------------------------------------------------------------------
+
+_ANY_ROUTE_QUERY: Final = frozenset({"lang"})
+"""Query parameters every route takes (the language switch)."""
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """An app-wide dependency: an API operation refuses a query parameter it does not declare
+    (422 naming it), as its OpenAPI description says. HTML pages are left alone."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant) or not getattr(route, "include_in_schema", False):
+        return
+    declared = _query_names(dependant)
+    for name in request.query_params:
+        if name not in declared and name not in _ANY_ROUTE_QUERY:
+            raise RequestValidationError(
+                [{"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}]
+            )
+
+
 # --- Errors -----------------------------------------------------------------------------------
 
 
@@ -285,8 +324,46 @@ def _kiban_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _validation_error(request: Request, exc: Exception) -> Response:
+def _guards_access(dependant: Dependant) -> bool:
+    """Whether ``dependant`` is, or depends on, an auth dependency."""
+    return dependant.call in AUTH_DEPENDENCIES or any(
+        _guards_access(sub) for sub in dependant.dependencies
+    )
+
+
+async def authentication_refusal(request: Request) -> Response | None:
+    """The answer of the matched route's auth dependencies when they refuse ``request``, else
+    ``None``. Run before answering that the input is invalid: who may call comes first."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not isinstance(dependant, Dependant):
+        return None
+    guards = [sub for sub in dependant.dependencies if _guards_access(sub)]
+    if not guards:
+        return None
+    async with AsyncExitStack() as stack:
+        # Fresh stacks: the route's own have closed by the time an error is handled. The auth
+        # dependencies read headers, cookies and the database, never the body.
+        scope = {**request.scope, "fastapi_inner_astack": stack, "fastapi_function_astack": stack}
+        try:
+            await solve_dependencies(
+                request=Request(scope),
+                dependant=Dependant(dependencies=guards, path=dependant.path),
+                async_exit_stack=stack,
+                embed_body_fields=False,
+            )
+        except KibanError as exc:
+            return _kiban_error(request, exc)
+        except LoginRequired as exc:
+            return _login_required(request, exc)
+    return None
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it only.
+    refusal = await authentication_refusal(request)
+    if refusal is not None:
+        return refusal
     t = i18n.translations(language_of(request))
     errors = exc.errors()
     first = errors[0] if errors else {}
@@ -300,16 +377,63 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _http_error(request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it only.
     t = i18n.translations(language_of(request))
+    headers = dict(exc.headers or {})
+    field = None
     if exc.status_code == 404:
         code, message = "kiban.not_found", t.gettext("There is nothing at this address.")
     elif exc.status_code == 405:
         code, message = "kiban.method_not_allowed", t.gettext("This method is not allowed here.")
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    elif exc.status_code == 400:
+        refusal = await authentication_refusal(request)
+        if refusal is not None:
+            return refusal
+        code, message, field = "kiban.invalid", t.gettext("The request body is malformed."), "body"
     else:
         code, message = f"kiban.http_{exc.status_code}", t.gettext("The request failed.")
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        error_body(code, message, field), status_code=exc.status_code, headers=headers or None
+    )
+
+
+def allowed_methods(app: ASGIApp, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` answers at ``scope``'s path (with HEAD for GET and
+    OPTIONS), sorted; empty when no route has the path."""
+    methods: set[str] = set()
+    # FastAPI keeps included routers as branches; the contexts are the routes as served.
+    for route in iter_route_contexts(getattr(app, "routes", [])):
+        match, _ = route.matches({**scope, "type": "http"})
+        if match is Match.NONE:
+            continue
+        route_methods = getattr(route, "methods", None)
+        if route_methods is None:  # A mount (static files) or a route of every method.
+            return []
+        methods |= set(route_methods)
+    if not methods:
+        return []
+    if "GET" in methods:
+        methods.add("HEAD")
+    methods.add("OPTIONS")
+    return sorted(methods)
+
+
+class MethodsMiddleware:
+    """``OPTIONS`` on a path kiban serves answers 204 with ``Allow`` listing all its methods."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            methods = allowed_methods(scope["app"], scope)
+            if methods:
+                response = Response(status_code=204, headers={"Allow": ", ".join(methods)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _login_required(request: Request, exc: Exception) -> Response:
@@ -335,3 +459,91 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+# --- The OpenAPI document -----------------------------------------------------------------------
+
+ERROR_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine code"},
+                "message": {"type": "string", "description": "In the request's language"},
+                "field": {
+                    "anyOf": [{"type": "string"}, {"type": "null"}],
+                    "description": "The input at fault, when there is one",
+                },
+            },
+        }
+    },
+}
+_ERROR_REF: Final = {"$ref": "#/components/schemas/Error"}
+_FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
+_STATUS_TEXT: Final = {
+    400: "The body is malformed (not JSON, not the declared type): `kiban.invalid`",
+    401: "No or wrong credentials: `kiban.auth.*`, `*.token_*`",
+    404: "Nothing at this address, or an unknown id: `*.not_found`",
+    413: "The body is larger than 1 MiB: `kiban.body_too_large`",
+    422: "Invalid input; `error.field` names it: `kiban.invalid` and the block's codes",
+}
+
+
+def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None) -> None:
+    """Make ``app.openapi()`` name every error status a route can answer, in the one error
+    shape: 400 and 413 where a body is read, 401 where credentials are checked, 404 where the
+    path names something, 422 where there is input at all. ``security_schemes`` are added to
+    the document's components (ways to get credentials no route declares by itself)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        components.setdefault("securitySchemes", {}).update(security_schemes or {})
+        guarded = _guarded_operations(app)
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                statuses = set()
+                if "requestBody" in operation:
+                    statuses |= {400, 413, 422}
+                if operation.get("parameters"):
+                    statuses.add(422)
+                if "{" in path:
+                    statuses.add(404)
+                if (method.upper(), path) in guarded:
+                    statuses.add(401)
+                responses = operation.setdefault("responses", {})
+                for status in sorted(statuses):
+                    entry = responses.setdefault(str(status), {"description": _STATUS_TEXT[status]})
+                    # A route that documents its own error body (OAuth's) keeps it; FastAPI's
+                    # default 422 body is not what kiban answers.
+                    schema = entry.get("content", {}).get("application/json", {}).get("schema")
+                    if not schema or schema == _FASTAPI_422:
+                        entry.setdefault("content", {})["application/json"] = {"schema": _ERROR_REF}
+        # FastAPI's validation-error shapes are never answered (see _validation_error).
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.get("schemas", {}).pop(name, None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _guarded_operations(app: FastAPI) -> set[tuple[str, str]]:
+    """``(METHOD, path)`` of every route with an auth dependency other than :func:`public`."""
+    guarded: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if not isinstance(dependant, Dependant):
+            continue
+        if any(_guards_access(sub) and sub.call is not public for sub in dependant.dependencies):
+            path = str(getattr(route, "path_format", route.path))
+            for method in route.methods or ():
+                guarded.add((method, path))
+    return guarded

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,11 +29,18 @@ from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.life_events import moving
 from kiban.platform import events
+from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.security import OriginCheckMiddleware, SecurityHeadersMiddleware
 from kiban.platform.settings import get_settings
 from kiban.platform.throttle import LockoutAuditMiddleware
-from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
+from kiban.platform.webkit import (
+    LanguageCookieMiddleware,
+    MethodsMiddleware,
+    document_errors,
+    install_error_handlers,
+    refuse_unknown_query,
+)
 from kiban.web import pages, signin
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
@@ -57,6 +64,21 @@ Errors always have the shape `{"error": {"code", "message", "field"}}`; `code` i
 `message` follows the request's language (`?lang=`, the `kiban_lang` cookie, `Accept-Language`;
 Japanese by default). Operator endpoints take `Authorization: Bearer <KIBAN_OPERATOR_TOKEN>`.
 """
+
+
+SIGN_IN_SCHEME = {
+    "type": "oauth2",
+    "description": "Sign-in with the My Number card through kiban's OpenID Connect provider "
+    "(see /.well-known/openid-configuration); My page endpoints take the access token of the "
+    "portal's client.",
+    "flows": {
+        "authorizationCode": {
+            "authorizationUrl": "/oidc/authorize",
+            "tokenUrl": "/oidc/token",
+            "scopes": {scope: scope for scope in ("openid", "name", "address", "birthdate")},
+        }
+    },
+}
 
 
 def routers() -> list[APIRouter]:
@@ -123,11 +145,17 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # An API operation refuses query parameters it does not declare (see webkit).
+        dependencies=[Depends(refuse_unknown_query)],
     )
     install_error_handlers(app)
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
     app.add_middleware(LanguageCookieMiddleware)
+    # OPTIONS lists every method of a path (405 answers too, see webkit).
+    app.add_middleware(MethodsMiddleware)
+    # One body-size limit for every route (the gateway below keeps its own for /r1).
+    app.add_middleware(BodySizeLimitMiddleware)
     # The mesh gateway's /r1 requests are answered before routing (see GatewayMiddleware).
     app.add_middleware(GatewayMiddleware)
     # Outermost, so that they cover every answer (the gateway's and the errors' too): cross-site
@@ -139,4 +167,5 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)
+    document_errors(app, {"KibanSignIn": SIGN_IN_SCHEME})
     return app

@@ -148,3 +148,21 @@ def test_only_the_owner_with_a_my_page_token_gets_in(
     )
     session.rollback()
     assert http.get("/api/v1/notifications/inbox", headers=me).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/notifications/inbox?offset=99999999999999999999", "query.offset"),
+        ("/api/v1/registration/applications?offset=99999999999999999999", "query.offset"),
+        (f"/api/v1/mesh/my-records?before={2**64}", "query.before"),
+    ],
+)
+def test_a_huge_paging_number_on_my_page_is_refused_naming_it(
+    http: TestClient, session: Session, card: ReaderCard, path: str, field: str
+) -> None:
+    """Issue 13, item 6: these answered 500 (SQLite cannot hold the number)."""
+    me = bearer(portal_token(http, session, card))
+    answer = http.get(path, headers=me)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] == field

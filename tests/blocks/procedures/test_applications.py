@@ -592,3 +592,25 @@ def test_each_household_member_sees_the_prefill_that_disclosed_them(
     assert theirs["requester"].request_hash == applicants.request_hash
     assert theirs["requester"].response_hash == applicants.response_hash
     assert mesh.verify_log(session).ok
+
+
+def test_an_action_s_data_is_bounded_before_it_reaches_the_journal(
+    session: Session, toy: procedures.ProcedureDef, resident: residents.PersonRead, card: ReaderCard
+) -> None:
+    """Issue 13, item 12: a task's ``data`` of megabytes was appended to the journal."""
+    app = _submitted(session, resident, card)
+    app = procedures.do_claim_task(session, app.id, official=OFFICER, expected_version=app.version)
+    session.commit()
+    with pytest.raises(KibanError) as exc:
+        procedures.do_take_action(
+            session,
+            app.id,
+            "approve",
+            role="official",
+            actor=OFFICER,
+            expected_version=app.version,
+            data={"note": "記" * 6000},  # 18,000 bytes as UTF-8.
+        )
+    assert _error(exc) == ("procedures.invalid_value", 422, "data")
+    session.rollback()
+    assert len(procedures.get_application(session, app.id).journal) == len(app.journal)

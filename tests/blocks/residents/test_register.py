@@ -230,7 +230,8 @@ def test_unknown_town_is_a_validation_error_on_the_town_field(
 
 
 def test_kana_and_block_numbers_are_validated() -> None:
-    with pytest.raises(ValueError, match="katakana"):
+    # The rules are patterns of the schema, so the OpenAPI document states them too.
+    with pytest.raises(ValueError, match="family_name_kana"):
         residents.NameChangeCreate(
             family_name="山田",
             given_name="花子",
@@ -238,7 +239,7 @@ def test_kana_and_block_numbers_are_validated() -> None:
             given_name_kana="ハナコ",
             effective_on=date(2020, 1, 1),
         )
-    with pytest.raises(ValueError, match="block and house numbers"):
+    with pytest.raises(ValueError, match="block_number"):
         residents.AddressInput(town_id=uuid.uuid4(), block_number="<script>")
 
 

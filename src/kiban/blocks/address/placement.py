@@ -11,14 +11,18 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address.errors import InvalidAddress, TownNotFound
 from kiban.blocks.address.normalizer import StructuredAddress, normalize
 from kiban.blocks.address.service import TownRead, format_address, get_town
+from kiban.platform.fields import Name
 
-BLOCK_NUMBER = re.compile(r"^[-0-9０-９一二三四五六七八九十百千ー－‐番地号のノ之 ]+$")
+# Digits and the words of a Japanese house number; a space only between them.
+_BLOCK_CHAR = r"\-0-9０-９一二三四五六七八九十百千ー－‐番地号のノ之"
+BLOCK_NUMBER_PATTERN = rf"^[{_BLOCK_CHAR}](?:[{_BLOCK_CHAR} ]*[{_BLOCK_CHAR}])?$"
+BLOCK_NUMBER = re.compile(BLOCK_NUMBER_PATTERN)
 # The normalizer's levels that name a town (町字) or more.
 _TOWN_LEVELS = frozenset({"machiaza", "machiaza_detail", "rsdtdsp_blk", "rsdtdsp_rsdt", "parcel"})
 _KANJI_DIGITS = "一二三四五六七八九"
@@ -43,7 +47,7 @@ class AddressInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     town_id: uuid.UUID | None = Field(default=None, description="A town of the registry")
-    text: str | None = Field(
+    text: Name | None = Field(
         default=None,
         min_length=1,
         max_length=256,
@@ -52,16 +56,14 @@ class AddressInput(BaseModel):
     )
     chome: int | None = Field(default=None, ge=1, le=99, description="丁目, when the town has them")
     block_number: str | None = Field(
-        default=None, min_length=1, max_length=32, examples=["2番3号", "2-3"]
+        default=None,
+        min_length=1,
+        max_length=32,
+        pattern=BLOCK_NUMBER_PATTERN,
+        description="Block and house numbers such as 2番3号 or 2-3",
+        examples=["2番3号", "2-3"],
     )
-    building: str | None = Field(default=None, max_length=128)
-
-    @field_validator("block_number")
-    @classmethod
-    def _block_number(cls, value: str | None) -> str | None:
-        if value is not None and not BLOCK_NUMBER.match(value):
-            raise ValueError("must be block and house numbers such as 2番3号 or 2-3")
-        return value
+    building: Name | None = Field(default=None, max_length=128)
 
 
 @dataclass(frozen=True)

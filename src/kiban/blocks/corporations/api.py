@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from kiban.blocks import corporations
+from kiban.platform.fields import LongLimit, Offset
 from kiban.platform.webkit import DbSession, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
@@ -43,8 +44,8 @@ def list_corporations(
     name: Annotated[
         str | None, Query(max_length=128, description="Part of the name or furigana")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LongLimit = 50,
+    offset: Offset = 0,
 ) -> list[corporations.CorporationRead]:
     """Corporations in furigana order."""
     return corporations.list_corporations(
@@ -54,7 +55,11 @@ def list_corporations(
 
 @router.get("/{corporate_number}", summary="Read a corporation by its corporate number")
 def get_corporation(
-    corporate_number: str, session: DbSession, _actor: Operator
+    corporate_number: Annotated[
+        str, Path(pattern=r"^\d{13}$", description="法人番号: 13 digits, the first a check digit")
+    ],
+    session: DbSession,
+    _actor: Operator,
 ) -> corporations.CorporationRead:
     """The corporation with this 13-digit corporate number."""
     return corporations.get_corporation_by_number(session, corporate_number)

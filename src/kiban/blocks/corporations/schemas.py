@@ -7,17 +7,23 @@ import re
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from kiban.blocks.address import AddressInput
 from kiban.blocks.corporations.models import CorporationKind, CorporationStatus
+from kiban.platform.fields import Name
 
 # Corporate furigana (フリガナ) is katakana; names such as "エヌ・ティ・ティ" or "ABC" also use
 # the middle dot, the long vowel mark, spaces and letters or digits.
-KANA = re.compile(
-    r"^[\u30a1-\u30fa\u30fb\u30fc\u3000 0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+$"
+# A space only between the other characters (values are stripped).
+_KANA_CHAR = "\u30a1-\u30fa\u30fb\u30fc0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+KANA_PATTERN = rf"^[{_KANA_CHAR}](?:[{_KANA_CHAR}\u3000 ]*[{_KANA_CHAR}])?$"
+_PERSON_KANA_CHAR = "\u30a1-\u30fa\u30fc\u30fb"
+PERSON_KANA_PATTERN = (
+    rf"^[{_PERSON_KANA_CHAR}](?:[{_PERSON_KANA_CHAR}\u3000 ]*[{_PERSON_KANA_CHAR}])?$"
 )
-PERSON_KANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
+KANA = re.compile(KANA_PATTERN)
+PERSON_KANA = re.compile(PERSON_KANA_PATTERN)
 
 
 class _Input(BaseModel):
@@ -27,17 +33,16 @@ class _Input(BaseModel):
 class RepresentativeInput(_Input):
     """The representative (代表者) as the commercial register records them."""
 
-    name: str = Field(min_length=1, max_length=128, examples=["山田　太郎"])
-    name_kana: str | None = Field(default=None, max_length=256, examples=["ヤマダ　タロウ"])
-    title: str = Field(default="代表取締役", min_length=1, max_length=32, examples=["代表取締役"])
+    name: Name = Field(min_length=1, max_length=128, examples=["山田　太郎"])
+    name_kana: str | None = Field(
+        default=None,
+        max_length=256,
+        pattern=PERSON_KANA_PATTERN,
+        description="Full-width katakana",
+        examples=["ヤマダ　タロウ"],
+    )
+    title: Name = Field(default="代表取締役", min_length=1, max_length=32, examples=["代表取締役"])
     address: AddressInput
-
-    @field_validator("name_kana")
-    @classmethod
-    def _kana(cls, value: str | None) -> str | None:
-        if value is not None and not PERSON_KANA.match(value):
-            raise ValueError("must be written in full-width katakana")
-        return value
 
 
 class CorporationCreate(_Input):
@@ -49,18 +54,17 @@ class CorporationCreate(_Input):
         description="法人番号: 13 digits, the first a check digit",
         examples=["4011001098993"],
     )
-    name: str = Field(min_length=1, max_length=256, examples=["株式会社基盤テック"])
-    name_kana: str = Field(min_length=1, max_length=256, examples=["キバンテック"])
+    name: Name = Field(min_length=1, max_length=256, examples=["株式会社基盤テック"])
+    name_kana: str = Field(
+        min_length=1,
+        max_length=256,
+        pattern=KANA_PATTERN,
+        description="Full-width katakana (letters and digits allowed)",
+        examples=["キバンテック"],
+    )
     kind: CorporationKind = CorporationKind.KABUSHIKI_KAISHA
     head_office: AddressInput
     representative: RepresentativeInput
-
-    @field_validator("name_kana")
-    @classmethod
-    def _kana(cls, value: str) -> str:
-        if not KANA.match(value):
-            raise ValueError("must be written in full-width katakana (letters and digits allowed)")
-        return value
 
 
 class AddressRead(BaseModel):

@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiban.blocks.identity.business_models import AccountStatus, AccountType
+from kiban.platform.fields import Name
 
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 PROCEDURE_CODE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
@@ -61,9 +62,9 @@ class PrimeApplicationCreate(BaseModel):
 class MemberInvite(_Input):
     """A member the prime invites: who (name, e-mail) and in which role."""
 
-    display_name: str = Field(min_length=1, max_length=128, examples=["佐藤　一郎"])
+    display_name: Name = Field(min_length=1, max_length=128, examples=["佐藤　一郎"])
     email: str = Field(max_length=254, pattern=EMAIL, examples=["ichiro@example.jp"])
-    role: str = Field(default="member", min_length=1, max_length=64, examples=["経理担当"])
+    role: Name = Field(default="member", min_length=1, max_length=64, examples=["経理担当"])
 
 
 class InvitationRedeem(_Input):

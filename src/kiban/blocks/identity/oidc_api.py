@@ -44,10 +44,26 @@ SectorIdentifier = Annotated[
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
+_OAUTH_ERROR_BODY: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+            },
+        }
+    }
+}
 TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "`{error, error_description}` (RFC 6749 §5.2)"},
+    400: {
+        "description": "`{error, error_description}` (RFC 6749 §5.2)",
+        "content": _OAUTH_ERROR_BODY,
+    },
     401: {
         "description": "`invalid_client`: the client did not authenticate as it registered",
+        "content": _OAUTH_ERROR_BODY,
         "headers": {
             "WWW-Authenticate": {
                 "description": 'The client authentication scheme: `Basic realm="kiban"`',
@@ -57,12 +73,14 @@ TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     429: {
         "description": "`invalid_client` with `Retry-After`: too many failed client "
-        "authentications from this address"
+        "authentications from this address",
+        "content": _OAUTH_ERROR_BODY,
     },
 }
 USERINFO_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "`invalid_token` (RFC 6750 §3)",
+        "content": _OAUTH_ERROR_BODY,
         "headers": {
             "WWW-Authenticate": {
                 "description": 'The bearer scheme with the error: `Bearer error="invalid_token"`',

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kiban.platform.fields import FreeText, Name
 
 Scope = Literal["openid", "name", "address", "birthdate", "gender", "sign", "business"]
 SCOPES: tuple[Scope, ...] = ("openid", "name", "address", "birthdate", "gender", "sign", "business")
@@ -57,6 +59,17 @@ def check_sector_identifier(value: str) -> str:
     return lowered
 
 
+RedirectUri = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        pattern=r"^(?:https://[A-Za-z0-9.-]+|http://(?:127\.0\.0\.1|localhost|\[::1\]))"
+        r"(?::[0-9]{1,4})?(?:/[^#\s]*)?$",
+        description="https, or http on a loopback host; no fragment",
+    ),
+]
+
+
 class ClientCreate(BaseModel):
     """Registration of a relying party (a service that signs residents in with kiban)."""
 
@@ -68,8 +81,8 @@ class ClientCreate(BaseModel):
         description="Empty: kiban makes one up.",
         examples=["example-shop"],
     )
-    name: str = Field(min_length=1, max_length=128, examples=["例示商店 / Example Shop"])
-    purpose: str = Field(
+    name: Name = Field(min_length=1, max_length=128, examples=["例示商店 / Example Shop"])
+    purpose: FreeText = Field(
         min_length=1,
         max_length=512,
         description="Why the service asks: residents read this before they agree.",
@@ -80,12 +93,16 @@ class ClientCreate(BaseModel):
         description="The scopes the client may ask for; `openid` is always included.",
         examples=[["openid", "name", "birthdate"]],
     )
-    redirect_uris: list[str] = Field(
-        min_length=1, max_length=10, examples=[["https://shop.example/callback"]]
+    redirect_uris: list[RedirectUri] = Field(
+        min_length=1,
+        max_length=10,
+        json_schema_extra={"uniqueItems": True},
+        examples=[["https://shop.example/callback"]],
     )
     sector_identifier: str | None = Field(
         default=None,
         max_length=255,
+        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$",
         description="Host name that groups clients sharing one pairwise `sub` (OpenID Connect "
         "Core §8.1). Default: the redirect URIs' host (on a loopback host: this client alone). "
         "Any other value must be a sector the operator approved whose redirect URIs include "

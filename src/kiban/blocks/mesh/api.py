@@ -27,8 +27,9 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kiban.blocks.mesh import core, gateway
-from kiban.blocks.mesh.errors import MeshRefusal
+from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
 from kiban.blocks.mesh.schemas import DirectoryClient, DirectoryMethod
+from kiban.blocks.mesh.service import SERVICE_ID, SUBSYSTEM_ID
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import get_engine, session_factory
 from kiban.platform.webkit import DbSession, language_of, public, require_operator
@@ -196,6 +197,39 @@ _GATEWAY_PATHS = (
         "The mesh gateway (X-Road REST style)",
     ),
 )
+# What the gateway takes and answers, for the OpenAPI description (GatewayMiddleware answers).
+_GATEWAY_HEADERS = [
+    {
+        "name": "X-Road-Client",
+        "in": "header",
+        "required": True,
+        "description": "The calling subsystem, e.g. JP/GOV/00001/pension",
+        "schema": {
+            "type": "string",
+            "pattern": r"^[A-Z]{2}/[A-Z]{3}/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$",
+        },
+    },
+    {
+        "name": gateway.SIGNATURE_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "The request signed by the client (compact JWS, EdDSA)",
+        "schema": {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+        },
+    },
+]
+_GATEWAY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": ", ".join(
+            f"`{code}` ({xroad})" for xroad, (code, s, _, _) in REFUSALS.items() if s == status
+        )
+        + "; the X-Road code is in the `X-Road-Error` header",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status in sorted({refusal[1] for refusal in REFUSALS.values()})
+}
 for _path, _suffix, _summary in _GATEWAY_PATHS:
     for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         router.add_api_route(
@@ -206,6 +240,8 @@ for _path, _suffix, _summary in _GATEWAY_PATHS:
             dependencies=[Depends(public)],
             response_class=Response,
             operation_id=f"mesh_gateway_{_method.lower()}{_suffix}",
+            responses=_GATEWAY_RESPONSES,
+            openapi_extra={"parameters": _GATEWAY_HEADERS},
         )
 
 
@@ -228,7 +264,11 @@ def list_clients(session: DbSession) -> list[DirectoryClient]:
 def list_methods(
     session: DbSession,
     service: Annotated[
-        str | None, Query(description="A provider subsystem id, e.g. JP/GOV/00001/pension")
+        str | None,
+        Query(
+            pattern=SUBSYSTEM_ID.pattern,
+            description="A provider subsystem id, e.g. JP/GOV/00001/pension",
+        ),
     ] = None,
 ) -> list[DirectoryMethod]:
     return core.list_methods(session, service)
@@ -237,15 +277,27 @@ def list_methods(
 @directory.get("/allowedMethods", summary="Services a client may call, with its items")
 def allowed_methods(
     session: DbSession,
-    client: Annotated[str, Query(description="A client subsystem id")],
+    client: Annotated[
+        str, Query(pattern=SUBSYSTEM_ID.pattern, description="A client subsystem id")
+    ],
 ) -> list[DirectoryMethod]:
     return core.allowed_methods(session, client)
 
 
-@directory.get("/getOpenAPI", summary="A service's OpenAPI description")
+@directory.get(
+    "/getOpenAPI",
+    summary="A service's OpenAPI description",
+    responses={404: {"description": "No such service: `mesh.service_not_found`"}},
+)
 def get_openapi(
     session: DbSession,
-    service: Annotated[str, Query(description="A service id, e.g. JP/GOV/00001/pension/records")],
+    service: Annotated[
+        str,
+        Query(
+            pattern=SERVICE_ID.pattern,
+            description="A service id, e.g. JP/GOV/00001/pension/records",
+        ),
+    ],
 ) -> dict[str, Any]:
     return core.get_openapi(session, service)
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kiban.platform.fields import FreeText, StrictDate
+
 FetchType = Literal["once", "periodic"]
 FrequencyUnit = Literal["day", "week", "month", "year"]
 ConsentState = Literal["active", "paused", "revoked", "expired"]
@@ -24,7 +26,7 @@ class Purpose(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", examples=["account_opening"])
-    text: str = Field(min_length=1, max_length=500, examples=["口座開設時の本人確認のため"])
+    text: FreeText = Field(min_length=1, max_length=500, examples=["口座開設時の本人確認のため"])
 
 
 class Frequency(BaseModel):
@@ -48,8 +50,8 @@ class ConsentCreate(BaseModel):
     )
     purpose: Purpose
     items: list[str] = Field(min_length=1, max_length=50, examples=[["address", "name"]])
-    valid_from: date
-    valid_until: date
+    valid_from: StrictDate
+    valid_until: StrictDate
     fetch_type: FetchType = "once"
     frequency: Frequency | None = Field(
         default=None, description="Required for periodic consents, absent for once-only ones"

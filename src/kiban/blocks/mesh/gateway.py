@@ -364,12 +364,13 @@ def sign(key: ed25519.Ed25519PrivateKey, certificate_pem: str, claims: Mapping[s
 
 def unverified_claims(token: str) -> dict[str, Any]:
     """The claims of a JWS before its signature is checked (to learn who claims to sign)."""
+    # A token that does not even decode cannot carry a valid signature.
     try:
         claims = json.loads(_unb64(token.split(".")[1]).decode())
     except (IndexError, ValueError):
-        raise MeshRefusal("Client.BadRequest", "JWS") from None
+        raise MeshRefusal("Client.InvalidSignature", "JWS") from None
     if not isinstance(claims, dict):
-        raise MeshRefusal("Client.BadRequest", "JWS")
+        raise MeshRefusal("Client.InvalidSignature", "JWS")
     return claims
 
 

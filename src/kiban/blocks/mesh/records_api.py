@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from kiban.blocks import identity
 from kiban.blocks.mesh import records
+from kiban.platform.fields import Limit, SequenceNumber
 from kiban.platform.webkit import DbSession
 
 
@@ -83,9 +84,9 @@ router = APIRouter(prefix="/api/v1/mesh", tags=["access records"], responses=ERR
 def my_records(
     session: DbSession,
     person_id: identity.MyPagePerson,
-    limit: Annotated[int, Query(ge=1, le=100, description="Records per page")] = 20,
+    limit: Limit = 20,
     before: Annotated[
-        int | None, Query(ge=1, description="Only records before this sequence number")
+        SequenceNumber | None, Query(description="Only records before this sequence number")
     ] = None,
 ) -> RecordPageOut:
     """Every exchange of data about the signed-in person, newest first: who asked whom, for

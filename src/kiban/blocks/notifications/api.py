@@ -16,6 +16,7 @@ from kiban.blocks import identity
 from kiban.blocks.notifications import service
 from kiban.blocks.notifications.schemas import InboxPage, NoticeRead
 from kiban.platform import audit
+from kiban.platform.fields import Limit, Offset
 from kiban.platform.webkit import DbSession
 
 Owner = identity.MyPagePerson
@@ -34,8 +35,8 @@ def inbox(
     session: DbSession,
     owner: Owner,
     unread_only: Annotated[bool, Query(description="Only unread notices")] = False,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> InboxPage:
     """The signed-in person's notices, newest first, in Japanese and English, with the number
     of unread notices and each notice's delivery lifecycle (created, delivered, read)."""

@@ -40,6 +40,7 @@ from kiban.blocks.procedures.schemas import (
     TaskClaim,
     TaskComplete,
 )
+from kiban.platform.fields import Limit, Offset
 from kiban.platform.webkit import DbSession, public, require_operator
 
 Applicant = identity.MyPagePerson
@@ -212,8 +213,8 @@ def my_applications(
     session: DbSession,
     person_id: Applicant,
     state: Annotated[list[str] | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> ApplicationPage:
     """The signed-in resident's applications (drafts included), most recently changed first."""
     return service.list_applications(
@@ -328,8 +329,8 @@ def tasks(
     office: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="lg_code of the office")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ApplicationPage:
     """Applications waiting for an official, oldest first."""
     return service.list_tasks(session, office=office, limit=limit, offset=offset)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from kiban.platform.fields import FreeText, JsonObject
+
 
 class SourceRead(BaseModel):
     """Where a prefilled value came from: which registry, as of when, through which message."""
@@ -166,7 +168,7 @@ class JournalReport(BaseModel):
 
 # --- HTTP models (/api/v1/registration) ---------------------------------------------------------
 
-_VERSION = Field(ge=1, description="The version of the application the caller read")
+_VERSION = Field(ge=1, le=2**31 - 1, description="The version of the application the caller read")
 _OFFICIAL = Field(
     min_length=1,
     max_length=200,
@@ -228,7 +230,9 @@ class ApplicationCreate(BaseModel):
 class DraftUpdate(BaseModel):
     """Values the applicant typed (not the prefilled ones)."""
 
-    values: dict[str, Any] = Field(examples=[{"move_date": "2026-12-01"}])
+    values: JsonObject = Field(
+        description="At most 16 KiB as JSON", examples=[{"move_date": "2026-12-01"}]
+    )
     expected_version: int = _VERSION
 
 
@@ -255,7 +259,7 @@ class ApplicantAction(BaseModel):
 
     action: str = Field(max_length=64)
     expected_version: int = _VERSION
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: FreeText | None = Field(default=None, max_length=2000)
 
 
 class TaskClaim(BaseModel):
@@ -269,5 +273,5 @@ class TaskComplete(BaseModel):
     action: str = Field(max_length=64, examples=["approve"])
     official: str = _OFFICIAL
     expected_version: int = _VERSION
-    reason: str | None = Field(default=None, max_length=2000)
-    data: dict[str, Any] | None = None
+    reason: FreeText | None = Field(default=None, max_length=2000)
+    data: JsonObject | None = Field(default=None, description="At most 16 KiB as JSON")

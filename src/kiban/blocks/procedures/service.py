@@ -70,6 +70,7 @@ from kiban.blocks.procedures.schemas import (
 )
 from kiban.kernel import clock
 from kiban.platform import audit, events
+from kiban.platform.fields import MAX_JSON_BYTES
 
 GENESIS: Final = "0" * 64
 MEMBER: Final = "JP/GOV/kiban-procedures"
@@ -522,13 +523,16 @@ def _check_people(name: str, value: Any) -> list[Any]:
 
 def _storable(name: str, value: Any) -> None:
     """JSON that both databases store and give back unchanged (PostgreSQL refuses NUL in
-    text), so that the journal's hashes recompute; else ``InvalidValue`` naming ``name``."""
+    text), so that the journal's hashes recompute, and at most ``MAX_JSON_BYTES`` of it (the
+    journal keeps every entry forever); else ``InvalidValue`` naming ``name``."""
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         raise InvalidValue(name, "JSON で表せる値にしてください", "must be plain JSON") from None
     if "\\u0000" in text:
         raise InvalidValue(name, "NUL 文字は使えません", "must not contain NUL characters")
+    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > MAX_JSON_BYTES:
+        raise InvalidValue(name, "大きすぎます", f"is larger than {MAX_JSON_BYTES} bytes as JSON")
 
 
 def _check_value(field: FieldDef, value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from kiban.blocks import residents
+from kiban.platform.fields import LongLimit, Offset
 from kiban.platform.webkit import DbSession, RouteName, require_operator
 
 Operator = Annotated[str, Depends(require_operator)]
@@ -43,8 +44,8 @@ def list_residents(
         str | None, Query(pattern=r"^\d{6}$", description="6-digit lg_code")
     ] = None,
     status_: Annotated[residents.Status, Query(alias="status")] = residents.Status.RESIDENT,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LongLimit = 50,
+    offset: Offset = 0,
 ) -> list[residents.PersonRead]:
     """Residents ordered by municipality and kana, without individual numbers. Recorded: one
     read per person listed."""
@@ -76,7 +77,7 @@ def register_birth(
     return residents.register_birth(session, data, actor=actor)
 
 
-@router.get("/{person_id}", summary="Read a resident record")
+@router.get("/{person_id:uuid}", summary="Read a resident record")
 def get_person(
     person_id: uuid.UUID, session: DbSession, actor: Operator, route: RouteName
 ) -> residents.PersonRead:
@@ -87,7 +88,7 @@ def get_person(
     )
 
 
-@router.get("/{person_id}/history", summary="Every version of a record")
+@router.get("/{person_id:uuid}/history", summary="Every version of a record")
 def get_history(
     person_id: uuid.UUID, session: DbSession, actor: Operator, route: RouteName
 ) -> list[residents.RecordVersionRead]:
@@ -98,7 +99,7 @@ def get_history(
     )
 
 
-@router.get("/{person_id}/certificate", summary="Certificate of residence (住民票の写し)")
+@router.get("/{person_id:uuid}/certificate", summary="Certificate of residence (住民票の写し)")
 def get_certificate(
     person_id: uuid.UUID,
     session: DbSession,
@@ -121,35 +122,35 @@ def get_certificate(
     )
 
 
-@router.post("/{person_id}/move-out", summary="Moving-out notice (転出届)")
+@router.post("/{person_id:uuid}/move-out", summary="Moving-out notice (転出届)")
 def move_out(
     person_id: uuid.UUID, data: residents.MoveOutCreate, session: DbSession, actor: Operator
 ) -> residents.PersonRead:
     return residents.move_out(session, person_id, data, actor=actor)
 
 
-@router.post("/{person_id}/move-in", summary="Moving-in notice (転入届)")
+@router.post("/{person_id:uuid}/move-in", summary="Moving-in notice (転入届)")
 def move_in(
     person_id: uuid.UUID, data: residents.MoveInCreate, session: DbSession, actor: Operator
 ) -> residents.PersonRead:
     return residents.move_in(session, person_id, data, actor=actor)
 
 
-@router.post("/{person_id}/move-within", summary="Change of address (転居届)")
+@router.post("/{person_id:uuid}/move-within", summary="Change of address (転居届)")
 def move_within(
     person_id: uuid.UUID, data: residents.MoveWithinCreate, session: DbSession, actor: Operator
 ) -> residents.PersonRead:
     return residents.move_within(session, person_id, data, actor=actor)
 
 
-@router.post("/{person_id}/death", summary="Death registration (死亡届)")
+@router.post("/{person_id:uuid}/death", summary="Death registration (死亡届)")
 def record_death(
     person_id: uuid.UUID, data: residents.DeathCreate, session: DbSession, actor: Operator
 ) -> residents.PersonRead:
     return residents.record_death(session, person_id, data, actor=actor)
 
 
-@router.post("/{person_id}/name", summary="Change of name")
+@router.post("/{person_id:uuid}/name", summary="Change of name")
 def change_name(
     person_id: uuid.UUID, data: residents.NameChangeCreate, session: DbSession, actor: Operator
 ) -> residents.PersonRead:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from kiban.blocks.address import AddressInput
 from kiban.blocks.residents.models import ChangeReason, Sex, Status
+from kiban.platform.fields import Name, StrictDate
 
-KANA = re.compile(r"^[\u30a1-\u30fa\u30fc\u30fb\u3000 ]+$")
-RELATIONSHIPS = (
+# Katakana with the long vowel mark and the middle dot; spaces only between them.
+_KANA_CHAR = "\u30a1-\u30fa\u30fc\u30fb"
+KANA_PATTERN = rf"^[{_KANA_CHAR}](?:[{_KANA_CHAR}\u3000 ]*[{_KANA_CHAR}])?$"
+KANA = re.compile(KANA_PATTERN)
+Relationship = Literal[
     "世帯主",
     "妻",
     "夫",
@@ -35,7 +39,9 @@ RELATIONSHIPS = (
     "夫の父",
     "夫の母",
     "同居人",
-)
+]
+"""The relationships (続柄) the register records, as an enumeration in the schema."""
+RELATIONSHIPS: tuple[str, ...] = get_args(Relationship)
 
 
 class _Input(BaseModel):
@@ -45,19 +51,14 @@ class _Input(BaseModel):
 class NameInput(_Input):
     """A name in kanji and katakana (氏名とフリガナ)."""
 
-    family_name: str = Field(min_length=1, max_length=64, examples=["山田"])
-    given_name: str = Field(min_length=1, max_length=64, examples=["花子"])
-    family_name_kana: str = Field(min_length=1, max_length=128, examples=["ヤマダ"])
-    given_name_kana: str = Field(min_length=1, max_length=128, examples=["ハナコ"])
-
-    @field_validator("family_name_kana", "given_name_kana")
-    @classmethod
-    def _katakana(cls, value: str) -> str:
-        if not KANA.match(value):
-            raise ValueError(
-                "must be written in full-width katakana (全角カタカナで入力してください)"
-            )
-        return value
+    family_name: Name = Field(min_length=1, max_length=64, examples=["山田"])
+    given_name: Name = Field(min_length=1, max_length=64, examples=["花子"])
+    family_name_kana: str = Field(
+        min_length=1, max_length=128, pattern=KANA_PATTERN, examples=["ヤマダ"]
+    )
+    given_name_kana: str = Field(
+        min_length=1, max_length=128, pattern=KANA_PATTERN, examples=["ハナコ"]
+    )
 
 
 class HouseholdChoice(_Input):
@@ -66,46 +67,41 @@ class HouseholdChoice(_Input):
     household_id: uuid.UUID | None = Field(
         default=None, description="Existing household to join; empty founds a new household."
     )
-    relationship: str = Field(default="世帯主", description="続柄 to the head of household")
-
-    @field_validator("relationship")
-    @classmethod
-    def _relationship(cls, value: str) -> str:
-        if value not in RELATIONSHIPS:
-            raise ValueError(f"must be one of {', '.join(RELATIONSHIPS)}")
-        return value
+    relationship: Relationship = Field(
+        default="世帯主", description="続柄 to the head of household"
+    )
 
 
 class PersonCreate(NameInput):
     """Registration of someone who enters the register from outside it (e.g. from abroad)."""
 
-    birth_date: date
+    birth_date: StrictDate
     sex: Sex
     address: AddressInput
     household: HouseholdChoice = Field(default_factory=HouseholdChoice)
-    effective_on: date = Field(description="The day the person started living at the address")
+    effective_on: StrictDate = Field(description="The day the person started living at the address")
 
 
 class BirthCreate(NameInput):
     """A birth registration (出生届): the child joins the household of the parent given."""
 
-    birth_date: date
+    birth_date: StrictDate
     sex: Sex
     parent_id: uuid.UUID
-    relationship: str = "子"
+    relationship: Relationship = "子"
 
 
 class MoveOutCreate(_Input):
     """A moving-out notice (転出届)."""
 
-    moved_on: date
-    destination: str = Field(min_length=1, max_length=256, examples=["大阪府大阪市北区梅田1-1"])
+    moved_on: StrictDate
+    destination: Name = Field(min_length=1, max_length=256, examples=["大阪府大阪市北区梅田1-1"])
 
 
 class MoveInCreate(_Input):
     """A moving-in notice (転入届) for a person who moved out of another municipality."""
 
-    moved_on: date
+    moved_on: StrictDate
     address: AddressInput
     household: HouseholdChoice = Field(default_factory=HouseholdChoice)
 
@@ -113,20 +109,20 @@ class MoveInCreate(_Input):
 class MoveWithinCreate(_Input):
     """A change of address within the same municipality (転居届)."""
 
-    moved_on: date
+    moved_on: StrictDate
     address: AddressInput
 
 
 class DeathCreate(_Input):
     """A death registration (死亡届)."""
 
-    died_on: date
+    died_on: StrictDate
 
 
 class NameChangeCreate(NameInput):
     """A change of name (for example on marriage)."""
 
-    effective_on: date
+    effective_on: StrictDate
 
 
 class AddressRead(BaseModel):
