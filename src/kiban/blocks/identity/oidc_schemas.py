@@ -164,20 +164,31 @@ class ClientRead(BaseModel):
     created_at: datetime
 
 
+# A host name, as a sector identifier is (checked again, lowered, by check_sector_identifier).
+SectorIdentifierText = Annotated[
+    str,
+    Field(
+        max_length=253,
+        pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+    ),
+]
+
+
 class SectorCreate(BaseModel):
     """A sector the operator approves after checking that one owner runs every redirect URI
     listed (what fetching a sector_identifier_uri proves, OpenID Connect Core §8.1)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    sector_identifier: str = Field(max_length=253, examples=["shop.example"])
-    name: str = Field(
+    sector_identifier: SectorIdentifierText = Field(examples=["shop.example"])
+    name: Name = Field(
         min_length=1,
         max_length=128,
         description="Who runs the sector's services",
         examples=["例示商店株式会社 / Example Shop Co."],
     )
-    redirect_uris: list[str] = Field(
+    redirect_uris: list[RedirectUri] = Field(
         min_length=1,
         max_length=50,
         description="Every redirect URI that belongs to the sector",
@@ -200,8 +211,8 @@ class SectorUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=128)
-    redirect_uris: list[str] = Field(min_length=1, max_length=50)
+    name: Name = Field(min_length=1, max_length=128)
+    redirect_uris: list[RedirectUri] = Field(min_length=1, max_length=50)
 
     @field_validator("redirect_uris")
     @classmethod
