@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,3 +82,36 @@ def negotiate(*explicit: str | None, accept_language: str | None = None) -> Lang
             if lang:
                 return lang
     return DEFAULT_LANGUAGE
+
+
+_WEEKDAYS_JA = "月火水木金土日"
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def day_ja(day: date) -> str:
+    """A day as Japanese documents write it: ``2026年12月14日（月）``."""
+    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS_JA[day.weekday()]}）"
+
+
+def day_en(day: date) -> str:
+    """A day in English with its weekday: ``Monday 14 December 2026``."""
+    return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def format_day(lang: Language, day: date) -> str:
+    """A day with its weekday, in ``lang``."""
+    return day_ja(day) if lang == "ja" else day_en(day)

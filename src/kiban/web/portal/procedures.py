@@ -223,8 +223,8 @@ def _page_for(
         template = "portal/procedures/form.html"
     else:
         template = "portal/procedures/status.html"
-        if app.code == moving.MOVE_IN and app.state in RESERVABLE_STATES:
-            context["slots"] = _slot_days(moving.offered_slots())
+        if app.code == moving.MOVE_IN:
+            context |= _move_in_context(session, app)
     return _render(
         request,
         lang,
@@ -234,6 +234,20 @@ def _page_for(
         context,
         status_code=error.status if error is not None else 200,
     )
+
+
+def _move_in_context(session: Session, app: procedures.ApplicationRead) -> dict[str, Any]:
+    """The new office (name, address, hours), the moving date and, while the resident may
+    reserve, the visit slots from that date on the office's opening days."""
+    to_lg = str(app.outputs.get("to_lg_code") or "")
+    moving_day = moving.moved_out_on(app)
+    context: dict[str, Any] = {
+        "visit_office": moving.office_visit(session, to_lg) if to_lg else None,
+        "moving_day": moving_day,
+    }
+    if app.state in RESERVABLE_STATES:
+        context["slots"] = _slot_days(moving.offered_slots(moving_day))
+    return context
 
 
 def _last_reason(app: procedures.ApplicationRead) -> str | None:
