@@ -20,6 +20,7 @@ from kiban.blocks import notifications, procedures, residents
 from kiban.cardreader.client import sign_challenge
 from kiban.kernel import clock
 from kiban.life_events import moving
+from kiban.platform import i18n
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
@@ -112,8 +113,10 @@ def _submit(portal: Portal, url: str) -> Any:
         challenge.group(1),
         ("auth", "signing"),
     )
-    return portal.resident.get(
-        f"{url}/signed", params={"request_id": request_id.group(1), **answer, "lang": "en"}
+    # The reader's page posts the answer: the certificate's personal data never goes in a URL.
+    assert 'name="response_mode" value="form_post"' in review
+    return portal.resident.post(
+        f"{url}/signed?lang=en", data={"request_id": request_id.group(1), **answer}
     )
 
 
@@ -132,12 +135,17 @@ def test_without_javascript_the_address_is_read_on_save_and_confirmed(portal: Po
 
     typed = "札幌市中央区北１条西２丁目１番地１ ハイツ101"
     saved = _save(portal, url, form, destination=typed, moved_on=clock.today_jst().isoformat())
-    assert saved.status_code == 303
-    assert "/review" in saved.headers["location"]
-    review = portal.resident.get(saved.headers["location"]).text
+    assert saved.status_code == 200  # The review answers the form's POST...
+    review = saved.text
     assert "北海道札幌市中央区北一条西二丁目" in review  # As the registry reads it...
-    assert typed in review  # ...beside what was typed.
+    assert typed in review  # ...beside what was typed (from the form's body).
     assert "Sign with your card and submit" in review
+    assert "typed=" not in review
+
+    # ...so that a link cannot make the page show anyone's words as "what you typed".
+    spoofed = portal.resident.get(f"{url}/review?lang=en&typed=5pS744KB44Gm44GP44Gg44GV44GE")
+    assert spoofed.status_code == 200
+    assert "You typed" not in spoofed.text
 
 
 def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) -> None:
@@ -148,11 +156,16 @@ def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) 
             applicant=portal.family.spouse.id,
             actor=procedures.actor_of(portal.family.spouse.id),
         )
-    for path in ("", "/review", "/signed"):
+    for path in ("", "/review", "/receipt"):
         page = portal.resident.get(f"/portal/applications/{theirs.id}{path}?lang=en")
         assert page.status_code == 404
         assert "Application not found" in page.text
         assert portal.family.spouse.full_name not in page.text
+    answer = portal.resident.post(
+        f"/portal/applications/{theirs.id}/signed?lang=en", data={"request_id": f"{theirs.id}.1"}
+    )
+    assert answer.status_code == 404
+    assert portal.family.spouse.full_name not in answer.text
     _office_login(portal, OLD_LG)
     missing = portal.office.get(f"/office/applications/{uuid.uuid4()}?lang=en")
     assert missing.status_code == 404
@@ -171,13 +184,26 @@ def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: 
         moved_on=clock.today_jst().isoformat(),
     )
     # An answer for another application is refused and submits nothing.
-    forged = portal.resident.get(
-        f"{url}/signed", params={"request_id": f"{uuid.uuid4()}.3", "lang": "en"}
-    )
+    forged = portal.resident.post(f"{url}/signed?lang=en", data={"request_id": f"{uuid.uuid4()}.3"})
     assert forged.status_code == 422
+    # A signature in a URL is not taken: the GET only knows cancellation.
+    in_url = portal.resident.get(
+        f"{url}/signed", params={"request_id": "x.1", "signing_certificate": "AAAA"}
+    )
+    assert in_url.status_code == 303
+    assert "/review" not in in_url.headers["location"]
     submitted = _submit(portal, url)
     assert submitted.status_code == 303
-    status = portal.resident.get(submitted.headers["location"]).text
+    assert submitted.headers["location"].startswith(f"{url}/receipt")
+    receipt = portal.resident.get(submitted.headers["location"]).text
+    reference = procedures.reference_of(uuid.UUID(url.rsplit("/", 1)[1]))
+    assert reference in receipt
+    assert "Complete the moving-in notice at the new office within 14 days" in receipt
+    deadline = moving.move_in_deadline(clock.today_jst())
+    assert i18n.day_en(deadline) in receipt
+    inbox = portal.resident.get("/portal/inbox?lang=en").text
+    assert reference in inbox  # The notice carries the same reference.
+    status = portal.resident.get(f"{url}?lang=en").text
     assert "Submitted: waiting for the office" in status
     assert "Expected completion" in status
 

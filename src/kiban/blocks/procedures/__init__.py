@@ -40,6 +40,7 @@ from kiban.blocks.procedures.definitions import (
     register_procedure,
 )
 from kiban.blocks.procedures.events import TOPIC_PREFIX, audit_tag, topic
+from kiban.blocks.procedures.reference import is_valid_reference, reference_of
 from kiban.blocks.procedures.schemas import (
     ActionRead,
     ApplicationPage,
@@ -106,6 +107,8 @@ __all__ = [
     "TimelineStep",
     "Validator",
     "actor_of",
+    "is_valid_reference",
+    "reference_of",
     "audit_tag",
     "do_claim_task",
     "do_release_task",

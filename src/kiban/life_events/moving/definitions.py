@@ -174,6 +174,11 @@ def _notify(
     )
 
 
+def move_in_deadline(moved_on: date) -> date:
+    """The last day for the 転入届: 14 days from the move (住民基本台帳法第22条)."""
+    return moved_on + timedelta(days=NOTICE_DAYS)
+
+
 def _expected(app: procedures.ApplicationRead) -> date:
     return app.timeline.expected_completion or clock.today_jst()
 
@@ -189,18 +194,24 @@ def _submitted(
             raise errors.NotResident()
     lg_code = _lg_code_of(app.values)
     template = notices.MOVE_OUT_RECEIVED if app.code == MOVE_OUT else notices.MOVE_WITHIN_RECEIVED
+    moved_on = date.fromisoformat(str(app.values["moved_on"]))
+    params: dict[str, Any] = {
+        "office": office_name(session, lg_code),
+        "moved_on": moved_on,
+        "destination": str(app.values["destination"]),
+        "expected": _expected(app),
+        "reference": procedures.reference_of(app.id),
+    }
+    if app.code == MOVE_OUT:
+        params["move_in_by"] = move_in_deadline(moved_on)
     _notify(
         session,
         app,
         template,
-        {
-            "office": office_name(session, lg_code),
-            "moved_on": date.fromisoformat(str(app.values["moved_on"])),
-            "destination": str(app.values["destination"]),
-            "expected": _expected(app),
-        },
+        params,
         step="submitted",
         actor=action.actor,
+        link=f"/portal/applications/{app.id}/receipt",
     )
 
 
