@@ -8,8 +8,8 @@ visit at the new office, offered from the moving date on; the new office cannot 
 move-in up before that date; the test moves the clock to the day of the visit and the new
 office completes the move-in with the day the resident states. Then the resident sees the new
 address on My page, a notice for each step in the inbox (the signing certificate's revocation
-too), and in "who used my data" every agency and the consenting bank that received the new address, and not the electricity
-company they gave no consent to.
+too), and in "who used my data" every agency and the consenting bank that received the new
+address, and not the electricity company they gave no consent to.
 """
 
 from __future__ import annotations
