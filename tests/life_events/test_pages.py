@@ -377,3 +377,30 @@ def test_a_draft_can_be_withdrawn_and_then_changes_no_more(portal: Portal) -> No
     assert late.status_code == 409
     listing = portal.resident.get("/portal/procedures?lang=en").text
     assert "Withdrawn" in listing
+
+
+def test_a_revoked_signing_certificate_is_told_before_signing(
+    portal: Portal, engine: Engine
+) -> None:
+    from kiban.blocks.identity import service as identity_service  # noqa: PLC0415
+
+    url, form = _start(portal)
+    with transaction(engine) as session:
+        revoked = identity_service.do_revoke_signing_for_person(
+            session, portal.family.applicant.id, "affiliationChanged", actor="system:test"
+        )
+        assert revoked == 1
+    saved = _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    review = saved.text
+    # Said on the review, before the reader and its two PINs, with what to do.
+    assert "You cannot sign with your card at the moment" in review
+    assert "has been revoked" in review
+    assert "ask for a new certificate for signing" in review
+    assert 'name="challenge"' not in review  # No way to the reader.
+    assert "You cannot sign" in portal.resident.get(f"{url}/review?lang=en").text

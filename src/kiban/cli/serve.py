@@ -14,6 +14,4 @@ def serve(
 ) -> None:
     """Serve portal, office, dashboard and the public API. The access log shows each request's
     path without its query string."""
-    uvicorn.run(
-        "kiban.web:create_app", factory=True, host=host, port=port, log_config=log_config()
-    )
+    uvicorn.run("kiban.web:create_app", factory=True, host=host, port=port, log_config=log_config())

@@ -25,7 +25,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kiban.blocks import notifications, procedures
+from kiban.blocks import identity, notifications, procedures
+from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
 from kiban.life_events import moving
 from kiban.platform import i18n
@@ -335,6 +336,22 @@ def _request_id(app: procedures.ApplicationRead) -> str:
     return f"{app.id}.{app.version}"
 
 
+def signing_problem(session: Session, person_id: uuid.UUID) -> str | None:
+    """Why the resident's card cannot sign now (``no_card``, ``card_inactive``, ``revoked``,
+    ``expired``), told before they go to the reader and type both PINs; ``None`` when it can."""
+    card = identity.get_card_by_person(session, person_id)
+    if card is None:
+        return "no_card"
+    if card.status != "active":
+        return "card_inactive"
+    certificate = card.signing_certificate
+    if certificate.status != "good":
+        return "revoked"
+    if certificate.not_after <= clock.now():
+        return "expired"
+    return None
+
+
 def _review_page(
     request: Request,
     lang: i18n.Language,
@@ -359,6 +376,7 @@ def _review_page(
             "fields": {f.name: f for f in app.fields},
             "typed_destination": typed,
             "missing": missing,
+            "signing_problem": signing_problem(session, resident.person_id),
             "cancelled": cancelled,
             "reader_url": settings.card_reader_url.rstrip("/"),
             "challenge": procedures.submission_payload(app).decode("ascii"),
