@@ -450,8 +450,8 @@ def signed(
         app = procedures.get_application(session, application_id)
         if resident is not None and app.applicant_id != resident.person_id:
             raise ApplicationMissing
-    except KibanError as error:
-        return missing_page(request, lang, error)
+    except KibanError as unknown:
+        return missing_page(request, lang, unknown)
     claimed_id, _sep, claimed_version = request_id.rpartition(".")
     try:
         version = int(claimed_version)
@@ -459,9 +459,9 @@ def signed(
         signature = _b64_bytes(signing_signature)
     except (ValueError, binascii.Error):
         version, certificate, signature = -1, b"", b""
-    error: KibanError | None = None
+    problem: KibanError | None = None
     if claimed_id != str(app.id) or not certificate or not signature:
-        error = ReaderAnswerIncomplete()
+        problem = ReaderAnswerIncomplete()
     else:
         try:
             procedures.do_submit(
@@ -474,15 +474,15 @@ def signed(
             )
         except KibanError as refused:
             session.rollback()
-            error = refused
-    if error is None:
+            problem = refused
+    if problem is None:
         return RedirectResponse(
             f"/portal/applications/{app.id}/receipt?lang={lang}", status_code=303
         )
     if resident is not None:
         app = _own(session, resident, application_id)
-        return _page_for(request, lang, session, resident, app, error=error)
-    return missing_page(request, lang, error)
+        return _page_for(request, lang, session, resident, app, error=problem)
+    return missing_page(request, lang, problem)
 
 
 @router.get("/applications/{application_id}/receipt")
