@@ -31,7 +31,7 @@ from kiban.platform import events
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
-from kiban.web import pages, signin
+from kiban.web import docs, pages, signin
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -60,6 +60,7 @@ def routers() -> list[APIRouter]:
     """Every router the application serves, in order. A new block API is added here."""
     return [
         pages.router,  # The landing page and /health.
+        docs.router,  # /docs, Swagger UI from the installed package.
         office.router,  # Office sign-in and home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
@@ -117,7 +118,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         version=kiban.__version__,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # kiban.web.docs serves /docs without a CDN.
         redoc_url=None,
     )
     install_error_handlers(app)
@@ -127,6 +128,7 @@ def create_app() -> FastAPI:
     # The mesh gateway's /r1 requests are answered before routing (see GatewayMiddleware).
     app.add_middleware(GatewayMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    docs.mount_assets(app)
     for router in routers():
         app.include_router(router)
     return app
