@@ -248,9 +248,17 @@ def test_a_resident_moves_to_another_municipality(
 
     # Sign in with the card, straight to the procedures.
     _sign_in(resident, servers, f"/portal/procedures?lang={lang}")
-    resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
+    resident.wait_for_selector("a[href*='/portal/procedures/move_out']")
     assert resident.get_attribute("html", "lang") == lang
     assert_accessible(resident)
+    _shot(resident, lang, "00-procedures")
+    _press(resident, "a[href*='/portal/procedures/move_out']")
+    # The start page, before any draft: what is needed and what happens next.
+    resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
+    assert texts["title"] in resident.inner_text("h1")
+    assert "#cannot-sign" not in resident.content()
+    assert_accessible(resident)
+    _shot(resident, lang, "00-start")
     _press(resident, "form[action*='/procedures/move_out/start'] button")
 
     # The wizard: the register's facts are there; choose the spouse, type the new address.
@@ -268,7 +276,15 @@ def test_a_resident_moves_to_another_municipality(
     resident.wait_for_selector(".error-summary")
     assert resident.get_attribute("#destination", "aria-invalid") == "true"
     assert resident.is_checked("#mover-1")  # What was ticked is kept.
+    # The summary is at the top and has the focus; its link moves the focus to the field,
+    # whose own message is beside it.
+    assert resident.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert resident.is_visible("#destination-error")
+    _press(resident, ".error-summary a[href='#destination']")
+    assert resident.evaluate("document.activeElement.id") == "destination"
+    assert resident.locator("[aria-current='step']").count() == 1
     assert_accessible(resident)
+    _shot(resident, lang, "01-form-error")
     resident.fill("#destination", "")
     resident.focus("#destination")
     resident.keyboard.type(NEW_ADDRESS)
@@ -404,7 +420,7 @@ def test_without_javascript_the_address_is_read_when_saved(browser: Any, servers
     try:
         resident = context.new_page()
         # axe-core needs JavaScript; these pages are checked in the journey above.
-        _sign_in(resident, servers, "/portal/procedures?lang=en", check=False)
+        _sign_in(resident, servers, "/portal/procedures/move_out?lang=en", check=False)
         resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
         _press(resident, "form[action*='/procedures/move_out/start'] button")
         resident.wait_for_selector("#destination")

@@ -79,8 +79,13 @@ def _version(html: str) -> int:
 def _start(portal: Portal, code: str = moving.MOVE_OUT) -> tuple[str, str]:
     listing = portal.resident.get("/portal/procedures?lang=en")
     assert listing.status_code == 200
+    assert f'href="/portal/procedures/{code}?lang=en"' in listing.text
+    # The start page comes first; it makes no draft.
+    start_page = portal.resident.get(f"/portal/procedures/{code}?lang=en")
+    assert start_page.status_code == 200
+    assert "What you need" in start_page.text
     started = portal.resident.post(
-        f"/portal/procedures/{code}/start", data={"csrf_token": _csrf(listing.text)}
+        f"/portal/procedures/{code}/start", data={"csrf_token": _csrf(start_page.text)}
     )
     assert started.status_code == 303
     url = started.headers["location"].split("?")[0]
@@ -404,3 +409,21 @@ def test_a_revoked_signing_certificate_is_told_before_signing(
     assert "ask for a new certificate for signing" in review
     assert 'name="challenge"' not in review  # No way to the reader.
     assert "You cannot sign" in portal.resident.get(f"{url}/review?lang=en").text
+
+
+def test_the_start_page_makes_no_draft_and_offers_the_open_one(
+    portal: Portal, engine: Engine
+) -> None:
+    page = portal.resident.get("/portal/procedures/move_out?lang=en")
+    assert page.status_code == 200
+    assert "What you need" in page.text
+    assert "within 14 days of your move" in page.text
+    with transaction(engine) as session:
+        assert (
+            procedures.list_applications(session, applicant=portal.family.applicant.id).total == 0
+        )
+    url, _form = _start(portal)
+    again = portal.resident.get("/portal/procedures/move_out?lang=en").text
+    assert "Continue that notice" in again
+    assert url.rsplit("/", 1)[1] in again
+    assert portal.resident.get("/portal/procedures/nothing?lang=en").status_code == 404

@@ -176,6 +176,43 @@ def procedure_list(
     )
 
 
+@router.get("/procedures/{code}")
+def start_page(
+    code: str, request: Request, lang: Lang, session: DbSession, resident: SignedIn
+) -> Response:
+    """Before a draft is made: what the procedure is for, what the resident needs, what happens
+    next and by when; whether their card can sign; a draft already open is offered instead of
+    a new one."""
+    if code not in STARTABLE:
+        return missing_page(request, lang, ApplicationMissing())
+    definition = procedures.get_procedure(code)
+    drafts = [
+        item
+        for item in procedures.list_applications(
+            session, applicant=resident.person_id, code=code, limit=50
+        ).items
+        if item.state in EDITABLE_STATES
+    ]
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        "portal/procedures/start.html",
+        {
+            "procedure": definition,
+            "title": _title_of_definition(definition, lang),
+            "drafts": drafts,
+            "signing_problem": signing_problem(session, resident.person_id),
+            "notice_days": moving.NOTICE_DAYS,
+        },
+    )
+
+
+def _title_of_definition(definition: procedures.ProcedureDef, lang: str) -> str:
+    return definition.title_ja if lang == "ja" else definition.title_en
+
+
 @router.post("/procedures/{code}/start")
 def start(
     code: str,
