@@ -47,6 +47,8 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
     # Days as residents read them, with the weekday: 2026年12月14日（月） / Monday 14 December 2026.
     env.filters["day"] = lambda value: i18n.format_day(lang, value)
     env.filters["isoday"] = date.fromisoformat
+    env.filters["official_day"] = lambda value: i18n.official_day(lang, value)
+    env.filters["jst_day"] = lambda value: clock.to_jst(value).date()
     return env
 
 
