@@ -427,3 +427,77 @@ def test_the_start_page_makes_no_draft_and_offers_the_open_one(
     assert "Continue that notice" in again
     assert url.rsplit("/", 1)[1] in again
     assert portal.resident.get("/portal/procedures/nothing?lang=en").status_code == 404
+
+
+def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
+    portal: Portal, engine: Engine
+) -> None:
+    from sqlalchemy.orm import Session  # noqa: PLC0415
+
+    from kiban.blocks import mesh  # noqa: PLC0415
+    from kiban.platform import events  # noqa: PLC0415
+
+    from .journey import act_as_official  # noqa: PLC0415
+
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = uuid.UUID(url.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        approved = act_as_official(session, application_id, "approve", OLD_LG)
+        move_in_id = uuid.UUID(str(approved.outputs["move_in_application"]))
+        move_in = procedures.get_application(session, move_in_id)
+        slot = moving.slot_value(moving.offered_slots(moving.moved_out_on(move_in))[0])
+        saved = procedures.do_save_draft(
+            session,
+            move_in_id,
+            {"slot": slot},
+            expected_version=move_in.version,
+            actor=procedures.actor_of(portal.family.applicant.id),
+        )
+        procedures.do_take_action(
+            session,
+            move_in_id,
+            "reserve",
+            role="applicant",
+            actor=procedures.actor_of(portal.family.applicant.id),
+            expected_version=saved.version,
+        )
+    with transaction(engine) as session:
+        act_as_official(session, move_in_id, "complete", NEW_LG)
+    for _ in range(3):
+        events.deliver_pending(engine)
+        with Session(engine) as session:
+            mesh.deliver_due(session)
+            session.commit()
+
+    # The sending office's page: the packet it sent, labelled as sent, with its items.
+    _office_login(portal, OLD_LG)
+    sent = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    assert "Moving-out data sent to the new office through the mesh" in sent
+    assert "received through the mesh" not in sent
+    assert portal.family.applicant.birth_date.isoformat() in sent
+    assert portal.family.applicant.address.text in sent  # The previous address.
+    assert "世帯主" in sent
+
+    # Who used my data: the new office received the packet from the old one.
+    page = portal.resident.get("/portal/records?lang=ja").text
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    packet_rows = [row for row in rows if "住民基本台帳法第24条の2" in row]
+    assert packet_rows
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", packet_rows[0], flags=re.S)
+    ]
+    assert "札幌市中央区" in cells[1]  # Received by the new office...
+    assert "千代田区" in cells[2]  # ...provided by the old one.
+    assert "(subscription)" not in page  # No English in the Japanese page.
+    assert "住民基本台帳法に基づく異動の通知" in page
+    english = portal.resident.get("/portal/records?lang=en").text
+    assert "Notice of a change under the Basic Resident Register Act" in english
