@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from kiban.blocks import procedures, residents
+from kiban.blocks import notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.life_events import moving
 from kiban.life_events.moving import opening
-from kiban.platform import events
+from kiban.platform import events, i18n
 from kiban.platform.db import transaction
 
 from .journey import (
@@ -117,7 +117,18 @@ def test_a_move_dated_a_week_ahead_is_completed_on_the_day(engine: Engine, tmp_p
             expected_version=saved.version,
         )
 
-    # Before the moving date the new office cannot take the task up: the error says from when,
+    # The reservation's notice says the day with its weekday, where and when the office opens.
+    with transaction(engine) as session:
+        inbox = notifications.list_inbox(session, applicant.id, limit=50).items
+        reserved = next(n for n in inbox if n.template == moving.notices.MOVE_IN_RESERVED)
+        assert i18n.day_ja(slot.date()) in reserved.body_ja
+        assert i18n.day_en(slot.date()) in reserved.body_en
+        assert "北海道札幌市中央区南3条西11丁目330-2" in reserved.body_ja
+        assert "8:30–17:15" in reserved.body_en
+        received = next(n for n in inbox if n.template == moving.notices.MOVE_OUT_RECEIVED)
+        assert procedures.reference_of(submitted.id) in received.subject_ja
+
+        # Before the moving date the new office cannot take the task up: the error says from when,
     # and nothing is left claimed.
     with transaction(engine) as session:
         move_in = procedures.get_application(session, move_in_id)

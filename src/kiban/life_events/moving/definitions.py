@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform import i18n
 from kiban.life_events.moving import errors, notices, offices, opening
 
 MOVE_OUT: Final = "move_out"
@@ -461,11 +462,19 @@ def _reserved(
     if slot not in {slot_value(s) for s in offered_slots(moved_out_on(app))}:
         raise errors.SlotInvalid()
     to_lg = str(app.outputs.get("to_lg_code") or "")
+    visit = office_visit(session, to_lg)
+    day, at = date.fromisoformat(slot[:10]), slot[11:]
     _notify(
         session,
         app,
         notices.MOVE_IN_RESERVED,
-        {"office": office_name(session, to_lg), "slot": slot.replace("T", " ")},
+        {
+            "office": office_name(session, to_lg),
+            "slot": f"{i18n.day_ja(day)} {at}",
+            "slot_en": f"{i18n.day_en(day)}, {at}",
+            "place": f"{visit.name} {visit.address}" if visit.address else visit.name,
+            "hours": visit.hours,
+        },
         step=f"reserved:{slot}",
         actor=action.actor,
     )

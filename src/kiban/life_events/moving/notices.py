@@ -84,10 +84,14 @@ def register_templates() -> None:
         subject_ja="転入の来庁予約を受け付けました",
         subject_en="Your visit for the moving-in notice is booked",
         body_ja=(
-            "{office}への来庁予約を受け付けました: {slot}。マイナンバーカードをお持ちください。"
+            "{office}への来庁予約を受け付けました: {slot}。来庁先: {place}（受付 平日 {hours}）。"
+            "マイナンバーカードをお持ちください。"
         ),
-        body_en="Your visit to {office} is booked for {slot}. Please bring your My Number card.",
-        params={"office": str, "slot": str},
+        body_en=(
+            "Your visit to {office} is booked for {slot_en}, at {place} (open on weekdays, "
+            "{hours}). Please bring your My Number card."
+        ),
+        params={"office": str, "slot": str, "slot_en": str, "place": str, "hours": str},
     )
     notifications.register_template(
         MOVE_IN_COMPLETED,
