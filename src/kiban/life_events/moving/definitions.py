@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform import i18n
 from kiban.life_events.moving import errors, notices, offices, opening
+from kiban.platform import i18n
 
 MOVE_OUT: Final = "move_out"
 MOVE_IN: Final = "move_in"
