@@ -19,7 +19,7 @@ PROGRESS_THRESHOLD = 10_000
 @app.command("verify")
 def verify() -> None:
     """Walk the audit chain of the configured database; exit 1 if anything was tampered with."""
-    out = Console()
+    out = Console(soft_wrap=True)  # Findings stay on one line each, for grep.
     with session_factory(get_engine())() as session:
         total = audit_log.count_entries(session)
         if total >= PROGRESS_THRESHOLD:

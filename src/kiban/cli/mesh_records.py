@@ -38,7 +38,7 @@ def verify(
 
     Exits 1 and names the first modified, deleted, inserted or reordered record.
     """
-    out = Console()
+    out = Console(soft_wrap=True)  # Findings stay on one line each, for grep.
     try:
         key = None if public_key is None else bytes.fromhex(public_key)
     except ValueError:
