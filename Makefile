@@ -41,6 +41,9 @@ run: $(STAMP)
 	@echo "    health        http://$(HOST):$(PORT)/health"
 	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
 	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
+	@echo "    office (officials)                          http://$(HOST):$(PORT)/office/login"
+	@echo "      sign in: choose a municipality and enter the operator token"
+	@echo "      ($${KIBAN_OPERATOR_TOKEN:-dev-only-change-me}, from KIBAN_OPERATOR_TOKEN)"
 	@echo ""
 	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.
 	$(BIN)/kiban card-reader serve --port $(READER_PORT) --server http://$(HOST):$(PORT) & \

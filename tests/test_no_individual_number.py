@@ -367,8 +367,8 @@ def test_a_demo_run_leaves_no_individual_number_outside_the_register(database_ur
         newcomer = _register_changes(engine)
         _company_exchange(engine, newcomer)
         listed = json.loads(_cli(outputs, "residents", "list", "--format", "json"))
-        _cli(outputs, "residents", "show", listed[0]["id"])
-        _cli(outputs, "residents", "show", str(newcomer), "--format", "json")
+        _cli(outputs, "residents", "show", "--person-id", listed[0]["id"])
+        _cli(outputs, "residents", "show", "--person-id", str(newcomer), "--format", "json")
         _cli(outputs, "audit", "verify")
     finally:
         root.removeHandler(collect)

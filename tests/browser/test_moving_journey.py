@@ -1,19 +1,24 @@
 """The whole moving journey in a real browser, by keyboard, every page checked by axe-core.
 
-A resident signs in with the card, files a moving-out notice to another municipality (the
-register's facts prefilled, the new address read as it is typed) and signs it in the card
-reader; the old office accepts it; the resident reserves a visit at the new office; the new
-office completes the move-in. Then the resident sees the new address on My page, a notice for
-each step in the inbox (the signing certificate's revocation too), and in "who used my data"
-every agency and the consenting bank that received the new address, and not the electricity
-company they gave no consent to.
+A resident signs in with the card, files a moving-out notice to another municipality dated a
+week ahead (the register's facts prefilled, the new address read as it is typed) and signs it
+in the card reader, which names the document and posts the signature back; the receipt gives a
+reference number and the 14-day deadline; the old office accepts it; the resident reserves a
+visit at the new office, offered from the moving date on; the new office cannot take the
+move-in up before that date; the test moves the clock to the day of the visit and the new
+office completes the move-in with the day the resident states. Then the resident sees the new
+address on My page, a notice for each step in the inbox (the signing certificate's revocation
+too), and in "who used my data" every agency and the consenting bank that received the new
+address, and not the electricity company they gave no consent to.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +26,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh
+from kiban.blocks import mesh, procedures
 from kiban.cardreader.app import create_reader_app
 from kiban.kernel import clock
-from kiban.platform import events
+from kiban.platform import events, i18n
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from tests.life_events.journey import (
@@ -41,6 +46,16 @@ from tests.live import free_port, serving
 from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "moving"
+AHEAD = timedelta(days=7)
+
+
+def _shot(page: Any, lang: str, name: str) -> None:
+    """Keep a screenshot of the page as an artefact (var/screenshots/moving/<lang>/)."""
+    folder = SCREENSHOTS / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @dataclass
@@ -105,6 +120,13 @@ def _in_reader(page: Any, servers: Servers, *, signing: bool, check: bool = True
         page.focus("#signing_pin")
         page.keyboard.type(SIGNING_PIN)
     page.keyboard.press("Enter")
+    if signing:
+        # The signature goes back in a form's body, never in a URL.
+        page.wait_for_selector("form[method='post'] button")
+        assert "signing_certificate" not in page.url
+        if check:
+            assert_accessible(page)
+        _press(page, "form[method='post'] button")
 
 
 def _sign_in(page: Any, servers: Servers, target: str, *, check: bool = True) -> None:
@@ -168,6 +190,7 @@ def _eventually(
 
 TEXTS = {
     "ja": {
+        "title": "転出届",
         "submitted": "提出済み（窓口の審査待ち）",
         "accepted": "窓口で受理されました",
         "reserved": "来庁を予約しました。",
@@ -190,6 +213,7 @@ TEXTS = {
         "unconsented": "きばん電力",
     },
     "en": {
+        "title": "Moving-out notice",
         "submitted": "Submitted: waiting for the office",
         "accepted": "Accepted by the office",
         "reserved": "Your visit is reserved.",
@@ -224,9 +248,17 @@ def test_a_resident_moves_to_another_municipality(
 
     # Sign in with the card, straight to the procedures.
     _sign_in(resident, servers, f"/portal/procedures?lang={lang}")
-    resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
+    resident.wait_for_selector("a[href*='/portal/procedures/move_out']")
     assert resident.get_attribute("html", "lang") == lang
     assert_accessible(resident)
+    _shot(resident, lang, "00-procedures")
+    _press(resident, "a[href*='/portal/procedures/move_out']")
+    # The start page, before any draft: what is needed and what happens next.
+    resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
+    assert texts["title"] in resident.inner_text("h1")
+    assert "#cannot-sign" not in resident.content()
+    assert_accessible(resident)
+    _shot(resident, lang, "00-start")
     _press(resident, "form[action*='/procedures/move_out/start'] button")
 
     # The wizard: the register's facts are there; choose the spouse, type the new address.
@@ -244,7 +276,15 @@ def test_a_resident_moves_to_another_municipality(
     resident.wait_for_selector(".error-summary")
     assert resident.get_attribute("#destination", "aria-invalid") == "true"
     assert resident.is_checked("#mover-1")  # What was ticked is kept.
+    # The summary is at the top and has the focus; its link moves the focus to the field,
+    # whose own message is beside it.
+    assert resident.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert resident.is_visible("#destination-error")
+    _press(resident, ".error-summary a[href='#destination']")
+    assert resident.evaluate("document.activeElement.id") == "destination"
+    assert resident.locator("[aria-current='step']").count() == 1
     assert_accessible(resident)
+    _shot(resident, lang, "01-form-error")
     resident.fill("#destination", "")
     resident.focus("#destination")
     resident.keyboard.type(NEW_ADDRESS)
@@ -252,7 +292,9 @@ def test_a_resident_moves_to_another_municipality(
     resident.wait_for_function(
         "document.getElementById('destination-reading').textContent.includes('北一条西二丁目')"
     )
-    resident.fill("#moved_on", clock.today_jst().isoformat())
+    moving_day = clock.today_jst() + AHEAD  # Filed a week before the move.
+    resident.fill("#moved_on", moving_day.isoformat())
+    _shot(resident, lang, "01-form")
     _press(resident, "form[action*='/save'] button[type='submit']")
 
     # The review: the address as the registry reads it; then the card reader signs.
@@ -260,13 +302,29 @@ def test_a_resident_moves_to_another_municipality(
     review = resident.inner_text("main")
     assert "北海道札幌市中央区北一条西二丁目" in review
     assert NEW_ADDRESS in review  # What was typed, beside it.
+    assert "typed=" not in resident.url
     assert_accessible(resident)
+    _shot(resident, lang, "02-review")
     _press(resident, "form[action$='/sign'] button")
+    resident.wait_for_selector("#signing_pin")
+    reader_text = resident.inner_text("main")
+    assert texts["title"] in reader_text  # The reader names the document it signs...
+    application_id = resident.url.split("request_id=")[1].split(".")[0]
+    reference = procedures.reference_of(uuid.UUID(application_id))
+    assert reference in reader_text  # ...and its reference.
+    _shot(resident, lang, "03-reader")
     _in_reader(resident, servers, signing=True)
-    resident.wait_for_selector(".timeline")
-    status_url = resident.url.split("?")[0]
-    assert texts["submitted"] in resident.inner_text("main")
+
+    # The receipt: the reference, what happens next, the 転入届's deadline.
+    resident.wait_for_selector(".reference")
+    receipt = resident.inner_text("main")
+    assert reference in receipt
+    assert i18n.format_day(lang, moving_day + timedelta(days=14)) in receipt
     assert_accessible(resident)
+    _shot(resident, lang, "04-receipt")
+    status_url = f"{servers.kiban}/portal/applications/{application_id}"
+    resident.goto(f"{status_url}?lang={lang}")
+    assert texts["submitted"] in resident.inner_text("main")
 
     # The old office accepts it.
     old_office = contexts()
@@ -282,20 +340,47 @@ def test_a_resident_moves_to_another_municipality(
     assert texts["accepted"] in resident.inner_text("main")
     _press(resident, "main a[href*='/portal/applications/']")
     resident.wait_for_selector("input[name='slot']")
-    assert "北海道札幌市中央区" in resident.inner_text("main")
+    visit = resident.inner_text("main")
+    assert "北海道札幌市中央区" in visit
+    assert "北海道札幌市中央区南3条西11丁目330-2" in visit  # The office's address...
+    assert "8:30–17:15" in visit  # ...and hours.
+    assert i18n.format_day(lang, moving_day) in visit  # Slots start on the moving date.
+    first_slot = str(resident.get_attribute("input[name='slot']", "value"))
+    slot_day = date.fromisoformat(first_slot[:10])
+    assert slot_day >= moving_day
     assert_accessible(resident)
+    _shot(resident, lang, "05-reserve")
     _press(resident, "input[name='slot']", "Space")
     _press(resident, "form[action*='/reserve'] button[type='submit']")
     resident.wait_for_selector(".timeline")
     assert texts["reserved"] in resident.inner_text("main")
+    assert i18n.format_day(lang, slot_day) in resident.inner_text("main")
     assert_accessible(resident)
+    _shot(resident, lang, "06-reserved")
 
-    # The new office completes the move-in.
+    # Before the moving date the new office cannot take the move-in up, and says from when.
     new_office = contexts()
     _office_sign_in(new_office, NEW_LG, lang)
-    _office_decides(new_office, family.applicant.full_name, "complete")
-    assert texts["completed"] in new_office.inner_text("main")
+    new_office.wait_for_selector("table.table")
+    _press(new_office, "form[action*='/claim'] button")  # Refused: it says from when.
+    new_office.wait_for_selector(".error-summary")
+    assert i18n.format_day(lang, moving_day) in new_office.inner_text(".error-summary")
+    assert new_office.locator("form[action*='/claim']").count() == 0  # Not claimed.
     assert_accessible(new_office)
+    _shot(new_office, "office-" + lang, "01-move-in-not-yet")
+
+    # The day of the visit (the test moves the clock): the new office completes the move-in.
+    with clock.travel(slot_day - clock.today_jst()):
+        new_office.goto(f"/office/tasks?lang={lang}")
+        _office_decides(new_office, family.applicant.full_name, "complete")
+        assert texts["completed"] in new_office.inner_text("main")
+        assert_accessible(new_office)
+        _shot(new_office, "office-" + lang, "02-move-in-completed")
+        _after_the_move_in(resident, new_office, servers, lang)
+
+
+def _after_the_move_in(resident: Any, new_office: Any, servers: Servers, lang: str) -> None:
+    texts = TEXTS[lang]
 
     # Once-only: the prefill report counts no fact typed again that the register held.
     new_office.goto(f"/office/procedures?lang={lang}")
@@ -310,12 +395,14 @@ def test_a_resident_moves_to_another_municipality(
     )
     assert "北海道札幌市中央区北一条西二丁目" in home
     assert_accessible(resident)
+    _shot(resident, lang, "07-my-page")
 
     # The inbox: every step, and the revoked signing certificate with how to renew it.
     inbox = _eventually(resident, servers, f"/portal/inbox?lang={lang}", texts["notices"])
     for subject in texts["notices"]:
         assert subject in inbox, subject
     assert_accessible(resident)
+    _shot(resident, lang, "08-inbox")
 
     # Who used my data: the agencies and the consenting bank; not the electricity company.
     records = _eventually(resident, servers, f"/portal/records?lang={lang}", texts["organisations"])
@@ -323,6 +410,7 @@ def test_a_resident_moves_to_another_municipality(
         assert organisation in records, organisation
     assert texts["unconsented"] not in records
     assert_accessible(resident)
+    _shot(resident, lang, "09-records")
 
 
 def test_without_javascript_the_address_is_read_when_saved(browser: Any, servers: Servers) -> None:
@@ -332,7 +420,7 @@ def test_without_javascript_the_address_is_read_when_saved(browser: Any, servers
     try:
         resident = context.new_page()
         # axe-core needs JavaScript; these pages are checked in the journey above.
-        _sign_in(resident, servers, "/portal/procedures?lang=en", check=False)
+        _sign_in(resident, servers, "/portal/procedures/move_out?lang=en", check=False)
         resident.wait_for_selector("form[action*='/procedures/move_out/start'] button")
         _press(resident, "form[action*='/procedures/move_out/start'] button")
         resident.wait_for_selector("#destination")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from kiban.platform.settings import get_settings
 from .conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "office"
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -34,8 +37,14 @@ def test_resident_list_and_certificate_by_keyboard(page: Any, engine: Engine, la
     link.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("article.certificate")
-    assert "住民票の写し" in page.inner_text("h1")
-    assert "東京都千代田区" in page.inner_text("article.certificate")
+    assert page.inner_text("h1").count("住民票の写し") == 1  # Not doubled.
+    certificate = page.inner_text("article.certificate")
+    assert "東京都千代田区" in certificate
+    previous = "Former address" if lang == "en" else "前住所"
+    assert previous in certificate
+    assert "東京都千代田区長" in certificate  # The issuer, as the standard layout signs it.
     assert_accessible(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"certificate-{lang}.png"), full_page=True)
     page.emulate_media(media="print")
     assert not page.is_visible(".site-nav")

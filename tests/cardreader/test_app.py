@@ -72,7 +72,7 @@ def test_the_form_in_japanese_and_english(reader: TestClient, card: str) -> None
     assert page.headers["content-language"] == "ja"
     html = page.text
     assert '<html lang="ja">' in html
-    assert "マイナンバーカードで署名" in html
+    assert "マイナンバーカードでサインイン" in html  # Signing in, not signing a document.
     assert "山田 太郎" in html
     assert "1234 5678 9012" in html
     assert '<label for="auth_pin">' in html
@@ -84,7 +84,8 @@ def test_the_form_in_japanese_and_english(reader: TestClient, card: str) -> None
 
     english = reader.get("/sign", params={**_query(), "lang": "en"})
     assert '<html lang="en">' in english.text
-    assert "Sign with your My Number card" in english.text
+    assert "Sign in with your My Number card" in english.text
+    assert "Nothing is signed on your behalf" in english.text
     assert "Authentication PIN (4 digits)" in english.text
     # The language switch keeps the request.
     assert "challenge=" + CHALLENGE in english.text
@@ -146,6 +147,44 @@ def test_both_keys_when_the_signing_certificate_is_asked_for(reader: TestClient,
     fields = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["location"]).query).items()}
     _verify(fields["auth_certificate"], fields["auth_signature"], CHALLENGE.encode())
     _verify(fields["signing_certificate"], fields["signing_signature"], CHALLENGE.encode())
+
+
+def test_a_document_is_signed_by_name_and_its_answer_posted(reader: TestClient, card: str) -> None:
+    signing = {
+        "keys": "auth,signing",
+        "response_mode": "form_post",
+        "title": "転出届",
+        "reference": "K7Q2M-9XZ4H-R",
+    }
+    page = reader.get("/sign", params=_query(**signing, lang="en"))
+    assert "Sign a document with your My Number card" in page.text
+    assert "転出届" in page.text
+    assert "K7Q2M-9XZ4H-R" in page.text
+    form = _form(reader, **signing)
+    answer = reader.post(
+        "/sign?lang=en",
+        data={**form, "card_number": card, "auth_pin": AUTH_PIN, "signing_pin": SIGNING_PIN},
+    )
+    # Not a redirect with the certificate in its URL: a page whose form posts it.
+    assert answer.status_code == 200
+    assert "location" not in answer.headers
+    assert f'<form method="post" action="{RETURN_TO}">' in answer.text
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', answer.text))
+    assert fields["request_id"] == REQUEST_ID
+    _verify(fields["signing_certificate"], fields["signing_signature"], CHALLENGE.encode())
+    # The title is bound to the form: changing it after the page was served is refused.
+    tampered = reader.post(
+        "/sign?lang=en",
+        data={
+            **form,
+            "title": "別の文書",
+            "card_number": card,
+            "auth_pin": AUTH_PIN,
+            "signing_pin": SIGNING_PIN,
+        },
+    )
+    assert tampered.status_code == 400
+    assert "signing_certificate" not in tampered.text
 
 
 @pytest.mark.parametrize(

@@ -38,14 +38,16 @@ def test_seed_then_list_and_show(database_url: str) -> None:
     assert all(uuid.UUID(p["id"]) for p in people)
     assert all(p["address"]["lg_code"] == "131016" for p in people)
 
-    shown = runner.invoke(app, ["residents", "show", people[0]["id"], "--format", "json"])
+    shown = runner.invoke(
+        app, ["residents", "show", "--person-id", people[0]["id"], "--format", "json"]
+    )
     assert shown.exit_code == 0, shown.output
     record = json.loads(shown.stdout)
     assert record["id"] == people[0]["id"]
     assert record["history"][0]["reason"] == "registered"
     assert "individual_number" not in shown.stdout
 
-    table = runner.invoke(app, ["residents", "show", people[0]["id"]])
+    table = runner.invoke(app, ["residents", "show", "--person-id", people[0]["id"]])
     assert table.exit_code == 0
     assert people[0]["family_name"] in table.stdout
 
@@ -54,10 +56,10 @@ def test_bad_input_names_the_field(database_url: str) -> None:
     bad_code = runner.invoke(app, ["residents", "list", "--municipality", "131017"])
     assert bad_code.exit_code == 1
     assert "municipality" in bad_code.output
-    bad_id = runner.invoke(app, ["residents", "show", "not-a-uuid"])
+    bad_id = runner.invoke(app, ["residents", "show", "--person-id", "not-a-uuid"])
     assert bad_id.exit_code == 1
     assert "person_id" in bad_id.output
-    unknown = runner.invoke(app, ["residents", "show", str(uuid.uuid4())])
+    unknown = runner.invoke(app, ["residents", "show", "--person-id", str(uuid.uuid4())])
     assert unknown.exit_code == 1
     assert "No such resident" in unknown.output
 

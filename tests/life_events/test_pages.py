@@ -20,6 +20,7 @@ from kiban.blocks import notifications, procedures, residents
 from kiban.cardreader.client import sign_challenge
 from kiban.kernel import clock
 from kiban.life_events import moving
+from kiban.platform import i18n
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
@@ -77,8 +78,13 @@ def _version(html: str) -> int:
 def _start(portal: Portal, code: str = moving.MOVE_OUT) -> tuple[str, str]:
     listing = portal.resident.get("/portal/procedures?lang=en")
     assert listing.status_code == 200
+    assert f'href="/portal/procedures/{code}?lang=en"' in listing.text
+    # The start page comes first; it makes no draft.
+    start_page = portal.resident.get(f"/portal/procedures/{code}?lang=en")
+    assert start_page.status_code == 200
+    assert "What you need" in start_page.text
     started = portal.resident.post(
-        f"/portal/procedures/{code}/start", data={"csrf_token": _csrf(listing.text)}
+        f"/portal/procedures/{code}/start", data={"csrf_token": _csrf(start_page.text)}
     )
     assert started.status_code == 303
     url = started.headers["location"].split("?")[0]
@@ -111,8 +117,10 @@ def _submit(portal: Portal, url: str) -> Any:
         challenge.group(1),
         ("auth", "signing"),
     )
-    return portal.resident.get(
-        f"{url}/signed", params={"request_id": request_id.group(1), **answer, "lang": "en"}
+    # The reader's page posts the answer: the certificate's personal data never goes in a URL.
+    assert 'name="response_mode" value="form_post"' in review
+    return portal.resident.post(
+        f"{url}/signed?lang=en", data={"request_id": request_id.group(1), **answer}
     )
 
 
@@ -131,12 +139,17 @@ def test_without_javascript_the_address_is_read_on_save_and_confirmed(portal: Po
 
     typed = "札幌市中央区北１条西２丁目１番地１ ハイツ101"
     saved = _save(portal, url, form, destination=typed, moved_on=clock.today_jst().isoformat())
-    assert saved.status_code == 303
-    assert "/review" in saved.headers["location"]
-    review = portal.resident.get(saved.headers["location"]).text
+    assert saved.status_code == 200  # The review answers the form's POST...
+    review = saved.text
     assert "北海道札幌市中央区北一条西二丁目" in review  # As the registry reads it...
-    assert typed in review  # ...beside what was typed.
+    assert typed in review  # ...beside what was typed (from the form's body).
     assert "Sign with your card and submit" in review
+    assert "typed=" not in review
+
+    # ...so that a link cannot make the page show anyone's words as "what you typed".
+    spoofed = portal.resident.get(f"{url}/review?lang=en&typed=5pS744KB44Gm44GP44Gg44GV44GE")
+    assert spoofed.status_code == 200
+    assert "You typed" not in spoofed.text
 
 
 def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) -> None:
@@ -147,11 +160,16 @@ def test_someone_elses_application_is_not_found(portal: Portal, engine: Engine) 
             applicant=portal.family.spouse.id,
             actor=procedures.actor_of(portal.family.spouse.id),
         )
-    for path in ("", "/review", "/signed"):
+    for path in ("", "/review", "/receipt"):
         page = portal.resident.get(f"/portal/applications/{theirs.id}{path}?lang=en")
         assert page.status_code == 404
         assert "Application not found" in page.text
         assert portal.family.spouse.full_name not in page.text
+    answer = portal.resident.post(
+        f"/portal/applications/{theirs.id}/signed?lang=en", data={"request_id": f"{theirs.id}.1"}
+    )
+    assert answer.status_code == 404
+    assert portal.family.spouse.full_name not in answer.text
     _office_login(portal, OLD_LG)
     missing = portal.office.get(f"/office/applications/{uuid.uuid4()}?lang=en")
     assert missing.status_code == 404
@@ -170,13 +188,26 @@ def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: 
         moved_on=clock.today_jst().isoformat(),
     )
     # An answer for another application is refused and submits nothing.
-    forged = portal.resident.get(
-        f"{url}/signed", params={"request_id": f"{uuid.uuid4()}.3", "lang": "en"}
-    )
+    forged = portal.resident.post(f"{url}/signed?lang=en", data={"request_id": f"{uuid.uuid4()}.3"})
     assert forged.status_code == 422
+    # A signature in a URL is not taken: the GET only knows cancellation.
+    in_url = portal.resident.get(
+        f"{url}/signed", params={"request_id": "x.1", "signing_certificate": "AAAA"}
+    )
+    assert in_url.status_code == 303
+    assert "/review" not in in_url.headers["location"]
     submitted = _submit(portal, url)
     assert submitted.status_code == 303
-    status = portal.resident.get(submitted.headers["location"]).text
+    assert submitted.headers["location"].startswith(f"{url}/receipt")
+    receipt = portal.resident.get(submitted.headers["location"]).text
+    reference = procedures.reference_of(uuid.UUID(url.rsplit("/", 1)[1]))
+    assert reference in receipt
+    assert "Complete the moving-in notice at the new office within 14 days" in receipt
+    deadline = moving.move_in_deadline(clock.today_jst())
+    assert i18n.day_en(deadline) in receipt
+    inbox = portal.resident.get("/portal/inbox?lang=en").text
+    assert reference in inbox  # The notice carries the same reference.
+    status = portal.resident.get(f"{url}?lang=en").text
     assert "Submitted: waiting for the office" in status
     assert "Expected completion" in status
 
@@ -350,3 +381,122 @@ def test_a_draft_can_be_withdrawn_and_then_changes_no_more(portal: Portal) -> No
     assert late.status_code == 409
     listing = portal.resident.get("/portal/procedures?lang=en").text
     assert "Withdrawn" in listing
+
+
+def test_a_revoked_signing_certificate_is_told_before_signing(
+    portal: Portal, engine: Engine
+) -> None:
+    from kiban.blocks.identity import service as identity_service  # noqa: PLC0415
+
+    url, form = _start(portal)
+    with transaction(engine) as session:
+        revoked = identity_service.do_revoke_signing_for_person(
+            session, portal.family.applicant.id, "affiliationChanged", actor="system:test"
+        )
+        assert revoked == 1
+    saved = _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    review = saved.text
+    # Said on the review, before the reader and its two PINs, with what to do.
+    assert "You cannot sign with your card at the moment" in review
+    assert "has been revoked" in review
+    assert "ask for a new certificate for signing" in review
+    assert 'name="challenge"' not in review  # No way to the reader.
+    assert "You cannot sign" in portal.resident.get(f"{url}/review?lang=en").text
+
+
+def test_the_start_page_makes_no_draft_and_offers_the_open_one(
+    portal: Portal, engine: Engine
+) -> None:
+    page = portal.resident.get("/portal/procedures/move_out?lang=en")
+    assert page.status_code == 200
+    assert "What you need" in page.text
+    assert "within 14 days of your move" in page.text
+    with transaction(engine) as session:
+        assert (
+            procedures.list_applications(session, applicant=portal.family.applicant.id).total == 0
+        )
+    url, _form = _start(portal)
+    again = portal.resident.get("/portal/procedures/move_out?lang=en").text
+    assert "Continue that notice" in again
+    assert url.rsplit("/", 1)[1] in again
+    assert portal.resident.get("/portal/procedures/nothing?lang=en").status_code == 404
+
+
+def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
+    portal: Portal, engine: Engine
+) -> None:
+    from sqlalchemy.orm import Session  # noqa: PLC0415
+
+    from kiban.blocks import mesh  # noqa: PLC0415
+    from kiban.platform import events  # noqa: PLC0415
+
+    from .journey import act_as_official  # noqa: PLC0415
+
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = uuid.UUID(url.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        approved = act_as_official(session, application_id, "approve", OLD_LG)
+        move_in_id = uuid.UUID(str(approved.outputs["move_in_application"]))
+        move_in = procedures.get_application(session, move_in_id)
+        slot = moving.slot_value(moving.offered_slots(moving.moved_out_on(move_in))[0])
+        saved = procedures.do_save_draft(
+            session,
+            move_in_id,
+            {"slot": slot},
+            expected_version=move_in.version,
+            actor=procedures.actor_of(portal.family.applicant.id),
+        )
+        procedures.do_take_action(
+            session,
+            move_in_id,
+            "reserve",
+            role="applicant",
+            actor=procedures.actor_of(portal.family.applicant.id),
+            expected_version=saved.version,
+        )
+    with transaction(engine) as session:
+        act_as_official(session, move_in_id, "complete", NEW_LG)
+    for _ in range(3):
+        events.deliver_pending(engine)
+        with Session(engine) as session:
+            mesh.deliver_due(session)
+            session.commit()
+
+    # The sending office's page: the packet it sent, labelled as sent, with its items.
+    _office_login(portal, OLD_LG)
+    sent = portal.office.get(f"/office/applications/{application_id}?lang=en").text
+    assert "Moving-out data sent to the new office through the mesh" in sent
+    assert "received through the mesh" not in sent
+    assert portal.family.applicant.birth_date.isoformat() in sent
+    assert portal.family.applicant.address.text in sent  # The previous address.
+    assert "世帯主" in sent
+
+    # Who used my data: the new office received the packet from the old one.
+    page = portal.resident.get("/portal/records?lang=ja").text
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    packet_rows = [row for row in rows if "住民基本台帳法第24条の2" in row]
+    assert packet_rows
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", packet_rows[0], flags=re.S)
+    ]
+    assert "札幌市中央区" in cells[1]  # Received by the new office...
+    assert "千代田区" in cells[2]  # ...provided by the old one.
+    assert "(subscription)" not in page  # No English in the Japanese page.
+    assert "住民基本台帳法に基づく異動の通知" in page
+    english = portal.resident.get("/portal/records?lang=en").text
+    assert "Notice of a change under the Basic Resident Register Act" in english

@@ -56,6 +56,8 @@ def test_landing_page_in_english(client: TestClient) -> None:
     assert stat(html, "Households") == "0"
     assert stat(html, "Residents") == "0"
     assert "Skip to main content" in html
+    # Residents find My page from the landing page.
+    assert '<a class="button button--start" href="/portal/?lang=en">' in html
 
 
 def test_every_page_has_the_layout(client: TestClient) -> None:

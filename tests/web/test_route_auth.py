@@ -17,9 +17,10 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from kiban.platform.webkit import AUTH_DEPENDENCIES, public, require_operator
 from kiban.web import create_app
 
-# Starlette routes FastAPI and the static mount add by themselves: the OpenAPI document, the
-# Swagger UI and its OAuth redirect page, and the stylesheet and other static files.
-EXEMPT_ROUTE_NAMES = {"openapi", "swagger_ui_html", "swagger_ui_redirect", "static"}
+# Starlette routes FastAPI and the static mounts add by themselves: the OpenAPI document, the
+# Swagger UI and its OAuth redirect page, the stylesheet and other static files, and Swagger
+# UI's files for /docs (kiban.web.docs).
+EXEMPT_ROUTE_NAMES = {"openapi", "swagger_ui_html", "swagger_ui_redirect", "static", "docs-assets"}
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:

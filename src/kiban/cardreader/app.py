@@ -10,6 +10,13 @@ UTF-8 bytes of the challenge with each key and answers ``303`` to ``return_to`` 
 ``signing_signature``), base64url without padding. ``return_to`` must lie under the server
 origin the reader was started with, so signatures only ever go to that server.
 
+With ``response_mode=form_post`` the answer does not travel in a URL (where it would reach
+access logs and the browser's history): the reader shows a page whose form POSTs the same
+fields to ``return_to``. A signing certificate carries the holder's name, birth date, sex and
+address, so documents are signed this way. ``title`` and ``reference`` name the document being
+signed, which the page shows, so that the resident knows what they sign; without the signing
+key the page says that the resident is signing in.
+
 The reader listens on loopback. Another site in the resident's browser could still post a form
 to it, so every form carries a signed token bound to the request (only a page this reader served
 has it), a POST with a foreign ``Origin`` is refused, and the pages may not be framed.
@@ -45,6 +52,8 @@ FORM_MAX_AGE: Final = 15 * 60  # Seconds a sign form stays usable: a sign-in tak
 _FORM_SALT: Final = "kiban.cardreader.sign-form"
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._~-]{8,256}")
 _MAX_RETURN_TO: Final = 2048
+_MAX_LABEL: Final = 200
+RESPONSE_MODES: Final = ("query", "form_post")
 
 
 @dataclass(frozen=True)
@@ -55,21 +64,38 @@ class SignRequest:
     request_id: str
     return_to: str
     keys: tuple[str, ...]
+    response_mode: str = "query"
+    title: str = ""
+    reference: str = ""
 
     def query(self, lang: str) -> str:
-        return urlencode(
-            {
-                "challenge": self.challenge,
-                "request_id": self.request_id,
-                "return_to": self.return_to,
-                "keys": ",".join(self.keys),
-                "lang": lang,
-            }
-        )
+        params = {
+            "challenge": self.challenge,
+            "request_id": self.request_id,
+            "return_to": self.return_to,
+            "keys": ",".join(self.keys),
+        }
+        if self.response_mode != "query":
+            params["response_mode"] = self.response_mode
+        if self.title:
+            params["title"] = self.title
+        if self.reference:
+            params["reference"] = self.reference
+        return urlencode({**params, "lang": lang})
 
     def binding(self) -> str:
         """A digest of the request, which the form token is bound to."""
-        joined = "\n".join((self.challenge, self.request_id, self.return_to, *self.keys))
+        joined = "\n".join(
+            (
+                self.challenge,
+                self.request_id,
+                self.return_to,
+                *self.keys,
+                self.response_mode,
+                self.title,
+                self.reference,
+            )
+        )
         return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
@@ -111,6 +137,30 @@ def check_request_id(request_id: str) -> str:
     return request_id
 
 
+def check_response_mode(mode: str) -> str:
+    if mode not in RESPONSE_MODES:
+        raise ValidationFailed(
+            "response_mode は query か form_post です。",
+            "response_mode is query or form_post.",
+            field="response_mode",
+            code="cardreader.response_mode_invalid",
+        )
+    return mode
+
+
+def check_label(value: str, field: str) -> str:
+    """A document title or reference to show: one line of at most 200 characters."""
+    text = value.strip()
+    if len(text) > _MAX_LABEL or any(ord(c) < 0x20 for c in text):
+        raise ValidationFailed(
+            f"{field} は200文字以内の1行です。",
+            f"{field} is one line of at most 200 characters.",
+            field=field,
+            code="cardreader.label_invalid",
+        )
+    return text
+
+
 def with_query(url: str, params: dict[str, str]) -> str:
     """``url`` with ``params`` added to its query string (existing parameters kept)."""
     parts = urlsplit(url)
@@ -144,6 +194,9 @@ class SignFields(BaseModel):
     request_id: str = ""
     return_to: str = ""
     keys: str = AUTH
+    response_mode: str = "query"
+    title: str = ""
+    reference: str = ""
 
 
 class SignSubmission(SignFields):
@@ -173,6 +226,9 @@ class Reader:
             request_id=check_request_id(fields.request_id),
             return_to=check_return_to(fields.return_to, self.origin),
             keys=parse_keys(fields.keys),
+            response_mode=check_response_mode(fields.response_mode),
+            title=check_label(fields.title, "title"),
+            reference=check_label(fields.reference, "reference"),
         )
 
     @staticmethod
@@ -222,7 +278,7 @@ class Reader:
                 "cancel_url": with_query(
                     sign.return_to, {"request_id": sign.request_id, "error": "cancelled"}
                 ),
-                "signing_requested": len(sign.keys) > 1,
+                "signing_requested": SIGNING in sign.keys,
                 "card_label": lambda card: card_label(t, card),
             },
             language_urls={code: f"/sign?{sign.query(code)}" for code in i18n.LANGUAGES},
@@ -283,10 +339,15 @@ class Reader:
             state = FormState(card_number=form.card_number, status_code=error.status)
             state.errors[error.field or "card_number"] = error.message(lang)
             return self.render_sign(lang, sign, state)
-        return RedirectResponse(
-            with_query(sign.return_to, {"request_id": sign.request_id, **fields}),
-            status_code=303,
-        )
+        answer = {"request_id": sign.request_id, **fields}
+        if sign.response_mode == "form_post":
+            return self.pages.render(
+                lang,
+                "return.html",
+                {"sign": sign, "answer": answer, "server_origin": self.origin},
+                language_urls=None,
+            )
+        return RedirectResponse(with_query(sign.return_to, answer), status_code=303)
 
     def security_headers(self, response: Response) -> None:
         """The PIN page may not be framed by another site (clickjacking), and forms may only

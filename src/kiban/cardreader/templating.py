@@ -50,7 +50,7 @@ class ReaderPages:
         name: str,
         context: dict[str, Any],
         *,
-        language_urls: dict[i18n.Language, str],
+        language_urls: dict[i18n.Language, str] | None,
         status_code: int = 200,
     ) -> HTMLResponse:
         html = (
@@ -60,10 +60,14 @@ class ReaderPages:
                 {
                     "lang": lang,
                     "version": kiban.__version__,
+                    # A page that carries an answer has no language switch: following it would
+                    # drop the answer.
                     "languages": [
                         {"code": code, "name": LANGUAGE_NAMES[code], "url": language_urls[code]}
                         for code in i18n.LANGUAGES
-                    ],
+                    ]
+                    if language_urls
+                    else [],
                     **context,
                 }
             )

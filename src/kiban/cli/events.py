@@ -23,9 +23,11 @@ def relay(
 ) -> None:
     """Publish pending outbox events to NATS JetStream (KIBAN_EVENTS_URL=nats://…)."""
     if not get_settings().events_url:
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             "KIBAN_EVENTS_URL is empty: events are delivered in-process; "
-            "use `kiban events work` to deliver what is pending."
+            "use `kiban events work` to deliver what is pending. / "
+            "KIBAN_EVENTS_URL が空なので、イベントはプロセス内で配送されます。"
+            "未配送のものは `kiban events work` で配送してください。"
         )
         raise typer.Exit(2)
     published = nats_relay.relay(get_engine(), once=once)

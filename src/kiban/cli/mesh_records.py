@@ -38,7 +38,7 @@ def verify(
 
     Exits 1 and names the first modified, deleted, inserted or reordered record.
     """
-    out = Console()
+    out = Console(soft_wrap=True)  # Findings stay on one line each, for grep.
     try:
         key = None if public_key is None else bytes.fromhex(public_key)
     except ValueError:
@@ -47,7 +47,10 @@ def verify(
         try:
             log = mesh.load_export(file)
         except ValueError as error:
-            out.print(f"[bold red]not a log export[/]: {error}", markup=True)
+            out.print(
+                f"[bold red]not a log export / ログの書き出しファイルではありません[/]: {error}",
+                markup=True,
+            )
             raise typer.Exit(2) from None
         report = mesh.verify_log(log, public_key_raw=key)
     else:
@@ -62,7 +65,8 @@ def verify(
     first = report.first
     assert first is not None  # noqa: S101 - a report that is not ok has a finding.
     out.print(
-        f"access records tampered with: {first.kind} record at seq {first.seq} — {first.detail}",
+        f"access records tampered with / 提供記録が改ざんされています: {first.kind} record at"
+        f" seq {first.seq} — {first.detail}",
         markup=False,
     )
     for problem in report.problems[1:]:
@@ -76,7 +80,7 @@ def checkpoint() -> None:
         with transaction(get_engine()) as session:
             made = mesh.make_checkpoint(session)
     except KibanError as error:
-        Console(stderr=True).print(error.message_en, markup=False)
+        Console(stderr=True).print(f"{error.message_en} / {error.message_ja}", markup=False)
         raise typer.Exit(1) from None
     Console().print(f"checkpoint: {made.tree_size} records, root {made.root_hash}")
 

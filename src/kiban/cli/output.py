@@ -13,9 +13,12 @@ from rich.table import Table
 
 
 def fail(message_ja: str, message_en: str, field: str | None = None) -> NoReturn:
-    """Print an error naming the field at fault and exit with status 1."""
+    """Print an error naming the field at fault, in English and Japanese, and exit with status
+    1. The lines are not wrapped, so that a command the message gives can be copied whole."""
     where = f" ({field})" if field else ""
-    Console(stderr=True).print(f"[red]error{where}:[/red] {message_en} / {message_ja}")
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error{where}:[/red] {message_en} / {message_ja}"
+    )
     raise typer.Exit(1)
 
 

@@ -43,7 +43,7 @@ def list_residents(
     limit: int = typer.Option(20, min=1, max=10_000, help="How many to show."),
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
-    """List residents (JSON: a list of objects with an ``id`` field)."""
+    """List residents (JSON: a list of objects with an "id" field)."""
     try:
         if municipality is not None:
             identifiers.validate_lg_code(municipality, field="municipality")
@@ -80,7 +80,7 @@ def list_residents(
 
 @app.command("show")
 def show(
-    person_id: str = typer.Argument(help="The person's id (UUID)."),
+    person_id: str = typer.Option(..., "--person-id", help="The person's id (UUID)."),
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Show one person's current record and its history."""

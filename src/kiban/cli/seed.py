@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -22,6 +21,7 @@ from kiban.agencies import wiring as agencies_wiring
 from kiban.blocks import corporations, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
+from kiban.cli.failures import progress_bar
 from kiban.cli.output import fail
 from kiban.cli.residents import terminal_reader
 from kiban.kernel.errors import KibanError
@@ -84,7 +84,7 @@ def seed(
             return
 
     started = time.perf_counter()
-    with Progress(
+    with progress_bar(
         TextColumn("[bold]seeding {task.fields[size]}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -93,7 +93,6 @@ def seed(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        transient=False,
     ) as bar:
         task = bar.add_task("seed", total=None, size=size, rate="")
 

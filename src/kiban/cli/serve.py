@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import typer
 import uvicorn
 
+from kiban.platform.access_log import log_config
 from kiban.platform.settings import PlaceholderSecret, get_settings, refuse_placeholder_secrets
 
 DEFAULT_PORT = 8000
@@ -33,7 +34,8 @@ def serve(
         None, help="Port to listen on (default: the port of KIBAN_BASE_URL, else 8000)."
     ),
 ) -> None:
-    """Serve portal, office, dashboard and the public API.
+    """Serve portal, office, dashboard and the public API. The access log shows each request's
+    path without its query string.
 
     Refuses to start with a published placeholder secret unless bound to a loopback address
     in a development or test run.
@@ -62,4 +64,4 @@ def serve(
         )
     base_url = get_settings().base_url
     typer.echo(f"kiban on http://{_url_host(host)}:{port}/ (public base URL {base_url})")
-    uvicorn.run("kiban.web:create_app", factory=True, host=host, port=port)
+    uvicorn.run("kiban.web:create_app", factory=True, host=host, port=port, log_config=log_config())

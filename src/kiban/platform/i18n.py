@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,3 +82,64 @@ def negotiate(*explicit: str | None, accept_language: str | None = None) -> Lang
             if lang:
                 return lang
     return DEFAULT_LANGUAGE
+
+
+_WEEKDAYS_JA = "月火水木金土日"
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def day_ja(day: date) -> str:
+    """A day as Japanese documents write it: ``2026年12月14日（月）``."""
+    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS_JA[day.weekday()]}）"
+
+
+def day_en(day: date) -> str:
+    """A day in English with its weekday: ``Monday 14 December 2026``."""
+    return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def format_day(lang: Language, day: date) -> str:
+    """A day with its weekday, in ``lang``."""
+    return day_ja(day) if lang == "ja" else day_en(day)
+
+
+# Japanese eras (元号) from their first day, newest first: official documents date in them.
+_ERAS: tuple[tuple[date, str], ...] = (
+    (date(2019, 5, 1), "令和"),
+    (date(1989, 1, 8), "平成"),
+    (date(1926, 12, 25), "昭和"),
+    (date(1912, 7, 30), "大正"),
+    (date(1873, 1, 1), "明治"),
+)
+
+
+def day_wareki(day: date) -> str:
+    """A day in the Japanese era calendar, as certificates write it: ``令和8年12月7日``; the
+    first year of an era is 元年."""
+    for start, era in _ERAS:
+        if day >= start:
+            year = day.year - start.year + 1
+            shown = "元" if year == 1 else str(year)
+            return f"{era}{shown}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def official_day(lang: Language, day: date) -> str:
+    """A day as a certificate writes it: the era calendar in Japanese, ``7 December 2026``."""
+    if lang == "ja":
+        return day_wareki(day)
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"

@@ -20,6 +20,7 @@ no page or API answer with personal data is kept by a browser or a proxy.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Final
 from urllib.parse import urlsplit
@@ -39,6 +40,10 @@ SAME_SITE_FETCHES: Final = frozenset({"same-origin", "none"})
 CROSS_SITE_PATHS: Final = frozenset({"/oidc/authorize"})
 """Unsafe endpoints other sites may use on purpose: a relying party may send the browser to the
 authorization endpoint with a form post (OpenID Connect Core §3.1.2.1). It reads no session."""
+CROSS_SITE_PATTERNS: Final = (re.compile(r"^/portal/applications/[0-9a-fA-F-]{36}/signed$"),)
+"""Unsafe endpoints that authenticate the request by what it carries, not by a cookie: the card
+reader's page (another origin) posts a signature over one application's exact version, which
+only the applicant's card can make (see ``kiban.web.portal.procedures.signed``)."""
 
 CSP: Final = "; ".join(
     (
@@ -58,11 +63,11 @@ CSP: Final = "; ".join(
 DOCS_CSP: Final = "; ".join(
     (
         "default-src 'self'",
-        # FastAPI's Swagger UI page starts the UI with an inline script and loads it from
-        # jsDelivr. The page holds no personal data and renders only kiban's own OpenAPI.
-        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "style-src 'self' https://cdn.jsdelivr.net",
-        "img-src 'self' data: https://fastapi.tiangolo.com",
+        # Swagger UI (served from this server, kiban.web.docs) sets styles inline and draws
+        # its icons as data URLs. The page holds no personal data.
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
@@ -127,6 +132,7 @@ class OriginCheckMiddleware:
             scope["type"] != "http"
             or scope["method"] in SAFE_METHODS
             or scope["path"] in CROSS_SITE_PATHS
+            or any(pattern.match(scope["path"]) for pattern in CROSS_SITE_PATTERNS)
             or not carries_session_cookie(Headers(scope=scope))
             or not is_cross_site(scope)
         ):

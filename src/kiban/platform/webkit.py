@@ -497,8 +497,9 @@ _STATUS_TEXT: Final = {
 def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None) -> None:
     """Make ``app.openapi()`` name every error status a route can answer, in the one error
     shape: 400 and 413 where a body is read, 401 and 429 (the throttle's) where credentials are
-    checked, 404 where the path names something, 422 where there is input at all. ``security_schemes`` are added to
-    the document's components (ways to get credentials no route declares by itself)."""
+    checked, 404 where the path names something, 422 where there is input at all.
+    ``security_schemes`` are added to the document's components (ways to get credentials no
+    route declares by itself)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -41,7 +41,7 @@ from kiban.platform.webkit import (
     install_error_handlers,
     refuse_unknown_query,
 )
-from kiban.web import pages, signin
+from kiban.web import docs, pages, signin
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -85,6 +85,7 @@ def routers() -> list[APIRouter]:
     """Every router the application serves, in order. A new block API is added here."""
     return [
         pages.router,  # The landing page and /health.
+        docs.router,  # /docs, Swagger UI from the installed package.
         office.router,  # Office sign-in and home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
@@ -143,7 +144,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         version=kiban.__version__,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # kiban.web.docs serves /docs without a CDN.
         redoc_url=None,
         # An API operation refuses query parameters it does not declare (see webkit).
         dependencies=[Depends(refuse_unknown_query)],
@@ -165,6 +166,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(LockoutAuditMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    docs.mount_assets(app)
     for router in routers():
         app.include_router(router)
     document_errors(app, {"KibanSignIn": SIGN_IN_SCHEME})

@@ -7,6 +7,7 @@ share translation callables. Templates live in ``kiban/web/templates`` and use `
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
     env.filters["number"] = lambda value: format_decimal(value, locale=lang)
     # Instants are stored in UTC and shown in Japan time, to the minute.
     env.filters["jst"] = lambda value: clock.to_jst(value).strftime("%Y-%m-%d %H:%M")
+    # Days as residents read them, with the weekday: 2026年12月14日（月） / Monday 14 December 2026.
+    env.filters["day"] = lambda value: i18n.format_day(lang, value)
+    env.filters["isoday"] = date.fromisoformat
+    env.filters["official_day"] = lambda value: i18n.official_day(lang, value)
+    env.filters["jst_day"] = lambda value: clock.to_jst(value).date()
     return env
 
 

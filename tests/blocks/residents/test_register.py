@@ -90,6 +90,15 @@ def test_move_within_keeps_the_old_address_in_history(
     assert history[1].record["town_id"] == str(towns["kudan"].id)
     assert _topics(session)[-1] == residents.ADDRESS_CHANGED
 
+    # The certificate carries the previous address and the day the new one began.
+    entry = residents.issue_certificate(session, head.id, actor=OFFICIAL).entries[0]
+    assert entry.previous_address == family["head"].address.text
+    assert entry.address_since == date(2025, 1, 10)
+    assert entry.address_notified_on is not None
+    spouse = residents.issue_certificate(session, family["spouse"].id, actor=OFFICIAL).entries[0]
+    assert spouse.previous_address is None  # Never moved: no previous address.
+    assert spouse.address_since == spouse.resident_since
+
 
 def test_move_within_refuses_another_municipality_and_writes_nothing(
     session: Session, towns: dict[str, address.TownRead], family: dict[str, residents.PersonRead]

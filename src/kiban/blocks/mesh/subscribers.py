@@ -51,8 +51,8 @@ ACTOR: Final = "system:mesh"
 MAX_ATTEMPTS: Final = 6
 BACKOFF_SECONDS: Final = 2.0
 RETRY_POLL_SECONDS: Final = 2.0
-LEGAL_BASIS: Final = "住民基本台帳法に基づく異動の通知 (subscription)"
-CONSENT_BASIS: Final = "本人の同意に基づく異動の通知 (subscription under consent)"
+LEGAL_BASIS: Final = "住民基本台帳法に基づく異動の通知"
+CONSENT_BASIS: Final = "本人の同意に基づく異動の通知"
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 CANCELLED: Final = "cancelled"
 """A company's delivery whose consent ended before it arrived: never tried again."""

@@ -40,6 +40,7 @@ from kiban.blocks.procedures.definitions import (
     register_procedure,
 )
 from kiban.blocks.procedures.events import TOPIC_PREFIX, audit_tag, topic
+from kiban.blocks.procedures.reference import is_valid_reference, reference_of
 from kiban.blocks.procedures.schemas import (
     ActionRead,
     ApplicationPage,
@@ -118,12 +119,14 @@ __all__ = [
     "get_application",
     "get_procedure",
     "household_member_id",
+    "is_valid_reference",
     "list_applications",
     "list_procedures",
     "list_tasks",
     "notice_params",
     "prefill_report",
     "projection_of",
+    "reference_of",
     "register_procedure",
     "register_procedures_member",
     "submission_document",

@@ -41,6 +41,10 @@ Validator = Callable[[Session, Mapping[str, Any]], None]
 OfficeOf = Callable[["ApplicationRead"], str]
 """The lg_code of the office whose queue holds the application's task in its current state."""
 
+ReadyCheck = Callable[["ApplicationRead"], None]
+"""Raises a KibanError (saying from when) while officials may not take up the task yet: a
+move-in cannot be completed before the moving date, so it is not claimed before it either."""
+
 
 @dataclass(frozen=True)
 class PrefillSource:
@@ -99,6 +103,7 @@ class ProcedureDef:
     effects: Mapping[str, Effect] = field(default_factory=dict)
     validate: Validator | None = None
     office_of: OfficeOf | None = None
+    check_ready: ReadyCheck | None = None
 
     def action(self, name: str) -> ActionDef | None:
         """The action called ``name``, if the procedure has one."""

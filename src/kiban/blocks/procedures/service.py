@@ -1043,7 +1043,9 @@ def do_claim_task(
     session: Session, application_id: uuid.UUID, *, official: str, expected_version: int
 ) -> ApplicationRead:
     """An official takes the task (``procedures.not_a_task``, ``procedures.already_claimed``,
-    ``procedures.version_conflict``). Claiming again by the holder changes nothing."""
+    ``procedures.version_conflict``, or the definition's own error while the task is not ready,
+    so that a task that cannot be completed yet is not left claimed). Claiming again by the
+    holder changes nothing."""
     row = _get_row(session, application_id)
     defn = get_procedure(row.code)
     # The version first: an official who read an older version must reload and see who holds
@@ -1056,6 +1058,8 @@ def do_claim_task(
         return read(session, row)
     if row.claimed_by is not None:
         raise AlreadyClaimed(row.claimed_by)
+    if defn.check_ready is not None:
+        defn.check_ready(read(session, row))
     _append(
         session,
         row,

@@ -181,6 +181,13 @@ class CertificateEntry(BaseModel):
     relationship: str
     resident_since: date
     status: Status
+    address_since: date = Field(description="住所を定めた年月日: the day the current address began")
+    address_notified_on: date | None = Field(
+        default=None, description="The day the move to the current address was notified (JST)"
+    )
+    previous_address: str | None = Field(
+        default=None, description="従前の住所: the address before the current one, if any"
+    )
     individual_number: str | None = Field(
         default=None, description="Only when the person asked for it to be included"
     )

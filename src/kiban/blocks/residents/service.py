@@ -146,6 +146,39 @@ def history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:
     ]
 
 
+_ADDRESS_CHANGES = (ChangeReason.MOVE_IN, ChangeReason.MOVE_WITHIN)
+
+
+def _address_history(session: Session, person: Person) -> dict[str, Any]:
+    """The certificate's address items from the record's versions: the day the current
+    address began, the day that move was notified, and the address before it."""
+    rows = list(
+        session.scalars(
+            select(RecordVersion)
+            .where(RecordVersion.person_id == person.id)
+            .order_by(RecordVersion.version)
+        )
+    )
+    moved = next(
+        (i for i in range(len(rows) - 1, 0, -1) if rows[i].reason in _ADDRESS_CHANGES), None
+    )
+    if moved is None:
+        return {"address_since": person.resident_since}
+    before = rows[moved - 1].record
+    town = address.get_town(session, uuid.UUID(str(before["town_id"])))
+    previous = address.format_address(
+        town,
+        chome=before.get("chome"),
+        block_number=str(before.get("block_number") or ""),
+        building=before.get("building"),
+    )
+    return {
+        "address_since": rows[moved].effective_on,
+        "address_notified_on": clock.to_jst(rows[moved].recorded_at).date(),
+        "previous_address": previous,
+    }
+
+
 def household_members(session: Session, household_id: uuid.UUID) -> list[Person]:
     return list(
         session.scalars(
@@ -618,6 +651,7 @@ def do_issue_certificate(
         address=address_read(person, town),
         entries=[
             CertificateEntry(
+                **_address_history(session, p),
                 name=f"{p.family_name}\u3000{p.given_name}",
                 name_kana=f"{p.family_name_kana}\u3000{p.given_name_kana}",
                 birth_date=p.birth_date,

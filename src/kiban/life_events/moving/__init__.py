@@ -9,7 +9,11 @@ templates and the packet receiver.
 Error codes (besides the procedures engine's, the register's and the address registry's):
 ``moving.same_municipality`` and ``moving.other_municipality`` (422, field ``destination``: the
 wrong one of 転出届 and 転居届), ``moving.date_invalid`` (422, ``moved_on``: more than 14 days
-from today), ``moving.slot_invalid`` (422, ``slot``), ``moving.not_resident`` (409: a mover has
+from today), ``moving.slot_invalid`` (422, ``slot``: slots start on the moving date, on the
+new office's opening days), ``moving.move_in_too_early`` (409, ``moved_in_on``: the move-in is
+neither taken up nor completed before the moving date), ``moving.move_in_date_invalid`` (422,
+``moved_in_on``: the day the resident states they moved in lies between the moving date and
+today), ``moving.not_resident`` (409: a mover has
 already moved out; the move-in comes first), ``moving.packet_unknown`` (404, the new
 office's answer to a packet citing no moving-out notice of that person) and
 ``moving.packet_refused`` (409: the new office did not take the packet, so nothing is
@@ -24,15 +28,22 @@ from kiban.life_events.moving.definitions import (
     MOVE_IN,
     MOVE_OUT,
     MOVE_WITHIN,
+    NOTICE_DAYS,
+    check_move_in_ready,
+    move_in_deadline,
+    moved_out_on,
     mover_ids,
     offered_slots,
     office_name,
+    office_visit,
     place_destination,
     receive_packet,
     register,
     slot_value,
 )
 from kiban.life_events.moving.errors import (
+    MoveInDateInvalid,
+    MoveInTooEarly,
     MovingDateInvalid,
     NotResident,
     OtherMunicipality,
@@ -47,6 +58,9 @@ __all__ = [
     "MOVE_IN",
     "MOVE_OUT",
     "MOVE_WITHIN",
+    "NOTICE_DAYS",
+    "MoveInDateInvalid",
+    "MoveInTooEarly",
     "MovingDateInvalid",
     "NotResident",
     "OtherMunicipality",
@@ -54,10 +68,14 @@ __all__ = [
     "PacketUnknown",
     "SameMunicipality",
     "SlotInvalid",
+    "check_move_in_ready",
+    "move_in_deadline",
+    "moved_out_on",
     "mover_ids",
     "notices",
     "offered_slots",
     "office_name",
+    "office_visit",
     "offices",
     "place_destination",
     "receive_packet",

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.life_events.moving import errors, notices, offices
+from kiban.life_events.moving import errors, notices, offices, opening
+from kiban.platform import i18n
 
 MOVE_OUT: Final = "move_out"
 MOVE_IN: Final = "move_in"
@@ -39,7 +40,8 @@ CODES: Final = (MOVE_OUT, MOVE_IN, MOVE_WITHIN)
 NOTICE_DAYS: Final = 14
 HEAD: Final = "世帯主"
 LODGER: Final = "同居人"
-# Visit slots of the new office: weekdays, four a day, for the next two weeks.
+# Visit slots of the new office: four a day on its opening days, for two weeks from the day
+# the resident can first come (the moving date, and never today or earlier).
 SLOT_TIMES: Final = (time(9, 30), time(11, 0), time(13, 30), time(15, 0))
 SLOT_DAYS: Final = 14
 
@@ -173,6 +175,11 @@ def _notify(
     )
 
 
+def move_in_deadline(moved_on: date) -> date:
+    """The last day for the 転入届: 14 days from the move (住民基本台帳法第22条)."""
+    return moved_on + timedelta(days=NOTICE_DAYS)
+
+
 def _expected(app: procedures.ApplicationRead) -> date:
     return app.timeline.expected_completion or clock.today_jst()
 
@@ -188,18 +195,24 @@ def _submitted(
             raise errors.NotResident()
     lg_code = _lg_code_of(app.values)
     template = notices.MOVE_OUT_RECEIVED if app.code == MOVE_OUT else notices.MOVE_WITHIN_RECEIVED
+    moved_on = date.fromisoformat(str(app.values["moved_on"]))
+    params: dict[str, Any] = {
+        "office": office_name(session, lg_code),
+        "moved_on": moved_on,
+        "destination": str(app.values["destination"]),
+        "expected": _expected(app),
+        "reference": procedures.reference_of(app.id),
+    }
+    if app.code == MOVE_OUT:
+        params["move_in_by"] = move_in_deadline(moved_on)
     _notify(
         session,
         app,
         template,
-        {
-            "office": office_name(session, lg_code),
-            "moved_on": date.fromisoformat(str(app.values["moved_on"])),
-            "destination": str(app.values["destination"]),
-            "expected": _expected(app),
-        },
+        params,
         step="submitted",
         actor=action.actor,
+        link=f"/portal/applications/{app.id}/receipt",
     )
 
 
@@ -241,32 +254,43 @@ def _approve_move_out(
     # checks them against; the removal below is in the same transaction, so either both
     # happen or neither does.
     for person in movers:
+        data: dict[str, Any] = {
+            "reference": str(app.id),
+            "name": person.full_name,
+            "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex.value,
+            "previous_address": person.address.text,
+            "destination": placed.text,
+            "moved_out_on": moved_on.isoformat(),
+            "relationship": HEAD
+            if person.id == founder.id
+            else (person.relationship if head is not None else LODGER),
+            "head_of_household": person.id == founder.id,
+        }
         reply = offices.send_packet(
             session,
             from_lg_code=from_lg,
             to_lg_code=to_lg,
             person_id=person.id,
-            data={
-                "reference": str(app.id),
-                "name": person.full_name,
-                "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
-                "birth_date": person.birth_date.isoformat(),
-                "sex": person.sex.value,
-                "previous_address": person.address.text,
-                "destination": placed.text,
-                "moved_out_on": moved_on.isoformat(),
-                "relationship": HEAD
-                if person.id == founder.id
-                else (person.relationship if head is not None else LODGER),
-                "head_of_household": person.id == founder.id,
-            },
+            data=data,
             actor=action.actor,
         )
         if not reply.ok:
             raise errors.PacketRefused(reply.error or str(reply.status))
         body = reply.body if isinstance(reply.body, dict) else {}
         move_in_id = move_in_id or body.get("move_in_application")
-        packets.append({"name": person.full_name, "message_id": reply.message_id})
+        # What was sent, as the sending office's page lists it (the packet's own items).
+        packets.append(
+            {
+                "name": person.full_name,
+                "birth_date": data["birth_date"],
+                "relationship": data["relationship"],
+                "previous_address": data["previous_address"],
+                "to_office": offices.office_subsystem(to_lg),
+                "message_id": reply.message_id,
+            }
+        )
     for person in movers:
         residents.move_out(
             session,
@@ -393,15 +417,37 @@ def _packet_received(
 # --- move_in effects --------------------------------------------------------------------------
 
 
-def offered_slots(today: date | None = None) -> list[datetime]:
-    """The visit slots the new office offers: weekdays from tomorrow, for two weeks (JST)."""
-    start = (today or clock.today_jst()) + timedelta(days=1)
+def offered_slots(moved_on: date | None = None, today: date | None = None) -> list[datetime]:
+    """The visit slots the new office offers (JST): on its opening days (weekdays that are not
+    national holidays or the year-end closure), from the moving date on but never before
+    tomorrow, for two weeks."""
+    tomorrow = (today or clock.today_jst()) + timedelta(days=1)
+    start = max(tomorrow, moved_on) if moved_on is not None else tomorrow
     slots: list[datetime] = []
     for offset in range(SLOT_DAYS):
         day = start + timedelta(days=offset)
-        if day.weekday() < 5:
+        if opening.is_open(day):
             slots.extend(datetime.combine(day, at) for at in SLOT_TIMES)
     return slots
+
+
+def moved_out_on(app: procedures.ApplicationRead) -> date | None:
+    """The moving date of a move-in (from the moving-out data the new office received)."""
+    value = app.outputs.get("moved_on")
+    return date.fromisoformat(str(value)) if value else None
+
+
+def office_visit(session: Session, lg_code: str) -> opening.OfficeVisit:
+    """Where the resident goes for the move-in, and the counter's hours."""
+    return opening.office_visit(lg_code, office_name(session, lg_code))
+
+
+def check_move_in_ready(app: procedures.ApplicationRead) -> None:
+    """``moving.move_in_too_early`` before the moving date: the move-in is completed on or
+    after the day the resident moved, so its task is not taken up before it."""
+    moving_day = moved_out_on(app)
+    if moving_day is not None and clock.today_jst() < moving_day:
+        raise errors.MoveInTooEarly(moving_day)
 
 
 def slot_value(slot: datetime) -> str:
@@ -413,14 +459,22 @@ def _reserved(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> Mapping[str, Any]:
     slot = str(app.values.get("slot") or "")
-    if slot not in {slot_value(s) for s in offered_slots()}:
+    if slot not in {slot_value(s) for s in offered_slots(moved_out_on(app))}:
         raise errors.SlotInvalid()
     to_lg = str(app.outputs.get("to_lg_code") or "")
+    visit = office_visit(session, to_lg)
+    day, at = date.fromisoformat(slot[:10]), slot[11:]
     _notify(
         session,
         app,
         notices.MOVE_IN_RESERVED,
-        {"office": office_name(session, to_lg), "slot": slot.replace("T", " ")},
+        {
+            "office": office_name(session, to_lg),
+            "slot": f"{i18n.day_ja(day)} {at}",
+            "slot_en": f"{i18n.day_en(day)}, {at}",
+            "place": f"{visit.name} {visit.address}" if visit.address else visit.name,
+            "hours": visit.hours,
+        },
         step=f"reserved:{slot}",
         actor=action.actor,
     )
@@ -433,7 +487,7 @@ def _complete_move_in(
     """The new office registers every mover at the new address: the applicant founds the
     household, the others join it."""
     destination = str(app.outputs["destination"])
-    moved_on = date.fromisoformat(str(app.outputs["moved_on"]))
+    moved_on = _moved_in_on(app, action)
     packets = list(app.outputs.get("packets", []))
     household_id: uuid.UUID | None = None
     registered = ""
@@ -467,7 +521,27 @@ def _complete_move_in(
         step="completed",
         actor=action.actor,
     )
-    return {"registered_address": registered, "household_id": str(household_id)}
+    return {
+        "registered_address": registered,
+        "household_id": str(household_id),
+        "moved_in_on": moved_on.isoformat(),
+    }
+
+
+def _moved_in_on(app: procedures.ApplicationRead, action: procedures.ActionRead) -> date:
+    """The day the resident says they moved in (stated at the visit; today when the office
+    gives none): on or after the moving-out day, and not after today."""
+    check_move_in_ready(app)
+    moving_day = moved_out_on(app) or clock.today_jst()
+    today = clock.today_jst()
+    stated = action.data.get("data", {}).get("moved_in_on")
+    try:
+        day = date.fromisoformat(str(stated)) if stated else today
+    except ValueError:
+        raise errors.MoveInDateInvalid(moving_day, today) from None
+    if not moving_day <= day <= today:
+        raise errors.MoveInDateInvalid(moving_day, today)
+    return day
 
 
 # --- move_within effects ----------------------------------------------------------------------
@@ -584,6 +658,7 @@ MOVE_IN_DEF: Final = procedures.ProcedureDef(
         "complete": _complete_move_in,
     },
     office_of=lambda app: str(app.outputs.get("to_lg_code") or ""),
+    check_ready=check_move_in_ready,
 )
 
 MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(

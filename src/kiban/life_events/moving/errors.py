@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from kiban.kernel.errors import Conflict, KibanError, NotFound, ValidationFailed
+from kiban.platform import i18n
 
 
 class SameMunicipality(ValidationFailed):
@@ -101,6 +104,8 @@ class PacketRefused(Conflict):
 
 __all__ = [
     "KibanError",
+    "MoveInDateInvalid",
+    "MoveInTooEarly",
     "MovingDateInvalid",
     "NotResident",
     "OtherMunicipality",
@@ -109,3 +114,34 @@ __all__ = [
     "SameMunicipality",
     "SlotInvalid",
 ]
+
+
+class MoveInTooEarly(Conflict):
+    """The new office tries to complete (or take up) a move-in before the moving date."""
+
+    code = "moving.move_in_too_early"
+
+    def __init__(self, moved_out_on: date) -> None:
+        super().__init__(
+            f"転入届は転出の日（{i18n.day_ja(moved_out_on)}）以降に完了できます。"
+            "その日以降の来庁時に、本人が実際に転入した日を申し出てから完了してください。",
+            f"The moving-in notice can be completed on or after the moving date,"
+            f" {i18n.day_en(moved_out_on)}, once the resident states at the visit the day they"
+            " actually moved in.",
+            field="moved_in_on",
+        )
+
+
+class MoveInDateInvalid(ValidationFailed):
+    """The stated move-in day is before the moving-out day or after today."""
+
+    code = "moving.move_in_date_invalid"
+
+    def __init__(self, moved_out_on: date, today: date) -> None:
+        super().__init__(
+            f"転入した日は、転出の日（{i18n.day_ja(moved_out_on)}）から今日"
+            f"（{i18n.day_ja(today)}）までの日付にしてください。",
+            f"The day the resident moved in must be between the moving date"
+            f" ({i18n.day_en(moved_out_on)}) and today ({i18n.day_en(today)}).",
+            field="moved_in_on",
+        )

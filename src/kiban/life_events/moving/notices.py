@@ -22,19 +22,32 @@ def register_templates() -> None:
     """Register (or replace) every moving template."""
     notifications.register_template(
         MOVE_OUT_RECEIVED,
-        subject_ja="転出届を受け付けました",
-        subject_en="Your moving-out notice was received",
+        subject_ja="転出届を受け付けました（受付番号 {reference}）",
+        subject_en="Your moving-out notice was received (reference {reference})",
         body_ja=(
             "{office}あての転出届（転出予定日 {moved_on}、転出先 {destination}）を、"
-            "署名用電子証明書による電子署名とともに受け付けました。"
-            "審査が終わるとお知らせします。処理の目安は {expected} です。"
+            "署名用電子証明書による電子署名とともに受け付けました。受付番号: {reference}\n"
+            "次に: 窓口が審査し、{expected}までに結果をお知らせします。受理されると、"
+            "転出証明書情報が転入先の市区町村に送られ、来庁予約ができるようになります。"
+            "引越しの日から14日以内（{move_in_by}まで）に、転入先の窓口で転入届を済ませて"
+            "ください。"
         ),
         body_en=(
             "Your moving-out notice to {office} (moving on {moved_on} to {destination}) was "
-            "received with your card's signature. We will tell you when it has been checked; "
-            "expected by {expected}."
+            "received with your card's signature. Reference: {reference}\n"
+            "Next: the office checks it and tells you the result by {expected}. Once it is "
+            "accepted, your moving-out data goes to your new municipality and you can reserve "
+            "a visit there. Complete the moving-in notice at the new office within 14 days of "
+            "your move (by {move_in_by})."
         ),
-        params={"office": str, "moved_on": date, "destination": str, "expected": date},
+        params={
+            "office": str,
+            "moved_on": date,
+            "destination": str,
+            "expected": date,
+            "reference": str,
+            "move_in_by": date,
+        },
     )
     notifications.register_template(
         MOVE_OUT_APPROVED,
@@ -71,10 +84,14 @@ def register_templates() -> None:
         subject_ja="転入の来庁予約を受け付けました",
         subject_en="Your visit for the moving-in notice is booked",
         body_ja=(
-            "{office}への来庁予約を受け付けました: {slot}。マイナンバーカードをお持ちください。"
+            "{office}への来庁予約を受け付けました: {slot}。来庁先: {place}（受付 平日 {hours}）。"
+            "マイナンバーカードをお持ちください。"
         ),
-        body_en="Your visit to {office} is booked for {slot}. Please bring your My Number card.",
-        params={"office": str, "slot": str},
+        body_en=(
+            "Your visit to {office} is booked for {slot_en}, at {place} (open on weekdays, "
+            "{hours}). Please bring your My Number card."
+        ),
+        params={"office": str, "slot": str, "slot_en": str, "place": str, "hours": str},
     )
     notifications.register_template(
         MOVE_IN_COMPLETED,
@@ -95,17 +112,26 @@ def register_templates() -> None:
     )
     notifications.register_template(
         MOVE_WITHIN_RECEIVED,
-        subject_ja="転居届を受け付けました",
-        subject_en="Your notice of a move within the municipality was received",
+        subject_ja="転居届を受け付けました（受付番号 {reference}）",
+        subject_en="Your notice of a move within the municipality was received (reference"
+        " {reference})",
         body_ja=(
             "{office}あての転居届（転居日 {moved_on}、新しい住所 {destination}）を、"
-            "電子署名とともに受け付けました。処理の目安は {expected} です。"
+            "電子署名とともに受け付けました。受付番号: {reference}\n"
+            "次に: 窓口が審査して住所を変更し、{expected}までにお知らせします。"
         ),
         body_en=(
             "Your notice to {office} of a move within the municipality (on {moved_on} to "
-            "{destination}) was received with your card's signature; expected by {expected}."
+            "{destination}) was received with your card's signature. Reference: {reference}\n"
+            "Next: the office checks it, changes your address and tells you by {expected}."
         ),
-        params={"office": str, "moved_on": date, "destination": str, "expected": date},
+        params={
+            "office": str,
+            "moved_on": date,
+            "destination": str,
+            "expected": date,
+            "reference": str,
+        },
     )
     notifications.register_template(
         MOVE_WITHIN_COMPLETED,

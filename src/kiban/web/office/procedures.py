@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kiban.blocks import procedures, residents
+from kiban.kernel import clock
 from kiban.kernel.errors import Forbidden, KibanError
 from kiban.platform import i18n
 from kiban.platform.webkit import (
@@ -137,7 +138,15 @@ def _application_page(
     defn = procedures.get_procedure(app.code)
     me = official_actor(official)
     actions = [a for a in defn.actions_from(app.state) if a.role == "official"]
+    not_ready = None
+    if defn.check_ready is not None and actions:
+        try:
+            defn.check_ready(app)
+        except KibanError as refusal:
+            not_ready = refusal.message(lang)
     context: dict[str, Any] = {
+        "not_ready": not_ready,
+        "today": clock.today_jst().isoformat(),
         "official": official,
         "me": me,
         "app": app,
@@ -248,8 +257,10 @@ def act(
     version: Annotated[int, Form()],
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    moved_in_on: Annotated[str, Form()] = "",
 ) -> Response:
-    """Take the official's action (accept, send back with a reason, complete)."""
+    """Take the official's action (accept, send back with a reason, complete; a move-in's
+    completion carries the day the resident says they moved in)."""
     try:
         _check_office(official, procedures.get_application(session, application_id))
         procedures.do_take_action(
@@ -260,6 +271,7 @@ def act(
             actor=official_actor(official),
             expected_version=version,
             reason=reason or None,
+            data={"moved_in_on": moved_in_on} if moved_in_on else None,
         )
     except KibanError as error:
         return _refused(request, lang, session, official, application_id, error)

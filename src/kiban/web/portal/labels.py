@@ -99,6 +99,22 @@ ENGLISH_NAMES: Mapping[str, str] = {
     "きばん電力": "Kiban Electric Power",
 }
 
+# The legal bases the reference services cite (kept in Japanese, as the law names them), in
+# English for English pages; any other basis is shown as it is recorded.
+LEGAL_BASES_EN: Mapping[str, str] = {
+    "住民基本台帳法第30条の9 (本人確認情報の提供)": (
+        "Basic Resident Register Act, art. 30-9 (provision of identity information)"
+    ),
+    "住民基本台帳法第12条 (世帯の住民票の記載事項)": (
+        "Basic Resident Register Act, art. 12 (the household's resident records)"
+    ),
+    "住民基本台帳法第24条の2": (
+        "Basic Resident Register Act, art. 24-2 (moving-out data sent to the new municipality)"
+    ),
+    "住民基本台帳法に基づく異動の通知": "Notice of a change under the Basic Resident Register Act",
+    "本人の同意に基づく異動の通知": "Notice of a change with your consent",
+}
+
 CONSENT_STATUS_LABELS: Mapping[str, str] = {
     "active": _("In effect"),
     "paused": _("Paused"),
@@ -120,6 +136,13 @@ REVOCATION_REASONS: Mapping[str, str] = {
     "superseded": _("A new certificate replaced it"),
     "unspecified": _("No reason was given"),
 }
+
+
+def legal_basis_label(basis: str, lang: str) -> tuple[str, str]:
+    """A legal basis in the page's language, and the language it is written in."""
+    if lang == "en" and basis in LEGAL_BASES_EN:
+        return LEGAL_BASES_EN[basis], "en"
+    return basis, "ja"
 
 
 def item_label(item: str, gettext: Callable[[str], str]) -> str:

@@ -18,20 +18,22 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kiban.blocks import notifications, procedures
+from kiban.blocks import identity, notifications, procedures
+from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
 from kiban.life_events import moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
-from kiban.platform.webkit import DbSession, Lang
+from kiban.platform.webkit import DbSession, Lang, public
 from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
-from kiban.web.portal.session import Resident, require_resident
+from kiban.web.portal.session import Resident, require_resident, resident_session
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -174,6 +176,43 @@ def procedure_list(
     )
 
 
+@router.get("/procedures/{code}")
+def start_page(
+    code: str, request: Request, lang: Lang, session: DbSession, resident: SignedIn
+) -> Response:
+    """Before a draft is made: what the procedure is for, what the resident needs, what happens
+    next and by when; whether their card can sign; a draft already open is offered instead of
+    a new one."""
+    if code not in STARTABLE:
+        return missing_page(request, lang, ApplicationMissing())
+    definition = procedures.get_procedure(code)
+    drafts = [
+        item
+        for item in procedures.list_applications(
+            session, applicant=resident.person_id, code=code, limit=50
+        ).items
+        if item.state in EDITABLE_STATES
+    ]
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        "portal/procedures/start.html",
+        {
+            "procedure": definition,
+            "title": _title_of_definition(definition, lang),
+            "drafts": drafts,
+            "signing_problem": signing_problem(session, resident.person_id),
+            "notice_days": moving.NOTICE_DAYS,
+        },
+    )
+
+
+def _title_of_definition(definition: procedures.ProcedureDef, lang: str) -> str:
+    return definition.title_ja if lang == "ja" else definition.title_en
+
+
 @router.post("/procedures/{code}/start")
 def start(
     code: str,
@@ -223,8 +262,8 @@ def _page_for(
         template = "portal/procedures/form.html"
     else:
         template = "portal/procedures/status.html"
-        if app.code == moving.MOVE_IN and app.state in RESERVABLE_STATES:
-            context["slots"] = _slot_days(moving.offered_slots())
+        if app.code == moving.MOVE_IN:
+            context |= _move_in_context(session, app)
     return _render(
         request,
         lang,
@@ -234,6 +273,20 @@ def _page_for(
         context,
         status_code=error.status if error is not None else 200,
     )
+
+
+def _move_in_context(session: Session, app: procedures.ApplicationRead) -> dict[str, Any]:
+    """The new office (name, address, hours), the moving date and, while the resident may
+    reserve, the visit slots from that date on the office's opening days."""
+    to_lg = str(app.outputs.get("to_lg_code") or "")
+    moving_day = moving.moved_out_on(app)
+    context: dict[str, Any] = {
+        "visit_office": moving.office_visit(session, to_lg) if to_lg else None,
+        "moving_day": moving_day,
+    }
+    if app.state in RESERVABLE_STATES:
+        context["slots"] = _slot_days(moving.offered_slots(moving_day))
+    return context
 
 
 def _last_reason(app: procedures.ApplicationRead) -> str | None:
@@ -309,23 +362,10 @@ def save(
         session.rollback()
         app = _own(session, resident, application_id)
         return _page_for(request, lang, session, resident, app, error=error, typed=typed)
-    query = f"?lang={lang}"
-    if destination.strip():
-        query += "&typed=" + _b64(destination.strip())
-    return RedirectResponse(f"/portal/applications/{app.id}/review{query}", status_code=303)
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode("utf-8")).rstrip(b"=").decode("ascii")
-
-
-def _unb64(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
+    # The review is this POST's answer, so that what was typed comes from the form's body and
+    # never from a URL (a link could otherwise show anyone's words as "what you typed").
+    app = _own(session, resident, application_id)
+    return _review_page(request, lang, session, resident, app, typed=destination.strip() or None)
 
 
 def _request_id(app: procedures.ApplicationRead) -> str:
@@ -333,22 +373,32 @@ def _request_id(app: procedures.ApplicationRead) -> str:
     return f"{app.id}.{app.version}"
 
 
-@router.get("/applications/{application_id}/review")
-def review(
-    application_id: uuid.UUID,
+def signing_problem(session: Session, person_id: uuid.UUID) -> str | None:
+    """Why the resident's card cannot sign now (``no_card``, ``card_inactive``, ``revoked``,
+    ``expired``), told before they go to the reader and type both PINs; ``None`` when it can."""
+    card = identity.get_card_by_person(session, person_id)
+    if card is None:
+        return "no_card"
+    if card.status != "active":
+        return "card_inactive"
+    certificate = card.signing_certificate
+    if certificate.status != "good":
+        return "revoked"
+    if certificate.not_after <= clock.now():
+        return "expired"
+    return None
+
+
+def _review_page(
     request: Request,
-    lang: Lang,
-    session: DbSession,
-    resident: SignedIn,
-) -> Response:
-    """Everything the notice says, the address as read beside what was typed, and the
-    button that takes the resident to the card reader to sign it."""
-    try:
-        app = _own(session, resident, application_id)
-    except KibanError as error:
-        return missing_page(request, lang, error)
-    if app.code not in FORM_PROCEDURES or app.state not in EDITABLE_STATES:
-        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    lang: i18n.Language,
+    session: Session,
+    resident: Resident,
+    app: procedures.ApplicationRead,
+    *,
+    typed: str | None = None,
+    cancelled: bool = False,
+) -> HTMLResponse:
     t = i18n.translations(lang)
     missing = [f for f in app.fields if f.required and app.values.get(f.name) in (None, "", [])]
     settings = get_settings()
@@ -361,16 +411,38 @@ def review(
         {
             "app": app,
             "fields": {f.name: f for f in app.fields},
-            "typed_destination": _unb64(request.query_params.get("typed")),
+            "typed_destination": typed,
             "missing": missing,
-            "cancelled": request.query_params.get("cancelled") == "1",
+            "signing_problem": signing_problem(session, resident.person_id),
+            "cancelled": cancelled,
             "reader_url": settings.card_reader_url.rstrip("/"),
             "challenge": procedures.submission_payload(app).decode("ascii"),
             "request_id": _request_id(app),
+            "reference": procedures.reference_of(app.id),
             "return_to": f"{settings.base_url.rstrip('/')}/portal/applications/{app.id}/signed",
             "cancel_message": t.gettext("You did not sign. Nothing was submitted."),
         },
     )
+
+
+@router.get("/applications/{application_id}/review")
+def review(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """Everything the notice says and the button that takes the resident to the card reader
+    to sign it (what was typed is shown only in the answer to the form that carried it)."""
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
+    if app.code not in FORM_PROCEDURES or app.state not in EDITABLE_STATES:
+        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    cancelled = request.query_params.get("cancelled") == "1"
+    return _review_page(request, lang, session, resident, app, cancelled=cancelled)
 
 
 def _b64_bytes(value: str) -> bytes:
@@ -378,47 +450,113 @@ def _b64_bytes(value: str) -> bytes:
 
 
 @router.get("/applications/{application_id}/signed")
+def signed_cancelled(
+    application_id: uuid.UUID, request: Request, lang: Lang, resident: SignedIn
+) -> Response:
+    """The card reader sends the resident back here when they cancel. A signature is never
+    taken from a URL (it would carry the certificate's personal data into logs and history):
+    the reader POSTs it."""
+    if request.query_params.get("error") == "cancelled":
+        target = f"/portal/applications/{application_id}/review?cancelled=1&lang={lang}"
+    else:
+        target = f"/portal/applications/{application_id}?lang={lang}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/applications/{application_id}/signed", dependencies=[Depends(public)])
 def signed(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    request_id: Annotated[str, Form()] = "",
+    signing_certificate: Annotated[str, Form()] = "",
+    signing_signature: Annotated[str, Form()] = "",
+) -> Response:
+    """The card reader's answer, in the body of a form the reader's page posts here: the
+    signature is checked and the notice submitted, then the receipt is shown.
+
+    Public, because the answer authenticates itself: ``procedures.do_submit`` verifies the
+    card's signature over this application's exact version and that the signing certificate
+    belongs to the applicant, so no one else (and no other site) can produce an answer that
+    passes; a replayed answer meets a newer version. The portal's session cookie is
+    ``SameSite=Lax`` and is not sent with a POST from the reader's origin, so it is not
+    required here; the resident's browser carries it again on the redirect."""
+    resident = resident_session(request, session)
+    try:
+        app = procedures.get_application(session, application_id)
+        if resident is not None and app.applicant_id != resident.person_id:
+            raise ApplicationMissing
+    except KibanError as unknown:
+        return missing_page(request, lang, unknown)
+    claimed_id, _sep, claimed_version = request_id.rpartition(".")
+    try:
+        version = int(claimed_version)
+        certificate = _b64_bytes(signing_certificate)
+        signature = _b64_bytes(signing_signature)
+    except (ValueError, binascii.Error):
+        version, certificate, signature = -1, b"", b""
+    problem: KibanError | None = None
+    if claimed_id != str(app.id) or not certificate or not signature:
+        problem = ReaderAnswerIncomplete()
+    else:
+        try:
+            procedures.do_submit(
+                session,
+                app.id,
+                expected_version=version,
+                signing_certificate=certificate,
+                signature=signature,
+                actor=procedures.actor_of(app.applicant_id),
+            )
+        except KibanError as refused:
+            session.rollback()
+            problem = refused
+    if problem is None:
+        return RedirectResponse(
+            f"/portal/applications/{app.id}/receipt?lang={lang}", status_code=303
+        )
+    if resident is not None:
+        app = _own(session, resident, application_id)
+        return _page_for(request, lang, session, resident, app, error=problem)
+    return missing_page(request, lang, problem)
+
+
+@router.get("/applications/{application_id}/receipt")
+def receipt(
     application_id: uuid.UUID,
     request: Request,
     lang: Lang,
     session: DbSession,
     resident: SignedIn,
 ) -> Response:
-    """The card reader's answer: the signature is checked and the notice submitted."""
+    """The confirmation after submitting, printable as a receipt: the reference number, what
+    was filed and when, what happens next and by when."""
     try:
         app = _own(session, resident, application_id)
     except KibanError as error:
         return missing_page(request, lang, error)
-    params = request.query_params
-    if params.get("error") == "cancelled":
-        return RedirectResponse(
-            f"/portal/applications/{app.id}/review?cancelled=1&lang={lang}", status_code=303
-        )
-    claimed_id, _sep, claimed_version = params.get("request_id", "").rpartition(".")
-    try:
-        version = int(claimed_version)
-        certificate = _b64_bytes(params.get("signing_certificate", ""))
-        signature = _b64_bytes(params.get("signing_signature", ""))
-    except (ValueError, binascii.Error):
-        version, certificate, signature = -1, b"", b""
-    if claimed_id != str(app.id) or not certificate or not signature:
-        return _page_for(request, lang, session, resident, app, error=ReaderAnswerIncomplete())
-    try:
-        procedures.do_submit(
-            session,
-            app.id,
-            expected_version=version,
-            signing_certificate=certificate,
-            signature=signature,
-            actor=resident.actor,
-        )
-    except KibanError as error:
-        session.rollback()
-        app = _own(session, resident, application_id)
-        return _page_for(request, lang, session, resident, app, error=error)
-    return RedirectResponse(
-        f"/portal/applications/{app.id}?submitted=1&lang={lang}", status_code=303
+    if app.submitted_at is None:
+        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    moved_on = app.values.get("moved_on")
+    moving_day = date.fromisoformat(str(moved_on)) if moved_on else None
+    return _render(
+        request,
+        lang,
+        session,
+        resident,
+        "portal/procedures/receipt.html",
+        {
+            "app": app,
+            "reference": procedures.reference_of(app.id),
+            "moving_day": moving_day,
+            "move_in_by": moving.move_in_deadline(moving_day)
+            if moving_day and app.code == moving.MOVE_OUT
+            else None,
+            "office": moving.office_name(session, str(app.values.get("lg_code") or ""))
+            if app.values.get("lg_code")
+            else None,
+        },
     )
 
 

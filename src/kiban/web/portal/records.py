@@ -13,6 +13,7 @@ through which system. The person's own reads are not listed (they are not record
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import address, mesh, notifications, residents
 from kiban.kernel.errors import KibanError
+from kiban.life_events.moving import offices
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
 from kiban.web.portal.labels import (
@@ -30,6 +32,7 @@ from kiban.web.portal.labels import (
     READER_ROLE_LABELS,
     Organisations,
     item_label,
+    legal_basis_label,
     read_channel,
 )
 from kiban.web.portal.session import Resident, require_resident
@@ -40,6 +43,9 @@ router = APIRouter(prefix="/portal/records", include_in_schema=False)
 # Each exchange has two records, so a page of 40 records shows about 20 exchanges.
 PAGE_RECORDS: Final = 40
 PAGE_READS: Final = 50
+# Services the requester calls to hand the person's data over (a push): the provider receives
+# it. The moving packet is one: the old office sends, the new office receives.
+PUSH_SERVICES: Final = (offices.PACKET_SERVICE_CODE,)
 SignedIn = Annotated[Resident, Depends(require_resident)]
 
 
@@ -54,9 +60,34 @@ class Exchange:
     provider_lang: str
     items: list[str]
     legal_basis: str | None
+    legal_basis_lang: str
     consent_id: uuid.UUID | None
     provided: bool
     message_id: str
+
+
+def _exchange(
+    record: mesh.PersonRecord, names: Organisations, lang: str, gettext: Callable[[str], str]
+) -> Exchange:
+    """One exchange from the requester's record: who received the data and who provided it
+    (the requester receives an answer; in a push, the provider receives what was sent)."""
+    receiver, provider = record.member, record.counterpart
+    if record.service.rsplit("/", 1)[-1] in PUSH_SERVICES:
+        receiver, provider = provider, receiver
+    basis, basis_lang = legal_basis_label(record.legal_basis or "", lang)
+    return Exchange(
+        at=record.requested_at,
+        receiver=names.name(receiver, lang),
+        receiver_lang="en" if names.is_english(receiver, lang) else "ja",
+        provider=names.name(provider, lang),
+        provider_lang="en" if names.is_english(provider, lang) else "ja",
+        items=[item_label(item, gettext) for item in record.items],
+        legal_basis=basis or None,
+        legal_basis_lang=basis_lang,
+        consent_id=record.consent_id,
+        provided=record.outcome == "ok",
+        message_id=record.message_id,
+    )
 
 
 @router.get("")
@@ -74,18 +105,7 @@ def records(
     )
     names = Organisations.load(session)
     exchanges = [
-        Exchange(
-            at=record.requested_at,
-            receiver=names.name(record.member, lang),
-            receiver_lang="en" if names.is_english(record.member, lang) else "ja",
-            provider=names.name(record.counterpart, lang),
-            provider_lang="en" if names.is_english(record.counterpart, lang) else "ja",
-            items=[item_label(item, t.gettext) for item in record.items],
-            legal_basis=record.legal_basis,
-            consent_id=record.consent_id,
-            provided=record.outcome == "ok",
-            message_id=record.message_id,
-        )
+        _exchange(record, names, lang, t.gettext)
         for record in page.records
         if record.side == "requester"
     ]
