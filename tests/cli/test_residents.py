@@ -74,7 +74,7 @@ def test_the_operator_s_reads_at_the_terminal_are_recorded(
         app, ["residents", "list", "--municipality", "131016", "--limit", "5", "--format", "json"]
     )
     people = [uuid.UUID(p["id"]) for p in json.loads(listed.stdout)]
-    shown = runner.invoke(app, ["residents", "show", str(people[0])])
+    shown = runner.invoke(app, ["residents", "show", "--person-id", str(people[0])])
     assert shown.exit_code == 0
 
     with transaction(engine) as session:

@@ -15,6 +15,9 @@ CSRF rules:
   answers 403 ``kiban.csrf_failed``.
 - ``flow-secret``: the sign-in pages' forms are bound to an unguessable per-sign-in id in the
   URL *and* the browser's ``kiban_signin`` cookie; a page elsewhere knows neither.
+- ``signature``: the card reader's answer to a signing request is authenticated by the card's
+  signature over one application's exact version, which only the applicant's card can make;
+  the cookie only picks the page to show after it.
 - ``origin-only``: only the platform's Origin/``Sec-Fetch-Site`` check (every unsafe request
   with a kiban cookie goes through it). Allowed only for the routes in :data:`ORIGIN_ONLY`,
   the office's, which the ``staff`` engineer moves to ``session-token`` with the new office
@@ -58,6 +61,7 @@ FLOW_SECRET = {
     "POST /oidc/signin/{request_id}/cancel",
     "POST /oidc/consent/{request_id}",
 }
+SIGNED_ANSWERS = {"POST /portal/applications/{application_id}/signed"}
 ORIGIN_ONLY = {
     # The office (staff engineer, issue 14): the interim operator-token sign-in and its pages.
     # Covered by the Origin/Sec-Fetch-Site check only until the office's server-side sessions
@@ -139,10 +143,13 @@ def csrf_column(row: RouteInfo) -> str | None:
         return "session-token"
     if "check_csrf(" in _source(row.endpoint):
         return "session-token"
-    if row.key in FLOW_SECRET:
-        return "flow-secret"
-    if row.key in ORIGIN_ONLY:
-        return "origin-only"
+    for rule, keys in (
+        ("flow-secret", FLOW_SECRET),
+        ("signature", SIGNED_ANSWERS),
+        ("origin-only", ORIGIN_ONLY),
+    ):
+        if row.key in keys:
+            return rule
     return None
 
 
@@ -207,7 +214,11 @@ def test_every_cookie_authenticated_unsafe_route_has_a_csrf_rule(rows: list[Rout
 
 
 def test_the_portal_and_business_forms_use_the_session_token(rows: list[RouteInfo]) -> None:
-    portal = [row for row in rows if row.path.startswith("/portal/") and row["unsafe"]]
+    portal = [
+        row
+        for row in rows
+        if row.path.startswith("/portal/") and row["unsafe"] and row.key not in SIGNED_ANSWERS
+    ]
     assert portal, "no portal forms found"
     assert {row.key: row["csrf"] for row in portal} == {row.key: "session-token" for row in portal}
     assert any(row.path.startswith("/portal/business/") for row in portal)
@@ -272,6 +283,8 @@ def test_every_portal_form_refuses_a_post_without_the_token(
         assert client.get("/portal/").status_code == 200
         for row in rows:
             if not (row.path.startswith("/portal/") and row["unsafe"]):
+                continue
+            if row.key in SIGNED_ANSWERS:  # No token: the card's signature is the proof.
                 continue
             for method in row.methods:
                 if method in SAFE_METHODS:
