@@ -1,0 +1,60 @@
+"""The one policy function: may this principal, in its organisation, do this action on a
+resource of that organisation? Every office page, operator API and CLI action asks it, and
+nothing else decides authority (see ADR 0014).
+
+The rules, one per line of :func:`authorize`:
+
+1. The principal's role (or key scope) holds the permission for the action.
+2. The organisation is within the principal's reach: its own organisation; a prefecture
+   reaches its municipalities; kiban's operator reaches every organisation (but its roles
+   hold no permission over residents' records).
+3. Separation of duties: an official never acts on what concerns themselves (their own
+   application or record), nor takes a step after an earlier step of the same resource that
+   the procedure's definition keeps apart (``excluded_actors``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.staff.errors import NotPermitted, OtherOrganisation, SeparationOfDuties
+from kiban.blocks.staff.permissions import OrganisationKind, grants
+from kiban.platform.authority import Principal, Resource
+
+
+def reaches(principal: Principal, organisation: str) -> bool:
+    """Whether the principal's organisation covers ``organisation``."""
+    if principal.organisation == organisation:
+        return True
+    if principal.organisation_kind == OrganisationKind.OPERATOR:
+        return True
+    if principal.organisation_kind == OrganisationKind.PREFECTURE:
+        # A prefecture's code and its municipalities' codes share the first two digits.
+        return organisation[:2] == principal.organisation[:2] and organisation.isdigit()
+    return False
+
+
+def _same_account(principal: Principal, actor: str) -> bool:
+    return actor.startswith(f"staff:{principal.account_id}@")
+
+
+def authorize(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    organisation: str,
+    resource: Resource | None = None,
+) -> None:
+    """Return if allowed; raise ``staff.not_permitted``, ``staff.other_organisation`` or
+    ``staff.separation_of_duties`` (all 403) otherwise."""
+    del session  # The principal was read afresh for this request; the rules need no more.
+    if not grants(principal.permissions, action):
+        raise NotPermitted(action)
+    if not reaches(principal, organisation):
+        raise OtherOrganisation(organisation)
+    if resource is not None:
+        if principal.person_id is not None and resource.subject_person == principal.person_id:
+            raise SeparationOfDuties
+        if any(_same_account(principal, actor) for actor in resource.excluded_actors):
+            raise SeparationOfDuties
