@@ -109,3 +109,32 @@ class DeliveryFailure(IdMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     dead: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class WebSessionRecord(IdMixin, Base):
+    """A browser's session (see :mod:`kiban.platform.sessions`): the row *is* the session.
+
+    The cookie holds an opaque random token signed with the installation secret; only its
+    SHA-256 is stored here, so a copy of this table opens no session. ``revoked_at`` is set by
+    logout, "sign out everywhere" and operators; a revoked row never becomes live again.
+    """
+
+    __tablename__ = "platform_web_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        Index("ix_platform_web_sessions_audience_subject", "audience", "subject"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    audience: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    authenticated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(200))
