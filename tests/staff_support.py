@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import address, staff
 from kiban.kernel.errors import KibanError
+from kiban.platform.db import transaction
 
 ACTOR = "system:test"
 
@@ -90,3 +91,16 @@ def make_key(
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def admin_key() -> str:
+    """A key of kiban's operator administrator (relying parties, corporations, mesh metrics) on
+    the database the settings point at."""
+    with transaction() as session:
+        return make_key(session, staff.OPERATOR_ORGANISATION, "administrator")
+
+
+def municipality_key(organisation: str, role: str = "approval") -> str:
+    """A key of a municipality's service account with ``role`` on the configured database."""
+    with transaction() as session:
+        return make_key(session, organisation, role)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0017_staff"
-down_revision: str | None = "0015_mesh_records_seq_key"
+down_revision: str | None = "0016_platform_web_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,6 +22,7 @@ from kiban.kernel.errors import Unauthorized
 from kiban.platform.webkit import DbSession, auth_dependency
 
 __all__ = [
+    "NATIONAL",
     "Acting",
     "Principal",
     "Resource",
@@ -29,6 +30,11 @@ __all__ = [
     "install",
     "require_principal",
 ]
+
+
+NATIONAL: Final = "kiban"
+"""The organisation code of kiban's own operator: national registries (corporations, relying
+parties, the mesh) are its resources."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Resource:
 
 
 class Resolver(Protocol):
-    def __call__(self, session: Session, request: Request) -> Principal | None: ...
+    def __call__(self, db: Session, request: Request) -> Principal | None: ...
 
 
 class Policy(Protocol):

@@ -14,6 +14,7 @@ import pytest
 from kiban.blocks import corporations, identity
 from kiban.kernel import clock
 from kiban.platform.settings import get_settings
+from tests.staff_support import admin_key
 
 from .conftest import CORPORATE_NUMBER as NUMBER
 from .conftest import TestClient
@@ -46,7 +47,7 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 @pytest.fixture
 def rp(http: TestClient) -> Rp:
     """A subsidy portal that signs businesses in."""
-    return register_rp(http, OPERATOR_TOKEN, name="補助金申請", scopes=["openid", "business"])
+    return register_rp(http, admin_key(), name="補助金申請", scopes=["openid", "business"])
 
 
 def access_token(http: TestClient, card: ReaderCard, rp: Rp) -> str:
@@ -96,7 +97,7 @@ def test_only_a_business_access_token_opens_the_api(
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == "identity.business_token_invalid"
 
-    shop = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
+    shop = register_rp(http, admin_key(), name="例示商店", scopes=["openid", "name"])
     no_scope = http.get(
         "/api/v1/business/accounts", headers=bearer(access_token(http, prime_card, shop))
     )

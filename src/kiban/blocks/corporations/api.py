@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from kiban.blocks import corporations
-from kiban.platform.webkit import DbSession, require_operator
-
-Operator = Annotated[str, Depends(require_operator)]
+from kiban.platform.authority import NATIONAL, Acting, authorize
+from kiban.platform.webkit import DbSession
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
+    401: {"description": "No or wrong credentials: `staff.principal_required`/`key_invalid`"},
+    403: {"description": "`staff.not_permitted`"},
     404: {"description": "No corporation with this number: `corporations.not_found`"},
     409: {"description": "The corporate number is already registered: `corporations.exists`"},
     422: {
@@ -26,17 +26,18 @@ router = APIRouter(prefix="/api/v1/corporations", tags=["corporations"], respons
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a corporation")
 def register_corporation(
-    data: corporations.CorporationCreate, session: DbSession, actor: Operator
+    data: corporations.CorporationCreate, session: DbSession, actor: Acting
 ) -> corporations.CorporationRead:
     """Enter a corporation with its head office and representative; the corporate number's
     check digit is verified."""
-    return corporations.register_corporation(session, data, actor=actor)
+    authorize(session, actor, "corporations.write", organisation=NATIONAL)
+    return corporations.register_corporation(session, data, actor=actor.actor)
 
 
 @router.get("", summary="List corporations")
 def list_corporations(
     session: DbSession,
-    _actor: Operator,
+    actor: Acting,
     municipality: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="6-digit lg_code of the head office")
     ] = None,
@@ -47,6 +48,7 @@ def list_corporations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[corporations.CorporationRead]:
     """Corporations in furigana order."""
+    authorize(session, actor, "corporations.read", organisation=NATIONAL)
     return corporations.list_corporations(
         session, lg_code=municipality, name=name, limit=limit, offset=offset
     )
@@ -54,7 +56,8 @@ def list_corporations(
 
 @router.get("/{corporate_number}", summary="Read a corporation by its corporate number")
 def get_corporation(
-    corporate_number: str, session: DbSession, _actor: Operator
+    corporate_number: str, session: DbSession, actor: Acting
 ) -> corporations.CorporationRead:
     """The corporation with this 13-digit corporate number."""
+    authorize(session, actor, "corporations.read", organisation=NATIONAL)
     return corporations.get_corporation_by_number(session, corporate_number)

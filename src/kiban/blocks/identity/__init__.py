@@ -214,6 +214,8 @@ def root_ca_pem() -> str:
 PORTAL_CLIENT_ID = _oidc.PORTAL_CLIENT_ID
 register_client = _oidc.do_register_client
 ensure_portal_client = _oidc.do_ensure_portal_client
+ensure_office_client = _oidc.do_ensure_office_client
+OFFICE_CLIENT_ID = _oidc.OFFICE_CLIENT_ID
 list_clients = _oidc.list_clients
 get_client = _oidc.get_client
 oidc_issuer = _oidc.issuer
@@ -235,6 +237,7 @@ userinfo = _oidc.userinfo
 
 __all__ += [
     "MY_PAGE_TOKEN_ERRORS",
+    "OFFICE_CLIENT_ID",
     "PORTAL_CLIENT_ID",
     "SCOPES",
     "AccessTokenInfo",
@@ -255,6 +258,7 @@ __all__ += [
     "complete_card_sign_in",
     "decide_consent",
     "decode_id_token",
+    "ensure_office_client",
     "ensure_portal_client",
     "exchange_code",
     "get_client",

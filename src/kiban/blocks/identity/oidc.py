@@ -93,6 +93,7 @@ ACR: Final = "urn:kiban:acr:card"
 # keys in a file) unlocked by a PIN. A reader for the physical card would report "hwk".
 AMR: Final = ("swk", "pin")
 PORTAL_CLIENT_ID: Final = "kiban-portal"
+OFFICE_CLIENT_ID: Final = "kiban-office"
 CHALLENGE_PREFIX: Final = "kiban-signin."
 AUDIT_SOURCE: Final = "identity"
 
@@ -324,27 +325,61 @@ def do_ensure_portal_client(session: Session) -> ClientRead:
     The redirect URI follows ``KIBAN_BASE_URL``, so the registration is brought in line when the
     base URL changes.
     """
-    redirect_uri = portal_redirect_uri()
-    client = _find_client(session, PORTAL_CLIENT_ID)
+    return _ensure_first_party(
+        session,
+        PORTAL_CLIENT_ID,
+        name="マイページ / My page",
+        purpose="住民ご本人が自分の記録を確認するため / So that residents can see "
+        "their own records",
+        scopes=["openid", "name", "address", "birthdate", "gender"],
+        redirect_uri=portal_redirect_uri(),
+        actor="system:portal",
+    )
+
+
+def do_ensure_office_client(session: Session) -> ClientRead:
+    """The back office's own registration (officials sign in with their own card), created on
+    first use like the portal's."""
+    return _ensure_first_party(
+        session,
+        OFFICE_CLIENT_ID,
+        name="職員用業務画面 / Office",
+        purpose="職員ご本人の確認のため / To identify the official signing in",
+        scopes=["openid", "name"],
+        redirect_uri=f"{issuer()}/office/callback",
+        actor="system:office",
+    )
+
+
+def _ensure_first_party(
+    session: Session,
+    client_id: str,
+    *,
+    name: str,
+    purpose: str,
+    scopes: list[Scope],
+    redirect_uri: str,
+    actor: str,
+) -> ClientRead:
+    client = _find_client(session, client_id)
     if client is None:
         # Built without validation: the redirect URI comes from the operator's configuration
         # (KIBAN_BASE_URL), which may be plain http on a development host name.
         do_register_client(
             session,
             ClientCreate.model_construct(
-                client_id=PORTAL_CLIENT_ID,
-                name="マイページ / My page",
-                purpose="住民ご本人が自分の記録を確認するため / So that residents can see "
-                "their own records",
-                scopes=["openid", "name", "address", "birthdate", "gender"],
+                client_id=client_id,
+                name=name,
+                purpose=purpose,
+                scopes=scopes,
                 redirect_uris=[redirect_uri],
                 sector_identifier=None,
                 auth_method="none",
                 first_party=True,
             ),
-            actor="system:portal",
+            actor=actor,
         )
-        client = _find_client(session, PORTAL_CLIENT_ID)
+        client = _find_client(session, client_id)
         assert client is not None  # noqa: S101 - just registered in this transaction.
     elif list(client.redirect_uris) != [redirect_uri]:
         client.redirect_uris = [redirect_uri]

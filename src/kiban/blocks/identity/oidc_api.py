@@ -27,9 +27,8 @@ from kiban.blocks.identity.oidc_schemas import (
     ClientRead,
     TokenResponse,
 )
-from kiban.platform.webkit import DbSession, public, require_operator
-
-Operator = Annotated[str, Depends(require_operator)]
+from kiban.platform.authority import NATIONAL, Acting, authorize
+from kiban.platform.webkit import DbSession, public
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -157,7 +156,8 @@ def userinfo_post(
 # --- Relying-party registry -------------------------------------------------------------------
 
 REGISTRY_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
+    401: {"description": "No or wrong credentials: `staff.principal_required`/`key_invalid`"},
+    403: {"description": "`staff.not_permitted`"},
     404: {"description": "Unknown client: `identity.client_not_found`"},
     409: {"description": "The client id is taken: `identity.client_exists`"},
     422: {"description": "Invalid registration: `identity.client_invalid`, `kiban.invalid`"},
@@ -171,19 +171,22 @@ clients_router = APIRouter(
 @clients_router.post(
     "", status_code=status.HTTP_201_CREATED, summary="Register a relying party (OIDC client)"
 )
-def register_client(data: ClientCreate, session: DbSession, actor: Operator) -> ClientCreated:
+def register_client(data: ClientCreate, session: DbSession, actor: Acting) -> ClientCreated:
     """A business registers a service with its purpose, the scopes it may ask for and its exact
     redirect URIs. The client secret is in this answer only; kiban keeps its hash."""
-    return oidc.do_register_client(session, data, actor=actor)
+    authorize(session, actor, "identity.clients.manage", organisation=NATIONAL)
+    return oidc.do_register_client(session, data, actor=actor.actor)
 
 
 @clients_router.get("", summary="List relying parties")
-def list_clients(session: DbSession, _actor: Operator) -> list[ClientRead]:
+def list_clients(session: DbSession, actor: Acting) -> list[ClientRead]:
     """Every registered client, without secrets."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc.list_clients(session)
 
 
 @clients_router.get("/{client_id}", summary="Read a relying party")
-def get_client(client_id: str, session: DbSession, _actor: Operator) -> ClientRead:
+def get_client(client_id: str, session: DbSession, actor: Acting) -> ClientRead:
     """One registered client, without its secret."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc.get_client(session, client_id)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from kiban.platform.authority import NATIONAL
+
 
 class OrganisationKind(StrEnum):
     """What an organisation is: its default roles and how far its authority reaches."""
@@ -23,7 +25,7 @@ class OrganisationKind(StrEnum):
     OPERATOR = "operator"
 
 
-OPERATOR_ORGANISATION: Final = "kiban"
+OPERATOR_ORGANISATION: Final = NATIONAL
 """The code of kiban's own operator, whose authority is national."""
 
 # Every permission a route or command asks for. The matrix test checks that each route's
