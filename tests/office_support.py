@@ -4,12 +4,13 @@ then choosing the organisation and role to work in: the HTTP steps a browser tak
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks import residents, staff
+from kiban.blocks import address, residents, staff
 from tests.blocks.identity.oidc_support import (
     ReaderCard,
     card_in_reader,
@@ -75,3 +76,35 @@ def _sign_in(http: Any, card: ReaderCard, organisation: str, role: str) -> str:
     )
     assert done.status_code == 303, done.text
     return csrf
+
+
+def new_official(
+    session: Session,
+    lg_code: str,
+    role: str,
+    directory: Path,
+    *,
+    family_name: str = "職員",
+    given_name: str = "太郎",
+) -> tuple[staff.Principal, ReaderCard]:
+    """A new resident of ``lg_code`` (its registry must be loaded) who works there with
+    ``role`` and holds a card in a reader under ``directory``."""
+    town = address.list_towns(session, lg_code)[0]
+    person = residents.register_person(
+        session,
+        residents.PersonCreate(
+            family_name=family_name,
+            given_name=given_name,
+            family_name_kana="ショクイン",
+            given_name_kana="タロウ",
+            birth_date=date(1985, 5, 5),
+            sex=residents.Sex.MALE,
+            address=residents.AddressInput(
+                town_id=town.id, chome=1 if town.has_chome else None, block_number="1番1号"
+            ),
+            effective_on=date(2015, 4, 1),
+        ),
+        actor="system:test",
+    )
+    session.commit()
+    return official_with_card(session, person, lg_code, role, directory)

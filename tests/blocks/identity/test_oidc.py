@@ -64,7 +64,7 @@ def card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> Re
 @pytest.fixture
 def shop(http: TestClient) -> Rp:
     return register_rp(
-        http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name", "address", "birthdate"]
+        http, admin_key(), name="例示商店", scopes=["openid", "name", "address", "birthdate"]
     )
 
 

@@ -1,0 +1,195 @@
+"""``kiban staff`` and ``--as`` on the CLI: the one policy function decides there too."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from kiban.blocks import staff
+from kiban.cli import app
+from kiban.platform.db import transaction
+
+runner = CliRunner()
+
+
+def _ok(args: list[str]) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_bootstrap_add_grant_suspend_and_keys(database_url: str, engine: Engine) -> None:
+    assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
+    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
+    again = runner.invoke(app, ["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "x"])
+    assert again.exit_code == 1
+    assert "already" in again.output
+    as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
+
+    # Without --as nothing is written.
+    refused = runner.invoke(
+        app,
+        [
+            "staff",
+            "add",
+            "--organisation",
+            "131016",
+            "--role",
+            "counter",
+            "--name",
+            "n",
+            "--person",
+            str(uuid.uuid4()),
+        ],
+    )
+    assert refused.exit_code == 1
+    assert "--as" in refused.output
+
+    person = str(uuid.uuid4())
+    official = _ok(
+        [
+            "staff",
+            "add",
+            "--organisation",
+            "131016",
+            "--role",
+            "counter",
+            "--name",
+            "千代田　花子",
+            "--person",
+            person,
+            *as_admin,
+        ]
+    )
+    assert [(m["organisation"], m["role"]) for m in official["memberships"]] == [
+        ("131016", "counter")
+    ]
+    granted = _ok(
+        [
+            "staff",
+            "grant",
+            official["id"],
+            "--organisation",
+            "131016",
+            "--role",
+            "review",
+            *as_admin,
+        ]
+    )
+    assert len(granted["memberships"]) == 2
+    revoked = _ok(
+        [
+            "staff",
+            "revoke",
+            official["id"],
+            "--organisation",
+            "131016",
+            "--role",
+            "review",
+            *as_admin,
+        ]
+    )
+    assert len(revoked["memberships"]) == 1
+
+    listed = _ok(["staff", "list", "--organisation", "131016", "--format", "json"])
+    assert [a["id"] for a in listed] == [official["id"]]
+    shown = _ok(["staff", "show", official["id"], "--format", "json"])
+    assert [s["action"] for s in shown["history"]] == ["created", "granted", "granted", "revoked"]
+
+    # A counter official may not manage staff, nor act outside their municipality.
+    as_counter = ["--as", f"staff:{official['id']}@131016/counter"]
+    denied = runner.invoke(
+        app,
+        [
+            "staff",
+            "grant",
+            official["id"],
+            "--organisation",
+            "131016",
+            "--role",
+            "approval",
+            *as_counter,
+        ],
+    )
+    assert denied.exit_code == 1
+    assert "not permitted" in denied.output
+
+    service = _ok(
+        [
+            "staff",
+            "add",
+            "--service",
+            "--organisation",
+            "131016",
+            "--role",
+            "audit",
+            "--name",
+            "集計バッチ",
+            *as_admin,
+        ]
+    )
+    created = _ok(
+        [
+            "staff",
+            "keys",
+            "create",
+            service["id"],
+            "--organisation",
+            "131016",
+            "--permission",
+            "residents.read",
+            "--days",
+            "30",
+            *as_admin,
+        ]
+    )
+    assert created["secret"].startswith("kiban_sk_")
+    with transaction(engine) as session:
+        principal = staff.principal_from_key(session, created["secret"])
+        assert principal.permissions == {"residents.read"}
+    _ok(["staff", "keys", "revoke", str(created["key"]["id"]), *as_admin])
+    with transaction(engine) as session:
+        try:
+            staff.principal_from_key(session, created["secret"])
+            raise AssertionError("a revoked key still acts")
+        except staff.KeyInvalid:
+            pass
+
+    suspended = _ok(["staff", "suspend", official["id"], "--reason", "異動", *as_admin])
+    assert suspended["status"] == "suspended"
+    gone = runner.invoke(app, ["residents", "list", *as_counter])
+    assert gone.exit_code == 1
+
+
+def test_residents_cli_refuses_another_municipality(database_url: str) -> None:
+    assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
+    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
+    as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
+    official = _ok(
+        [
+            "staff",
+            "add",
+            "--organisation",
+            "131016",
+            "--role",
+            "counter",
+            "--name",
+            "千代田　花子",
+            "--person",
+            str(uuid.uuid4()),
+            *as_admin,
+        ]
+    )
+    as_chiyoda = ["--as", f"staff:{official['id']}@131016/counter"]
+    own = _ok(["residents", "list", "--limit", "3", "--format", "json", *as_chiyoda])
+    assert {p["address"]["lg_code"] for p in own} == {"131016"}
+    other = runner.invoke(app, ["residents", "list", "--municipality", "011011", *as_chiyoda])
+    assert other.exit_code == 1
+    assert "another organisation" in other.output
+    # The national administrator holds no permission over residents' records.
+    national = runner.invoke(app, ["residents", "show", own[0]["id"], *as_admin])
+    assert national.exit_code == 1
+    assert "not permitted" in national.output
