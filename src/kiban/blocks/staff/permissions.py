@@ -3,7 +3,8 @@
 Roles are data (rows of ``staff_roles``): these are only the defaults written when an
 organisation kind is first seeded; an administrator may change a role's permissions later.
 A permission names one action (``residents.read``); a trailing ``*`` in a role's permission
-covers every action under that prefix (``procedures.*`` covers ``procedures.move_out.approve``).
+stands for any text (``procedures.*`` covers ``procedures.move_out.approve``,
+``procedures.*.send_back`` every procedure's sending back).
 Procedure actions are ``procedures.<procedure code>.<action name>`` as the definitions name them.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Final
 
 from kiban.platform.authority import NATIONAL
@@ -57,10 +59,11 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
 
 
 def grants(held: frozenset[str] | set[str] | tuple[str, ...], action: str) -> bool:
-    """Whether a set of held permissions covers ``action`` (exactly or by a ``prefix.*``)."""
+    """Whether a set of held permissions covers ``action``: exactly, or by a pattern where
+    ``*`` stands for any text (``procedures.*``, ``procedures.*.send_back``)."""
     if action in held:
         return True
-    return any(p.endswith("*") and action.startswith(p[:-1]) for p in held)
+    return any("*" in p and fnmatchcase(action, p) for p in held)
 
 
 @dataclass(frozen=True)

@@ -595,7 +595,7 @@ def do_create_key(
             "権限を一つ以上指定してください。", "Name at least one permission.", field="permissions"
         )
     for permission in scope:
-        known = permission in PERMISSIONS or permission.endswith(".*")
+        known = permission in PERMISSIONS or "*" in permission
         if not known or not grants(held, permission):
             raise InvalidInput(
                 f"この団体での役割にない権限です：{permission}",
