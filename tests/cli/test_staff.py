@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from kiban.blocks import staff
+from kiban.blocks import residents, staff
+from kiban.cardreader.store import CardStore
 from kiban.cli import app
+from kiban.cli.card import issue_into
+from kiban.cli.staff import seed_demo_officials
 from kiban.platform.db import transaction
 
 runner = CliRunner()
@@ -193,3 +197,36 @@ def test_residents_cli_refuses_another_municipality(database_url: str) -> None:
     national = runner.invoke(app, ["residents", "show", own[0]["id"], *as_admin])
     assert national.exit_code == 1
     assert "not permitted" in national.output
+
+
+def test_the_demo_seeds_an_official_per_municipality_and_an_administrator(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
+    store = CardStore(tmp_path / "cards")
+    with transaction(engine) as session:
+        adults = [p for p in residents.list_people(session, limit=1000) if p.birth_date.year < 2000]
+        chosen = seed_demo_officials(
+            session,
+            adults,
+            lambda person: issue_into(
+                session, store, person.id, auth_pin="1234", signing_pin="KIBAN2026"
+            ),
+            agencies=[("agency:pension", "日本年金機構", "pension")],
+        )
+    municipalities = {p.address.lg_code for p in adults}
+    assert len(chosen) == len(municipalities) + 1
+    with transaction(engine) as session:
+        for person, card, where in chosen:
+            account = staff.get_account_by_person(session, person.id)
+            assert account is not None
+            assert account.name == person.full_name
+            assert card.card_number
+            held = {(m.organisation, m.role) for m in account.memberships}
+            if where.startswith("kiban"):
+                assert held == {("kiban", "administrator")}
+            else:
+                lg = person.address.lg_code
+                assert held == {(lg, "approval"), (lg, "counter")}
+        assert staff.is_bootstrapped(session)
+        assert staff.get_organisation(session, "agency:pension").kind == "agency"

@@ -354,3 +354,46 @@ def revoke_key(
     except KibanError as error:
         _error(error)
     print_json({"revoked": key_id})
+
+
+# --- the demo's officials -----------------------------------------------------------------------
+
+DEMO_OFFICIAL_ROLES = ("approval", "counter")
+"""Each demo official holds these roles in their municipality, and chooses one after signing in."""
+
+
+def seed_demo_officials(
+    session: Session,
+    people: list[Any],
+    issue: Any,
+    *,
+    agencies: list[tuple[str, str, str]],
+) -> list[tuple[Any, Any, str]]:
+    """Organisations for every municipality of the registry, prefecture and reference agency;
+    one official with a demo card for each municipality that has residents, and kiban's first
+    administrator. ``people`` are adult residents (``PersonRead``) not holding a demo card yet;
+    ``issue(person)`` gives one a card. Returns (person, card, organisation/role) for printing."""
+    staff.do_sync_organisations(session, agencies=agencies, actor="system:seed")
+    chosen: list[tuple[Any, Any, str]] = []
+    seen: set[str] = set()
+    for person in people:
+        lg_code = person.address.lg_code
+        if lg_code in seen:
+            continue
+        seen.add(lg_code)
+        account = staff.do_create_official(
+            session, person_id=person.id, name=person.full_name, actor="system:seed"
+        )
+        for role in DEMO_OFFICIAL_ROLES:
+            staff.do_grant(
+                session, account.id, organisation=lg_code, role=role, actor="system:seed"
+            )
+        chosen.append((person, issue(person), f"{lg_code} {'/'.join(DEMO_OFFICIAL_ROLES)}"))
+    administrator = next(p for p in reversed(people) if p.id not in {c[0].id for c in chosen})
+    staff.do_bootstrap(
+        session, person_id=administrator.id, name=administrator.full_name, actor="system:seed"
+    )
+    chosen.append(
+        (administrator, issue(administrator), f"{staff.OPERATOR_ORGANISATION} administrator")
+    )
+    return chosen
