@@ -36,6 +36,7 @@ run: $(STAMP)
 	@echo "    API docs      http://$(HOST):$(PORT)/docs"
 	@echo "    health        http://$(HOST):$(PORT)/health"
 	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
+	@echo "    office (an official's demo card, printed above)  http://$(HOST):$(PORT)/office/"
 	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
 	@echo ""
 	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.

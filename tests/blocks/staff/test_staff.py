@@ -14,6 +14,7 @@ from kiban.blocks import address, staff
 from kiban.blocks.staff.models import StaffApiKey
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform import sessions
 from kiban.platform.models import AuditEntry
 from tests.staff_support import make_key, make_official
 
@@ -100,7 +101,20 @@ def test_suspension_and_revocation_end_the_authority_at_once(
     session: Session, registry: None
 ) -> None:
     official = make_official(session, SAPPORO, "counter")
+    sessions.start_session(
+        session,
+        audience="office",
+        subject=str(official.account_id),
+        data={},
+        idle=timedelta(minutes=5),
+        absolute=timedelta(hours=1),
+        user_agent=None,
+        source=None,
+        actor="t",
+    )
     staff.do_suspend_account(session, official.account_id, reason="調査", actor="t")
+    live = sessions.list_sessions(session, audience="office", subject=str(official.account_id))
+    assert live == []
     assert (
         staff.principal_for(session, official.account_id, organisation=SAPPORO, role="counter")
         is None

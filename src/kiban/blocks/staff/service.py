@@ -50,7 +50,7 @@ from kiban.blocks.staff.permissions import (
 )
 from kiban.kernel import clock
 from kiban.kernel.identifiers import compute_lg_code_check_digit
-from kiban.platform import audit
+from kiban.platform import audit, sessions
 from kiban.platform.authority import Principal
 
 KEY_PREFIX: Final = "kiban_sk_"
@@ -392,6 +392,12 @@ def _set_status(
         ):
             key.revoked_at = now
     _step(session, row, action, actor, reason=reason)
+    if status != "active":
+        # Its office sessions end now (they would stop acting anyway: every request re-reads
+        # the account), so they no longer show as live.
+        sessions.revoke_sessions_of(
+            session, audience="office", subject=str(row.id), reason=action, actor=actor
+        )
     return _account_read(session, row)
 
 
