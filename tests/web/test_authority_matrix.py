@@ -162,6 +162,18 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/staff/accounts"): Case(
             "staff.read", "GET", f"/api/v1/staff/accounts?organisation={OWN}"
         ),
+        ("POST", "/api/v1/staff/accounts/{account_id}/memberships"): Case(
+            "staff.manage",
+            "POST",
+            "/api/v1/staff/accounts/{account}/memberships",
+            {"organisation": OWN, "role": "audit"},
+        ),
+        ("POST", "/api/v1/staff/accounts/{account_id}/memberships/revoke"): Case(
+            "staff.manage",
+            "POST",
+            "/api/v1/staff/accounts/{account}/memberships/revoke",
+            {"organisation": OWN, "role": "audit"},
+        ),
         ("GET", "/api/v1/registration/services/{code}/prefill-report"): Case(
             "procedures.report.read",
             "GET",
@@ -269,9 +281,11 @@ def world(engine: Engine) -> dict[str, Any]:
         )
         ensure_organisation(session, OTHER)
         ensure_organisation(session, "kiban")
+        clerk = make_official(session, OWN, "counter", name="対象　職員")
     return {
         "person": str(person.id),
         "application": str(app.id),
+        "account": str(clerk.account_id),
         "town": str(person.address.town_id),
     }
 
@@ -324,8 +338,10 @@ def test_the_matrix(
     cookie, csrf = _office_cookie(engine, official)
 
     def fill(text: str) -> str:
-        return text.replace("{person}", world["person"]).replace(
-            "{application}", world["application"]
+        return (
+            text.replace("{person}", world["person"])
+            .replace("{application}", world["application"])
+            .replace("{account}", world["account"])
         )
 
     results = []

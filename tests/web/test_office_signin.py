@@ -4,16 +4,17 @@ work in a server-side office session with CSRF tokens; the shared token only boo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from kiban.blocks import address, residents
+from kiban.kernel import clock
 from kiban.platform.db import transaction
-from kiban.platform.models import AuditEntry
+from kiban.platform.models import AuditEntry, WebSessionRecord
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
 from kiban.web.office.session import THROTTLE
@@ -130,3 +131,41 @@ def test_the_shared_token_bootstraps_the_first_administrator_once(
     listed = http.get("/api/v1/corporations", headers=token)
     assert listed.status_code == 401
     assert listed.json()["error"]["code"] == "staff.operator_token_retired"
+
+
+def test_a_sensitive_action_asks_for_the_card_again(
+    http: TestClient, engine: Engine, person: residents.PersonRead, tmp_path: Path
+) -> None:
+    with transaction(engine) as session:
+        _, card = official_with_card(session, person, "kiban", "administrator", tmp_path / "c")
+        clerk = make_official(session, CHIYODA, "counter", name="窓口　三郎")
+    csrf = office_sign_in(http, card, "kiban", "administrator")
+    grant = f"/api/v1/staff/accounts/{clerk.account_id}/memberships"
+    body = {"organisation": CHIYODA, "role": "review"}
+    headers = {"X-CSRF-Token": csrf}
+    # Just signed in: the card is fresh.
+    assert http.post(grant, json=body, headers=headers).status_code == 200
+    # Without the CSRF header a cookie-borne API call is refused.
+    assert http.post(grant, json=body).status_code == 403
+    # Ten minutes later the card is too old for managing staff ...
+    with transaction(engine) as session:
+        session.execute(
+            update(WebSessionRecord)
+            .where(WebSessionRecord.audience == "office")
+            .values(authenticated_at=clock.now() - timedelta(minutes=10))
+        )
+    stale = http.post(grant, json=body, headers=headers)
+    assert stale.status_code == 403
+    assert stale.json()["error"]["code"] == "staff.step_up_required"
+    # ... but not for reading.
+    assert http.get("/api/v1/staff/accounts?organisation=131016").status_code == 200
+    # The card again (step-up), in the same session.
+    start = http.get("/office/login/start?step_up=true&next=/office")
+    back = sign_in_through_pages(http, card, path_of(start.headers["location"]))
+    stepped = http.get(path_of(back))
+    assert stepped.status_code == 303
+    assert stepped.headers["location"] == "/office"
+    assert http.post(grant, json=body, headers=headers).status_code == 200
+    with transaction(engine) as session:
+        tags = list(session.scalars(select(AuditEntry.tag)))
+    assert "staff:office:step_up" in tags

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Final, Protocol
 
 from fastapi import Depends, Request
@@ -52,6 +53,7 @@ class Principal:
     person_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     key_id: uuid.UUID | None = None
+    authenticated_at: datetime | None = None  # The card last presented in this session.
 
     @property
     def actor(self) -> str:

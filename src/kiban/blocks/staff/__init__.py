@@ -9,7 +9,8 @@ stored as SHA-256); and :func:`authorize`, the one policy function every office 
 API and CLI action asks.
 
 Error codes (see :mod:`kiban.blocks.staff.errors`): ``staff.not_permitted``,
-``staff.other_organisation``, ``staff.separation_of_duties`` (403); ``staff.key_invalid``,
+``staff.other_organisation``, ``staff.separation_of_duties``, ``staff.step_up_required``
+(403); ``staff.key_invalid``,
 ``staff.operator_token_retired``, ``staff.principal_required`` (401);
 ``staff.organisation_not_found``, ``staff.role_not_found``, ``staff.department_not_found``,
 ``staff.account_not_found``, ``staff.membership_not_found`` (404); ``staff.account_exists``,
@@ -25,6 +26,7 @@ from kiban.blocks.staff.errors import (
     OperatorTokenRetired,
     OtherOrganisation,
     SeparationOfDuties,
+    StepUpRequired,
 )
 from kiban.blocks.staff.permissions import (
     DEFAULT_ROLES,
@@ -88,6 +90,7 @@ __all__ = [
     "Principal",
     "Resource",
     "SeparationOfDuties",
+    "StepUpRequired",
     "authorize",
     "describe_actor",
     "do_add_organisation",

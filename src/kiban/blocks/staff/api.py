@@ -24,6 +24,13 @@ class BootstrapCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["運用　一郎"])
 
 
+class MembershipCreate(BaseModel):
+    """A role in an organisation to give (or, on DELETE, to end)."""
+
+    organisation: str = Field(min_length=1, max_length=64, examples=["131016"])
+    role: str = Field(min_length=1, max_length=64, examples=["counter"])
+
+
 class MembershipOut(BaseModel):
     organisation: str
     organisation_name: str
@@ -100,3 +107,49 @@ def list_accounts(
     organisation = organisation or actor.organisation
     policy.authorize(session, actor, "staff.read", organisation=organisation)
     return [_out(a) for a in service.list_accounts(session, organisation=organisation)]
+
+
+_MANAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    403: {
+        "description": "`staff.not_permitted`, `staff.other_organisation`, "
+        "`staff.step_up_required` (an official's session must have presented the card within "
+        "the last five minutes)"
+    },
+    409: {"description": "`staff.account_not_active`"},
+}
+
+
+@router.post(
+    "/accounts/{account_id}/memberships",
+    summary="Give an account a role in an organisation",
+    responses=_MANAGE_ERRORS,
+)
+def grant(
+    account_id: uuid.UUID, data: MembershipCreate, session: DbSession, actor: Acting
+) -> AccountOut:
+    """Needs `staff.manage` in that organisation (step-up for officials)."""
+    policy.authorize(session, actor, "staff.manage", organisation=data.organisation)
+    return _out(
+        service.do_grant(
+            session, account_id, organisation=data.organisation, role=data.role, actor=actor.actor
+        )
+    )
+
+
+@router.post(
+    "/accounts/{account_id}/memberships/revoke",
+    summary="End an account's role in an organisation",
+    responses=_MANAGE_ERRORS,
+)
+def revoke(
+    account_id: uuid.UUID, data: MembershipCreate, session: DbSession, actor: Acting
+) -> AccountOut:
+    """Needs `staff.manage` in that organisation (step-up for officials); the account's
+    sessions in that role stop acting at once."""
+    policy.authorize(session, actor, "staff.manage", organisation=data.organisation)
+    return _out(
+        service.do_revoke(
+            session, account_id, organisation=data.organisation, role=data.role, actor=actor.actor
+        )
+    )

@@ -44,6 +44,18 @@ class SeparationOfDuties(Forbidden):
         )
 
 
+class StepUpRequired(Forbidden):
+    """A sensitive action asks for the card again (the session's card is too old)."""
+
+    code = "staff.step_up_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "この操作の前に、もう一度カードで本人確認をしてください。",
+            "Confirm with your card again before this action.",
+        )
+
+
 class KeyInvalid(Unauthorized):
     code = "staff.key_invalid"
 

@@ -11,6 +11,7 @@ Procedure actions are ``procedures.<procedure code>.<action name>`` as the defin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Final
@@ -56,6 +57,15 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "mesh.metrics.read",
     }
 )
+
+
+STEP_UP: Final[frozenset[str]] = frozenset(
+    {"staff.manage", "staff.keys.manage", "payments.batch.approve"}
+)
+"""Sensitive actions: an official in an office session must have presented the card within
+:data:`STEP_UP_WINDOW` (step-up); service keys are machines and have no card."""
+
+STEP_UP_WINDOW: Final = timedelta(minutes=5)
 
 
 def grants(held: frozenset[str] | set[str] | tuple[str, ...], action: str) -> bool:

@@ -8,7 +8,9 @@ The rules, one per line of :func:`authorize`:
 2. The organisation is within the principal's reach: its own organisation; a prefecture
    reaches its municipalities; kiban's operator reaches every organisation (but its roles
    hold no permission over residents' records).
-3. Separation of duties: an official never acts on what concerns themselves (their own
+3. Step-up: a sensitive action (``STEP_UP``) by an official in an office session needs the
+   card presented within the last few minutes.
+4. Separation of duties: an official never acts on what concerns themselves (their own
    application or record), nor takes a step after an earlier step of the same resource that
    the procedure's definition keeps apart (``excluded_actors``).
 """
@@ -17,8 +19,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.staff.errors import NotPermitted, OtherOrganisation, SeparationOfDuties
-from kiban.blocks.staff.permissions import OrganisationKind, grants
+from kiban.blocks.staff.errors import (
+    NotPermitted,
+    OtherOrganisation,
+    SeparationOfDuties,
+    StepUpRequired,
+)
+from kiban.blocks.staff.permissions import STEP_UP, STEP_UP_WINDOW, OrganisationKind, grants
+from kiban.kernel import clock
 from kiban.platform.authority import Principal, Resource
 
 
@@ -34,6 +42,11 @@ def reaches(principal: Principal, organisation: str) -> bool:
     return False
 
 
+def _recent(principal: Principal) -> bool:
+    at = principal.authenticated_at
+    return at is not None and clock.now() - at <= STEP_UP_WINDOW
+
+
 def _same_account(principal: Principal, actor: str) -> bool:
     return actor.startswith(f"staff:{principal.account_id}@")
 
@@ -47,12 +60,14 @@ def authorize(
     resource: Resource | None = None,
 ) -> None:
     """Return if allowed; raise ``staff.not_permitted``, ``staff.other_organisation`` or
-    ``staff.separation_of_duties`` (all 403) otherwise."""
+    ``staff.step_up_required`` or ``staff.separation_of_duties`` (all 403) otherwise."""
     del session  # The principal was read afresh for this request; the rules need no more.
     if not grants(principal.permissions, action):
         raise NotPermitted(action)
     if not reaches(principal, organisation):
         raise OtherOrganisation(organisation)
+    if action in STEP_UP and principal.session_id is not None and not _recent(principal):
+        raise StepUpRequired
     if resource is not None:
         if principal.person_id is not None and resource.subject_person == principal.person_id:
             raise SeparationOfDuties

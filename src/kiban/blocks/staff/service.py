@@ -685,6 +685,7 @@ def principal_for(
     organisation: str,
     role: str,
     session_id: uuid.UUID | None = None,
+    authenticated_at: datetime | None = None,
 ) -> Principal | None:
     """The official acting in ``organisation`` as ``role``, read afresh: ``None`` when the
     account is no longer active or no longer holds that role there."""
@@ -708,6 +709,7 @@ def principal_for(
         permissions=_held(session, row.id, organisation, role),
         person_id=row.person_id,
         session_id=session_id,
+        authenticated_at=authenticated_at,
     )
 
 

@@ -143,7 +143,12 @@ def _principal(db: Session, ws: sessions.WebSession) -> Principal | None:
     if not isinstance(organisation, str) or not isinstance(role, str):
         return None
     return staff.principal_for(
-        db, uuid.UUID(ws.subject), organisation=organisation, role=role, session_id=ws.id
+        db,
+        uuid.UUID(ws.subject),
+        organisation=organisation,
+        role=role,
+        session_id=ws.id,
+        authenticated_at=ws.authenticated_at,
     )
 
 
@@ -241,8 +246,11 @@ def login_page(request: Request, lang: Lang, next: str | None = None) -> HTMLRes
 
 
 @router.get("/login/start", dependencies=[Depends(public)])
-def login_start(request: Request, db: DbSession, lang: Lang, next: str | None = None) -> Response:
-    """Start the code flow with PKCE against kiban's own provider."""
+def login_start(
+    request: Request, db: DbSession, lang: Lang, next: str | None = None, step_up: bool = False
+) -> Response:
+    """Start the code flow with PKCE against kiban's own provider (``step_up``: the signed-in
+    official presents the card again before a sensitive action)."""
     t = i18n.translations(lang)
     if THROTTLE.blocked(_client_of(request)):
         return _failed(
@@ -267,7 +275,13 @@ def login_start(request: Request, db: DbSession, lang: Lang, next: str | None = 
     response.set_cookie(
         LOGIN_COOKIE,
         _serializer().dumps(
-            {"state": state, "nonce": nonce, "verifier": verifier, "next": safe_next(next)}
+            {
+                "state": state,
+                "nonce": nonce,
+                "verifier": verifier,
+                "next": safe_next(next),
+                "step_up": step_up,
+            }
         ),
         max_age=_LOGIN_MAX_AGE,
         path="/office",
@@ -305,7 +319,9 @@ def _refuse(
 
 
 @router.get("/callback", dependencies=[Depends(public)])
-def callback(request: Request, lang: Lang, db: DbSession) -> Response:
+def callback(  # noqa: PLR0911 - each refusal answers with its own page.
+    request: Request, lang: Lang, db: DbSession
+) -> Response:
     """The provider's answer: exchange the code, find the official's account, start the
     office session and ask which organisation and role to work in."""
     t = i18n.translations(lang)
@@ -354,6 +370,8 @@ def callback(request: Request, lang: Lang, db: DbSession) -> Response:
     except identity.OAuthError:
         return _refuse(db, request, lang, retry, 400, "token")
     account = staff.get_account_by_person(db, token.person_id)
+    if started.get("step_up"):
+        return _stepped_up(db, request, lang, account, str(started.get("next")))
     if account is None or account.status != "active" or not account.memberships:
         return _refuse(
             db,
@@ -387,6 +405,38 @@ def callback(request: Request, lang: Lang, db: DbSession) -> Response:
     sessions.set_session_cookie(
         response, OFFICE_COOKIE, cookie, max_age=int(ABSOLUTE.total_seconds()), samesite="lax"
     )
+    return response
+
+
+def _stepped_up(
+    db: Session,
+    request: Request,
+    lang: i18n.Language,
+    account: staff.AccountRead | None,
+    next_path: str,
+) -> Response:
+    """The card again, in the session it was asked for: the same official's card only."""
+    ws = _office_session(db, request)
+    if ws is None or account is None or ws.subject != str(account.id):
+        t = i18n.translations(lang)
+        return _refuse(
+            db,
+            request,
+            lang,
+            t.gettext("Confirm with the card of the signed-in official."),
+            403,
+            "step_up_other_card",
+        )
+    sessions.update_session(db, ws.id, authenticated=True)
+    audit.record(
+        db,
+        tag="staff:office:step_up",
+        actor=f"staff:{account.id}",
+        subject=str(account.id),
+        data={"session_id": str(ws.id)},
+    )
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/office")
     return response
 
 
