@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
-from kiban.blocks import residents, staff
+from kiban.blocks import notifications, residents, staff
+from kiban.blocks.staff.models import StaffBreakGlass
 from kiban.cardreader.store import CardStore
 from kiban.cli import app
 from kiban.cli.card import issue_into
 from kiban.cli.staff import seed_demo_officials
+from kiban.kernel import clock
 from kiban.platform.db import transaction
+from kiban.platform.models import AuditEntry
+from tests.staff_support import ensure_organisation
 
 runner = CliRunner()
 
@@ -230,3 +235,74 @@ def test_the_demo_seeds_an_official_per_municipality_and_an_administrator(
                 assert held == {(lg, "approval"), (lg, "counter")}
         assert staff.is_bootstrapped(session)
         assert staff.get_organisation(session, "agency:pension").kind == "agency"
+
+
+def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
+    database_url: str, engine: Engine
+) -> None:
+    assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
+    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
+    as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
+    with transaction(engine) as session:
+        person = residents.list_people(session, lg_code="131016", limit=1)[0]
+        ensure_organisation(session, "011011")
+    # An official of another municipality (a disaster support team, say).
+    helper = _ok(
+        [
+            "staff",
+            "add",
+            "--organisation",
+            "011011",
+            "--role",
+            "counter",
+            "--name",
+            "応援　職員",
+            "--person",
+            str(uuid.uuid4()),
+            *as_admin,
+        ]
+    )
+    as_helper = ["--as", f"staff:{helper['id']}@011011/counter"]
+    before = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    assert before.exit_code == 1
+    assert "another organisation" in before.output
+
+    granted = _ok(
+        [
+            "staff",
+            "break-glass",
+            helper["id"],
+            "--person",
+            str(person.id),
+            "--organisation",
+            "131016",
+            "--reason",
+            "災害対応のため",
+            "--hours",
+            "2",
+            *as_admin,
+        ]
+    )
+    assert granted["permissions"] == ["residents.read"]
+    during = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    assert during.exit_code == 0, during.output
+    # Only that person, only reading.
+    with transaction(engine) as session:
+        other = residents.list_people(session, lg_code="131016", limit=2)[1]
+    assert runner.invoke(app, ["residents", "show", str(other.id), *as_helper]).exit_code == 1
+
+    with transaction(engine) as session:
+        inbox = notifications.list_inbox(session, person.id)
+        assert [n.template for n in inbox.items] == ["staff.break_glass"]
+        assert "災害対応のため" in inbox.items[0].body("ja")
+        assert "応援　職員" in inbox.items[0].body("ja")
+        shown = staff.list_break_glass_for_person(session, person.id)
+        assert [g.reason for g in shown] == ["災害対応のため"]
+        tags = set(session.scalars(select(AuditEntry.tag)))
+        assert {"staff:break_glass:granted", "staff:break_glass:used"} <= tags
+        # It ends by itself.
+        session.execute(
+            update(StaffBreakGlass).values(expires_at=clock.now() - timedelta(seconds=1))
+        )
+    after = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    assert after.exit_code == 1

@@ -82,7 +82,11 @@ def show(
             principal = acting(session, as_, required=False)
             if principal is not None:
                 staff.authorize(
-                    session, principal, "residents.read", organisation=person.address.lg_code
+                    session,
+                    principal,
+                    "residents.read",
+                    organisation=person.address.lg_code,
+                    resource=staff.Resource(person=key),
                 )
             versions = residents.get_history(session, key)
     except KibanError as error:

@@ -70,6 +70,7 @@ class Resource:
 
     subject_person: uuid.UUID | None = None
     excluded_actors: Collection[str] = field(default_factory=tuple)
+    person: uuid.UUID | None = None  # Whose data it is (for emergency access, break-glass).
 
 
 class Resolver(Protocol):

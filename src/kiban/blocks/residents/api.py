@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import address, residents
 from kiban.kernel.errors import ValidationFailed
-from kiban.platform.authority import Acting, Principal, authorize
+from kiban.platform.authority import Acting, Principal, Resource, authorize
 from kiban.platform.webkit import DbSession
 
 Actor = Acting
@@ -42,8 +42,14 @@ def _of_address(session: Session, data: address.AddressInput) -> str:
     return address.place_address(session, data).town.lg_code
 
 
-def _ask(session: Session, actor: Principal, action: str, organisation: str) -> str:
-    authorize(session, actor, action, organisation=organisation)
+def _ask(
+    session: Session,
+    actor: Principal,
+    action: str,
+    organisation: str,
+    person: uuid.UUID | None = None,
+) -> str:
+    authorize(session, actor, action, organisation=organisation, resource=Resource(person=person))
     return actor.actor
 
 
@@ -93,7 +99,7 @@ def register_birth(
 @router.get("/{person_id}", summary="Read a resident record")
 def get_person(person_id: uuid.UUID, session: DbSession, actor: Actor) -> residents.PersonRead:
     """The current record (the basic four, household, status), without the individual number."""
-    _ask(session, actor, "residents.read", _of_person(session, person_id))
+    _ask(session, actor, "residents.read", _of_person(session, person_id), person_id)
     return residents.get_person(session, person_id)
 
 
@@ -102,7 +108,7 @@ def get_history(
     person_id: uuid.UUID, session: DbSession, actor: Actor
 ) -> list[residents.RecordVersionRead]:
     """Past records stay readable (除票, 改製原住民票): one entry per change, oldest first."""
-    _ask(session, actor, "residents.read", _of_person(session, person_id))
+    _ask(session, actor, "residents.read", _of_person(session, person_id), person_id)
     return residents.get_history(session, person_id)
 
 
@@ -117,7 +123,9 @@ def get_certificate(
     ] = False,
 ) -> residents.CertificateRead:
     """Issues (and audits) a certificate of residence as JSON."""
-    who = _ask(session, actor, "residents.certificate.issue", _of_person(session, person_id))
+    who = _ask(
+        session, actor, "residents.certificate.issue", _of_person(session, person_id), person_id
+    )
     return residents.issue_certificate(
         session,
         person_id,

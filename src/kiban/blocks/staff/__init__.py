@@ -19,6 +19,11 @@ Error codes (see :mod:`kiban.blocks.staff.errors`): ``staff.not_permitted``,
 
 from __future__ import annotations
 
+from kiban.blocks.staff.emergency import (
+    BreakGlassRead,
+    do_grant_break_glass,
+    list_break_glass_for_person,
+)
 from kiban.blocks.staff.errors import (
     BootstrapDone,
     KeyInvalid,
@@ -77,6 +82,7 @@ __all__ = [
     "PERMISSIONS",
     "AccountRead",
     "BootstrapDone",
+    "BreakGlassRead",
     "HistoryStep",
     "KeyCreated",
     "KeyInvalid",
@@ -100,6 +106,7 @@ __all__ = [
     "do_create_official",
     "do_create_service_account",
     "do_grant",
+    "do_grant_break_glass",
     "do_reinstate_account",
     "do_revoke",
     "do_revoke_key",
@@ -113,6 +120,7 @@ __all__ = [
     "is_bootstrapped",
     "key_organisation",
     "list_accounts",
+    "list_break_glass_for_person",
     "list_organisations",
     "list_roles",
     "prefecture_code",

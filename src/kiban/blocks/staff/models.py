@@ -116,3 +116,22 @@ class StaffApiKey(IdMixin, Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class StaffBreakGlass(IdMixin, Base):
+    """Emergency access (break-glass): an administrator lets one account act on one person's
+    data of an organisation beyond its own roles, for a few hours, with a reason. Recorded,
+    shown to the person, and over by itself at ``expires_at``."""
+
+    __tablename__ = "staff_break_glass"
+    __table_args__ = (Index("ix_staff_break_glass_account_person", "account_id", "person_id"),)
+
+    account_id: Mapped[uuid.UUID]
+    person_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    organisation: Mapped[str] = mapped_column(String(64))
+    permissions: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_by: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -5,7 +5,8 @@ nothing else decides authority (see ADR 0014).
 The rules, one per line of :func:`authorize`:
 
 1. The principal's role (or key scope) holds the permission for the action.
-2. The organisation is within the principal's reach: its own organisation; a prefecture
+2. The organisation is within the principal's reach (1 and 2 yield to a live break-glass grant
+   over the person whose data it is): its own organisation; a prefecture
    reaches its municipalities; kiban's operator reaches every organisation (but its roles
    hold no permission over residents' records).
 3. Step-up: a sensitive action (``STEP_UP``) by an official in an office session needs the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from kiban.blocks.staff.emergency import break_glass_allows
 from kiban.blocks.staff.errors import (
     NotPermitted,
     OtherOrganisation,
@@ -61,11 +63,18 @@ def authorize(
 ) -> None:
     """Return if allowed; raise ``staff.not_permitted``, ``staff.other_organisation`` or
     ``staff.step_up_required`` or ``staff.separation_of_duties`` (all 403) otherwise."""
-    del session  # The principal was read afresh for this request; the rules need no more.
-    if not grants(principal.permissions, action):
-        raise NotPermitted(action)
-    if not reaches(principal, organisation):
-        raise OtherOrganisation(organisation)
+    try:
+        if not grants(principal.permissions, action):
+            raise NotPermitted(action)
+        if not reaches(principal, organisation):
+            raise OtherOrganisation(organisation)
+    except (NotPermitted, OtherOrganisation):
+        # Unless an administrator granted emergency access to this person's data (recorded).
+        person = resource.person if resource is not None else None
+        if person is None or not break_glass_allows(
+            session, principal, action, organisation=organisation, person=person
+        ):
+            raise
     if action in STEP_UP and principal.session_id is not None and not _recent(principal):
         raise StepUpRequired
     if resource is not None:

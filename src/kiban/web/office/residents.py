@@ -75,6 +75,7 @@ def certificate(
         official.principal,
         "residents.certificate.issue",
         organisation=residents.get_person(session, person_id).address.lg_code,
+        resource=staff.Resource(person=person_id),
     )
     issued = residents.issue_certificate(
         session, person_id, whole_household=household, actor=official.actor
