@@ -172,7 +172,8 @@ class LoginRequired(Exception):
 
 
 def check_operator_token(token: str) -> bool:
-    """Whether ``token`` is the operator token (constant time). Used by the office login form."""
+    """Whether ``token`` is the operator token (constant time): the API refuses it by name
+    (``staff.operator_token_retired``) instead of calling it an unknown key."""
     return _same_secret(token, get_settings().operator_token)
 
 

@@ -13,18 +13,12 @@ from kiban.blocks import residents, staff
 from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
-from kiban.web.office.session import Official, OfficialUser, safe_next
+from kiban.web.office.session import OfficialUser
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
-__all__ = ["office_name", "router", "safe_next", "who"]
-
-
-def office_name(session: Session, official: Official) -> str:
-    """The name of the organisation the official works for in this session."""
-    del session
-    return official.organisation_name
+__all__ = ["router", "who"]
 
 
 def who(session: Session, lang: i18n.Language, actor: str | None) -> str:
