@@ -41,7 +41,8 @@ def test_resident_list_and_certificate_by_keyboard(page: Any, engine: Engine, la
             source=None,
             actor="system:test",
         )
-    page.context.add_cookies([{"name": OFFICE_COOKIE, "value": cookie, "url": page.url}])
+    origin = "/".join(page.url.split("/")[:3])
+    page.context.add_cookies([{"name": OFFICE_COOKIE, "value": cookie, "url": f"{origin}/"}])
     page.goto(f"/office/residents?municipality=131016&lang={lang}")
     page.wait_for_selector("table.table")
     assert "/office/residents" in page.url
@@ -56,3 +57,10 @@ def test_resident_list_and_certificate_by_keyboard(page: Any, engine: Engine, la
     assert_accessible(page)
     page.emulate_media(media="print")
     assert not page.is_visible(".site-nav")
+    page.emulate_media(media="screen")
+
+    # The office home names the official, the office and the role, and offers the step-up.
+    page.goto(f"/office?lang={lang}")
+    assert "千代田\u3000窓口" in page.inner_text("main")
+    assert page.locator("a[href*='step_up=true']").count() == 1
+    assert_accessible(page)
