@@ -23,7 +23,7 @@ from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
-from kiban.platform import db, migrate
+from kiban.platform import db, migrate, throttle
 from kiban.platform.settings import get_settings
 
 PG_URL = os.environ.get("KIBAN_TEST_DATABASE_URL", "")
@@ -54,6 +54,14 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> Iterator[None]:
+    """Throttle counts live in the process: each test starts with none."""
+    throttle.reset_all()
+    yield
+    throttle.reset_all()
 
 
 @pytest.fixture(autouse=True)

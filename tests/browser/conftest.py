@@ -67,8 +67,11 @@ def live_server(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
-    """A page in a fresh browser context (no cookies) whose relative URLs go to the server."""
-    context = browser.new_context(base_url=live_server, locale="ja-JP")
+    """A page in a fresh browser context (no cookies) whose relative URLs go to the server.
+
+    The pages' Content-Security-Policy forbids inline scripts, axe-core's injection too; the
+    test browser bypasses it so that axe can run (tests/browser/test_csp.py keeps it)."""
+    context = browser.new_context(base_url=live_server, locale="ja-JP", bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()

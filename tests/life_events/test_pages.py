@@ -23,7 +23,7 @@ from kiban.life_events import moving
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
-from kiban.web.portal.session import RESIDENT_COOKIE, _serializer
+from tests.web.portal_support import RESIDENT_COOKIE, resident_cookie
 
 # As in tests/web/conftest.py: Starlette warns that it prefers ``httpx2`` for its test client.
 with warnings.catch_warnings():
@@ -65,8 +65,7 @@ def portal(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     ):
         resident.cookies.set(
             RESIDENT_COOKIE,
-            _serializer("kiban.portal-session").dumps({"person_id": str(family.applicant.id)}),
-            path="/portal",
+            resident_cookie(None, family.applicant.id),
         )
         yield Portal(resident, office, family, officials)
 

@@ -72,3 +72,17 @@ def test_kiban_serve_refuses_to_listen_publicly_with_a_placeholder(
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])  # noqa: S104
     assert result.exit_code == 2
     assert "KIBAN_SECRET_KEY" in result.output
+
+
+def test_keys_kept_under_the_former_placeholder_move_to_the_generated_secret(
+    tmp_path: Path,
+) -> None:
+    from kiban.platform.keys import FileKeyStore  # noqa: PLC0415
+
+    keys = tmp_path / "keys"
+    old = FileKeyStore(keys, PLACEHOLDER_SECRET).get_or_create("root-ca", "ec-p256")
+    settings = Settings(data_dir=tmp_path)
+    again = FileKeyStore(keys, settings.secret_key).get_or_create("root-ca", "ec-p256")
+    assert old.private_numbers() == again.private_numbers()  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="password"):
+        FileKeyStore(keys, PLACEHOLDER_SECRET).get_or_create("root-ca", "ec-p256")

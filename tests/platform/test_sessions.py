@@ -163,3 +163,18 @@ def test_csrf_tokens_are_bound_to_the_session(session: Session) -> None:
             sessions.check_csrf(first, wrong)
         assert failed.value.status == 403
         assert failed.value.field == sessions.CSRF_FIELD == "csrf_token"
+
+
+def test_long_ended_sessions_are_deleted_when_the_subject_signs_in_again(
+    session: Session,
+) -> None:
+    _, old = _start(session)
+    _, recent = _start(session)
+    _, other = _start(session, subject="p2")
+    long_ago = clock.now() - sessions.KEEP_ENDED - timedelta(days=1)
+    _shift(session, old, expires_at=long_ago)
+    _shift(session, other, expires_at=long_ago)
+    _start(session)
+    ids = set(session.scalars(select(WebSessionRecord.id)))
+    assert old.id not in ids
+    assert {recent.id, other.id} <= ids  # Another subject's rows wait for their own sign-in.

@@ -20,7 +20,7 @@ from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.life_events import moving
 from kiban.web import create_app
-from kiban.web.portal.session import RESIDENT_COOKIE, _serializer
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 
 TEMPLATE = "tests.portal_notice"
 BANK = AGENCIES["bank"].subsystem
@@ -39,30 +39,6 @@ def _template() -> None:
     )
 
 
-def register(session: Session) -> residents.PersonRead:
-    address.load_registry(session, lg_codes=["131016"])
-    town = address.find_town(session, "131016", "丸の内")
-    person = residents.register_person(
-        session,
-        residents.PersonCreate(
-            family_name="鈴木",
-            given_name="一郎",
-            family_name_kana="スズキ",
-            given_name_kana="イチロウ",
-            birth_date=date(1975, 5, 6),
-            sex=residents.Sex.MALE,
-            address=residents.AddressInput(
-                town_id=town.id, chome=1 if town.has_chome else None, block_number="3番4号"
-            ),
-            household=residents.HouseholdChoice(household_id=None, relationship="世帯主"),
-            effective_on=date(2019, 4, 1),
-        ),
-        actor="official:test",
-    )
-    session.commit()
-    return person
-
-
 @pytest.fixture
 def person(session: Session) -> residents.PersonRead:
     return register(session)
@@ -74,8 +50,7 @@ def client(database_url: str, person: residents.PersonRead) -> Iterator[TestClie
     with TestClient(create_app(), follow_redirects=False) as client:
         client.cookies.set(
             RESIDENT_COOKIE,
-            _serializer("kiban.portal-session").dumps({"person_id": str(person.id)}),
-            path="/portal",
+            resident_cookie(None, person.id),
         )
         yield client
 
@@ -130,7 +105,7 @@ def test_my_page_links_every_portal_page_and_counts_unread(
         ("en", "We received your moving-out notice", "Received on November 26, 2026."),
     ],
 )
-def test_the_inbox_lists_notices_and_opening_one_marks_it_read(
+def test_the_inbox_lists_notices_and_marking_one_read_takes_a_post(
     client: TestClient,
     session: Session,
     person: residents.PersonRead,
@@ -150,6 +125,19 @@ def test_the_inbox_lists_notices_and_opening_one_marks_it_read(
     assert opened.status_code == 200
     assert subject in opened.text
     assert body in opened.text
+    # Opening a notice (GET) changes nothing: a prefetch or a link must not mark it read.
+    session.expire_all()
+    assert notifications.get_notice(session, person.id, newer.id).read_at is None
+    session.rollback()
+    # Marking read is a POST with the page's CSRF token; without it, nothing changes.
+    refused = client.post(f"/portal/inbox/{newer.id}/read?lang={lang}", data={})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["field"] == "csrf_token"
+    marked = client.post(
+        f"/portal/inbox/{newer.id}/read?lang={lang}", data={"csrf_token": csrf_of(opened.text)}
+    )
+    assert marked.status_code == 303
+    assert marked.headers["location"] == f"/portal/inbox/{newer.id}?lang={lang}"
     session.expire_all()
     assert notifications.get_notice(session, person.id, newer.id).status == "read"
     assert notifications.get_notice(session, person.id, older.id).read_at is None
@@ -409,8 +397,7 @@ def test_a_household_member_sees_the_prefill_that_disclosed_them(
     with TestClient(create_app(), follow_redirects=False) as client:
         client.cookies.set(
             RESIDENT_COOKIE,
-            _serializer("kiban.portal-session").dumps({"person_id": str(spouse.id)}),
-            path="/portal",
+            resident_cookie(None, spouse.id),
         )
         page = client.get("/portal/records?lang=en")
     assert page.status_code == 200

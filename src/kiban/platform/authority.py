@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kiban.kernel.errors import Unauthorized
+from kiban.platform import sessions
 from kiban.platform.webkit import DbSession, auth_dependency
 
 __all__ = [
@@ -110,6 +111,7 @@ class PrincipalRequired(Unauthorized):
         )
 
 
+@sessions.csrf_dependency  # With an office session, unsafe calls need X-CSRF-Token.
 @auth_dependency
 def require_principal(request: Request, session: DbSession) -> Principal:
     """The principal behind the request: a service-account API key (``Authorization: Bearer``)

@@ -69,6 +69,32 @@ def create_file_once(path: Path, data: bytes) -> None:
         os.unlink(tmp)
 
 
+def reencrypt_keys(directory: Path, old: str, new: str) -> int:
+    """Re-encrypt, from ``old`` to ``new``, every private key in ``directory`` that opens with
+    ``old``; returns how many. Each file is replaced whole (a reader sees the old or the new),
+    and a key that does not open with ``old`` is left alone, so running it twice is harmless."""
+    moved = 0
+    for path in sorted(directory.glob("*.pem")):
+        pem = path.read_bytes()
+        if b"ENCRYPTED PRIVATE KEY" not in pem:
+            continue
+        try:
+            key = serialization.load_pem_private_key(pem, old.encode())
+        except (ValueError, TypeError):
+            continue
+        fresh = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(new.encode()),
+        )
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fresh)
+        os.replace(tmp, path)
+        moved += 1
+    return moved
+
+
 class FileKeyStore:
     """Keys as encrypted PEM files in one directory (the embedded default)."""
 

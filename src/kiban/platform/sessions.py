@@ -29,12 +29,12 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -45,11 +45,13 @@ from kiban.platform.models import WebSessionRecord
 from kiban.platform.settings import get_settings
 
 __all__ = [
+    "CSRF_DEPENDENCIES",
     "CSRF_FIELD",
     "CsrfFailed",
     "WebSession",
     "check_csrf",
     "clear_session_cookie",
+    "csrf_dependency",
     "csrf_token",
     "list_sessions",
     "load_session",
@@ -63,6 +65,9 @@ __all__ = [
 CSRF_FIELD: Final = "csrf_token"
 TOUCH_EVERY: Final = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often per session, to keep page views cheap."""
+KEEP_ENDED: Final = timedelta(days=30)
+"""Rows of sessions that ended longer ago than this are deleted when their subject signs in
+again (the audit log keeps their start and end), so the table does not grow without bound."""
 
 _COOKIE_CONTEXT: Final = b"kiban.web-session.v1:"
 _CSRF_CONTEXT: Final = b"kiban.csrf.v1:"
@@ -180,6 +185,13 @@ def start_session(
     if idle <= timedelta(0) or absolute <= timedelta(0):
         raise ValueError("session timeouts must be positive")
     now = clock.now()
+    db.execute(
+        delete(WebSessionRecord).where(
+            WebSessionRecord.audience == audience,
+            WebSessionRecord.subject == subject,
+            WebSessionRecord.expires_at < now - KEEP_ENDED,
+        )
+    )
     token = secrets.token_urlsafe(32)
     row = WebSessionRecord(
         id=uuid.uuid4(),
@@ -346,6 +358,19 @@ def check_csrf(ws: WebSession, token: str | None) -> None:
     """Refuse (:class:`CsrfFailed`, 403, field ``csrf_token``) unless ``token`` is ``ws``'s."""
     if not token or not token.isascii() or not hmac.compare_digest(token, csrf_token(ws)):
         raise CsrfFailed
+
+
+CSRF_DEPENDENCIES: set[Callable[..., Any]] = set()
+"""Route dependencies that check the form's CSRF token (the route inventory test reads this:
+a cookie-authenticated unsafe route must depend on one, or call :func:`check_csrf` itself)."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def csrf_dependency(function: _F) -> _F:
+    """Register ``function`` as a dependency that checks the CSRF token of the request."""
+    CSRF_DEPENDENCIES.add(function)
+    return function
 
 
 # --- Cookies ----------------------------------------------------------------------------------

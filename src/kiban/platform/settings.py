@@ -38,14 +38,20 @@ def installation_secret(data_dir: Path) -> str:
     Several processes starting at once all end up with the same secret (the file is linked
     into place only once whole, and the first link wins).
     """
-    from kiban.platform.keys import create_file_once  # noqa: PLC0415 - keys imports settings.
+    from kiban.platform.keys import create_file_once, reencrypt_keys  # noqa: PLC0415 - keys imports settings.
 
     path = (data_dir / "keys" / SECRET_FILE).resolve()
+    created = False
     if not path.exists():
         create_file_once(path, secrets.token_urlsafe(48).encode("ascii"))
+        created = True
     value = path.read_text(encoding="ascii").strip()
     if len(value) < 32:
         raise PlaceholderSecret(f"{path} holds no usable secret; remove it to generate one")
+    if created:
+        # An installation from before the generated secret kept its keys under the published
+        # placeholder: they move to the new secret (each file replaced whole).
+        reencrypt_keys(path.parent, PLACEHOLDER_SECRET, value)
     return value
 
 

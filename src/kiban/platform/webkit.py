@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiban.kernel.errors import KibanError, Unauthorized
-from kiban.platform import i18n
+from kiban.platform import i18n, throttle
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 
@@ -140,11 +140,13 @@ def _same_secret(given: str, expected: str) -> bool:
 
 @auth_dependency
 def require_operator(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The operator, authenticated by ``Authorization: Bearer <KIBAN_OPERATOR_TOKEN>``.
 
-    Returns the actor name ``"operator"``; answers 401 with ``WWW-Authenticate: Bearer``.
+    Returns the actor name ``"operator"``; answers 401 with ``WWW-Authenticate: Bearer``, and
+    429 (``kiban.too_many_attempts``) to a caller locked out after repeated wrong tokens.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized(
@@ -152,7 +154,10 @@ def require_operator(
             "An operator token is required.",
             code="kiban.auth.token_required",
         )
+    source = throttle.source_key(request)
+    throttle.BEARER_TOKENS.check(source)
     if not _same_secret(credentials.credentials, get_settings().operator_token):
+        throttle.BEARER_TOKENS.failure(source)
         raise Unauthorized(
             "オペレーターのトークンが正しくありません。",
             "The operator token is not valid.",
@@ -187,7 +192,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 
 def _kiban_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KibanError)  # noqa: S101 - registered for KibanError only.
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    # An error may name headers of its own (Retry-After of a throttled caller).
+    headers.update(getattr(exc, "headers", None) or {})
     return JSONResponse(
         {"error": exc.as_dict(language_of(request))}, status_code=exc.status, headers=headers
     )

@@ -31,7 +31,9 @@ from kiban.blocks.staff.api import router as staff_api
 from kiban.life_events import moving
 from kiban.platform import authority, events
 from kiban.platform.db import dispose_engines, get_engine
+from kiban.platform.security import OriginCheckMiddleware, SecurityHeadersMiddleware
 from kiban.platform.settings import get_settings
+from kiban.platform.throttle import LockoutAuditMiddleware
 from kiban.platform.webkit import LanguageCookieMiddleware, install_error_handlers
 from kiban.web import pages, signin
 from kiban.web.office import home as office
@@ -138,6 +140,12 @@ def create_app() -> FastAPI:
     app.add_middleware(LanguageCookieMiddleware)
     # The mesh gateway's /r1 requests are answered before routing (see GatewayMiddleware).
     app.add_middleware(GatewayMiddleware)
+    # Outermost, so that they cover every answer (the gateway's and the errors' too): cross-site
+    # unsafe requests with a kiban cookie are refused, security headers are set, and the
+    # throttles' lockouts are written to the audit log after the response.
+    app.add_middleware(OriginCheckMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LockoutAuditMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers():
         app.include_router(router)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 
 import kiban
 from kiban.kernel import clock
-from kiban.platform import i18n
+from kiban.platform import i18n, sessions
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -69,6 +69,8 @@ class Pages:
         status_code: int = 200,
     ) -> HTMLResponse:
         template = self._environments[lang].get_template(name)
+        # The forms of a page rendered for a session carry that session's CSRF token.
+        web_session = getattr(request.state, "web_session", None)
         html = template.render(
             {
                 "request": request,
@@ -79,6 +81,8 @@ class Pages:
                     for code in i18n.LANGUAGES
                 ],
                 "path": request.url.path,
+                "csrf_field": sessions.CSRF_FIELD,
+                "csrf_token": sessions.csrf_token(web_session) if web_session else "",
                 **(context or {}),
             }
         )

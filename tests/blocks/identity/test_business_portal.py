@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -31,9 +32,24 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
         yield client
 
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class PortalBrowser(TestClient):
+    """A browser that posts the portal's forms as the pages render them: with the session's
+    CSRF token (taken from the business page)."""
+
+    def post(self, url: Any, *args: Any, data: Any = None, **kwargs: Any) -> httpx.Response:
+        if str(url).startswith("/portal/"):
+            token = CSRF.search(self.get("/portal/business").text)
+            assert token is not None, "the page has no CSRF token"
+            data = {**(data or {}), "csrf_token": token.group(1)}
+        return super().post(url, *args, data=data, **kwargs)
+
+
 def signed_in(http: TestClient, card: ReaderCard) -> TestClient:
     """A browser of its own, signed in to the portal with ``card``."""
-    browser = TestClient(http.app, follow_redirects=False)
+    browser = PortalBrowser(http.app, follow_redirects=False)
     login = browser.get("/portal/login?next=/portal/business")
     back = sign_in_through_pages(browser, card, login.headers["location"])
     landed = browser.get(path_of(back))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def test_sign_in_lands_on_my_page(http: TestClient, card: ReaderCard, session: S
     assert portal.first_party
     assert portal.redirect_uris == [f"{ISSUER}/portal/callback"]
 
-    http.post("/portal/logout")
+    session.rollback()  # SQLite: let the server write (logout revokes the session's row).
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    assert http.post("/portal/logout", data={"csrf_token": csrf.group(1)}).status_code == 303
     assert http.get("/portal/").status_code == 303
 
 

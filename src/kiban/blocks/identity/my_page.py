@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Final
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kiban.blocks.identity import oidc
 from kiban.blocks.identity.oidc_errors import MyPageTokenInvalid, MyPageTokenRequired, OAuthError
+from kiban.platform import throttle
 from kiban.platform.webkit import DbSession, auth_dependency
 
 _bearer = HTTPBearer(
@@ -27,16 +28,21 @@ _bearer = HTTPBearer(
 
 @auth_dependency
 def require_my_page_person(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: DbSession,
 ) -> uuid.UUID:
     """The person a My page access token speaks for. 401 ``identity.my_page_token_required``
-    / ``identity.my_page_token_invalid`` (unknown, expired, or issued to another client)."""
+    / ``identity.my_page_token_invalid`` (unknown, expired, or issued to another client); 429
+    ``kiban.too_many_attempts`` to a caller locked out after repeated invalid tokens."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise MyPageTokenRequired
+    source = throttle.source_key(request)
+    throttle.BEARER_TOKENS.check(source)
     try:
         token = oidc.authenticate_access_token(session, credentials.credentials)
     except OAuthError:
+        throttle.BEARER_TOKENS.failure(source)
         raise MyPageTokenInvalid from None
     if token.client_id != oidc.PORTAL_CLIENT_ID:
         raise MyPageTokenInvalid
@@ -48,4 +54,8 @@ MyPagePerson = Annotated[uuid.UUID, Depends(require_my_page_person)]
 
 MY_PAGE_TOKEN_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     401: {"description": "`identity.my_page_token_required`, `identity.my_page_token_invalid`"},
+    429: {
+        "description": "`kiban.too_many_attempts` with `Retry-After`: too many invalid tokens "
+        "from this address"
+    },
 }

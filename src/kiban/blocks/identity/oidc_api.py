@@ -16,7 +16,7 @@ import binascii
 from typing import Annotated, Any
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Header, status
+from fastapi import APIRouter, Depends, Form, Header, Request, status
 from fastapi.responses import JSONResponse
 
 from kiban.blocks.identity import oidc
@@ -27,6 +27,7 @@ from kiban.blocks.identity.oidc_schemas import (
     ClientRead,
     TokenResponse,
 )
+from kiban.platform import throttle
 from kiban.platform.authority import NATIONAL, Acting, authorize
 from kiban.platform.webkit import DbSession, public
 
@@ -35,6 +36,13 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "`{error, error_description}` (RFC 6749 §5.2)"},
     401: {"description": "`invalid_client` or `invalid_token`, with `WWW-Authenticate`"},
+}
+TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **OAUTH_ERRORS,
+    429: {
+        "description": "`invalid_client` with `Retry-After`: too many failed client "
+        "authentications from this address"
+    },
 }
 
 router = APIRouter(tags=["openid-connect"], dependencies=[Depends(public)])
@@ -75,11 +83,12 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 @router.post(
     "/oidc/token",
     summary="Token endpoint (authorization_code grant)",
-    responses=OAUTH_ERRORS,
+    responses=TOKEN_ERRORS,
     response_model=TokenResponse,
 )
 def token(
     *,
+    request: Request,
     session: DbSession,
     grant_type: Annotated[str | None, Form()] = None,
     code: Annotated[str | None, Form()] = None,
@@ -91,8 +100,17 @@ def token(
 ) -> JSONResponse:
     """Exchange a code for an ID token (ES256) and an access token. PKCE (S256) is required;
     clients authenticate as they registered (``client_secret_basic``, ``client_secret_post``,
-    or ``none`` for public clients)."""
+    or ``none`` for public clients). A caller whose client authentication failed 10 times is
+    refused (429, ``Retry-After``) for a while, with back-off."""
     basic = bool(authorization and authorization[:6].lower() == "basic ")
+    source = throttle.source_key(request)
+    wait = throttle.CLIENT_AUTHENTICATION.retry_after(source)
+    if wait:
+        refused = _oauth_error(
+            OAuthError("invalid_client", "too many failed attempts; retry later", status=429)
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     secret: str | None
     try:
         if basic:
@@ -117,6 +135,8 @@ def token(
             code_verifier=code_verifier,
         )
     except OAuthError as error:
+        if error.error == "invalid_client":
+            throttle.CLIENT_AUTHENTICATION.failure(source)
         # Answered, not raised: what the failed exchange wrote (a burnt code, revoked tokens)
         # must be committed.
         return _oauth_error(error, basic=basic)

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import procedures, residents, staff
 from kiban.kernel.errors import KibanError
-from kiban.platform import i18n
+from kiban.platform import i18n, sessions
 from kiban.platform.webkit import DbSession, Lang
 from kiban.web.office.home import who
-from kiban.web.office.session import Official, OfficialUser, check_form
+from kiban.web.office.session import Official, OfficialUser
 from kiban.web.portal.procedures import missing_page, state_label
 from kiban.web.templating import get_pages
 
@@ -215,7 +215,7 @@ def claim(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the task, so that this official alone acts on it."""
-    check_form(official, csrf_token)
+    sessions.check_csrf(official.session, csrf_token)
     try:
         app = procedures.get_application(session, application_id)
         _ask(session, official, "procedures.tasks.claim", app)
@@ -238,7 +238,7 @@ def release(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Give the task back to the queue."""
-    check_form(official, csrf_token)
+    sessions.check_csrf(official.session, csrf_token)
     try:
         app = procedures.get_application(session, application_id)
         _ask(session, official, "procedures.tasks.claim", app)
@@ -263,7 +263,7 @@ def act(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the official's action (accept, send back with a reason, complete)."""
-    check_form(official, csrf_token)
+    sessions.check_csrf(official.session, csrf_token)
     try:
         app = procedures.get_application(session, application_id)
         _ask(

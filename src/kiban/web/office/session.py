@@ -21,10 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
-import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Final
@@ -36,7 +33,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, staff
-from kiban.platform import audit, i18n, sessions
+from kiban.platform import audit, i18n, sessions, throttle
 from kiban.platform.authority import Principal
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import (
@@ -69,34 +66,25 @@ _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SignInThrottle:
-    """At most ``limit`` failed sign-ins per client address in ``window`` seconds.
+    """Failed office sign-ins per client address, on the platform's throttle (lockout with
+    back-off, lockouts audited): ``limit`` failures lock the address out for a while."""
 
-    The seam for the platform's limiter (the sessions engineer's ``kiban.platform`` limiter):
-    when it lands, :data:`THROTTLE` becomes an instance of it; the calls stay the same. This one
-    counts in the process (one uvicorn worker), which is what the embedded default runs."""
-
-    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def __init__(self, limit: int = 10) -> None:
+        self._throttle = throttle.Throttle("office-sign-in", limit=limit)
+        self.limit = limit
 
     def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.limit
+        try:
+            self._throttle.check(key)
+        except throttle.TooManyAttempts:
+            return True
+        return False
 
     def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
+        self._throttle.failure(key)
 
     def reset(self) -> None:
-        with self._lock:
-            self._failures.clear()
+        self._throttle.reset()
 
 
 THROTTLE: Final = SignInThrottle()
@@ -188,11 +176,6 @@ def require_official(request: Request, db: DbSession) -> Official:
 OfficialUser = Annotated[Official, Depends(require_official)]
 
 
-def check_form(official: Official, token: str | None) -> None:
-    """Refuse a state-changing office form without the session's CSRF token (403)."""
-    sessions.check_csrf(official.session, token)
-
-
 def resolve_principal(db: Session, request: Request) -> Principal | None:
     """The principal of an operator API call (installed into kiban.platform.authority)."""
     header = request.headers.get("authorization")
@@ -201,11 +184,16 @@ def resolve_principal(db: Session, request: Request) -> Principal | None:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise staff.KeyInvalid
-        if token.startswith("kiban_sk_"):
-            return staff.principal_from_key(db, token)
+        # Guesses are throttled per caller like every bearer token (platform.throttle).
+        source = throttle.source_key(request)
+        throttle.BEARER_TOKENS.check(source)
         if check_operator_token(token):
             raise staff.OperatorTokenRetired
-        raise staff.KeyInvalid
+        try:
+            return staff.principal_from_key(db, token)
+        except staff.KeyInvalid:
+            throttle.BEARER_TOKENS.failure(source)
+            raise
     ws = _office_session(db, request)
     if ws is None:
         return None

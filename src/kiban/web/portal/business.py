@@ -26,6 +26,7 @@ from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal.csrf import require_resident_form
 from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
 
@@ -38,6 +39,8 @@ _PRIME_SALT: Final = "kiban.business-prime"
 _PRIME_MAX_AGE: Final = 10 * 60
 
 SignedIn = Annotated[Resident, Depends(require_resident)]
+# Every form posted here carries the session's CSRF token (checked before the handler runs).
+Posted = Annotated[Resident, Depends(require_resident_form)]
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -123,7 +126,7 @@ def start_prime_application(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
     corporate_number: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
 ) -> Response:
@@ -222,7 +225,7 @@ def redeem(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
     invitation_code: Annotated[str, Form()] = "",
 ) -> Response:
     """A member takes the account they were invited to."""
@@ -241,7 +244,7 @@ def invite(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
     display_name: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
@@ -270,7 +273,7 @@ def remove(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
 ) -> Response:
     """The prime removes a member."""
     try:
@@ -293,7 +296,7 @@ def delegate(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
     procedure_code: Annotated[str, Form()] = "",
 ) -> Response:
     """The prime delegates a procedure to a member."""
@@ -326,7 +329,7 @@ def revoke(
     request: Request,
     lang: Lang,
     session: DbSession,
-    resident: SignedIn,
+    resident: Posted,
 ) -> Response:
     """The prime revokes a delegation."""
     try:

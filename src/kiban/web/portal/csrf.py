@@ -1,62 +1,57 @@
-"""Cross-site request forgery protection of the portal's forms.
+"""Cross-site request forgery protection of the portal's forms: the one mechanism of
+:mod:`kiban.platform.sessions` (a token bound to the server-side session, checked on every
+state-changing form), in the shape the portal's pages call it.
 
-The resident's session cookie is ``SameSite=Lax``, which already keeps it off cross-site POSTs
-in current browsers; every portal form also carries a token bound to the session cookie it
-was rendered for (a signed digest of that cookie), so a form posted from anywhere else, or
-after the resident signed in again, is refused with 403 and changes nothing.
+The resident's session cookie is also ``SameSite=Lax``, and the platform's origin check
+(:mod:`kiban.platform.security`) refuses cross-site unsafe requests that carry a session cookie;
+the token is what makes a form posted from anywhere else, or after the resident signed in
+again, fail with 403 (``kiban.csrf_failed``, field ``csrf_token``) and change nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from fastapi import Depends, Request
 
-from kiban.kernel.errors import Forbidden
-from kiban.platform.settings import get_settings
-from kiban.web.portal.session import RESIDENT_COOKIE, RESIDENT_SESSION_MAX_AGE
+from kiban.platform import sessions
+from kiban.platform.sessions import CsrfFailed
+from kiban.platform.webkit import auth_dependency
+from kiban.web.portal.session import Resident, require_resident
 
-CSRF_FIELD: Final = "csrf_token"
-_SALT: Final = "kiban.portal-csrf"
+__all__ = ["CSRF_FIELD", "CsrfFailed", "check_csrf", "csrf_token", "require_resident_form"]
 
-
-class CsrfFailed(Forbidden):
-    code = "portal.csrf_failed"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "このフォームは有効期限が切れたか、別のページから送られました。"
-            "ページを開き直して、もう一度お試しください。",
-            "This form has expired or was sent from another page. "
-            "Please open the page again and try once more.",
-            field=CSRF_FIELD,
-        )
+CSRF_FIELD: Final = sessions.CSRF_FIELD
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
-
-
-def _session_digest(request: Request) -> str:
-    cookie = request.cookies.get(RESIDENT_COOKIE, "")
-    return hashlib.sha256(cookie.encode("utf-8")).hexdigest()[:32]
+def _session_of(request: Request) -> sessions.WebSession | None:
+    ws = getattr(request.state, "web_session", None)
+    return ws if isinstance(ws, sessions.WebSession) else None
 
 
 def csrf_token(request: Request) -> str:
-    """The token to put in the forms of a page rendered for ``request``."""
-    return _serializer().dumps(_session_digest(request))
+    """The token to put in the forms of a page rendered for ``request`` (its session's)."""
+    ws = _session_of(request)
+    return sessions.csrf_token(ws) if ws else ""
 
 
 def check_csrf(request: Request, token: str | None) -> None:
-    """Refuse (``portal.csrf_failed``, 403) unless ``token`` was issued for this session."""
-    if not token:
+    """Refuse (``kiban.csrf_failed``, 403) unless ``token`` is the token of this session."""
+    ws = _session_of(request)
+    if ws is None:
         raise CsrfFailed
-    try:
-        digest = _serializer().loads(token, max_age=RESIDENT_SESSION_MAX_AGE)
-    except BadSignature:
-        raise CsrfFailed from None
-    if not isinstance(digest, str) or not hmac.compare_digest(digest, _session_digest(request)):
-        raise CsrfFailed
+    sessions.check_csrf(ws, token)
+
+
+@auth_dependency
+@sessions.csrf_dependency
+async def require_resident_form(
+    request: Request, resident: Annotated[Resident, Depends(require_resident)]
+) -> Resident:
+    """The signed-in resident posting a form of their own session's page: the auth dependency
+    of the portal's state-changing routes (the form's ``csrf_token`` is checked here, before
+    the handler reads anything else)."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    sessions.check_csrf(resident.session, token if isinstance(token, str) else None)
+    return resident

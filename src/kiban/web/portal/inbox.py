@@ -1,5 +1,7 @@
 """The portal's inbox (お知らせ): the resident's notices, newest first, unread ones marked;
-opening a notice shows it in the page's language and marks it read."""
+opening a notice shows it in the page's language. Opening (GET) changes nothing: a prefetch, a
+crawler or a link from elsewhere must not mark a notice read. The notice page has a "mark as
+read" form (POST with the session's CSRF token)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import uuid
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiban.blocks import notifications
 from kiban.platform import i18n
 from kiban.platform.webkit import DbSession, Lang
+from kiban.web.portal.csrf import require_resident_form
 from kiban.web.portal.labels import NOTICE_STATUS_LABELS
 from kiban.web.portal.session import Resident, require_resident
 from kiban.web.templating import get_pages
@@ -20,6 +23,7 @@ router = APIRouter(prefix="/portal/inbox", include_in_schema=False)
 
 PAGE_SIZE: Final = 20
 SignedIn = Annotated[Resident, Depends(require_resident)]
+Posted = Annotated[Resident, Depends(require_resident_form)]
 
 
 @router.get("")
@@ -54,6 +58,19 @@ def inbox(
     )
 
 
+def _missing(
+    request: Request, lang: i18n.Language, error: notifications.NoticeNotFound
+) -> HTMLResponse:
+    t = i18n.translations(lang)
+    return get_pages().render(
+        request,
+        lang,
+        "portal/notice_missing.html",
+        {"message": error.message(lang), "title": t.gettext("Notice not found")},
+        status_code=404,
+    )
+
+
 @router.get("/{notice_id}")
 def notice(
     notice_id: uuid.UUID,
@@ -62,20 +79,12 @@ def notice(
     session: DbSession,
     resident: SignedIn,
 ) -> HTMLResponse:
-    """One notice; opening it marks it read (the inbox's unread count goes down)."""
+    """One notice, as it is: opening it does not mark it read (its page has the form that
+    does)."""
     try:
-        opened = notifications.do_mark_read(
-            session, resident.person_id, notice_id, actor=resident.actor
-        )
+        opened = notifications.get_notice(session, resident.person_id, notice_id)
     except notifications.NoticeNotFound as error:
-        t = i18n.translations(lang)
-        return get_pages().render(
-            request,
-            lang,
-            "portal/notice_missing.html",
-            {"message": error.message(lang), "title": t.gettext("Notice not found")},
-            status_code=404,
-        )
+        return _missing(request, lang, error)
     return get_pages().render(
         request,
         lang,
@@ -86,3 +95,19 @@ def notice(
             "status_labels": NOTICE_STATUS_LABELS,
         },
     )
+
+
+@router.post("/{notice_id}/read")
+def mark_read(
+    notice_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: Posted,
+) -> Response:
+    """Mark the notice read (the inbox's unread count goes down), then show it again."""
+    try:
+        notifications.do_mark_read(session, resident.person_id, notice_id, actor=resident.actor)
+    except notifications.NoticeNotFound as error:
+        return _missing(request, lang, error)
+    return RedirectResponse(f"/portal/inbox/{notice_id}?lang={lang}", status_code=303)
