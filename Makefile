@@ -40,6 +40,7 @@ run: $(STAMP)
 	@echo "    API docs      http://$(HOST):$(PORT)/docs"
 	@echo "    health        http://$(HOST):$(PORT)/health"
 	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
+	@echo "    office (an official's demo card, printed above)  http://$(HOST):$(PORT)/office/"
 	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
 	@echo "    office (officials)                          http://$(HOST):$(PORT)/office/login"
 	@echo "      sign in: choose a municipality and enter the operator token"

@@ -1,7 +1,7 @@
 """Resident register: read records (閲覧記録), one row per person an official or operator read.
 
 Revision ID: 0018_residents_read_records
-Revises: 0016_platform_web_sessions
+Revises: 0017_staff
 Create Date: 2026-12-07 15:20:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0018_residents_read_records"
-down_revision: str | None = "0016_platform_web_sessions"
+down_revision: str | None = "0017_staff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

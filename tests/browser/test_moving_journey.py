@@ -32,6 +32,7 @@ from kiban.kernel import clock
 from kiban.platform import events, i18n
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
+from tests.blocks.identity.oidc_support import AUTH_PIN as OFFICIAL_PIN
 from tests.life_events.journey import (
     AUTH_PIN,
     NEW_ADDRESS,
@@ -42,6 +43,7 @@ from tests.life_events.journey import (
     build_family,
 )
 from tests.live import free_port, serving
+from tests.office_support import new_official
 
 from .conftest import assert_accessible
 
@@ -64,6 +66,7 @@ class Servers:
     reader: str
     family: Family
     engine: Engine
+    officials: dict[str, tuple[str, str]]  # lg_code -> (card number, official's name)
 
 
 @pytest.fixture
@@ -81,8 +84,24 @@ def servers(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         # every event (the identity block revokes the signing certificate on the move-in).
         with transaction(engine) as session:
             family = build_family(session, tmp_path / "cards")
+            # Two named officials, one of each municipality, each with their own card in the
+            # same reader.
+            officials = {}
+            for lg, (family_name, given_name) in {
+                OLD_LG: ("札幌", "一郎"),
+                NEW_LG: ("千代田", "次郎"),
+            }.items():
+                principal, card = new_official(
+                    session,
+                    lg,
+                    "approval",
+                    tmp_path / "cards",
+                    family_name=family_name,
+                    given_name=given_name,
+                )
+                officials[lg] = (card.card_number, principal.name)
         with serving(create_reader_app(family.store, kiban), "card-reader", reader_port) as reader:
-            yield Servers(kiban=kiban, reader=reader, family=family, engine=engine)
+            yield Servers(kiban, reader, family, engine, officials)
 
 
 @pytest.fixture
@@ -107,15 +126,24 @@ def _press(page: Any, selector: str, key: str = "Enter") -> None:
     page.keyboard.press(key)
 
 
-def _in_reader(page: Any, servers: Servers, *, signing: bool, check: bool = True) -> None:
-    """Choose the card and type the PIN(s) in the card reader, by keyboard."""
+def _in_reader(
+    page: Any,
+    servers: Servers,
+    *,
+    signing: bool,
+    check: bool = True,
+    card: str | None = None,
+    pin: str = AUTH_PIN,
+) -> None:
+    """Choose the card (the resident's unless another is named) and type the PIN(s) in the
+    card reader, by keyboard."""
     page.wait_for_selector("#auth_pin")
     assert page.url.startswith(f"{servers.reader}/sign?")
     if check:
         assert_accessible(page)
-    _press(page, f"#card-{servers.family.card.card_number}", "Space")
+    _press(page, f"#card-{card or servers.family.card.card_number}", "Space")
     page.focus("#auth_pin")
-    page.keyboard.type(AUTH_PIN)
+    page.keyboard.type(pin)
     if signing:
         page.focus("#signing_pin")
         page.keyboard.type(SIGNING_PIN)
@@ -138,13 +166,23 @@ def _sign_in(page: Any, servers: Servers, target: str, *, check: bool = True) ->
     _press(page, "button[value='approve']")
 
 
-def _office_sign_in(page: Any, lg_code: str, lang: str) -> None:
+def _office_sign_in(page: Any, servers: Servers, lg_code: str, lang: str) -> None:
+    """The official of ``lg_code`` signs in with their own card and chooses 決裁 there."""
+    card, name = servers.officials[lg_code]
     page.goto(f"/office/login?next=/office/tasks&lang={lang}")
     assert_accessible(page)
-    page.select_option("#lg_code", lg_code)
-    page.focus("#token")
-    page.keyboard.type(get_settings().operator_token)
-    page.keyboard.press("Enter")
+    _press(page, "#sign-in-with-card")
+    page.wait_for_selector("form[action$='/sign'] button")
+    _press(page, "form[action$='/sign'] button")
+    _in_reader(page, servers, signing=False, card=card, pin=OFFICIAL_PIN)
+    page.wait_for_selector("button[value='approve']")
+    _press(page, "button[value='approve']")
+    choice = f"input[data-organisation='{lg_code}'][data-role='approval']"
+    page.wait_for_selector(choice)
+    assert name in page.inner_text("main")
+    assert_accessible(page)
+    _press(page, choice, "Space")
+    _press(page, "form[action*='/office/choose'] button[type='submit']")
     page.wait_for_url("**/office/tasks*")
 
 
@@ -328,9 +366,12 @@ def test_a_resident_moves_to_another_municipality(
 
     # The old office accepts it.
     old_office = contexts()
-    _office_sign_in(old_office, OLD_LG, lang)
+    _office_sign_in(old_office, servers, OLD_LG, lang)
     _office_decides(old_office, family.applicant.full_name, "approve")
     assert texts["accepted"] in old_office.inner_text("main")
+    # The journal names the official who accepted it, never an id.
+    assert servers.officials[OLD_LG][1] in old_office.inner_text("main")
+    assert "staff:" not in old_office.inner_text("main")
     assert "moving-packet" not in old_office.inner_text("main")
     assert_accessible(old_office)
 
@@ -360,7 +401,7 @@ def test_a_resident_moves_to_another_municipality(
 
     # Before the moving date the new office cannot take the move-in up, and says from when.
     new_office = contexts()
-    _office_sign_in(new_office, NEW_LG, lang)
+    _office_sign_in(new_office, servers, NEW_LG, lang)
     new_office.wait_for_selector("table.table")
     _press(new_office, "form[action*='/claim'] button")  # Refused: it says from when.
     new_office.wait_for_selector(".error-summary")
@@ -374,6 +415,7 @@ def test_a_resident_moves_to_another_municipality(
         new_office.goto(f"/office/tasks?lang={lang}")
         _office_decides(new_office, family.applicant.full_name, "complete")
         assert texts["completed"] in new_office.inner_text("main")
+        assert servers.officials[NEW_LG][1] in new_office.inner_text("main")
         assert_accessible(new_office)
         _shot(new_office, "office-" + lang, "02-move-in-completed")
     # Back to the test's own time, where the resident's session (idle limit half an hour) is

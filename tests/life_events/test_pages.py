@@ -33,9 +33,10 @@ with warnings.catch_warnings():
     )
     from fastapi.testclient import TestClient
 
-from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
+from tests.blocks.identity.oidc_support import ReaderCard
+from tests.office_support import new_official, office_sign_in
 
-OPERATOR_TOKEN = "test-operator-token-0123456789"  # noqa: S105 - a test fixture value.
+from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
 
 
 @dataclass
@@ -43,14 +44,21 @@ class Portal:
     resident: TestClient
     office: TestClient
     family: Family
+    officials: dict[str, ReaderCard]
+    csrf: str = ""
 
 
 @pytest.fixture
 def portal(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
-    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", OPERATOR_TOKEN)
+    monkeypatch.setenv("KIBAN_BASE_URL", "http://testserver")
     get_settings.cache_clear()
     with transaction(engine) as session:
         family = build_family(session, tmp_path / "cards", consent_bank=False)
+        # One official of each municipality, each with their own card.
+        officials = {
+            lg: new_official(session, lg, "approval", tmp_path / f"official-{lg}")[1]
+            for lg in (OLD_LG, NEW_LG)
+        }
     app = create_app()
     with (
         TestClient(app, follow_redirects=False) as resident,
@@ -60,7 +68,7 @@ def portal(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
             RESIDENT_COOKIE,
             resident_cookie(None, family.applicant.id),
         )
-        yield Portal(resident, office, family)
+        yield Portal(resident, office, family, officials)
 
 
 def _csrf(html: str) -> str:
@@ -98,10 +106,7 @@ def _save(portal: Portal, url: str, page: str, **fields: Any) -> Any:
 
 def _office_login(portal: Portal, lg_code: str) -> None:
     portal.office.cookies.clear()
-    login = portal.office.post(
-        "/office/login", data={"token": OPERATOR_TOKEN, "lg_code": lg_code, "next": "/office"}
-    )
-    assert login.status_code == 303
+    portal.csrf = office_sign_in(portal.office, portal.officials[lg_code], lg_code, "approval")
 
 
 def _submit(portal: Portal, url: str) -> Any:
@@ -215,14 +220,16 @@ def test_the_card_readers_answer_submits_and_the_offices_queue_shows_it(portal: 
     _office_login(portal, NEW_LG)
     assert "No applications are waiting." in portal.office.get("/office/tasks?lang=en").text
     application_id = url.rsplit("/", 1)[1]
-    page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
-    assert "Another municipality" in page
-    assert "/claim" not in page
+    other = portal.office.get(f"/office/applications/{application_id}?lang=en")
+    assert other.status_code == 403
+    assert "another organisation" in other.text
+    assert "/claim" not in other.text
     refused = portal.office.post(
-        f"/office/applications/{application_id}/claim?lang=en", data={"version": "3"}
+        f"/office/applications/{application_id}/claim?lang=en",
+        data={"version": "3", "csrf_token": portal.csrf},
     )
     assert refused.status_code == 403
-    assert "Another municipality" in refused.text
+    assert "another organisation" in refused.text
 
     # The old office does.
     _office_login(portal, OLD_LG)
@@ -253,7 +260,7 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
     page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
     claimed = portal.office.post(
         f"/office/applications/{application_id}/claim?lang=en",
-        data={"version": str(_version(page))},
+        data={"csrf_token": portal.csrf, "version": str(_version(page))},
     )
     assert claimed.status_code == 303
     page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
@@ -262,13 +269,23 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
     version = _version(page)
     no_reason = portal.office.post(
         f"/office/applications/{application_id}/act?lang=en",
-        data={"version": str(version), "action": "send_back", "reason": ""},
+        data={
+            "csrf_token": portal.csrf,
+            "version": str(version),
+            "action": "send_back",
+            "reason": "",
+        },
     )
     assert no_reason.status_code == 422
     assert _version(no_reason.text) == version  # Nothing changed.
     sent_back = portal.office.post(
         f"/office/applications/{application_id}/act?lang=en",
-        data={"version": str(version), "action": "send_back", "reason": "建物名を確認してください"},
+        data={
+            "csrf_token": portal.csrf,
+            "version": str(version),
+            "action": "send_back",
+            "reason": "建物名を確認してください",
+        },
     )
     assert sent_back.status_code == 303
 
@@ -284,7 +301,8 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
 
     # A stale version is refused: two officials cannot overwrite each other.
     stale = portal.office.post(
-        f"/office/applications/{application_id}/claim?lang=en", data={"version": str(version)}
+        f"/office/applications/{application_id}/claim?lang=en",
+        data={"csrf_token": portal.csrf, "version": str(version)},
     )
     assert stale.status_code == 409
 

@@ -31,7 +31,7 @@ def operator_token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def client(database_url: str, operator_token: str) -> Iterator[TestClient]:
+def client(database_url: str) -> Iterator[TestClient]:
     """A client of ``create_app()`` on a freshly migrated, empty database."""
     with TestClient(create_app()) as client:
         yield client

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 
 import kiban
 from kiban.platform import migrate
-from kiban.platform.webkit import LANGUAGE_COOKIE, OFFICE_COOKIE
+from kiban.platform.webkit import LANGUAGE_COOKIE
 from kiban.web import create_app
+from kiban.web.office.session import OFFICE_COOKIE
 
 
 def html_lang(html: str) -> str:
@@ -185,54 +186,9 @@ def test_office_redirects_to_sign_in(client: TestClient) -> None:
     assert response.headers["location"] == "/office/login?next=/office"
 
 
-def test_office_sign_in_with_the_operator_token(client: TestClient, operator_token: str) -> None:
-    login = client.post(
-        "/office/login",
-        data={"token": operator_token, "next": "/office"},
-        follow_redirects=False,
-    )
-    assert login.status_code == 303
-    assert login.headers["location"] == "/office"
-    assert "httponly" in login.headers["set-cookie"].lower()
-
-    home = client.get("/office?lang=en")
-
-    assert home.status_code == 200
-    assert "Signed in as operator." in home.text
-
-    client.post("/office/logout", follow_redirects=False)
-    assert client.get("/office", follow_redirects=False).status_code == 303
-
-
-def test_office_sign_in_with_a_wrong_token(client: TestClient) -> None:
-    response = client.post("/office/login", data={"token": "nope"}, follow_redirects=False)
-
-    assert response.status_code == 400
-    assert "オペレーターのトークンが正しくありません。" in response.text
-    assert 'aria-invalid="true"' in response.text
-    assert OFFICE_COOKIE not in response.cookies
-
-
-def test_office_sign_in_with_no_token(client: TestClient) -> None:
-    response = client.post("/office/login?lang=en", data={}, follow_redirects=False)
-
-    assert response.status_code == 400
-    assert "Enter the operator token." in response.text
-
-
 def test_a_forged_office_cookie_is_refused(client: TestClient) -> None:
     client.cookies.set(OFFICE_COOKIE, "eyJuYW1lIjoib3BlcmF0b3IifQ.forged.signature")
 
     response = client.get("/office", follow_redirects=False)
 
     assert response.status_code == 303
-
-
-def test_sign_in_does_not_redirect_off_site(client: TestClient, operator_token: str) -> None:
-    response = client.post(
-        "/office/login",
-        data={"token": operator_token, "next": "//elsewhere.invalid/phish"},
-        follow_redirects=False,
-    )
-
-    assert response.headers["location"] == "/office"

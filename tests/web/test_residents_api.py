@@ -4,6 +4,7 @@ bad input, and the office pages for officials."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from sqlalchemy import Engine
 
 from kiban.blocks import address, residents
 from kiban.platform.db import transaction
+from kiban.platform.settings import get_settings
+from tests.office_support import office_sign_in, official_with_card
+from tests.staff_support import municipality_key
 
 
 @pytest.fixture
@@ -24,6 +28,13 @@ def seeded(client: TestClient, engine: Engine) -> list[residents.PersonRead]:
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def operator_token(client: TestClient) -> str:
+    """A Chiyoda (131016) service key with the approval role (the shared operator token no
+    longer acts: see test_the_operator_token_no_longer_acts)."""
+    return municipality_key("131016", "approval")
 
 
 def test_every_residents_route_needs_the_operator_token(
@@ -155,11 +166,18 @@ def test_move_for_a_deceased_person_is_a_conflict(
 
 
 def test_office_pages_list_residents_and_print_a_certificate(
-    client: TestClient, operator_token: str, seeded: list[residents.PersonRead]
+    client: TestClient,
+    engine: Engine,
+    seeded: list[residents.PersonRead],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("KIBAN_BASE_URL", "http://testserver")
+    get_settings.cache_clear()
     assert client.get("/office/residents", follow_redirects=False).status_code == 303
-    signed_in = client.post("/office/login", data={"token": operator_token, "next": "/office"})
-    assert signed_in.status_code == 200
+    with transaction(engine) as session:
+        _, card = official_with_card(session, seeded[1], "131016", "counter", tmp_path / "cards")
+    office_sign_in(client, card, "131016", "counter")
     page = client.get("/office/residents?municipality=131016&lang=en")
     assert page.status_code == 200
     assert "東京都千代田区" in page.text
@@ -168,3 +186,46 @@ def test_office_pages_list_residents_and_print_a_certificate(
     assert certificate.status_code == 200
     assert "住民票の写し" in certificate.text
     assert seeded[0].address.text in certificate.text
+
+
+def test_the_operator_token_no_longer_acts(
+    client: TestClient, seeded: list[residents.PersonRead], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "test-operator-token-0123456789"  # noqa: S105 - a test value.
+    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", token)
+    get_settings.cache_clear()
+    answer = client.get("/api/v1/residents?municipality=131016", headers=_auth(token))
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "staff.operator_token_retired"
+
+
+def test_an_official_of_another_municipality_is_refused_every_read_and_write(
+    client: TestClient, seeded: list[residents.PersonRead]
+) -> None:
+    sapporo = _auth(municipality_key("011011", "approval"))
+    person = seeded[0]
+    assert person.address.lg_code == "131016"
+    for method, path, body in [
+        ("GET", "/api/v1/residents?municipality=131016", None),
+        ("GET", f"/api/v1/residents/{person.id}", None),
+        ("GET", f"/api/v1/residents/{person.id}/history", None),
+        ("GET", f"/api/v1/residents/{person.id}/certificate", None),
+        ("POST", f"/api/v1/residents/{person.id}/death", {"died_on": "2025-05-05"}),
+        (
+            "POST",
+            f"/api/v1/residents/{person.id}/move-out",
+            {"moved_on": "2025-06-01", "destination": "大阪府"},
+        ),
+    ]:
+        answer = client.request(method, path, json=body, headers=sapporo)
+        assert answer.status_code == 403, (path, answer.text)
+        assert answer.json()["error"]["code"] == "staff.other_organisation"
+    # Nothing was written.
+    own = _auth(municipality_key("131016", "audit"))
+    assert client.get(f"/api/v1/residents/{person.id}", headers=own).json()["status"] == "resident"
+    # The audit role reads but does not write.
+    refused = client.post(
+        f"/api/v1/residents/{person.id}/death", json={"died_on": "2025-05-05"}, headers=own
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "staff.not_permitted"

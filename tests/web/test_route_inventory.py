@@ -42,13 +42,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from kiban.platform import sessions
+from kiban.platform.authority import require_principal
 from kiban.platform.security import SAFE_METHODS
-from kiban.platform.webkit import AUTH_DEPENDENCIES, require_official
+from kiban.platform.webkit import AUTH_DEPENDENCIES
 from kiban.web import create_app
+from kiban.web.office.session import require_official
 from kiban.web.portal.session import require_resident
 from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 
-COOKIE_AUTH_DEPENDENCIES: set[Callable[..., Any]] = {require_resident, require_official}
+COOKIE_AUTH_DEPENDENCIES: set[Callable[..., Any]] = {
+    require_resident,
+    require_official,
+    require_principal,  # An official's office session also authenticates the operator APIs.
+}
 """Auth dependencies that read a browser's session cookie (directly or through another)."""
 
 COOKIE_READERS = re.compile(
@@ -62,16 +68,9 @@ FLOW_SECRET = {
     "POST /oidc/consent/{request_id}",
 }
 SIGNED_ANSWERS = {"POST /portal/applications/{application_id}/signed"}
-ORIGIN_ONLY = {
-    # The office (staff engineer, issue 14): the interim operator-token sign-in and its pages.
-    # Covered by the Origin/Sec-Fetch-Site check only until the office's server-side sessions
-    # give their forms the session token.
-    "POST /office/login",
-    "POST /office/logout",
-    "POST /office/applications/{application_id}/claim",
-    "POST /office/applications/{application_id}/release",
-    "POST /office/applications/{application_id}/act",
-}
+ORIGIN_ONLY: set[str] = set()
+"""Empty since the office's server-side sessions (issue 14) gave every office form the
+session's token; the list may only shrink."""
 # FastAPI's own pages and the static files: no auth dependency, read-only.
 FRAMEWORK_ROUTES = {"openapi", "swagger_ui_html", "swagger_ui_redirect", "static"}
 

@@ -1,6 +1,6 @@
 """Throttling of guesses: lockouts with back-off per key, refused even with the right secret
-while locked, and each lockout in the audit log; on the operator token, My page tokens and the
-token endpoint's client authentication."""
+while locked, and each lockout in the audit log; on bearer tokens (API keys, the retired
+operator token), My page tokens and the token endpoint's client authentication."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiban.platform import throttle
 from kiban.platform.models import AuditEntry
+from tests.staff_support import admin_key
 from tests.web.conftest import OPERATOR_TOKEN
 
 
@@ -102,7 +103,7 @@ def test_token_endpoint_client_authentication_is_throttled(
             "redirect_uris": ["https://rp.example/callback"],
             "auth_method": "client_secret_basic",
         },
-        headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        headers={"Authorization": f"Bearer {admin_key()}"},
     ).json()
 
     def attempt(secret: str) -> int:

@@ -18,6 +18,7 @@ from kiban.cli import (
     residents,
     seed,
     serve,
+    staff,
 )
 from kiban.cli.failures import KibanGroup
 
@@ -39,6 +40,7 @@ app.add_typer(card.app, name="card")
 app.add_typer(card_reader.app, name="card-reader")
 app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
+app.add_typer(staff.app, name="staff")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

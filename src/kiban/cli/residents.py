@@ -12,8 +12,9 @@ from enum import StrEnum
 
 import typer
 
-from kiban.blocks import residents
+from kiban.blocks import residents, staff
 from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel import identifiers
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
@@ -42,15 +43,21 @@ def list_residents(
     ),
     limit: int = typer.Option(20, min=1, max=10_000, help="How many to show."),
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    as_: str | None = AS_OPTION,
 ) -> None:
-    """List residents (JSON: a list of objects with an "id" field)."""
+    """List residents (JSON: a list of objects with an ``id`` field). With ``--as``, the
+    official's own municipality unless another is named, and the policy decides."""
     try:
         if municipality is not None:
             identifiers.validate_lg_code(municipality, field="municipality")
         with transaction() as session:
+            principal = acting(session, as_, required=False)
+            if principal is not None:
+                municipality = municipality or principal.organisation
+                staff.authorize(session, principal, "residents.read", organisation=municipality)
             people = residents.access_people_by_municipality(
                 session,
-                terminal_reader(),
+                principal or terminal_reader(),
                 lg_code=municipality,
                 limit=limit,
                 purpose=residents.ReadPurpose.OPERATION,
@@ -82,17 +89,28 @@ def list_residents(
 def show(
     person_id: str = typer.Option(..., "--person-id", help="The person's id (UUID)."),
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    as_: str | None = AS_OPTION,
 ) -> None:
-    """Show one person's current record and its history."""
+    """Show one person's current record and its history (with ``--as``, if the policy lets
+    that official read the person's municipality)."""
     try:
         key = uuid.UUID(person_id)
     except ValueError:
         fail("IDの形式が正しくありません。", "not a valid person id (UUID)", "person_id")
     try:
         with transaction() as session:
+            principal = acting(session, as_, required=False)
+            if principal is not None:
+                staff.authorize(
+                    session,
+                    principal,
+                    "residents.read",
+                    organisation=residents.get_person(session, key).address.lg_code,
+                    resource=staff.Resource(person=key),
+                )
             person, versions = residents.access_record_by_person_id(
                 session,
-                terminal_reader(),
+                principal or terminal_reader(),
                 key,
                 purpose=residents.ReadPurpose.OPERATION,
                 route="cli: kiban residents show",

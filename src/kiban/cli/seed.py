@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,8 +19,10 @@ from rich.progress import (
 from sqlalchemy.orm import Session
 
 from kiban.agencies import wiring as agencies_wiring
+from kiban.agencies.registry import AGENCIES
 from kiban.blocks import corporations, residents
 from kiban.cardreader.store import CardStore
+from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
 from kiban.cli.failures import progress_bar
 from kiban.cli.output import fail
@@ -43,6 +46,9 @@ DEMO_SIGNING_PIN = "KIBAN2026"
 # Sizes at which the reference agencies enrol every resident through the mesh (one exchange
 # per person and government agency); the large country only registers the agencies.
 AGENCY_ENROLMENT_SIZES = ("tiny", "demo")
+# Sizes whose municipalities each get an official holding a demo card, and kiban an
+# administrator (docs/adr/0014-staff-and-authority.md).
+DEMO_OFFICIAL_SIZES = ("demo",)
 
 
 def _adults(session: Session) -> list[residents.PersonRead]:
@@ -135,6 +141,21 @@ def seed(
                     route="cli: kiban seed",
                 )
                 agencies_wiring.register_reference_agencies(session)
+                officials: list[tuple[residents.PersonRead, Any, str]] = []
+                if size in DEMO_OFFICIAL_SIZES:
+                    holders = {person.id for person, _ in cards}
+                    officials = staff_cli.seed_demo_officials(
+                        session,
+                        [p for p in adults if p.id not in holders],
+                        lambda person: issue_into(
+                            session,
+                            store,
+                            person.id,
+                            auth_pin=DEMO_AUTH_PIN,
+                            signing_pin=DEMO_SIGNING_PIN,
+                        ),
+                        agencies=[(f"agency:{a.name}", a.title, a.name) for a in AGENCIES.values()],
+                    )
                 enrolled: dict[str, int] = {}
                 consents: dict[str, int] = {}
                 if size in AGENCY_ENROLMENT_SIZES:
@@ -187,8 +208,23 @@ def seed(
             "customers' consents to address updates: "
             + ", ".join(f"{name} {count:,}" for name, count in consents.items())
         )
+    _print_cards(console, cards, officials)
+
+
+def _print_cards(
+    console: Console,
+    cards: list[tuple[residents.PersonRead, Any]],
+    officials: list[tuple[residents.PersonRead, Any, str]],
+) -> None:
     console.print(
         f"demo cards in the card reader (auth PIN {DEMO_AUTH_PIN}, signing PIN {DEMO_SIGNING_PIN}):"
     )
     for person, card in cards:
         console.print(f"  {card.card_number}  {person.full_name}  {person.address.text}")
+    if officials:
+        console.print(
+            "officials' demo cards (same PINs; sign in at /office, then choose the office "
+            "and role):"
+        )
+        for person, card, where in officials:
+            console.print(f"  {card.card_number}  {person.full_name}  {where}")

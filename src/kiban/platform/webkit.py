@@ -4,8 +4,10 @@
   rolled back when it raised (services never commit, CONVENTIONS.md §2).
 - ``Lang``: the language to answer in (``?lang=``, then the ``kiban_lang`` cookie, then
   ``Accept-Language``, then Japanese).
-- Auth dependencies: ``require_operator`` (bearer token), ``require_official`` (signed office
-  session cookie, for HTML pages) and ``public`` (says a route is public on purpose). Every
+- Auth dependencies: ``require_operator`` (the shared bearer token: it only bootstraps the first
+  administrator, ``/api/v1/staff/bootstrap``), ``public`` (says a route is public on purpose);
+  officials' sessions and service keys are ``kiban.platform.authority.require_principal`` and
+  the office pages' ``require_official`` (kiban.web.office.session). Every
   route carries one of the dependencies registered in ``AUTH_DEPENDENCIES``; a test walks the
   router and fails otherwise. Later sign-in methods register theirs with ``auth_dependency``.
 - ``install_error_handlers``: every error leaves as ``{"error": {"code", "message", "field"}}``
@@ -25,7 +27,6 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -36,7 +37,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -50,10 +50,7 @@ from kiban.platform.settings import get_settings
 logger = logging.getLogger(__name__)
 
 LANGUAGE_COOKIE: Final = "kiban_lang"
-OFFICE_COOKIE: Final = "kiban_office"
-OFFICE_SESSION_MAX_AGE: Final = 8 * 60 * 60  # One working day, in seconds.
 OFFICE_LOGIN_PATH: Final = "/office/login"
-_OFFICE_SALT: Final = "kiban.office-session"
 _LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 24 * 60 * 60
 
 # --- Database session -------------------------------------------------------------------------
@@ -200,16 +197,6 @@ def require_operator(
     return OPERATOR
 
 
-@dataclass(frozen=True)
-class Official:
-    """A signed-in municipal official (for now: whoever holds the operator token), working
-    for the office of one municipality (``lg_code``) or, when ``None``, for none in particular
-    (an operator)."""
-
-    name: str
-    lg_code: str | None = None
-
-
 class LoginRequired(Exception):
     """An HTML page needs a session; the handler redirects to ``login_path`` (the office's
     sign-in by default, the portal's for residents)."""
@@ -220,62 +207,10 @@ class LoginRequired(Exception):
         self.login_path = login_path
 
 
-def _office_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=_OFFICE_SALT)
-
-
 def check_operator_token(token: str) -> bool:
-    """Whether ``token`` is the operator token (constant time). Used by the office login form."""
+    """Whether ``token`` is the operator token (constant time): the API refuses it by name
+    (``staff.operator_token_retired``) instead of calling it an unknown key."""
     return _same_secret(token, get_settings().operator_token)
-
-
-def start_office_session(response: Response, official: Official) -> None:
-    """Set the signed office session cookie on ``response``.
-
-    This is the interim office sign-in (the operator token typed into a form) until OpenID
-    Connect sign-in for officials lands.
-    """
-    response.set_cookie(
-        OFFICE_COOKIE,
-        _office_serializer().dumps({"name": official.name, "lg_code": official.lg_code}),
-        max_age=OFFICE_SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=get_settings().base_url.startswith("https://"),
-    )
-
-
-def end_office_session(response: Response) -> None:
-    """Remove the office session cookie."""
-    response.delete_cookie(OFFICE_COOKIE, path="/", httponly=True, samesite="strict")
-
-
-def office_session(request: Request) -> Official | None:
-    """The official signed in on ``request``, if any (no redirect)."""
-    cookie = request.cookies.get(OFFICE_COOKIE)
-    if not cookie:
-        return None
-    try:
-        data = _office_serializer().loads(cookie, max_age=OFFICE_SESSION_MAX_AGE)
-    except BadSignature:  # Also covers SignatureExpired.
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-        return None
-    lg_code = data.get("lg_code")
-    return Official(name=data["name"], lg_code=lg_code if isinstance(lg_code, str) else None)
-
-
-@auth_dependency
-def require_official(request: Request) -> Official:
-    """The signed-in official of an office page; otherwise a redirect to the login page."""
-    official = office_session(request)
-    if official is None:
-        path = request.url.path
-        if request.url.query:
-            path = f"{path}?{request.url.query}"
-        raise LoginRequired(path)
-    return official
 
 
 # --- Query parameters -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 import kiban
+from kiban.blocks import staff
 from kiban.blocks.address.api import router as address_api
 from kiban.blocks.corporations.api import router as corporations_api
 from kiban.blocks.identity.api import router as identity_pki_api
@@ -27,8 +28,9 @@ from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
+from kiban.blocks.staff.api import router as staff_api
 from kiban.life_events import moving
-from kiban.platform import events
+from kiban.platform import authority, events
 from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
 from kiban.platform.security import OriginCheckMiddleware, SecurityHeadersMiddleware
@@ -45,6 +47,7 @@ from kiban.web import docs, pages, signin
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
+from kiban.web.office import session as office_session
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
@@ -62,7 +65,11 @@ built from them.
 
 Errors always have the shape `{"error": {"code", "message", "field"}}`; `code` is stable and
 `message` follows the request's language (`?lang=`, the `kiban_lang` cookie, `Accept-Language`;
-Japanese by default). Operator endpoints take `Authorization: Bearer <KIBAN_OPERATOR_TOKEN>`.
+Japanese by default). Operator and office endpoints take a service account's API key
+(`Authorization: Bearer kiban_sk_…`) or an official's office session, and answer 403
+(`staff.not_permitted`, `staff.other_organisation`, `staff.separation_of_duties`) when the
+policy refuses. The shared `KIBAN_OPERATOR_TOKEN` only bootstraps the first administrator
+(`POST /api/v1/staff/bootstrap`, or `kiban staff bootstrap`).
 """
 
 
@@ -86,11 +93,13 @@ def routers() -> list[APIRouter]:
     return [
         pages.router,  # The landing page and /health.
         docs.router,  # /docs, Swagger UI from the installed package.
-        office.router,  # Office sign-in and home (HTML).
+        office_session.router,  # Office sign-in with the card, choosing the role (HTML).
+        office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
+        staff_api,  # Staff: bootstrap (operator token, once) and accounts.
         identity_pki_api,  # Card PKI: CA certificates, CRLs, OCSP (public).
         identity_oidc_api,  # OpenID Connect: discovery, JWKS, token, userinfo (public).
         signin.router,  # Sign-in with the card and consent (HTML).
@@ -150,6 +159,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(refuse_unknown_query)],
     )
     install_error_handlers(app)
+    # Every operator and office API asks the one policy function about the principal behind
+    # the request (a service account's key or an official's office session).
+    authority.install(resolver=office_session.resolve_principal, policy=staff.authorize)
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
     app.add_middleware(LanguageCookieMiddleware)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address, corporations
-from kiban.platform.settings import get_settings
 from kiban.web import create_app
+from tests.staff_support import admin_key
 
 # Starlette warns at import time when it falls back to ``httpx`` (see tests/web/conftest.py).
 with warnings.catch_warnings():
@@ -61,13 +61,12 @@ def corporation_create(
 
 
 @pytest.fixture
-def operator_token(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", OPERATOR_TOKEN)
-    get_settings.cache_clear()
-    return OPERATOR_TOKEN
+def operator_token(client: TestClient) -> str:
+    """An API key of kiban's operator administrator (the shared token no longer acts)."""
+    return admin_key()
 
 
 @pytest.fixture
-def client(database_url: str, operator_token: str) -> Iterator[TestClient]:
+def client(database_url: str) -> Iterator[TestClient]:
     with TestClient(create_app()) as client:
         yield client

@@ -85,7 +85,7 @@ class Rp:
 
 def register_rp(
     http: httpx.Client,
-    operator_token: str,
+    api_key: str,
     *,
     name: str,
     scopes: list[str],
@@ -106,7 +106,7 @@ def register_rp(
     response = http.post(
         "/api/v1/identity/clients",
         json=body,
-        headers={"Authorization": f"Bearer {operator_token}"},
+        headers={"Authorization": f"Bearer {api_key}"},
     )
     assert response.status_code == 201, response.text
     data = response.json()

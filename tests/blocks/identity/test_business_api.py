@@ -18,6 +18,7 @@ from kiban.blocks import corporations, identity
 from kiban.blocks.identity.business_models import BusinessAccount, BusinessDelegation
 from kiban.kernel import clock
 from kiban.platform.settings import get_settings
+from tests.staff_support import admin_key
 
 from .conftest import CORPORATE_NUMBER as NUMBER
 from .conftest import TestClient
@@ -50,7 +51,7 @@ def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 @pytest.fixture
 def rp(http: TestClient) -> Rp:
     """A subsidy portal that signs businesses in."""
-    return register_rp(http, OPERATOR_TOKEN, name="補助金申請", scopes=["openid", "business"])
+    return register_rp(http, admin_key(), name="補助金申請", scopes=["openid", "business"])
 
 
 def my_page_token(http: TestClient, session: Session, card: ReaderCard) -> str:

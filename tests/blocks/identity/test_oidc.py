@@ -23,6 +23,7 @@ from kiban.blocks.residents.models import Person
 from kiban.cardreader.errors import PinLocked, WrongPin
 from kiban.cardreader.store import CardStore
 from kiban.platform.settings import get_settings
+from tests.staff_support import admin_key
 
 from .conftest import TestClient
 from .oidc_support import (
@@ -63,7 +64,7 @@ def card(session: Session, resident: residents.PersonRead, tmp_path: Path) -> Re
 @pytest.fixture
 def shop(http: TestClient) -> Rp:
     return register_rp(
-        http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name", "address", "birthdate"]
+        http, admin_key(), name="例示商店", scopes=["openid", "name", "address", "birthdate"]
     )
 
 
@@ -322,7 +323,7 @@ def test_a_code_works_once_and_its_reuse_revokes_the_token(
 def test_a_code_is_bound_to_its_client_and_redirect_uri(
     http: TestClient, card: ReaderCard, shop: Rp
 ) -> None:
-    other = register_rp(http, OPERATOR_TOKEN, name="別の店", scopes=["openid", "name"])
+    other = register_rp(http, admin_key(), name="別の店", scopes=["openid", "name"])
     code = code_from(sign_in_through_pages(http, card, authorize_url(shop)), shop)
     other.verifier = shop.verifier
 
@@ -369,7 +370,7 @@ def test_client_authentication_at_the_token_endpoint(
 def test_client_secret_post_and_public_clients(http: TestClient, card: ReaderCard) -> None:
     poster = register_rp(
         http,
-        OPERATOR_TOKEN,
+        admin_key(),
         name="ポスト",
         scopes=["openid"],
         auth_method="client_secret_post",
@@ -390,7 +391,7 @@ def test_client_secret_post_and_public_clients(http: TestClient, card: ReaderCar
 
     app = register_rp(
         http,
-        OPERATOR_TOKEN,
+        admin_key(),
         name="アプリ",
         scopes=["openid", "gender"],
         auth_method="none",
@@ -443,7 +444,7 @@ def test_only_response_type_code(http: TestClient, shop: Rp) -> None:
 def test_pairwise_subjects(http: TestClient, card: ReaderCard, shop: Rp) -> None:
     bookshop = register_rp(
         http,
-        OPERATOR_TOKEN,
+        admin_key(),
         name="本屋",
         scopes=["openid", "name"],
         redirect_uri="https://books.example/cb",
@@ -521,7 +522,7 @@ def test_declining_sends_access_denied(http: TestClient, card: ReaderCard, shop:
 def test_the_sign_scope_delivers_the_signing_certificate(
     http: TestClient, card: ReaderCard, session: Session
 ) -> None:
-    notary = register_rp(http, OPERATOR_TOKEN, name="電子契約", scopes=["openid", "sign"])
+    notary = register_rp(http, admin_key(), name="電子契約", scopes=["openid", "sign"])
     tokens = full_sign_in(http, card, notary)
 
     info = http.get(
@@ -605,7 +606,7 @@ def test_no_token_or_claim_contains_the_individual_number(
 ) -> None:
     everything = register_rp(
         http,
-        OPERATOR_TOKEN,
+        admin_key(),
         name="全部",
         scopes=["openid", "name", "address", "birthdate", "gender", "sign"],
     )
@@ -633,7 +634,7 @@ def test_client_registry_api(http: TestClient) -> None:
         "redirect_uris": ["https://shop.example/cb"],
     }
     assert http.post("/api/v1/identity/clients", json=body).status_code == 401
-    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    operator = {"Authorization": f"Bearer {admin_key()}"}
 
     created = http.post("/api/v1/identity/clients", json=body, headers=operator)
 
@@ -679,7 +680,7 @@ def test_the_secret_is_stored_hashed(http: TestClient, session: Session, shop: R
 def test_the_business_scope_without_an_account_adds_no_claim(
     http: TestClient, card: ReaderCard
 ) -> None:
-    portal = register_rp(http, OPERATOR_TOKEN, name="補助金", scopes=["openid", "business"])
+    portal = register_rp(http, admin_key(), name="補助金", scopes=["openid", "business"])
     tokens = full_sign_in(http, card, portal)
 
     info = http.get(

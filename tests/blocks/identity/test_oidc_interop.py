@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import residents
 from kiban.platform.settings import get_settings
 from tests.live import free_port, serving
+from tests.staff_support import admin_key
 
 from .oidc_support import ReaderCard, card_answer, card_in_reader
 
@@ -115,7 +116,7 @@ def test_authlib_completes_the_code_flow_against_the_running_server(
                 "scopes": ["openid", "name", "address", "birthdate", "gender"],
                 "redirect_uris": ["http://127.0.0.1:1/callback"],
             },
-            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            headers={"Authorization": f"Bearer {admin_key()}"},
         )
     assert registered.status_code == 201, registered.text
     client = registered.json()

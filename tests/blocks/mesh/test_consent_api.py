@@ -28,6 +28,7 @@ from tests.blocks.identity.oidc_support import (
     sign_in_through_pages,
 )
 from tests.blocks.mesh.consent_support import BANK, register_companies
+from tests.staff_support import admin_key
 
 with warnings.catch_warnings():
     warnings.filterwarnings(
@@ -139,7 +140,7 @@ def test_only_a_my_page_access_token_opens_the_api(
     assert wrong.json()["error"]["code"] == "identity.my_page_token_invalid"
 
     # A shop the resident signed in to must not give consents in the resident's name.
-    shop: Rp = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
+    shop: Rp = register_rp(http, admin_key(), name="例示商店", scopes=["openid", "name"])
     location = sign_in_through_pages(
         http, card, "/oidc/authorize?" + urlencode(shop.authorize_params())
     )

@@ -32,6 +32,7 @@ from tests.blocks.mesh.core_support import (
     person_code,
 )
 from tests.live import free_port
+from tests.staff_support import admin_key
 
 # As in tests/web/conftest.py: Starlette's one import-time warning about ``httpx2``.
 with warnings.catch_warnings():
@@ -162,7 +163,7 @@ def test_directory_and_metrics(client: TestClient, session: Session) -> None:
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "mesh.service_not_found")
     assert client.get("/api/v1/mesh/metrics").status_code == 401
     text = client.get(
-        "/api/v1/mesh/metrics", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+        "/api/v1/mesh/metrics", headers={"Authorization": f"Bearer {admin_key()}"}
     ).text
     assert "kiban_mesh_request_seconds_count" in text
 

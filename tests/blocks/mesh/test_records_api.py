@@ -22,6 +22,7 @@ from tests.blocks.identity.oidc_support import (
     register_rp,
     sign_in_through_pages,
 )
+from tests.staff_support import admin_key
 
 from .records_support import exchange as mesh_exchange
 from .records_support import verify_inclusion
@@ -105,7 +106,7 @@ def test_no_token_or_a_relying_partys_token_is_refused(
     bogus = http.get("/api/v1/mesh/my-records", headers={"Authorization": "Bearer nonsense"})
     assert bogus.json()["error"]["code"] == "identity.my_page_token_invalid"
     # A company the person signed in to must not read the list of exchanges about them.
-    shop = register_rp(http, OPERATOR_TOKEN, name="ショップ", scopes=["openid"])
+    shop = register_rp(http, admin_key(), name="ショップ", scopes=["openid"])
     token = _token(http, card, shop)
     refused = http.get("/api/v1/mesh/my-records", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401

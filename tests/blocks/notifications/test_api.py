@@ -27,6 +27,7 @@ from tests.blocks.identity.oidc_support import (
     sign_in_through_pages,
 )
 from tests.blocks.mesh.test_consent_api import register
+from tests.staff_support import admin_key
 
 with warnings.catch_warnings():
     warnings.filterwarnings(
@@ -125,7 +126,7 @@ def test_only_the_owner_with_a_my_page_token_gets_in(
     wrong = http.get("/api/v1/notifications/inbox", headers=bearer("not-a-token"))
     assert wrong.json()["error"]["code"] == "identity.my_page_token_invalid"
 
-    shop: Rp = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid", "name"])
+    shop: Rp = register_rp(http, admin_key(), name="例示商店", scopes=["openid", "name"])
     location = sign_in_through_pages(
         http, card, "/oidc/authorize?" + urlencode(shop.authorize_params())
     )

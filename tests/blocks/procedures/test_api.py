@@ -21,11 +21,12 @@ from tests.blocks.identity.oidc_support import (
     query_of,
     sign_in_through_pages,
 )
+from tests.staff_support import bearer, municipality_key
 
 from .conftest import TOY
 
 OPERATOR_TOKEN = "test-operator-token-procedures"  # noqa: S105 - a test fixture value.
-OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
 BASE = "/api/v1/registration"
 
 
@@ -126,18 +127,31 @@ def test_a_resident_applies_and_an_official_completes_the_task(
     assert app["timeline"]["expected_completion"] is not None
 
     # The office's queue, claim and complete.
+    OPERATOR = bearer(municipality_key(resident.address.lg_code, "approval"))  # noqa: N806
+    other = bearer(municipality_key("011011", "approval"))
+    # Another municipality's official sees and touches nothing of this office's.
+    for denied in (
+        http.get(f"{BASE}/tasks", params={"office": resident.address.lg_code}, headers=other),
+        http.get(f"{BASE}/tasks/{app['id']}", headers=other),
+        http.post(
+            f"{BASE}/tasks/{app['id']}/claim",
+            json={"expected_version": app["version"]},
+            headers=other,
+        ),
+    ):
+        assert denied.status_code == 403, denied.text
+        assert denied.json()["error"]["code"] == "staff.other_organisation"
     queue = http.get(f"{BASE}/tasks", params={"office": resident.address.lg_code}, headers=OPERATOR)
     assert [t["id"] for t in queue.json()["items"]] == [app["id"]]
-    official = "official:chiyoda-1"
     claimed = http.post(
         f"{BASE}/tasks/{app['id']}/claim",
-        json={"official": official, "expected_version": app["version"]},
+        json={"expected_version": app["version"]},
         headers=OPERATOR,
     )
     assert claimed.status_code == 200, claimed.text
     stale = http.post(
         f"{BASE}/tasks/{app['id']}/complete",
-        json={"action": "approve", "official": official, "expected_version": app["version"]},
+        json={"action": "approve", "expected_version": app["version"]},
         headers=OPERATOR,
     )
     assert stale.status_code == 409
@@ -146,13 +160,16 @@ def test_a_resident_applies_and_an_official_completes_the_task(
         f"{BASE}/tasks/{app['id']}/complete",
         json={
             "action": "approve",
-            "official": official,
             "expected_version": claimed.json()["version"],
         },
         headers=OPERATOR,
     )
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "registered"
+    # The journal names the official (their account, organisation and role), not a typed name.
+    actor = done.json()["journal"][-2]["actor"]
+    assert actor.startswith("staff:")
+    assert actor.endswith(f"@{resident.address.lg_code}/key")
 
     report = http.get(f"{BASE}/services/{TOY}/prefill-report", headers=OPERATOR)
     assert report.status_code == 200
@@ -188,7 +205,7 @@ def test_auth_is_required_and_other_peoples_applications_do_not_exist(
     assert http.get(f"{BASE}/tasks").status_code == 401
     complete = http.post(
         f"{BASE}/tasks/00000000-0000-0000-0000-000000000000/complete",
-        json={"action": "approve", "official": "official:x", "expected_version": 1},
+        json={"action": "approve", "expected_version": 1},
     )
     assert complete.status_code == 401
 

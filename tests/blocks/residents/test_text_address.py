@@ -17,6 +17,7 @@ from kiban.blocks import address, residents
 from kiban.blocks.address.index import invalidate_index
 from kiban.kernel.errors import ValidationFailed
 from tests.blocks.residents.conftest import OFFICIAL, person_create
+from tests.staff_support import bearer, municipality_key
 
 
 @pytest.fixture(autouse=True)
@@ -159,11 +160,10 @@ def test_over_http_a_text_address_registers_or_is_a_422_on_address_text(
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient  # noqa: PLC0415
 
-    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", "test-operator-token-0123456789")
     get_settings.cache_clear()
-    headers = {"Authorization": "Bearer test-operator-token-0123456789"}
     payload = person_create(towns["marunouchi"]).model_dump(mode="json")
     session.rollback()  # Ends the fixture's read transaction, which holds SQLite's lock.
+    headers = bearer(municipality_key("131016", "approval"))
 
     with TestClient(create_app()) as client:
         payload["address"] = {"text": "千代田区丸の内1-9-1 グラントウキョウ"}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from kiban.blocks import corporations
+from kiban.platform.authority import NATIONAL, Acting, authorize
 from kiban.platform.fields import LongLimit, Offset
-from kiban.platform.webkit import DbSession, require_operator
-
-Operator = Annotated[str, Depends(require_operator)]
+from kiban.platform.webkit import DbSession
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
+    401: {"description": "No or wrong credentials: `staff.principal_required`/`key_invalid`"},
+    403: {"description": "`staff.not_permitted`"},
     404: {"description": "No corporation with this number: `corporations.not_found`"},
     409: {"description": "The corporate number is already registered: `corporations.exists`"},
     422: {
@@ -27,17 +27,18 @@ router = APIRouter(prefix="/api/v1/corporations", tags=["corporations"], respons
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register a corporation")
 def register_corporation(
-    data: corporations.CorporationCreate, session: DbSession, actor: Operator
+    data: corporations.CorporationCreate, session: DbSession, actor: Acting
 ) -> corporations.CorporationRead:
     """Enter a corporation with its head office and representative; the corporate number's
     check digit is verified."""
-    return corporations.register_corporation(session, data, actor=actor)
+    authorize(session, actor, "corporations.write", organisation=NATIONAL)
+    return corporations.register_corporation(session, data, actor=actor.actor)
 
 
 @router.get("", summary="List corporations")
 def list_corporations(
     session: DbSession,
-    _actor: Operator,
+    actor: Acting,
     municipality: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="6-digit lg_code of the head office")
     ] = None,
@@ -48,6 +49,7 @@ def list_corporations(
     offset: Offset = 0,
 ) -> list[corporations.CorporationRead]:
     """Corporations in furigana order."""
+    authorize(session, actor, "corporations.read", organisation=NATIONAL)
     return corporations.list_corporations(
         session, lg_code=municipality, name=name, limit=limit, offset=offset
     )
@@ -59,7 +61,8 @@ def get_corporation(
         str, Path(pattern=r"^\d{13}$", description="法人番号: 13 digits, the first a check digit")
     ],
     session: DbSession,
-    _actor: Operator,
+    actor: Acting,
 ) -> corporations.CorporationRead:
     """The corporation with this 13-digit corporate number."""
+    authorize(session, actor, "corporations.read", organisation=NATIONAL)
     return corporations.get_corporation_by_number(session, corporate_number)

@@ -221,6 +221,8 @@ def root_ca_pem() -> str:
 PORTAL_CLIENT_ID = _oidc_clients.PORTAL_CLIENT_ID
 register_client = _oidc_clients.do_register_client
 ensure_portal_client = _oidc_clients.do_ensure_portal_client
+ensure_office_client = _oidc_clients.do_ensure_office_client
+OFFICE_CLIENT_ID = _oidc_clients.OFFICE_CLIENT_ID
 list_clients = _oidc_clients.list_clients
 get_client = _oidc_clients.get_client
 approve_sector = _oidc_clients.do_approve_sector
@@ -246,6 +248,7 @@ userinfo = _oidc.userinfo
 
 __all__ += [
     "MY_PAGE_TOKEN_ERRORS",
+    "OFFICE_CLIENT_ID",
     "PORTAL_CLIENT_ID",
     "SCOPES",
     "AccessTokenInfo",
@@ -270,6 +273,7 @@ __all__ += [
     "complete_card_sign_in",
     "decide_consent",
     "decode_id_token",
+    "ensure_office_client",
     "ensure_portal_client",
     "exchange_code",
     "get_client",

@@ -35,9 +35,9 @@ from kiban.blocks.identity.oidc_schemas import (
     TokenResponse,
 )
 from kiban.platform import throttle
-from kiban.platform.webkit import DbSession, public, require_operator
+from kiban.platform.authority import NATIONAL, Acting, authorize
+from kiban.platform.webkit import DbSession, public
 
-Operator = Annotated[str, Depends(require_operator)]
 SectorIdentifier = Annotated[
     str, Path(max_length=253, description="A host name", examples=["shop.example"])
 ]
@@ -255,7 +255,8 @@ def userinfo_post(
 # --- Relying-party registry -------------------------------------------------------------------
 
 REGISTRY_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or wrong operator token: `kiban.auth.token_required`/`_invalid`"},
+    401: {"description": "No or wrong credentials: `staff.principal_required`/`key_invalid`"},
+    403: {"description": "`staff.not_permitted`"},
     404: {"description": "Unknown client: `identity.client_not_found`"},
     409: {"description": "The client id is taken: `identity.client_exists`"},
     422: {"description": "Invalid registration: `identity.client_invalid`, `kiban.invalid`"},
@@ -269,21 +270,24 @@ clients_router = APIRouter(
 @clients_router.post(
     "", status_code=status.HTTP_201_CREATED, summary="Register a relying party (OIDC client)"
 )
-def register_client(data: ClientCreate, session: DbSession, actor: Operator) -> ClientCreated:
+def register_client(data: ClientCreate, session: DbSession, actor: Acting) -> ClientCreated:
     """A business registers a service with its purpose, the scopes it may ask for and its exact
     redirect URIs. The client secret is in this answer only; kiban keeps its hash."""
-    return oidc_clients.do_register_client(session, data, actor=actor)
+    authorize(session, actor, "identity.clients.manage", organisation=NATIONAL)
+    return oidc_clients.do_register_client(session, data, actor=actor.actor)
 
 
 @clients_router.get("", summary="List relying parties")
-def list_clients(session: DbSession, _actor: Operator) -> list[ClientRead]:
+def list_clients(session: DbSession, actor: Acting) -> list[ClientRead]:
     """Every registered client, without secrets."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc_clients.list_clients(session)
 
 
 @clients_router.get("/{client_id}", summary="Read a relying party")
-def get_client(client_id: str, session: DbSession, _actor: Operator) -> ClientRead:
+def get_client(client_id: str, session: DbSession, actor: Acting) -> ClientRead:
     """One registered client, without its secret."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc_clients.get_client(session, client_id)
 
 
@@ -305,30 +309,34 @@ sectors_router = APIRouter(
 @sectors_router.post(
     "", status_code=status.HTTP_201_CREATED, summary="Approve a sector (pairwise subjects)"
 )
-def approve_sector(data: SectorCreate, session: DbSession, actor: Operator) -> SectorRead:
+def approve_sector(data: SectorCreate, session: DbSession, actor: Acting) -> SectorRead:
     """After checking that one owner runs every listed redirect URI, the operator approves the
     sector: clients whose redirect URIs are all listed may then register with it and share one
     pairwise `sub`. kiban serves the list at `/oidc/sectors/{sector_identifier}`."""
-    return oidc_clients.do_approve_sector(session, data, actor=actor)
+    authorize(session, actor, "identity.clients.manage", organisation=NATIONAL)
+    return oidc_clients.do_approve_sector(session, data, actor=actor.actor)
 
 
 @sectors_router.get("", summary="List approved sectors")
-def list_sectors(session: DbSession, _actor: Operator) -> list[SectorRead]:
+def list_sectors(session: DbSession, actor: Acting) -> list[SectorRead]:
     """Every approved sector with its redirect URIs and clients."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc_clients.list_sectors(session)
 
 
 @sectors_router.get("/{sector_identifier}", summary="Read an approved sector")
 def get_sector(
-    sector_identifier: SectorIdentifier, session: DbSession, _actor: Operator
+    sector_identifier: SectorIdentifier, session: DbSession, actor: Acting
 ) -> SectorRead:
     """One approved sector."""
+    authorize(session, actor, "identity.clients.read", organisation=NATIONAL)
     return oidc_clients.get_sector(session, sector_identifier)
 
 
 @sectors_router.put("/{sector_identifier}", summary="Change an approved sector's redirect URIs")
 def update_sector(
-    sector_identifier: SectorIdentifier, data: SectorUpdate, session: DbSession, actor: Operator
+    sector_identifier: SectorIdentifier, data: SectorUpdate, session: DbSession, actor: Acting
 ) -> SectorRead:
     """Replace the owner's name and the list; a URI a registered client uses stays."""
-    return oidc_clients.do_update_sector(session, sector_identifier, data, actor=actor)
+    authorize(session, actor, "identity.clients.manage", organisation=NATIONAL)
+    return oidc_clients.do_update_sector(session, sector_identifier, data, actor=actor.actor)

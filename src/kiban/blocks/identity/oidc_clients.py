@@ -51,6 +51,7 @@ from kiban.platform import audit
 from kiban.platform.settings import get_settings
 
 PORTAL_CLIENT_ID: Final = "kiban-portal"
+OFFICE_CLIENT_ID: Final = "kiban-office"
 AUDIT_SOURCE: Final = "identity"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 SECTORS_PATH: Final = "/oidc/sectors/"
@@ -332,16 +333,50 @@ def do_ensure_portal_client(session: Session) -> ClientRead:
     The redirect URI follows ``KIBAN_BASE_URL``, so the registration is brought in line when the
     base URL changes.
     """
-    redirect_uri = portal_redirect_uri()
-    client = find_client(session, PORTAL_CLIENT_ID)
-    # Built without validation: the redirect URI comes from the operator's configuration
-    # (KIBAN_BASE_URL), which may be plain http on a development host name.
-    data = ClientCreate.model_construct(
-        client_id=PORTAL_CLIENT_ID,
+    return _ensure_first_party(
+        session,
+        PORTAL_CLIENT_ID,
         name="マイページ / My page",
         purpose="住民ご本人が自分の記録を確認するため / So that residents can see their own "
         "records",
         scopes=["openid", "name", "address", "birthdate", "gender"],
+        redirect_uri=portal_redirect_uri(),
+        actor="system:portal",
+    )
+
+
+def do_ensure_office_client(session: Session) -> ClientRead:
+    """The back office's own registration (officials sign in with their own card), created on
+    first use like the portal's."""
+    return _ensure_first_party(
+        session,
+        OFFICE_CLIENT_ID,
+        name="職員用業務画面 / Office",
+        purpose="職員ご本人の確認のため / To identify the official signing in",
+        scopes=["openid", "name"],
+        redirect_uri=f"{issuer()}/office/callback",
+        actor="system:office",
+    )
+
+
+def _ensure_first_party(
+    session: Session,
+    client_id: str,
+    *,
+    name: str,
+    purpose: str,
+    scopes: list[Scope],
+    redirect_uri: str,
+    actor: str,
+) -> ClientRead:
+    client = find_client(session, client_id)
+    # Built without validation: the redirect URI comes from the operator's configuration
+    # (KIBAN_BASE_URL), which may be plain http on a development host name.
+    data = ClientCreate.model_construct(
+        client_id=client_id,
+        name=name,
+        purpose=purpose,
+        scopes=scopes,
         redirect_uris=[redirect_uri],
         sector_identifier=None,
         sector_identifier_uri=None,
@@ -349,11 +384,11 @@ def do_ensure_portal_client(session: Session) -> ClientRead:
         first_party=True,
     )
     if client is None:
-        do_register_client(session, data, actor="system:portal")
-        client = find_client(session, PORTAL_CLIENT_ID)
+        do_register_client(session, data, actor=actor)
+        client = find_client(session, client_id)
         assert client is not None  # noqa: S101 - just registered in this transaction.
     elif list(client.redirect_uris) != [redirect_uri]:
         client.redirect_uris = [redirect_uri]
-        client.sector_identifier = _sector_for(session, data, PORTAL_CLIENT_ID)
+        client.sector_identifier = _sector_for(session, data, client_id)
         session.flush()
     return client_read(session, client)

@@ -31,8 +31,9 @@ from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
 from kiban.blocks.mesh.schemas import DirectoryClient, DirectoryMethod
 from kiban.blocks.mesh.service import SERVICE_ID, SUBSYSTEM_ID
 from kiban.kernel.errors import KibanError
+from kiban.platform.authority import NATIONAL, Acting, authorize
 from kiban.platform.db import get_engine, session_factory
-from kiban.platform.webkit import DbSession, language_of, public, require_operator
+from kiban.platform.webkit import DbSession, language_of, public
 
 router = APIRouter(tags=["mesh"])
 directory = APIRouter(
@@ -248,10 +249,11 @@ for _path, _suffix, _summary in _GATEWAY_PATHS:
 @router.get(
     "/api/v1/mesh/metrics",
     summary="Gateway metrics (Prometheus text)",
-    dependencies=[Depends(require_operator)],
     response_class=Response,
 )
-def metrics() -> Response:
+def metrics(session: DbSession, actor: Acting) -> Response:
+    """Needs `mesh.metrics.read` (kiban's operator)."""
+    authorize(session, actor, "mesh.metrics.read", organisation=NATIONAL)
     return Response(core.metrics_text(), media_type="text/plain; version=0.0.4")
 
 

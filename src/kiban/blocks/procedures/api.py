@@ -5,7 +5,10 @@
   what to sign, submit signed with the card, take an applicant's action. Called with an access
   token of a sign-in to My page (kiban's first-party OpenID Connect client).
 - ``/tasks`` — the officials' side: the queue, claim, release and ``complete`` (take an
-  official's action). Called with the operator token; the body names the official acting.
+  official's action). Called with an official's session or a service account's API key; the
+  actor is that principal (never a name in the body), and the one policy function decides
+  on the application's office (``procedures.tasks.read``, ``procedures.tasks.claim``,
+  ``procedures.<code>.<action>``, with separation of duties where the definition asks).
 """
 
 from __future__ import annotations
@@ -40,11 +43,11 @@ from kiban.blocks.procedures.schemas import (
     TaskClaim,
     TaskComplete,
 )
+from kiban.platform.authority import Acting, Principal, Resource, authorize
 from kiban.platform.fields import Limit, Offset
-from kiban.platform.webkit import DbSession, public, require_operator
+from kiban.platform.webkit import DbSession, public
 
 Applicant = identity.MyPagePerson
-Operator = Annotated[str, Depends(require_operator)]
 Code = Annotated[str, Path(max_length=64, description="The procedure's code")]
 ApplicationId = Annotated[uuid.UUID, Path(description="The application's id")]
 
@@ -78,8 +81,11 @@ _APPLICANT_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _OFFICIAL_ERRORS: dict[int | str, dict[str, Any]] = {
     **_COMMON,
-    401: {"description": "`kiban.auth.token_required`, `kiban.auth.token_invalid`"},
-    403: {"description": "`procedures.role_not_allowed`"},
+    401: {"description": "`staff.principal_required`, `staff.key_invalid`"},
+    403: {
+        "description": "`staff.not_permitted`, `staff.other_organisation`, "
+        "`staff.separation_of_duties`, `procedures.role_not_allowed`"
+    },
     409: {
         "description": "`procedures.action_not_allowed`, `procedures.not_claimed`, "
         "`procedures.already_claimed`, `procedures.not_a_task`, `procedures.version_conflict`"
@@ -170,13 +176,15 @@ def get_service(code: Code) -> ServiceRead:
     "/services/{code}/prefill-report",
     summary="How the procedure's forms were filled",
     responses={
-        401: {"description": "`kiban.auth.token_required`, `kiban.auth.token_invalid`"},
+        401: {"description": "`staff.principal_required`, `staff.key_invalid`"},
+        403: {"description": "`staff.not_permitted`"},
         404: {"description": "`procedures.procedure_not_found`"},
     },
 )
-def get_prefill_report(code: Code, session: DbSession, _operator: Operator) -> PrefillReport:
+def get_prefill_report(code: Code, session: DbSession, actor: Acting) -> PrefillReport:
     """Over the submitted applications: values typed, values prefilled from registries, and
-    prefilled facts typed again (once-only keeps this at 0)."""
+    prefilled facts typed again (once-only keeps this at 0). No personal data."""
+    authorize(session, actor, "procedures.report.read", organisation=actor.organisation)
     return service.prefill_report(session, code)
 
 
@@ -322,35 +330,46 @@ def applicant_action(
 # --- tasks (officials) ----------------------------------------------------------------------
 
 
+def _task(
+    session: DbSession, actor: Principal, application_id: uuid.UUID, action: str
+) -> ApplicationRead:
+    """The application, once the policy allowed ``action`` on it in its office."""
+    app = service.get_application(session, application_id)
+    authorize(session, actor, action, organisation=app.office or "")
+    return app
+
+
 @router.get("/tasks", summary="The task queue", responses=_OFFICIAL_ERRORS)
 def tasks(
     session: DbSession,
-    _operator: Operator,
+    actor: Acting,
     office: Annotated[
-        str | None, Query(pattern=r"^\d{6}$", description="lg_code of the office")
+        str | None,
+        Query(pattern=r"^\d{6}$", description="lg_code of the office (default: the caller's)"),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ApplicationPage:
-    """Applications waiting for an official, oldest first."""
+    """Applications waiting for an official of the office, oldest first."""
+    office = office or actor.organisation
+    authorize(session, actor, "procedures.tasks.read", organisation=office)
     return service.list_tasks(session, office=office, limit=limit, offset=offset)
 
 
 @router.get("/tasks/{application_id}", summary="A task's application", responses=_OFFICIAL_ERRORS)
-def get_task(
-    application_id: ApplicationId, session: DbSession, _operator: Operator
-) -> ApplicationRead:
+def get_task(application_id: ApplicationId, session: DbSession, actor: Acting) -> ApplicationRead:
     """The application with its journal and signature, as the office sees it."""
-    return service.get_application(session, application_id)
+    return _task(session, actor, application_id, "procedures.tasks.read")
 
 
 @router.post("/tasks/{application_id}/claim", summary="Claim a task", responses=_OFFICIAL_ERRORS)
 def claim(
-    application_id: ApplicationId, data: TaskClaim, session: DbSession, _operator: Operator
+    application_id: ApplicationId, data: TaskClaim, session: DbSession, actor: Acting
 ) -> ApplicationRead:
     """Only the official holding the claim may act on the task."""
+    _task(session, actor, application_id, "procedures.tasks.claim")
     return service.do_claim_task(
-        session, application_id, official=data.official, expected_version=data.expected_version
+        session, application_id, official=actor.actor, expected_version=data.expected_version
     )
 
 
@@ -358,11 +377,12 @@ def claim(
     "/tasks/{application_id}/release", summary="Release a task", responses=_OFFICIAL_ERRORS
 )
 def release(
-    application_id: ApplicationId, data: TaskClaim, session: DbSession, _operator: Operator
+    application_id: ApplicationId, data: TaskClaim, session: DbSession, actor: Acting
 ) -> ApplicationRead:
     """Give the task back to the queue."""
+    _task(session, actor, application_id, "procedures.tasks.claim")
     return service.do_release_task(
-        session, application_id, official=data.official, expected_version=data.expected_version
+        session, application_id, official=actor.actor, expected_version=data.expected_version
     )
 
 
@@ -372,16 +392,28 @@ def release(
     responses=_OFFICIAL_ERRORS,
 )
 def complete(
-    application_id: ApplicationId, data: TaskComplete, session: DbSession, _operator: Operator
+    application_id: ApplicationId, data: TaskComplete, session: DbSession, actor: Acting
 ) -> ApplicationRead:
     """Approve, send back with a reason, … — whatever the procedure lets an official do now.
-    The official must hold the claim and name the version they read."""
+    The official must hold the claim and name the version they read; they may not act on
+    their own application, nor after a step the definition keeps apart from this one."""
+    app = service.get_application(session, application_id)
+    authorize(
+        session,
+        actor,
+        f"procedures.{app.code}.{data.action}",
+        organisation=app.office or "",
+        resource=Resource(
+            subject_person=app.applicant_id,
+            excluded_actors=definitions.excluded_actors(app, data.action),
+        ),
+    )
     return service.do_take_action(
         session,
         application_id,
         data.action,
         role="official",
-        actor=data.official,
+        actor=actor.actor,
         expected_version=data.expected_version,
         reason=data.reason,
         data=data.data,

@@ -83,6 +83,9 @@ class ActionDef:
     signed: bool = False
     needs_reason: bool = False
     notify: str | None = None
+    # Separation of duties: whoever took one of these earlier actions on the same application
+    # may not take this one (e.g. an approval after a counter official's acceptance).
+    separate_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,3 +209,12 @@ def list_procedures() -> list[ProcedureDef]:
     """Every registered definition, by code."""
     with _lock:
         return sorted(_registry.values(), key=lambda d: d.code)
+
+
+def excluded_actors(app: ApplicationRead, action_name: str) -> tuple[str, ...]:
+    """The actors the definition keeps apart from ``action_name`` on ``app``: those who took
+    one of its ``separate_from`` actions (for the policy's separation of duties)."""
+    action = get_procedure(app.code).action(action_name)
+    if action is None or not action.separate_from:
+        return ()
+    return tuple(entry.actor for entry in app.journal if entry.action in action.separate_from)

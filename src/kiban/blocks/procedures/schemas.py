@@ -169,13 +169,6 @@ class JournalReport(BaseModel):
 # --- HTTP models (/api/v1/registration) ---------------------------------------------------------
 
 _VERSION = Field(ge=1, le=2**31 - 1, description="The version of the application the caller read")
-_OFFICIAL = Field(
-    min_length=1,
-    max_length=200,
-    pattern=r"^[A-Za-z0-9_.:@-]+$",
-    description="The official acting (the operator token vouches for them)",
-    examples=["official:chiyoda-1"],
-)
 
 
 class FieldDefOut(BaseModel):
@@ -263,7 +256,8 @@ class ApplicantAction(BaseModel):
 
 
 class TaskClaim(BaseModel):
-    official: str = _OFFICIAL
+    """The version read; the official is whoever is signed in (or holds the key)."""
+
     expected_version: int = _VERSION
 
 
@@ -271,7 +265,6 @@ class TaskComplete(BaseModel):
     """An official's action on a claimed task (approve, send back with a reason, …)."""
 
     action: str = Field(max_length=64, examples=["approve"])
-    official: str = _OFFICIAL
     expected_version: int = _VERSION
     reason: FreeText | None = Field(default=None, max_length=2000)
     data: JsonObject | None = Field(default=None, description="At most 16 KiB as JSON")

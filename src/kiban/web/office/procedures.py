@@ -2,10 +2,12 @@
 claim and release, and one application with its form, sources, signature, outputs and journal,
 where the official takes the next action (accept, send back with a reason, complete).
 
-An official works for the office chosen at sign-in (``Official.lg_code``); the queue shows
-that office's tasks and only they may act on them (an operator signed in without an office
-sees and acts on every queue). Every write names the version the page showed, so two
+An official works for the organisation and role chosen after signing in with their card; the
+queue shows that office's tasks, and every read and action asks the one policy function
+(``staff.authorize``) on the application's office: another municipality's applications answer
+403. Every form carries the session's CSRF token and names the version the page showed, so two
 officials cannot overwrite each other; a refused action re-renders the page with the reason.
+Journals and claims name the official (account, organisation, role); pages show their names.
 """
 
 from __future__ import annotations
@@ -13,64 +15,56 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kiban.blocks import procedures, residents
+from kiban.blocks import procedures, residents, staff
 from kiban.kernel import clock
-from kiban.kernel.errors import Forbidden, KibanError
-from kiban.platform import i18n
-from kiban.platform.webkit import (
-    DbSession,
-    Lang,
-    Official,
-    RouteName,
-    get_route_name,
-    require_official,
-)
-from kiban.web.office.home import office_name
+from kiban.kernel.errors import KibanError
+from kiban.platform import i18n, sessions
+from kiban.platform.webkit import DbSession, Lang, RouteName, get_route_name
+from kiban.web.office.home import who
+from kiban.web.office.session import Official, OfficialUser
 from kiban.web.portal.procedures import missing_page, state_label
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
-OfficialUser = Annotated[Official, Depends(require_official)]
 QUEUE_SIZE: Final = 100
 
 
-class OtherOffice(Forbidden):
-    """The application's task belongs to another municipality's office."""
-
-    code = "office.other_office"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "この申請は別の市区町村の窓口が処理します。",
-            "Another municipality's office handles this application.",
-            field="application_id",
-        )
-
-
 def official_actor(official: Official) -> str:
-    """How an official is named in journals and claims: ``official:<lg_code>:<name>``."""
-    return f"official:{official.lg_code or 'all'}:{official.name}"
+    """How an official is named in journals and claims: ``staff:<account>@<org>/<role>``."""
+    return official.actor
 
 
-def official_reader(official: Official) -> residents.Reader:
-    """The official as a reader of the register, for its read records. Until officials have
-    accounts, the name given at sign-in stands for the account id."""
-    return residents.Reader(
-        actor=official_actor(official),
-        actor_id=official.name,
-        organisation=official.lg_code,
-        role="official" if official.lg_code is not None else "operator",
+def _ask(
+    session: Session,
+    official: Official,
+    action: str,
+    app: procedures.ApplicationRead,
+    *,
+    resource: staff.Resource | None = None,
+) -> None:
+    staff.authorize(
+        session, official.principal, action, organisation=app.office or "", resource=resource
     )
 
 
-def _check_office(official: Official, app: procedures.ApplicationRead) -> None:
-    if official.lg_code is not None and app.office not in (None, "", official.lg_code):
-        raise OtherOffice
+def _may(session: Session, official: Official, app: procedures.ApplicationRead, name: str) -> bool:
+    try:
+        _ask(session, official, f"procedures.{app.code}.{name}", app, resource=_resource(app, name))
+    except KibanError:
+        return False
+    return True
+
+
+def _resource(app: procedures.ApplicationRead, action: str) -> staff.Resource:
+    return staff.Resource(
+        subject_person=app.applicant_id,
+        excluded_actors=procedures.excluded_actors(app, action),
+    )
 
 
 @router.get("/tasks")
@@ -79,10 +73,12 @@ def task_queue(
 ) -> HTMLResponse:
     """Applications waiting for an official of this office, oldest first; the applicants' names
     are recorded as read."""
-    tasks = procedures.list_tasks(session, office=official.lg_code, limit=QUEUE_SIZE)
+    office = official.principal.organisation
+    staff.authorize(session, official.principal, "procedures.tasks.read", organisation=office)
+    tasks = procedures.list_tasks(session, office=office, limit=QUEUE_SIZE)
     names = residents.access_names_by_person_ids(
         session,
-        official_reader(official),
+        official.principal,
         (t.applicant_id for t in tasks.items),
         purpose=residents.ReadPurpose.PROCEDURE,
         route=route,
@@ -94,7 +90,8 @@ def task_queue(
         {
             "official": official,
             "me": official_actor(official),
-            "office_name": office_name(session, official),
+            "office_name": official.organisation_name,
+            "who": lambda actor: who(session, lang, actor),
             "tasks": tasks.items,
             "total": tasks.total,
             "names": {
@@ -112,6 +109,12 @@ def procedure_report(
 ) -> HTMLResponse:
     """Every registered procedure with its service level and its prefill report: values typed,
     values prefilled from registries, and prefilled facts typed again (once-only keeps it 0)."""
+    staff.authorize(
+        session,
+        official.principal,
+        "procedures.report.read",
+        organisation=official.principal.organisation,
+    )
     definitions = procedures.list_procedures()
     return get_pages().render(
         request,
@@ -135,9 +138,14 @@ def _application_page(
     error: KibanError | None = None,
 ) -> HTMLResponse:
     app = procedures.get_application(session, application_id)
+    _ask(session, official, "procedures.tasks.read", app)
     defn = procedures.get_procedure(app.code)
     me = official_actor(official)
-    actions = [a for a in defn.actions_from(app.state) if a.role == "official"]
+    actions = [
+        a
+        for a in defn.actions_from(app.state)
+        if a.role == "official" and _may(session, official, app, a.name)
+    ]
     not_ready = None
     if defn.check_ready is not None and actions:
         try:
@@ -152,7 +160,7 @@ def _application_page(
         "app": app,
         "applicant": residents.access_names_by_person_ids(
             session,
-            official_reader(official),
+            official.principal,
             [app.applicant_id],
             purpose=residents.ReadPurpose.PROCEDURE,
             route=get_route_name(request),
@@ -160,8 +168,8 @@ def _application_page(
         "actions": actions,
         "mine": app.claimed_by == me,
         "is_task": bool(actions),
-        "other_office": official.lg_code is not None
-        and app.office not in (None, "", official.lg_code),
+        "other_office": False,
+        "who": lambda actor: who(session, lang, actor),
         "error": error.message(lang) if error else None,
         "state_label": lambda state: state_label(lang, state),
         "title_of": lambda a: a.title_ja if lang == "ja" else a.title_en,
@@ -201,7 +209,11 @@ def _refused(
 ) -> HTMLResponse:
     # Whatever the refused action wrote is rolled back before the page is read again.
     session.rollback()
-    return _application_page(request, lang, session, official, application_id, error=error)
+    try:
+        return _application_page(request, lang, session, official, application_id, error=error)
+    except KibanError as unreadable:
+        # Not even readable for this official (another organisation's): the refusal alone.
+        return missing_page(request, lang, unreadable, portal=False)
 
 
 def _back(application_id: uuid.UUID, lang: str) -> RedirectResponse:
@@ -216,10 +228,13 @@ def claim(
     session: DbSession,
     official: OfficialUser,
     version: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the task, so that this official alone acts on it."""
+    sessions.check_csrf(official.session, csrf_token)
     try:
-        _check_office(official, procedures.get_application(session, application_id))
+        app = procedures.get_application(session, application_id)
+        _ask(session, official, "procedures.tasks.claim", app)
         procedures.do_claim_task(
             session, application_id, official=official_actor(official), expected_version=version
         )
@@ -236,9 +251,13 @@ def release(
     session: DbSession,
     official: OfficialUser,
     version: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Give the task back to the queue."""
+    sessions.check_csrf(official.session, csrf_token)
     try:
+        app = procedures.get_application(session, application_id)
+        _ask(session, official, "procedures.tasks.claim", app)
         procedures.do_release_task(
             session, application_id, official=official_actor(official), expected_version=version
         )
@@ -258,11 +277,20 @@ def act(
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     moved_in_on: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the official's action (accept, send back with a reason, complete; a move-in's
     completion carries the day the resident says they moved in)."""
+    sessions.check_csrf(official.session, csrf_token)
     try:
-        _check_office(official, procedures.get_application(session, application_id))
+        app = procedures.get_application(session, application_id)
+        _ask(
+            session,
+            official,
+            f"procedures.{app.code}.{action}",
+            app,
+            resource=_resource(app, action),
+        )
         procedures.do_take_action(
             session,
             application_id,

@@ -1,0 +1,84 @@
+"""The one policy function: may this principal, in its organisation, do this action on a
+resource of that organisation? Every office page, operator API and CLI action asks it, and
+nothing else decides authority (see ADR 0014).
+
+The rules, one per line of :func:`authorize`:
+
+1. The principal's role (or key scope) holds the permission for the action.
+2. The organisation is within the principal's reach (1 and 2 yield to a live break-glass grant
+   over the person whose data it is): its own organisation; a prefecture
+   reaches its municipalities; kiban's operator reaches every organisation (but its roles
+   hold no permission over residents' records).
+3. Step-up: a sensitive action (``STEP_UP``) by an official in an office session needs the
+   card presented within the last few minutes.
+4. Separation of duties: an official never acts on what concerns themselves (their own
+   application or record), nor takes a step after an earlier step of the same resource that
+   the procedure's definition keeps apart (``excluded_actors``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.staff.emergency import break_glass_allows
+from kiban.blocks.staff.errors import (
+    NotPermitted,
+    OtherOrganisation,
+    SeparationOfDuties,
+    StepUpRequired,
+)
+from kiban.blocks.staff.permissions import STEP_UP, STEP_UP_WINDOW, OrganisationKind, grants
+from kiban.kernel import clock
+from kiban.platform.authority import Principal, Resource
+
+
+def reaches(principal: Principal, organisation: str) -> bool:
+    """Whether the principal's organisation covers ``organisation``."""
+    if principal.organisation == organisation:
+        return True
+    if principal.organisation_kind == OrganisationKind.OPERATOR:
+        return True
+    if principal.organisation_kind == OrganisationKind.PREFECTURE:
+        # A prefecture's code and its municipalities' codes share the first two digits.
+        return organisation[:2] == principal.organisation[:2] and organisation.isdigit()
+    return False
+
+
+def _recent(principal: Principal) -> bool:
+    at = principal.authenticated_at
+    return at is not None and clock.now() - at <= STEP_UP_WINDOW
+
+
+def _same_account(principal: Principal, actor: str) -> bool:
+    return actor.startswith(f"staff:{principal.account_id}@")
+
+
+def authorize(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    organisation: str,
+    resource: Resource | None = None,
+) -> None:
+    """Return if allowed; raise ``staff.not_permitted``, ``staff.other_organisation`` or
+    ``staff.step_up_required`` or ``staff.separation_of_duties`` (all 403) otherwise."""
+    try:
+        if not grants(principal.permissions, action):
+            raise NotPermitted(action)
+        if not reaches(principal, organisation):
+            raise OtherOrganisation(organisation)
+    except (NotPermitted, OtherOrganisation):
+        # Unless an administrator granted emergency access to this person's data (recorded).
+        person = resource.person if resource is not None else None
+        if person is None or not break_glass_allows(
+            session, principal, action, organisation=organisation, person=person
+        ):
+            raise
+    if action in STEP_UP and principal.session_id is not None and not _recent(principal):
+        raise StepUpRequired
+    if resource is not None:
+        if principal.person_id is not None and resource.subject_person == principal.person_id:
+            raise SeparationOfDuties
+        if any(_same_account(principal, actor) for actor in resource.excluded_actors):
+            raise SeparationOfDuties

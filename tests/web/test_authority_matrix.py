@@ -1,0 +1,376 @@
+"""Route × role × own/other organisation: every route that acts for an official or a service
+account asks the one policy function, and answers exactly as the roles (data) say.
+
+Every route whose dependencies include ``require_principal`` (operator and office APIs) or
+``require_official`` (office pages) must have an entry in ``POLICY``: the permission it asks for
+(or ``None``: any signed-in official), how to call it, and which organisation owns the resource.
+A new route without an entry fails ``test_every_principal_route_has_a_policy``. Then every
+route is called by a principal of each role of a municipality (131016's own, and 011011's,
+which owns nothing here) and of kiban's operator: a denial is 403 with a ``staff.*`` code, an
+allowed call is anything but 401/403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from kiban.blocks import procedures, residents, staff
+from kiban.platform import authority, sessions
+from kiban.platform.db import transaction
+from kiban.web import create_app
+from kiban.web.office.session import AUDIENCE, OFFICE_COOKIE, require_official
+from tests.staff_support import ensure_organisation, make_key, make_official
+from tests.web.test_route_auth import _calls
+
+OWN, OTHER = "131016", "011011"
+CODE = "test.matrix"
+ANY = None  # Any signed-in official (the office home).
+
+
+@dataclass(frozen=True)
+class Case:
+    permission: str | None
+    method: str
+    path: str  # With {person} and {application} filled in.
+    body: dict[str, Any] | None = None
+    form: bool = False  # An office form (CSRF token added).
+    organisation: str = OWN  # The organisation the resource belongs to.
+
+
+def _address(town_id: str) -> dict[str, Any]:
+    return {"town_id": town_id, "block_number": "9番9号"}
+
+
+def policy(town: str) -> dict[tuple[str, str], Case]:
+    person_body = {
+        "family_name": "試験",
+        "given_name": "花子",
+        "family_name_kana": "シケン",
+        "given_name_kana": "ハナコ",
+        "birth_date": "1990-01-02",
+        "sex": "female",
+        "address": _address(town),
+        "effective_on": "2024-04-01",
+    }
+    r = "/api/v1/residents"
+    t = "/api/v1/registration/tasks"
+    o = "/office/applications/{application}"
+    return {
+        ("GET", r): Case("residents.read", "GET", f"{r}?municipality={OWN}"),
+        ("POST", r): Case("residents.write", "POST", r, person_body),
+        ("POST", f"{r}/births"): Case(
+            "residents.write",
+            "POST",
+            f"{r}/births",
+            {
+                **{k: person_body[k] for k in ("family_name", "given_name")},
+                "family_name_kana": "シケン",
+                "given_name_kana": "タロウ",
+                "birth_date": "2025-01-02",
+                "sex": "male",
+                "parent_id": "{person}",
+            },
+        ),
+        ("GET", f"{r}/{{person_id}}"): Case("residents.read", "GET", f"{r}/{{person}}"),
+        ("GET", f"{r}/{{person_id}}/history"): Case(
+            "residents.read", "GET", f"{r}/{{person}}/history"
+        ),
+        ("GET", f"{r}/{{person_id}}/certificate"): Case(
+            "residents.certificate.issue", "GET", f"{r}/{{person}}/certificate"
+        ),
+        ("POST", f"{r}/{{person_id}}/move-out"): Case(
+            "residents.write",
+            "POST",
+            f"{r}/{{person}}/move-out",
+            {"moved_on": "2099-01-01", "destination": "x"},
+        ),
+        ("POST", f"{r}/{{person_id}}/move-in"): Case(
+            "residents.write",
+            "POST",
+            f"{r}/{{person}}/move-in",
+            {"moved_on": "2025-01-01", "address": _address(town)},
+        ),
+        ("POST", f"{r}/{{person_id}}/move-within"): Case(
+            "residents.write",
+            "POST",
+            f"{r}/{{person}}/move-within",
+            {"moved_on": "2099-01-01", "address": _address(town)},
+        ),
+        ("POST", f"{r}/{{person_id}}/death"): Case(
+            "residents.write", "POST", f"{r}/{{person}}/death", {"died_on": "2099-01-01"}
+        ),
+        ("POST", f"{r}/{{person_id}}/name"): Case(
+            "residents.write",
+            "POST",
+            f"{r}/{{person}}/name",
+            {
+                "family_name": "試験",
+                "given_name": "花子",
+                "family_name_kana": "シケン",
+                "given_name_kana": "ハナコ",
+                "effective_on": "2099-01-01",
+            },
+        ),
+        ("POST", "/api/v1/corporations"): Case(
+            "corporations.write",
+            "POST",
+            "/api/v1/corporations",
+            {
+                "corporate_number": "4011001098993",
+                "name": "株式会社試験",
+                "name_kana": "シケン",
+                "head_office": _address(town),
+                "representative": {"name": "試験　一郎", "address": _address(town)},
+            },
+            organisation="kiban",
+        ),
+        ("GET", "/api/v1/corporations"): Case(
+            "corporations.read", "GET", "/api/v1/corporations", organisation="kiban"
+        ),
+        ("GET", "/api/v1/corporations/{corporate_number}"): Case(
+            "corporations.read", "GET", "/api/v1/corporations/4011001098993", organisation="kiban"
+        ),
+        ("POST", "/api/v1/identity/clients"): Case(
+            "identity.clients.manage",
+            "POST",
+            "/api/v1/identity/clients",
+            {
+                "name": "試験",
+                "purpose": "試験のため",
+                "scopes": ["openid"],
+                "redirect_uris": ["https://rp.example/callback"],
+                "auth_method": "client_secret_basic",
+            },
+            organisation="kiban",
+        ),
+        ("GET", "/api/v1/identity/clients"): Case(
+            "identity.clients.read", "GET", "/api/v1/identity/clients", organisation="kiban"
+        ),
+        ("GET", "/api/v1/identity/clients/{client_id}"): Case(
+            "identity.clients.read", "GET", "/api/v1/identity/clients/x", organisation="kiban"
+        ),
+        ("GET", "/api/v1/mesh/metrics"): Case(
+            "mesh.metrics.read", "GET", "/api/v1/mesh/metrics", organisation="kiban"
+        ),
+        ("GET", "/api/v1/staff/accounts"): Case(
+            "staff.read", "GET", f"/api/v1/staff/accounts?organisation={OWN}"
+        ),
+        ("POST", "/api/v1/staff/accounts/{account_id}/memberships"): Case(
+            "staff.manage",
+            "POST",
+            "/api/v1/staff/accounts/{account}/memberships",
+            {"organisation": OWN, "role": "audit"},
+        ),
+        ("POST", "/api/v1/staff/accounts/{account_id}/memberships/revoke"): Case(
+            "staff.manage",
+            "POST",
+            "/api/v1/staff/accounts/{account}/memberships/revoke",
+            {"organisation": OWN, "role": "audit"},
+        ),
+        ("GET", "/api/v1/registration/services/{code}/prefill-report"): Case(
+            "procedures.report.read",
+            "GET",
+            f"/api/v1/registration/services/{CODE}/prefill-report",
+            organisation="self",
+        ),
+        ("GET", t): Case("procedures.tasks.read", "GET", f"{t}?office={OWN}"),
+        ("GET", f"{t}/{{application_id}}"): Case(
+            "procedures.tasks.read", "GET", f"{t}/{{application}}"
+        ),
+        ("POST", f"{t}/{{application_id}}/claim"): Case(
+            "procedures.tasks.claim", "POST", f"{t}/{{application}}/claim", {"expected_version": 99}
+        ),
+        ("POST", f"{t}/{{application_id}}/release"): Case(
+            "procedures.tasks.claim",
+            "POST",
+            f"{t}/{{application}}/release",
+            {"expected_version": 99},
+        ),
+        ("POST", f"{t}/{{application_id}}/complete"): Case(
+            f"procedures.{CODE}.approve",
+            "POST",
+            f"{t}/{{application}}/complete",
+            {"action": "approve", "expected_version": 99},
+        ),
+        ("GET", "/office"): Case(ANY, "GET", "/office"),
+        ("GET", "/office/tasks"): Case(
+            "procedures.tasks.read", "GET", "/office/tasks", organisation="self"
+        ),
+        ("GET", "/office/procedures"): Case(
+            "procedures.report.read", "GET", "/office/procedures", organisation="self"
+        ),
+        ("GET", "/office/applications/{application_id}"): Case("procedures.tasks.read", "GET", o),
+        ("POST", "/office/applications/{application_id}/claim"): Case(
+            "procedures.tasks.claim", "POST", f"{o}/claim", {"version": "99"}, form=True
+        ),
+        ("POST", "/office/applications/{application_id}/release"): Case(
+            "procedures.tasks.claim", "POST", f"{o}/release", {"version": "99"}, form=True
+        ),
+        ("POST", "/office/applications/{application_id}/act"): Case(
+            f"procedures.{CODE}.approve",
+            "POST",
+            f"{o}/act",
+            {"version": "99", "action": "approve"},
+            form=True,
+        ),
+        ("GET", "/office/residents"): Case(
+            "residents.read", "GET", f"/office/residents?municipality={OWN}"
+        ),
+        ("GET", "/office/residents/{person_id}/certificate"): Case(
+            "residents.certificate.issue", "GET", "/office/residents/{person}/certificate"
+        ),
+    }
+
+
+def principal_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route served for a principal or an official."""
+    found = []
+    for route in iter_route_contexts(create_app().routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        calls = set(_calls(route.dependant))
+        if authority.require_principal in calls or require_official in calls:
+            found.extend((method, route.path) for method in sorted(route.methods or ()))
+    return found
+
+
+def test_every_principal_route_has_a_policy() -> None:
+    missing = [r for r in principal_routes() if r not in policy("town")]
+    assert missing == [], f"routes without an entry in POLICY: {missing}"
+    stale = [r for r in policy("town") if r not in principal_routes()]
+    assert stale == []
+
+
+ROLES = [
+    ("municipality", role) for role in ("counter", "review", "approval", "administrator", "audit")
+] + [("operator", "administrator"), ("operator", "audit")]
+
+
+@pytest.fixture
+def world(engine: Engine) -> dict[str, Any]:
+    defn = procedures.ProcedureDef(
+        code=CODE,
+        title_ja="試験",
+        title_en="Matrix test",
+        states=("submitted", "done"),
+        initial="submitted",
+        final_states=("done",),
+        actions=(
+            procedures.ActionDef("approve", "承認", "Approve", ("submitted",), "done", "official"),
+        ),
+        fields=(),
+        evidence_in=(),
+        evidence_out=(),
+        sla_days=1,
+        office_of=lambda app: OWN,
+    )
+    procedures.register_procedure(defn)
+    with transaction(engine) as session:
+        residents.seed_population(session, size="tiny", seed=5)
+    with transaction(engine) as session:
+        person = residents.list_people(session, lg_code=OWN, limit=1)[0]
+        app = procedures.do_start_application(
+            session, CODE, applicant=person.id, actor="system:test"
+        )
+        ensure_organisation(session, OTHER)
+        ensure_organisation(session, "kiban")
+        clerk = make_official(session, OWN, "counter", name="対象　職員")
+    return {
+        "person": str(person.id),
+        "application": str(app.id),
+        "account": str(clerk.account_id),
+        "town": str(person.address.town_id),
+    }
+
+
+def _office_cookie(engine: Engine, principal: staff.Principal) -> tuple[str, str]:
+    with transaction(engine) as session:
+        cookie, ws = sessions.start_session(
+            session,
+            audience=AUDIENCE,
+            subject=str(principal.account_id),
+            data={"organisation": principal.organisation, "role": principal.role},
+            idle=timedelta(minutes=5),
+            absolute=timedelta(minutes=30),
+            user_agent=None,
+            source=None,
+            actor="system:test",
+        )
+        return cookie, sessions.csrf_token(ws)
+
+
+def _expected(kind: str, role: str, case: Case, org: str) -> bool:
+    held = next(p for code, _, _, p in _roles(kind) if code == role)
+    if case.permission is None:
+        return True
+    if not staff.grants(frozenset(held), case.permission):
+        return False
+    target = org if case.organisation == "self" else case.organisation
+    return kind == "operator" or target == org
+
+
+_ROLE_CACHE: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {}
+
+
+def _roles(kind: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    return _ROLE_CACHE[kind]
+
+
+@pytest.mark.parametrize(("kind", "role"), ROLES)
+@pytest.mark.parametrize("where", ["own", "other"])
+def test_the_matrix(
+    engine: Engine, world: dict[str, Any], kind: str, role: str, where: str
+) -> None:
+    if kind == "operator" and where == "other":
+        pytest.skip("kiban's operator is one organisation")
+    org = "kiban" if kind == "operator" else (OWN if where == "own" else OTHER)
+    with transaction(engine) as session:
+        official = make_official(session, org, role)
+        _ROLE_CACHE[kind] = staff.list_roles(session, kind)
+        key = make_key(session, org, role)
+    cookie, csrf = _office_cookie(engine, official)
+
+    def fill(text: str) -> str:
+        return (
+            text.replace("{person}", world["person"])
+            .replace("{application}", world["application"])
+            .replace("{account}", world["account"])
+        )
+
+    results = []
+    with TestClient(create_app(), follow_redirects=False) as client:
+        for (method, template), case in policy(world["town"]).items():
+            path = fill(case.path)
+            body = (
+                {k: fill(v) if isinstance(v, str) else v for k, v in case.body.items()}
+                if case.body is not None
+                else None
+            )
+            if template.startswith("/office"):
+                client.cookies.set(OFFICE_COOKIE, cookie)
+                if case.form:
+                    answer = client.request(method, path, data={**(body or {}), "csrf_token": csrf})
+                else:
+                    answer = client.request(method, path)
+                client.cookies.clear()
+            else:
+                answer = client.request(
+                    method, path, json=body, headers={"Authorization": f"Bearer {key}"}
+                )
+            allowed = _expected(kind, role, case, org)
+            # The office home is for any signed-in official; a service key has no office page.
+            denied = answer.status_code in (401, 403)
+            if denied == allowed:
+                results.append((method, template, answer.status_code, answer.text[:200]))
+            if denied:
+                assert answer.status_code == 403, (template, answer.text)
+                if answer.headers["content-type"].startswith("application/json"):
+                    assert "staff." in answer.text, (template, answer.text[:300])
+    assert results == [], f"{kind}/{role} in {where}: routes answering against the policy"
