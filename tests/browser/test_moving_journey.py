@@ -411,8 +411,9 @@ def test_a_resident_moves_to_another_municipality(
     _shot(new_office, "office-" + lang, "01-move-in-not-yet")
 
     # The day of the visit (the test moves the clock): the new office completes the move-in.
+    # A new working day: yesterday's office session has ended, so the official signs in again.
     with clock.travel(slot_day - clock.today_jst()):
-        new_office.goto(f"/office/tasks?lang={lang}")
+        _office_sign_in(new_office, servers, NEW_LG, lang)
         _office_decides(new_office, family.applicant.full_name, "complete")
         assert texts["completed"] in new_office.inner_text("main")
         assert servers.officials[NEW_LG][1] in new_office.inner_text("main")

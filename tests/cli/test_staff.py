@@ -32,8 +32,10 @@ def _ok(args: list[str]) -> dict:  # type: ignore[type-arg]
 
 def test_bootstrap_add_grant_suspend_and_keys(database_url: str, engine: Engine) -> None:
     assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
-    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
-    again = runner.invoke(app, ["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "x"])
+    admin = _ok(["staff", "bootstrap", "--person-id", str(uuid.uuid4()), "--name", "運用　一郎"])
+    again = runner.invoke(
+        app, ["staff", "bootstrap", "--person-id", str(uuid.uuid4()), "--name", "x"]
+    )
     assert again.exit_code == 1
     assert "already" in again.output
     as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
@@ -50,7 +52,7 @@ def test_bootstrap_add_grant_suspend_and_keys(database_url: str, engine: Engine)
             "counter",
             "--name",
             "n",
-            "--person",
+            "--person-id",
             str(uuid.uuid4()),
         ],
     )
@@ -68,7 +70,7 @@ def test_bootstrap_add_grant_suspend_and_keys(database_url: str, engine: Engine)
             "counter",
             "--name",
             "千代田　花子",
-            "--person",
+            "--person-id",
             person,
             *as_admin,
         ]
@@ -175,7 +177,7 @@ def test_bootstrap_add_grant_suspend_and_keys(database_url: str, engine: Engine)
 
 def test_residents_cli_refuses_another_municipality(database_url: str) -> None:
     assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
-    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
+    admin = _ok(["staff", "bootstrap", "--person-id", str(uuid.uuid4()), "--name", "運用　一郎"])
     as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
     official = _ok(
         [
@@ -187,7 +189,7 @@ def test_residents_cli_refuses_another_municipality(database_url: str) -> None:
             "counter",
             "--name",
             "千代田　花子",
-            "--person",
+            "--person-id",
             str(uuid.uuid4()),
             *as_admin,
         ]
@@ -199,7 +201,7 @@ def test_residents_cli_refuses_another_municipality(database_url: str) -> None:
     assert other.exit_code == 1
     assert "another organisation" in other.output
     # The national administrator holds no permission over residents' records.
-    national = runner.invoke(app, ["residents", "show", own[0]["id"], *as_admin])
+    national = runner.invoke(app, ["residents", "show", "--person-id", own[0]["id"], *as_admin])
     assert national.exit_code == 1
     assert "not permitted" in national.output
 
@@ -241,7 +243,7 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
     database_url: str, engine: Engine
 ) -> None:
     assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
-    admin = _ok(["staff", "bootstrap", "--person", str(uuid.uuid4()), "--name", "運用　一郎"])
+    admin = _ok(["staff", "bootstrap", "--person-id", str(uuid.uuid4()), "--name", "運用　一郎"])
     as_admin = ["--as", f"staff:{admin['id']}@kiban/administrator"]
     with transaction(engine) as session:
         person = residents.list_people(session, lg_code="131016", limit=1)[0]
@@ -257,13 +259,13 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
             "counter",
             "--name",
             "応援　職員",
-            "--person",
+            "--person-id",
             str(uuid.uuid4()),
             *as_admin,
         ]
     )
     as_helper = ["--as", f"staff:{helper['id']}@011011/counter"]
-    before = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    before = runner.invoke(app, ["residents", "show", "--person-id", str(person.id), *as_helper])
     assert before.exit_code == 1
     assert "another organisation" in before.output
 
@@ -272,7 +274,7 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
             "staff",
             "break-glass",
             helper["id"],
-            "--person",
+            "--person-id",
             str(person.id),
             "--organisation",
             "131016",
@@ -284,12 +286,17 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
         ]
     )
     assert granted["permissions"] == ["residents.read"]
-    during = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    during = runner.invoke(app, ["residents", "show", "--person-id", str(person.id), *as_helper])
     assert during.exit_code == 0, during.output
     # Only that person, only reading.
     with transaction(engine) as session:
         other = residents.list_people(session, lg_code="131016", limit=2)[1]
-    assert runner.invoke(app, ["residents", "show", str(other.id), *as_helper]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["residents", "show", "--person-id", str(other.id), *as_helper]
+        ).exit_code
+        == 1
+    )
 
     with transaction(engine) as session:
         inbox = notifications.list_inbox(session, person.id)
@@ -304,5 +311,5 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
         session.execute(
             update(StaffBreakGlass).values(expires_at=clock.now() - timedelta(seconds=1))
         )
-    after = runner.invoke(app, ["residents", "show", str(person.id), *as_helper])
+    after = runner.invoke(app, ["residents", "show", "--person-id", str(person.id), *as_helper])
     assert after.exit_code == 1

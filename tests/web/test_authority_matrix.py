@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from kiban.blocks import procedures, residents, staff
 from kiban.platform import authority, sessions
 from kiban.platform.db import transaction
+from kiban.platform.webkit import template_of
 from kiban.web import create_app
 from kiban.web.office.session import AUDIENCE, OFFICE_COOKIE, require_official
 from tests.staff_support import ensure_organisation, make_key, make_official
@@ -62,6 +63,7 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
     r = "/api/v1/residents"
     t = "/api/v1/registration/tasks"
     o = "/office/applications/{application}"
+    sectors = "/api/v1/identity/sectors"
     return {
         ("GET", r): Case("residents.read", "GET", f"{r}?municipality={OWN}"),
         ("POST", r): Case("residents.write", "POST", r, person_body),
@@ -156,6 +158,28 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/identity/clients/{client_id}"): Case(
             "identity.clients.read", "GET", "/api/v1/identity/clients/x", organisation="kiban"
         ),
+        ("POST", sectors): Case(
+            "identity.clients.manage",
+            "POST",
+            sectors,
+            {
+                "sector_identifier": "rp.example",
+                "name": "試験",
+                "redirect_uris": ["https://rp.example/callback"],
+            },
+            organisation="kiban",
+        ),
+        ("GET", sectors): Case("identity.clients.read", "GET", sectors, organisation="kiban"),
+        ("GET", f"{sectors}/{{sector_identifier}}"): Case(
+            "identity.clients.read", "GET", f"{sectors}/rp.example", organisation="kiban"
+        ),
+        ("PUT", f"{sectors}/{{sector_identifier}}"): Case(
+            "identity.clients.manage",
+            "PUT",
+            f"{sectors}/rp.example",
+            {"name": "試験", "redirect_uris": ["https://rp.example/callback"]},
+            organisation="kiban",
+        ),
         ("GET", "/api/v1/mesh/metrics"): Case(
             "mesh.metrics.read", "GET", "/api/v1/mesh/metrics", organisation="kiban"
         ),
@@ -230,14 +254,16 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
 
 
 def principal_routes() -> list[tuple[str, str]]:
-    """(method, path) of every route served for a principal or an official."""
-    found = []
+    """(method, path template) of every route served for a principal or an official (without
+    parameter converters: ``{person_id:uuid}`` is ``{person_id}``)."""
+    found: list[tuple[str, str]] = []
     for route in iter_route_contexts(create_app().routes):
         if not isinstance(route.original_route, APIRoute):
             continue
         calls = set(_calls(route.dependant))
         if authority.require_principal in calls or require_official in calls:
-            found.extend((method, route.path) for method in sorted(route.methods or ()))
+            path = template_of(route.path or "")
+            found.extend((method, path) for method in sorted(route.methods or ()))
     return found
 
 

@@ -1,7 +1,9 @@
 """``kiban residents``: read the resident register from the operator's terminal.
 
-Every person shown is recorded as read by the operator (``operator:<login name>``, route
-``cli: kiban residents <command>``), in the transaction that reads them.
+Every person shown is recorded as read, in the transaction that reads them, with the route
+``cli: kiban residents <command>``: by the official named with ``--as`` (after the policy,
+``staff.authorize``, let them read that municipality's register), else by the operator at this
+terminal (``operator:<login name>``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def list_residents(
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
     as_: str | None = AS_OPTION,
 ) -> None:
-    """List residents (JSON: a list of objects with an ``id`` field). With ``--as``, the
+    """List residents (JSON: a list of objects with an "id" field). With --as, the
     official's own municipality unless another is named, and the policy decides."""
     try:
         if municipality is not None:
@@ -91,7 +93,7 @@ def show(
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
     as_: str | None = AS_OPTION,
 ) -> None:
-    """Show one person's current record and its history (with ``--as``, if the policy lets
+    """Show one person's current record and its history (with --as, if the policy lets
     that official read the person's municipality)."""
     try:
         key = uuid.UUID(person_id)

@@ -111,14 +111,17 @@ def _json(account: staff.AccountRead) -> dict[str, Any]:
 
 @app.command("bootstrap")
 def bootstrap(
-    person: str = typer.Option(..., "--person", help="The person's id in the register."),
+    person_id: str = typer.Option(..., "--person-id", help="The person's id in the register."),
     name: str = typer.Option(..., "--name", help="The administrator's name as shown."),
 ) -> None:
     """Make kiban's first administrator (refused once there is one)."""
     try:
         with transaction() as session:
             account = staff.do_bootstrap(
-                session, person_id=_uuid(person, "person"), name=name, actor=BOOTSTRAP_ACTOR
+                session,
+                person_id=_uuid(person_id, "person_id"),
+                name=name,
+                actor=BOOTSTRAP_ACTOR,
             )
     except KibanError as error:
         _error(error)
@@ -130,17 +133,19 @@ def add(  # noqa: PLR0917 - Typer passes each option as a parameter.
     organisation: str = typer.Option(..., "--organisation", help="Organisation code."),
     role: str = typer.Option(..., "--role", help="Role in that organisation."),
     name: str = typer.Option(..., "--name", help="Name as shown on pages and in logs."),
-    person: str | None = typer.Option(None, "--person", help="The official's person id."),
+    person_id: str | None = typer.Option(
+        None, "--person-id", help="The official's person id (UUID)."
+    ),
     service: bool = typer.Option(False, "--service", help="A service account (no person)."),
     department: str | None = typer.Option(None, "--department", help="Department code."),
     as_: str | None = AS_OPTION,
 ) -> None:
-    """Add an official (``--person``) or a service account (``--service``) with a role."""
-    if service == (person is not None):
+    """Add an official (--person-id) or a service account (--service) with a role."""
+    if service == (person_id is not None):
         fail(
-            "--person か --service のどちらかを指定してください。",
-            "give --person or --service",
-            "person",
+            "--person-id か --service のどちらかを指定してください。",
+            "give --person-id or --service",
+            "person_id",
         )
     try:
         with transaction() as session:
@@ -152,7 +157,7 @@ def add(  # noqa: PLR0917 - Typer passes each option as a parameter.
             else:
                 account = staff.do_create_official(
                     session,
-                    person_id=_uuid(person or "", "person"),
+                    person_id=_uuid(person_id or "", "person_id"),
                     name=name,
                     actor=principal.actor,
                 )
@@ -175,7 +180,7 @@ def list_accounts(
     output: Format = typer.Option(Format.table, "--format", help="table or json."),
     as_: str | None = AS_OPTION,
 ) -> None:
-    """List staff accounts (JSON: a list of objects with an ``id`` field)."""
+    """List staff accounts (JSON: a list of objects with an "id" field)."""
     try:
         with transaction() as session:
             principal = acting(session, as_, required=False)
@@ -424,7 +429,7 @@ def register_break_glass_notice() -> None:
 @app.command("break-glass")
 def break_glass(  # noqa: PLR0917 - Typer passes each option as a parameter.
     account_id: str = typer.Argument(help="The official's account id."),
-    person: str = typer.Option(..., "--person", help="Whose data (person id)."),
+    person_id: str = typer.Option(..., "--person-id", help="Whose data (person id, UUID)."),
     organisation: str = typer.Option(..., "--organisation", help="Whose register it is."),
     reason: str = typer.Option(..., "--reason", help="Why (the person reads it)."),
     hours: int = typer.Option(4, "--hours", min=1, max=72),
@@ -438,11 +443,11 @@ def break_glass(  # noqa: PLR0917 - Typer passes each option as a parameter.
             principal = acting(session, as_)
             assert principal is not None  # noqa: S101 - required.
             staff.authorize(session, principal, "staff.manage", organisation=organisation)
-            person_id = _uuid(person, "person")
+            person = _uuid(person_id, "person_id")
             granted = staff.do_grant_break_glass(
                 session,
                 _uuid(account_id, "account"),
-                person_id=person_id,
+                person_id=person,
                 organisation=organisation,
                 permissions=permission,
                 hours=hours,
@@ -452,7 +457,7 @@ def break_glass(  # noqa: PLR0917 - Typer passes each option as a parameter.
             register_break_glass_notice()
             notifications.do_send_notice(
                 session,
-                person_id,
+                person,
                 BREAK_GLASS_NOTICE,
                 {
                     "official": granted.account_name,

@@ -158,7 +158,7 @@ def test_id_tokens_are_rs256_by_default_and_es256_on_request(
     assert _header(default)["alg"] == "RS256"
     assert keys[_header(default)["kid"]]["alg"] == "RS256"
 
-    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    operator = {"Authorization": f"Bearer {admin_key()}"}
     created = http.post(
         "/api/v1/identity/clients",
         json={

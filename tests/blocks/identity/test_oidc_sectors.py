@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
 from kiban.platform.settings import get_settings
+from tests.staff_support import admin_key
 
 from .conftest import TestClient
 from .oidc_support import (
@@ -28,20 +29,28 @@ from .oidc_support import (
     sign_in_through_pages,
 )
 
-OPERATOR_TOKEN = "test-operator-token-sectors"  # noqa: S105 - a test fixture value.
 ISSUER = "http://testserver"
-OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 @pytest.fixture
 def http(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("KIBAN_BASE_URL", ISSUER)
-    monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", OPERATOR_TOKEN)
     get_settings.cache_clear()
     from kiban.web import create_app  # noqa: PLC0415 - after the settings are in place.
 
     with TestClient(create_app(), follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def operator_key(http: TestClient) -> str:
+    """A key of kiban's operator administrator, who approves sectors and registers clients."""
+    return admin_key()
+
+
+@pytest.fixture
+def operator(operator_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {operator_key}"}
 
 
 @pytest.fixture
@@ -71,25 +80,30 @@ def client_body(redirect_uri: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def refused(http: TestClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = http.post("/api/v1/identity/clients", json=body, headers=OPERATOR)
+def refused(http: TestClient, operator: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    response = http.post("/api/v1/identity/clients", json=body, headers=operator)
     assert response.status_code == 422, response.text
     error: dict[str, Any] = response.json()["error"]
     return error
 
 
 def test_a_sector_is_taken_only_when_the_operator_approved_it_for_the_redirect_uris(
-    http: TestClient, card: ReaderCard
+    http: TestClient, operator_key: str, operator: dict[str, str], card: ReaderCard
 ) -> None:
-    shop = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid"])
+    shop = register_rp(http, operator_key, name="例示商店", scopes=["openid"])
     # The probe: a stranger names the shop's sector to be given the shop's subjects.
-    stolen = refused(http, client_body("https://evil.example/cb", sector_identifier="rp.example"))
+    stolen = refused(
+        http, operator, client_body("https://evil.example/cb", sector_identifier="rp.example")
+    )
     assert stolen["code"] == "identity.client_invalid"
     assert stolen["field"] == "sector_identifier"
-    loopback = refused(http, client_body("http://127.0.0.1:9001/cb", sector_identifier="127.0.0.1"))
+    loopback = refused(
+        http, operator, client_body("http://127.0.0.1:9001/cb", sector_identifier="127.0.0.1")
+    )
     assert loopback["field"] == "sector_identifier"
     elsewhere = refused(
         http,
+        operator,
         client_body(
             "https://evil.example/cb", sector_identifier_uri="https://evil.example/sector.json"
         ),
@@ -104,7 +118,7 @@ def test_a_sector_is_taken_only_when_the_operator_approved_it_for_the_redirect_u
             "name": "例示商店株式会社",
             "redirect_uris": ["https://rp.example/callback", "https://app.rp.example/cb"],
         },
-        headers=OPERATOR,
+        headers=operator,
     )
     assert approved.status_code == 201, approved.text
     document_uri = approved.json()["sector_identifier_uri"]
@@ -114,11 +128,13 @@ def test_a_sector_is_taken_only_when_the_operator_approved_it_for_the_redirect_u
         "https://app.rp.example/cb",
     ]
     assert http.get("/oidc/sectors/nowhere.example").status_code == 404
-    again = http.post("/api/v1/identity/sectors", json=approved.json() | {}, headers=OPERATOR)
+    again = http.post("/api/v1/identity/sectors", json=approved.json() | {}, headers=operator)
     assert again.status_code == 422  # Read-only fields are not input.
 
     # Still no: the stranger's redirect URI is not in the sector's document.
-    unlisted = refused(http, client_body("https://evil.example/cb", sector_identifier="rp.example"))
+    unlisted = refused(
+        http, operator, client_body("https://evil.example/cb", sector_identifier="rp.example")
+    )
     assert unlisted["field"] == "redirect_uris"
     assert "https://evil.example/cb" in unlisted["message"]
 
@@ -126,7 +142,7 @@ def test_a_sector_is_taken_only_when_the_operator_approved_it_for_the_redirect_u
     created = http.post(
         "/api/v1/identity/clients",
         json=client_body("https://app.rp.example/cb", sector_identifier_uri=document_uri),
-        headers=OPERATOR,
+        headers=operator,
     )
     assert created.status_code == 201, created.text
     assert created.json()["sector_identifier"] == "rp.example"
@@ -143,21 +159,23 @@ def test_a_sector_is_taken_only_when_the_operator_approved_it_for_the_redirect_u
     shrink = http.put(
         "/api/v1/identity/sectors/rp.example",
         json={"name": "例示商店株式会社", "redirect_uris": ["https://rp.example/callback"]},
-        headers=OPERATOR,
+        headers=operator,
     )
     assert shrink.status_code == 422
     assert shrink.json()["error"]["field"] == "redirect_uris"
-    listed = http.get("/api/v1/identity/sectors/rp.example", headers=OPERATOR).json()
+    listed = http.get("/api/v1/identity/sectors/rp.example", headers=operator).json()
     # The shop is in the sector by its redirect URIs' host, the app by approval.
     assert listed["clients"] == sorted([app.client_id, shop.client_id])
     assert http.get("/api/v1/identity/sectors").status_code == 401
 
 
-def test_two_unrelated_clients_never_share_a_sub(http: TestClient, card: ReaderCard) -> None:
-    shop = register_rp(http, OPERATOR_TOKEN, name="例示商店", scopes=["openid"])
+def test_two_unrelated_clients_never_share_a_sub(
+    http: TestClient, operator_key: str, operator: dict[str, str], card: ReaderCard
+) -> None:
+    shop = register_rp(http, operator_key, name="例示商店", scopes=["openid"])
     books = register_rp(
         http,
-        OPERATOR_TOKEN,
+        operator_key,
         name="本屋",
         scopes=["openid"],
         redirect_uri="https://books.example/cb",
@@ -165,14 +183,14 @@ def test_two_unrelated_clients_never_share_a_sub(http: TestClient, card: ReaderC
     # Two native apps on the loopback host: the host says nothing about who runs them.
     first_app = register_rp(
         http,
-        OPERATOR_TOKEN,
+        operator_key,
         name="アプリ一",
         scopes=["openid"],
         redirect_uri="http://127.0.0.1:9001/cb",
     )
     second_app = register_rp(
         http,
-        OPERATOR_TOKEN,
+        operator_key,
         name="アプリ二",
         scopes=["openid"],
         redirect_uri="http://127.0.0.1:9002/cb",
@@ -183,7 +201,7 @@ def test_two_unrelated_clients_never_share_a_sub(http: TestClient, card: ReaderC
     assert len(set(subs)) == len(subs)
     assert str(card.person_id) not in subs
     sectors = {
-        http.get(f"/api/v1/identity/clients/{rp.client_id}", headers=OPERATOR).json()[
+        http.get(f"/api/v1/identity/clients/{rp.client_id}", headers=operator).json()[
             "sector_identifier"
         ]
         for rp in (first_app, second_app)

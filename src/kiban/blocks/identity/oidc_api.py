@@ -293,6 +293,7 @@ def get_client(client_id: str, session: DbSession, actor: Acting) -> ClientRead:
 
 SECTOR_ERRORS: dict[int | str, dict[str, Any]] = {
     401: REGISTRY_ERRORS[401],
+    403: REGISTRY_ERRORS[403],
     404: {"description": "Unknown sector: `identity.sector_not_found`"},
     409: {"description": "The sector is approved already: `identity.sector_exists`"},
     422: {

@@ -26,6 +26,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from kiban.blocks.identity.oidc_errors import OAuthError
 from kiban.blocks.identity.oidc_schemas import IdTokenAlg
+from kiban.kernel import clock
 from kiban.platform.keys import get_key_store
 
 ID_TOKEN_ALGS: Final[tuple[IdTokenAlg, ...]] = get_args(IdTokenAlg)
@@ -87,6 +88,8 @@ def decode_id_token(token: str, *, issuer: str, audience: str) -> dict[str, Any]
         keys = KeySet([signing_key(alg) for alg in ID_TOKEN_ALGS])
         decoded = jwt.decode(token, keys, algorithms=list(ID_TOKEN_ALGS))
         jwt.JWTClaimsRegistry(
+            # kiban's clock, which issued the token (and which tests move), not the wall clock.
+            now=lambda: int(clock.now().timestamp()),
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
             exp={"essential": True},
