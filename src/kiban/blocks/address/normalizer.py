@@ -18,7 +18,8 @@ With the Address Base Registry's own tables loaded (``kiban address load-abr``),
 list is matched: ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``, with their ids and points.
 
 It never claims more than the input supports: a 丁目 is matched only when the input writes one
-(``3丁目``, or ``3-4-5`` in a town with 丁目); block numbers are always parsed into
+(``3丁目``, or ``3-4-5`` in a town with 丁目), or when the registry has the town only with
+丁目 and a plain number follows it (``X町1-16`` is X町一丁目16, the only reading); block numbers are always parsed into
 ``structured_address``, but the level stays ``machiaza``/``machiaza_detail`` unless the
 registry lists that block; matches through a folded spelling, an omitted 町, a guessed
 prefecture or an unlisted 丁目 score below exact ones (the ``FACTOR_*`` constants).
@@ -36,7 +37,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.orm import Session
 
+from kiban.blocks.address import candidates as ambiguity
 from kiban.blocks.address import rules
+from kiban.blocks.address.candidates import Candidate
 from kiban.blocks.address.index import (
     ALIAS_JO_SHORT,
     ALIAS_NO_MACHI,
@@ -141,6 +144,14 @@ class NormalizeResult(BaseModel):
     structured_address: StructuredAddress = Field(default_factory=StructuredAddress)
     postal_code: str | None = None
     error: str | None = Field(default=None, description="Why the line was not normalized.")
+    candidates: list[Candidate] | None = Field(
+        default=None,
+        description=(
+            "Only when the input fits several places equally: each of them (the registry's "
+            "spelling). match_level and the other fields then give only what they have in "
+            "common; nothing is guessed."
+        ),
+    )
 
 
 # --- the index for a session ----------------------------------------------------------------
@@ -239,7 +250,8 @@ class _Reading:
     kyoto_st: tuple[int, int] | None = None
     postal_ok: bool = True
     city_from_postal: bool = False
-    candidates: list[str] = field(default_factory=list)
+    city_from_town: bool = False
+    candidates: list[TownEntry] = field(default_factory=list)
 
     def rank(self) -> tuple[int, int, int, int]:
         return (
@@ -326,7 +338,7 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
         found = exact or found
     towns = {f[1].id for f in found}
     if len(towns) > 1:
-        reading.candidates = sorted({f[1].name for f in found})
+        reading.candidates = [f[1] for f in found]
         return
     end, town, alias = found[0]
     reading.town = town
@@ -448,6 +460,9 @@ def _read_detail(town: TownEntry, key: str, start: int, alias: int = EXACT) -> _
     chome = rules.parse_chome(key, start, hyphenated=town.has_chome)
     if chome is None and alias == ALIAS_JO_SHORT:
         chome = rules.parse_bare_chome(key, start)
+    if chome is None and town.only_chome and town.chomes:
+        # The registry has this town only with 丁目: X町1-16 can only be X町一丁目16.
+        chome = rules.parse_leading_chome(key, start)
     at = start
     if chome is not None:
         status = _chome_status(town, chome)
@@ -566,6 +581,8 @@ class _Result:
         city = reading.city
         if reading.city_from_postal:
             self.score *= FACTOR_CITY_FROM_POSTAL
+        elif reading.city_from_town:
+            self.score *= FACTOR_CITY_MISSING
         elif not reading.postal_ok:
             self.error = "the postal code is not one of this municipality"
         elif reading.pref_code is None and len(self._same_names(reading)) > 1:
@@ -582,7 +599,7 @@ class _Result:
             self.matched += (city.county or "") + city.name
         if group.alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
-        elif not reading.city_from_postal:
+        elif not (reading.city_from_postal or reading.city_from_town):
             written = self.slice(reading.city_start, reading.city_end)
             names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
             if not any(_spelled_as(written, name) for name in names):
@@ -599,13 +616,16 @@ class _Result:
 
     def town(self, reading: _Reading, town: TownEntry) -> None:
         self.level = "machiaza"
-        self.structured.oaza_cho = town.name
+        # The registry's spelling: the ABR's own when its town master is loaded.
+        name = self.index.abr_names.get((town.lg_code, rules.fold_name(town.name)), town.name)
+        self.structured.oaza_cho = name
         self.ids.machiaza_id = town.machiaza_id
         self.ids.town_id = town.id if isinstance(town.id, uuid.UUID) else uuid.UUID(town.id)
-        self.matched += town.name
+        self.matched += name
+        written = self.slice(reading.town_start, reading.end)
         if reading.town_alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
-        elif not _spelled_as(self.slice(reading.town_start, reading.end), town.name):
+        elif not any(_spelled_as(written, n) for n in (name, town.name, town.postal_name) if n):
             self.score *= FACTOR_FOLDED_SPELLING
         if reading.kyoto_st is not None:
             self.structured.kyoto_st = self.slice(*reading.kyoto_st)
@@ -808,12 +828,18 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
 
     reading, tied = _choose(_readings(index, key, postal_code, postal))
     error = None
+    found: list[Candidate] = []
     if reading is None and tied:
+        found = _tied_candidates(index, tied)
         reading, error = _tie(index, tied)
         if reading is None:
-            return _unknown(raw, error, postal_code)
+            return _ambiguous(_unknown(raw, error, postal_code), found)
     if postal_code and postal and (reading is None or reading.group is None):
         reading = _postal_reading(index, key, reading, postal_code, postal) or reading
+    if not found and (reading is None or reading.group is None):
+        reading, found, error = _without_city(index, key, reading, postal_code)
+        if reading is None and found:
+            return _ambiguous(_unknown(raw, error or "", postal_code), found)
     if reading is None:
         return _unknown(raw, "no prefecture or municipality found", postal_code)
 
@@ -826,8 +852,79 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
         if reading.town is not None:
             result.town(reading, reading.town)
         elif reading.candidates:
-            error = error or "ambiguous town: " + ", ".join(reading.candidates)
+            error = error or "ambiguous town: " + ", ".join(
+                sorted({t.name for t in reading.candidates})
+            )
+            found = [ambiguity.of_town(index, t) for t in reading.candidates]
     elif key[reading.end :].strip(" -"):
         result.score *= FACTOR_CITY_MISSING  # Text follows that names no municipality.
     result.error = result.error or error
-    return result.build(raw, postal_code, cut)
+    return _ambiguous(result.build(raw, postal_code, cut), found)
+
+
+def _ambiguous(result: NormalizeResult, found: list[Candidate]) -> NormalizeResult:
+    if found:
+        result.candidates = ambiguity.listed(found)
+    return result
+
+
+def _tied_candidates(index: AddressIndex, tied: list[_Reading]) -> list[Candidate]:
+    found: list[Candidate] = []
+    for reading in tied:
+        if reading.town is not None:
+            found.append(ambiguity.of_town(index, reading.town))
+        elif reading.candidates:
+            found.extend(ambiguity.of_town(index, t) for t in reading.candidates)
+        elif reading.group is not None:
+            found.append(ambiguity.of_city(index, reading.group, reading.city))
+    return found
+
+
+def _without_city(
+    index: AddressIndex, key: str, reading: _Reading | None, postal_code: str | None
+) -> tuple[_Reading | None, list[Candidate], str | None]:
+    """The reading of an input that names no municipality, through its town: the one
+    municipality that has it, or the candidates (and their common prefecture, if any)."""
+    by_town, towns = _town_reading(index, key, reading, postal_code)
+    if by_town is not None:
+        return by_town, [], None
+    if not towns:
+        return reading, [], None
+    found = [ambiguity.of_town(index, t) for t in towns]
+    error = "ambiguous town: " + ", ".join(
+        sorted({f"{c.pref}{c.city}{c.ward or ''}{c.oaza_cho}" for c in found})
+    )
+    prefs = {index.cities[t.lg_code].pref_code for t in towns}
+    if reading is None and len(prefs) == 1:
+        reading = _Reading(prefs.pop(), EXACT)
+    return reading, found, error
+
+
+def _town_reading(
+    index: AddressIndex, key: str, base: _Reading | None, postal_code: str | None
+) -> tuple[_Reading | None, list[TownEntry]]:
+    """A town written without its municipality (after the prefecture, if any): the reading
+    of the one municipality that has it, or ``None`` and the towns of all that have it."""
+    at = base.end if base is not None else 0
+    pref_code = base.pref_code if base is not None else None
+    _, towns = ambiguity.towns_without_city(index, key, at, pref_code)
+    if len(towns) > 1 and postal_code:
+        towns = [t for t in towns if postal_code in t.postal_codes] or towns
+    if len({t.lg_code for t in towns}) != 1:
+        return None, towns
+    city = index.cities[towns[0].lg_code]
+    group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), EXACT)
+    reading = _Reading(
+        city.pref_code,
+        base.pref_alias if base is not None else EXACT,
+        group=group,
+        city=city,
+        city_start=at,
+        city_end=at,
+        end=at,
+        city_from_town=True,
+    )
+    _read_town(reading, key, at, postal_code)
+    if reading.town is None and not reading.candidates:
+        return None, []
+    return reading, []
