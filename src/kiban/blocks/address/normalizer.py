@@ -19,10 +19,12 @@ list is matched: ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``, with their ids
 
 It never claims more than the input supports: a 丁目 is matched only when the input writes one
 (``3丁目``, or ``3-4-5`` in a town with 丁目), or when the registry has the town only with
-丁目 and a plain number follows it (``X町1-16`` is X町一丁目16, the only reading); block numbers are always parsed into
-``structured_address``, but the level stays ``machiaza``/``machiaza_detail`` unless the
-registry lists that block; matches through a folded spelling, an omitted 町, a guessed
-prefecture or an unlisted 丁目 score below exact ones (the ``FACTOR_*`` constants).
+丁目 and a plain number follows it (``X町1-16`` is X町一丁目16, the only reading); block
+numbers are always parsed into ``structured_address``, but the level stays ``machiaza`` or
+``machiaza_detail`` unless the registry lists that block; matches through a folded spelling,
+an omitted 町, a guessed prefecture or an unlisted 丁目 score below exact ones (the
+``FACTOR_*`` constants). An input that fits several places equally answers what they have
+in common and lists them in ``candidates`` (:mod:`kiban.blocks.address.candidates`).
 """
 
 from __future__ import annotations
@@ -31,17 +33,16 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address import candidates as ambiguity
 from kiban.blocks.address import rules
 from kiban.blocks.address.candidates import Candidate
+from kiban.blocks.address.detail import Detail, read_detail
 from kiban.blocks.address.index import (
-    ALIAS_JO_SHORT,
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
     EXACT,
@@ -53,19 +54,15 @@ from kiban.blocks.address.index import (
 )
 from kiban.blocks.address.models import Block, Parcel, Residence
 from kiban.blocks.address.repository import AnyRow, AnySelect
+from kiban.blocks.address.results import (
+    AddressIds,
+    Coordinates,
+    MatchLevel,
+    NormalizeResult,
+    StructuredAddress,
+)
 from kiban.kernel.errors import Conflict
 from kiban.kernel.identifiers import compute_lg_code_check_digit
-
-MatchLevel = Literal[
-    "unknown",
-    "pref",
-    "city",
-    "machiaza",
-    "machiaza_detail",
-    "rsdtdsp_blk",
-    "rsdtdsp_rsdt",
-    "parcel",
-]
 
 # Score factors: an exact reading scores 1; each uncertain step multiplies in its factor.
 FACTOR_SHORT_PREF = 0.98
@@ -79,8 +76,6 @@ FACTOR_CITY_MISSING = 0.7
 FACTOR_PREF_GUESSED = 0.95
 FACTOR_TRUNCATED = 0.9
 
-_KOAZA_MAX = 12
-
 _T = TypeVar("_T")
 
 
@@ -88,70 +83,6 @@ class RegistryEmpty(Conflict):
     """The registry has no data yet, so there is nothing to normalize against."""
 
     code = "address.registry_empty"
-
-
-class Coordinates(BaseModel):
-    """A representative point (WGS84)."""
-
-    lat: float
-    lon: float
-
-
-class AddressIds(BaseModel):
-    """Codes of what was matched; ``None`` where the level was not reached.
-
-    ``town_id`` is kiban's id of the town (:class:`~kiban.blocks.address.TownRead`)."""
-
-    lg_code: str | None = None
-    machiaza_id: str | None = None
-    town_id: uuid.UUID | None = None
-    rsdtdsp_blk_id: str | None = None
-    rsdtdsp_rsdt_id: str | None = None
-    prc_id: str | None = None
-
-
-class StructuredAddress(BaseModel):
-    """The parts of the address as read. Registry parts (pref … chome) use the registry's
-    spelling; koaza and the numbers are as the input gave them (numbers as ASCII digits)."""
-
-    pref: str | None = None
-    county: str | None = None
-    city: str | None = None
-    ward: str | None = None
-    kyoto_st: str | None = None
-    oaza_cho: str | None = None
-    chome: str | None = None
-    koaza: str | None = None
-    blk_num: str | None = None
-    rsdt_num: str | None = None
-    rsdt_num2: str | None = None
-    prc_num1: str | None = None
-    prc_num2: str | None = None
-    prc_num3: str | None = None
-
-
-class NormalizeResult(BaseModel):
-    """One normalized address, with abr-geocoder v3's field names."""
-
-    input: str = Field(description="The text as given.")
-    matched_address: str = Field(description="What matched the registry, in its spelling.")
-    unmatched_address: str = Field(description="The rest: building, room, anything not read.")
-    match_level: MatchLevel
-    score: float = Field(ge=0, le=1, description="1 for an exact reading; fuzzy ones lower.")
-    coordinates: Coordinates | None = None
-    coordinates_level: MatchLevel | None = None
-    ids: AddressIds = Field(default_factory=AddressIds)
-    structured_address: StructuredAddress = Field(default_factory=StructuredAddress)
-    postal_code: str | None = None
-    error: str | None = Field(default=None, description="Why the line was not normalized.")
-    candidates: list[Candidate] | None = Field(
-        default=None,
-        description=(
-            "Only when the input fits several places equally: each of them (the registry's "
-            "spelling). match_level and the other fields then give only what they have in "
-            "common; nothing is guessed."
-        ),
-    )
 
 
 # --- the index for a session ----------------------------------------------------------------
@@ -418,73 +349,6 @@ def _postal_reading(
     return reading
 
 
-# --- after the town -------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Detail:
-    chome: rules.Chome | None = None
-    chome_status: str = "none"  # none, verified, accepted, rejected
-    koaza: tuple[int, int] | None = None
-    block: rules.Block | None = None
-    end: int = 0  # Key position where the matched text ends.
-
-
-def _read_koaza(key: str, start: int) -> int:
-    """End of a 小字 at ``start``: a short run of kanji right before a number (its 字 mark, if
-    written, was dropped by the folding), or ``start`` when there is none."""
-    end = start
-    limit = min(len(key), start + _KOAZA_MAX)
-    while end < limit and ("\u4e00" <= key[end] <= "\u9fff" or key[end] in "のケ"):
-        end += 1
-    if end == start or end >= len(key) or not key[end].isdigit():
-        return start
-    return end
-
-
-def _chome_status(town: TownEntry, chome: rules.Chome) -> str | None:
-    """``verified`` (the town has this 丁目), ``accepted`` (the town has 丁目 but the data does
-    not list them), ``rejected`` (written, but not a 丁目 of this town), or ``None`` when the
-    numbers were not a 丁目 after all (``3-4-5`` in a town without a third 丁目)."""
-    if chome.number in town.chomes:
-        return "verified"
-    if town.chomes:
-        return "rejected" if chome.explicit else None
-    if town.has_chome or chome.kind == "jiwari":
-        return "accepted"
-    return "rejected" if chome.explicit else None
-
-
-def _read_detail(town: TownEntry, key: str, start: int, alias: int = EXACT) -> _Detail:
-    detail = _Detail(end=start)
-    chome = rules.parse_chome(key, start, hyphenated=town.has_chome)
-    if chome is None and alias == ALIAS_JO_SHORT:
-        chome = rules.parse_bare_chome(key, start)
-    if chome is None and town.only_chome and town.chomes:
-        # The registry has this town only with 丁目: X町1-16 can only be X町一丁目16.
-        chome = rules.parse_leading_chome(key, start)
-    at = start
-    if chome is not None:
-        status = _chome_status(town, chome)
-        if status is None:
-            chome = None
-        else:
-            detail.chome_status = status
-    if chome is not None:
-        detail.chome = chome
-        at = chome.end
-        if detail.chome_status != "rejected":
-            detail.end = at
-    koaza_end = _read_koaza(key, at)
-    if koaza_end > at:
-        detail.koaza = (at, koaza_end)
-        at = koaza_end
-    block = rules.parse_block(key, at)
-    if block.parts:
-        detail.block = block
-    return detail
-
-
 # --- the result -----------------------------------------------------------------------------
 
 
@@ -633,9 +497,9 @@ class _Result:
             self.coordinates = Coordinates(lat=town.lat, lon=town.lng)
             self.coordinates_level = "machiaza"
         self.end = reading.end
-        self.detail(town, _read_detail(town, self.key, reading.end, reading.town_alias))
+        self.detail(town, read_detail(town, self.key, reading.end, reading.town_alias))
 
-    def detail(self, town: TownEntry, detail: _Detail) -> None:
+    def detail(self, town: TownEntry, detail: Detail) -> None:
         chome = detail.chome
         if detail.chome_status == "rejected":
             # A 丁目 the town does not have: what follows it is not understood either, and all
@@ -664,7 +528,7 @@ class _Result:
 
     # --- with the Address Base Registry's own tables ---------------------------------------
 
-    def abr(self, town: TownEntry, detail: _Detail) -> None:
+    def abr(self, town: TownEntry, detail: Detail) -> None:
         """The ABR's real 町字ID, and the residential block and residence (住居表示) or the
         parcel, when its tables are loaded and have the numbers the input gave."""
         number = detail.chome.number if detail.chome is not None else 0
