@@ -13,7 +13,9 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
   their 町/村 where that is no other municipality's name (``当別``) - :data:`ALIAS_NO_MACHI`;
 - towns without a final 町 when no other town of the municipality has that name (``森本町``
   as ``森本``) - :data:`ALIAS_NO_MACHI` (大字/字 need no alias: the folding drops them);
-- Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`.
+- Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`;
+- a ward of a designated city without its city (``北区`` for 札幌市北区 and 大阪市北区, beside
+  東京都北区) - :data:`ALIAS_WARD`, which ranks as an exact name: the input does not say which.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ EXACT = 0
 ALIAS_SHORT = 1
 ALIAS_NO_MACHI = 2
 ALIAS_JO_SHORT = 3
+ALIAS_WARD = 4
 
 
 @dataclass(slots=True)
@@ -384,6 +387,12 @@ def build_index(conn: Connection) -> AddressIndex:
             )
         if city.parent:
             parents.setdefault((city.pref_code, city.parent), []).append(city)
+            # The ward of a designated city written without its city (北区 of 札幌市): as
+            # good a reading as a municipality of that name, so a shared name is ambiguous.
+            add(
+                city.ward_key or fold_name(city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, ALIAS_WARD),
+            )
     for (pref_code, name), members in parents.items():
         add(
             fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)

@@ -45,6 +45,7 @@ from kiban.blocks.address.detail import Detail, read_detail
 from kiban.blocks.address.index import (
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
+    ALIAS_WARD,
     EXACT,
     AddressIndex,
     CityEntry,
@@ -75,6 +76,7 @@ FACTOR_TOWN_MISSING = 0.7
 FACTOR_CITY_MISSING = 0.7
 FACTOR_PREF_GUESSED = 0.95
 FACTOR_TRUNCATED = 0.9
+FACTOR_WARD_ONLY = 0.9
 
 _T = TypeVar("_T")
 
@@ -190,7 +192,7 @@ class _Reading:
             int(self.postal_ok),
             -int(self.pref_alias != EXACT)
             - int(self.town_alias != EXACT)
-            - int(self.group is not None and self.group.alias != EXACT),
+            - int(self.group is not None and self.group.alias not in (EXACT, ALIAS_WARD)),
             int(self.town is not None),
         )
 
@@ -463,6 +465,8 @@ class _Result:
             self.matched += (city.county or "") + city.name
         if group.alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
+        elif group.alias == ALIAS_WARD:
+            self.score *= FACTOR_WARD_ONLY
         elif not (reading.city_from_postal or reading.city_from_town):
             written = self.slice(reading.city_start, reading.city_end)
             names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
