@@ -148,6 +148,19 @@ def test_variant_characters_read_as_the_registrys(registry: Session, written: st
     assert result.score < 1.0  # Read through a folded spelling, and said so.
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["札幌市中央区圆山西町2丁目", "札幌市中央区圓山西町2丁目", "札幌市中央区円山西町2丁目"],
+)
+def test_a_simplified_or_old_form_typed_reads_as_the_registrys(
+    registry: Session, written: str
+) -> None:
+    # 圆 (a simplified form, typed by mistake) is linked to 圓 and so to 円 only by Unihan.
+    result = norm(registry, written)
+
+    assert result.matched_address == "北海道札幌市中央区円山西町二丁目"
+
+
 def test_the_variant_families_come_from_unihan_and_keep_distinct_characters_apart() -> None:
     table = variant_map()
 
@@ -158,7 +171,8 @@ def test_the_variant_families_come_from_unihan_and_keep_distinct_characters_apar
     for a, b in ("崎埼", "干乾", "后後"):
         assert table.get(a, a) != table.get(b, b), (a, b)
     # Numerals are read as numbers, so none of their families is folded.
-    assert "千" not in table and "壱" not in table
+    assert "千" not in table
+    assert "壱" not in table
 
 
 def test_a_link_between_two_common_characters_is_not_taken() -> None:
@@ -279,7 +293,8 @@ def test_a_ward_name_of_several_cities_answers_candidates(registry: Session) -> 
     assert result.structured_address.city is None
     assert result.candidates is not None
     assert {c.lg_code for c in result.candidates} == {TOKYO_KITA, SAPPORO_KITA, OSAKA_KITA}
-    assert result.error is not None and result.error.startswith("ambiguous")
+    assert result.error is not None
+    assert result.error.startswith("ambiguous")
 
 
 def test_the_town_settles_a_shared_ward_name(registry: Session) -> None:
