@@ -485,7 +485,9 @@ class _Result:
     def town(self, reading: _Reading, town: TownEntry) -> None:
         self.level = "machiaza"
         # The registry's spelling: the ABR's own when its town master is loaded.
-        name = self.index.abr_names.get((town.lg_code, rules.fold_name(town.name)), town.name)
+        name = town.name
+        if self.index.abr_names:
+            name = self.index.abr_names.get((town.lg_code, rules.fold_name(name)), name)
         self.structured.oaza_cho = name
         self.ids.machiaza_id = town.machiaza_id
         self.ids.town_id = town.id if isinstance(town.id, uuid.UUID) else uuid.UUID(town.id)
@@ -493,7 +495,9 @@ class _Result:
         written = self.slice(reading.town_start, reading.end)
         if reading.town_alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
-        elif not any(_spelled_as(written, n) for n in (name, town.name, town.postal_name) if n):
+        elif not _spelled_as(written, name) and not (
+            town.postal_name is not None and _spelled_as(written, town.postal_name)
+        ):
             self.score *= FACTOR_FOLDED_SPELLING
         if reading.kyoto_st is not None:
             self.structured.kyoto_st = self.slice(*reading.kyoto_st)
