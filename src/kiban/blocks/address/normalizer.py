@@ -282,6 +282,16 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
     reading.city = next(m for m in group.members if m.lg_code == town.lg_code)
 
 
+def _groups(
+    index: AddressIndex, key: str, at: int, pref_code: str | None
+) -> list[tuple[int, CityGroup]]:
+    return [
+        (end, g)
+        for end, g in _hits(index.city_keys, index.city_lengths, key, at)
+        if pref_code is None or g.pref_code == pref_code
+    ]
+
+
 def _readings(
     index: AddressIndex, key: str, postal_code: str | None, postal: set[str] | None
 ) -> list[_Reading]:
@@ -291,12 +301,14 @@ def _readings(
         (code, end, alias)
         for end, (code, alias) in _hits(index.pref_keys, index.pref_lengths, key, 0)
     ]
-    for pref_code, at, pref_alias in starts:
-        groups = [
-            (end, g)
-            for end, g in _hits(index.city_keys, index.city_lengths, key, at)
-            if pref_code is None or g.pref_code == pref_code
-        ]
+    for pref_code, pref_end, pref_alias in starts:
+        at = pref_end
+        groups = _groups(index, key, at, pref_code)
+        if not groups:
+            # An island or a subprefecture written before the municipality is skipped.
+            after = rules.region_end(key, at)
+            groups = _groups(index, key, after, pref_code) if after else []
+            at = after if groups else at
         if not groups:
             if pref_code is not None:
                 readings.append(_Reading(pref_code, pref_alias, city_start=at, end=at))

@@ -255,6 +255,18 @@ def fold_name(name: str) -> str:
     return _NUMERAL_RUN.sub(_numeral_value, text.translate(_TRANSLATE))
 
 
+# --- before the municipality ---------------------------------------------------------------
+
+_REGION = re.compile(r"[^0-9 -]{1,8}?(?:総合振興局|振興局|支庁|諸島|列島|群島|島)")
+
+
+def region_end(key: str, start: int) -> int:
+    """Where an island or a subprefecture written before the municipality ends (``八丈島``
+    of 八丈島八丈町, ``石狩振興局`` of 石狩振興局石狩市), or 0 when none starts at ``start``."""
+    match = _REGION.match(key, start)
+    return match.end() if match is not None else 0
+
+
 # --- what follows the town ------------------------------------------------------------------
 
 _CHOME = re.compile(r"第?([0-9]{1,3})(丁目|丁(?!目)|地割)")
