@@ -302,11 +302,14 @@ def test_the_prefecture_narrows_a_town_without_municipality(registry: Session) -
     assert result.structured_address.oaza_cho == "住吉町"
 
 
-def test_a_name_followed_by_a_municipality_mark_is_no_town(registry: Session) -> None:
-    # 丸の内市 is no municipality: 丸の内 is not read as a town of some other city.
-    result = norm(registry, "東京都丸の内市1")
+@pytest.mark.parametrize("written", ["東京都丸の内市1", "千代田丸の内1"])
+def test_a_town_name_inside_a_longer_name_is_not_guessed(registry: Session, written: str) -> None:
+    # 丸の内市 is no municipality, and 千代田 (a town of 千代田区? of another city?) followed
+    # by more name is not read as a town on its own.
+    result = norm(registry, written)
 
     assert result.structured_address.oaza_cho is None
+    assert result.candidates is None
 
 
 # --- 8. ambiguity is said, not guessed ----------------------------------------------------------

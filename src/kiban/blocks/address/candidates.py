@@ -16,8 +16,6 @@ from pydantic import BaseModel, Field
 
 from kiban.blocks.address.index import AddressIndex, CityEntry, CityGroup, TownEntry
 
-_CITY_MARKS = frozenset("市区郡")
-
 MAX_CANDIDATES = 20
 """The most candidates one result lists (the first ones by lg_code and name)."""
 
@@ -77,8 +75,8 @@ def towns_without_city(
 ) -> tuple[int, list[TownEntry]]:
     """The longest town name of the nation (or of the prefecture) at ``start`` of a key,
     for an input that names no municipality: ``(end, towns)``, ``(start, [])`` when none.
-    Only exact names of two characters or more count; several towns is an ambiguity; a
-    name followed by 市, 区 or 郡 is the start of a municipality's name, not a town."""
+    Only exact names of two characters or more count, followed by a number, a space, a dash
+    or nothing (what follows a town); several towns is an ambiguity."""
     room = len(key) - start
     for length in index.nation_town_lengths:
         if length > room:
@@ -87,7 +85,10 @@ def towns_without_city(
         if towns and pref_code is not None:
             towns = [t for t in towns if index.cities[t.lg_code].pref_code == pref_code]
         if towns:
-            if key[start + length : start + length + 1] in _CITY_MARKS:
-                return start, []  # A municipality the registry does not know (塩X市).
+            follows = key[start + length : start + length + 1]
+            if follows and not (follows.isascii() or follows.isdigit()):
+                # More name follows (千代田丸の内, 塩釜市): not a town alone; a municipality
+                # the registry does not know, or a longer name, is not guessed at.
+                return start, []
             return start + length, towns
     return start, []
