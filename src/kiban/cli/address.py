@@ -176,8 +176,10 @@ CSV_COLUMNS = (
     "prc_num3",
     "postal_code",
     "error",
+    "candidates",
 )
-"""The flat columns of ``--format csv`` (ids and structured parts spread out)."""
+"""The flat columns of ``--format csv`` (ids and structured parts spread out; the candidates
+of an ambiguous line as their addresses joined by `` | ``)."""
 
 
 def csv_row(result: address.NormalizeResult) -> list[Any]:
@@ -189,6 +191,11 @@ def csv_row(result: address.NormalizeResult) -> list[Any]:
     }
     if result.coordinates is not None:
         flat["lat"], flat["lon"] = result.coordinates.lat, result.coordinates.lon
+    if result.candidates:
+        flat["candidates"] = " | ".join(
+            f"{c.pref}{c.county or ''}{c.city}{c.ward or ''}{c.oaza_cho or ''}"
+            for c in result.candidates
+        )
     return ["" if flat.get(name) is None else flat[name] for name in CSV_COLUMNS]
 
 

@@ -115,3 +115,20 @@ def test_the_endpoints_are_documented(client: TestClient) -> None:
     assert path["get"]["parameters"][0]["name"] == "q"
     body = path["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["maxItems"] == MAX_BATCH
+
+
+def test_an_ambiguous_address_answers_candidates(client: TestClient, session: Session) -> None:
+    address.load_registry(session, lg_codes=["132063", "342084"])  # 府中市, 東京都 and 広島県
+    session.commit()
+
+    body = client.get(URL, params={"q": "府中市"}).json()
+
+    assert body["match_level"] == "unknown"
+    assert [(c["pref"], c["city"]) for c in body["candidates"]] == [
+        ("東京都", "府中市"),
+        ("広島県", "府中市"),
+    ]
+    spec = client.get("/openapi.json").json()
+    result = spec["components"]["schemas"]["NormalizeResult"]["properties"]["candidates"]
+    assert result["description"]
+    assert "Candidate" in spec["components"]["schemas"]

@@ -181,10 +181,18 @@ def test_no_chome_is_made_up_from_block_numbers(
 
     result = address.normalize(text, session=registry)
 
-    assert result.structured_address.oaza_cho == "丸の内"
-    assert result.structured_address.chome is None
-    assert result.match_level == "machiaza"
     s = result.structured_address
+    assert s.oaza_cho == "丸の内"
+    # 丸の内 exists only with its 丁目 一〜三: a plain number 1-3 right after it (then a dash,
+    # a space or nothing) can only be that 丁目; any other number is a block, never a 丁目.
+    plain = len(numbers) == 1 or separator in "-－ー"
+    plain = plain and not (len(numbers) == 1 and building in ("号", "番地"))
+    if numbers[0] <= 3 and plain:
+        assert s.chome == f"{'一二三'[numbers[0] - 1]}丁目"
+        assert result.match_level == "machiaza_detail"
+        return
+    assert s.chome is None
+    assert result.match_level == "machiaza"
     assert str(numbers[0]) in (s.blk_num, s.prc_num1)
 
 

@@ -129,7 +129,9 @@ def test_the_result_serialises_with_abr_geocoder_names(registry: Session) -> Non
         "structured_address",
         "postal_code",
         "error",
+        "candidates",  # Only set (a list) when the input is ambiguous.
     }
+    assert data["candidates"] is None
     assert set(data["ids"]) == {
         "lg_code",
         "machiaza_id",
@@ -174,8 +176,11 @@ def test_a_prefecture_has_its_own_lg_code(registry: Session) -> None:
 # --- never over-claim --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["千代田区丸の内2", "千代田区丸の内2-3", "千代田区丸の内2番3号"])
+@pytest.mark.parametrize(
+    "text", ["札幌市中央区円山西町2", "札幌市中央区円山西町2-3", "千代田区丸の内2番3号"]
+)
 def test_a_chome_is_not_made_up_from_block_numbers(registry: Session, text: str) -> None:
+    # 円山西町 has 丁目 and a part without: 2 may be a block there. 2番 is a block anywhere.
     result = norm(registry, text)
 
     assert result.match_level == "machiaza"
@@ -183,6 +188,22 @@ def test_a_chome_is_not_made_up_from_block_numbers(registry: Session, text: str)
     assert result.structured_address.blk_num == "2"
     assert result.ids.machiaza_id is not None
     assert result.ids.machiaza_id.endswith("000")
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [("千代田区丸の内2", None), ("千代田区丸の内2-3", "3"), ("丸の内2 ビル", None)],
+)
+def test_a_number_after_a_town_that_exists_only_with_chome_is_its_chome(
+    registry: Session, text: str, rest: str | None
+) -> None:
+    # The registry has 丸の内 only as 一〜三丁目: 丸の内2-3 can only be 丸の内二丁目3.
+    result = norm(registry, text)
+
+    assert result.match_level == "machiaza_detail"
+    assert result.structured_address.chome == "二丁目"
+    assert result.structured_address.blk_num == rest
+    assert result.matched_address.endswith("丸の内二丁目")
 
 
 def test_three_hyphenated_numbers_in_a_town_with_chome_start_with_the_chome(

@@ -58,6 +58,23 @@ def test_json_stream_is_one_array(loaded: None) -> None:
     assert len(results) == len(LINES)
 
 
+def test_csv_lists_the_candidates_of_an_ambiguous_line(session: Session) -> None:
+    invalidate_index()
+    address.load_registry(session, lg_codes=["132063", "342084"])  # two 府中市
+    session.commit()
+
+    rows = list(csv.DictReader(io.StringIO(_run("府中市宮西町", "--format", "csv"))))
+    invalidate_index()
+
+    assert rows[0]["match_level"] == "machiaza"
+    assert rows[0]["candidates"] == ""  # 宮西町 is only Tokyo's: not ambiguous
+    rows = list(csv.DictReader(io.StringIO(_run("府中市", "--format", "csv"))))
+    invalidate_index()
+
+    assert rows[0]["match_level"] == "unknown"
+    assert rows[0]["candidates"] == "東京都府中市 | 広島県府中市"
+
+
 def test_csv_has_a_header_and_flat_columns(loaded: None, tmp_path: Path) -> None:
     source = tmp_path / "addresses.txt"
     source.write_text("\n".join(LINES) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ Error codes (see :mod:`kiban.blocks.address.errors`): ``kiban.identifier.*`` for
 from __future__ import annotations
 
 from kiban.blocks.address.adapters.abr import KINDS as ABR_KINDS
+from kiban.blocks.address.candidates import Candidate
 from kiban.blocks.address.errors import (
     AbrFileInvalid,
     InvalidAddress,
@@ -27,17 +28,15 @@ from kiban.blocks.address.errors import (
     TownNotFound,
 )
 from kiban.blocks.address.index import invalidate_index
-from kiban.blocks.address.normalizer import (
+from kiban.blocks.address.normalizer import RegistryEmpty, normalize, normalize_many
+from kiban.blocks.address.placement import AddressInput, PlacedAddress, place_address
+from kiban.blocks.address.results import (
     AddressIds,
     Coordinates,
     MatchLevel,
     NormalizeResult,
-    RegistryEmpty,
     StructuredAddress,
-    normalize,
-    normalize_many,
 )
-from kiban.blocks.address.placement import AddressInput, PlacedAddress, place_address
 from kiban.blocks.address.service import (
     AbrLoadSummary,
     AbrTownRead,
@@ -67,6 +66,7 @@ __all__ = [
     "AbrTownRead",
     "AddressIds",
     "AddressInput",
+    "Candidate",
     "Coordinates",
     "InvalidAddress",
     "InvalidPrefCode",

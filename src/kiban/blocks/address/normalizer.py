@@ -18,10 +18,13 @@ With the Address Base Registry's own tables loaded (``kiban address load-abr``),
 list is matched: ``rsdtdsp_blk``, ``rsdtdsp_rsdt`` or ``parcel``, with their ids and points.
 
 It never claims more than the input supports: a 丁目 is matched only when the input writes one
-(``3丁目``, or ``3-4-5`` in a town with 丁目); block numbers are always parsed into
-``structured_address``, but the level stays ``machiaza``/``machiaza_detail`` unless the
-registry lists that block; matches through a folded spelling, an omitted 町, a guessed
-prefecture or an unlisted 丁目 score below exact ones (the ``FACTOR_*`` constants).
+(``3丁目``, or ``3-4-5`` in a town with 丁目), or when the registry has the town only with
+丁目 and a plain number follows it (``X町1-16`` is X町一丁目16, the only reading); block
+numbers are always parsed into ``structured_address``, but the level stays ``machiaza`` or
+``machiaza_detail`` unless the registry lists that block; matches through a folded spelling,
+an omitted 町, a guessed prefecture or an unlisted 丁目 score below exact ones (the
+``FACTOR_*`` constants). An input that fits several places equally answers what they have
+in common and lists them in ``candidates`` (:mod:`kiban.blocks.address.candidates`).
 """
 
 from __future__ import annotations
@@ -30,17 +33,19 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.orm import Session
 
+from kiban.blocks.address import candidates as ambiguity
 from kiban.blocks.address import rules
+from kiban.blocks.address.candidates import Candidate
+from kiban.blocks.address.detail import Detail, read_detail
 from kiban.blocks.address.index import (
-    ALIAS_JO_SHORT,
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
+    ALIAS_WARD,
     EXACT,
     AddressIndex,
     CityEntry,
@@ -50,19 +55,15 @@ from kiban.blocks.address.index import (
 )
 from kiban.blocks.address.models import Block, Parcel, Residence
 from kiban.blocks.address.repository import AnyRow, AnySelect
+from kiban.blocks.address.results import (
+    AddressIds,
+    Coordinates,
+    MatchLevel,
+    NormalizeResult,
+    StructuredAddress,
+)
 from kiban.kernel.errors import Conflict
 from kiban.kernel.identifiers import compute_lg_code_check_digit
-
-MatchLevel = Literal[
-    "unknown",
-    "pref",
-    "city",
-    "machiaza",
-    "machiaza_detail",
-    "rsdtdsp_blk",
-    "rsdtdsp_rsdt",
-    "parcel",
-]
 
 # Score factors: an exact reading scores 1; each uncertain step multiplies in its factor.
 FACTOR_SHORT_PREF = 0.98
@@ -75,8 +76,7 @@ FACTOR_TOWN_MISSING = 0.7
 FACTOR_CITY_MISSING = 0.7
 FACTOR_PREF_GUESSED = 0.95
 FACTOR_TRUNCATED = 0.9
-
-_KOAZA_MAX = 12
+FACTOR_WARD_ONLY = 0.9
 
 _T = TypeVar("_T")
 
@@ -85,62 +85,6 @@ class RegistryEmpty(Conflict):
     """The registry has no data yet, so there is nothing to normalize against."""
 
     code = "address.registry_empty"
-
-
-class Coordinates(BaseModel):
-    """A representative point (WGS84)."""
-
-    lat: float
-    lon: float
-
-
-class AddressIds(BaseModel):
-    """Codes of what was matched; ``None`` where the level was not reached.
-
-    ``town_id`` is kiban's id of the town (:class:`~kiban.blocks.address.TownRead`)."""
-
-    lg_code: str | None = None
-    machiaza_id: str | None = None
-    town_id: uuid.UUID | None = None
-    rsdtdsp_blk_id: str | None = None
-    rsdtdsp_rsdt_id: str | None = None
-    prc_id: str | None = None
-
-
-class StructuredAddress(BaseModel):
-    """The parts of the address as read. Registry parts (pref … chome) use the registry's
-    spelling; koaza and the numbers are as the input gave them (numbers as ASCII digits)."""
-
-    pref: str | None = None
-    county: str | None = None
-    city: str | None = None
-    ward: str | None = None
-    kyoto_st: str | None = None
-    oaza_cho: str | None = None
-    chome: str | None = None
-    koaza: str | None = None
-    blk_num: str | None = None
-    rsdt_num: str | None = None
-    rsdt_num2: str | None = None
-    prc_num1: str | None = None
-    prc_num2: str | None = None
-    prc_num3: str | None = None
-
-
-class NormalizeResult(BaseModel):
-    """One normalized address, with abr-geocoder v3's field names."""
-
-    input: str = Field(description="The text as given.")
-    matched_address: str = Field(description="What matched the registry, in its spelling.")
-    unmatched_address: str = Field(description="The rest: building, room, anything not read.")
-    match_level: MatchLevel
-    score: float = Field(ge=0, le=1, description="1 for an exact reading; fuzzy ones lower.")
-    coordinates: Coordinates | None = None
-    coordinates_level: MatchLevel | None = None
-    ids: AddressIds = Field(default_factory=AddressIds)
-    structured_address: StructuredAddress = Field(default_factory=StructuredAddress)
-    postal_code: str | None = None
-    error: str | None = Field(default=None, description="Why the line was not normalized.")
 
 
 # --- the index for a session ----------------------------------------------------------------
@@ -239,7 +183,8 @@ class _Reading:
     kyoto_st: tuple[int, int] | None = None
     postal_ok: bool = True
     city_from_postal: bool = False
-    candidates: list[str] = field(default_factory=list)
+    city_from_town: bool = False
+    candidates: list[TownEntry] = field(default_factory=list)
 
     def rank(self) -> tuple[int, int, int, int]:
         return (
@@ -247,7 +192,7 @@ class _Reading:
             int(self.postal_ok),
             -int(self.pref_alias != EXACT)
             - int(self.town_alias != EXACT)
-            - int(self.group is not None and self.group.alias != EXACT),
+            - int(self.group is not None and self.group.alias not in (EXACT, ALIAS_WARD)),
             int(self.town is not None),
         )
 
@@ -326,7 +271,7 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
         found = exact or found
     towns = {f[1].id for f in found}
     if len(towns) > 1:
-        reading.candidates = sorted({f[1].name for f in found})
+        reading.candidates = [f[1] for f in found]
         return
     end, town, alias = found[0]
     reading.town = town
@@ -335,6 +280,16 @@ def _read_town(reading: _Reading, key: str, start: int, postal_code: str | None)
     reading.end = end
     reading.kyoto_st = kyoto
     reading.city = next(m for m in group.members if m.lg_code == town.lg_code)
+
+
+def _groups(
+    index: AddressIndex, key: str, at: int, pref_code: str | None
+) -> list[tuple[int, CityGroup]]:
+    return [
+        (end, g)
+        for end, g in _hits(index.city_keys, index.city_lengths, key, at)
+        if pref_code is None or g.pref_code == pref_code
+    ]
 
 
 def _readings(
@@ -346,12 +301,14 @@ def _readings(
         (code, end, alias)
         for end, (code, alias) in _hits(index.pref_keys, index.pref_lengths, key, 0)
     ]
-    for pref_code, at, pref_alias in starts:
-        groups = [
-            (end, g)
-            for end, g in _hits(index.city_keys, index.city_lengths, key, at)
-            if pref_code is None or g.pref_code == pref_code
-        ]
+    for pref_code, pref_end, pref_alias in starts:
+        at = pref_end
+        groups = _groups(index, key, at, pref_code)
+        if not groups:
+            # An island or a subprefecture written before the municipality is skipped.
+            after = rules.region_end(key, at)
+            groups = _groups(index, key, after, pref_code) if after else []
+            at = after if groups else at
         if not groups:
             if pref_code is not None:
                 readings.append(_Reading(pref_code, pref_alias, city_start=at, end=at))
@@ -404,70 +361,6 @@ def _postal_reading(
     )
     _read_town(reading, key, at, postal_code)
     return reading
-
-
-# --- after the town -------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Detail:
-    chome: rules.Chome | None = None
-    chome_status: str = "none"  # none, verified, accepted, rejected
-    koaza: tuple[int, int] | None = None
-    block: rules.Block | None = None
-    end: int = 0  # Key position where the matched text ends.
-
-
-def _read_koaza(key: str, start: int) -> int:
-    """End of a 小字 at ``start``: a short run of kanji right before a number (its 字 mark, if
-    written, was dropped by the folding), or ``start`` when there is none."""
-    end = start
-    limit = min(len(key), start + _KOAZA_MAX)
-    while end < limit and ("\u4e00" <= key[end] <= "\u9fff" or key[end] in "のケ"):
-        end += 1
-    if end == start or end >= len(key) or not key[end].isdigit():
-        return start
-    return end
-
-
-def _chome_status(town: TownEntry, chome: rules.Chome) -> str | None:
-    """``verified`` (the town has this 丁目), ``accepted`` (the town has 丁目 but the data does
-    not list them), ``rejected`` (written, but not a 丁目 of this town), or ``None`` when the
-    numbers were not a 丁目 after all (``3-4-5`` in a town without a third 丁目)."""
-    if chome.number in town.chomes:
-        return "verified"
-    if town.chomes:
-        return "rejected" if chome.explicit else None
-    if town.has_chome or chome.kind == "jiwari":
-        return "accepted"
-    return "rejected" if chome.explicit else None
-
-
-def _read_detail(town: TownEntry, key: str, start: int, alias: int = EXACT) -> _Detail:
-    detail = _Detail(end=start)
-    chome = rules.parse_chome(key, start, hyphenated=town.has_chome)
-    if chome is None and alias == ALIAS_JO_SHORT:
-        chome = rules.parse_bare_chome(key, start)
-    at = start
-    if chome is not None:
-        status = _chome_status(town, chome)
-        if status is None:
-            chome = None
-        else:
-            detail.chome_status = status
-    if chome is not None:
-        detail.chome = chome
-        at = chome.end
-        if detail.chome_status != "rejected":
-            detail.end = at
-    koaza_end = _read_koaza(key, at)
-    if koaza_end > at:
-        detail.koaza = (at, koaza_end)
-        at = koaza_end
-    block = rules.parse_block(key, at)
-    if block.parts:
-        detail.block = block
-    return detail
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -566,6 +459,8 @@ class _Result:
         city = reading.city
         if reading.city_from_postal:
             self.score *= FACTOR_CITY_FROM_POSTAL
+        elif reading.city_from_town:
+            self.score *= FACTOR_CITY_MISSING
         elif not reading.postal_ok:
             self.error = "the postal code is not one of this municipality"
         elif reading.pref_code is None and len(self._same_names(reading)) > 1:
@@ -582,7 +477,9 @@ class _Result:
             self.matched += (city.county or "") + city.name
         if group.alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
-        elif not reading.city_from_postal:
+        elif group.alias == ALIAS_WARD:
+            self.score *= FACTOR_WARD_ONLY
+        elif not (reading.city_from_postal or reading.city_from_town):
             written = self.slice(reading.city_start, reading.city_end)
             names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
             if not any(_spelled_as(written, name) for name in names):
@@ -599,13 +496,20 @@ class _Result:
 
     def town(self, reading: _Reading, town: TownEntry) -> None:
         self.level = "machiaza"
-        self.structured.oaza_cho = town.name
+        # The registry's spelling: the ABR's own when its town master is loaded.
+        name = town.name
+        if self.index.abr_names:
+            name = self.index.abr_names.get((town.lg_code, rules.fold_name(name)), name)
+        self.structured.oaza_cho = name
         self.ids.machiaza_id = town.machiaza_id
         self.ids.town_id = town.id if isinstance(town.id, uuid.UUID) else uuid.UUID(town.id)
-        self.matched += town.name
+        self.matched += name
+        written = self.slice(reading.town_start, reading.end)
         if reading.town_alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
-        elif not _spelled_as(self.slice(reading.town_start, reading.end), town.name):
+        elif not _spelled_as(written, name) and not (
+            town.postal_name is not None and _spelled_as(written, town.postal_name)
+        ):
             self.score *= FACTOR_FOLDED_SPELLING
         if reading.kyoto_st is not None:
             self.structured.kyoto_st = self.slice(*reading.kyoto_st)
@@ -613,9 +517,9 @@ class _Result:
             self.coordinates = Coordinates(lat=town.lat, lon=town.lng)
             self.coordinates_level = "machiaza"
         self.end = reading.end
-        self.detail(town, _read_detail(town, self.key, reading.end, reading.town_alias))
+        self.detail(town, read_detail(town, self.key, reading.end, reading.town_alias))
 
-    def detail(self, town: TownEntry, detail: _Detail) -> None:
+    def detail(self, town: TownEntry, detail: Detail) -> None:
         chome = detail.chome
         if detail.chome_status == "rejected":
             # A 丁目 the town does not have: what follows it is not understood either, and all
@@ -644,7 +548,7 @@ class _Result:
 
     # --- with the Address Base Registry's own tables ---------------------------------------
 
-    def abr(self, town: TownEntry, detail: _Detail) -> None:
+    def abr(self, town: TownEntry, detail: Detail) -> None:
         """The ABR's real 町字ID, and the residential block and residence (住居表示) or the
         parcel, when its tables are loaded and have the numbers the input gave."""
         number = detail.chome.number if detail.chome is not None else 0
@@ -808,12 +712,18 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
 
     reading, tied = _choose(_readings(index, key, postal_code, postal))
     error = None
+    found: list[Candidate] = []
     if reading is None and tied:
+        found = _tied_candidates(index, tied)
         reading, error = _tie(index, tied)
         if reading is None:
-            return _unknown(raw, error, postal_code)
+            return _ambiguous(_unknown(raw, error, postal_code), found)
     if postal_code and postal and (reading is None or reading.group is None):
         reading = _postal_reading(index, key, reading, postal_code, postal) or reading
+    if not found and (reading is None or reading.group is None):
+        reading, found, error = _without_city(index, key, reading, postal_code)
+        if reading is None and found:
+            return _ambiguous(_unknown(raw, error or "", postal_code), found)
     if reading is None:
         return _unknown(raw, "no prefecture or municipality found", postal_code)
 
@@ -826,8 +736,79 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
         if reading.town is not None:
             result.town(reading, reading.town)
         elif reading.candidates:
-            error = error or "ambiguous town: " + ", ".join(reading.candidates)
+            error = error or "ambiguous town: " + ", ".join(
+                sorted({t.name for t in reading.candidates})
+            )
+            found = [ambiguity.of_town(index, t) for t in reading.candidates]
     elif key[reading.end :].strip(" -"):
         result.score *= FACTOR_CITY_MISSING  # Text follows that names no municipality.
     result.error = result.error or error
-    return result.build(raw, postal_code, cut)
+    return _ambiguous(result.build(raw, postal_code, cut), found)
+
+
+def _ambiguous(result: NormalizeResult, found: list[Candidate]) -> NormalizeResult:
+    if found:
+        result.candidates = ambiguity.listed(found)
+    return result
+
+
+def _tied_candidates(index: AddressIndex, tied: list[_Reading]) -> list[Candidate]:
+    found: list[Candidate] = []
+    for reading in tied:
+        if reading.town is not None:
+            found.append(ambiguity.of_town(index, reading.town))
+        elif reading.candidates:
+            found.extend(ambiguity.of_town(index, t) for t in reading.candidates)
+        elif reading.group is not None:
+            found.append(ambiguity.of_city(index, reading.group, reading.city))
+    return found
+
+
+def _without_city(
+    index: AddressIndex, key: str, reading: _Reading | None, postal_code: str | None
+) -> tuple[_Reading | None, list[Candidate], str | None]:
+    """The reading of an input that names no municipality, through its town: the one
+    municipality that has it, or the candidates (and their common prefecture, if any)."""
+    by_town, towns = _town_reading(index, key, reading, postal_code)
+    if by_town is not None:
+        return by_town, [], None
+    if not towns:
+        return reading, [], None
+    found = [ambiguity.of_town(index, t) for t in towns]
+    error = "ambiguous town: " + ", ".join(
+        sorted({f"{c.pref}{c.city}{c.ward or ''}{c.oaza_cho}" for c in found})
+    )
+    prefs = {index.cities[t.lg_code].pref_code for t in towns}
+    if reading is None and len(prefs) == 1:
+        reading = _Reading(prefs.pop(), EXACT)
+    return reading, found, error
+
+
+def _town_reading(
+    index: AddressIndex, key: str, base: _Reading | None, postal_code: str | None
+) -> tuple[_Reading | None, list[TownEntry]]:
+    """A town written without its municipality (after the prefecture, if any): the reading
+    of the one municipality that has it, or ``None`` and the towns of all that have it."""
+    at = base.end if base is not None else 0
+    pref_code = base.pref_code if base is not None else None
+    _, towns = ambiguity.towns_without_city(index, key, at, pref_code)
+    if len(towns) > 1 and postal_code:
+        towns = [t for t in towns if postal_code in t.postal_codes] or towns
+    if len({t.lg_code for t in towns}) != 1:
+        return None, towns
+    city = index.cities[towns[0].lg_code]
+    group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), EXACT)
+    reading = _Reading(
+        city.pref_code,
+        base.pref_alias if base is not None else EXACT,
+        group=group,
+        city=city,
+        city_start=at,
+        city_end=at,
+        end=at,
+        city_from_town=True,
+    )
+    _read_town(reading, key, at, postal_code)
+    if reading.town is None and not reading.candidates:
+        return None, []
+    return reading, []

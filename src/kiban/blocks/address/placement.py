@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from kiban.blocks.address.errors import InvalidAddress, TownNotFound
-from kiban.blocks.address.normalizer import StructuredAddress, normalize
+from kiban.blocks.address.normalizer import normalize
+from kiban.blocks.address.results import StructuredAddress
 from kiban.blocks.address.service import TownRead, format_address, get_town
 from kiban.platform.fields import Name
 

@@ -110,8 +110,8 @@ def existing_lg_codes(session: Session) -> set[str]:
 
 
 def existing_towns(session: Session, lg_codes: Collection[str]) -> list[AnyRow]:
-    """``(id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes)`` of the
-    towns there."""
+    """``(id, lg_code, machiaza_id, name, has_chome, postal_codes, lat, lng, chomes,
+    official_name, only_chome)`` of the towns there."""
     stmt = select(
         Town.id,
         Town.lg_code,
@@ -122,6 +122,8 @@ def existing_towns(session: Session, lg_codes: Collection[str]) -> list[AnyRow]:
         Town.lat,
         Town.lng,
         Town.chomes,
+        Town.official_name,
+        Town.only_chome,
     )
     rows: list[AnyRow] = []
     for part in chunks(sorted(lg_codes)):

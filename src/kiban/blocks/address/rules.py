@@ -4,7 +4,8 @@ The normalizer (:mod:`kiban.blocks.address.normalizer`) applies them in this ord
 
 1. :func:`cap_length` - at most :data:`MAX_INPUT` characters are read;
 2. :func:`nfkc` - full-width letters, digits and signs become ASCII, half-width katakana
-   becomes full-width; odd spaces become one ASCII space;
+   becomes full-width; ideographic variation selectors are dropped; odd spaces become one
+   ASCII space;
 3. :func:`extract_postal_code` - ``〒123-4567`` or ``1234567`` at the start;
 4. :func:`normalize_dashes` - every dash variant used as a separator becomes ``-``, while the
    long vowel mark inside a katakana word stays;
@@ -14,7 +15,8 @@ The normalizer (:mod:`kiban.blocks.address.normalizer`) applies them in this ord
    Registry names get the same key from :func:`fold_name`, so answers always use the
    registry's spelling;
 6. :func:`kyoto_street_end` - Kyoto's street directions (``堀川通松原下ル``) before the town;
-7. :func:`parse_chome` - ``3丁目``, ``3丁``, ``第3地割`` (岩手), or ``3-4-5`` in a town with
+7. :func:`parse_chome` - ``3丁目``, ``3丁``, ``第3地割`` (岩手), ``3-16`` in a town that exists
+   only with 丁目 (:func:`parse_leading_chome`), or ``3-4-5`` in a town with
    丁目, after the town; :func:`jo_short_form` and :func:`parse_bare_chome` read Sapporo's
    ``北1西6`` as 北一条西六丁目;
 8. :func:`parse_block` - ``2番3号``, ``2-3``, ``5番地の3``, ``3番A`` (lettered blocks),
@@ -57,10 +59,21 @@ def cap_length(text: str, limit: int = MAX_INPUT) -> tuple[str, str]:
     return text[:limit], text[limit:]
 
 
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def drop_variation_selectors(text: str) -> str:
+    """``text`` without ideographic variation selectors (U+E0100–U+E01EF, U+FE00–U+FE0F):
+    葛\U000e0100 is 葛 to the registry, which names towns by character, not by glyph."""
+    if _VARIATION_SELECTORS.search(text) is None:
+        return text
+    return _VARIATION_SELECTORS.sub("", text)
+
+
 def nfkc(text: str) -> str:
-    """NFKC (full-width forms to ASCII, half-width kana to full-width), spaces collapsed to
-    one ASCII space and trimmed, control characters dropped."""
-    text = unicodedata.normalize("NFKC", text)
+    """NFKC (full-width forms to ASCII, half-width kana to full-width), variation selectors
+    dropped, spaces collapsed to one ASCII space and trimmed, control characters dropped."""
+    text = drop_variation_selectors(unicodedata.normalize("NFKC", text))
     if not text.isprintable():
         text = "".join(c if c.isprintable() else " " for c in text)
     return _SPACE.sub(" ", text).strip()
@@ -230,7 +243,7 @@ def fold_name(name: str) -> str:
     """The key of a registry name (NFKC first: KEN_ALL writes digits full-width): the same
     key :func:`fold` gives, computed with ``str.translate`` because the index folds every
     name of the registry."""
-    text = unicodedata.normalize("NFKC", name)
+    text = drop_variation_selectors(unicodedata.normalize("NFKC", name))
     if _DASH_SEARCH.search(text) is not None:
         text = normalize_dashes(text)
     if not text.isprintable() or " " in text or "\u3000" in text:
@@ -240,6 +253,18 @@ def fold_name(name: str) -> str:
     if "通" in text:
         text = text.replace("通り", "通").replace("通リ", "通")
     return _NUMERAL_RUN.sub(_numeral_value, text.translate(_TRANSLATE))
+
+
+# --- before the municipality ---------------------------------------------------------------
+
+_REGION = re.compile(r"[^0-9 -]{1,8}?(?:総合振興局|振興局|支庁|諸島|列島|群島|島)")
+
+
+def region_end(key: str, start: int) -> int:
+    """Where an island or a subprefecture written before the municipality ends (``八丈島``
+    of 八丈島八丈町, ``石狩振興局`` of 石狩振興局石狩市), or 0 when none starts at ``start``."""
+    match = _REGION.match(key, start)
+    return match.end() if match is not None else 0
 
 
 # --- what follows the town ------------------------------------------------------------------
@@ -309,6 +334,20 @@ def parse_bare_chome(key: str, start: int) -> Chome | None:
     if match is None or int(match.group(1)) == 0:
         return None
     return Chome(int(match.group(1)), "chome", match.end())
+
+
+_LEADING_CHOME = re.compile(r"([0-9]{1,2})(?:-|(?= )|$)")
+
+
+def parse_leading_chome(key: str, start: int) -> Chome | None:
+    """The 丁目 of a town that exists only with 丁目, written as a plain number right after
+    it: ``1-16`` or ``1`` (X町1-16 is X町一丁目16: the only reading there is). A number
+    written as a block (``1番``, ``1の2``) is not one. ``explicit`` is false: a number that
+    is not one of the town's 丁目 is left to be a block number."""
+    match = _LEADING_CHOME.match(key, start)
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return Chome(int(match.group(1)), "chome", match.end(), explicit=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ NORMALIZE_EXAMPLE: dict[str, Any] = {
     },
     "postal_code": "1000013",
     "error": None,
+    "candidates": None,
 }
 """One result as the API returns it (the ids are illustrative)."""
 

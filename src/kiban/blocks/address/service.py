@@ -402,6 +402,12 @@ def _geo_columns(point: TownPoint | None) -> dict[str, Any]:
     return {"lat": point.lat, "lng": point.lng, "chomes": point.chomes}
 
 
+def _official_column(point: TownPoint | None) -> dict[str, Any]:
+    if point is None:
+        return {"official_name": None, "only_chome": False}
+    return {"official_name": point.official, "only_chome": point.only_chome}
+
+
 def _town_changes(
     lg_code: str,
     towns: dict[str, _MergedTown],
@@ -432,6 +438,7 @@ def _town_changes(
                     "has_chome": town.has_chome or bool(geo["chomes"]),
                     "postal_codes": sorted(town.postal_codes),
                     **geo,
+                    **_official_column(points.get(name)),
                     **stamps,
                 }
             )
@@ -448,6 +455,12 @@ def _town_changes(
             (row.lat, row.lng, list(row.chomes or ())) != (geo["lat"], geo["lng"], geo["chomes"])
         ):
             update.update(geo)
+        official = _official_column(points.get(name))
+        if points.get(name) is not None and (row.official_name, row.only_chome) != (
+            official["official_name"],
+            official["only_chome"],
+        ):
+            update.update(official)
         if update:
             changed.append({"id": row.id, **update, "updated_at": stamps["updated_at"]})
     return new, changed

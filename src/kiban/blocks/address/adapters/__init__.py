@@ -83,6 +83,11 @@ class TownPoint:
     lat: float
     lng: float
     chomes: list[dict[str, Any]] = field(default_factory=list)
+    # The source's spelling of the town when it differs from the name asked for only by
+    # variant characters (the registry's official spelling; the asked name is postal).
+    official: str | None = None
+    # The source has the town only with its 丁目, not bare.
+    only_chome: bool = False
 
 
 class PointSource(Protocol):

@@ -35,10 +35,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from kiban.blocks.address.adapters import MunicipalityRecord, TownPoint
+from kiban.blocks.address.variants import variant_map
 
 _KANJI_DIGITS = "〇一二三四五六七八九"
 _CHOME = re.compile(r"^(.+?)([一二三四五六七八九十]+)丁目?$")
@@ -117,10 +119,17 @@ def _number(match: re.Match[str]) -> str:
         return match.group(0)
 
 
+@cache
+def _families() -> dict[int, str]:
+    """The variant families of :mod:`kiban.blocks.address.variants` as a translate table."""
+    return str.maketrans(variant_map())
+
+
 def fold(name: str) -> str:
     """The spelling two sources' names are compared in (never stored): NFKC, no 大字/字,
     one ケ, one ノ, digits for kanji numbers, new kanji for old."""
     text = unicodedata.normalize("NFKC", name).translate(_VARIANTS).replace("通り", "通")
+    text = text.translate(_families())
     if "字" in text:
         text = _AZA.sub("", text)
     return _KANJI_NUMBER.sub(_number, text)
@@ -187,13 +196,16 @@ class _CityTable:
             own: dict[str, Point] = {}
             chomes: dict[str, dict[int, Point]] = {}
             koaza: dict[str, Point] = {}
+            names: dict[str, str] = {}
             for name, point in self.own.items():
                 own.setdefault(fold(name), point)
+                names.setdefault(fold(name), name)
             for name, numbered in self.chomes.items():
                 chomes.setdefault(fold(name), numbered)
+                names.setdefault(fold(name), name)
             for name, point in self.koaza.items():
                 koaza.setdefault(fold(name), point)
-            self._folded = {"own": own, "chomes": chomes, "koaza": koaza}
+            self._folded = {"own": own, "chomes": chomes, "koaza": koaza, "names": names}
         return self._folded
 
     def folded_whole(self) -> dict[str, Point]:
@@ -238,8 +250,10 @@ class _CityTable:
     def locate(self, name: str) -> TownPoint | None:
         numbered = self.chomes.get(name)
         point = self.own.get(name) or self.koaza.get(name) or self.whole.get(name)
+        official: str | None = None
         if point is None and numbered is None:
             folded, key = self.folded(), fold(name)
+            official = _variant_spelling(name, folded["names"].get(key))
             numbered = folded["chomes"].get(key) or folded["chomes"].get(key + "町")
             if numbered is None and key.endswith("町") and len(key) > 2:
                 numbered = folded["chomes"].get(key[:-1])
@@ -267,9 +281,25 @@ class _CityTable:
         chomes = [
             {"chome": n, "lat": p[0], "lng": p[1]} for n, p in sorted((numbered or {}).items())
         ]
+        only_chome = point is None
         if point is None:
             point = medoid(list((numbered or {}).values()))
-        return TownPoint(lat=point[0], lng=point[1], chomes=chomes)
+        return TownPoint(
+            lat=point[0], lng=point[1], chomes=chomes, official=official, only_chome=only_chome
+        )
+
+
+def _variant_spelling(name: str, other: str | None) -> str | None:
+    """``other`` when it spells ``name`` with variant characters only (藪原 for 薮原: the
+    registry's spelling of a postal name), else ``None``. Only a character-for-character
+    difference counts: 大字, ヶ/が or a different number is not a variant spelling."""
+    if other is None or other == name or len(other) != len(name):
+        return None
+    table = variant_map()
+    for a, b in zip(name, other, strict=True):
+        if a != b and table.get(a, a) != table.get(b, b):
+            return None
+    return other
 
 
 class GeoloniaTowns:
