@@ -5,8 +5,9 @@ For each operation of ``/openapi.json``, schemathesis generates requests from th
 migrated database, and runs every check it has (``--checks all``): no server error, only
 documented status codes, content types and headers, bodies matching their schemas, data valid
 by the schema accepted and invalid data refused, an ``Allow`` header on 405s, credentials that
-matter. It runs twice: without credentials and with them (:func:`credentials`). The number of
-examples is bounded and the seed fixed, so the run is repeatable and takes about a minute.
+matter. It runs once per caller: without credentials and with each caller's API key
+(:func:`credentials`). The number of examples is bounded and the seed fixed, so the run is
+repeatable and takes about a minute per caller.
 
 Nothing is excluded: every operation is tested, with every check.
 """
@@ -32,6 +33,7 @@ with warnings.catch_warnings():
 from kiban.platform import throttle
 from kiban.platform.settings import get_settings
 from kiban.web import create_app
+from tests.staff_support import admin_key, municipality_key
 
 pytestmark = pytest.mark.slow
 
@@ -43,24 +45,26 @@ SEED = 2026
 schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
 
 
-@pytest.fixture(params=["anonymous", "operator"])
+@pytest.fixture(params=["anonymous", "operator administrator", "municipality"])
 def credentials(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, dict[str, str]]:
-    """The credentials of one caller, per security scheme of the document: nobody's, or the
-    operator's.
+    """The credentials of one caller, per security scheme of the document: nobody's, a key of
+    kiban's operator administrator (relying parties, corporations, staff, mesh metrics), or a
+    key of a municipality's approval service account (Chiyoda, 131016: the resident register,
+    registration tasks).
 
-    The only place the test's credentials are built: when officials and service accounts
-    replace the operator token, swap the scheme and the token for theirs here. schemathesis
-    sends them where the document says an operation takes them, and leaves them out where a
-    negative case drops them.
+    The only place the test's credentials are built. schemathesis sends them where the
+    document says an operation takes them (``ApiKey``; ``OperatorToken`` only bootstraps the
+    first administrator), and leaves them out where a negative case drops them.
     """
     if request.param == "anonymous":
         return {}
     token = "dev-only-change-me"  # noqa: S105 - the development operator token.
     monkeypatch.setenv("KIBAN_OPERATOR_TOKEN", token)
     get_settings.cache_clear()
-    return {"OperatorToken": {"bearer": token}}
+    key = admin_key() if request.param == "operator administrator" else municipality_key("131016")
+    return {"ApiKey": {"bearer": key}, "OperatorToken": {"bearer": token}}
 
 
 def _failures_of(operation: Any, mode: GenerationMode) -> list[str]:
@@ -113,7 +117,11 @@ SEMANTIC_RULES: dict[str, str] = {
     "POST /api/v1/corporations": "the corporate number's check digit; the head office and the "
     "representative's address must name a town of the address registry",
     "GET /api/v1/corporations/{corporate_number}": "the corporate number's check digit",
+    "GET /api/v1/residents": "a caller that is not a municipality (kiban's operator) must "
+    "name the municipality",
     "POST /api/v1/residents": "the address must name a town of the registry; no future dates",
+    "POST /api/v1/residents/{person_id}/move-in": "the address must name a town of the "
+    "registry (placed first: the destination municipality is the one that may act)",
     "POST /api/v1/residents/births": "no future birth date",
     "POST /api/v1/identity/clients": "redirect URIs on several hosts need a sector identifier",
     "POST /api/v1/identity/sectors": "each redirect URI is listed once and passes the same "

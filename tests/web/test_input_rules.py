@@ -12,13 +12,22 @@ from sqlalchemy import Engine
 from kiban.blocks import residents
 from kiban.platform.body_limit import MAX_BODY_BYTES
 from kiban.platform.db import transaction
+from tests.staff_support import admin_key, bearer, municipality_key
 
 HUGE = "99999999999999999999"
 
 
 @pytest.fixture
-def headers(operator_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {operator_token}"}
+def headers(client: TestClient) -> dict[str, str]:
+    """A Chiyoda (131016) service key with the approval role: it may read and write the
+    register and read the registration tasks there (the shared operator token is retired)."""
+    return bearer(municipality_key("131016", "approval"))
+
+
+@pytest.fixture
+def admin_headers(client: TestClient) -> dict[str, str]:
+    """A key of kiban's operator administrator (the corporate register is national)."""
+    return bearer(admin_key())
 
 
 @pytest.fixture
@@ -39,9 +48,10 @@ def person(client: TestClient, engine: Engine) -> residents.PersonRead:
     ],
 )
 def test_a_huge_offset_is_refused_naming_it(
-    client: TestClient, headers: dict[str, str], path: str
+    client: TestClient, request: pytest.FixtureRequest, path: str
 ) -> None:
-    answer = client.get(path, headers=headers)
+    caller = "admin_headers" if path.startswith("/api/v1/corporations") else "headers"
+    answer = client.get(path, headers=request.getfixturevalue(caller))
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["field"] == "query.offset"
 

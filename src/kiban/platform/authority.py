@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Final, Protocol
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from kiban.kernel.errors import Unauthorized
@@ -111,9 +112,22 @@ class PrincipalRequired(Unauthorized):
         )
 
 
+_api_key = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A service account's API key (`kiban_sk_...`) as a bearer token. An official "
+    "signed in to the office pages is authenticated by the office session instead.",
+)
+"""Only documents the scheme (``/openapi.json``); the installed resolver reads the header."""
+
+
 @sessions.csrf_dependency  # With an office session, unsafe calls need X-CSRF-Token.
 @auth_dependency
-def require_principal(request: Request, session: DbSession) -> Principal:
+def require_principal(
+    request: Request,
+    session: DbSession,
+    _key: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key)] = None,
+) -> Principal:
     """The principal behind the request: a service-account API key (``Authorization: Bearer``)
     or an official's office session. 401 ``staff.principal_required`` otherwise; the resolver
     answers 401 with its own code for a wrong, expired or revoked key and for the retired
