@@ -22,7 +22,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from kiban.blocks.credentials import issuer, service
-from kiban.blocks.credentials.errors import PresentationRefused
+from kiban.blocks.credentials.errors import PresentationRefused, StatusListNotFound
 from kiban.blocks.credentials.types import CredentialType, type_by_vct
 from kiban.kernel import clock
 from kiban.platform import sdjwt, status_list
@@ -76,7 +76,7 @@ def _status_array(session: Session, uri: str) -> tuple[bytes, int]:
         return cached[1], cached[2]
     try:
         token = service.status_list_token(session, number)
-    except Exception as exc:
+    except StatusListNotFound as exc:
         raise PresentationRefused("status_unavailable") from exc
     # The list is read back exactly as a verifier elsewhere would: signature, typ, sub, exp.
     try:
