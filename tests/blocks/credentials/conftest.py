@@ -106,7 +106,7 @@ def issued(
 
 
 def present(
-    issued: credentials.IssuedCredential,
+    issued: credentials.IssuedCredential | str,
     key: ECKey,
     claims: list[str],
     *,
@@ -115,7 +115,7 @@ def present(
     at: float | None = None,
 ) -> str:
     return sdjwt.present(
-        issued.credential,
+        issued if isinstance(issued, str) else issued.credential,
         key,
         disclose=claims,
         nonce=nonce,

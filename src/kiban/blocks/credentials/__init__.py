@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.credentials import issuer, service
+from kiban.blocks.credentials import issuance, issuer, service
 from kiban.blocks.credentials.errors import REASONS, PresentationRefused
 from kiban.blocks.credentials.events import ISSUED, REVOKED
+from kiban.blocks.credentials.issuance import Offer
 from kiban.blocks.credentials.service import (
     PUBLICATION_TTL,
     IssuedCredential,
@@ -46,6 +47,7 @@ __all__ = [
     "TYPES",
     "CredentialType",
     "IssuedCredential",
+    "Offer",
     "PresentationRefused",
     "VerifiedPresentation",
     "clear_status_cache",
@@ -53,6 +55,7 @@ __all__ = [
     "issue_credential",
     "issuer_id",
     "issuer_public_jwk",
+    "offer_credential",
     "revoke_credential",
     "revoke_credentials_for_person",
     "status_list_token",
@@ -77,6 +80,16 @@ def issue_credential(
         credential_type=credential_type,
         holder_jwk=holder_jwk,
         actor=actor,
+    )
+
+
+def offer_credential(
+    session: Session, *, person_id: uuid.UUID, credential_type: str, actor: str
+) -> Offer:
+    """Offer a credential by OpenID4VCI's pre-authorized code flow: the offer goes to the
+    person's inbox, the transaction code comes back to hand over by another channel."""
+    return issuance.do_offer_credential(
+        session, person_id=person_id, credential_type=credential_type, actor=actor
     )
 
 

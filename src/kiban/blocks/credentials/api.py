@@ -12,16 +12,27 @@ disclosed to that verifier.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-from kiban.blocks.credentials import issuer, service
+from kiban.blocks import identity
+from kiban.blocks.credentials import issuance, issuer, service
 from kiban.blocks.credentials.errors import REASONS, UnknownCredentialType
-from kiban.blocks.credentials.schemas import PresentationVerified, PresentationVerify
+from kiban.blocks.credentials.schemas import (
+    OfferCreate,
+    OfferRead,
+    PresentationVerified,
+    PresentationVerify,
+)
 from kiban.blocks.credentials.types import TYPES
 from kiban.blocks.credentials.verifier import verify_presentation
-from kiban.platform.webkit import DbSession, public
+from kiban.platform.webkit import DbSession, public, require_operator
+
+Operator = Annotated[str, Depends(require_operator)]
 
 VERIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {
@@ -96,4 +107,133 @@ def verify(body: PresentationVerify, session: DbSession) -> PresentationVerified
         issued_at=found.issued_at,
         expires_at=found.expires_at,
         status=found.status,
+    )
+
+
+# --- OpenID4VCI 1.0 ---------------------------------------------------------------------------
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _oauth_error(error: identity.OAuthError) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{error.error}"'
+    return JSONResponse(error.as_dict(), status_code=error.status, headers=headers)
+
+
+@router.get("/.well-known/openid-credential-issuer", summary="Credential issuer metadata")
+def credential_issuer_metadata() -> dict[str, Any]:
+    """OpenID4VCI 1.0 credential issuer metadata: endpoints and each credential
+    configuration (``dc+sd-jwt``, its ``vct``, JWT proofs with ES256, claims to display)."""
+    return issuance.issuer_metadata()
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server/credentials",
+    summary="Authorization server metadata (pre-authorized codes)",
+)
+def authorization_server_metadata() -> dict[str, Any]:
+    """RFC 8414 metadata of the credential issuer's authorization server, which takes
+    pre-authorized codes with a transaction code."""
+    return issuance.authorization_server_metadata()
+
+
+@router.post(
+    "/credentials/token",
+    summary="Token endpoint (pre-authorized code)",
+    responses={
+        400: {"description": "OAuth `invalid_grant`, `invalid_request`, `unsupported_grant_type`"}
+    },
+)
+def token(
+    session: DbSession,
+    grant_type: Annotated[str | None, Form()] = None,
+    pre_authorized_code: Annotated[str | None, Form(alias="pre-authorized_code")] = None,
+    tx_code: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    """Trade a pre-authorized code and its transaction code for an access token to the
+    credential endpoint (single use). Five wrong transaction codes end the offer."""
+    try:
+        if grant_type != issuance.PRE_AUTHORIZED_GRANT:
+            raise identity.OAuthError(
+                "unsupported_grant_type", "only the pre-authorized code grant is supported"
+            )
+        answer = issuance.do_redeem_code(session, code=pre_authorized_code, tx_code=tx_code)
+    except identity.OAuthError as error:
+        # Answered, not raised: a counted wrong transaction code must be committed.
+        return _oauth_error(error)
+    return JSONResponse(answer, headers=_NO_STORE)
+
+
+@router.post("/credentials/nonce", summary="Nonce endpoint")
+def nonce() -> JSONResponse:
+    """A fresh ``c_nonce`` for the JWT proof of possession (valid five minutes)."""
+    return JSONResponse({"c_nonce": issuance.new_nonce()}, headers=_NO_STORE)
+
+
+@router.post(
+    "/credentials/credential",
+    summary="Credential endpoint",
+    responses={
+        400: {
+            "description": "OAuth `invalid_credential_request`, "
+            "`unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`"
+        },
+        401: {"description": "OAuth `invalid_token`"},
+    },
+)
+async def credential(
+    request: Request,
+    session: DbSession,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Issue the offered credential, bound to the key of the JWT proof
+    (``{"credential_configuration_id", "proofs": {"jwt": [proof]}}``)."""
+    token_value = None
+    if authorization and authorization[:7].lower() == "bearer ":
+        token_value = authorization[7:].strip()
+    try:
+        try:
+            body: Any = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise identity.OAuthError("invalid_credential_request", "the body is not JSON") from exc
+        answer = await run_in_threadpool(
+            issuance.do_issue_by_request, session, access_token=token_value, request=body
+        )
+    except identity.OAuthError as error:
+        return _oauth_error(error)
+    return JSONResponse(answer, headers=_NO_STORE)
+
+
+operator_router = APIRouter(tags=["credentials"])
+"""Issuing authorities' routes (the operator token today)."""
+
+
+@operator_router.post(
+    "/api/v1/credentials/offers",
+    summary="Offer a credential (pre-authorized code)",
+    status_code=201,
+    dependencies=[Depends(require_operator)],
+    responses={
+        401: {"description": "`kiban.auth.token_required` / `kiban.auth.token_invalid`"},
+        404: {"description": "`residents.person_not_found`"},
+        409: {"description": "`credentials.person_not_eligible`"},
+        422: {"description": "`credentials.unknown_type`, or invalid input (`error.field`)"},
+    },
+)
+def offer(body: OfferCreate, session: DbSession, actor: Operator) -> OfferRead:
+    """Offer a credential to a person: the ``openid-credential-offer://`` link goes to their
+    inbox and the six-digit transaction code comes back here, to be handed over separately.
+    Operators only for now; issuing authorities' officials will be asked the staff policy
+    function here when it exists."""
+    made = issuance.do_offer_credential(
+        session, person_id=body.person_id, credential_type=body.credential_type, actor=actor
+    )
+    return OfferRead(
+        id=made.id,
+        credential_offer=made.credential_offer,
+        offer_uri=made.offer_uri,
+        tx_code=made.tx_code,
+        expires_at=made.expires_at,
     )

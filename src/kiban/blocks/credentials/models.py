@@ -51,3 +51,28 @@ class CredentialsCredential(IdMixin, Base):
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(String(64))
     issued_by: Mapped[str] = mapped_column(String(200))
+
+
+class CredentialsOffer(IdMixin, Base):
+    """An OpenID4VCI credential offer with a pre-authorized code and a transaction code.
+
+    Only digests of the codes and of the access token are kept. An offer is redeemed once (the
+    code gives one access token) and issues one credential; five wrong transaction codes burn
+    it.
+    """
+
+    __tablename__ = "credentials_offers"
+    __table_args__ = (UniqueConstraint("code_hash"), UniqueConstraint("access_token_hash"))
+
+    person_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    credential_type: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    tx_code_hash: Mapped[str] = mapped_column(String(64))
+    tx_code_failures: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime]
+    redeemed_at: Mapped[datetime | None]
+    access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    access_expires_at: Mapped[datetime | None]
+    credential_id: Mapped[uuid.UUID | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -34,3 +35,23 @@ class PresentationVerified(BaseModel):
     issued_at: datetime
     expires_at: datetime
     status: str = Field(description="`valid` (anything else is refused)")
+
+
+class OfferCreate(BaseModel):
+    """An offer of a credential to a register person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: uuid.UUID
+    credential_type: str = Field(min_length=1, max_length=64, examples=["resident"])
+
+
+class OfferRead(BaseModel):
+    """An offer as made: the link now in the person's inbox, and the transaction code to hand
+    over by another channel (shown once, never stored)."""
+
+    id: uuid.UUID
+    credential_offer: dict[str, Any]
+    offer_uri: str
+    tx_code: str
+    expires_at: datetime

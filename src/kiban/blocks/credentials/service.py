@@ -82,6 +82,14 @@ def holder_key_of(jwk: Any) -> ECKey:
         raise HolderKeyInvalid("鍵として読めません", "not a readable key") from exc
 
 
+def check_eligible(session: Session, person_id: uuid.UUID) -> residents.PersonRead:
+    """The person, if a credential may be issued about them (a current resident)."""
+    person = residents.get_person(session, person_id)
+    if person.status != residents.Status.RESIDENT:
+        raise PersonNotEligible
+    return person
+
+
 def _current_list(session: Session) -> CredentialsStatusList:
     latest = session.scalars(
         select(CredentialsStatusList).order_by(CredentialsStatusList.number.desc()).limit(1)
@@ -132,9 +140,7 @@ def do_issue_credential(
     if kind is None:
         raise UnknownCredentialType(credential_type)
     holder = holder_key_of(holder_jwk)
-    person = residents.get_person(session, person_id)
-    if person.status != residents.Status.RESIDENT:
-        raise PersonNotEligible
+    person = check_eligible(session, person_id)
     now = clock.now().replace(microsecond=0)
     claims, changes_on = resident_claims(person, clock.today_jst())
     expires = now + kind.validity
