@@ -38,6 +38,20 @@ def signing_key() -> ECKey:
     return _jwk_for(private_key)
 
 
+def verification_key() -> tuple[str, ec.EllipticCurvePublicKey]:
+    """The issuer's kid and public key, cached per installation (the verifier's hot path)."""
+    settings = get_settings()
+    return _verification_key(str(settings.data_dir), settings.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _verification_key(_data_dir: str, _secret: str) -> tuple[str, ec.EllipticCurvePublicKey]:
+    private_key = get_key_store().get_or_create(KEY_NAME, "ec-p256")
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"key {KEY_NAME} is not a P-256 key")
+    return str(signing_key().kid), private_key.public_key()
+
+
 def public_jwk() -> dict[str, Any]:
     key = signing_key()
     return {**key.as_dict(private=False), "kid": key.kid, "use": "sig", "alg": ALG}

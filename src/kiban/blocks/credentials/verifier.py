@@ -80,9 +80,10 @@ def _status_array(session: Session, uri: str) -> tuple[bytes, int]:
         raise PresentationRefused("status_unavailable") from exc
     # The list is read back exactly as a verifier elsewhere would: signature, typ, sub, exp.
     try:
-        header, _ = sdjwt.peek(token)
-        payload = sdjwt.verify_jws(token, issuer.signing_key())
-        if header.get("typ") != status_list.TYP or payload.get("sub") != uri:
+        parsed = sdjwt.parse_jws(token)
+        parsed.check_es256(issuer.verification_key()[1])
+        payload = parsed.payload
+        if parsed.header.get("typ") != status_list.TYP or payload.get("sub") != uri:
             raise PresentationRefused("status_unavailable")
         if int(payload["exp"]) < clock.now().timestamp():
             raise PresentationRefused("status_unavailable")
@@ -106,15 +107,14 @@ def _check_key_binding(
     if parts.kb_jwt is None:
         raise PresentationRefused("key_binding_missing")
     try:
-        holder = service.holder_key_of(payload.get("cnf", {}).get("jwk"))
-    except Exception as exc:
-        raise PresentationRefused("key_binding_invalid") from exc
-    try:
-        header, _ = sdjwt.peek(parts.kb_jwt)
-        kb = sdjwt.verify_jws(parts.kb_jwt, holder)
+        cnf = payload.get("cnf")
+        holder = sdjwt.p256_public_key(cnf.get("jwk") if isinstance(cnf, dict) else None)
+        kb_jws = sdjwt.parse_jws(parts.kb_jwt)
+        kb_jws.check_es256(holder)
     except sdjwt.SdJwtError as exc:
         raise PresentationRefused("key_binding_invalid") from exc
-    if header.get("typ") != sdjwt.TYP_KB:
+    kb = kb_jws.payload
+    if kb_jws.header.get("typ") != sdjwt.TYP_KB:
         raise PresentationRefused("key_binding_invalid")
     if kb.get("sd_hash") != sdjwt.digest(parts.without_kb):
         raise PresentationRefused("sd_hash_mismatch")
@@ -131,16 +131,17 @@ def _check_credential(parts: sdjwt.Parts, now: float) -> tuple[dict[str, Any], C
     """The issuer-signed JWT's payload once its typ, issuer, signature, vct, ``_sd_alg`` and
     validity are checked."""
     try:
-        header, unverified = sdjwt.peek(parts.issuer_jwt)
+        token = sdjwt.parse_jws(parts.issuer_jwt)
     except sdjwt.SdJwtError as exc:
         raise _refuse(exc) from exc
-    if header.get("typ") != issuer.TYP:
+    if token.header.get("typ") != issuer.TYP:
         raise PresentationRefused("wrong_type")
-    key = issuer.signing_key()
-    if unverified.get("iss") != issuer.issuer_id() or header.get("kid") not in (None, key.kid):
+    kid, key = issuer.verification_key()
+    payload = token.payload
+    if payload.get("iss") != issuer.issuer_id() or token.header.get("kid") not in (None, kid):
         raise PresentationRefused("unknown_issuer")
     try:
-        payload = sdjwt.verify_jws(parts.issuer_jwt, key)
+        token.check_es256(key)
     except sdjwt.SdJwtError as exc:
         raise _refuse(exc) from exc
     kind = type_by_vct(str(payload.get("vct", "")))
