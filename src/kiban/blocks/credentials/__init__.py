@@ -25,6 +25,8 @@ from kiban.blocks.credentials import issuance, issuer, service
 from kiban.blocks.credentials.errors import REASONS, PresentationRefused
 from kiban.blocks.credentials.events import ISSUED, REVOKED
 from kiban.blocks.credentials.issuance import Offer
+from kiban.blocks.credentials.presentation import make_request as make_presentation_request
+from kiban.blocks.credentials.presentation import verify_response as verify_presentation_response
 from kiban.blocks.credentials.service import (
     PUBLICATION_TTL,
     IssuedCredential,
@@ -55,6 +57,7 @@ __all__ = [
     "issue_credential",
     "issuer_id",
     "issuer_public_jwk",
+    "make_presentation_request",
     "offer_credential",
     "revoke_credential",
     "revoke_credentials_for_person",
@@ -62,6 +65,7 @@ __all__ = [
     "status_list_uri",
     "vct_of",
     "verify_presentation",
+    "verify_presentation_response",
 ]
 
 

@@ -20,11 +20,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from kiban.blocks import identity
-from kiban.blocks.credentials import issuance, issuer, service
+from kiban.blocks.credentials import issuance, issuer, presentation, service
 from kiban.blocks.credentials.errors import REASONS, UnknownCredentialType
 from kiban.blocks.credentials.schemas import (
     OfferCreate,
     OfferRead,
+    PresentationRequestCreate,
+    PresentationResponseVerified,
+    PresentationResponseVerify,
     PresentationVerified,
     PresentationVerify,
 )
@@ -236,4 +239,58 @@ def offer(body: OfferCreate, session: DbSession, actor: Operator) -> OfferRead:
         offer_uri=made.offer_uri,
         tx_code=made.tx_code,
         expires_at=made.expires_at,
+    )
+
+
+# --- OpenID4VP 1.0 for integrators --------------------------------------------------------------
+
+
+@router.post(
+    "/api/v1/credentials/presentation-requests",
+    summary="Make an OpenID4VP request (DCQL)",
+    status_code=201,
+    responses={
+        422: {
+            "description": "`credentials.unknown_type`, `credentials.unknown_claim`, or "
+            "invalid input"
+        }
+    },
+)
+def presentation_request(body: PresentationRequestCreate) -> dict[str, Any]:
+    """An OpenID4VP 1.0 authorization request (``vp_token``, ``direct_post``) with a DCQL
+    query for the claims asked and a fresh ``nonce`` and ``state``; keep it to check the
+    answer."""
+    return presentation.make_request(
+        client_id=body.client_id,
+        response_uri=body.response_uri,
+        credential_type=body.credential_type,
+        claims=body.claims,
+    )
+
+
+@router.post(
+    "/api/v1/credentials/presentation-responses/verify",
+    summary="Verify an OpenID4VP response",
+    responses=VERIFY_ERRORS,
+)
+def presentation_response(
+    body: PresentationResponseVerify, session: DbSession
+) -> PresentationResponseVerified:
+    """Check a ``vp_token`` against its request: each presentation verified with the request's
+    nonce and ``client_id`` as audience, of an allowed ``vct``, disclosing every claim asked;
+    answers only the claims asked for."""
+    found = presentation.verify_response(session, body.request, body.vp_token)
+    return PresentationResponseVerified(
+        credentials={
+            key: PresentationVerified(
+                vct=value.vct,
+                credential_type=value.credential_type,
+                issuer=value.issuer,
+                claims=value.claims,
+                issued_at=value.issued_at,
+                expires_at=value.expires_at,
+                status=value.status,
+            )
+            for key, value in found.items()
+        }
     )

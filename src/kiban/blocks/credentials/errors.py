@@ -110,6 +110,26 @@ REASONS: Final[dict[str, tuple[str, str, str]]] = {
         "The credential is suspended.",
         "presentation",
     ),
+    "request_invalid": (
+        "提示要求（DCQL）の形式が正しくありません。",
+        "The presentation request (DCQL) is not valid.",
+        "request",
+    ),
+    "credential_missing": (
+        "要求した証明書の提示がありません。",
+        "The vp_token holds no presentation for a requested credential.",
+        "vp_token",
+    ),
+    "wrong_vct": (
+        "提示された証明書の種類が要求と異なります。",
+        "The presented credential is not of a type the request allows.",
+        "vp_token",
+    ),
+    "claim_missing": (
+        "要求した項目が開示されていません。",
+        "A requested claim is not disclosed.",
+        "vp_token",
+    ),
     "status_unavailable": (
         "証明書の状態（ステータスリスト）を確認できません。",
         "The credential's status list cannot be read.",
@@ -179,4 +199,15 @@ class CredentialNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__(
             "該当する証明書がありません。", "No such credential.", field="credential_id"
+        )
+
+
+class UnknownClaim(ValidationFailed):
+    code = "credentials.unknown_claim"
+
+    def __init__(self, credential_type: str, name: str) -> None:
+        super().__init__(
+            f"証明書「{credential_type}」に項目「{name}」はありません。",
+            f"A {credential_type!r} credential has no claim {name!r}.",
+            field="claims",
         )

@@ -55,3 +55,31 @@ class OfferRead(BaseModel):
     offer_uri: str
     tx_code: str
     expires_at: datetime
+
+
+class PresentationRequestCreate(BaseModel):
+    """What a verifier wants to see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(
+        min_length=1, max_length=2048, examples=["redirect_uri:https://shop.example.jp/cb"]
+    )
+    response_uri: str = Field(min_length=1, max_length=2048)
+    credential_type: str = Field(min_length=1, max_length=64, examples=["resident"])
+    claims: list[str] = Field(min_length=1, max_length=32, examples=[["age_over_20"]])
+
+
+class PresentationResponseVerify(BaseModel):
+    """A wallet's ``direct_post`` answer, with the request it answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request: dict[str, Any] = Field(description="The request object made for this exchange")
+    vp_token: dict[str, Any] = Field(description="`{credential query id: [presentation]}`")
+
+
+class PresentationResponseVerified(BaseModel):
+    """Each credential query's verified presentation, holding only the claims asked for."""
+
+    credentials: dict[str, PresentationVerified]
