@@ -64,9 +64,7 @@ def upgrade() -> None:
         sa.Column("expires_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("redeemed_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("access_token_hash", sa.String(length=64), nullable=True),
-        sa.Column(
-            "access_expires_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("access_expires_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("credential_id", sa.Uuid(), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", kiban.platform.db.UtcDateTime(timezone=True), nullable=False),

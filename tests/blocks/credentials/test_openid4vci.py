@@ -56,7 +56,8 @@ def test_metadata_names_the_endpoints_and_the_resident_configuration(client: Tes
     assert resident["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
         "ES256"
     ]
-    (server,) = metadata["authorization_servers"]
+    server, provider = metadata["authorization_servers"]
+    assert provider == base  # kiban's OpenID provider, for the authorization code flow
     path = urllib.parse.urlsplit(server).path
     oauth = client.get(f"/.well-known/oauth-authorization-server{path}").json()
     assert oauth["issuer"] == server

@@ -12,8 +12,10 @@ nonce and credential endpoints.
   key over it (``openid4vci-proof+jwt``), and posts it to ``/credentials/credential``, which
   issues one SD-JWT VC bound to that key.
 
-The authorization code flow through kiban's OpenID provider is not here yet; the issuer
-metadata will list that provider as a second authorization server when it is.
+The authorization code flow runs at kiban's OpenID provider, the second authorization server
+in the metadata: a wallet registered there as a client, and approved as a wallet
+(``KIBAN_CREDENTIALS_WALLET_CLIENTS``), signs the person in with the card and presents the
+provider's access token at the credential endpoint, which issues that person's own credential.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from kiban.blocks import identity, notifications
 from kiban.blocks.credentials import issuer, service
 from kiban.blocks.credentials.errors import HolderKeyInvalid, UnknownCredentialType
 from kiban.blocks.credentials.models import CredentialsOffer
+from kiban.blocks.credentials.settings import CredentialsSettings
 from kiban.blocks.credentials.types import TYPES
 from kiban.kernel import clock
 from kiban.platform import audit, sdjwt
@@ -112,7 +115,9 @@ def issuer_metadata() -> dict[str, Any]:
     }
     return {
         "credential_issuer": base,
-        "authorization_servers": [authorization_server()],
+        # Pre-authorized codes at the issuer's own server; the authorization code flow (card
+        # sign-in) at kiban's OpenID provider.
+        "authorization_servers": [authorization_server(), identity.oidc_issuer()],
         "credential_endpoint": f"{base}/credentials/credential",
         "nonce_endpoint": f"{base}/credentials/nonce",
         "display": [
@@ -282,39 +287,31 @@ def _check_proof(proof_jwt: Any) -> dict[str, Any]:
     return holder.as_dict(private=False)
 
 
-def do_issue_by_request(
-    session: Session, *, access_token: str | None, request: Any
-) -> dict[str, Any]:
-    """The credential response for a credential request with an access token of an offer."""
-    if not access_token:
-        raise OAuthError("invalid_token", "a bearer access token is required", status=401)
-    offer = session.scalars(
-        select(CredentialsOffer)
-        .where(CredentialsOffer.access_token_hash == _hash(access_token))
-        .with_for_update()
-    ).first()
-    if (
-        offer is None
-        or offer.credential_id is not None
-        or offer.access_expires_at is None
-        or offer.access_expires_at <= clock.now()
-    ):
-        raise OAuthError("invalid_token", "the access token is not valid", status=401)
+def _proof_of(request: Any, credential_type: str) -> dict[str, Any]:
+    """The holder JWK of a credential request for ``credential_type`` with one JWT proof."""
     if not isinstance(request, dict):
         raise OAuthError("invalid_credential_request", "the request is not a JSON object")
     wanted = request.get("credential_configuration_id") or request.get("credential_identifier")
-    if wanted != offer.credential_type:
+    if wanted != credential_type:
         raise OAuthError(
             "unknown_credential_configuration", "the access token is for another credential"
         )
     proofs = request.get("proofs")
-    if isinstance(proofs, dict) and isinstance(proofs.get("jwt"), list) and proofs["jwt"]:
-        if len(proofs["jwt"]) != 1:
-            raise OAuthError("invalid_proof", "one proof per offer")
-        proof = proofs["jwt"][0]
-    else:
+    if not (isinstance(proofs, dict) and isinstance(proofs.get("jwt"), list) and proofs["jwt"]):
         raise OAuthError("invalid_proof", 'a proof is required: {"proofs": {"jwt": [...]}}')
-    holder_jwk = _check_proof(proof)
+    if len(proofs["jwt"]) != 1:
+        raise OAuthError("invalid_proof", "one proof per request")
+    return _check_proof(proofs["jwt"][0])
+
+
+def _issue_by_offer(session: Session, offer: CredentialsOffer, request: Any) -> dict[str, Any]:
+    if (
+        offer.credential_id is not None
+        or offer.access_expires_at is None
+        or offer.access_expires_at <= clock.now()
+    ):
+        raise OAuthError("invalid_token", "the access token is not valid", status=401)
+    holder_jwk = _proof_of(request, offer.credential_type)
     issued = service.do_issue_credential(
         session,
         person_id=offer.person_id,
@@ -325,3 +322,42 @@ def do_issue_by_request(
     offer.credential_id = issued.id
     session.flush()
     return {"credentials": [{"credential": issued.credential}]}
+
+
+def _issue_by_sign_in(session: Session, access_token: str, request: Any) -> dict[str, Any]:
+    """The authorization code flow: an access token kiban's OpenID provider gave a wallet
+    client after the person signed in with the card gets that person's own credential."""
+    token = identity.authenticate_access_token(session, access_token)
+    if token.client_id not in CredentialsSettings().wallet_client_ids:
+        raise OAuthError("invalid_token", "the client is not an approved wallet", status=401)
+    wanted = request.get("credential_configuration_id") if isinstance(request, dict) else None
+    kind = TYPES.get(wanted) if isinstance(wanted, str) else None
+    if kind is None:
+        raise OAuthError("unknown_credential_configuration", "no such credential configuration")
+    holder_jwk = _proof_of(request, kind.name)
+    issued = service.do_issue_credential(
+        session,
+        person_id=token.person_id,
+        credential_type=kind.name,
+        holder_jwk=holder_jwk,
+        actor=f"credentials:oidc:{token.client_id}",
+    )
+    return {"credentials": [{"credential": issued.credential}]}
+
+
+def do_issue_by_request(
+    session: Session, *, access_token: str | None, request: Any
+) -> dict[str, Any]:
+    """The credential response for a credential request: with an access token of an offer
+    (pre-authorized code; one credential) or of kiban's OpenID provider given to an approved
+    wallet client (authorization code flow; the signed-in person's own credential)."""
+    if not access_token:
+        raise OAuthError("invalid_token", "a bearer access token is required", status=401)
+    offer = session.scalars(
+        select(CredentialsOffer)
+        .where(CredentialsOffer.access_token_hash == _hash(access_token))
+        .with_for_update()
+    ).first()
+    if offer is not None:
+        return _issue_by_offer(session, offer, request)
+    return _issue_by_sign_in(session, access_token, request)
