@@ -175,9 +175,32 @@ def nonce() -> JSONResponse:
     return JSONResponse({"c_nonce": issuance.new_nonce()}, headers=_NO_STORE)
 
 
+_CREDENTIAL_REQUEST = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["credential_configuration_id", "proofs"],
+                "properties": {
+                    "credential_configuration_id": {"type": "string", "example": "resident"},
+                    "proofs": {
+                        "type": "object",
+                        "properties": {
+                            "jwt": {"type": "array", "items": {"type": "string"}, "maxItems": 1}
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/credentials/credential",
     summary="Credential endpoint",
+    openapi_extra={"requestBody": _CREDENTIAL_REQUEST},
     responses={
         400: {
             "description": "OAuth `invalid_credential_request`, "
