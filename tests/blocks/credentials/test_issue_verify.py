@@ -81,6 +81,8 @@ def test_a_whole_address_is_disclosed_with_its_members(
     assert claims["address"]["lg_code"] == "131016"
     assert claims["address"]["locality"] == "千代田区"
     assert claims["address"]["formatted"].startswith("東京都千代田区丸の内")
+    assert claims["address"]["street_address"].startswith("丸の内")
+    assert claims["address"]["formatted"].endswith(claims["address"]["street_address"])
 
 
 def test_wrong_nonce_is_refused(

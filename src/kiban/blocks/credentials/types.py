@@ -103,8 +103,9 @@ def resident_claims(
     """The claims of a ``resident`` credential, and the first day one of its age claims would
     turn true (the credential must not outlive it), or ``None``."""
     address = person.address
-    street = address.town_name + (f"{address.chome}丁目" if address.chome else "")
-    street += address.block_number + (f" {address.building}" if address.building else "")
+    # As the OpenID provider's address claim: the line after the prefecture and municipality.
+    prefix = address.pref_name + address.municipality_name
+    street = address.text[len(prefix) :] if address.text.startswith(prefix) else address.text
     age = age_on(person.birth_date, today)
     claims: dict[str, Any] = {
         "family_name": person.family_name,
@@ -116,7 +117,7 @@ def resident_claims(
             "formatted": address.text,
             "region": address.pref_name,
             "locality": address.municipality_name,
-            "street_address": street,
+            "street_address": street.strip(),
             "lg_code": address.lg_code,
         },
     }
