@@ -257,3 +257,33 @@ def test_the_status_list_is_published_compressed_with_the_revoked_bit(
     assert status_list.status_at(array, issued.status_index) == 1
     assert sum(bin(b).count("1") for b in array) == 1
     assert client.get("/credentials/status/99").status_code == 404
+
+
+def _resigned(issued: credentials.IssuedCredential, **changes: object) -> str:
+    """The credential with its header or payload changed and signed again by kiban's issuer."""
+    from kiban.blocks.credentials import issuer  # noqa: PLC0415 - the issuer's own key.
+
+    parts = sdjwt.split(issued.credential)
+    header, payload = sdjwt.peek(parts.issuer_jwt)
+    header.update({k[2:]: v for k, v in changes.items() if k.startswith("h_")})
+    payload.update({k: v for k, v in changes.items() if not k.startswith("h_")})
+    token = sdjwt.issue(header, payload, issuer.signing_key())
+    return "~".join([token, *parts.disclosures, ""])
+
+
+def test_a_credential_not_valid_yet_an_unknown_vct_and_another_typ_are_refused(
+    client: TestClient, issued: credentials.IssuedCredential, holder_key: ECKey
+) -> None:
+    later = int(time.time()) + 86400
+    cases = {
+        "not_yet_valid": _resigned(issued, nbf=later),
+        "unknown_vct": _resigned(issued, vct="https://elsewhere.example/types/resident"),
+        "wrong_type": _resigned(issued, h_typ="vc+sd-jwt"),
+        "unknown_issuer": _resigned(issued, iss="https://elsewhere.example"),
+    }
+    for code, credential in cases.items():
+        _refused(client, present(credential, holder_key, ["age_over_20"]), code)
+    # The same re-signing with nothing changed verifies: the refusals are the changes'.
+    assert (
+        _verify(client, present(_resigned(issued), holder_key, ["age_over_20"])).status_code == 200
+    )

@@ -85,3 +85,28 @@ def test_a_death_revokes_it_and_a_repeated_event_changes_nothing(
     assert _code(client, present(issued, holder_key, ["age_over_18"])) == (
         "credentials.presentation.revoked"
     )
+
+
+def test_a_name_change_revokes_it(
+    session: Session,
+    engine: Engine,
+    issued: credentials.IssuedCredential,
+    resident: residents.PersonRead,
+) -> None:
+    residents.change_name(
+        session,
+        resident.id,
+        residents.NameChangeCreate(
+            family_name="佐藤",
+            given_name="花子",
+            family_name_kana="サトウ",
+            given_name_kana="ハナコ",
+            effective_on=clock.today_jst(),
+        ),
+        actor=OFFICIAL,
+    )
+    session.commit()
+    events.deliver_pending(engine)
+    session.expire_all()
+    assert credentials.get_status(session, issued.id) == "revoked"
+    session.rollback()

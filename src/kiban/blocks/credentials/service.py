@@ -31,7 +31,7 @@ from kiban.blocks.credentials.errors import (
     UnknownCredentialType,
 )
 from kiban.blocks.credentials.models import CredentialsCredential, CredentialsStatusList
-from kiban.blocks.credentials.types import TYPES, resident_claims
+from kiban.blocks.credentials.types import TYPES
 from kiban.kernel import clock
 from kiban.platform import audit, events, sdjwt, status_list
 
@@ -142,7 +142,7 @@ def do_issue_credential(
     holder = holder_key_of(holder_jwk)
     person = check_eligible(session, person_id)
     now = clock.now().replace(microsecond=0)
-    claims, changes_on = resident_claims(person, clock.today_jst())
+    claims, changes_on = kind.build(person, clock.today_jst())
     expires = now + kind.validity
     if changes_on is not None:
         expires = min(

@@ -6,6 +6,7 @@ A type is named by a short ``name`` in kiban (``resident``) and by its ``vct`` U
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
@@ -25,9 +26,16 @@ class ClaimInfo:
     label_en: str
 
 
+ClaimsBuilder = Callable[[residents.PersonRead, date], tuple[dict[str, Any], date | None]]
+"""A type's claims about a person on a day, and the first day they would stop being true (the
+credential expires then at the latest), or ``None``."""
+
+
 @dataclass(frozen=True)
 class CredentialType:
-    """A credential kiban issues."""
+    """A credential kiban issues. A new type (one per qualification, say) is one more value
+    with its own ``build``; the register's and registries' events revoke it in
+    ``subscribers``."""
 
     name: str
     display_ja: str
@@ -35,36 +43,11 @@ class CredentialType:
     description_en: str
     claims: tuple[ClaimInfo, ...]
     validity: timedelta
+    build: ClaimsBuilder
 
     @property
     def vct(self) -> str:
         return vct_of(self.name)
-
-
-RESIDENT: Final = CredentialType(
-    name="resident",
-    display_ja="住民票の記載事項（住民証明）",
-    display_en="Resident credential",
-    description_en=(
-        "A resident's name, kana, address and birth date as the resident register holds them, "
-        "and age_over_18, age_over_20 and age_over_65, each disclosable on its own."
-    ),
-    claims=(
-        ClaimInfo("family_name", "氏", "Family name"),
-        ClaimInfo("given_name", "名", "Given name"),
-        ClaimInfo("family_name_kana", "氏（カナ）", "Family name (kana)"),
-        ClaimInfo("given_name_kana", "名（カナ）", "Given name (kana)"),
-        ClaimInfo("birthdate", "生年月日", "Date of birth"),
-        ClaimInfo("address", "住所", "Address"),
-        ClaimInfo("age_over_18", "18歳以上", "Aged 18 or over"),
-        ClaimInfo("age_over_20", "20歳以上", "Aged 20 or over"),
-        ClaimInfo("age_over_65", "65歳以上", "Aged 65 or over"),
-    ),
-    # A year, and never past the day an age claim would change (see resident_claims).
-    validity=timedelta(days=365),
-)
-
-TYPES: Final[dict[str, CredentialType]] = {RESIDENT.name: RESIDENT}
 
 
 def types_base() -> str:
@@ -127,3 +110,30 @@ def resident_claims(
         if age < years:
             changes.append(birthday(person.birth_date, years))
     return claims, min(changes) if changes else None
+
+
+RESIDENT: Final = CredentialType(
+    name="resident",
+    display_ja="住民票の記載事項（住民証明）",
+    display_en="Resident credential",
+    description_en=(
+        "A resident's name, kana, address and birth date as the resident register holds them, "
+        "and age_over_18, age_over_20 and age_over_65, each disclosable on its own."
+    ),
+    claims=(
+        ClaimInfo("family_name", "氏", "Family name"),
+        ClaimInfo("given_name", "名", "Given name"),
+        ClaimInfo("family_name_kana", "氏（カナ）", "Family name (kana)"),
+        ClaimInfo("given_name_kana", "名（カナ）", "Given name (kana)"),
+        ClaimInfo("birthdate", "生年月日", "Date of birth"),
+        ClaimInfo("address", "住所", "Address"),
+        ClaimInfo("age_over_18", "18歳以上", "Aged 18 or over"),
+        ClaimInfo("age_over_20", "20歳以上", "Aged 20 or over"),
+        ClaimInfo("age_over_65", "65歳以上", "Aged 65 or over"),
+    ),
+    # A year, and never past the day an age claim would change (see resident_claims).
+    validity=timedelta(days=365),
+    build=resident_claims,
+)
+
+TYPES: Final[dict[str, CredentialType]] = {RESIDENT.name: RESIDENT}
