@@ -47,7 +47,13 @@ class VerifiedPresentation:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[int, tuple[float, bytes, int]] = {}
+# (database, list number) -> (valid until, bit array, bits): one process may serve more than
+# one installation (the tests do), and each has its own list 1.
+_cache: dict[tuple[str, int], tuple[float, bytes, int]] = {}
+
+
+def _database(session: Session) -> str:
+    return str(session.get_bind().engine.url)
 
 
 def clear_status_cache() -> None:
@@ -62,7 +68,7 @@ def _drop_stale_lists(session: Session) -> None:
     if stale:
         with _cache_lock:
             for number in stale:
-                _cache.pop(number, None)
+                _cache.pop((_database(session), number), None)
 
 
 def _status_array(session: Session, uri: str) -> tuple[bytes, int]:
@@ -71,7 +77,7 @@ def _status_array(session: Session, uri: str) -> tuple[bytes, int]:
         raise PresentationRefused("status_unavailable")
     number = int(uri[len(prefix) :])
     with _cache_lock:
-        cached = _cache.get(number)
+        cached = _cache.get((_database(session), number))
     if cached is not None and cached[0] > time.monotonic():
         return cached[1], cached[2]
     try:
@@ -93,7 +99,7 @@ def _status_array(session: Session, uri: str) -> tuple[bytes, int]:
     except (sdjwt.SdJwtError, KeyError, TypeError, ValueError) as exc:
         raise PresentationRefused("status_unavailable") from exc
     with _cache_lock:
-        _cache[number] = (time.monotonic() + ttl, array, bits)
+        _cache[(_database(session), number)] = (time.monotonic() + ttl, array, bits)
     return array, bits
 
 
