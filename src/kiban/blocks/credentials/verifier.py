@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from sqlalchemy import URL
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -49,11 +50,11 @@ class VerifiedPresentation:
 _cache_lock = threading.Lock()
 # (database, list number) -> (valid until, bit array, bits): one process may serve more than
 # one installation (the tests do), and each has its own list 1.
-_cache: dict[tuple[str, int], tuple[float, bytes, int]] = {}
+_cache: dict[tuple[URL, int], tuple[float, bytes, int]] = {}
 
 
-def _database(session: Session) -> str:
-    return str(session.get_bind().engine.url)
+def _database(session: Session) -> URL:
+    return session.get_bind().engine.url
 
 
 def clear_status_cache() -> None:
