@@ -18,14 +18,13 @@ each into an API error code).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -40,6 +39,9 @@ SD_ALG: Final = "sha-256"
 TYP_KB: Final = "kb+jwt"
 ALGORITHMS: Final = ["ES256"]
 _RESERVED_NAMES: Final = frozenset({"_sd", "...", "_sd_alg"})
+_B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
+_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
+_FROM_URL: Final = bytes.maketrans(b"-_", b"+/")
 
 
 class SdJwtError(ValueError):
@@ -53,15 +55,16 @@ class SdJwtError(ValueError):
 
 def b64url(data: bytes) -> str:
     """Base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:
     """The bytes of unpadded base64url ``text``; anything else is refused."""
-    if "=" in text or any(c in text for c in "+/ \n"):
+    if not _B64URL.fullmatch(text):
         raise SdJwtError("malformed", "not unpadded base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        padded = text.encode("ascii") + b"=" * (-len(text) % 4)
+        return binascii.a2b_base64(padded.translate(_FROM_URL))
     except (binascii.Error, ValueError) as exc:
         raise SdJwtError("malformed", "not base64url") from exc
 
@@ -79,10 +82,12 @@ class Disclosure:
     salt: str
     name: str | None
     value: Any
+    digest: str = ""
 
-    @property
-    def digest(self) -> str:
-        return digest(self.encoded)
+    def __post_init__(self) -> None:
+        # Computed once: the verifier looks it up more than once per disclosure.
+        if not self.digest:
+            object.__setattr__(self, "digest", digest(self.encoded))
 
 
 def make_disclosure(name: str | None, value: Any) -> Disclosure:
@@ -96,7 +101,7 @@ def make_disclosure(name: str | None, value: Any) -> Disclosure:
 def parse_disclosure(encoded: str) -> Disclosure:
     """The disclosure ``encoded`` carries; a malformed one is refused."""
     try:
-        items = json.loads(b64url_decode(encoded))
+        items = json.loads(b64url_decode(encoded).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SdJwtError("disclosure_malformed", "a disclosure is not JSON") from exc
     except SdJwtError as exc:
@@ -231,8 +236,8 @@ def parse_jws(token: str) -> Jws:
     if len(pieces) != 3:
         raise SdJwtError("malformed", "not a compact JWS")
     try:
-        header = json.loads(b64url_decode(pieces[0]))
-        payload = json.loads(b64url_decode(pieces[1]))
+        header = json.loads(b64url_decode(pieces[0]).decode("utf-8"))
+        payload = json.loads(b64url_decode(pieces[1]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SdJwtError("malformed", "the JWT is not JSON") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
@@ -250,8 +255,7 @@ def _coordinate(value: Any) -> int:
     return int.from_bytes(raw, "big")
 
 
-@lru_cache(maxsize=4096)
-def _p256(x: str, y: str) -> ec.EllipticCurvePublicKey:
+def _p256(x: Any, y: Any) -> ec.EllipticCurvePublicKey:
     try:
         numbers = ec.EllipticCurvePublicNumbers(_coordinate(x), _coordinate(y), ec.SECP256R1())
         return numbers.public_key()
@@ -260,7 +264,7 @@ def _p256(x: str, y: str) -> ec.EllipticCurvePublicKey:
 
 
 def p256_public_key(jwk: Any) -> ec.EllipticCurvePublicKey:
-    """The P-256 public key of a JWK (``kty`` EC, ``crv`` P-256), cached by its point."""
+    """The P-256 public key of a JWK (``kty`` EC, ``crv`` P-256)."""
     if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise SdJwtError("malformed", "not an EC P-256 JWK")
     return _p256(jwk.get("x"), jwk.get("y"))
