@@ -87,6 +87,12 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", f"{r}/{{person_id}}/certificate"): Case(
             "residents.certificate.issue", "GET", f"{r}/{{person}}/certificate"
         ),
+        ("POST", "/api/v1/credentials/offers"): Case(
+            "credentials.offer",
+            "POST",
+            "/api/v1/credentials/offers",
+            {"person_id": "{person}", "credential_type": "resident"},
+        ),
         ("POST", f"{r}/{{person_id}}/move-out"): Case(
             "residents.write",
             "POST",

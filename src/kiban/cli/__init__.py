@@ -10,6 +10,7 @@ from kiban.cli import (
     card,
     card_reader,
     corporations,
+    credentials,
     database,
     events,
     ids,
@@ -41,6 +42,7 @@ app.add_typer(card_reader.app, name="card-reader")
 app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
+app.add_typer(credentials.app, name="credentials")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -15,6 +15,8 @@ import kiban
 from kiban.blocks import staff
 from kiban.blocks.address.api import router as address_api
 from kiban.blocks.corporations.api import router as corporations_api
+from kiban.blocks.credentials.api import operator_router as credentials_offers_api
+from kiban.blocks.credentials.api import router as credentials_api
 from kiban.blocks.identity.api import router as identity_pki_api
 from kiban.blocks.identity.business_api import router as identity_business_api
 from kiban.blocks.identity.oidc_api import clients_router as identity_clients_api
@@ -119,6 +121,8 @@ def routers() -> list[APIRouter]:
         mesh_consent_api,  # Consent for companies (My page access token; JWKS public).
         notifications_api,  # The inbox (My page access token).
         procedures_api,  # Registration: services, applications (My page), tasks (operator).
+        credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
+        credentials_offers_api,  # Credential offers (operator).
     ]
 
 

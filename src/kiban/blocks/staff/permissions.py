@@ -47,6 +47,7 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.move_within.complete",
         "procedures.move_within.send_back",
         "payments.batch.approve",
+        "credentials.offer",
         "staff.read",
         "staff.manage",
         "staff.keys.manage",
@@ -94,6 +95,7 @@ _COUNTER = RoleDefault(
     (
         *_READ_WORK,
         "residents.certificate.issue",
+        "credentials.offer",
         "procedures.tasks.claim",
         "procedures.move_in.complete",
         "procedures.*.send_back",
@@ -119,6 +121,7 @@ _APPROVAL = RoleDefault(
         *_READ_WORK,
         "residents.write",
         "residents.certificate.issue",
+        "credentials.offer",
         "procedures.tasks.claim",
         "procedures.*",
         "payments.batch.approve",

@@ -1,0 +1,128 @@
+"""Credentials (SD-JWT VC): issuing, verifying presentations, and Token Status Lists.
+
+The facade other packages use:
+
+- :func:`issue_credential` issues a ``dc+sd-jwt`` credential about a register person, bound to
+  the holder's P-256 key (``cnf``), every personal claim a disclosure;
+- :func:`verify_presentation` checks a presentation (signature, ``vct``, validity,
+  disclosures, KB-JWT nonce/audience/sd_hash/iat, status) and answers the disclosed claims or
+  raises :class:`PresentationRefused` with the reason;
+- :func:`revoke_credentials_for_person` and :func:`revoke_credential` flip status list bits;
+  the register's events do it for ``resident`` credentials (``subscribers``).
+
+Who may issue is decided by the caller (the CLI and the operator API today); when officials'
+permissions exist, the issuing routes ask the policy function before calling in here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks.credentials import issuance, issuer, service
+from kiban.blocks.credentials.errors import REASONS, PresentationRefused
+from kiban.blocks.credentials.events import ISSUED, REVOKED
+from kiban.blocks.credentials.issuance import Offer
+from kiban.blocks.credentials.presentation import make_request as make_presentation_request
+from kiban.blocks.credentials.presentation import verify_response as verify_presentation_response
+from kiban.blocks.credentials.service import (
+    PUBLICATION_TTL,
+    IssuedCredential,
+    status_list_token,
+    status_list_uri,
+)
+from kiban.blocks.credentials.types import RESIDENT, TYPES, CredentialType, vct_of
+from kiban.blocks.credentials.verifier import (
+    VerifiedPresentation,
+    clear_status_cache,
+    verify_presentation,
+)
+
+__all__ = [
+    "ISSUED",
+    "PUBLICATION_TTL",
+    "REASONS",
+    "RESIDENT",
+    "REVOKED",
+    "TYPES",
+    "CredentialType",
+    "IssuedCredential",
+    "Offer",
+    "PresentationRefused",
+    "VerifiedPresentation",
+    "clear_status_cache",
+    "get_status",
+    "issue_credential",
+    "issuer_id",
+    "issuer_public_jwk",
+    "make_presentation_request",
+    "offer_credential",
+    "revoke_credential",
+    "revoke_credentials_for_person",
+    "status_list_token",
+    "status_list_uri",
+    "vct_of",
+    "verify_presentation",
+    "verify_presentation_response",
+]
+
+
+def issue_credential(
+    session: Session,
+    *,
+    person_id: uuid.UUID,
+    credential_type: str,
+    holder_jwk: Any,
+    actor: str,
+) -> IssuedCredential:
+    """Issue a credential (see :func:`service.do_issue_credential`)."""
+    return service.do_issue_credential(
+        session,
+        person_id=person_id,
+        credential_type=credential_type,
+        holder_jwk=holder_jwk,
+        actor=actor,
+    )
+
+
+def offer_credential(
+    session: Session, *, person_id: uuid.UUID, credential_type: str, actor: str
+) -> Offer:
+    """Offer a credential by OpenID4VCI's pre-authorized code flow: the offer goes to the
+    person's inbox, the transaction code comes back to hand over by another channel."""
+    return issuance.do_offer_credential(
+        session, person_id=person_id, credential_type=credential_type, actor=actor
+    )
+
+
+def revoke_credentials_for_person(
+    session: Session, person_id: uuid.UUID, *, credential_type: str, reason: str, actor: str
+) -> int:
+    """Revoke a person's credentials of one type; returns how many were revoked."""
+    return service.do_revoke_credentials_for_person(
+        session, person_id, credential_type=credential_type, reason=reason, actor=actor
+    )
+
+
+def revoke_credential(
+    session: Session, credential_id: uuid.UUID, *, reason: str, actor: str
+) -> int:
+    """Revoke one credential; returns 1, or 0 when it was revoked already."""
+    return service.do_revoke_credential(session, credential_id, reason=reason, actor=actor)
+
+
+def get_status(session: Session, credential_id: uuid.UUID) -> str:
+    """``valid``, ``revoked`` or ``suspended``."""
+    return service.get_status(session, credential_id)
+
+
+def issuer_id() -> str:
+    """The issuer identifier (``iss``)."""
+    return issuer.issuer_id()
+
+
+def issuer_public_jwk() -> dict[str, Any]:
+    """The issuer's public key as a JWK (with ``kid``)."""
+    return issuer.public_jwk()

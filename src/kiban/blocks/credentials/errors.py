@@ -1,0 +1,213 @@
+"""Stable error codes of the credentials block (CONVENTIONS.md §5).
+
+A presentation that does not verify is a :class:`PresentationRefused` whose code names the
+check that failed (``credentials.presentation.<reason>``); :data:`REASONS` lists them all with
+their messages, and the verify endpoint documents them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from kiban.kernel.errors import Conflict, NotFound, ValidationFailed
+
+# reason: (Japanese, English, the request field at fault)
+REASONS: Final[dict[str, tuple[str, str, str]]] = {
+    "malformed": (
+        "提示の形式が SD-JWT ではありません。",
+        "The presentation is not an SD-JWT.",
+        "presentation",
+    ),
+    "wrong_type": (
+        "提示の種類（typ）が dc+sd-jwt ではありません。",
+        "The presentation's typ is not dc+sd-jwt.",
+        "presentation",
+    ),
+    "unknown_issuer": (
+        "発行者が信頼できる発行者ではありません。",
+        "The issuer is not a trusted issuer.",
+        "presentation",
+    ),
+    "signature_invalid": (
+        "発行者の署名を検証できません。",
+        "The issuer's signature does not verify.",
+        "presentation",
+    ),
+    "unknown_vct": (
+        "証明書の種類（vct）が登録されていません。",
+        "The credential type (vct) is not a registered type.",
+        "presentation",
+    ),
+    "unsupported_sd_alg": (
+        "開示のハッシュ方式に対応していません。",
+        "The disclosures' hash algorithm is not supported.",
+        "presentation",
+    ),
+    "disclosure_malformed": (
+        "開示の形式が正しくありません。",
+        "A disclosure is malformed.",
+        "presentation",
+    ),
+    "disclosure_unknown": (
+        "証明書が参照していない開示があります（改ざんされた開示）。",
+        "A disclosure is not referred to by the credential (a tampered disclosure).",
+        "presentation",
+    ),
+    "disclosure_duplicate": (
+        "同じ開示が重複しています。",
+        "The same disclosure appears twice.",
+        "presentation",
+    ),
+    "digest_duplicate": (
+        "同じダイジェストが重複しています。",
+        "The same digest appears twice.",
+        "presentation",
+    ),
+    "claim_conflict": (
+        "同じ項目が重複して開示されています。",
+        "The same claim is disclosed twice.",
+        "presentation",
+    ),
+    "not_yet_valid": (
+        "証明書の有効期間がまだ始まっていません。",
+        "The credential is not valid yet.",
+        "presentation",
+    ),
+    "expired": ("証明書の有効期限が切れています。", "The credential has expired.", "presentation"),
+    "key_binding_missing": (
+        "所持者の鍵による署名（KB-JWT）がありません。",
+        "The key binding JWT is missing.",
+        "presentation",
+    ),
+    "key_binding_invalid": (
+        "所持者の鍵による署名（KB-JWT）を検証できません。",
+        "The key binding JWT does not verify with the credential's holder key.",
+        "presentation",
+    ),
+    "sd_hash_mismatch": (
+        "KB-JWT が提示された開示と一致しません。",
+        "The key binding JWT does not cover the presented disclosures (sd_hash).",
+        "presentation",
+    ),
+    "nonce_mismatch": (
+        "KB-JWT のノンスが一致しません。",
+        "The key binding JWT's nonce is not the expected nonce.",
+        "nonce",
+    ),
+    "audience_mismatch": (
+        "KB-JWT の宛先が一致しません。",
+        "The key binding JWT's audience is not the expected audience.",
+        "audience",
+    ),
+    "key_binding_stale": (
+        "KB-JWT の作成時刻が許容範囲外です。",
+        "The key binding JWT was not made just now (iat).",
+        "presentation",
+    ),
+    "revoked": ("証明書は失効しています。", "The credential has been revoked.", "presentation"),
+    "suspended": (
+        "証明書は一時停止されています。",
+        "The credential is suspended.",
+        "presentation",
+    ),
+    "request_invalid": (
+        "提示要求（DCQL）の形式が正しくありません。",
+        "The presentation request (DCQL) is not valid.",
+        "request",
+    ),
+    "credential_missing": (
+        "要求した証明書の提示がありません。",
+        "The vp_token holds no presentation for a requested credential.",
+        "vp_token",
+    ),
+    "wrong_vct": (
+        "提示された証明書の種類が要求と異なります。",
+        "The presented credential is not of a type the request allows.",
+        "vp_token",
+    ),
+    "claim_missing": (
+        "要求した項目が開示されていません。",
+        "A requested claim is not disclosed.",
+        "vp_token",
+    ),
+    "status_unavailable": (
+        "証明書の状態（ステータスリスト）を確認できません。",
+        "The credential's status list cannot be read.",
+        "presentation",
+    ),
+}
+
+
+class PresentationRefused(ValidationFailed):
+    """A presentation that does not verify; the code names the check that failed."""
+
+    code = "credentials.presentation.refused"
+
+    def __init__(self, reason: str) -> None:
+        message_ja, message_en, field = REASONS[reason]
+        super().__init__(
+            message_ja, message_en, field=field, code=f"credentials.presentation.{reason}"
+        )
+        self.reason = reason
+
+
+class UnknownCredentialType(ValidationFailed):
+    code = "credentials.unknown_type"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"証明書の種類「{name}」は登録されていません。",
+            f"There is no credential type {name!r}.",
+            field="credential_type",
+        )
+
+
+class HolderKeyInvalid(ValidationFailed):
+    code = "credentials.holder_key_invalid"
+
+    def __init__(self, problem_ja: str, problem_en: str) -> None:
+        super().__init__(
+            f"所持者の鍵が正しくありません（{problem_ja}）。",
+            f"The holder key is not valid ({problem_en}).",
+            field="holder_key",
+        )
+
+
+class PersonNotEligible(Conflict):
+    code = "credentials.person_not_eligible"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "住民票の記録が現在有効でないため、証明書を発行できません。",
+            "The person is not a current resident, so no credential can be issued.",
+            field="person_id",
+        )
+
+
+class StatusListNotFound(NotFound):
+    code = "credentials.status_list_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "該当するステータスリストがありません。", "No such status list.", field="number"
+        )
+
+
+class CredentialNotFound(NotFound):
+    code = "credentials.not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "該当する証明書がありません。", "No such credential.", field="credential_id"
+        )
+
+
+class UnknownClaim(ValidationFailed):
+    code = "credentials.unknown_claim"
+
+    def __init__(self, credential_type: str, name: str) -> None:
+        super().__init__(
+            f"証明書「{credential_type}」に項目「{name}」はありません。",
+            f"A {credential_type!r} credential has no claim {name!r}.",
+            field="claims",
+        )

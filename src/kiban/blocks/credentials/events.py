@@ -1,0 +1,12 @@
+"""Event topics and audit tags of the credentials block.
+
+Events carry the credential's id, its type and the internal person id, never a claim value.
+"""
+
+from __future__ import annotations
+
+ISSUED = "credentials.issued"
+REVOKED = "credentials.revoked"
+
+AUDIT_ISSUED = "credentials:credential:issued"
+AUDIT_REVOKED = "credentials:credential:revoked"
