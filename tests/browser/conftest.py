@@ -79,6 +79,10 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
 
 def assert_accessible(page: Any) -> None:
     """Fail, listing each violation, unless axe-core finds nothing against WCAG 2.2 AA."""
+    # Judge the page as it is shown: after its stylesheets and fonts are in (a page reached by a
+    # form post may still be loading them when its first element appears).
+    page.wait_for_load_state("load")
+    page.evaluate("async () => { await document.fonts.ready; }")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",

@@ -114,6 +114,14 @@ def _failures_of(operation: Any, mode: GenerationMode) -> list[str]:
 # only, "valid data is accepted" is replaced by "a refusal names its field"; every other check
 # runs as for the rest.
 SEMANTIC_RULES: dict[str, str] = {
+    "POST /credentials/token": "the pre-authorized code and its transaction code must be a live "
+    "offer's (OpenID4VCI §6)",
+    "POST /api/v1/credentials/verify": "the presentation must be an SD-JWT this issuer signed, "
+    "with its key binding",
+    "POST /api/v1/credentials/presentation-requests": "credential types are a registry (data), "
+    "read at run time",
+    "POST /api/v1/credentials/presentation-responses/verify": "the request must be a DCQL query "
+    "kiban made, and the answer a presentation to it",
     "POST /api/v1/corporations": "the corporate number's check digit; the head office and the "
     "representative's address must name a town of the address registry",
     "GET /api/v1/corporations/{corporate_number}": "the corporate number's check digit",

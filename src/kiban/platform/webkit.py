@@ -421,6 +421,7 @@ _FASTAPI_422: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
 _STATUS_TEXT: Final = {
     400: "The body is malformed (not JSON, not the declared type): `kiban.invalid`",
     401: "No or wrong credentials: `kiban.auth.*`, `*.token_*`",
+    403: "Not permitted: the policy refused (`staff.*`)",
     404: "Nothing at this address, or an unknown id: `*.not_found`",
     413: "The body is larger than 1 MiB: `kiban.body_too_large`",
     422: "Invalid input; `error.field` names it: `kiban.invalid` and the block's codes",
@@ -431,8 +432,8 @@ _STATUS_TEXT: Final = {
 
 def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None) -> None:
     """Make ``app.openapi()`` name every error status a route can answer, in the one error
-    shape: 400 and 413 where a body is read, 401 and 429 (the throttle's) where credentials are
-    checked, 404 where the path names something, 422 where there is input at all.
+    shape: 400 and 413 where a body is read, 401, 403 and 429 (the throttle's) where credentials
+    are checked, 404 where the path names something, 422 where there is input at all.
     ``security_schemes`` are added to the document's components (ways to get credentials no
     route declares by itself)."""
     original = app.openapi
@@ -455,7 +456,7 @@ def document_errors(app: FastAPI, security_schemes: dict[str, Any] | None = None
                 if "{" in path:
                     statuses.add(404)
                 if (method.upper(), path) in guarded:
-                    statuses |= {401, 429}
+                    statuses |= {401, 403, 429}
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
                     entry = responses.setdefault(str(status), {"description": _STATUS_TEXT[status]})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -77,7 +77,10 @@ def type_metadata(name: str) -> dict[str, Any]:
         404: {"description": "`credentials.status_list_not_found`"},
     },
 )
-def status_list(number: int, session: DbSession) -> Response:
+def status_list(
+    number: Annotated[int, Path(ge=0, le=2**31 - 1, description="The list's number")],
+    session: DbSession,
+) -> Response:
     """The status list as a signed JWT: one bit per credential (1 = revoked), ZLIB-compressed.
     Cache it for at most its ``ttl`` seconds, the publication interval."""
     token = service.status_list_token(session, number)
@@ -141,11 +144,26 @@ def authorization_server_metadata() -> dict[str, Any]:
     return issuance.authorization_server_metadata()
 
 
+# OAuth's own error body (RFC 6749 §5.2), which wallets' libraries read, not kiban's shape.
+OAUTH_ERROR_BODY: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+        }
+    }
+}
+
+
 @router.post(
     "/credentials/token",
     summary="Token endpoint (pre-authorized code)",
     responses={
-        400: {"description": "OAuth `invalid_grant`, `invalid_request`, `unsupported_grant_type`"}
+        400: {
+            "description": "OAuth `invalid_grant`, `invalid_request`, `unsupported_grant_type`",
+            "content": OAUTH_ERROR_BODY,
+        }
     },
 )
 def token(
@@ -203,9 +221,10 @@ _CREDENTIAL_REQUEST = {
     responses={
         400: {
             "description": "OAuth `invalid_credential_request`, "
-            "`unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`"
+            "`unknown_credential_configuration`, `invalid_proof`, `invalid_nonce`",
+            "content": OAUTH_ERROR_BODY,
         },
-        401: {"description": "OAuth `invalid_token`"},
+        401: {"description": "OAuth `invalid_token`", "content": OAUTH_ERROR_BODY},
     },
 )
 async def credential(
