@@ -18,14 +18,12 @@ operator token is refused there (``staff.operator_token_retired``).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Final
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -45,6 +43,7 @@ from kiban.platform.webkit import (
     language_of,
     public,
 )
+from kiban.web.first_party import start_authorization
 from kiban.web.templating import get_pages
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -221,10 +220,6 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().secret_key, salt=_LOGIN_SALT)
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 @router.get("/login", dependencies=[Depends(public)])
 def login_page(request: Request, lang: Lang, next: str | None = None) -> HTMLResponse:
     """The sign-in page: officials sign in with their own card."""
@@ -245,28 +240,15 @@ def login_start(
             request, lang, t.gettext("Too many failed sign-ins. Please wait and try again."), 429
         )
     client = identity.ensure_office_client(db)
-    state, nonce, verifier = (secrets.token_urlsafe(n) for n in (24, 24, 48))
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uris[0],
-            "scope": " ".join(client.scopes),
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": _b64url(hashlib.sha256(verifier.encode("ascii")).digest()),
-            "code_challenge_method": "S256",
-            "ui_locales": lang,
-        }
-    )
-    response = RedirectResponse(f"/oidc/authorize?{query}", status_code=303)
+    start = start_authorization(client, lang)
+    response = RedirectResponse(start.url, status_code=303)
     response.set_cookie(
         LOGIN_COOKIE,
         _serializer().dumps(
             {
-                "state": state,
-                "nonce": nonce,
-                "verifier": verifier,
+                "state": start.state,
+                "nonce": start.nonce,
+                "verifier": start.verifier,
                 "next": safe_next(next),
                 "step_up": step_up,
             }

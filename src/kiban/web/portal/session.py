@@ -13,14 +13,11 @@ pages; it leaves the session on ``request.state.web_session`` for the CSRF token
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +29,7 @@ from kiban.kernel.errors import KibanError
 from kiban.platform import audit, i18n, sessions
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, LoginRequired, auth_dependency, public
+from kiban.web.first_party import start_authorization
 from kiban.web.portal.browsers import browser_label
 from kiban.web.portal.labels import REVOCATION_REASONS
 from kiban.web.templating import get_pages
@@ -126,34 +124,21 @@ def safe_next(path: str | None) -> str:
     return PORTAL_HOME
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 @router.get("/login", dependencies=[Depends(public)])
 def login(session: DbSession, lang: Lang, next: str | None = None) -> RedirectResponse:
     """Start the code flow with PKCE against kiban's own provider."""
     client = identity.ensure_portal_client(session)
-    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(48)
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uris[0],
-            "scope": " ".join(client.scopes),
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": _b64url(hashlib.sha256(verifier.encode("ascii")).digest()),
-            "code_challenge_method": "S256",
-            "ui_locales": lang,
-        }
-    )
-    response = RedirectResponse(f"/oidc/authorize?{query}", status_code=303)
+    start = start_authorization(client, lang)
+    response = RedirectResponse(start.url, status_code=303)
     response.set_cookie(
         LOGIN_COOKIE,
         _serializer(_LOGIN_SALT).dumps(
-            {"state": state, "nonce": nonce, "verifier": verifier, "next": safe_next(next)}
+            {
+                "state": start.state,
+                "nonce": start.nonce,
+                "verifier": start.verifier,
+                "next": safe_next(next),
+            }
         ),
         max_age=_LOGIN_MAX_AGE,
         path="/portal",
