@@ -40,11 +40,10 @@ run: $(STAMP)
 	@echo "    API docs      http://$(HOST):$(PORT)/docs"
 	@echo "    health        http://$(HOST):$(PORT)/health"
 	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
-	@echo "    office (an official's demo card, printed above)  http://$(HOST):$(PORT)/office/"
 	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
 	@echo "    office (officials)                          http://$(HOST):$(PORT)/office/login"
-	@echo "      sign in: choose a municipality and enter the operator token"
-	@echo "      ($${KIBAN_OPERATOR_TOKEN:-dev-only-change-me}, from KIBAN_OPERATOR_TOKEN)"
+	@echo "      sign in with an official's demo card (printed above: \"officials' demo cards\"),"
+	@echo "      same PINs as the residents' cards, then choose the office and role"
 	@echo ""
 	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.
 	$(BIN)/kiban card-reader serve --port $(READER_PORT) --server http://$(HOST):$(PORT) & \
