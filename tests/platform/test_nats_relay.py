@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kiban.platform import db, events, nats_relay
 from kiban.platform.models import DeliveryFailure, OutboxEvent
+from kiban.platform.settings import get_settings
 
 
 def test_subjects_and_durable_names() -> None:
@@ -21,6 +22,53 @@ def test_subjects_and_durable_names() -> None:
     assert nats_relay.durable_name("identity.signing_cert_revocation") == (
         "identity_signing_cert_revocation"
     )
+
+
+def test_each_installation_gets_subjects_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIBAN_EVENTS_URL", "nats://127.0.0.1:4222")
+    monkeypatch.setenv("KIBAN_EVENTS_STREAM", "STAGING")
+    get_settings.cache_clear()
+    try:
+        assert nats_relay.RelayOptions.resolve().subject("a.b") == "staging.a.b"
+        monkeypatch.setenv("KIBAN_EVENTS_PREFIX", "pref13")
+        get_settings.cache_clear()
+        assert nats_relay.RelayOptions.resolve().prefix == "pref13"
+        monkeypatch.delenv("KIBAN_EVENTS_PREFIX")
+        get_settings.cache_clear()
+        assert nats_relay.RelayOptions.resolve(stream="KIBAN").prefix == nats_relay.DEFAULT_PREFIX
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        ("kiban.>", "kiban.>", True),
+        ("kiban.>", "staging.>", False),
+        (">", "staging.>", True),
+        ("kiban.*", "kiban.a.b", False),
+        ("kiban.*.b", "kiban.a.>", True),
+        ("kiban", "kiban.>", False),
+    ],
+)
+def test_subject_overlap(a: str, b: str, *, overlap: bool) -> None:
+    assert nats_relay._subjects_overlap(a, b) is overlap
+    assert nats_relay._subjects_overlap(b, a) is overlap
+
+
+def test_a_second_installation_on_the_same_subjects_is_told_what_is_wrong(
+    engine: Engine, nats_stream: tuple[str, str]
+) -> None:
+    stream, prefix = nats_stream
+    assert nats_relay.relay(engine, prefix=prefix, once=True) == 0  # Creates the first stream.
+    second = f"{stream}_TWO"
+    try:
+        with pytest.raises(nats_relay.StreamConflict, match=f"{stream}.*KIBAN_EVENTS_PREFIX"):
+            nats_relay.relay(engine, stream=second, prefix=prefix, once=True)
+        # With subjects of its own (the default: its stream's name), it runs beside the first.
+        assert nats_relay.relay(engine, stream=second, once=True) == 0
+    finally:
+        nats_relay.delete_stream(stream=second)
 
 
 def test_relay_refuses_an_empty_events_url(in_process: str, engine: Engine) -> None:

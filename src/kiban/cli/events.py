@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -15,6 +17,19 @@ from kiban.platform.db import get_engine, session_factory
 from kiban.platform.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="Events: outbox relay, consumers and status.")
+
+
+@contextmanager
+def _stream_checked() -> Iterator[None]:
+    """Say exactly what is wrong with the stream at start, instead of NATS's bare error."""
+    try:
+        yield
+    except nats_relay.StreamConflict as exc:
+        Console(stderr=True, soft_wrap=True).print(
+            f"JetStream のストリームを用意できません。/ Cannot set up the JetStream stream: {exc}",
+            markup=False,
+        )
+        raise typer.Exit(2) from exc
 
 
 @app.command("relay")
@@ -30,7 +45,8 @@ def relay(
             "未配送のものは `kiban events work` で配送してください。"
         )
         raise typer.Exit(2)
-    published = nats_relay.relay(get_engine(), once=once)
+    with _stream_checked():
+        published = nats_relay.relay(get_engine(), once=once)
     Console(stderr=True).print(f"published {published} event(s)")
 
 
@@ -52,7 +68,8 @@ def work(
         retrier.start()
     try:
         if get_settings().events_url:
-            handled = nats_relay.work(engine, once=once)
+            with _stream_checked():
+                handled = nats_relay.work(engine, once=once)
             err.print(f"handled {handled} message(s)")
             return
         total = 0

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import nats
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 from sqlalchemy import Engine, select, update
 
 from kiban.kernel import clock
@@ -44,7 +44,15 @@ from kiban.platform.settings import get_settings
 
 _T = TypeVar("_T")
 
-__all__ = ["DEFAULT_PREFIX", "RelayOptions", "delete_stream", "durable_name", "relay", "work"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "RelayOptions",
+    "StreamConflict",
+    "delete_stream",
+    "durable_name",
+    "relay",
+    "work",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,8 @@ class RelayOptions:
         resolved = url or settings.events_url
         if not resolved.startswith("nats://"):
             raise ValueError("KIBAN_EVENTS_URL must be nats://host:port for the JetStream relay")
-        return cls(resolved, stream or settings.events_stream, prefix or DEFAULT_PREFIX)
+        name = stream or settings.events_stream
+        return cls(resolved, name, prefix or settings.events_prefix or subject_prefix(name))
 
     def subject(self, topic: str) -> str:
         return f"{self.prefix}.{topic}"
@@ -78,6 +87,29 @@ class RelayOptions:
         if pattern.endswith(".*"):
             return f"{self.prefix}.{pattern[:-2]}.>"
         return self.subject(pattern)
+
+
+def subject_prefix(stream: str) -> str:
+    """The subject prefix of an installation whose stream is ``stream`` (``KIBAN`` → ``kiban``):
+    two installations sharing one NATS server each get subjects of their own."""
+    return re.sub(r"[^a-z0-9_-]", "_", stream.lower())
+
+
+class StreamConflict(RuntimeError):
+    """This installation's stream cannot be created or updated as configured (another
+    stream on the server already takes its subjects, or the server refused the change)."""
+
+
+def _subjects_overlap(a: str, b: str) -> bool:
+    """Whether two NATS subject filters can match one subject (``*`` is one token, ``>`` the
+    rest)."""
+    left, right = a.split("."), b.split(".")
+    for x, y in zip(left, right, strict=False):
+        if ">" in (x, y):
+            return True
+        if "*" not in (x, y) and x != y:
+            return False
+    return len(left) == len(right)
 
 
 def durable_name(consumer: str) -> str:
@@ -110,13 +142,33 @@ def _decode(data: bytes) -> events.Event:
 
 
 async def _ensure_stream(js: Any, options: RelayOptions) -> None:
-    config = StreamConfig(name=options.stream, subjects=[f"{options.prefix}.>"])
+    """Create or update this installation's stream, saying exactly what is wrong when the
+    server refuses (JetStream itself answers a bare ``BadRequestError``)."""
+    subjects = f"{options.prefix}.>"
+    for info in await js.streams_info():
+        other = info.config
+        if other.name == options.stream:
+            continue
+        clash = [s for s in other.subjects or () if _subjects_overlap(s, subjects)]
+        if clash:
+            raise StreamConflict(
+                f"stream {options.stream!r} would take subjects {subjects!r}, but stream "
+                f"{other.name!r} on {options.url} already takes {', '.join(clash)}: give this "
+                "installation a stream and subject prefix of its own (KIBAN_EVENTS_STREAM, "
+                "KIBAN_EVENTS_PREFIX)"
+            )
+    config = StreamConfig(name=options.stream, subjects=[subjects])
     try:
-        await js.stream_info(options.stream)
-    except NotFoundError:
-        await js.add_stream(config)
-    else:
-        await js.update_stream(config)
+        try:
+            await js.stream_info(options.stream)
+        except NotFoundError:
+            await js.add_stream(config)
+        else:
+            await js.update_stream(config)
+    except APIError as exc:
+        raise StreamConflict(
+            f"NATS refused stream {options.stream!r} with subjects {subjects!r}: {exc.description}"
+        ) from exc
 
 
 # --- Relay -----------------------------------------------------------------------------------

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default="", description="Empty for in-process delivery, or nats://host:port for JetStream."
     )
     events_stream: str = "KIBAN"
+    events_prefix: str = Field(
+        default="",
+        description="Subject prefix of this installation's events; empty means the stream's "
+        "name in lower case (KIBAN → kiban), so installations sharing NATS do not overlap.",
+    )
     secret_key: str = Field(
         default="",
         description="Signs sessions and forms; empty means the generated installation secret.",
