@@ -33,6 +33,12 @@ def serve(
     port: int | None = typer.Option(
         None, help="Port to listen on (default: the port of KIBAN_BASE_URL, else 8000)."
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="Worker processes answering on one port (sessions live in the database, so any "
+        "worker serves any request).",
+    ),
 ) -> None:
     """Serve portal, office, dashboard and the public API. The access log shows each request's
     path without its query string.
@@ -64,4 +70,11 @@ def serve(
         )
     base_url = get_settings().base_url
     typer.echo(f"kiban on http://{_url_host(host)}:{port}/ (public base URL {base_url})")
-    uvicorn.run("kiban.web:create_app", factory=True, host=host, port=port, log_config=log_config())
+    uvicorn.run(
+        "kiban.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(),
+    )
