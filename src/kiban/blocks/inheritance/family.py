@@ -103,7 +103,7 @@ class Family:
         return died_on
 
     def person_field(self, person_id: str, attribute: str) -> str:
-        return f"{self.fields.get(person_id, 'people')}.{attribute}"
+        return self.fields.get(f"person:{person_id}", "people") + f".{attribute}"
 
 
 def _fail(field_name: str, message_ja: str, message_en: str) -> InvalidFamily:
@@ -191,31 +191,32 @@ def _known(person_id: Any, where: str, people: Mapping[str, Person]) -> str:
 
 
 def _check_no_cycle(links: Sequence[ChildLink], fields: Mapping[str, str]) -> None:
-    """Fail on the relation that would make someone their own ancestor."""
+    """Fail on the first relation, in input order, that would make someone their own
+    ancestor."""
     parents: dict[str, list[str]] = {}
     for index, link in enumerate(links):
+        where = fields.get(f"link:{index}", f"relations[{index}]") + ".child"
         if link.parent == link.child:
             raise _fail(
-                f"relations[{index}].child",
+                where,
                 f"{link.child} が自分自身の子になっています。",
                 f"{link.child} is their own child",
             )
-        parents.setdefault(link.child, []).append(link.parent)
-    for index, link in enumerate(links):
-        # Is link.child an ancestor of link.parent? Then link.child is their own ancestor.
+        # Is the child already an ancestor of the parent? Then the child would be their own.
         seen: set[str] = set()
         stack = [link.parent]
         while stack:
             current = stack.pop()
             if current == link.child:
                 raise _fail(
-                    fields.get(f"link:{index}", f"relations[{index}]") + ".child",
+                    where,
                     f"{link.child} が自分自身の祖先になります（親子関係が循環しています）。",
                     f"{link.child} would be their own ancestor (the parent relations form a cycle)",
                 )
             if current not in seen:
                 seen.add(current)
                 stack.extend(parents.get(current, []))
+        parents.setdefault(link.child, []).append(link.parent)
 
 
 def parse_family(raw: Any) -> Family:  # noqa: PLR0912, PLR0915 — one pass over the input.
@@ -235,7 +236,7 @@ def parse_family(raw: Any) -> Family:  # noqa: PLR0912, PLR0915 — one pass ove
                 f"duplicate person id {person.id!r}",
             )
         people[person.id] = person
-        fields[person.id] = f"people[{index}]"
+        fields[f"person:{person.id}"] = f"people[{index}]"
     if decedent not in people:
         raise _fail(
             "decedent",
@@ -245,7 +246,7 @@ def parse_family(raw: Any) -> Family:  # noqa: PLR0912, PLR0915 — one pass ove
     death = people[decedent].died_on
     if death is None:
         raise _fail(
-            f"{fields[decedent]}.died_on",
+            fields[f"person:{decedent}"] + ".died_on",
             "被相続人の死亡日がありません。",
             "the decedent has no died_on",
         )
@@ -280,7 +281,7 @@ def parse_family(raw: Any) -> Family:  # noqa: PLR0912, PLR0915 — one pass ove
             sex=base.sex,
             in_womb=True,
         )
-        fields.setdefault(child_id, where)
+        fields.setdefault(f"person:{child_id}", where)
         if not born_alive:
             stillborn.add(child_id)
         unborn_links.append((ChildLink(parent=parent, child=child_id), where))
