@@ -121,3 +121,21 @@ def test_a_missing_birth_date_is_fine_where_no_adoption_needs_it() -> None:
 
 def test_not_an_object_is_refused() -> None:
     assert _error([1, 2]).field == ""
+
+
+def test_a_missing_birth_date_off_the_path_is_not_asked_for() -> None:
+    # A cousin without a birth date, child of an uncle adopted by the grandfather, plays no part
+    # in whether the grandfather is the decedent's ascendant.
+    raw = family(
+        [
+            person("F", "1910-01-01", "1980-01-01"),
+            person("GF", "1885-01-01"),
+            person("U", "1920-01-01"),
+            {"id": "X"},
+        ],
+        [child("F", "A"), child("GF", "F"), child("GF", "U", "1950-01-01"), child("U", "X")],
+    )
+    assert heirs_from_json(raw).as_json() == {
+        "heirs": [{"id": "GF", "share": "1/1", "articles": ["889(1)(1)"]}],
+        "none": False,
+    }

@@ -110,6 +110,8 @@ class _Kin:
     children: dict[str, list[ChildLink]] = field(default_factory=dict)
     parents: dict[str, list[ChildLink]] = field(default_factory=dict)
     order: dict[str, int] = field(default_factory=dict)
+    _ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
+    _descends: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, family: Family) -> _Kin:
@@ -150,23 +152,52 @@ class _Kin:
             )
         return None
 
+    def ancestors(self, person: str) -> frozenset[str]:
+        """Everyone above ``person`` through any child relation (kin or not)."""
+        cached = self._ancestors.get(person)
+        if cached is None:
+            found: set[str] = set()
+            stack = [person]
+            while stack:
+                for link in self.parents.get(stack.pop(), []):
+                    if link.parent not in found:
+                        found.add(link.parent)
+                        stack.append(link.parent)
+            cached = self._ancestors[person] = frozenset(found)
+        return cached
+
     def is_lineal_descendant(self, ancestor: str, person: str) -> bool:
         """Whether ``person`` descends from ``ancestor`` by kinship (blood or adoption), with
-        every link made no earlier than the adoptions above it (727, 887② ただし書)."""
+        every link made no earlier than the adoptions above it (727, 887② ただし書).
+
+        Only paths that lead to ``person`` are walked, so a missing birth date elsewhere in
+        the family is never asked for."""
+        key = (ancestor, person)
+        if key in self._descends:
+            return self._descends[key]
+        on_the_way = self.ancestors(person)
+        answer = False
+        seen: set[tuple[str, date | None]] = set()
         stack: list[tuple[str, date | None]] = [(ancestor, None)]
-        while stack:
+        while stack and not answer:
             current, since = stack.pop()
             for link in self.children.get(current, []):
+                if link.child != person and link.child not in on_the_way:
+                    continue
                 time = self.link_time(link, needed=since is not None)
                 if since is not None and time is not None and time < since:
                     continue
                 if link.child == person:
-                    return True
+                    answer = True
+                    break
                 next_since = since
                 if link.adopted_on is not None:
                     next_since = max(since, link.adopted_on) if since else link.adopted_on
-                stack.append((link.child, next_since))
-        return False
+                if (link.child, next_since) not in seen:
+                    seen.add((link.child, next_since))
+                    stack.append((link.child, next_since))
+        self._descends[key] = answer
+        return answer
 
 
 class _Engine:
