@@ -46,11 +46,15 @@ def spouse(a: str, b: str, divorced_on: str | None = None) -> dict[str, Any]:
 
 
 def family(
-    people: list[dict[str, Any]], relations: list[dict[str, Any]], **lists: Any
+    people: list[dict[str, Any]],
+    relations: list[dict[str, Any]],
+    *,
+    decedent_born: str = "1940-01-01",
+    **lists: Any,
 ) -> dict[str, Any]:
     return {
         "decedent": "A",
-        "people": [person("A", "1940-01-01", DEATH, name="甲野太郎"), *people],
+        "people": [person("A", decedent_born, DEATH, name="甲野太郎"), *people],
         "relations": relations,
         "renounced": lists.get("renounced", []),
         "disqualified": lists.get("disqualified", []),
@@ -823,6 +827,21 @@ CASES: list[Case] = [
             ("U", "1/2", ["886(1)", "887(2)", "900(4)", "901(1)"]),
             ("C2", "1/2", ["887(1)", "900(4)"]),
         ),
+    ),
+    Case(
+        "half_sibling_in_the_womb",
+        "父の後妻が懐胎中に父と被相続人が死亡: 胎児の異母弟が兄弟姉妹として相続（886条）",
+        family(
+            [
+                person("F", "1960-01-01", "2025-02-01"),
+                person("M", "1962-01-01", "2010-01-01"),
+                person("N", "1985-01-01"),
+            ],
+            [child("F", "A"), child("M", "A"), spouse("F", "N")],
+            unborn=[{"id": "U", "parent": "F", "born_alive": True}],
+            decedent_born="1990-01-01",
+        ),
+        heirs(("U", "1/1", ["886(1)", "889(1)(2)"])),
     ),
     # No heir.
     Case("no_relatives", "親族の記録がない: 相続人なし", family([], []), heirs()),

@@ -344,6 +344,10 @@ class _Engine:
             if line:
                 lines.append(line)
                 weights.append(1 if half else 2)
+        if len(lines) == 1:
+            # The half-blood proviso only weighs one sibling's line against another's.
+            for part in lines[0]:
+                part.articles = [a for a in part.articles if a != "900(4)-proviso"]
         return lines, weights
 
     def sibling_line(self, sibling: str, common: set[str], *, half_blood: bool) -> list[_Part]:
@@ -358,11 +362,12 @@ class _Engine:
             )
         proviso = ["900(4)-proviso"] if half_blood else []
         if self.capable(sibling):
+            womb = ["886(1)"] if self.family.people[sibling].in_womb else []
             return [
                 _Part(
                     sibling,
                     Fraction(1),
-                    ["889(1)(2)", *proviso],
+                    ["889(1)(2)", *proviso, *womb],
                     Relationship.SIBLING,
                     0,
                     half_blood=half_blood,
