@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from kiban.blocks.inheritance import chart_pdf, chart_svg, compute_heirs, parse_family
+from kiban.blocks.inheritance.diagram import layout_chart, text_width
 from kiban.cli import app
 from tests.blocks.inheritance.casebook import CASES, Case, child, family, person, spouse
 
@@ -128,3 +129,19 @@ def test_cli_refuses_another_output_format(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert ".svg or .pdf" in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_long_addresses_wrap_inside_the_page() -> None:
+    raw = json.loads(json.dumps(FAMILY))
+    long_address = "北海道札幌市中央区北一条西二丁目1番地 札幌中央ハイツ第二棟1205号室 A-12"
+    raw["people"][0]["address"] = long_address
+    raw["people"][1]["address"] = long_address
+    parsed = parse_family(raw)
+    layout = layout_chart(compute_heirs(parsed), parsed, made_on=date(2026, 12, 7))
+
+    for text in layout.texts:
+        if text.anchor == "start":
+            assert text.x + text_width(text.text, text.size) <= layout.width - 30, text.text
+    continued = [t.text for t in layout.texts if t.text.startswith("　　　")]
+    assert len(continued) == 2  # The decedent's last address and the spouse's address.
+    assert all("1205号室" in line for line in continued)

@@ -22,6 +22,8 @@ PAGE_WIDTH = 595.0  # A4, points.
 PAGE_HEIGHT = 842.0
 MARGIN = 40.0
 LINE = 14.0  # Height of one line of text in a box.
+ENTRY_WIDTH = PAGE_WIDTH - MARGIN - 330.0  # An heir's column, to the right margin.
+DECEDENT_WIDTH = 230.0  # The decedent's column, to the left of the trunk.
 FONT_SIZE = 10.0
 TITLE_SIZE = 16.0
 
@@ -59,6 +61,24 @@ def share_ja(share: Fraction) -> str:
     if share == 1:
         return "全部"
     return f"{share.denominator}分の{share.numerator}"
+
+
+def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in points: full width for Japanese, about half for ASCII."""
+    return sum(size * (0.55 if ord(char) < 0x2000 else 1.0) for char in text)
+
+
+def wrap(text: str, width: float, size: float, indent: str = "　　　") -> list[str]:
+    """``text`` cut into lines no wider than ``width``; continuation lines are indented."""
+    lines: list[str] = []
+    current = ""
+    for char in text:
+        if current and text_width(current + char, size) > width:
+            lines.append(current)
+            current = indent
+        current += char
+    lines.append(current)
+    return lines
 
 
 def _day(day: date | None) -> str:
@@ -111,8 +131,9 @@ def _box_lines(heir: Heir, family: Family) -> list[Text]:
     lines: list[Text] = []
     y = LINE
     if person.address:
-        lines.append(Text(0, y, f"住所　{person.address}"))
-        y += LINE
+        for part in wrap(f"住所　{person.address}", ENTRY_WIDTH, FONT_SIZE):
+            lines.append(Text(0, y, part))
+            y += LINE
     if person.in_womb and person.born_on is None:
         lines.append(Text(0, y, "出生　（被相続人の死亡時に胎児）"))
     else:
@@ -140,7 +161,7 @@ def layout_chart(result: HeirsResult, family: Family, *, made_on: date) -> Layou
     top = MARGIN + 60
     left = MARGIN
     decedent_lines = [
-        f"最後の住所　{decedent.address or '（記載なし）'}",
+        *wrap(f"最後の住所　{decedent.address or '（記載なし）'}", DECEDENT_WIDTH, 9),
         f"出生　{_day(decedent.born_on)}",
         f"死亡　{_day(decedent.died_on)}",
         "（被相続人）",
@@ -154,26 +175,26 @@ def layout_chart(result: HeirsResult, family: Family, *, made_on: date) -> Layou
 
     column = 330.0
     trunk = 280.0
-    entry_height = LINE * 7 + 6
+    gap = 2 * LINE  # Between one heir's entry and the next.
     y = top
     spouse = next((h for h in result.heirs if h.relationship is Relationship.SPOUSE), None)
     blood = [h for h in result.heirs if h.relationship is not Relationship.SPOUSE]
     if spouse is not None:
         lines = _box_lines(spouse, family)
         texts.extend(Text(column + t.x, y + t.y, t.text, t.size, t.bold) for t in lines)
-        spouse_y = y + LINE * (3 if family.people[spouse.id].address else 2) + 14
+        spouse_y = y + next(t for t in lines if t.bold).y - 4
         # 婚姻 is drawn as a double line, as on the bureau's examples.
         for offset in (-1.5, 1.5):
             strokes.append(Stroke(name_right, anchor_y + offset, column - 8, anchor_y + offset))
             strokes.append(Stroke(column - 8, anchor_y + offset, column - 8, spouse_y + offset))
-        y += entry_height
+        y += lines[-1].y + gap
     branch_ys: list[float] = []
     for heir in blood:
         lines = _box_lines(heir, family)
         texts.extend(Text(column + t.x, y + t.y, t.text, t.size, t.bold) for t in lines)
         name_line = next(t for t in lines if t.bold)
         branch_ys.append(y + name_line.y - 4)
-        y += entry_height
+        y += lines[-1].y + gap
     if branch_ys:
         start_y = anchor_y if spouse is None else anchor_y + 1.5
         strokes.append(Stroke(name_right, start_y + 8, trunk, start_y + 8))
@@ -183,7 +204,7 @@ def layout_chart(result: HeirsResult, family: Family, *, made_on: date) -> Layou
         strokes.extend(Stroke(trunk, by, column - 8, by) for by in branch_ys)
     if result.none:
         texts.append(Text(column, top + LINE, "相続人はいません。", size=11, bold=True))
-        y += entry_height
+        y += LINE + gap
 
     footer_y = max(y, name_y + 3 * LINE) + 20
     texts.append(Text(MARGIN, footer_y, "以下余白", size=9))
