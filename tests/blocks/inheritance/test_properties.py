@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiban.blocks.inheritance import heirs_from_json
+from kiban.blocks.inheritance import InvalidFamily, heirs_from_json
 
 DEATH = "2025-04-01"
 BEFORE = "2010-01-01"
@@ -187,3 +187,47 @@ def test_adding_a_spouse_never_raises_a_blood_relatives_share(built: Built) -> N
     for heir, share in with_spouse.items():
         if heir != "SPOUSE":
             assert share <= without[heir]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.just("2030-01-01"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_paths(item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_paths(item, (*path, index)))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(families(), st.data())
+def test_any_damaged_family_gets_an_answer_or_an_error_naming_a_field(
+    built: Built, data: st.DataObject
+) -> None:
+    raw = copy.deepcopy(built.raw)
+    path = data.draw(st.sampled_from(_paths(raw)[1:]))
+    replacement = data.draw(JSON_VALUES)
+    target = raw
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = replacement
+    error: InvalidFamily | None = None
+    answer: dict[str, Any] = {"heirs": []}
+    try:
+        answer = heirs_from_json(raw).as_json()
+    except InvalidFamily as raised:
+        error = raised
+    if error is not None:
+        assert error.field is not None
+        assert error.message_ja
+        assert error.message_en
+    shares = [Fraction(heir["share"]) for heir in answer["heirs"]]
+    assert sum(shares) == (1 if shares else 0)
