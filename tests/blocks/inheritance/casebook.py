@@ -512,6 +512,34 @@ CASES: list[Case] = [
         ),
         heirs(("C", "1/1", ["887(1)"])),
     ),
+    Case(
+        "rerepresentation_through_disqualified_grandchild",
+        "子が先に死亡し、代襲者の孫が欠格: 曾孫が再代襲（887条3項、891条）",
+        family(
+            [
+                person("C", "1960-01-01", "2000-01-01"),
+                person("G", "1985-01-01"),
+                person("GG", "2010-01-01"),
+                person("C2", "1962-01-01"),
+            ],
+            [child("A", "C"), child("C", "G"), child("G", "GG"), child("A", "C2")],
+            disqualified=["G"],
+        ),
+        heirs(
+            ("GG", "1/2", ["887(2)", "887(3)", "891", "900(4)", "901(1)"]),
+            ("C2", "1/2", ["887(1)", "900(4)"]),
+        ),
+    ),
+    Case(
+        "spouse_and_children_renounce_mother_takes_all",
+        "配偶者も子も放棄: 母が全部を相続（939条、889条1項1号）",
+        family(
+            [W, person("C", "1960-01-01"), person("M", "1918-01-01")],
+            [spouse("A", "W"), child("A", "C"), child("M", "A")],
+            renounced=["W", "C"],
+        ),
+        heirs(("M", "1/1", ["889(1)(1)", "939"])),
+    ),
     # Lineal ascendants (889①一).
     Case(
         "spouse_and_both_parents",
