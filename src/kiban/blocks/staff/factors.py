@@ -79,6 +79,7 @@ __all__ = [
     "do_start_totp",
     "has_second_factor",
     "list_webauthn_credentials",
+    "parse_credential",
     "relying_party",
     "start_webauthn_authentication",
     "start_webauthn_registration",
