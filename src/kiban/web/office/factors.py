@@ -371,7 +371,7 @@ async def step_up(request: Request, lang: Lang, db: DbSession, official: Officia
         )
         t = i18n.translations(lang)
         return _error_json(
-            lang, t.gettext("We could not confirm it is you. Please try again."), 401, refused.code
+            lang, t.gettext("We could not confirm it is you. Please try again."), 400, refused.code
         )
     stepped_up(db, official.session, "webauthn")
     return JSONResponse({"redirect": f"/office?lang={lang}"})
