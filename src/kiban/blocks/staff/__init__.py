@@ -61,6 +61,7 @@ from kiban.blocks.staff.permissions import (
     DEFAULT_ROLES,
     OPERATOR_ORGANISATION,
     PERMISSIONS,
+    STEP_UP_WINDOW,
     OrganisationKind,
     grants,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "DEFAULT_ROLES",
     "OPERATOR_ORGANISATION",
     "PERMISSIONS",
+    "STEP_UP_WINDOW",
     "STRONG_FACTORS",
     "AccountRead",
     "BootstrapDone",

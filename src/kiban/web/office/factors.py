@@ -34,7 +34,6 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from kiban.blocks import staff
-from kiban.blocks.staff.permissions import STEP_UP_WINDOW
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit, i18n, sessions, throttle
@@ -78,7 +77,7 @@ def _card_recent(official: Official) -> bool:
     ws = official.session
     return (
         ws.data.get("authenticated_with", "card") == "card"
-        and clock.now() - ws.authenticated_at <= STEP_UP_WINDOW
+        and clock.now() - ws.authenticated_at <= staff.STEP_UP_WINDOW
     )
 
 
