@@ -125,6 +125,14 @@ def _methods(engine: Engine) -> list[str]:
         return [str(entry.data.get("method")) for entry in entries]
 
 
+def _step_ups(engine: Engine) -> list[str]:
+    with transaction(engine) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.tag == "staff:office:step_up")
+        )
+        return [str(entry.data.get("method")) for entry in entries]
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_an_official_signs_in_with_a_passkey_and_with_an_app(
     context: Any, servers: Servers, lang: str
@@ -187,6 +195,10 @@ def test_an_official_signs_in_with_a_passkey_and_with_an_app(
     _choose(page, servers)
     assert_accessible(page)
     _shot(page, lang, "05-office-by-passkey")
+    # Before a sensitive action, the key confirms it is still the official (step-up).
+    with page.expect_navigation():
+        _press(page, "#webauthn-step-up button")
+    assert _step_ups(servers.engine) == ["webauthn"]
     _sign_out(page)
 
     # A wrong code is refused, on an accessible page; the app's next code signs in.
