@@ -40,7 +40,6 @@ from kiban.platform import audit, i18n, sessions, throttle
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, public
 from kiban.web.office.session import (
-    OFFICE_COOKIE,
     THROTTLE,
     Official,
     OfficialUser,
@@ -97,7 +96,7 @@ async def _json(request: Request) -> dict[str, Any]:
     return staff.parse_credential(body)
 
 
-def _error_json(lang: i18n.Language, message: str, status: int, code: str) -> JSONResponse:
+def _error_json(message: str, status: int, code: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
@@ -156,7 +155,6 @@ def factors(
 def _card_required(lang: i18n.Language) -> JSONResponse:
     t = i18n.translations(lang)
     return _error_json(
-        lang,
         t.gettext("Confirm with your card first: adding a key needs the card."),
         403,
         "staff.step_up_required",
@@ -211,7 +209,6 @@ async def webauthn_register(
         )
         t = i18n.translations(lang)
         return _error_json(
-            lang,
             t.gettext("The security key could not be added. Please try again."),
             400,
             refused.code,
@@ -370,7 +367,7 @@ async def step_up(request: Request, lang: Lang, db: DbSession, official: Officia
         )
         t = i18n.translations(lang)
         return _error_json(
-            lang, t.gettext("We could not confirm it is you. Please try again."), 400, refused.code
+            t.gettext("We could not confirm it is you. Please try again."), 400, refused.code
         )
     stepped_up(db, official.session, "webauthn")
     return JSONResponse({"redirect": f"/office?lang={lang}"})
@@ -472,11 +469,10 @@ async def login_webauthn_options(request: Request, lang: Lang, db: DbSession) ->
     flow = _flow_of(request)
     if flow is None:
         return _error_json(
-            lang, t.gettext("This sign-in has expired. Please sign in again."), 400, "expired"
+            t.gettext("This sign-in has expired. Please sign in again."), 400, "expired"
         )
     if THROTTLE.blocked(_client_of(request)):
         return _error_json(
-            lang,
             t.gettext("Too many failed sign-ins. Please wait and try again."),
             429,
             "throttled",
@@ -486,7 +482,7 @@ async def login_webauthn_options(request: Request, lang: Lang, db: DbSession) ->
     account_id = _account_id(given) if given else None
     if given and account_id is None:
         return _error_json(
-            lang, t.gettext("Type your staff account id as printed for you."), 422, "account"
+            t.gettext("Type your staff account id as printed for you."), 422, "account"
         )
     options = staff.start_webauthn_authentication(
         db, binding=f"flow:{flow}", purpose="sign_in", account_id=account_id
@@ -503,11 +499,10 @@ async def login_webauthn(
     flow = _flow_of(request)
     if flow is None:
         return _error_json(
-            lang, t.gettext("This sign-in has expired. Please sign in again."), 400, "expired"
+            t.gettext("This sign-in has expired. Please sign in again."), 400, "expired"
         )
     if THROTTLE.blocked(_client_of(request)):
         return _error_json(
-            lang,
             t.gettext("Too many failed sign-ins. Please wait and try again."),
             429,
             "throttled",
@@ -522,7 +517,7 @@ async def login_webauthn(
     except staff.FactorInvalid as refused:
         _sign_in_refused(db, request, refused.reason, "webauthn")
         return _error_json(
-            lang, t.gettext("Signing in did not work. Please try again."), 401, refused.code
+            t.gettext("Signing in did not work. Please try again."), 401, refused.code
         )
     return _signed_in_json(db, request, lang, account_id, safe_next(next))
 
@@ -585,4 +580,4 @@ def login_totp(
     return response
 
 
-__all__ = ["FLOW_COOKIE", "OFFICE_COOKIE", "TOTP_CODES", "router"]
+__all__ = ["FLOW_COOKIE", "TOTP_CODES", "router"]
