@@ -12,6 +12,7 @@ allowed call is anything but 401/403.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,7 @@ class Case:
     path: str  # With {person} and {application} filled in.
     body: dict[str, Any] | None = None
     form: bool = False  # An office form (CSRF token added).
+    json: bool = False  # An office page's JSON call (CSRF token in X-CSRF-Token).
     organisation: str = OWN  # The organisation the resource belongs to.
 
 
@@ -250,6 +252,31 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             {"version": "99", "action": "approve"},
             form=True,
         ),
+        # Second factors (ADR 0019): every official manages their own; nothing of an
+        # organisation. The JSON calls answer 400 here (no authenticator behind them).
+        ("GET", "/office/factors"): Case(ANY, "GET", "/office/factors"),
+        ("POST", "/office/factors/webauthn/options"): Case(
+            ANY, "POST", "/office/factors/webauthn/options", {}, json=True
+        ),
+        ("POST", "/office/factors/webauthn"): Case(
+            ANY, "POST", "/office/factors/webauthn", {"name": "k", "credential": {}}, json=True
+        ),
+        ("POST", "/office/factors/webauthn/{credential_id}/remove"): Case(
+            ANY, "POST", f"/office/factors/webauthn/{uuid.uuid4()}/remove", form=True
+        ),
+        ("POST", "/office/factors/totp"): Case(ANY, "POST", "/office/factors/totp", form=True),
+        ("POST", "/office/factors/totp/confirm"): Case(
+            ANY, "POST", "/office/factors/totp/confirm", {"code": "000000"}, form=True
+        ),
+        ("POST", "/office/factors/totp/remove"): Case(
+            ANY, "POST", "/office/factors/totp/remove", form=True
+        ),
+        ("POST", "/office/factors/step-up/options"): Case(
+            ANY, "POST", "/office/factors/step-up/options", {}, json=True
+        ),
+        ("POST", "/office/factors/step-up"): Case(
+            ANY, "POST", "/office/factors/step-up", {"id": "x"}, json=True
+        ),
         ("GET", "/office/residents"): Case(
             "residents.read", "GET", f"/office/residents?municipality={OWN}"
         ),
@@ -389,6 +416,10 @@ def test_the_matrix(
                 client.cookies.set(OFFICE_COOKIE, cookie)
                 if case.form:
                     answer = client.request(method, path, data={**(body or {}), "csrf_token": csrf})
+                elif case.json:
+                    answer = client.request(
+                        method, path, json=body or {}, headers={"X-CSRF-Token": csrf}
+                    )
                 else:
                     answer = client.request(method, path)
                 client.cookies.clear()

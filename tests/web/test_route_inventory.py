@@ -14,7 +14,11 @@ CSRF rules:
   also checked by behaviour below: every such route, posted with a live session but no token,
   answers 403 ``kiban.csrf_failed``.
 - ``flow-secret``: the sign-in pages' forms are bound to an unguessable per-sign-in id in the
-  URL *and* the browser's ``kiban_signin`` cookie; a page elsewhere knows neither.
+  URL *and* the browser's ``kiban_signin`` cookie; a page elsewhere knows neither. The office's
+  sign-in without a card reader (ADR 0019) is bound the same way to its ``kiban_office_factor``
+  cookie: the TOTP form carries the same value (double submit), and the WebAuthn calls are
+  ``application/json`` (no other site may send them without a CORS preflight) answering a
+  single-use challenge bound to that cookie.
 - ``signature``: the card reader's answer to a signing request is authenticated by the card's
   signature over one application's exact version, which only the applicant's card can make;
   the cookie only picks the page to show after it.
@@ -59,13 +63,17 @@ COOKIE_AUTH_DEPENDENCIES: set[Callable[..., Any]] = {
 
 COOKIE_READERS = re.compile(
     r"\b(request\.cookies|browser_binding|resident_session|office_session|"
-    r"start_office_session|end_office_session|set_session_cookie|clear_session_cookie)\b"
+    r"start_office_session|end_office_session|set_session_cookie|clear_session_cookie|"
+    r"_flow_of)\b"
 )
 """What a public route's handler calls when a cookie drives it."""
 
 FLOW_SECRET = {
     "POST /oidc/signin/{request_id}/cancel",
     "POST /oidc/consent/{request_id}",
+    "POST /office/login/totp",
+    "POST /office/login/webauthn",
+    "POST /office/login/webauthn/options",
 }
 SIGNED_ANSWERS = {"POST /portal/applications/{application_id}/signed"}
 ORIGIN_ONLY: set[str] = set()

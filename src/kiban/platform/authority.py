@@ -56,6 +56,8 @@ class Principal:
     session_id: uuid.UUID | None = None
     key_id: uuid.UUID | None = None
     authenticated_at: datetime | None = None  # The card last presented in this session.
+    # How the session last proved its official: "card", "webauthn" or "totp" (ADR 0019).
+    authenticated_with: str | None = None
 
     @property
     def actor(self) -> str:

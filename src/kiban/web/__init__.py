@@ -46,6 +46,7 @@ from kiban.platform.webkit import (
     refuse_unknown_query,
 )
 from kiban.web import docs, pages, signin
+from kiban.web.office import factors as office_factors
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -96,6 +97,7 @@ def routers() -> list[APIRouter]:
         pages.router,  # The landing page and /health.
         docs.router,  # /docs, Swagger UI from the installed package.
         office_session.router,  # Office sign-in with the card, choosing the role (HTML).
+        office_factors.router,  # Office: second factors, signing in without a card reader.
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).

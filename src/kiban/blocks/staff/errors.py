@@ -166,3 +166,28 @@ class MembershipNotFound(NotFound):
 
 class InvalidInput(ValidationFailed):
     code = "staff.invalid"
+
+
+class FactorInvalid(Unauthorized):
+    """A second factor did not prove possession: an unknown, foreign or cloned WebAuthn
+    credential, a challenge that is wrong, used or expired, a wrong origin, or a wrong or
+    already used TOTP code. ``reason`` (for the audit log) says which; the message does not."""
+
+    code = "staff.factor_invalid"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "本人確認ができませんでした。もう一度お試しください。",
+            "We could not confirm it is you. Please try again.",
+        )
+        self.reason = reason
+
+
+class FactorConflict(Conflict):
+    """The second factor is not in a state that allows this (a TOTP app already active, a
+    confirmation without an enrolment started)."""
+
+    code = "staff.factor_conflict"
+
+    def __init__(self, message_ja: str, message_en: str) -> None:
+        super().__init__(message_ja, message_en)

@@ -135,3 +135,52 @@ class StaffBreakGlass(IdMixin, Base):
     granted_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class StaffWebAuthnCredential(IdMixin, Base):
+    """A WebAuthn credential (security key or passkey) an official enrolled as a second way to
+    sign in without a card reader: the public key, its sign counter (a counter that goes
+    backwards betrays a cloned key) and the name the official gave it."""
+
+    __tablename__ = "staff_webauthn_credentials"
+    __table_args__ = (UniqueConstraint("credential_id"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400))  # base64url, as WebAuthn sends it.
+    public_key: Mapped[str] = mapped_column(String(2000))  # COSE key, base64url.
+    sign_count: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    transports: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime | None]
+
+
+class StaffTotpSecret(IdMixin, Base):
+    """An official's TOTP secret (RFC 6238), encrypted under the installation secret. It is
+    active once confirmed by a first code; ``last_step`` is the time step of the last code
+    accepted, so a code is never accepted twice."""
+
+    __tablename__ = "staff_totp_secrets"
+    __table_args__ = (UniqueConstraint("account_id"),)
+
+    account_id: Mapped[uuid.UUID]
+    secret_encrypted: Mapped[str] = mapped_column(String(500))
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class StaffFactorChallenge(IdMixin, Base):
+    """A WebAuthn challenge handed to one browser: bound to the office session (enrolment) or
+    to the sign-in's flow cookie (``binding`` is a SHA-256), used at most once, short-lived."""
+
+    __tablename__ = "staff_factor_challenges"
+    __table_args__ = (Index("ix_staff_factor_challenges_binding", "binding"),)
+
+    purpose: Mapped[str] = mapped_column(String(16))  # register | sign_in | step_up
+    binding: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[uuid.UUID | None]
+    challenge: Mapped[str] = mapped_column(String(200))  # base64url
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -10,7 +10,8 @@ The rules, one per line of :func:`authorize`:
    reaches its municipalities; kiban's operator reaches every organisation (but its roles
    hold no permission over residents' records).
 3. Step-up: a sensitive action (``STEP_UP``) by an official in an office session needs the
-   card presented within the last few minutes.
+   card (or a WebAuthn security key or passkey, never a TOTP code: ADR 0019) presented within
+   the last few minutes.
 4. Separation of duties: an official never acts on what concerns themselves (their own
    application or record), nor takes a step after an earlier step of the same resource that
    the procedure's definition keeps apart (``excluded_actors``).
@@ -44,9 +45,16 @@ def reaches(principal: Principal, organisation: str) -> bool:
     return False
 
 
+STRONG_FACTORS = frozenset({"card", "webauthn"})
+"""What a step-up may be done with: a TOTP code can be phished and replayed within its step,
+so a session signed in with TOTP must present the card or a security key before a sensitive
+action (ADR 0019)."""
+
+
 def _recent(principal: Principal) -> bool:
     at = principal.authenticated_at
-    return at is not None and clock.now() - at <= STEP_UP_WINDOW
+    strong = (principal.authenticated_with or "card") in STRONG_FACTORS
+    return strong and at is not None and clock.now() - at <= STEP_UP_WINDOW
 
 
 def _same_account(principal: Principal, actor: str) -> bool:

@@ -686,6 +686,7 @@ def principal_for(
     role: str,
     session_id: uuid.UUID | None = None,
     authenticated_at: datetime | None = None,
+    authenticated_with: str | None = None,
 ) -> Principal | None:
     """The official acting in ``organisation`` as ``role``, read afresh: ``None`` when the
     account is no longer active or no longer holds that role there."""
@@ -710,6 +711,7 @@ def principal_for(
         person_id=row.person_id,
         session_id=session_id,
         authenticated_at=authenticated_at,
+        authenticated_with=authenticated_with,
     )
 
 

@@ -43,5 +43,11 @@ def home(request: Request, lang: Lang, session: DbSession, official: OfficialUse
         request,
         lang,
         "office/home.html",
-        {"official": official, "office_name": official.organisation_name},
+        {
+            "official": official,
+            "office_name": official.organisation_name,
+            "has_keys": bool(
+                staff.list_webauthn_credentials(session, official.principal.account_id)
+            ),
+        },
     )

@@ -136,6 +136,7 @@ def _principal(db: Session, ws: sessions.WebSession) -> Principal | None:
         role=role,
         session_id=ws.id,
         authenticated_at=ws.authenticated_at,
+        authenticated_with=str(ws.data.get("authenticated_with", "card")),
     )
 
 
@@ -351,31 +352,51 @@ def callback(  # noqa: PLR0911 - each refusal answers with its own page.
             403,
             "not_staff",
         )
+    cookie = start_office_session(db, request, lang, account.id, "card")
+    response = RedirectResponse(choose_path(str(started.get("next"))), status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/office")
+    set_office_cookie(response, cookie)
+    return response
+
+
+def choose_path(next_path: str | None) -> str:
+    """Where a sign-in continues: choosing the organisation and role, then ``next_path``."""
+    return f"{CHOOSE_PATH}?next={quote(safe_next(next_path), safe='/')}"
+
+
+def start_office_session(
+    db: Session, request: Request, lang: i18n.Language, account_id: uuid.UUID, method: str
+) -> str:
+    """Start the office session of an official who proved themselves with ``method`` (``card``,
+    ``webauthn`` or ``totp``, kept on the session: ADR 0019), audited
+    (``staff:office:sign_in``); returns the cookie value."""
     cookie, ws = sessions.start_session(
         db,
         audience=AUDIENCE,
-        subject=str(account.id),
-        data={"lang": lang},
+        subject=str(account_id),
+        data={"lang": lang, "authenticated_with": method},
         idle=IDLE,
         absolute=ABSOLUTE,
         user_agent=request.headers.get("user-agent"),
         source=_client_of(request),
-        actor=f"staff:{account.id}",
+        actor=f"staff:{account_id}",
     )
+    acr = "urn:kiban:acr:card" if method == "card" else f"urn:kiban:acr:{method}"
     audit.record(
         db,
         tag="staff:office:sign_in",
-        actor=f"staff:{account.id}",
-        subject=str(account.id),
-        data={"session_id": str(ws.id), "acr": str(claims.get("acr"))},
+        actor=f"staff:{account_id}",
+        subject=str(account_id),
+        data={"session_id": str(ws.id), "acr": acr, "method": method},
     )
-    target = f"{CHOOSE_PATH}?next={quote(safe_next(str(started.get('next'))), safe='/')}"
-    response = RedirectResponse(target, status_code=303)
-    response.delete_cookie(LOGIN_COOKIE, path="/office")
+    return cookie
+
+
+def set_office_cookie(response: Response, cookie: str) -> None:
+    """Give the browser the office session's cookie."""
     sessions.set_session_cookie(
         response, OFFICE_COOKIE, cookie, max_age=int(ABSOLUTE.total_seconds()), samesite="lax"
     )
-    return response
 
 
 def _stepped_up(
@@ -397,17 +418,25 @@ def _stepped_up(
             403,
             "step_up_other_card",
         )
-    sessions.update_session(db, ws.id, authenticated=True)
-    audit.record(
-        db,
-        tag="staff:office:step_up",
-        actor=f"staff:{account.id}",
-        subject=str(account.id),
-        data={"session_id": str(ws.id)},
-    )
+    stepped_up(db, ws, "card")
     response = RedirectResponse(safe_next(next_path), status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/office")
     return response
+
+
+def stepped_up(db: Session, ws: sessions.WebSession, method: str) -> None:
+    """The official of ``ws`` proved themselves again with ``method`` (card or WebAuthn):
+    sensitive actions are open for a few minutes (``staff:office:step_up``)."""
+    sessions.update_session(
+        db, ws.id, data={**ws.data, "authenticated_with": method}, authenticated=True
+    )
+    audit.record(
+        db,
+        tag="staff:office:step_up",
+        actor=f"staff:{ws.subject}",
+        subject=ws.subject,
+        data={"session_id": str(ws.id), "method": method},
+    )
 
 
 def _choose_page(
