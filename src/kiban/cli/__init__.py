@@ -7,6 +7,7 @@ import typer
 from kiban.cli import (
     address,
     audit,
+    benefits,
     card,
     card_reader,
     corporations,
@@ -43,6 +44,7 @@ app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
+app.add_typer(benefits.app, name="benefits")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import wiring as agencies_wiring
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import corporations, residents
+from kiban.blocks import benefits, corporations, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
@@ -141,6 +141,8 @@ def seed(
                     route="cli: kiban seed",
                 )
                 agencies_wiring.register_reference_agencies(session)
+                for programme in benefits.SHIPPED:
+                    benefits.do_define_programme(session, programme, actor="system:seed")
                 officials: list[tuple[residents.PersonRead, Any, str]] = []
                 if size in DEMO_OFFICIAL_SIZES:
                     holders = {person.id for person, _ in cards}
