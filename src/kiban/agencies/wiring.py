@@ -39,7 +39,7 @@ from kiban.agencies.agency import (
     provide,
 )
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import mesh
+from kiban.blocks import mesh, payments
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
@@ -289,6 +289,8 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
                 items=list(grant.items),
                 actor=actor,
             )
+    # The payments block verifies receiving accounts with the bank's account-check service.
+    payments.register_payments_member(session, actor=actor)
     install()
 
 
