@@ -2,7 +2,7 @@
 × period × recipient).
 
 Revision ID: 0028_benefits
-Revises: 0023_credentials
+Revises: 0027_payments
 Create Date: 2026-12-07 18:45:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0028_benefits"
-down_revision: str | None = "0023_credentials"
+down_revision: str | None = "0027_payments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from kiban.blocks import benefits, mesh, notifications
+from kiban.blocks import benefits, mesh, notifications, payments
 from kiban.kernel import clock
 from tests.blocks.benefits.conftest import BASE, OFFICIAL, Country
 
@@ -104,3 +104,34 @@ def test_declining_within_the_window(session: Session, country: Country) -> None
         )
     run = benefits.do_run_programme(session, "flat-payment", BASE, actor=OFFICIAL)
     assert run.total_yen == 700_000 - 100_000
+    assert run.obligations_added == 0  # The window is still open.
+    with clock.travel(timedelta(days=15)):
+        settled = benefits.do_run_programme(session, "flat-payment", BASE, actor=OFFICIAL)
+        assert settled.obligations_added == 2
+        assert settled.by_status == {"declined": 1, "obligated": 2}
+        assert benefits.do_settle_due(session, actor=OFFICIAL) == 0
+    owed = payments.list_obligations(session, programme="flat-payment")
+    assert sorted(o.amount for o in owed) == [200_000, 400_000]
+    assert country.elder.id not in {o.person_id for o in owed}
+    assert all(o.period == "2026-12-01" and o.payer == "digital-agency" for o in owed)
+
+
+def test_a_correction_holds_the_payment_until_an_official_resolves_it(
+    session: Session, country: Country
+) -> None:
+    benefits.do_run_programme(session, "flat-payment", BASE, actor=OFFICIAL)
+    (mine,) = benefits.list_determinations_of(session, country.family_head.id)
+    held = benefits.do_request_correction(
+        session, country.family_head.id, mine.id, "子がもう一人います", actor="person:x"
+    )
+    assert (held.status, held.correction) == ("correction_requested", "子がもう一人います")
+    with clock.travel(timedelta(days=15)):
+        assert benefits.do_settle_due(session, actor=OFFICIAL) == 2
+        assert payments.list_obligations(session, person_id=country.family_head.id) == []
+        resolved = benefits.do_resolve_correction(
+            session, mine.id, amount_yen=500_000, actor=OFFICIAL
+        )
+        assert resolved.amount_yen == 500_000
+        assert benefits.do_settle_due(session, actor=OFFICIAL) == 1
+    (owed,) = payments.list_obligations(session, person_id=country.family_head.id)
+    assert owed.amount == 500_000

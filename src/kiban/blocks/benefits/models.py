@@ -2,7 +2,7 @@
 
 A determination is unique per programme × period × recipient, so re-running a programme for a
 period never doubles anyone; its status walks ``notified`` → ``declined`` |
-``correction_requested`` | ``awaiting_account`` → ``obligated``.
+``correction_requested`` | ``obligated`` (handed to the payments block).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from kiban.blocks.benefits.rules import ProgrammeDefinition
 from kiban.platform.fields import FreeText, StrictDate
 
-Status = Literal["notified", "declined", "correction_requested", "awaiting_account", "obligated"]
+Status = Literal["notified", "declined", "correction_requested", "obligated"]
 
 
 class ProgrammeRead(BaseModel):

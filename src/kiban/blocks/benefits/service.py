@@ -3,10 +3,11 @@
 A run (:func:`do_run_programme`) is resumable and idempotent. Each call determines every
 household of the register on the base date with the pure engine (:mod:`.rules`), records a
 determination per recipient that has none yet (unique per programme × period × recipient) and
-tells each new recipient in the inbox. Once the opt-out window is over (by ``kernel.clock``), a
-call also settles: it hands the payments block an obligation for every determination not
-declined (or held by a correction) whose recipient has an active receiving account; the others
-wait and join a later settlement once they register one.
+tells each new recipient in the inbox (with the receiving account it will be paid to, or a
+request to register one). Once the opt-out window is over (by ``kernel.clock``), a call also
+settles: it hands the payments block an obligation for every determination not declined nor
+held by a correction. The payments block pays those with an active account in its next batch;
+the others' obligations wait, payable, and join a later batch once they register one.
 
 Income-tested programmes ask the tax office through the mesh, as the benefits subsystem
 ``JP/GOV/kiban-benefits/benefits``, under a grant with a legal basis: every answer leaves an
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, notifications, residents
+from kiban.blocks import mesh, notifications, payments, residents
 from kiban.blocks.benefits import events as topics
 from kiban.blocks.benefits import notices
 from kiban.blocks.benefits.errors import (
@@ -69,7 +70,7 @@ TAX_TASK: Final = "給付金の支給に係る住民税の課税状況の確認"
 TAX_LEGAL_BASIS: Final = "番号法第19条第8号、別表 (給付金の支給に関する事務)"
 HEAD: Final = "世帯主"
 PAGE: Final = 1000
-OPEN: Final = ("notified", "awaiting_account")
+OPEN: Final = ("notified",)
 """Statuses a recipient can still decline or correct in, during the window."""
 
 Progress = Callable[[int, int], None]
@@ -308,14 +309,11 @@ def preview_programme(
 
 @dataclass(frozen=True)
 class AccountInfo:
-    """How a notice names the receiving account (the payments block answers it)."""
+    """How a notice names the receiving account."""
 
     ja: str
     en: str
 
-
-AccountLookup = Callable[[Session, uuid.UUID], AccountInfo | None]
-Settler = Callable[[Session, ProgrammeDefinition, Sequence[BenefitsDetermination], str], int]
 
 _NO_ACCOUNT: Final = AccountInfo(
     "公金受取口座が登録されていません。マイナポータルで登録すると、次の振込でお支払いします。",
@@ -324,20 +322,17 @@ _NO_ACCOUNT: Final = AccountInfo(
 )
 
 
-def _no_accounts(session: Session, person_id: uuid.UUID) -> AccountInfo | None:
-    del session, person_id
-    return None
-
-
-_account_lookup: list[AccountLookup] = [_no_accounts]
-_settlers: list[Settler] = []
-
-
-def set_payments(lookup: AccountLookup, settler: Settler) -> None:
-    """How the block learns of accounts and hands over obligations (the facade wires the
-    payments block in at import)."""
-    _account_lookup[:] = [lookup]
-    _settlers[:] = [settler]
+def _account(session: Session, person_id: uuid.UUID) -> AccountInfo:
+    account = payments.get_active_account(session, person_id)
+    if account is None:
+        return _NO_ACCOUNT
+    # Only the last digits of the number: a notice is not the place for a whole account.
+    masked = "*" * 3 + account.account_number[-4:]
+    return AccountInfo(
+        f"登録済みの公金受取口座（{account.bank_name} {account.branch_name} {masked}）",
+        f"your registered public-funds account ({account.bank_name} {account.branch_name} "
+        f"{masked})",
+    )
 
 
 def _reason(award: Award, lang: str) -> str:
@@ -419,7 +414,7 @@ def _notify(
     *,
     actor: str,
 ) -> uuid.UUID:
-    account = _account_lookup[0](session, row.recipient_id) or _NO_ACCOUNT
+    account = _account(session, row.recipient_id)
     notice = notifications.do_send_notice(
         session,
         row.recipient_id,
@@ -518,34 +513,55 @@ def do_run_programme(
 
 
 def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
-    """Hand the payments block an obligation for each open determination of the run whose
-    window is over and whose recipient has an account; how many were handed over. Before the
-    window ends, nothing. Recipients without an account wait (``awaiting_account``)."""
+    """Once the run's opt-out window is over, hand the payments block an obligation for each
+    determination not declined nor held by a correction; how many obligations were new.
+    Before the window ends, nothing. The payments block pays those with an active account in
+    the next batch; the others' obligations wait until they register one."""
     run = session.get(BenefitsRun, run_id)
-    if run is None or clock.now() < run.opt_out_until or not _settlers:
+    if run is None or clock.now() < run.opt_out_until:
         return 0
     programme = ProgrammeDefinition.model_validate(run.definition)
     rows = list(
         session.scalars(
             select(BenefitsDetermination)
             .where(BenefitsDetermination.run_id == run.id)
-            .where(BenefitsDetermination.status.in_(OPEN))
+            .where(BenefitsDetermination.status == "notified")
             .order_by(BenefitsDetermination.id)
         )
     )
-    ready = [r for r in rows if _account_lookup[0](session, r.recipient_id) is not None]
+    if not rows:
+        return 0
+    reason = f"{programme.title_ja} {run.period}"[:200]
+    added = payments.do_add_obligations(
+        session,
+        [
+            payments.ObligationCreate(
+                programme=programme.code,
+                period=run.period,
+                person_id=row.recipient_id,
+                amount=row.amount_yen,
+                payer=programme.payer,
+                reason=reason,
+            )
+            for row in rows
+        ],
+        actor=actor,
+    )
     now = clock.now()
     for row in rows:
-        row.status = "obligated" if row in ready else "awaiting_account"
+        row.status = "obligated"
         row.changed_at = now
-    added = _settlers[0](session, programme, ready, actor) if ready else 0
-    for row in ready:
-        events.emit(
-            session,
-            topics.OBLIGATED,
-            {"determination_id": str(row.id), "programme": row.programme_code},
-            key=str(row.recipient_id),
-        )
+    events.emit_many(
+        session,
+        [
+            (
+                topics.OBLIGATED,
+                {"determination_id": str(row.id), "programme": row.programme_code},
+                str(row.recipient_id),
+            )
+            for row in rows
+        ],
+    )
     if run.settled_at is None:
         run.settled_at = now
     session.flush()
@@ -554,7 +570,7 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
         tag=topics.AUDIT_SETTLED,
         actor=actor,
         subject=f"run:{run.id}",
-        data={"obligated": len(ready), "waiting": len(rows) - len(ready), "added": added},
+        data={"obligated": len(rows), "added": added},
     )
     return added
 
@@ -684,5 +700,34 @@ def do_request_correction(
         topics.CORRECTION_REQUESTED,
         {"determination_id": str(row.id)},
         key=str(person_id),
+    )
+    return _determination_read(row, run.definition)
+
+
+def do_resolve_correction(
+    session: Session, determination_id: uuid.UUID, *, amount_yen: int, actor: str
+) -> DeterminationRead:
+    """An official resolves a recipient's correction with the right amount (0: nothing is
+    owed, the determination is declined); the next settlement hands it to payments. 404
+    ``benefits.determination_not_found``, 409 ``benefits.opt_out_closed`` when no correction
+    is pending."""
+    row = session.get(BenefitsDetermination, determination_id)
+    if row is None:
+        raise DeterminationNotFound()
+    if row.status != "correction_requested":
+        raise OptOutClosed()
+    run = session.get(BenefitsRun, row.run_id)
+    assert run is not None  # noqa: S101 - a determination always has its run.
+    before = row.amount_yen
+    row.amount_yen = amount_yen
+    row.status = "notified" if amount_yen > 0 else "declined"
+    row.changed_at = clock.now()
+    session.flush()
+    audit.record(
+        session,
+        tag=topics.AUDIT_RESOLVED,
+        actor=actor,
+        subject=f"determination:{row.id}",
+        data={"before": before, "after": amount_yen},
     )
     return _determination_read(row, run.definition)
