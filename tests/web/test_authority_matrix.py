@@ -189,6 +189,32 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/mesh/metrics"): Case(
             "mesh.metrics.read", "GET", "/api/v1/mesh/metrics", organisation="kiban"
         ),
+        ("GET", "/api/v1/benefits/programmes"): Case(
+            "benefits.read", "GET", "/api/v1/benefits/programmes", organisation="kiban"
+        ),
+        ("GET", "/api/v1/benefits/programmes/{code}/preview"): Case(
+            "benefits.read",
+            "GET",
+            "/api/v1/benefits/programmes/flat-payment/preview?base_date=2026-12-01",
+            organisation="kiban",
+        ),
+        ("POST", "/api/v1/benefits/programmes/{code}/runs"): Case(
+            "benefits.run",
+            "POST",
+            "/api/v1/benefits/programmes/not-defined/runs",
+            {"base_date": "2026-12-01"},
+            organisation="kiban",
+        ),
+        ("GET", "/api/v1/benefits/runs"): Case(
+            "benefits.read", "GET", "/api/v1/benefits/runs", organisation="kiban"
+        ),
+        ("POST", "/api/v1/benefits/determinations/{determination_id}/resolution"): Case(
+            "benefits.run",
+            "POST",
+            "/api/v1/benefits/determinations/00000000-0000-4000-8000-000000000000/resolution",
+            {"amount_yen": 0},
+            organisation="kiban",
+        ),
         ("GET", "/api/v1/staff/accounts"): Case(
             "staff.read", "GET", f"/api/v1/staff/accounts?organisation={OWN}"
         ),

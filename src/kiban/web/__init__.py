@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import kiban
 from kiban.blocks import staff
 from kiban.blocks.address.api import router as address_api
+from kiban.blocks.benefits.api import router as benefits_api
 from kiban.blocks.corporations.api import router as corporations_api
 from kiban.blocks.credentials.api import operator_router as credentials_offers_api
 from kiban.blocks.credentials.api import router as credentials_api
@@ -123,6 +124,7 @@ def routers() -> list[APIRouter]:
         procedures_api,  # Registration: services, applications (My page), tasks (operator).
         credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
         credentials_offers_api,  # Credential offers (operator).
+        benefits_api,  # Benefit programmes, previews and runs (operator officials).
     ]
 
 
