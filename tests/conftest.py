@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -84,10 +83,6 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
-    # Copies take the main file only: fold the write-ahead log into it first, or a copy made
-    # before the checkpoint thread's last connection closes misses the latest migrations.
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     return path
 
 
@@ -117,7 +112,10 @@ def database_url(
     """The URL of a freshly migrated, empty database; the settings point at it."""
     if request.param == "sqlite":
         path = tmp_path / "kiban.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        # SQLite's backup copies a consistent snapshot, write-ahead log included.
+        template = request.getfixturevalue("sqlite_template")
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+            source.backup(copy)
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgresql_migrated")

@@ -51,6 +51,7 @@ from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
+from kiban.web.portal import benefits as portal_benefits
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
@@ -111,6 +112,7 @@ def routers() -> list[APIRouter]:
         portal_inbox.router,  # The portal's inbox (HTML, resident session).
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
+        portal_benefits.router,  # Benefits: decline or correct (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
