@@ -16,6 +16,7 @@ from kiban.cli import (
     ids,
     mesh,
     oidc,
+    payments,
     residents,
     seed,
     serve,
@@ -43,6 +44,7 @@ app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
+app.add_typer(payments.app, name="payments")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import wiring as agencies_wiring
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import corporations, residents
+from kiban.blocks import corporations, payments, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
@@ -54,6 +54,22 @@ DEMO_OFFICIAL_SIZES = ("demo",)
 def _adults(session: Session) -> list[residents.PersonRead]:
     people = residents.list_people(session, limit=REPRESENTATIVE_POOL)
     return [person for person in people if person.birth_date < ADULT_BORN_BEFORE]
+
+
+def _money(session: Session, everyone: list[residents.PersonRead], *, seed: int) -> str:
+    """Load the Zengin bank and branch list; most of the bank's customers among ``everyone``
+    register their account as their public-fund receiving account, verified by the bank
+    through the mesh."""
+    banks = payments.do_load_banks(session, actor="system:seed")
+    holders = [
+        agencies_wiring.AccountHolder(p.id, f"{p.family_name_kana} {p.given_name_kana}")
+        for p in everyone
+    ]
+    accounts = agencies_wiring.register_demo_accounts(session, holders, seed=seed)
+    return (
+        f"loaded {banks.banks:,} banks and {banks.branches:,} branches (Zengin list "
+        f"{banks.version}); {accounts:,} receiving accounts registered"
+    )
 
 
 def _representatives(adults: list[residents.PersonRead]) -> list[corporations.RepresentativeInput]:
@@ -189,6 +205,7 @@ def seed(
                         seed=seed,
                         always=[person.id for person, _ in cards],
                     )
+                money = _money(session, everyone if enrolled else [], seed=seed)
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -197,7 +214,9 @@ def seed(
         f"{summary.municipalities:,} municipalities in {elapsed:,.1f} s "
         f"({summary.residents / elapsed:,.0f} residents/s, size={size}, seed={seed})"
     )
-    console.print(f"registered {len(companies):,} corporations with resident representatives")
+    console.print(
+        f"registered {len(companies):,} corporations with resident representatives\n{money}"
+    )
     if enrolled:
         console.print(
             "reference agencies enrolled through the mesh: "
