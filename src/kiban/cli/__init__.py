@@ -45,11 +45,8 @@ app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
-<<<<<<< HEAD
 app.add_typer(benefits.app, name="benefits")
-=======
 app.add_typer(payments.app, name="payments")
->>>>>>> pay
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -75,9 +75,14 @@ def _money(session: Session, everyone: list[residents.PersonRead], *, seed: int)
     )
 
 
-def _push_flat_payment(session: Session) -> str:
-    """Push the flat payment as if it had been run when its opt-out window opened (the demo's
-    history starts a window ago), so that its obligations are with payments now."""
+def _benefits(session: Session, *, push: bool) -> str:
+    """Define the three shipped programmes; with ``push``, push the flat payment as if it had
+    been run when its opt-out window opened (the demo's history starts a window ago), so that
+    its obligations are with payments now."""
+    for shipped in benefits.SHIPPED:
+        benefits.do_define_programme(session, shipped, actor="system:seed")
+    if not push:
+        return ""
     programme = benefits.get_programme(session, FLAT_PAYMENT).definition
     ago = timedelta(days=programme.opt_out_days + 1)
     base_date = clock.today_jst() - ago
@@ -85,7 +90,7 @@ def _push_flat_payment(session: Session) -> str:
         benefits.do_run_programme(session, FLAT_PAYMENT, base_date, actor="system:seed")
     run = benefits.do_run_programme(session, FLAT_PAYMENT, base_date, actor="system:seed")
     return (
-        f"pushed {FLAT_PAYMENT} for {base_date}: {run.determinations:,} households, "
+        f"\npushed {FLAT_PAYMENT} for {base_date}: {run.determinations:,} households, "
         f"{run.total_yen:,} yen, {run.obligations_added:,} obligations for payments"
     )
 
@@ -175,8 +180,6 @@ def seed(
                     route="cli: kiban seed",
                 )
                 agencies_wiring.register_reference_agencies(session)
-                for programme in benefits.SHIPPED:
-                    benefits.do_define_programme(session, programme, actor="system:seed")
                 officials: list[tuple[residents.PersonRead, Any, str]] = []
                 if size in DEMO_OFFICIAL_SIZES:
                     holders = {person.id for person, _ in cards}
@@ -225,9 +228,9 @@ def seed(
                         seed=seed,
                         always=[person.id for person, _ in cards],
                     )
-                money = _money(session, everyone if enrolled else [], seed=seed)
-                if enrolled:
-                    money += "\n" + _push_flat_payment(session)
+                money = _money(session, everyone if enrolled else [], seed=seed) + _benefits(
+                    session, push=bool(enrolled)
+                )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
