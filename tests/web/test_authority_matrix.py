@@ -276,6 +276,9 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             {"version": "99", "action": "approve"},
             form=True,
         ),
+        ("GET", "/office/benefits"): Case(
+            "benefits.read", "GET", "/office/benefits", organisation="kiban"
+        ),
         ("GET", "/office/residents"): Case(
             "residents.read", "GET", f"/office/residents?municipality={OWN}"
         ),

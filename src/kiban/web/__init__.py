@@ -47,6 +47,7 @@ from kiban.platform.webkit import (
     refuse_unknown_query,
 )
 from kiban.web import docs, pages, signin
+from kiban.web.office import benefits as office_benefits
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -101,6 +102,7 @@ def routers() -> list[APIRouter]:
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
+        office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         staff_api,  # Staff: bootstrap (operator token, once) and accounts.
