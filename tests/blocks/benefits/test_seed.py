@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from kiban.blocks import benefits, payments
+from kiban.blocks import benefits, notifications, payments
 from kiban.cli import app
 from kiban.platform.db import transaction
 
@@ -28,3 +28,17 @@ def test_the_seed_pushes_the_flat_payment(engine: Engine) -> None:
         assert len(owed) == run.determinations
         assert sum(o.amount for o in owed) == run.total_yen
         assert run.total_yen % 100_000 == 0
+        # Each notice names the account the payment goes to, or asks for one.
+        told = {"account": 0, "none": 0}
+        for obligation in owed:
+            inbox = notifications.list_inbox(session, obligation.person_id).items
+            (notice,) = [n for n in inbox if n.template == "benefits.determined"]
+            account = payments.get_active_account(session, obligation.person_id)
+            if account is None:
+                assert "Register one on the portal" in notice.body_en
+                told["none"] += 1
+            else:
+                assert f"{account.bank_name} {account.branch_name}" in notice.body_ja
+                assert account.account_number not in notice.body_ja
+                told["account"] += 1
+        assert told["account"] > 0
