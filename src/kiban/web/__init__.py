@@ -28,6 +28,8 @@ from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
+from kiban.blocks.payments.api import banks_router as payments_banks_api
+from kiban.blocks.payments.api import router as payments_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
@@ -123,6 +125,8 @@ def routers() -> list[APIRouter]:
         procedures_api,  # Registration: services, applications (My page), tasks (operator).
         credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
         credentials_offers_api,  # Credential offers (operator).
+        payments_banks_api,  # The Zengin bank and branch list (public).
+        payments_api,  # Payment batches, approval, Zengin file, reconciliation (operator).
     ]
 
 
