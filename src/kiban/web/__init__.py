@@ -55,6 +55,7 @@ from kiban.web.office import session as office_session
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
+from kiban.web.portal import payments as portal_payments
 from kiban.web.portal import procedures as portal_procedures
 from kiban.web.portal import records as portal_records
 from kiban.web.portal import session as portal
@@ -112,6 +113,7 @@ def routers() -> list[APIRouter]:
         portal_inbox.router,  # The portal's inbox (HTML, resident session).
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
+        portal_payments.router,  # Receiving account and my payments (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
