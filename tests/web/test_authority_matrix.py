@@ -255,6 +255,21 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             f"{t}/{{application}}/complete",
             {"action": "approve", "expected_version": 99},
         ),
+        ("GET", "/api/v1/payments/{payer}/batches"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1"
+        ),
+        ("POST", "/api/v1/payments/{payer}/batches/{number}/approvals"): Case(
+            "payments.batch.approve", "POST", f"/api/v1/payments/{OWN}/batches/1/approvals"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}/transfer-file"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1/transfer-file"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}/reconciliation"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1/reconciliation"
+        ),
         ("GET", "/office"): Case(ANY, "GET", "/office"),
         ("GET", "/office/tasks"): Case(
             "procedures.tasks.read", "GET", "/office/tasks", organisation="self"

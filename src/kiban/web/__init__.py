@@ -29,6 +29,8 @@ from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
+from kiban.blocks.payments.api import banks_router as payments_banks_api
+from kiban.blocks.payments.api import router as payments_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
@@ -56,6 +58,7 @@ from kiban.web.portal import benefits as portal_benefits
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
+from kiban.web.portal import payments as portal_payments
 from kiban.web.portal import procedures as portal_procedures
 from kiban.web.portal import records as portal_records
 from kiban.web.portal import session as portal
@@ -115,6 +118,7 @@ def routers() -> list[APIRouter]:
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
         portal_benefits.router,  # Benefits: decline or correct (HTML, resident session).
+        portal_payments.router,  # Receiving account and my payments (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
@@ -129,6 +133,8 @@ def routers() -> list[APIRouter]:
         credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
         credentials_offers_api,  # Credential offers (operator).
         benefits_api,  # Benefit programmes, previews and runs (operator officials).
+        payments_banks_api,  # The Zengin bank and branch list (public).
+        payments_api,  # Payment batches, approval, Zengin file, reconciliation (operator).
     ]
 
 
