@@ -15,7 +15,6 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +82,16 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
-    # Each test copies the main file only: fold the write-ahead log into it first (the engine's
-    # checkpoint thread may not have closed yet, and then the last migrations are still in the
-    # -wal file, which the copy would leave behind).
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     return path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database through SQLite's backup API: a plain file copy misses what is
+    still in the write-ahead log (``-wal``), such as a migration's last steps."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
 
 
 @pytest.fixture(scope="session")
@@ -117,10 +120,7 @@ def database_url(
     """The URL of a freshly migrated, empty database; the settings point at it."""
     if request.param == "sqlite":
         path = tmp_path / "kiban.db"
-        # SQLite's backup copies a consistent snapshot, write-ahead log included.
-        template = request.getfixturevalue("sqlite_template")
-        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
-            source.backup(copy)
+        _copy_sqlite(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgresql_migrated")
