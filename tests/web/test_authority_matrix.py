@@ -191,6 +191,32 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/mesh/metrics"): Case(
             "mesh.metrics.read", "GET", "/api/v1/mesh/metrics", organisation="kiban"
         ),
+        ("GET", "/api/v1/benefits/programmes"): Case(
+            "benefits.read", "GET", "/api/v1/benefits/programmes", organisation="kiban"
+        ),
+        ("GET", "/api/v1/benefits/programmes/{code}/preview"): Case(
+            "benefits.read",
+            "GET",
+            "/api/v1/benefits/programmes/flat-payment/preview?base_date=2026-12-01",
+            organisation="kiban",
+        ),
+        ("POST", "/api/v1/benefits/programmes/{code}/runs"): Case(
+            "benefits.run",
+            "POST",
+            "/api/v1/benefits/programmes/not-defined/runs",
+            {"base_date": "2026-12-01"},
+            organisation="kiban",
+        ),
+        ("GET", "/api/v1/benefits/runs"): Case(
+            "benefits.read", "GET", "/api/v1/benefits/runs", organisation="kiban"
+        ),
+        ("POST", "/api/v1/benefits/determinations/{determination_id}/resolution"): Case(
+            "benefits.run",
+            "POST",
+            "/api/v1/benefits/determinations/00000000-0000-4000-8000-000000000000/resolution",
+            {"amount_yen": 0},
+            organisation="kiban",
+        ),
         ("GET", "/api/v1/staff/accounts"): Case(
             "staff.read", "GET", f"/api/v1/staff/accounts?organisation={OWN}"
         ),
@@ -230,6 +256,21 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             "POST",
             f"{t}/{{application}}/complete",
             {"action": "approve", "expected_version": 99},
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1"
+        ),
+        ("POST", "/api/v1/payments/{payer}/batches/{number}/approvals"): Case(
+            "payments.batch.approve", "POST", f"/api/v1/payments/{OWN}/batches/1/approvals"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}/transfer-file"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1/transfer-file"
+        ),
+        ("GET", "/api/v1/payments/{payer}/batches/{number}/reconciliation"): Case(
+            "payments.batch.approve", "GET", f"/api/v1/payments/{OWN}/batches/1/reconciliation"
         ),
         ("GET", "/office"): Case(ANY, "GET", "/office"),
         ("GET", "/office/tasks"): Case(
@@ -276,6 +317,9 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ),
         ("POST", "/office/factors/step-up"): Case(
             ANY, "POST", "/office/factors/step-up", {"id": "x"}, json=True
+        ),
+        ("GET", "/office/benefits"): Case(
+            "benefits.read", "GET", "/office/benefits", organisation="kiban"
         ),
         ("GET", "/office/residents"): Case(
             "residents.read", "GET", f"/office/residents?municipality={OWN}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiban.platform.db import Base, IdMixin, TimestampMixin
@@ -91,14 +91,18 @@ class LicenceHolder(_OnFile, Base):
 
 
 class BankAccount(_OnFile, Base):
-    """A bank: a customer's ordinary account."""
+    """A bank: a customer's ordinary account. The reference bank stands for the Zengin network,
+    so its accounts carry the bank code of any Zengin member bank."""
 
     __tablename__ = "agencies_bank_accounts"
 
+    bank_code: Mapped[str] = mapped_column(String(4), default="0999", server_default="0999")
     branch_code: Mapped[str] = mapped_column(String(3))
     account_type: Mapped[str] = mapped_column(String(16))  # ordinary, current
     account_number: Mapped[str] = mapped_column(String(7))
     balance_yen: Mapped[int] = mapped_column(BigInteger)
+    holder_kana: Mapped[str | None] = mapped_column(String(30))  # 口座名義 (Zengin kana)
+    closed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ElectricityContract(_OnFile, Base):

@@ -1,6 +1,8 @@
 """税務署 (the tax office): income and deductions (所得・控除) by agency code and year.
 
-Provides ``income``; keeps the address on file up to date from address changes.
+Provides ``income`` and ``resident-tax`` (whether the person is exempt from resident tax and
+their income band, for income-tested benefits); keeps the address on file up to date from
+address changes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ ITEMS: Final = (
     "dependants_deduction_yen",
     "taxable_income_yen",
 )
+
+
+RESIDENT_TAX_ITEMS: Final = ("year", "resident_tax_exempt", "income_band")
+EXEMPT_LINE_YEN: Final = 450_000
+"""Total income at or below which a single person owes no resident tax (均等割の非課税限度額,
+simplified to the first-tier municipalities' line)."""
+EXEMPT_PER_DEPENDANT_YEN: Final = 350_000
+EXEMPT_WITH_DEPENDANTS_YEN: Final = 310_000
+DEPENDANT_DEDUCTION_YEN: Final = 380_000
+LOW_BAND_YEN: Final = 1_950_000
+MIDDLE_BAND_YEN: Final = 6_950_000
 
 
 def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
@@ -97,6 +110,40 @@ def _income(session: Session, agency_code: str, params: Mapping[str, Any]) -> di
     }
 
 
+def exempt_line(dependants: int) -> int:
+    """The total income at or below which a person with ``dependants`` owes no resident tax."""
+    if dependants <= 0:
+        return EXEMPT_LINE_YEN
+    return EXEMPT_PER_DEPENDANT_YEN * (1 + dependants) + EXEMPT_WITH_DEPENDANTS_YEN
+
+
+def income_band(total_income_yen: int, taxable_income_yen: int, dependants: int) -> str:
+    """``exempt`` (no resident tax), then ``low``, ``middle`` or ``high`` by taxable income."""
+    if total_income_yen <= exempt_line(dependants):
+        return "exempt"
+    if taxable_income_yen <= LOW_BAND_YEN:
+        return "low"
+    if taxable_income_yen <= MIDDLE_BAND_YEN:
+        return "middle"
+    return "high"
+
+
+def _resident_tax(session: Session, agency_code: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether the person is exempt from resident tax on a year's income, and the band.
+
+    A person on file with no income for the year had none to declare: exempt.
+    """
+    require(session, AGENCY, agency_code)
+    year = _year(params)
+    try:
+        income = _income(session, agency_code, params)
+    except UnknownPerson:
+        return {"year": year, "resident_tax_exempt": True, "income_band": "exempt"}
+    dependants = income["dependants_deduction_yen"] // DEPENDANT_DEDUCTION_YEN
+    band = income_band(income["total_income_yen"], income["taxable_income_yen"], dependants)
+    return {"year": income["year"], "resident_tax_exempt": band == "exempt", "income_band": band}
+
+
 AGENCY: Final = Agency(
     name="tax",
     title="税務署",
@@ -111,6 +158,13 @@ AGENCY: Final = Agency(
             items=ITEMS,
             answer=_income,
             summary="Income and deductions for a year (所得・控除); parameter: year",
+        ),
+        DataService(
+            code="resident-tax",
+            items=RESIDENT_TAX_ITEMS,
+            answer=_resident_tax,
+            summary="Resident-tax exemption and income band for a year (住民税の課税状況); "
+            "parameter: year",
         ),
     ),
 )

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from kiban.agencies import bank as bank_module
 from kiban.agencies.agency import (
     Agency,
     DataService,
@@ -39,7 +40,7 @@ from kiban.agencies.agency import (
     provide,
 )
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import mesh
+from kiban.blocks import mesh, payments
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
@@ -48,9 +49,11 @@ __all__ = [
     "ACTOR",
     "ADDRESS_CONSENT_PURPOSE",
     "ADDRESS_EVENTS",
+    "DEMO_ACCOUNT_SHARE",
     "DEMO_CONSENT_SHARE",
     "GRANTS",
     "SUBSCRIBERS",
+    "AccountHolder",
     "Customer",
     "Grant",
     "consent_demo_customers",
@@ -58,6 +61,7 @@ __all__ = [
     "enrol_customers",
     "enrol_through_mesh",
     "install",
+    "register_demo_accounts",
     "register_reference_agencies",
 ]
 
@@ -289,6 +293,8 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
                 items=list(grant.items),
                 actor=actor,
             )
+    # The payments block verifies receiving accounts with the bank's account-check service.
+    payments.register_payments_member(session, actor=actor)
     install()
 
 
@@ -422,4 +428,67 @@ def consent_demo_customers(
                     session, person_id, company, actor=audit.person_actor(person_id)
                 )
                 made[company] += 1
+    return made
+
+
+DEMO_ACCOUNT_SHARE: Final = 0.85
+"""The share of the bank's seeded customers who register their account as their public-fund
+receiving account (公金受取口座)."""
+DEMO_BANKS: Final = ("0001", "0005", "0009", "0010", "0017", "9900")
+"""Banks (Zengin codes) the seeded customers' accounts are spread over, when loaded."""
+
+
+@dataclass(frozen=True)
+class AccountHolder:
+    """A bank customer as the seed knows them: person id and the name in kana."""
+
+    person_id: uuid.UUID
+    name_kana: str
+
+
+def register_demo_accounts(session: Session, holders: Iterable[AccountHolder], *, seed: int) -> int:
+    """Give a share (:data:`DEMO_ACCOUNT_SHARE`) of the bank's customers an account at a real
+    Zengin bank and branch in their own name, and register it as their receiving account: each
+    registration is verified by the bank through the mesh, as a person's own would be. Needs
+    the Zengin list loaded (``kiban payments load-banks``). Returns how many are active."""
+    bank_agency = AGENCIES["bank"]
+    branches = [
+        (branch.bank_code, branch.code)
+        for code in DEMO_BANKS
+        for branch in payments.list_branches(session, code)[:20]
+    ]
+    if not branches:
+        return 0
+    made = 0
+    for holder in holders:
+        rng = random.Random(f"{seed}:account:{holder.person_id}")  # noqa: S311 - synthetic.
+        code = mesh.agency_code(session, bank_agency.subsystem, holder.person_id)
+        row = get_record(session, bank_agency, code)
+        if row is None or rng.random() >= DEMO_ACCOUNT_SHARE:
+            continue
+        try:
+            name = payments.to_zengin(holder.name_kana)
+        except KibanError:
+            continue
+        bank_code, branch_code = rng.choice(branches)
+        opened = bank_module.open_account(
+            session,
+            code,
+            bank_code=bank_code,
+            branch_code=branch_code,
+            account_number=str(getattr(row, "account_number", "1")),
+            holder_kana=name,
+        )
+        account = payments.do_register_account(
+            session,
+            holder.person_id,
+            payments.AccountCreate(
+                bank_code=opened.bank_code,
+                branch_code=opened.branch_code,
+                account_number=opened.account_number,
+                holder_kana=name,
+            ),
+            actor=audit.person_actor(holder.person_id),
+        )
+        made += account.status == "active"
     return made

@@ -7,6 +7,7 @@ import typer
 from kiban.cli import (
     address,
     audit,
+    benefits,
     card,
     card_reader,
     corporations,
@@ -17,6 +18,7 @@ from kiban.cli import (
     ids,
     mesh,
     oidc,
+    payments,
     residents,
     seed,
     serve,
@@ -45,6 +47,8 @@ app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(heirs.app, name="heirs")
+app.add_typer(benefits.app, name="benefits")
+app.add_typer(payments.app, name="payments")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import typer
@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import wiring as agencies_wiring
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import corporations, residents
+from kiban.blocks import benefits, corporations, payments, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
 from kiban.cli.failures import progress_bar
 from kiban.cli.output import fail
 from kiban.cli.residents import terminal_reader
+from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import get_engine, transaction
 from kiban.platform.settings import get_settings
@@ -49,11 +50,49 @@ AGENCY_ENROLMENT_SIZES = ("tiny", "demo")
 # Sizes whose municipalities each get an official holding a demo card, and kiban an
 # administrator (docs/adr/0014-staff-and-authority.md).
 DEMO_OFFICIAL_SIZES = ("demo",)
+# The programme the seed pushes to payments (the three shipped programmes are all defined).
+FLAT_PAYMENT = "flat-payment"
 
 
 def _adults(session: Session) -> list[residents.PersonRead]:
     people = residents.list_people(session, limit=REPRESENTATIVE_POOL)
     return [person for person in people if person.birth_date < ADULT_BORN_BEFORE]
+
+
+def _money(session: Session, everyone: list[residents.PersonRead], *, seed: int) -> str:
+    """Load the Zengin bank and branch list; most of the bank's customers among ``everyone``
+    register their account as their public-fund receiving account, verified by the bank
+    through the mesh."""
+    banks = payments.do_load_banks(session, actor="system:seed")
+    holders = [
+        agencies_wiring.AccountHolder(p.id, f"{p.family_name_kana} {p.given_name_kana}")
+        for p in everyone
+    ]
+    accounts = agencies_wiring.register_demo_accounts(session, holders, seed=seed)
+    return (
+        f"loaded {banks.banks:,} banks and {banks.branches:,} branches (Zengin list "
+        f"{banks.version}); {accounts:,} receiving accounts registered"
+    )
+
+
+def _benefits(session: Session, *, push: bool) -> str:
+    """Define the three shipped programmes; with ``push``, push the flat payment as if it had
+    been run when its opt-out window opened (the demo's history starts a window ago), so that
+    its obligations are with payments now."""
+    for shipped in benefits.SHIPPED:
+        benefits.do_define_programme(session, shipped, actor="system:seed")
+    if not push:
+        return ""
+    programme = benefits.get_programme(session, FLAT_PAYMENT).definition
+    ago = timedelta(days=programme.opt_out_days + 1)
+    base_date = clock.today_jst() - ago
+    with clock.travel(-ago):
+        benefits.do_run_programme(session, FLAT_PAYMENT, base_date, actor="system:seed")
+    run = benefits.do_run_programme(session, FLAT_PAYMENT, base_date, actor="system:seed")
+    return (
+        f"\npushed {FLAT_PAYMENT} for {base_date}: {run.determinations:,} households, "
+        f"{run.total_yen:,} yen, {run.obligations_added:,} obligations for payments"
+    )
 
 
 def _representatives(adults: list[residents.PersonRead]) -> list[corporations.RepresentativeInput]:
@@ -189,6 +228,9 @@ def seed(
                         seed=seed,
                         always=[person.id for person, _ in cards],
                     )
+                money = _money(session, everyone if enrolled else [], seed=seed) + _benefits(
+                    session, push=bool(enrolled)
+                )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
     elapsed = time.perf_counter() - started
@@ -197,7 +239,9 @@ def seed(
         f"{summary.municipalities:,} municipalities in {elapsed:,.1f} s "
         f"({summary.residents / elapsed:,.0f} residents/s, size={size}, seed={seed})"
     )
-    console.print(f"registered {len(companies):,} corporations with resident representatives")
+    console.print(
+        f"registered {len(companies):,} corporations with resident representatives\n{money}"
+    )
     if enrolled:
         console.print(
             "reference agencies enrolled through the mesh: "

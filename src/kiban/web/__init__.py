@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import kiban
 from kiban.blocks import staff
 from kiban.blocks.address.api import router as address_api
+from kiban.blocks.benefits.api import router as benefits_api
 from kiban.blocks.corporations.api import router as corporations_api
 from kiban.blocks.credentials.api import operator_router as credentials_offers_api
 from kiban.blocks.credentials.api import router as credentials_api
@@ -28,6 +29,8 @@ from kiban.blocks.mesh.api import router as mesh_api
 from kiban.blocks.mesh.consent_api import router as mesh_consent_api
 from kiban.blocks.mesh.records_api import router as mesh_records_api
 from kiban.blocks.notifications.api import router as notifications_api
+from kiban.blocks.payments.api import banks_router as payments_banks_api
+from kiban.blocks.payments.api import router as payments_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
@@ -46,14 +49,17 @@ from kiban.platform.webkit import (
     refuse_unknown_query,
 )
 from kiban.web import docs, pages, signin
+from kiban.web.office import benefits as office_benefits
 from kiban.web.office import factors as office_factors
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
+from kiban.web.portal import benefits as portal_benefits
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
+from kiban.web.portal import payments as portal_payments
 from kiban.web.portal import procedures as portal_procedures
 from kiban.web.portal import records as portal_records
 from kiban.web.portal import session as portal
@@ -101,6 +107,7 @@ def routers() -> list[APIRouter]:
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
+        office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         staff_api,  # Staff: bootstrap (operator token, once) and accounts.
@@ -112,6 +119,8 @@ def routers() -> list[APIRouter]:
         portal_inbox.router,  # The portal's inbox (HTML, resident session).
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
+        portal_benefits.router,  # Benefits: decline or correct (HTML, resident session).
+        portal_payments.router,  # Receiving account and my payments (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
@@ -125,6 +134,9 @@ def routers() -> list[APIRouter]:
         procedures_api,  # Registration: services, applications (My page), tasks (operator).
         credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
         credentials_offers_api,  # Credential offers (operator).
+        benefits_api,  # Benefit programmes, previews and runs (operator officials).
+        payments_banks_api,  # The Zengin bank and branch list (public).
+        payments_api,  # Payment batches, approval, Zengin file, reconciliation (operator).
     ]
 
 

@@ -1,0 +1,167 @@
+"""Payments: public-fund receiving accounts (公金受取口座), obligations, batches approved by two
+officials, Zengin 総合振込 transfer files, the bank's results, a double-entry ledger and
+reconciliation to the yen.
+
+The seam other blocks use (the benefits block above all):
+
+- :func:`do_add_obligations` records what the state owes: one :class:`ObligationCreate` per
+  programme × person × period, idempotently (the same triple again is ignored; the count of new
+  ones is returned), each posted appropriation → payable in the ledger.
+- :func:`get_active_account` is the person's bank-verified receiving account, or None (tell
+  them to register one; their obligation waits, payable, for a later batch).
+- :func:`do_build_batch` makes a draft batch of every payable obligation of a programme and
+  payer whose payee has an active account (409 ``payments.nothing_to_pay`` when none has).
+  :func:`do_approve_batch` by two officials other than the maker freezes it (account versions,
+  total) and the ledger moves it in_transit; :func:`transfer_file` writes the Zengin file;
+  :func:`do_import_result` applies the bank's answer per line (paid, or returned: back to
+  payable, an inbox notice to the person, paid once in a later batch); :func:`reconcile`
+  compares bank and ledger.
+
+Receiving accounts (:func:`do_register_account`) are versioned and verified with the bank
+through the mesh, so each verification shows in the person's "who used my data".
+"""
+
+from __future__ import annotations
+
+from kiban.blocks.payments.adapters import TransferBank
+from kiban.blocks.payments.banks import Loaded, banks_loaded, do_load_banks, list_version
+from kiban.blocks.payments.errors import (
+    AccountNotFound,
+    BankUnavailable,
+    BatchNotFound,
+    BatchStateConflict,
+    InvalidAccount,
+    InvalidKana,
+    InvalidObligation,
+    InvalidTransferFile,
+    NothingToPay,
+    SameOfficial,
+    UnknownBank,
+)
+from kiban.blocks.payments.events import (
+    ACCOUNT_CHANGED,
+    BATCH_APPROVED,
+    LINE_PAID,
+    LINE_RETURNED,
+    OBLIGATION_ADDED,
+)
+from kiban.blocks.payments.kana import to_zengin
+from kiban.blocks.payments.ledger import ACCOUNTS as LEDGER_ACCOUNTS
+from kiban.blocks.payments.ledger import balances as ledger_balances
+from kiban.blocks.payments.ledger import total as ledger_total
+from kiban.blocks.payments.schemas import (
+    AccountCreate,
+    AccountRead,
+    BankRead,
+    BatchDetail,
+    BatchRead,
+    BranchRead,
+    LineRead,
+    ObligationCreate,
+    ObligationRead,
+    PaymentRead,
+    ReconcileReport,
+)
+from kiban.blocks.payments.service import (
+    APPROVALS_NEEDED,
+    RETURNED_NOTICE,
+    SUBSYSTEM,
+    VERIFY_BASIS,
+    VERIFY_ITEMS,
+    VERIFY_TASK,
+    do_add_obligations,
+    do_approve_batch,
+    do_build_batch,
+    do_import_result,
+    do_mark_exported,
+    do_register_account,
+    get_active_account,
+    get_bank,
+    get_batch,
+    get_branch,
+    list_accounts,
+    list_banks,
+    list_batches,
+    list_branches,
+    list_obligations,
+    list_payments,
+    reconcile,
+    register_payments_member,
+    transfer_file,
+)
+from kiban.blocks.payments.zengin import Header as ZenginHeader
+from kiban.blocks.payments.zengin import Transfer as ZenginTransfer
+from kiban.blocks.payments.zengin import TransferFile as ZenginFile
+from kiban.blocks.payments.zengin import parse as parse_transfer_file
+from kiban.blocks.payments.zengin import split_records
+from kiban.blocks.payments.zengin import with_results as transfer_results
+
+__all__ = [
+    "ACCOUNT_CHANGED",
+    "APPROVALS_NEEDED",
+    "BATCH_APPROVED",
+    "LEDGER_ACCOUNTS",
+    "LINE_PAID",
+    "LINE_RETURNED",
+    "OBLIGATION_ADDED",
+    "RETURNED_NOTICE",
+    "SUBSYSTEM",
+    "VERIFY_BASIS",
+    "VERIFY_ITEMS",
+    "VERIFY_TASK",
+    "AccountCreate",
+    "AccountNotFound",
+    "AccountRead",
+    "BankRead",
+    "BankUnavailable",
+    "BatchDetail",
+    "BatchNotFound",
+    "BatchRead",
+    "BatchStateConflict",
+    "BranchRead",
+    "InvalidAccount",
+    "InvalidKana",
+    "InvalidObligation",
+    "InvalidTransferFile",
+    "LineRead",
+    "Loaded",
+    "NothingToPay",
+    "ObligationCreate",
+    "ObligationRead",
+    "PaymentRead",
+    "ReconcileReport",
+    "SameOfficial",
+    "TransferBank",
+    "UnknownBank",
+    "ZenginFile",
+    "ZenginHeader",
+    "ZenginTransfer",
+    "banks_loaded",
+    "do_add_obligations",
+    "do_approve_batch",
+    "do_build_batch",
+    "do_import_result",
+    "do_load_banks",
+    "do_mark_exported",
+    "do_register_account",
+    "get_active_account",
+    "get_bank",
+    "get_batch",
+    "get_branch",
+    "ledger_balances",
+    "ledger_total",
+    "list_accounts",
+    "list_banks",
+    "list_batches",
+    "list_branches",
+    "list_obligations",
+    "list_payments",
+    "list_version",
+    "parse_transfer_file",
+    "reconcile",
+    "register_payments_member",
+    "split_records",
+    "to_zengin",
+    "transfer_file",
+    "transfer_results",
+]

@@ -1,0 +1,21 @@
+"""Event topics and audit tags of the payments block."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Outbox topics (payloads carry ids, codes and amounts, never account numbers or names).
+ACCOUNT_CHANGED: Final = "payments.account_changed"
+OBLIGATION_ADDED: Final = "payments.obligation_added"
+BATCH_APPROVED: Final = "payments.batch_approved"
+LINE_PAID: Final = "payments.line_paid"
+LINE_RETURNED: Final = "payments.line_returned"
+
+# Audit tags, ``source:subject:action``.
+AUDIT_ACCOUNT_REGISTERED: Final = "payments:account:registered"
+AUDIT_OBLIGATIONS_ADDED: Final = "payments:obligation:added"
+AUDIT_BATCH_BUILT: Final = "payments:batch:built"
+AUDIT_BATCH_APPROVED: Final = "payments:batch:approved"
+AUDIT_BATCH_EXPORTED: Final = "payments:batch:exported"
+AUDIT_RESULT_IMPORTED: Final = "payments:batch:result_imported"
+AUDIT_BANKS_LOADED: Final = "payments:banks:loaded"
