@@ -11,7 +11,8 @@ Audit: every route declares in :data:`AUDIT` (keyed ``METHOD /path/{template}``,
 a combination of:
 
 - ``tags("source:subject:action", ...)``: the audit entries its action writes (``*`` stands for
-  a part the action names at run time, e.g. ``procedures:application:*``);
+  a part the action names at run time, e.g. ``procedures:application:*``; a trailing ``?``
+  marks an entry written only in some cases, e.g. a new head of household);
 - ``READ``: it shows someone's personal data to an official or operator and records one read
   record per person shown (``residents.access_*``; checked by ``tests/web/test_read_records.py``);
 - ``MESH``: an exchange through the mesh, kept in the mesh's own records;
@@ -129,7 +130,7 @@ class Audit:
         return " + ".join(parts) if parts else f"none ({self.none})"
 
 
-_TAG = re.compile(r"^[a-z0-9_.*-]+:[a-z0-9_.*-]+:[a-z0-9_.*-]+$")
+_TAG = re.compile(r"^[a-z0-9_.*-]+:[a-z0-9_.*-]+:[a-z0-9_.*-]+\??$")
 READ = Audit(read_record=True)
 MESH = Audit(mesh_record=True)
 
@@ -152,6 +153,7 @@ SESSION_START = tags("platform:session:start")
 SESSION_END = tags("platform:session:revoke")
 APPLICATION = tags("procedures:application:*")
 BUSINESS = "identity:business_account:"
+HEAD_CHANGE = "residents:person:head_change?"  # When the head of a household leaves it.
 R1 = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}"
 RESIDENT = "/api/v1/residents/{person_id}"
 TASK = "/api/v1/registration/tasks/{application_id}"
@@ -220,10 +222,10 @@ AUDIT: dict[str, Audit] = {
     f"GET {RESIDENT}": READ,
     f"GET {RESIDENT}/history": READ,
     f"GET {RESIDENT}/certificate": READ + tags("residents:certificate:issued"),
-    f"POST {RESIDENT}/move-out": tags("residents:person:move_out"),
+    f"POST {RESIDENT}/move-out": tags("residents:person:move_out", HEAD_CHANGE),
     f"POST {RESIDENT}/move-in": tags("residents:person:move_in"),
-    f"POST {RESIDENT}/move-within": tags("residents:person:move_within"),
-    f"POST {RESIDENT}/death": tags("residents:person:death"),
+    f"POST {RESIDENT}/move-within": tags("residents:person:move_within", HEAD_CHANGE),
+    f"POST {RESIDENT}/death": tags("residents:person:death", HEAD_CHANGE),
     f"POST {RESIDENT}/name": tags("residents:person:name_change"),
     # Staff, relying parties, corporations, the mesh's metrics.
     "POST /api/v1/staff/bootstrap": tags("staff:account:*"),
