@@ -1,4 +1,5 @@
-"""The audit column of the route inventory, checked by behaviour (issues 13 and 14).
+"""The audit column of the route inventory, checked by behaviour (issues 13 and 14); the
+portal's forms are walked too (a representative set: start, save, withdraw, sign out).
 
 Every office action — an unsafe route driven by an official's office session or a service
 account's key — is called for real, with a caller whose role allows it, and must write exactly
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 from kiban.blocks import procedures, residents, staff
 from kiban.cli import app as cli_app
 from kiban.kernel import clock
+from kiban.life_events import moving
 from kiban.platform.db import transaction
 from kiban.platform.models import AuditEntry, WebSessionRecord
 from kiban.platform.webkit import template_of
@@ -29,9 +31,11 @@ from kiban.web import create_app
 from kiban.web.office.session import OFFICE_COOKIE
 from tests.staff_support import ensure_organisation, make_key, make_official
 from tests.web import test_authority_matrix as matrix
+from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
 from tests.web.test_route_inventory import AUDIT, RouteInfo, audit_key, inventory
 
 OWN = matrix.OWN
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PRINCIPAL_AUTH = ("require_principal", "require_official")
 # Steps taken before a route is called (a task is completed or acted on once claimed).
 BEFORE = {
@@ -295,3 +299,59 @@ def test_the_cli_names_its_run_as_the_session(engine: Engine, world: dict[str, A
     assert by["account"] == str(admin.account_id)
     assert (by["organisation"], by["role"]) == (OWN, "administrator")
     assert re.fullmatch(r"cli:[0-9a-f-]{36}", by["session"])
+
+
+# --- A representative walk of the portal's forms: the declarations hold there too -----------
+
+
+def _check_declared(key: str, entries: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """What differs between the entries a call wrote and ``AUDIT[key]``'s tags."""
+    declared = AUDIT[key].tags
+    written = sorted({tag for tag, _, _ in entries})
+    patterns = [p.rstrip("?") for p in declared]
+    unmatched = [t for t in written if not any(fnmatch.fnmatch(t, p) for p in patterns)]
+    required = [p for p in declared if not p.endswith("?")]
+    return unmatched + [p for p in required if not fnmatch.filter(written, p)]
+
+
+def test_the_portals_forms_write_what_they_declare(engine: Engine) -> None:
+    with transaction(engine) as session:
+        person = register(session)
+    walked: dict[str, list[str]] = {}
+    with TestClient(create_app(), follow_redirects=False) as client:
+        client.cookies.set(RESIDENT_COOKIE, resident_cookie(engine, person.id))
+
+        def post(key: str, path: str, status: int = 303, **data: str) -> Any:
+            token = CSRF.search(client.get("/portal/?lang=en").text)
+            assert token is not None
+            before = _last_seq(engine)
+            answer = client.post(path, data={**data, "csrf_token": token.group(1)})
+            assert answer.status_code == status, (key, answer.status_code, answer.text[:300])
+            # The resident's own entries (a first use may also set up the mesh, as the system).
+            mine = [e for e in _entries_after(engine, before) if e[1] == f"person:{person.id}"]
+            walked[key] = _check_declared(key, mine)
+            return answer
+
+        started = post(
+            "POST /portal/procedures/{code}/start", f"/portal/procedures/{moving.MOVE_OUT}/start"
+        )
+        application = started.headers["location"].split("?")[0]
+        app_id = uuid.UUID(application.rsplit("/", 1)[1])
+        with transaction(engine) as session:
+            version = procedures.get_application(session, app_id).version
+        post(
+            "POST /portal/applications/{application_id}/save",
+            f"{application}/save",
+            200,  # The review page answers the form.
+            version=str(version),
+        )
+        with transaction(engine) as session:
+            version = procedures.get_application(session, app_id).version
+        post(
+            "POST /portal/applications/{application_id}/withdraw",
+            f"{application}/withdraw",
+            version=str(version),
+        )
+        post("POST /portal/sessions/revoke", "/portal/sessions/revoke")
+    assert walked == {key: [] for key in walked}
+    assert len(walked) == 4

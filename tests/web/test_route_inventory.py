@@ -154,6 +154,8 @@ SESSION_END = tags("platform:session:revoke")
 APPLICATION = tags("procedures:application:*")
 BUSINESS = "identity:business_account:"
 HEAD_CHANGE = "residents:person:head_change?"  # When the head of a household leaves it.
+# A procedure's first start sets up the mesh members and grants it exchanges through.
+FIRST_USE_MESH = "mesh:*:*?"
 R1 = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}"
 RESIDENT = "/api/v1/residents/{person_id}"
 TASK = "/api/v1/registration/tasks/{application_id}"
@@ -253,7 +255,7 @@ AUDIT: dict[str, Audit] = {
     f"POST {TASK}/claim": tags("procedures:application:claim"),
     f"POST {TASK}/release": tags("procedures:application:release"),
     f"POST {TASK}/complete": tags("procedures:application:*"),
-    "POST /api/v1/registration/applications": tags("procedures:application:start"),
+    "POST /api/v1/registration/applications": tags("procedures:application:start", FIRST_USE_MESH),
     "GET /api/v1/registration/applications": OWN_DATA,
     f"GET {MY_APP}": OWN_DATA,
     f"PATCH {MY_APP}": tags("procedures:application:save"),
@@ -298,7 +300,7 @@ AUDIT: dict[str, Audit] = {
     "POST /portal/consents/{consent_id}/{action}": tags("mesh:consent:*"),
     "GET /portal/procedures": OWN_DATA,
     "GET /portal/procedures/{code}": OWN_DATA,
-    "POST /portal/procedures/{code}/start": tags("procedures:application:start"),
+    "POST /portal/procedures/{code}/start": tags("procedures:application:start", FIRST_USE_MESH),
     f"GET {PORTAL_APP}": OWN_DATA,
     f"POST {PORTAL_APP}/save": tags("procedures:application:save"),
     f"GET {PORTAL_APP}/review": OWN_DATA,
