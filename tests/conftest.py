@@ -59,7 +59,7 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> Iterator[None]:
-    """Throttle counts live in the process: each test starts with none."""
+    """Queued throttle failures live in the process (the counts in each test's own database)."""
     throttle.reset_all()
     yield
     throttle.reset_all()
