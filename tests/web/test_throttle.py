@@ -62,8 +62,6 @@ def test_a_lockout_is_recorded_in_the_audit_log(session: Session) -> None:
 def test_two_processes_share_one_budget(database_url: str, tmp_path: Path) -> None:
     """Two ``kiban serve`` processes count against one budget: half the limit in another
     process and half here lock the key out in both (issue 20: rate limits per cluster)."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the other process is given the SQLite file")
     script = (
         "from kiban.platform import throttle\n"
         "limiter = throttle.Throttle('shared', limit=6, window=60, lockout=30)\n"
