@@ -59,7 +59,7 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> Iterator[None]:
-    """Throttle counts live in the process: each test starts with none."""
+    """Queued throttle failures live in the process (the counts in each test's own database)."""
     throttle.reset_all()
     yield
     throttle.reset_all()
@@ -83,9 +83,9 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
-    # The migrations wrote through the WAL: fold it into the file before tests copy the file
-    # alone, or a copy may miss the last migrations (whatever was not checkpointed yet).
-    with closing(sqlite3.connect(path)) as connection:
+    # Tests copy the main file only: fold the WAL into it first, or a copy may miss the last
+    # migrations (a checkpointing connection of the migration's engine may still be closing).
+    with closing(sqlite3.connect(path, timeout=30)) as connection:
         busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         assert busy == 0, "the migrated template's WAL could not be checkpointed"
     return path

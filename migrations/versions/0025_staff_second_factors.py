@@ -2,7 +2,7 @@
 WebAuthn challenges handed to browsers.
 
 Revision ID: 0025_staff_second_factors
-Revises: 0023_credentials
+Revises: 0024_platform_throttle
 Create Date: 2026-12-07 18:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0025_staff_second_factors"
-down_revision: str | None = "0023_credentials"
+down_revision: str | None = "0024_platform_throttle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

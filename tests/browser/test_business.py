@@ -107,6 +107,12 @@ def _in_reader(page: Any, servers: Servers, *, signing: bool) -> None:
     if signing:
         page.fill("#signing_pin", SIGNING_PIN)
     page.click("button[type='submit']")
+    if signing:
+        # The signature (and the certificate's personal data) goes back in a form's body.
+        page.wait_for_selector("form[method='post'] button")
+        assert "signing_certificate" not in page.url
+        page.click("form[method='post'] button")
+        assert "signing_certificate" not in page.url
 
 
 def test_the_representative_applies_and_invites_in_the_browser(

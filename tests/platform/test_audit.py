@@ -335,3 +335,29 @@ def test_sign_in_attempts_are_recorded_with_the_official_s_fields(session: Sessi
     assert failed.data == {"source": "127.0.0.2", "reason": "not_staff", "channel": "office"}
     assert (api.tag, api.actor) == ("staff:api:sign_in_failed", "system:api")
     assert audit.verify(session).ok
+
+
+def test_entries_of_the_bound_principal_name_its_session(session: Session) -> None:
+    acting = audit.ActingAs(
+        actor="staff:a@131016/counter",
+        account="a",
+        organisation="131016",
+        role="counter",
+        session="office-session:s",
+    )
+    audit.bind_acting(session, acting)
+    mine = audit.record(session, tag="x:y:z", actor=acting.actor, subject="s", data={"k": 1})
+    other = audit.record(session, tag="x:y:z", actor="system:test", subject="s")
+    audit.record_many(session, [audit.Entry(tag="x:y:w", actor=acting.actor, subject="s")])
+    session.commit()
+    by = {
+        "account": "a",
+        "organisation": "131016",
+        "role": "counter",
+        "session": "office-session:s",
+    }
+    assert mine.data == {"k": 1, "by": by}
+    assert other.data == {}
+    last = session.scalars(select(AuditEntry).where(AuditEntry.tag == "x:y:w")).one()
+    assert last.data == {"by": by}
+    assert audit.verify(session).ok

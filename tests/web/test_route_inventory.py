@@ -3,8 +3,26 @@ cookie authenticates it and it changes state, and its CSRF rule. It fails when a
 cookie-authenticated unsafe route has no CSRF check.
 
 The inventory is a table of :class:`RouteInfo` rows built by :func:`inventory`; each column is
-one classifying function in :data:`COLUMNS` (add a column there, e.g. the audit behaviour, and a
-test below that reads it). ``pytest -s -k printed`` prints the table.
+one classifying function in :data:`COLUMNS` (add a column there and a test below that reads
+it). ``pytest -s -k printed`` prints the table.
+
+Audit: every route declares in :data:`AUDIT` (keyed ``METHOD /path/{template}``, as
+``kiban.platform.webkit.template_of`` writes it) what it leaves in the audit trail, one of or
+a combination of:
+
+- ``tags("source:subject:action", ...)``: the audit entries its action writes (``*`` stands for
+  a part the action names at run time, e.g. ``procedures:application:*``; a trailing ``?``
+  marks an entry written only in some cases, e.g. a new head of household);
+- ``READ``: it shows someone's personal data to an official or operator and records one read
+  record per person shown (``residents.access_*``; checked by ``tests/web/test_read_records.py``);
+- ``MESH``: an exchange through the mesh, kept in the mesh's own records;
+- ``none("why")``: it neither changes state nor shows anyone's personal data to someone else
+  (discovery documents, static pages, a caller's own data), with the reason.
+
+A route missing from :data:`AUDIT` fails ``test_every_route_declares_its_audit``. The
+declarations are checked by behaviour in ``tests/web/test_route_audit.py``: every office action
+(unsafe route of an official or a service account) is called and must write exactly the
+declared tags, each entry naming the official, organisation, role and session.
 
 CSRF rules:
 
@@ -20,8 +38,9 @@ CSRF rules:
   ``application/json`` (no other site may send them without a CORS preflight) answering a
   single-use challenge bound to that cookie.
 - ``signature``: the card reader's answer to a signing request is authenticated by the card's
-  signature over one application's exact version, which only the applicant's card can make;
-  the cookie only picks the page to show after it.
+  signature over one application's exact version (or one business application kept in the
+  session, named by its random nonce), which only the applicant's card can make; the cookie
+  only picks the page to show after it.
 - ``origin-only``: only the platform's Origin/``Sec-Fetch-Site`` check (every unsafe request
   with a kiban cookie goes through it). Allowed only for the routes in :data:`ORIGIN_ONLY`,
   the office's, which the ``staff`` engineer moves to ``session-token`` with the new office
@@ -48,7 +67,7 @@ from sqlalchemy.orm import Session
 from kiban.platform import sessions
 from kiban.platform.authority import require_principal
 from kiban.platform.security import SAFE_METHODS
-from kiban.platform.webkit import AUTH_DEPENDENCIES
+from kiban.platform.webkit import AUTH_DEPENDENCIES, template_of
 from kiban.web import create_app
 from kiban.web.office.session import require_official
 from kiban.web.portal.session import require_resident
@@ -75,12 +94,261 @@ FLOW_SECRET = {
     "POST /office/login/webauthn",
     "POST /office/login/webauthn/options",
 }
-SIGNED_ANSWERS = {"POST /portal/applications/{application_id}/signed"}
+SIGNED_ANSWERS = {
+    "POST /portal/applications/{application_id}/signed",
+    "POST /portal/business/prime/callback",
+}
 ORIGIN_ONLY: set[str] = set()
 """Empty since the office's server-side sessions (issue 14) gave every office form the
 session's token; the list may only shrink."""
 # FastAPI's own pages and the static files: no auth dependency, read-only.
 FRAMEWORK_ROUTES = {"openapi", "swagger_ui_html", "swagger_ui_redirect", "static"}
+
+
+@dataclass(frozen=True)
+class Audit:
+    """A route's audit behaviour (see the module's docstring); build it with :func:`tags`,
+    :data:`READ`, :data:`MESH` or :func:`none`, and combine with ``+``."""
+
+    tags: tuple[str, ...] = ()
+    read_record: bool = False
+    mesh_record: bool = False
+    none: str = ""
+
+    def __add__(self, other: Audit) -> Audit:
+        return Audit(
+            tags=self.tags + other.tags,
+            read_record=self.read_record or other.read_record,
+            mesh_record=self.mesh_record or other.mesh_record,
+            none=self.none or other.none,
+        )
+
+    def problems(self) -> list[str]:
+        """What is wrong with the declaration itself."""
+        found = []
+        records = bool(self.tags) or self.read_record or self.mesh_record
+        if records == bool(self.none):
+            found.append("declare what it records, or none() with a reason (not both)")
+        found += [f"not a tag pattern: {tag!r}" for tag in self.tags if not _TAG.match(tag)]
+        return found
+
+    def __str__(self) -> str:
+        parts = list(self.tags)
+        parts += ["read-record"] * self.read_record + ["mesh-record"] * self.mesh_record
+        return " + ".join(parts) if parts else f"none ({self.none})"
+
+
+_TAG = re.compile(r"^[a-z0-9_.*-]+:[a-z0-9_.*-]+:[a-z0-9_.*-]+\??$")
+READ = Audit(read_record=True)
+MESH = Audit(mesh_record=True)
+
+
+def tags(*names: str) -> Audit:
+    """The audit entries a route's action writes."""
+    return Audit(tags=names)
+
+
+def none(reason: str) -> Audit:
+    """Nothing to audit, and why."""
+    return Audit(none=reason)
+
+
+DISCOVERY = none("public document: no state, no personal data")
+PAGE = none("a page or a redirect: no state, no one else's data")
+OWN_DATA = none("the caller's own data, read by themselves")
+VERIFY = none("a computation over the request: nothing is kept")
+SESSION_START = tags("platform:session:start")
+SESSION_END = tags("platform:session:revoke")
+APPLICATION = tags("procedures:application:*")
+BUSINESS = "identity:business_account:"
+HEAD_CHANGE = "residents:person:head_change?"  # When the head of a household leaves it.
+# A procedure's first start sets up the mesh members and grants it exchanges through.
+FIRST_USE_MESH = "mesh:*:*?"
+R1 = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}/{service_code}"
+RESIDENT = "/api/v1/residents/{person_id}"
+TASK = "/api/v1/registration/tasks/{application_id}"
+OFFICE_APP = "/office/applications/{application_id}"
+MEMBER = "/portal/business/{corporate_number}/members/{account_id}"
+API_MEMBER = "/api/v1/business/corporations/{corporate_number}/members/{account_id}"
+SECTOR = "/api/v1/identity/sectors"
+PORTAL_APP = "/portal/applications/{application_id}"
+MY_APP = "/api/v1/registration/applications/{application_id}"
+CONSENT = "/api/v1/mesh/consents/{consent_id}"
+
+AUDIT: dict[str, Audit] = {
+    # FastAPI's own pages, the static files, health and discovery.
+    "GET,HEAD /openapi.json": DISCOVERY,
+    "GET /static": DISCOVERY,
+    "GET /docs/assets": DISCOVERY,
+    "GET /docs": DISCOVERY,
+    "GET /health": none("liveness: no state, no personal data"),
+    "GET /": PAGE,
+    "GET /pki/ca/{name}.pem": DISCOVERY,
+    "GET /pki/ca/{name}.crt": DISCOVERY,
+    "GET /pki/crl/{kind}.crl": DISCOVERY,
+    "POST /pki/ocsp/{kind}": none("certificate status: public by design (RFC 6960)"),
+    "GET /pki/ocsp/{kind}/{request_b64}": none("certificate status: public by design (RFC 6960)"),
+    "GET /.well-known/openid-configuration": DISCOVERY,
+    "GET /oidc/jwks": DISCOVERY,
+    "GET /oidc/sectors/{sector_identifier}": DISCOVERY,
+    "GET /.well-known/jwt-vc-issuer": DISCOVERY,
+    "GET /credentials/types/{name}": DISCOVERY,
+    "GET /credentials/status/{number}": DISCOVERY,
+    "GET /.well-known/openid-credential-issuer": DISCOVERY,
+    "GET /.well-known/oauth-authorization-server/credentials": DISCOVERY,
+    "GET /api/v1/mesh/directory/listClients": DISCOVERY,
+    "GET /api/v1/mesh/directory/listMethods": DISCOVERY,
+    "GET /api/v1/mesh/directory/allowedMethods": DISCOVERY,
+    "GET /api/v1/mesh/directory/getOpenAPI": DISCOVERY,
+    "GET /api/v1/mesh/consent/jwks": DISCOVERY,
+    "GET /api/v1/registration/services": DISCOVERY,
+    "GET /api/v1/registration/services/{code}": DISCOVERY,
+    "GET /api/v1/address/normalize": VERIFY,
+    "POST /api/v1/address/normalize": VERIFY,
+    "POST /api/v1/credentials/verify": VERIFY,
+    "POST /api/v1/credentials/presentation-requests": VERIFY,
+    "POST /api/v1/credentials/presentation-responses/verify": VERIFY,
+    # The office: sign-in, the organisation and role, the pages and the forms.
+    "GET /office/login": PAGE,
+    "GET /office/login/start": PAGE,
+    "GET /office/callback": tags("staff:office:sign_in", "staff:office:sign_in_failed")
+    + SESSION_START,
+    "GET /office/choose": PAGE,
+    "POST /office/choose": tags("staff:office:role_chosen"),
+    "POST /office/logout": SESSION_END,
+    "GET /office": none("the office home: counts, no one's personal data"),
+    "GET /office/residents": READ,
+    "GET /office/residents/{person_id}/certificate": READ + tags("residents:certificate:issued"),
+    "GET /office/tasks": READ,
+    "GET /office/procedures": none("counts per procedure, no one's personal data"),
+    f"GET {OFFICE_APP}": READ,
+    f"POST {OFFICE_APP}/claim": tags("procedures:application:claim"),
+    f"POST {OFFICE_APP}/release": tags("procedures:application:release"),
+    f"POST {OFFICE_APP}/act": tags("procedures:application:*"),
+    # The register's API.
+    "GET /api/v1/residents": READ,
+    "POST /api/v1/residents": tags("residents:person:registered"),
+    "POST /api/v1/residents/births": tags("residents:person:birth"),
+    f"GET {RESIDENT}": READ,
+    f"GET {RESIDENT}/history": READ,
+    f"GET {RESIDENT}/certificate": READ + tags("residents:certificate:issued"),
+    f"POST {RESIDENT}/move-out": tags("residents:person:move_out", HEAD_CHANGE),
+    f"POST {RESIDENT}/move-in": tags("residents:person:move_in"),
+    f"POST {RESIDENT}/move-within": tags("residents:person:move_within", HEAD_CHANGE),
+    f"POST {RESIDENT}/death": tags("residents:person:death", HEAD_CHANGE),
+    f"POST {RESIDENT}/name": tags("residents:person:name_change"),
+    # Staff, relying parties, corporations, the mesh's metrics.
+    "POST /api/v1/staff/bootstrap": tags("staff:account:*"),
+    "GET /api/v1/staff/accounts": none("officials' accounts: work data, not a resident's record"),
+    "POST /api/v1/staff/accounts/{account_id}/memberships": tags("staff:account:granted"),
+    "POST /api/v1/staff/accounts/{account_id}/memberships/revoke": tags("staff:account:revoked"),
+    "POST /api/v1/identity/clients": tags("identity:oidc_client:registered"),
+    "GET /api/v1/identity/clients": none("relying parties: registry data, no personal data"),
+    "GET /api/v1/identity/clients/{client_id}": none("a relying party: no personal data"),
+    f"POST {SECTOR}": tags("identity:oidc_sector:approved"),
+    f"GET {SECTOR}": none("sectors: registry data, no personal data"),
+    f"GET {SECTOR}/{{sector_identifier}}": none("a sector: registry data, no personal data"),
+    f"PUT {SECTOR}/{{sector_identifier}}": tags("identity:oidc_sector:updated"),
+    "POST /api/v1/corporations": tags("corporations:corporation:registered"),
+    "GET /api/v1/corporations": none("the corporate register is public (法人番号公表)"),
+    "GET /api/v1/corporations/{corporate_number}": none("the corporate register is public"),
+    "GET /api/v1/mesh/metrics": none("counts of exchanges, no personal data"),
+    "POST /api/v1/credentials/offers": tags(
+        "credentials:offer:created", "notifications:notice:sent"
+    ),
+    # Procedures for officials and residents.
+    "GET /api/v1/registration/services/{code}/prefill-report": none("counts, no personal data"),
+    "GET /api/v1/registration/tasks": READ,
+    f"GET {TASK}": READ,
+    f"POST {TASK}/claim": tags("procedures:application:claim"),
+    f"POST {TASK}/release": tags("procedures:application:release"),
+    f"POST {TASK}/complete": tags("procedures:application:*"),
+    "POST /api/v1/registration/applications": tags("procedures:application:start", FIRST_USE_MESH),
+    "GET /api/v1/registration/applications": OWN_DATA,
+    f"GET {MY_APP}": OWN_DATA,
+    f"PATCH {MY_APP}": tags("procedures:application:save"),
+    f"GET {MY_APP}/submission": OWN_DATA,
+    f"POST {MY_APP}/submit": APPLICATION,
+    f"POST {MY_APP}/actions": APPLICATION,
+    # kiban's OpenID provider.
+    "POST /oidc/token": none("redeems a code whose consent is audited (identity:oidc_consent)"),
+    "GET /oidc/userinfo": none("the person's claims, released by their audited consent"),
+    "POST /oidc/userinfo": none("the person's claims, released by their audited consent"),
+    "GET /oidc/authorize": PAGE,
+    "POST /oidc/authorize": PAGE,
+    "GET /oidc/signin/{request_id}": PAGE,
+    "POST /oidc/signin/{request_id}/cancel": none("ends a sign-in that never started a session"),
+    "GET /oidc/card-callback": PAGE,
+    "GET /oidc/consent/{request_id}": PAGE,
+    "POST /oidc/consent/{request_id}": tags("identity:oidc_consent:given"),
+    # The portal.
+    "GET /portal/login": PAGE,
+    "GET /portal/callback": SESSION_START,
+    "GET /portal/": OWN_DATA,
+    "POST /portal/logout": SESSION_END,
+    "POST /portal/sessions/revoke": SESSION_END,
+    "GET /portal/business": OWN_DATA,
+    "POST /portal/business/prime": none(
+        "keeps the application to sign in the session; applies nothing"
+    ),
+    "GET /portal/business/prime/callback": PAGE,
+    "POST /portal/business/prime/callback": tags(f"{BUSINESS}prime_created"),
+    "POST /portal/business/redeem": tags(f"{BUSINESS}member_activated"),
+    "POST /portal/business/{corporate_number}/members": tags(f"{BUSINESS}member_invited"),
+    f"POST {MEMBER}/remove": tags(f"{BUSINESS}member_removed"),
+    f"POST {MEMBER}/delegations": tags(f"{BUSINESS}delegated"),
+    f"POST {MEMBER}/delegations/{{procedure_code}}/revoke": tags(f"{BUSINESS}delegation_revoked"),
+    "GET /portal/inbox": OWN_DATA,
+    "GET /portal/inbox/{notice_id}": OWN_DATA,
+    "POST /portal/inbox/{notice_id}/read": tags("notifications:notice:read"),
+    "GET /portal/records": OWN_DATA,
+    "GET /portal/records/officials": OWN_DATA,
+    "GET /portal/consents": OWN_DATA,
+    "POST /portal/consents": tags("mesh:consent:granted"),
+    "POST /portal/consents/{consent_id}/{action}": tags("mesh:consent:*"),
+    "GET /portal/procedures": OWN_DATA,
+    "GET /portal/procedures/{code}": OWN_DATA,
+    "POST /portal/procedures/{code}/start": tags("procedures:application:start", FIRST_USE_MESH),
+    f"GET {PORTAL_APP}": OWN_DATA,
+    f"POST {PORTAL_APP}/save": tags("procedures:application:save"),
+    f"GET {PORTAL_APP}/review": OWN_DATA,
+    f"GET {PORTAL_APP}/signed": PAGE,
+    f"POST {PORTAL_APP}/signed": APPLICATION,
+    f"GET {PORTAL_APP}/receipt": OWN_DATA,
+    f"POST {PORTAL_APP}/reserve": APPLICATION,
+    f"POST {PORTAL_APP}/withdraw": APPLICATION,
+    # My page APIs of the person, and of business accounts.
+    "POST /api/v1/business/prime": tags(f"{BUSINESS}prime_created"),
+    "GET /api/v1/business/accounts": OWN_DATA,
+    "POST /api/v1/business/invitations/redeem": tags(f"{BUSINESS}member_activated"),
+    "GET /api/v1/business/corporations/{corporate_number}/accounts": OWN_DATA,
+    f"DELETE {API_MEMBER}": tags(f"{BUSINESS}member_removed"),
+    f"POST {API_MEMBER}/delegations": tags(f"{BUSINESS}delegated"),
+    f"DELETE {API_MEMBER}/delegations/{{procedure_code}}": tags(f"{BUSINESS}delegation_revoked"),
+    "GET /api/v1/mesh/my-records": OWN_DATA,
+    "GET /api/v1/mesh/consents": OWN_DATA,
+    "POST /api/v1/mesh/consents": tags("mesh:consent:granted"),
+    f"GET {CONSENT}": OWN_DATA,
+    f"POST {CONSENT}/pause": tags("mesh:consent:paused"),
+    f"POST {CONSENT}/resume": tags("mesh:consent:resumed"),
+    f"POST {CONSENT}/revoke": tags("mesh:consent:revoked"),
+    "GET /api/v1/notifications/inbox": OWN_DATA,
+    "GET /api/v1/notifications/inbox/{notice_id}": OWN_DATA,
+    "POST /api/v1/notifications/inbox/{notice_id}/read": tags("notifications:notice:read"),
+    # OpenID for Verifiable Credential Issuance.
+    "POST /credentials/token": none("redeems an offer whose creation is audited"),
+    "POST /credentials/nonce": none("a fresh nonce: nothing about anyone"),
+    "POST /credentials/credential": tags("credentials:credential:issued"),
+    # The security server: every exchange is kept in the mesh's records.
+    **{f"{method} {R1}": MESH for method in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+    **{f"{method} {R1}/{{path}}": MESH for method in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+}
+"""Every route's audit behaviour (see the module's docstring). A new route adds one line."""
+
+
+def audit_key(row: RouteInfo) -> str:
+    """The key of ``row`` in :data:`AUDIT`: its methods and its path template."""
+    return f"{','.join(row.methods)} {template_of(row.path)}"
 
 
 @dataclass
@@ -160,11 +428,17 @@ def csrf_column(row: RouteInfo) -> str | None:
     return None
 
 
+def audit_column(row: RouteInfo) -> Audit | None:
+    """The route's declared audit behaviour (None: it declares none)."""
+    return AUDIT.get(audit_key(row))
+
+
 COLUMNS: dict[str, Callable[[RouteInfo], Any]] = {
     "auth": auth_column,
     "unsafe": unsafe_column,
     "cookie": cookie_column,
     "csrf": csrf_column,
+    "audit": audit_column,
 }
 """The inventory's columns, computed in this order (a later column may read earlier ones)."""
 
@@ -258,9 +532,55 @@ def test_the_classifier_catches_a_new_unprotected_form() -> None:
     assert keys == ["POST /portal/forgotten-too"]
 
 
+def test_every_route_declares_its_audit(rows: list[RouteInfo]) -> None:
+    missing = [audit_key(row) for row in rows if row["audit"] is None]
+    assert missing == [], f"routes without an entry in AUDIT: {missing}"
+    stale = sorted(AUDIT.keys() - {audit_key(row) for row in rows})
+    assert stale == [], f"entries in AUDIT for routes that are gone: {stale}"
+    wrong = {audit_key(row): row["audit"].problems() for row in rows if row["audit"].problems()}
+    assert wrong == {}
+
+
+def test_office_actions_are_audited_and_reads_of_the_register_recorded(
+    rows: list[RouteInfo],
+) -> None:
+    principal = {"require_principal", "require_official"}
+    # An official's or a service account's action always leaves an audit entry.
+    silent = [
+        audit_key(row)
+        for row in rows
+        if row["unsafe"] and row["auth"] in principal and not row["audit"].tags
+    ]
+    assert silent == []
+    # The register's routes say the same here as in the read records' own walk.
+    from tests.web import test_read_records  # noqa: PLC0415 - a sibling test module.
+
+    register = {
+        audit_key(row): row["audit"].read_record
+        for row in rows
+        if row.path.startswith(test_read_records.PREFIXES)
+    }
+    assert register == {key: kind == "read" for key, kind in test_read_records.AUDIT.items()}
+    # Nobody but an official or operator has read records; they see only their own data.
+    assert all(row["auth"] in principal for row in rows if row["audit"].read_record)
+
+
+def test_the_classifier_catches_a_new_route_without_an_audit_declaration() -> None:
+    app = create_app()
+
+    @app.get("/health/forgotten")
+    def forgotten() -> None: ...
+
+    keys = [audit_key(row) for row in inventory(app) if row["audit"] is None]
+    assert keys == ["GET /health/forgotten"]
+
+
 def test_inventory_printed(rows: list[RouteInfo]) -> None:
     table = render(rows)
-    assert "| `POST /portal/logout` | public | True | True | session-token |" in table
+    assert (
+        "| `POST /portal/logout` | public | True | True | session-token | platform:session:revoke |"
+        in table
+    )
     print("\n" + table)  # noqa: T201 - the inventory is meant to be read (pytest -s).
 
 

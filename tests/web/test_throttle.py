@@ -5,14 +5,20 @@ operator token), My page tokens and the token endpoint's client authentication."
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kiban.kernel import clock
 from kiban.platform import throttle
-from kiban.platform.models import AuditEntry
+from kiban.platform.models import AuditEntry, ThrottleCount
 from tests.staff_support import admin_key, bearer, municipality_key
 
 
@@ -21,7 +27,7 @@ def _lockouts(session: Session) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.tag == throttle.LOCKOUT_TAG)))
 
 
-def test_a_key_is_locked_after_the_limit_and_the_lockouts_double() -> None:
+def test_a_key_is_locked_after_the_limit_and_the_lockouts_double(database_url: str) -> None:
     limiter = throttle.Throttle("test", limit=3, window=60, lockout=10, max_lockout=40)
     for _ in range(2):
         limiter.failure("k")
@@ -43,16 +49,52 @@ def test_a_key_is_locked_after_the_limit_and_the_lockouts_double() -> None:
     limiter.check("k")
 
 
-def test_lockouts_are_queued_for_the_audit_log(session: Session) -> None:
+def test_a_lockout_is_recorded_in_the_audit_log(session: Session) -> None:
     limiter = throttle.Throttle("test-audit", limit=2, window=60, lockout=5, max_lockout=5)
     limiter.failure("source:192.0.2.7")
     limiter.failure("source:192.0.2.7")
-    assert throttle.record_lockouts(session) == 1
-    session.commit()
     (entry,) = _lockouts(session)
     assert entry.subject == "test-audit:source:192.0.2.7"
     assert entry.data["failures"] == 2
     assert entry.data["lockout_seconds"] == 5
+
+
+def test_two_processes_share_one_budget(database_url: str, tmp_path: Path) -> None:
+    """Two ``kiban serve`` processes count against one budget: half the limit in another
+    process and half here lock the key out in both (issue 20: rate limits per cluster)."""
+    script = (
+        "from kiban.platform import throttle\n"
+        "limiter = throttle.Throttle('shared', limit=6, window=60, lockout=30)\n"
+        "for _ in range(3):\n"
+        "    limiter.failure('source:192.0.2.9')\n"
+    )
+    env = {**os.environ, "KIBAN_DATABASE_URL": database_url, "KIBAN_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    here = throttle.Throttle("shared", limit=6, window=60, lockout=30)
+    here.check("source:192.0.2.9")  # Three failures elsewhere: not yet locked.
+    for _ in range(3):
+        here.failure("source:192.0.2.9")
+    with pytest.raises(throttle.TooManyAttempts):
+        here.check("source:192.0.2.9")
+    # The other process sees the lockout too.
+    check = (
+        "from kiban.platform import throttle\n"
+        "limiter = throttle.Throttle('shared', limit=6, window=60, lockout=30)\n"
+        "print(limiter.retry_after('source:192.0.2.9'))\n"
+    )
+    seen = subprocess.run(
+        [sys.executable, "-c", check], env=env, check=True, timeout=120, capture_output=True
+    )
+    assert 0 < int(seen.stdout.decode().strip()) <= 30
+
+
+def test_quiet_keys_are_pruned(session: Session) -> None:
+    limiter = throttle.Throttle("test-prune", limit=5, window=60, lockout=5, max_lockout=5)
+    limiter.failure("source:192.0.2.1")
+    assert session.scalar(select(func.count()).select_from(ThrottleCount)) == 1
+    assert throttle.prune(session, clock.now() + timedelta(hours=2)) == 1
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ThrottleCount)) == 0
 
 
 def test_300_wrong_api_keys_then_the_right_one_is_refused(

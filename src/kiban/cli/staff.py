@@ -14,7 +14,7 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -55,6 +55,10 @@ def _uuid(value: str, field: str) -> uuid.UUID:
         fail("IDの形式が正しくありません。", f"not a valid id (UUID): {value}", field)
 
 
+CLI_RUN: Final = uuid.uuid4()
+"""This command-line run, named as the session of the audit entries made with ``--as``."""
+
+
 def acting(session: Session, value: str | None, *, required: bool = True) -> staff.Principal | None:
     """The principal named by ``--as``; fails unless it is a live membership."""
     if not value:
@@ -76,6 +80,8 @@ def acting(session: Session, value: str | None, *, required: bool = True) -> sta
             "--as does not name an active account's membership (organisation and role)",
             "as",
         )
+    # The audit entries of this run name it: one reference per command-line run.
+    staff.bind_principal(session, principal, f"cli:{CLI_RUN}")
     return principal
 
 

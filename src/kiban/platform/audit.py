@@ -19,6 +19,15 @@ Usage, always inside the caller's transaction (these functions never commit)::
                          actor="official:123", subject=str(person_id), data={"lg_code": "131016"})
     audit.record_many(session, (audit.Entry(...) for ...))   # bulk seeding
     report = audit.verify(session)
+
+**Who acted, and in which session.** The route that authenticates an official or a service
+account binds it to the request's database session with :func:`bind_acting` (the staff
+block's principal resolvers do). Every entry recorded in that session under that principal's
+``actor`` then carries ``data["by"]``: the account id, the organisation, the role (``None`` for
+an API key), and a non-secret session reference — ``office-session:<row id>`` for an office
+session (never the cookie), ``api-key:<key id>`` for a key, ``cli:<run id>`` for ``--as`` on the
+command line. The actor name already says account, organisation and role; ``by`` makes them
+fields, adds the session, and cannot be forgotten by an action.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,11 +51,14 @@ from kiban.platform.models import AuditChainHead, AuditEntry
 
 __all__ = [
     "GENESIS_HASH",
+    "ActingAs",
     "AuditEntry",
     "Entry",
     "Problem",
     "ProblemKind",
     "VerifyReport",
+    "acting_of",
+    "bind_acting",
     "canonical",
     "compute_hash",
     "record",
@@ -93,6 +105,53 @@ class VerifyReport:
     ok: bool
     entries: int
     problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class ActingAs:
+    """The principal a request (or a CLI run) acts as: see :func:`bind_acting`."""
+
+    actor: str  # The actor name its actions record, e.g. ``staff:<id>@011011/approval``.
+    account: str
+    organisation: str
+    role: str | None
+    session: str  # A non-secret reference: ``office-session:<id>``, ``api-key:<id>``, ...
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "organisation": self.organisation,
+            "role": self.role,
+            "session": self.session,
+        }
+
+
+_ACTING_KEY: Final = "kiban.audit.acting"
+
+
+def bind_acting(session: Session, acting: ActingAs) -> None:
+    """Bind the principal of this database session (one request, one CLI run): entries it
+    records under ``acting.actor`` carry ``data["by"]`` (see the module's docstring)."""
+    session.info[_ACTING_KEY] = acting
+
+
+def acting_of(session: Session) -> ActingAs | None:
+    """The principal bound with :func:`bind_acting`, if any."""
+    bound = session.info.get(_ACTING_KEY)
+    return bound if isinstance(bound, ActingAs) else None
+
+
+def _attributed(session: Session, entry: Entry) -> Entry:
+    bound = acting_of(session)
+    if bound is None or entry.actor != bound.actor or "by" in entry.data:
+        return entry
+    return Entry(
+        tag=entry.tag,
+        actor=entry.actor,
+        subject=entry.subject,
+        data={**entry.data, "by": bound.as_data()},
+        recorded_at=entry.recorded_at,
+    )
 
 
 # --- Hashing ---------------------------------------------------------------------------------
@@ -237,7 +296,10 @@ def record(
     ``tag`` is ``source:subject:action`` in lower case. ``data`` must be a JSON object and
     must never contain a My Number.
     """
-    item = Entry(tag=tag, actor=actor, subject=subject, data=data or {}, recorded_at=recorded_at)
+    item = _attributed(
+        session,
+        Entry(tag=tag, actor=actor, subject=subject, data=data or {}, recorded_at=recorded_at),
+    )
     last_seq, last_hash = _lock_head(session)
     entry = AuditEntry(**_linked(item, seq=last_seq + 1, prev_hash=last_hash))
     session.add(entry)
@@ -260,7 +322,7 @@ def record_many(session: Session, entries: Iterable[Entry]) -> int:
         rows = []
         for item in batch:
             last_seq += 1
-            row = _linked(item, seq=last_seq, prev_hash=last_hash)
+            row = _linked(_attributed(session, item), seq=last_seq, prev_hash=last_hash)
             rows.append(row)
             last_hash = row["hash"]
         session.execute(insert(AuditEntry), rows)

@@ -138,3 +138,20 @@ class WebSessionRecord(IdMixin, Base):
     source: Mapped[str | None] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class ThrottleCount(Base):
+    """One throttled key's failed attempts (see :mod:`kiban.platform.throttle`): shared by
+    every process of a cluster, so that N workers do not give a guesser N budgets. Rows of
+    keys quiet for longer than their throttle forgives are pruned."""
+
+    __tablename__ = "platform_throttle"
+    __table_args__ = (Index("ix_platform_throttle_last_failure_at", "last_failure_at"),)
+
+    throttle: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime]
+    lockouts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime]

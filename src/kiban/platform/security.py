@@ -40,10 +40,15 @@ SAME_SITE_FETCHES: Final = frozenset({"same-origin", "none"})
 CROSS_SITE_PATHS: Final = frozenset({"/oidc/authorize"})
 """Unsafe endpoints other sites may use on purpose: a relying party may send the browser to the
 authorization endpoint with a form post (OpenID Connect Core §3.1.2.1). It reads no session."""
-CROSS_SITE_PATTERNS: Final = (re.compile(r"^/portal/applications/[0-9a-fA-F-]{36}/signed$"),)
+CROSS_SITE_PATTERNS: Final = (
+    re.compile(r"^/portal/applications/[0-9a-fA-F-]{36}/signed$"),
+    re.compile(r"^/portal/business/prime/callback$"),
+)
 """Unsafe endpoints that authenticate the request by what it carries, not by a cookie: the card
 reader's page (another origin) posts a signature over one application's exact version, which
-only the applicant's card can make (see ``kiban.web.portal.procedures.signed``)."""
+only the applicant's card can make (see ``kiban.web.portal.procedures.signed``), or over a
+business prime application the session keeps, named by its random nonce
+(``kiban.web.portal.business.prime_callback``)."""
 
 CSP: Final = "; ".join(
     (

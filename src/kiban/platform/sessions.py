@@ -54,6 +54,7 @@ __all__ = [
     "csrf_dependency",
     "csrf_token",
     "list_sessions",
+    "live_session",
     "load_session",
     "revoke_session",
     "revoke_sessions_of",
@@ -239,6 +240,16 @@ def load_session(db: Session, *, audience: str, cookie: str | None) -> WebSessio
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         db.flush()
+    return _view(row)
+
+
+def live_session(db: Session, *, audience: str, session_id: uuid.UUID) -> WebSession | None:
+    """The live session with this row id (not its cookie), for an answer that comes back
+    without the browser's cookie (a cross-site form post) but names a server-side state the
+    session holds: the caller must still check that state's own secret."""
+    row = db.get(WebSessionRecord, session_id)
+    if row is None or row.audience != audience or not _live(row, clock.now()):
+        return None
     return _view(row)
 
 

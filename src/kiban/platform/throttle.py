@@ -19,16 +19,23 @@ it between guesses.
 While a key is locked, :meth:`Throttle.check` refuses *before* the secret is compared, so even
 the right secret is refused until the lockout ends: guessing at full speed gains nothing.
 
-**Where the counts live: in memory, per process.** A failed guess ends its request with an error,
-and the request's transaction is rolled back, so counting in the database would need a second
-transaction beside the request's; on SQLite (one writer at a time) that second transaction
-would wait for the first, which waits for it. Counting in memory also costs a flood of guesses
-no database write. The price: with N worker processes behind a load balancer a guesser gets
-up to N times the budget before every worker has locked them out, and a restart forgets the
-counts. That is still thousands of times slower than unthrottled guessing against secrets of
-≥ 128 bits; a deployment that wants one count across workers implements the same four methods
-on a shared store. The lockout audit entries are queued and written after the response, in a
-transaction of their own (:class:`LockoutAuditMiddleware`, or :func:`record_lockouts`).
+**Where the counts live: in the database, shared by the cluster** (``platform_throttle``, one
+row per throttle and key), so that every ``kiban serve`` process behind a load balancer counts
+against one budget and a restart forgets nothing. Each check is one ``SELECT`` of the key's
+row; each failure is one atomic upsert (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, on
+SQLite and PostgreSQL alike) that counts it and restarts a window that has run out, plus one
+``UPDATE`` when it locks the key out. Rows of keys quiet for longer than their throttle
+forgives are pruned now and then.
+
+A failed guess ends its request with an error and its transaction is rolled back, so a failure
+cannot be written in the request's transaction; and on SQLite (one writer at a time) a second
+transaction beside the request's would wait for the first, which waits for it. So inside a
+request (:class:`LockoutAuditMiddleware` marks it) failures and successes are queued and
+written, with the lockouts' audit entries, in a transaction of their own once the response is
+sent; outside a request (the CLI, a job) they are written at once. Checks read outside any
+transaction (SQLite in WAL mode lets a reader past a writer), so they never wait for the
+request's own. A burst of parallel guesses may thus slip a few past the limit before the first
+of them is written; sequential guessing is counted exactly.
 
 Behind a reverse proxy, run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips`` so
 that the client address is the caller's, not the proxy's.
@@ -40,19 +47,24 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Final
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine, case, create_engine, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
-from kiban.platform.db import transaction
+from kiban.platform.db import get_engine, transaction
+from kiban.platform.models import ThrottleCount
+from kiban.platform.settings import get_settings
 
 __all__ = [
     "BEARER_TOKENS",
@@ -62,6 +74,7 @@ __all__ = [
     "Throttle",
     "TooManyAttempts",
     "flush_lockouts",
+    "prune",
     "record_lockouts",
     "reset_all",
     "source_key",
@@ -71,6 +84,9 @@ logger = logging.getLogger(__name__)
 
 LOCKOUT_TAG: Final = "platform:throttle:lockout"
 SYSTEM_ACTOR: Final = "system:throttle"
+FORGIVE_AFTER: Final = 60 * 60.0  # The default max_lockout: quiet keys are pruned after it.
+_NAME_LENGTH: Final = 40
+_KEY_LENGTH: Final = 200
 
 
 class TooManyAttempts(KibanError):
@@ -88,23 +104,27 @@ class TooManyAttempts(KibanError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
-@dataclass
-class _Key:
-    failures: list[float] = field(default_factory=list)  # Monotonic instants within the window.
-    lockouts: int = 0  # Consecutive lockouts: the next one lasts base * 2**lockouts.
-    locked_until: float = 0.0
-    last_failure: float = 0.0
+@dataclass(frozen=True)
+class _Op:
+    throttle: Throttle
+    key: str
+    failed: bool  # A failure to count, or a success that forgets the key.
 
 
 _pending: list[audit.Entry] = []
+_pending_ops: list[_Op] = []
 _pending_lock = threading.Lock()
-_throttles: list[Throttle] = []
+_in_request: ContextVar[bool] = ContextVar("kiban_throttle_in_request", default=False)
+_PRUNE_EVERY: Final = 60.0  # Seconds between prunings of quiet keys, per process.
+_last_prune = [0.0]
 
 
 class Throttle:
     """Failed attempts per key: ``limit`` failures within ``window`` seconds lock the key for
     ``lockout`` seconds, doubling with each further lockout up to ``max_lockout``. A key that
-    has not failed for ``max_lockout`` seconds starts again from nothing."""
+    has not failed for ``max_lockout`` seconds starts again from nothing. The counts live in
+    the database (``platform_throttle``), keyed by ``name``: throttles of one name in several
+    processes share them."""
 
     def __init__(
         self,
@@ -114,38 +134,34 @@ class Throttle:
         window: float = 15 * 60,
         lockout: float = 60,
         max_lockout: float = 60 * 60,
-        max_keys: int = 100_000,
     ) -> None:
         if limit < 1 or window <= 0 or lockout <= 0 or max_lockout < lockout:
             raise ValueError("invalid throttle limits")
+        if len(name) > _NAME_LENGTH:
+            raise ValueError("throttle name too long")
         self.name = name
         self.limit = limit
         self.window = window
         self.lockout = lockout
         self.max_lockout = max_lockout
-        self.max_keys = max_keys
-        self._keys: OrderedDict[str, _Key] = OrderedDict()
-        self._lock = threading.Lock()
-        _throttles.append(self)
+        _known[name] = self
 
-    def _state(self, key: str, now: float) -> _Key:
-        state = self._keys.get(key)
-        if state is not None and now - state.last_failure > self.max_lockout:
-            state = None  # Quiet for long enough: forgiven.
-        if state is None:
-            state = self._keys[key] = _Key()
-            while len(self._keys) > self.max_keys:
-                self._keys.popitem(last=False)  # The least recently failed key.
-        return state
+    def _key(self, key: str) -> str:
+        return key[:_KEY_LENGTH]
 
     def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may try again (0 when it is not locked)."""
-        now = time.monotonic()
-        with self._lock:
-            state = self._keys.get(key)
-            if state is None or state.locked_until <= now:
-                return 0
-            return max(1, math.ceil(state.locked_until - now))
+        """Seconds until ``key`` may try again (0 when it is not locked): one ``SELECT``."""
+        query = select(ThrottleCount.locked_until).where(
+            ThrottleCount.throttle == self.name, ThrottleCount.key == self._key(key)
+        )
+        with _reader().connect() as connection:
+            locked_until = connection.execute(query).scalar_one_or_none()
+        if locked_until is None:
+            return 0
+        if locked_until.tzinfo is None:  # pragma: no cover - UtcDateTime returns aware values.
+            locked_until = locked_until.replace(tzinfo=UTC)
+        left = (locked_until - clock.now()).total_seconds()
+        return max(1, math.ceil(left)) if left > 0 else 0
 
     def check(self, key: str) -> None:
         """Refuse (:class:`TooManyAttempts`) while ``key`` is locked out. Call it before
@@ -156,47 +172,152 @@ class Throttle:
 
     def failure(self, key: str) -> None:
         """Count a failed attempt of ``key``; the ``limit``-th within the window locks it out
-        (and queues the lockout's audit entry)."""
-        now = time.monotonic()
-        with self._lock:
-            state = self._state(key, now)
-            self._keys.move_to_end(key)
-            state.last_failure = now
-            state.failures = [at for at in state.failures if now - at < self.window]
-            state.failures.append(now)
-            if len(state.failures) < self.limit:
-                return
-            seconds = min(self.max_lockout, self.lockout * 2**state.lockouts)
-            state.lockouts += 1
-            state.locked_until = now + seconds
-            failures = len(state.failures)
-            state.failures = []
-        with _pending_lock:
-            _pending.append(
-                audit.Entry(
-                    tag=LOCKOUT_TAG,
-                    actor=SYSTEM_ACTOR,
-                    subject=f"{self.name}:{key}"[:200],
-                    data={
-                        "throttle": self.name,
-                        "key": key,
-                        "failures": failures,
-                        "lockout_seconds": int(seconds),
-                        "lockouts_in_a_row": state.lockouts,
-                    },
-                    recorded_at=clock.now(),
-                )
-            )
+        (and records the lockout in the audit log). Queued inside a request (see the module)."""
+        self._apply(_Op(self, key, failed=True))
 
     def success(self, key: str) -> None:
         """The right secret from ``key``: forget its failures."""
-        with self._lock:
-            self._keys.pop(key, None)
+        self._apply(_Op(self, key, failed=False))
+
+    def _apply(self, op: _Op) -> None:
+        if _in_request.get():
+            with _pending_lock:
+                _pending_ops.append(op)
+            return
+        with transaction() as session:
+            _write(session, _write_ops(session, [op]))
+
+    def _count(self, session: Session, key: str, now: datetime) -> audit.Entry | None:
+        """Count one failure (one upsert); lock the key out when it reaches the limit."""
+        key = self._key(key)
+        table = ThrottleCount.__table__
+        stmt = _insert(session)(table).values(
+            throttle=self.name,
+            key=key,
+            failures=1,
+            window_started_at=now,
+            lockouts=0,
+            locked_until=None,
+            last_failure_at=now,
+        )
+        forgiven = table.c.last_failure_at <= now - timedelta(seconds=self.max_lockout)
+        restart = or_(forgiven, table.c.window_started_at <= now - timedelta(seconds=self.window))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.throttle, table.c.key],
+            set_={
+                "failures": case((restart, 1), else_=table.c.failures + 1),
+                "window_started_at": case((restart, now), else_=table.c.window_started_at),
+                "lockouts": case((forgiven, 0), else_=table.c.lockouts),
+                "last_failure_at": now,
+            },
+        ).returning(table.c.failures, table.c.lockouts)
+        failures, lockouts = session.execute(stmt).one()
+        if failures < self.limit:
+            return None
+        seconds = min(self.max_lockout, self.lockout * 2**lockouts)
+        session.execute(
+            update(ThrottleCount)
+            .where(ThrottleCount.throttle == self.name, ThrottleCount.key == key)
+            .values(
+                failures=0,
+                window_started_at=now,
+                lockouts=lockouts + 1,
+                locked_until=now + timedelta(seconds=seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return audit.Entry(
+            tag=LOCKOUT_TAG,
+            actor=SYSTEM_ACTOR,
+            subject=f"{self.name}:{key}"[:200],
+            data={
+                "throttle": self.name,
+                "key": key,
+                "failures": int(failures),
+                "lockout_seconds": int(seconds),
+                "lockouts_in_a_row": int(lockouts) + 1,
+            },
+            recorded_at=now,
+        )
+
+    def _forget(self, session: Session, key: str) -> None:
+        session.execute(
+            delete(ThrottleCount).where(
+                ThrottleCount.throttle == self.name, ThrottleCount.key == self._key(key)
+            )
+        )
 
     def reset(self) -> None:
-        """Forget every key (tests)."""
-        with self._lock:
-            self._keys.clear()
+        """Forget every key of this throttle (tests)."""
+        with transaction() as session:
+            session.execute(delete(ThrottleCount).where(ThrottleCount.throttle == self.name))
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"throttle counts need an upsert on {dialect}")  # pragma: no cover
+
+
+def _write_ops(session: Session, ops: list[_Op]) -> list[audit.Entry]:
+    """Apply failures and successes in ``session``; returns the lockouts' audit entries."""
+    now = clock.now()
+    lockouts = []
+    for op in ops:
+        if not op.failed:
+            op.throttle._forget(session, op.key)
+            continue
+        lockout = op.throttle._count(session, op.key, now)
+        if lockout is not None:
+            lockouts.append(lockout)
+    if time.monotonic() - _last_prune[0] >= _PRUNE_EVERY:
+        _last_prune[0] = time.monotonic()
+        prune(session, now)
+    return lockouts
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Delete the rows of keys that are not locked and have been quiet for longer than any
+    throttle forgives (an hour by default); returns how many."""
+    now = now or clock.now()
+    quiet = now - timedelta(seconds=max(FORGIVE_AFTER, _longest_forgiveness()))
+    result = session.execute(
+        delete(ThrottleCount)
+        .where(
+            ThrottleCount.last_failure_at < quiet,
+            or_(ThrottleCount.locked_until.is_(None), ThrottleCount.locked_until < now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+_known: dict[str, Throttle] = {}
+
+
+def _longest_forgiveness() -> float:
+    return max((t.max_lockout for t in _known.values()), default=FORGIVE_AFTER)
+
+
+_readers: dict[str, Engine] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader() -> Engine:
+    """The engine checks read with, outside any transaction: on SQLite a plain engine whose
+    ``SELECT`` takes no lock (kiban's own engines begin every transaction IMMEDIATE), else the
+    configured engine."""
+    url = get_settings().effective_database_url
+    if not url.startswith("sqlite"):
+        return get_engine()
+    with _readers_lock:
+        engine = _readers.get(url)
+        if engine is None:
+            engine = _readers[url] = create_engine(url, connect_args={"timeout": 30})
+        return engine
 
 
 BEARER_TOKENS: Final = Throttle("bearer-token")
@@ -213,11 +334,15 @@ def source_key(request: Request) -> str:
 
 
 def reset_all() -> None:
-    """Forget every count of every throttle and drop queued audit entries (tests)."""
-    for throttle in _throttles:
-        throttle.reset()
+    """Drop queued failures and audit entries, and close the readers' pools (tests: each test
+    has a database of its own, which starts with no counts)."""
     with _pending_lock:
         _pending.clear()
+        _pending_ops.clear()
+    with _readers_lock:
+        for engine in _readers.values():
+            engine.dispose()
+        _readers.clear()
 
 
 def _take() -> list[audit.Entry]:
@@ -225,6 +350,13 @@ def _take() -> list[audit.Entry]:
         entries = list(_pending)
         _pending.clear()
     return entries
+
+
+def _take_ops() -> list[_Op]:
+    with _pending_lock:
+        ops = list(_pending_ops)
+        _pending_ops.clear()
+    return ops
 
 
 def _requeue(entries: list[audit.Entry]) -> None:
@@ -257,12 +389,15 @@ def record_lockouts(session: Session) -> int:
 
 
 def flush_lockouts() -> int:
-    """Write the queued lockout entries in a transaction of their own; returns how many."""
-    entries = _take()
-    if not entries:
+    """Write the queued failures and successes and the lockouts' audit entries in a
+    transaction of their own; returns how many lockouts were recorded."""
+    ops = _take_ops()
+    entries: list[audit.Entry] = []
+    if not ops and not _pending:
         return 0
     try:
         with transaction() as session:
+            entries = _write_ops(session, ops) + _take()
             _write(session, entries)
     except BaseException:
         _requeue(entries)
@@ -271,17 +406,20 @@ def flush_lockouts() -> int:
 
 
 class LockoutAuditMiddleware:
-    """Writes the lockouts a request caused to the audit log once its response is sent (the
-    request's own transaction has ended by then, whether it committed or not)."""
+    """Marks a request, so that the failures it counts are queued, and writes them and the
+    lockouts they cause once its response is sent (the request's own transaction has ended by
+    then, whether it committed or not)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        marker = _in_request.set(scope["type"] == "http")
         try:
             await self.app(scope, receive, send)
         finally:
-            if scope["type"] == "http" and _pending:
+            _in_request.reset(marker)
+            if scope["type"] == "http" and (_pending or _pending_ops):
                 try:
                     await run_in_threadpool(flush_lockouts)
                 except Exception:  # The entries stay queued for the next response.

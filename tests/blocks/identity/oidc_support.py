@@ -141,6 +141,23 @@ def card_answer(card: ReaderCard, signin_html: str, pins: Mapping[str, str] = PI
     return f"{fields['return_to']}?{query}"
 
 
+def card_post(
+    card: ReaderCard, page_html: str, pins: Mapping[str, str] = PINS
+) -> tuple[str, dict[str, str]]:
+    """What the reader posts with ``response_mode=form_post``: the callback's path and the
+    form's fields (the card's signatures and certificates in the body, not in a URL)."""
+    fields = hidden_fields(page_html)
+    assert fields.get("response_mode") == "form_post", "the page asks for a URL answer"
+    signed = sign_challenge(
+        card.store,
+        card.card_number,
+        {kind: pins[kind] for kind in fields["keys"].split(",")},
+        fields["challenge"],
+        fields["keys"].split(","),
+    )
+    return path_of(fields["return_to"]), {"request_id": fields["request_id"], **signed}
+
+
 def sign_in_through_pages(
     http: httpx.Client,
     card: ReaderCard,

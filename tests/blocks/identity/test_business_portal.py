@@ -3,7 +3,9 @@ member, delegates and removes; the member redeems. Plain HTML forms, no JavaScri
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,11 +13,12 @@ import httpx
 import pytest
 
 from kiban.blocks import corporations
+from kiban.platform.access_log import PathOnly
 from kiban.platform.settings import get_settings
 
 from .conftest import CORPORATE_NUMBER as NUMBER
 from .conftest import TestClient
-from .oidc_support import ReaderCard, card_answer, path_of, sign_in_through_pages
+from .oidc_support import ReaderCard, card_post, hidden_fields, path_of, sign_in_through_pages
 
 ISSUER = "http://testserver"
 PROCEDURE = "subsidy.it_introduction"
@@ -63,7 +66,10 @@ def apply_for_prime(browser: TestClient, card: ReaderCard) -> httpx.Response:
         "/portal/business/prime", data={"corporate_number": NUMBER, "email": "a@example.jp"}
     )
     assert form.status_code == 200, form.text
-    return browser.get(path_of(card_answer(card, form.text)))
+    path, answer = card_post(card, form.text)
+    # The reader's page posts the answer from its own origin: no CSRF token, and (cross-site
+    # in production) without the portal's SameSite=Lax cookie.
+    return TestClient.post(browser, path, data=answer)
 
 
 def test_the_page_needs_a_portal_sign_in(http: TestClient) -> None:
@@ -135,15 +141,65 @@ def test_representative_and_member_through_the_portal(
     assert "削除済み" in prime.get("/portal/business").text
 
 
-def test_an_answer_without_the_application_cookie_is_refused(
+def test_an_answer_for_no_waiting_application_is_refused(
     http: TestClient, corporation: corporations.CorporationRead, prime_card: ReaderCard
 ) -> None:
     prime = signed_in(http, prime_card)
     form = prime.post(
         "/portal/business/prime", data={"corporate_number": NUMBER, "email": "a@example.jp"}
     )
-    answer = path_of(card_answer(prime_card, form.text))
-    prime.cookies.delete("kiban_business_prime", path="/portal/business")
-    late = prime.get(answer)
-    assert late.status_code == 400
-    assert "申請の有効期限が切れました" in late.text
+    path, answer = card_post(prime_card, form.text)
+    session_id, _, nonce = answer["request_id"].partition(".")
+    # Another nonce, or another session, finds nothing waiting.
+    for request_id in (f"{session_id}.{'x' * len(nonce)}", f"{uuid.uuid4()}.{nonce}"):
+        forged = TestClient.post(prime, path, data={**answer, "request_id": request_id})
+        assert forged.status_code == 400
+        assert "申請の有効期限が切れました" in forged.text
+    # A stranger's browser, without the portal's cookie, is sent to the sign-in, not told more.
+    stranger = TestClient(http.app, follow_redirects=False)
+    late = stranger.post(path, data={**answer, "request_id": f"{uuid.uuid4()}.{nonce}"})
+    assert late.status_code == 303
+    assert late.headers["location"] == "/portal/business?expired=1"
+    # The right answer is taken once.
+    assert TestClient.post(prime, path, data=answer).status_code == 303
+    again = TestClient.post(prime, path, data=answer)
+    assert again.status_code == 400
+
+
+def test_the_signing_certificate_never_travels_in_a_url(
+    http: TestClient, corporation: corporations.CorporationRead, prime_card: ReaderCard
+) -> None:
+    prime = signed_in(http, prime_card)
+    urls: list[str] = []
+    prime.event_hooks["request"].append(lambda request: urls.append(str(request.url)))
+    form = prime.post(
+        "/portal/business/prime", data={"corporate_number": NUMBER, "email": "a@example.jp"}
+    )
+    # The page sends the reader a challenge (a hash) and asks for the answer in a form post.
+    reader_form = hidden_fields(form.text)
+    assert reader_form["response_mode"] == "form_post"
+    assert "a@example.jp" not in "".join(reader_form.values())
+    path, answer = card_post(prime_card, form.text)
+    applied = TestClient.post(prime, path, data=answer)
+    assert applied.status_code == 303
+    prime.get(applied.headers["location"])
+    certificate = answer["signing_certificate"]
+    assert all(certificate[:40] not in url and "signing_certificate" not in url for url in urls), (
+        urls
+    )
+    # An answer in a URL is not taken: the GET knows only the way back.
+    in_url = prime.get(path, params=answer)
+    assert in_url.status_code == 303
+    assert in_url.headers["location"] == "/portal/business"
+    # The access log keeps paths only, whatever a client puts in a query.
+    line = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:1", "GET", f"{path}?signing_certificate={certificate}", "1.1", 303),
+        None,
+    )
+    assert PathOnly().filter(line)
+    assert certificate not in line.getMessage()

@@ -700,7 +700,7 @@ def principal_for(
         m.role == role for m in _memberships(session, account_id) if m.organisation == organisation
     ):
         return None
-    return Principal(
+    principal = Principal(
         account_id=row.id,
         kind=row.kind,
         name=row.name,
@@ -712,6 +712,24 @@ def principal_for(
         session_id=session_id,
         authenticated_at=authenticated_at,
         authenticated_with=authenticated_with,
+    )
+    if session_id is not None:  # An office session: its audit entries name it.
+        bind_principal(session, principal, f"office-session:{session_id}")
+    return principal
+
+
+def bind_principal(session: Session, principal: Principal, reference: str) -> None:
+    """Let every audit entry ``principal`` records in ``session`` name its account,
+    organisation, role and the (non-secret) session ``reference`` (see ``platform.audit``)."""
+    audit.bind_acting(
+        session,
+        audit.ActingAs(
+            actor=principal.actor,
+            account=str(principal.account_id),
+            organisation=principal.organisation,
+            role=principal.role,
+            session=reference,
+        ),
     )
 
 
@@ -735,7 +753,7 @@ def principal_from_key(session: Session, secret: str) -> Principal:
     held = _held(session, account.id, org.code)
     permissions = frozenset(p for p in key.permissions if grants(held, p))
     key.last_used_at = now
-    return Principal(
+    principal = Principal(
         account_id=account.id,
         kind=account.kind,
         name=account.name,
@@ -745,6 +763,8 @@ def principal_from_key(session: Session, secret: str) -> Principal:
         permissions=permissions,
         key_id=key.id,
     )
+    bind_principal(session, principal, f"api-key:{key.id}")
+    return principal
 
 
 def describe_actor(session: Session, actor: str | None, lang: str = "ja") -> str:
