@@ -646,8 +646,12 @@ def do_approve_batch(
 
 
 def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
-    for line in _lines(session, row.id):
-        account = _active_row(session, line.person_id)
+    lines = _lines(session, row.id)
+    active = _active_rows(session, [line.person_id for line in lines])
+    returned = _returned_before(session, [line.obligation_id for line in lines])
+    moves: dict[str, list[tuple[str, uuid.UUID, int]]] = {"payable": [], "returned": []}
+    for line in lines:
+        account = active.get(line.person_id)
         if account is None:  # pragma: no cover - an active account is only ever replaced.
             raise AccountNotFound
         line.account_id = account.id
@@ -656,17 +660,10 @@ def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
         line.account_type = account.account_type
         line.account_number = account.account_number
         line.holder_kana = account.holder_kana
-        obligation = session.get(PaymentsObligation, line.obligation_id)
-        assert obligation is not None  # noqa: S101 - the line was made from it.
-        ledger.post(
-            session,
-            f"line:{line.id}:sent",
-            source="returned" if obligation.returns else "payable",
-            target="in_transit",
-            amount=line.amount,
-            obligation_id=line.obligation_id,
-            batch_id=row.id,
-        )
+        source = "returned" if line.obligation_id in returned else "payable"
+        moves[source].append((f"line:{line.id}:sent", line.obligation_id, line.amount))
+    for source, its_moves in moves.items():
+        ledger.post_many(session, its_moves, source=source, target="in_transit", batch_id=row.id)
     row.status = "approved"
     row.approved_at = now
     row.transfer_date = now.astimezone(clock.JST).strftime("%m%d")
@@ -677,6 +674,20 @@ def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
         {"batch": row.number, "programme": row.programme, "total": row.total},
         key=str(row.id),
     )
+
+
+def _returned_before(session: Session, obligation_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the obligations the bank returned before (their yen wait in ``returned``)."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(obligation_ids), CHUNK):
+        found.update(
+            session.scalars(
+                select(PaymentsObligation.id)
+                .where(PaymentsObligation.id.in_(obligation_ids[start : start + CHUNK]))
+                .where(PaymentsObligation.returns > 0)
+            )
+        )
+    return found
 
 
 def get_batch(session: Session, batch: int | uuid.UUID) -> BatchDetail:
