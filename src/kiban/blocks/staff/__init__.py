@@ -9,8 +9,8 @@ stored as SHA-256); and :func:`authorize`, the one policy function every office 
 API and CLI action asks.
 
 Error codes (see :mod:`kiban.blocks.staff.errors`): ``staff.not_permitted``,
-``staff.other_organisation``, ``staff.separation_of_duties``, ``staff.step_up_required``
-(403); ``staff.key_invalid``,
+``staff.other_organisation``, ``staff.other_department``, ``staff.separation_of_duties``,
+``staff.step_up_required`` (403); ``staff.key_invalid``,
 ``staff.operator_token_retired``, ``staff.principal_required`` (401);
 ``staff.organisation_not_found``, ``staff.role_not_found``, ``staff.department_not_found``,
 ``staff.account_not_found``, ``staff.membership_not_found`` (404); ``staff.account_exists``,
@@ -29,6 +29,7 @@ from kiban.blocks.staff.errors import (
     KeyInvalid,
     NotPermitted,
     OperatorTokenRetired,
+    OtherDepartment,
     OtherOrganisation,
     SeparationOfDuties,
     StepUpRequired,
@@ -40,9 +41,10 @@ from kiban.blocks.staff.permissions import (
     OrganisationKind,
     grants,
 )
-from kiban.blocks.staff.policy import authorize, reaches
+from kiban.blocks.staff.policy import authorize, in_department, reaches
 from kiban.blocks.staff.service import (
     AccountRead,
+    DepartmentRead,
     HistoryStep,
     KeyCreated,
     KeyRead,
@@ -59,6 +61,7 @@ from kiban.blocks.staff.service import (
     do_reinstate_account,
     do_revoke,
     do_revoke_key,
+    do_revoke_membership,
     do_seed_roles,
     do_suspend_account,
     do_sync_organisations,
@@ -68,6 +71,7 @@ from kiban.blocks.staff.service import (
     is_bootstrapped,
     key_organisation,
     list_accounts,
+    list_departments,
     list_organisations,
     list_roles,
     prefecture_code,
@@ -83,6 +87,7 @@ __all__ = [
     "AccountRead",
     "BootstrapDone",
     "BreakGlassRead",
+    "DepartmentRead",
     "HistoryStep",
     "KeyCreated",
     "KeyInvalid",
@@ -92,6 +97,7 @@ __all__ = [
     "OperatorTokenRetired",
     "OrganisationKind",
     "OrganisationRead",
+    "OtherDepartment",
     "OtherOrganisation",
     "Principal",
     "Resource",
@@ -110,6 +116,7 @@ __all__ = [
     "do_reinstate_account",
     "do_revoke",
     "do_revoke_key",
+    "do_revoke_membership",
     "do_seed_roles",
     "do_suspend_account",
     "do_sync_organisations",
@@ -117,10 +124,12 @@ __all__ = [
     "get_account_by_person",
     "get_organisation",
     "grants",
+    "in_department",
     "is_bootstrapped",
     "key_organisation",
     "list_accounts",
     "list_break_glass_for_person",
+    "list_departments",
     "list_organisations",
     "list_roles",
     "prefecture_code",
