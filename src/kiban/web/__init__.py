@@ -50,6 +50,7 @@ from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
+from kiban.web.office import staff as office_staff
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import inbox as portal_inbox
@@ -98,6 +99,7 @@ def routers() -> list[APIRouter]:
         office_session.router,  # Office sign-in with the card, choosing the role (HTML).
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
+        office_staff.router,  # Office: managing staff, keys and emergency access (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,

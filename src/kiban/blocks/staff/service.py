@@ -453,16 +453,33 @@ def get_account_by_person(session: Session, person_id: uuid.UUID) -> AccountRead
     return _account_read(session, row) if row is not None else None
 
 
-def list_accounts(session: Session, *, organisation: str | None = None) -> list[AccountRead]:
-    """Accounts (of one organisation's live members, when given), by name."""
+def list_accounts(
+    session: Session, *, organisation: str | None = None, former: bool = False
+) -> list[AccountRead]:
+    """Accounts (of one organisation's live members, when given; with ``former``, also those
+    whose roles there have ended, closed accounts among them), by name."""
     query = select(StaffAccount).order_by(StaffAccount.name, StaffAccount.id)
     if organisation is not None:
         org = _org(session, organisation)
         members = select(StaffMembership.account_id).where(
-            StaffMembership.organisation_id == org.id, StaffMembership.revoked_at.is_(None)
+            StaffMembership.organisation_id == org.id
         )
+        if not former:
+            members = members.where(StaffMembership.revoked_at.is_(None))
         query = query.where(StaffAccount.id.in_(members))
     return [_account_read(session, row) for row in session.scalars(query)]
+
+
+def has_belonged(session: Session, account_id: uuid.UUID, organisation: str) -> bool:
+    """Whether the account holds, or once held, a role in ``organisation`` (its history there
+    is that organisation's to read)."""
+    found = session.scalar(
+        select(StaffMembership.id)
+        .join(StaffOrganisation, StaffOrganisation.id == StaffMembership.organisation_id)
+        .where(StaffMembership.account_id == account_id, StaffOrganisation.code == organisation)
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- memberships --------------------------------------------------------------------------------

@@ -43,5 +43,10 @@ def home(request: Request, lang: Lang, session: DbSession, official: OfficialUse
         request,
         lang,
         "office/home.html",
-        {"official": official, "office_name": official.organisation_name},
+        {
+            "official": official,
+            "office_name": official.organisation_name,
+            # The link is shown to those whose role manages staff; the page asks the policy.
+            "manages_staff": staff.grants(official.principal.permissions, "staff.manage"),
+        },
     )
