@@ -10,10 +10,12 @@ database, so CLI and web code under test use it too.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,12 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
+    # The database runs in WAL mode: until a checkpoint, the last migrations may live only in
+    # kiban.db-wal (a connection still open in this process keeps SQLite from checkpointing
+    # at close), and a copy of kiban.db alone would be an older schema. Fold the WAL in.
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0, "the template database could not be checkpointed"
     return path
 
 
