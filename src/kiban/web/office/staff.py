@@ -142,6 +142,37 @@ def _role_and_department(
     return role, department or None
 
 
+def _grant_here(
+    session: Session, official: Official, account_id: uuid.UUID, role: str, department: str
+) -> tuple[str, str | None]:
+    """Give the account the role (and department) a form names, in the official's
+    organisation; returns them as checked."""
+    chosen, dept = _role_and_department(session, official, role, department)
+    staff.do_grant(
+        session,
+        account_id,
+        organisation=official.principal.organisation,
+        role=chosen,
+        department=dept,
+        actor=official.actor,
+    )
+    return chosen, dept
+
+
+def _to_account(
+    account_id: uuid.UUID, lang: str, done: str, role: str, department: str | None
+) -> RedirectResponse:
+    """Back to the account's page, saying what was done (by codes: the page names them)."""
+    return _back(
+        f"{STAFF_PAGE}/{account_id}",
+        lang,
+        done=done,
+        account=str(account_id),
+        role=role,
+        department=department or "",
+    )
+
+
 def _memberships_here(account: staff.AccountRead, official: Official) -> list[staff.MembershipRead]:
     return [m for m in account.memberships if m.organisation == official.principal.organisation]
 
@@ -271,28 +302,14 @@ def add_service_account(
     if not _fresh(session, official):
         return _step_up(STAFF_PAGE, lang)
     try:
-        chosen, dept = _role_and_department(session, official, role, department)
+        _role_and_department(session, official, role, department)
         account = staff.do_create_service_account(session, name=name, actor=official.actor)
-        staff.do_grant(
-            session,
-            account.id,
-            organisation=official.principal.organisation,
-            role=chosen,
-            department=dept,
-            actor=official.actor,
-        )
+        chosen, dept = _grant_here(session, official, account.id, role, department)
     except KibanError as error:
         session.rollback()
         values = {"name": name, "role": role, "department": department}
         return _list_page(request, lang, session, official, error=error, values=values)
-    return _back(
-        f"{STAFF_PAGE}/{account.id}",
-        lang,
-        done="added",
-        account=str(account.id),
-        role=chosen,
-        department=dept or "",
-    )
+    return _to_account(account.id, lang, "added", chosen, dept)
 
 
 # --- adding an official -------------------------------------------------------------------------
@@ -419,7 +436,6 @@ def add_official(
     sessions.check_csrf(official.session, csrf_token)
     if not _fresh(session, official):
         return _step_up(f"{STAFF_PAGE}/new", lang)
-    organisation = official.principal.organisation
     try:
         try:
             person_id = uuid.UUID(person)
@@ -427,7 +443,7 @@ def add_official(
             raise FormError(
                 "職員にする人を選んでください。", "Choose the person.", field="person"
             ) from None
-        chosen, dept = _role_and_department(session, official, role, department)
+        _role_and_department(session, official, role, department)
         found = residents.access_person_by_id(
             session,
             official.principal,
@@ -440,26 +456,12 @@ def add_official(
             account = staff.do_create_official(
                 session, person_id=found.id, name=found.full_name, actor=official.actor
             )
-        staff.do_grant(
-            session,
-            account.id,
-            organisation=organisation,
-            role=chosen,
-            department=dept,
-            actor=official.actor,
-        )
+        chosen, dept = _grant_here(session, official, account.id, role, department)
     except KibanError as error:
         session.rollback()
         values = {"person": person, "role": role, "department": department}
         return _new_page(request, lang, session, official, error=error, values=values)
-    return _back(
-        f"{STAFF_PAGE}/{account.id}",
-        lang,
-        done="added",
-        account=str(account.id),
-        role=chosen,
-        department=dept or "",
-    )
+    return _to_account(account.id, lang, "added", chosen, dept)
 
 
 # --- emergency access (break-glass) -------------------------------------------------------------
@@ -755,26 +757,11 @@ def grant_role(
     if not fresh:
         return _step_up(f"{STAFF_PAGE}/{account_id}", lang)
     try:
-        chosen, dept = _role_and_department(session, official, role, department)
-        staff.do_grant(
-            session,
-            account_id,
-            organisation=official.principal.organisation,
-            role=chosen,
-            department=dept,
-            actor=official.actor,
-        )
+        chosen, dept = _grant_here(session, official, account_id, role, department)
     except KibanError as error:
         values = {"role": role, "department": department, "days": "90"}
         return _refused(request, lang, session, official, account_id, error, values)
-    return _back(
-        f"{STAFF_PAGE}/{account_id}",
-        lang,
-        done="granted",
-        account=str(account_id),
-        role=chosen,
-        department=dept or "",
-    )
+    return _to_account(account_id, lang, "granted", chosen, dept)
 
 
 @router.post("/{account_id}/revoke")
@@ -820,14 +807,7 @@ def revoke_role(
         staff.do_revoke_membership(session, account_id, held.id, actor=official.actor)
     except KibanError as error:
         return _refused(request, lang, session, official, account_id, error)
-    return _back(
-        f"{STAFF_PAGE}/{account_id}",
-        lang,
-        done="revoked",
-        account=str(account_id),
-        role=held.role,
-        department=held.department or "",
-    )
+    return _to_account(account_id, lang, "revoked", held.role, held.department)
 
 
 @router.post("/{account_id}/status")
