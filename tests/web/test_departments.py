@@ -28,7 +28,7 @@ from tests.life_events.journey import (
     build_family,
     sign_and_submit,
 )
-from tests.staff_support import ACTOR, bearer, ensure_organisation
+from tests.staff_support import ACTOR, bearer, ensure_organisation, make_key
 
 
 @pytest.fixture
@@ -143,3 +143,26 @@ def test_a_role_for_the_whole_office_reaches_every_department(
         f"{TASKS}/{move_in.id}/claim", json={"expected_version": move_in.version}, headers=key
     )
     assert claimed.status_code == 200, claimed.text
+
+
+def test_the_staff_api_gives_and_ends_a_role_in_a_department(
+    engine: Engine, http: TestClient
+) -> None:
+    with transaction(engine) as session:
+        admin = bearer(make_key(session, NEW_LG, "administrator"))
+        clerk = staff.do_create_official(
+            session, person_id=uuid.uuid4(), name="福祉　課員", actor=ACTOR
+        )
+    path = f"/api/v1/staff/accounts/{clerk.id}/memberships"
+    body = {"organisation": NEW_LG, "role": "counter", "department": "welfare"}
+    given = http.post(path, json=body, headers=admin)
+    assert given.status_code == 200, given.text
+    assert [m["department"] for m in given.json()["memberships"]] == ["welfare"]
+    unknown = http.post(path, json={**body, "department": "zoo"}, headers=admin)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "staff.department_not_found"
+    other = http.post(f"{path}/revoke", json={**body, "department": "citizens"}, headers=admin)
+    assert other.status_code == 404
+    ended = http.post(f"{path}/revoke", json=body, headers=admin)
+    assert ended.status_code == 200
+    assert ended.json()["memberships"] == []

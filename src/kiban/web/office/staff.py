@@ -53,6 +53,37 @@ class FormError(ValidationFailed):
         super().__init__(message_ja, message_en, field=field)
 
 
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+# What each permission lets a key do, in plain words (the code is shown beside it).
+PERMISSION_LABELS: Final[dict[str, str]] = {
+    "residents.read": _("Read residents' records"),
+    "residents.write": _("Change residents' records"),
+    "residents.certificate.issue": _("Issue certificates of residence"),
+    "procedures.tasks.read": _("Read the task queue and applications"),
+    "procedures.tasks.claim": _("Claim and release tasks"),
+    "procedures.report.read": _("Read the procedures' report"),
+    "procedures.move_out.approve": _("Accept moving-out notices"),
+    "procedures.move_out.send_back": _("Send back moving-out notices"),
+    "procedures.move_in.complete": _("Complete move-ins"),
+    "procedures.move_within.complete": _("Complete moves within the municipality"),
+    "procedures.move_within.send_back": _("Send back moves within the municipality"),
+    "payments.batch.approve": _("Approve payment batches"),
+    "credentials.offer": _("Offer credentials to residents"),
+    "staff.read": _("Read the staff list"),
+    "staff.manage": _("Manage staff"),
+    "staff.keys.manage": _("Manage API keys"),
+    "corporations.read": _("Read the corporate registry"),
+    "corporations.write": _("Change the corporate registry"),
+    "identity.clients.read": _("Read relying parties"),
+    "identity.clients.manage": _("Manage relying parties"),
+    "mesh.metrics.read": _("Read the mesh's figures"),
+}
+
+
 # --- the policy, for pages ----------------------------------------------------------------------
 
 
@@ -178,7 +209,11 @@ def _memberships_here(account: staff.AccountRead, official: Official) -> list[st
 
 
 def _common(official: Official, lang: i18n.Language) -> dict[str, Any]:
+    t = i18n.translations(lang)
     return {
+        "permission_label": lambda code: (
+            t.gettext(PERMISSION_LABELS[code]) if code in PERMISSION_LABELS else code
+        ),
         "official": official,
         "office_name": official.organisation_name,
         "csrf": official.csrf,
