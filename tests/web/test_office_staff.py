@@ -309,6 +309,11 @@ def test_emergency_access_is_granted_listed_and_told_to_the_resident(
     stranger = office.post(f"{PAGE}/emergency?lang=ja", {**form, "person": str(uuid.uuid4())})
     assert stranger.status_code == 422
     assert 'href="#person"' in stranger.text
+    myself = office.post(
+        f"{PAGE}/emergency?lang=ja", {**form, "account": str(world["admin"].account_id)}
+    )
+    assert myself.status_code == 422
+    assert 'href="#account"' in myself.text
     granted = office.post(f"{PAGE}/emergency?lang=ja", form)
     page = _follow(office, granted)
     assert "窓口　次郎" in page.text

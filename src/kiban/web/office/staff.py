@@ -525,7 +525,7 @@ def _emergency_page(
     officials = [
         a
         for a in staff.list_accounts(session, organisation=organisation)
-        if a.kind == "official" and a.status == "active"
+        if a.kind == "official" and a.status == "active" and a.id != official.principal.account_id
     ]
     done = None
     granted = request.query_params.get("granted")
@@ -594,6 +594,13 @@ def emergency_grant(
                 "職員を選んでください。", "Choose the official.", field="account"
             ) from None
         _account(session, official, account_id)
+        if account_id == official.principal.account_id:
+            # Emergency access is one person's decision over another's reach, never one's own.
+            raise FormError(
+                "ご自身には緊急アクセスを認められません。",
+                "You cannot grant emergency access to yourself.",
+                field="account",
+            )
         try:
             person_id = uuid.UUID(person.strip())
         except ValueError:
