@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import shutil
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -84,13 +83,19 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
-    # The database runs in WAL mode: until a checkpoint, the last migrations may live only in
-    # kiban.db-wal (a connection still open in this process keeps SQLite from checkpointing
-    # at close), and a copy of kiban.db alone would be an older schema. Fold the WAL in.
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    assert busy == 0, "the template database could not be checkpointed"
     return path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite database ``source``. It runs in WAL mode: until a
+    checkpoint the last migrations may live only in ``kiban.db-wal`` (a connection still open
+    in this process keeps SQLite from checkpointing), so copying the file alone could give an
+    older schema. SQLite's backup reads the database as a connection sees it, WAL included."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +124,7 @@ def database_url(
     """The URL of a freshly migrated, empty database; the settings point at it."""
     if request.param == "sqlite":
         path = tmp_path / "kiban.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        _copy_sqlite(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgresql_migrated")
