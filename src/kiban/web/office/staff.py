@@ -337,7 +337,7 @@ def add_service_account(
     if not _fresh(session, official):
         return _step_up(STAFF_PAGE, lang)
     try:
-        _role_and_department(session, official, role, department)
+        # The name is checked first, then the role; a refusal rolls both back.
         account = staff.do_create_service_account(session, name=name, actor=official.actor)
         chosen, dept = _grant_here(session, official, account.id, role, department)
     except KibanError as error:
