@@ -207,6 +207,7 @@ def test_an_exact_town_is_not_fuzzy(registry: Session) -> None:
         "宮城県塩竈市藤蔵1",  # 藤倉, but a name of two characters: never a near miss
         "宮城県塩竈市南玉川町1",  # 東玉川町 and 西玉川町: directions are never substituted
         "宮城県塩竈市浦戸野島1",  # a character missing is no substitution
+        "宮城県塩竈市浦戸野々鳥沢1",  # the start of a longer name, not a near miss of 浦戸野々島
     ],
 )
 def test_a_short_name_a_direction_or_a_missing_character_is_not_guessed(

@@ -30,8 +30,9 @@ A town name with one wrong character (a near miss) is read only when nothing els
 municipality is known, no town of it starts the rest, and exactly one of its towns is one
 substitution away - any character of a name of :data:`FUZZY_MIN_LENGTH` or more, or within a
 group of characters people confuse (巳/己/已, 冶/治: ``data/confusable_kanji.txt``) in any
-name. Numbers and the parts that tell places apart (東西南北, 上中下, 前後, 内外, 新) are never
-substituted. Such an answer has ``fuzzy`` set and a lower score (:func:`_fuzzy_town`).
+name - and the name written ends there (a number, a dash or the end follows, not more
+name). Numbers and the parts that tell places apart (東西南北, 上中下, 前後, 内外, 新) are
+never substituted. Such an answer has ``fuzzy`` set and a lower score (:func:`_fuzzy_town`).
 """
 
 from __future__ import annotations
@@ -871,6 +872,12 @@ def _near_miss_factor(written: str, name: str) -> float | None:
     return FACTOR_FUZZY_TOWN if len(name) >= FUZZY_MIN_LENGTH else None
 
 
+def _name_goes_on(key: str, at: int) -> bool:
+    """Whether the input's name goes on at ``at`` (a letter, not a number, a dash or the
+    end): a near miss must be the whole name written, not the start of a longer one."""
+    return at < len(key) and key[at].isalpha() and not key[at].isascii()
+
+
 def _fuzzy_town(reading: _Reading, key: str) -> None:
     """Read the town after the municipality as a near miss, when exactly one town of the
     municipality (or of the wards of the city) is one; several near misses read nothing."""
@@ -885,7 +892,7 @@ def _fuzzy_town(reading: _Reading, key: str) -> None:
     for member in group.members:
         for name, entries in member.towns.items():
             length = len(name)
-            if length < 2 or length > room:
+            if length < 2 or length > room or _name_goes_on(key, start + length):
                 continue
             factor = _near_miss_factor(key[start : start + length], name)
             if factor is None:
