@@ -13,11 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address
 from kiban.blocks.address import index as address_index
 from kiban.blocks.address import normalizer
+from kiban.blocks.address.models import Municipality, Prefecture, Town
+from kiban.blocks.address.rules import KANJI_NUMERAL_CHARS, fold_name
 from kiban.blocks.address.variants import (
     PEER_PATTERNS,
     VariantTableError,
@@ -240,6 +245,50 @@ def test_numbers_are_never_substituted(registry: Session) -> None:
     result = norm(registry, "東京都千代田区神田鍛冶町9丁目")
 
     assert result.fuzzy is False
+
+
+@pytest.fixture(scope="module")
+def long_towns(registry: Session) -> list[tuple[str, str, str]]:
+    """(prefecture, municipality, town) of the registry's towns of four folded characters
+    or more."""
+    rows = registry.execute(
+        select(Prefecture.name, Municipality.name, Town.name)
+        .join(Municipality, Municipality.lg_code == Town.lg_code)
+        .join(Prefecture, Prefecture.code == Municipality.pref_code)
+        .order_by(Town.lg_code, Town.name)
+    ).all()
+    return [(p, c, t) for p, c, t in rows if len(fold_name(t)) >= normalizer.FUZZY_MIN_LENGTH]
+
+
+_KANJI = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5).filter(
+    lambda c: c not in KANJI_NUMERAL_CHARS and c not in "東西南北上中下前後内外新"
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_near_miss_is_never_another_town(
+    registry: Session, long_towns: list[tuple[str, str, str]], data: st.DataObject
+) -> None:
+    # One character of a long town replaced by any other kanji: the answer is that town
+    # (said to be a near miss), a town the text spells exactly, or no town - never another
+    # town read as a near miss.
+    pref, city, town = data.draw(st.sampled_from(long_towns))
+    plain = norm(registry, f"{pref}{city}{town}1")
+    assume(plain.ids.town_id is not None and not plain.fuzzy)
+    at = data.draw(st.integers(0, len(town) - 1))
+    assume(town[at] not in KANJI_NUMERAL_CHARS and town[at] not in "東西南北上中下前後内外新")
+    typo = town[:at] + data.draw(_KANJI) + town[at + 1 :]
+    assume(fold_name(typo) != fold_name(town))
+
+    result = norm(registry, f"{pref}{city}{typo}1")
+
+    if result.fuzzy:
+        assert result.ids.town_id == plain.ids.town_id, typo
+        assert result.score <= normalizer.FACTOR_CONFUSED_TOWN
+    assert result.candidates is None
 
 
 # --- the common confusions ----------------------------------------------------------------------
