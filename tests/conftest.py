@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import shutil
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database through SQLite's backup API: a plain file copy misses what is
+    still in the write-ahead log (``-wal``), such as a migration's last steps."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
 @pytest.fixture(scope="session")
 def postgresql_migrated() -> str:
     migrate.upgrade(PG_URL)
@@ -111,7 +120,7 @@ def database_url(
     """The URL of a freshly migrated, empty database; the settings point at it."""
     if request.param == "sqlite":
         path = tmp_path / "kiban.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        _copy_sqlite(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgresql_migrated")
