@@ -82,6 +82,13 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
+    # Everything into the file itself, so that modules copying it as a file (the address
+    # registries) get every migration too, not only those past the write-ahead log.
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
     return path
 
 
