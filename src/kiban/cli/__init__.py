@@ -6,6 +6,7 @@ import typer
 
 from kiban.cli import (
     address,
+    agencies,
     audit,
     card,
     card_reader,
@@ -43,6 +44,7 @@ app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
+app.add_typer(agencies.app, name="agencies")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -46,6 +46,8 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.move_in.complete",
         "procedures.move_within.complete",
         "procedures.move_within.send_back",
+        "procedures.birth.accept",
+        "procedures.birth.send_back",
         "payments.batch.approve",
         "credentials.offer",
         "staff.read",
@@ -98,6 +100,7 @@ _COUNTER = RoleDefault(
         "credentials.offer",
         "procedures.tasks.claim",
         "procedures.move_in.complete",
+        "procedures.birth.accept",
         "procedures.*.send_back",
     ),
 )
@@ -110,6 +113,7 @@ _REVIEW = RoleDefault(
         "procedures.tasks.claim",
         "procedures.move_out.approve",
         "procedures.move_within.complete",
+        "procedures.birth.accept",
         "procedures.*.send_back",
     ),
 )
