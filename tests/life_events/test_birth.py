@@ -103,7 +103,10 @@ def test_a_birth_from_the_hospital_to_the_register(engine: Engine, tmp_path: Pat
     with transaction(engine) as session:
         app = procedures.get_application(session, app.id)
         bad = procedures.do_save_draft(
-            session, app.id, _typed(app, child_given_name="𠮷子"), expected_version=app.version,
+            session,
+            app.id,
+            _typed(app, child_given_name="𠮷子"),
+            expected_version=app.version,
             actor=actor,
         )
         with pytest.raises(KibanError) as refused:
