@@ -36,7 +36,7 @@ def upgrade() -> None:
     op.create_table(
         "agencies_hospital_births",
         sa.Column("certificate_number", sa.String(length=16), nullable=False),
-        sa.Column("mother_code", sa.String(length=64), nullable=False),
+        sa.Column("agency_code", sa.String(length=64), nullable=False),
         sa.Column("born_at", sa.String(length=32), nullable=False),
         sa.Column("place", sa.String(length=256), nullable=False),
         sa.Column("weight_grams", sa.Integer(), nullable=False),
@@ -52,16 +52,16 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        op.f("ix_agencies_hospital_births_mother_code"),
+        op.f("ix_agencies_hospital_births_agency_code"),
         "agencies_hospital_births",
-        ["mother_code"],
+        ["agency_code"],
         unique=False,
     )
 
 
 def downgrade() -> None:
     op.drop_index(
-        op.f("ix_agencies_hospital_births_mother_code"), table_name="agencies_hospital_births"
+        op.f("ix_agencies_hospital_births_agency_code"), table_name="agencies_hospital_births"
     )
     op.drop_table("agencies_hospital_births")
     op.drop_table("agencies_hospital_patients")

@@ -109,7 +109,7 @@ def births_of(session: Session, mother_code: str) -> list[HospitalBirth]:
     return list(
         session.scalars(
             select(HospitalBirth)
-            .where(HospitalBirth.mother_code == mother_code)
+            .where(HospitalBirth.agency_code == mother_code)
             .order_by(HospitalBirth.created_at)
         )
     )
@@ -131,7 +131,7 @@ def deliver_child(
     at = born_at or clock.now()
     birth = HospitalBirth(
         certificate_number=f"{at:%Y}-{secrets.randbelow(10**8):08d}",
-        mother_code=mother_code,
+        agency_code=mother_code,
         born_at=at.astimezone(clock.JST).strftime("%Y-%m-%dT%H:%M"),
         place=PLACE,
         weight_grams=weight_grams,

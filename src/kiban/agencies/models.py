@@ -127,7 +127,7 @@ class HospitalBirth(IdMixin, TimestampMixin, Base):
     __tablename__ = "agencies_hospital_births"
 
     certificate_number: Mapped[str] = mapped_column(String(16), unique=True)
-    mother_code: Mapped[str] = mapped_column(String(CODE_LENGTH), index=True)
+    agency_code: Mapped[str] = mapped_column(String(CODE_LENGTH), index=True)  # the mother's
     born_at: Mapped[str] = mapped_column(String(32))  # ISO date and time, Japan time
     place: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
     weight_grams: Mapped[int]
