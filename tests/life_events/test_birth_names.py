@@ -39,7 +39,13 @@ def test_the_lists_are_the_official_sizes() -> None:
 
 @pytest.mark.parametrize(
     ("reading", "ok"),
-    [("ハルト", True), ("ヤマダ　ハナコ", True), ("はると", False), ("ハルト1", False), ("", False)],
+    [
+        ("ハルト", True),
+        ("ヤマダ　ハナコ", True),
+        ("はると", False),
+        ("ハルト1", False),
+        ("", False),
+    ],
 )
 def test_readings_are_katakana(reading: str, ok: bool) -> None:
     assert names.is_kana_reading(reading) is ok
