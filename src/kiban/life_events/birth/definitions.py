@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh, notifications, procedures, residents
 from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
 from kiban.life_events.birth import errors, names, notices, offices
 from kiban.life_events.moving import offices as moving_offices
 from kiban.life_events.moving.definitions import office_name
@@ -209,7 +210,7 @@ def receive_certificate(session: Session, message: offices.Message) -> Mapping[s
     try:
         mother = mesh.person_of(session, moving_offices.office_member(lg_code), message.agency_code)
         person = residents.get_person(session, mother)
-    except Exception:
+    except KibanError:
         raise errors.CertificateUnknown() from None
     if person.status != residents.Status.RESIDENT or person.address.lg_code != lg_code:
         raise errors.CertificateUnknown()
@@ -275,7 +276,7 @@ def receive_guardian_notice(session: Session, message: offices.Message) -> Mappi
         child = residents.get_person(
             session, mesh.person_of(session, offices.INBOX_MEMBER, message.agency_code)
         )
-    except Exception:
+    except KibanError:
         raise errors.CertificateUnknown() from None
     found = _guardian_of(session, child)
     if found is None:
@@ -382,7 +383,8 @@ def _accept(
         {
             "child": child.full_name,
             "office": office,
-            "apply_by": day + timedelta(days=1 + ALLOWANCE_DAYS - 1),
+            # 15 days counted from the day after the birth end on the 15th day after it.
+            "apply_by": day + timedelta(days=ALLOWANCE_DAYS),
         },
         key=f"{app.id}:child_allowance",
         actor=action.actor,
