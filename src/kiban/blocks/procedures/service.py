@@ -467,12 +467,40 @@ def register_procedures_member(session: Session, *, actor: str) -> str:
     return SUBSYSTEM
 
 
+def _received(
+    defn: ProcedureDef, received: Mapping[str, Any], source: Mapping[str, Any]
+) -> tuple[Json, Json]:
+    """The values of prefilled fields that arrived in a message (their items), with sources."""
+    values: Json = {}
+    sources: Json = {}
+    as_of = audit.format_instant(clock.now())
+    for field in defn.fields:
+        if field.prefill is None or field.prefill.item not in received:
+            continue
+        _storable(field.name, received[field.prefill.item])
+        values[field.name] = received[field.prefill.item]
+        sources[field.name] = {
+            "service": field.prefill.service,
+            "item": field.prefill.item,
+            "registry_ja": field.prefill.registry_ja,
+            "registry_en": field.prefill.registry_en,
+            "as_of": as_of,
+            **source,
+        }
+    return values, sources
+
+
 def _prefill(
-    session: Session, defn: ProcedureDef, applicant: uuid.UUID, *, actor: str
+    session: Session,
+    defn: ProcedureDef,
+    applicant: uuid.UUID,
+    *,
+    actor: str,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[Json, Json]:
     by_service: dict[str, list[FieldDef]] = {}
     for field in defn.fields:
-        if field.prefill is not None:
+        if field.prefill is not None and field.name not in skip:
             by_service.setdefault(field.prefill.service, []).append(field)
     values: Json = {}
     sources: Json = {}
@@ -678,14 +706,26 @@ def _append(
 
 
 def do_start_application(
-    session: Session, code: str, *, applicant: uuid.UUID, actor: str
+    session: Session,
+    code: str,
+    *,
+    applicant: uuid.UUID,
+    actor: str,
+    received: Mapping[str, Any] | None = None,
+    received_source: Mapping[str, Any] | None = None,
 ) -> ApplicationRead:
     """A draft of procedure ``code`` for ``applicant``, prefilled from the registries through
-    the mesh. ``procedures.procedure_not_found``, ``residents.person_not_found``,
+    the mesh. ``received``: the items of a message that arrived through the mesh (a hospital's
+    birth certificate); the prefilled fields whose item it carries take their value from it,
+    with ``received_source`` (the sender, the message id) added to their source, and are not
+    asked for again. ``procedures.procedure_not_found``, ``residents.person_not_found``,
     ``procedures.prefill_unavailable``."""
     defn = get_procedure(code)
     residents.get_person(session, applicant)
-    values, sources = _prefill(session, defn, applicant, actor=actor)
+    given, given_sources = _received(defn, received or {}, received_source or {})
+    values, sources = _prefill(session, defn, applicant, actor=actor, skip=frozenset(given))
+    values |= given
+    sources |= given_sources
     at = clock.now()
     row = ProceduresApplication(
         id=uuid.uuid4(),
