@@ -34,7 +34,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from tests.blocks.identity.oidc_support import ReaderCard
-from tests.office_support import new_official, office_sign_in
+from tests.office_support import assert_plain_words, new_official, office_sign_in
 
 from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
 
@@ -285,6 +285,7 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
             "version": str(version),
             "action": "send_back",
             "reason": "建物名を確認してください",
+            "confirmed": "true",
         },
     )
     assert sent_back.status_code == 303
@@ -499,7 +500,9 @@ def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
     sent = portal.office.get(f"/office/applications/{application_id}?lang=en").text
     assert "Moving-out data sent to the new office through the mesh" in sent
     assert "received through the mesh" not in sent
-    assert portal.family.applicant.birth_date.isoformat() in sent
+    assert i18n.format_day("en", portal.family.applicant.birth_date) in sent
+    assert "Chiyoda-ku, Tokyo" in sent  # The municipality in English, not its code.
+    assert_plain_words(sent)
     assert portal.family.applicant.address.text in sent  # The previous address.
     assert "世帯主" in sent
 

@@ -42,8 +42,9 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
         translations.gettext, translations.ngettext, newstyle=True
     )
     env.filters["number"] = lambda value: format_decimal(value, locale=lang)
-    # Instants are stored in UTC and shown in Japan time, to the minute.
-    env.filters["jst"] = lambda value: clock.to_jst(value).strftime("%Y-%m-%d %H:%M")
+    # The one way pages show time, portal and office alike: instants (stored in UTC) in Japan
+    # time to the minute and days, each with its weekday; ISO texts are read first.
+    env.filters["when"] = lambda value: i18n.format_when(lang, value)
     # Days as residents read them, with the weekday: 2026年12月14日（月） / Monday 14 December 2026.
     env.filters["day"] = lambda value: i18n.format_day(lang, value)
     env.filters["isoday"] = date.fromisoformat
