@@ -34,7 +34,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from tests.blocks.identity.oidc_support import ReaderCard
-from tests.office_support import assert_plain_words, new_official, office_sign_in
+from tests.office_support import (
+    assert_plain_words,
+    new_official,
+    office_sign_in,
+    visible_text,
+)
 
 from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
 
@@ -521,3 +526,92 @@ def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
     assert "住民基本台帳法に基づく異動の通知" in page
     english = portal.resident.get("/portal/records?lang=en").text
     assert "Notice of a change under the Basic Resident Register Act" in english
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_office_pages_speak_plain_words_and_confirm_before_acting(
+    portal: Portal, engine: Engine, lang: str
+) -> None:
+    url, form = _start(portal)
+    spouse = _spouse_code(form)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+        movers=spouse,
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = url.rsplit("/", 1)[1]
+    applicant, spouse_name = portal.family.applicant.full_name, portal.family.spouse.full_name
+    office = "東京都千代田区" if lang == "ja" else "Chiyoda-ku, Tokyo"
+    _office_login(portal, OLD_LG)
+    path = f"/office/applications/{application_id}"
+
+    # The office home names the municipality, not its code.
+    home = portal.office.get(f"/office?lang={lang}").text
+    assert office in home
+    assert "131016" not in visible_text(home)
+    assert_plain_words(home)
+    queue = portal.office.get(f"/office/tasks?lang={lang}").text
+    assert applicant in queue
+    assert_plain_words(queue)
+
+    # Claiming is said in words on the next page, once.
+    page = portal.office.get(f"{path}?lang={lang}").text
+    claimed = portal.office.post(
+        f"{path}/claim?lang={lang}", data={"csrf_token": portal.csrf, "version": _version(page)}
+    )
+    assert claimed.status_code == 303
+    page = portal.office.get(claimed.headers["location"]).text
+    said = "担当になりました" if lang == "ja" else "You now handle"
+    assert said in page
+    assert said not in portal.office.get(f"{path}?lang={lang}").text  # Once only.
+    assert office in page  # The municipality handling it, by name.
+    assert_plain_words(page)
+
+    # Accepting asks first, on a page of its own, naming who leaves the register.
+    asked = portal.office.post(
+        f"{path}/act?lang={lang}",
+        data={"csrf_token": portal.csrf, "version": _version(page), "action": "approve"},
+    )
+    assert asked.status_code == 200
+    assert 'name="confirmed" value="true"' in asked.text
+    assert applicant in asked.text
+    assert spouse_name in asked.text
+    assert_plain_words(asked.text)
+    with transaction(engine) as session:
+        still = procedures.get_application(session, uuid.UUID(application_id))
+        assert still.state == "submitted"  # Asking changed nothing.
+    done = portal.office.post(
+        f"{path}/act?lang={lang}",
+        data={
+            "csrf_token": portal.csrf,
+            "version": _version(asked.text),
+            "action": "approve",
+            "confirmed": "true",
+        },
+    )
+    assert done.status_code == 303
+    page = portal.office.get(done.headers["location"]).text
+    message = re.search(r'class="notice notice--success".*?<p>(.*?)</p>', page, flags=re.S)
+    assert message is not None
+    if lang == "ja":
+        assert f"{applicant}さん、{spouse_name}さんを住民基本台帳から消除しました（転出）" in (
+            message.group(1)
+        )
+    else:
+        assert f"Removed from the resident register (moved out): {applicant}, {spouse_name}" in (
+            message.group(1)
+        )
+    assert_plain_words(page)
+
+    # The other office pages: the prefill report, the register and a certificate.
+    for other in ("/office/procedures", "/office/residents"):
+        answer = portal.office.get(f"{other}?lang={lang}")
+        assert answer.status_code == 200, other
+        assert_plain_words(answer.text)
+    person = portal.family.applicant.id
+    certificate = portal.office.get(f"/office/residents/{person}/certificate?lang={lang}").text
+    assert_plain_words(certificate)
