@@ -14,7 +14,9 @@ import ipaddress
 import os
 import shutil
 import socket
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,11 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
+    # The engine's WAL checkpoint thread closes its connection up to a second after the
+    # migration's engine is disposed; until then the last migrations may sit in the WAL, and
+    # a copy of the database file alone would miss them. Move them into the file first.
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     return path
 
 

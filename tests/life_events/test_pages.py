@@ -615,3 +615,36 @@ def test_office_pages_speak_plain_words_and_confirm_before_acting(
     person = portal.family.applicant.id
     certificate = portal.office.get(f"/office/residents/{person}/certificate?lang={lang}").text
     assert_plain_words(certificate)
+
+
+def test_the_receipt_is_also_a_pdf_with_the_reference(portal: Portal) -> None:
+    import io  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = uuid.UUID(url.rsplit("/", 1)[1])
+    reference = procedures.reference_of(application_id)
+    page = portal.resident.get(f"/portal/applications/{application_id}/receipt?lang=en").text
+    assert f"/portal/applications/{application_id}/receipt.pdf?lang=en" in page
+    answer = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=en")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(answer.content)).pages[0].extract_text()
+    assert reference in text
+    assert "Moving-out notice submitted" in text
+    assert "within 14 days of your" in text
+    japanese = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=ja")
+    assert reference in PdfReader(io.BytesIO(japanese.content)).pages[0].extract_text()
+    # Another resident gets no receipt of it.
+    portal.resident.cookies.set(RESIDENT_COOKIE, resident_cookie(None, portal.family.spouse.id))
+    other = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=en")
+    assert other.status_code == 404
