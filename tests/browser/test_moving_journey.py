@@ -204,7 +204,7 @@ def _office_decides(page: Any, applicant: str, action: str, lang: str, shot: str
     _shot(page, "office-" + lang, f"{shot}-2-application")
     _press(page, selector)
     # A confirmation page (no JavaScript dialog) says what the action will do, to whom.
-    page.wait_for_selector("input[name='confirmed']")
+    page.wait_for_selector("input[name='confirmed']", state="attached")
     assert applicant in page.inner_text("main")
     assert_accessible(page)
     _shot(page, "office-" + lang, f"{shot}-3-confirm")
