@@ -233,13 +233,12 @@ def _claim_or_release(
     session: Session,
     official: Official,
     version: int,
-    csrf_token: str,
     *,
     release: bool,
 ) -> Response:
     """Claim or release a task (one permission, ``procedures.tasks.claim``), then say so on the
-    next page: the application after a claim, the queue after a release."""
-    sessions.check_csrf(official.session, csrf_token)
+    next page: the application after a claim, the queue after a release. The route has checked
+    the form's CSRF token."""
     try:
         app = procedures.get_application(session, application_id)
         _ask(session, official, "procedures.tasks.claim", app)
@@ -267,8 +266,9 @@ def claim(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the task, so that this official alone acts on it."""
+    sessions.check_csrf(official.session, csrf_token)
     return _claim_or_release(
-        application_id, request, lang, session, official, version, csrf_token, release=False
+        application_id, request, lang, session, official, version, release=False
     )
 
 
@@ -283,8 +283,9 @@ def release(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Give the task back to the queue."""
+    sessions.check_csrf(official.session, csrf_token)
     return _claim_or_release(
-        application_id, request, lang, session, official, version, csrf_token, release=True
+        application_id, request, lang, session, official, version, release=True
     )
 
 
