@@ -617,7 +617,7 @@ def test_office_pages_speak_plain_words_and_confirm_before_acting(
     assert_plain_words(certificate)
 
 
-def test_the_receipt_is_also_a_pdf_with_the_reference(portal: Portal) -> None:
+def test_the_receipt_is_also_a_pdf_with_the_reference(portal: Portal, engine: Engine) -> None:
     import io  # noqa: PLC0415
 
     from pypdf import PdfReader  # noqa: PLC0415
@@ -642,6 +642,12 @@ def test_the_receipt_is_also_a_pdf_with_the_reference(portal: Portal) -> None:
     assert reference in text
     assert "Moving-out notice submitted" in text
     assert "within 14 days of your" in text
+    # The inbox notice of the submission carries the same reference and the PDF.
+    with transaction(engine) as session:
+        inbox = notifications.list_inbox(session, portal.family.applicant.id)
+    receipt_notice = next(n for n in inbox.items if (n.link or "").endswith("/receipt"))
+    notice_page = portal.resident.get(f"/portal/inbox/{receipt_notice.id}?lang=en").text
+    assert f"/portal/applications/{application_id}/receipt.pdf?lang=en" in notice_page
     japanese = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=ja")
     assert reference in PdfReader(io.BytesIO(japanese.content)).pages[0].extract_text()
     # Another resident gets no receipt of it.
