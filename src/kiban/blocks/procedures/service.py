@@ -264,6 +264,13 @@ def _label(defn: ProcedureDef, action: str) -> tuple[str, str]:
     return _ENGINE_LABELS.get(action, (action, action))
 
 
+def action_label(code: str, action: str, lang: str) -> str:
+    """A journal entry's action in words (``effect`` is 処理結果 / Outcome recorded), in
+    ``lang``: pages never show the journal's codes."""
+    label_ja, label_en = _label(get_procedure(code), action)
+    return label_en if lang == "en" else label_ja
+
+
 def expected_completion(defn: ProcedureDef, submitted_at: datetime | None) -> date | None:
     """The submission day in Japan plus the procedure's service-level target."""
     if submitted_at is None:
@@ -1055,6 +1062,55 @@ def do_take_action(
     state), ``procedures.not_claimed`` (409, an official who does not hold the claim),
     ``procedures.version_conflict`` (409), ``procedures.reason_required`` (422),
     ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`)."""
+    row, defn, found, reason = _checked_action(
+        session, application_id, action, role=role, actor=actor, reason=reason, data=data
+    )
+    if row.version != expected_version:
+        raise VersionConflict(expected_version, row.version)
+    return _take(
+        session,
+        row,
+        defn,
+        found,
+        role=role,
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        data=data,
+    )
+
+
+def check_action(
+    session: Session,
+    application_id: uuid.UUID,
+    action: str,
+    *,
+    role: str,
+    actor: str,
+    expected_version: int,
+    reason: str | None = None,
+) -> ActionDef:
+    """What :func:`do_take_action` checks before it writes, without writing: the same errors,
+    in the same order, so that a page can ask "are you sure?" only of an action that would be
+    taken. Returns the action's definition."""
+    row, _defn, found, _reason = _checked_action(
+        session, application_id, action, role=role, actor=actor, reason=reason, data=None
+    )
+    if row.version != expected_version:
+        raise VersionConflict(expected_version, row.version)
+    return found
+
+
+def _checked_action(
+    session: Session,
+    application_id: uuid.UUID,
+    action: str,
+    *,
+    role: str,
+    actor: str,
+    reason: str | None,
+    data: Mapping[str, Any] | None,
+) -> tuple[ProceduresApplication, ProcedureDef, ActionDef, str | None]:
     row = _get_row(session, application_id)
     defn = get_procedure(row.code)
     found = _find_action(defn, action)
@@ -1076,19 +1132,7 @@ def do_take_action(
     _storable("reason", reason)
     if data is not None:
         _storable("data", dict(data))
-    if row.version != expected_version:
-        raise VersionConflict(expected_version, row.version)
-    return _take(
-        session,
-        row,
-        defn,
-        found,
-        role=role,
-        actor=actor,
-        expected_version=expected_version,
-        reason=reason,
-        data=data,
-    )
+    return row, defn, found, reason
 
 
 def do_claim_task(

@@ -32,6 +32,7 @@ from kiban.life_events import birth, moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, public
+from kiban.web.portal import receipt_pdf as receipt_pdf_module
 from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
 from kiban.web.portal.session import Resident, require_resident, resident_session
 from kiban.web.templating import get_pages
@@ -623,6 +624,49 @@ def receipt(
             if app.values.get("lg_code")
             else None,
         },
+    )
+
+
+@router.get("/applications/{application_id}/receipt.pdf")
+def receipt_pdf(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """The receipt of a submitted application as a PDF (reference, procedure, date, what
+    happens next and by when)."""
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
+    if app.submitted_at is None:
+        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    moved_on = app.values.get("moved_on")
+    moving_day = date.fromisoformat(str(moved_on)) if moved_on else None
+    reference = procedures.reference_of(app.id)
+    lg_code = str(app.values.get("lg_code") or "")
+    document = receipt_pdf_module.render_receipt(
+        lang,
+        receipt_pdf_module.Receipt(
+            title=app.title_ja if lang == "ja" else app.title_en,
+            reference=reference,
+            submitted_at=app.submitted_at,
+            office=moving.office_name(session, lg_code) if lg_code else None,
+            destination=str(app.values["destination"]) if app.values.get("destination") else None,
+            moving_day=moving_day,
+            expected_completion=app.timeline.expected_completion,
+            move_in_by=moving.move_in_deadline(moving_day)
+            if moving_day and app.code == moving.MOVE_OUT
+            else None,
+            moving_out=app.code == moving.MOVE_OUT,
+        ),
+    )
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="receipt-{reference}.pdf"'},
     )
 
 
