@@ -113,7 +113,7 @@ def test_a_certificate_from_another_ca_is_refused_after_the_real_one_was_cached(
         x509.CertificateBuilder()
         .subject_name(genuine.subject)
         .issuer_name(genuine.issuer)
-        .public_key(genuine.public_key())  # type: ignore[arg-type]
+        .public_key(genuine.public_key())
         .serial_number(genuine.serial_number)
         .not_valid_before(genuine.not_valid_before_utc)
         .not_valid_after(genuine.not_valid_after_utc)
