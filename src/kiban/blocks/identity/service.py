@@ -610,10 +610,17 @@ def verify_certificate(
     process and certificate; the status is read from the register on every call (one lookup
     by primary key), so a revocation written by any process refuses the next request.
     """
+    return _verify(session, certificate_der, kind, at)[0]
+
+
+def _verify(
+    session: Session, certificate_der: bytes, kind: CertificateKind, at: datetime | None
+) -> tuple[VerifiedCertificate, _Checked]:
     checked = _checked_certificate(session, certificate_der, kind)
     when = at or clock.now()
     if _status(session, checked.row_id) != CertificateStatus.GOOD.value:
-        row = session.get(Certificate, checked.row_id)
+        # populate_existing: a row this session loaded earlier may predate the revocation.
+        row = session.get(Certificate, checked.row_id, populate_existing=True)
         if row is None:
             raise CertificateInvalid()
         if row.status is CertificateStatus.REVOKED and (
@@ -622,13 +629,14 @@ def verify_certificate(
             raise CertificateRevoked()
     if not checked.not_before <= when <= checked.not_after:
         raise CertificateExpired()
-    return VerifiedCertificate.model_construct(
+    verified = VerifiedCertificate.model_construct(
         card_id=checked.card_id,
         person_id=checked.person_id,
         serial=checked.serial,
         kind=kind,
         basic_four=checked.basic_four,
     )
+    return verified, checked
 
 
 def verify_signature(
@@ -641,10 +649,9 @@ def verify_signature(
 ) -> VerifiedCertificate:
     """Check the certificate as :func:`verify_certificate` does, then that ``signature`` is
     its key's RSA PKCS#1 v1.5 SHA-256 signature over ``data``."""
-    verified = verify_certificate(session, certificate_der, kind=kind)
-    key = _checked_certificate(session, certificate_der, kind).public_key
+    verified, checked = _verify(session, certificate_der, kind, None)
     try:
-        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        checked.public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         raise SignatureInvalid() from None
     return verified
