@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, require
+from kiban.agencies.agency import Agency, DataService, Enrolment, get_record, require
 from kiban.agencies.errors import InvalidParameter
 from kiban.agencies.models import InsurerMember
 from kiban.kernel import clock
@@ -89,6 +89,17 @@ def _eligibility(session: Session, agency_code: str, params: Mapping[str, Any]) 
     }
 
 
+def _on_death(session: Session, agency_code: str) -> None:
+    # Coverage ends on the day of death (資格喪失日 is the next day; 健康保険法第36条).
+    row = get_record(session, AGENCY, agency_code)
+    today = clock.now().date()
+    if isinstance(row, InsurerMember) and (
+        row.eligible_until is None or row.eligible_until > today
+    ):
+        row.eligible_until = max(today, row.eligible_from)
+        session.flush()
+
+
 AGENCY: Final = Agency(
     name="insurer",
     title="全国健康保険協会",
@@ -105,4 +116,5 @@ AGENCY: Final = Agency(
             summary="Health insurance eligibility on a day (資格確認); parameter: on",
         ),
     ),
+    on_death=_on_death,
 )

@@ -8,7 +8,7 @@ updates when the mesh delivers an address change (``address_changed_on``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, UniqueConstraint
@@ -39,6 +39,7 @@ class PensionRecord(_OnFile, Base):
     contribution_months: Mapped[int]
     exempt_months: Mapped[int]
     expected_annual_benefit_yen: Mapped[int]
+    stopped_on: Mapped[date | None]  # 受給権の消滅: the holder died.
 
 
 class TaxTaxpayer(_OnFile, Base):
@@ -109,3 +110,19 @@ class ElectricityContract(_OnFile, Base):
     supply_point_number: Mapped[str] = mapped_column(String(22), unique=True)  # 供給地点特定番号
     plan: Mapped[str] = mapped_column(String(32))
     contract_amperes: Mapped[int]
+
+
+class PhysicianCertificate(_OnFile, Base):
+    """A physician's office: the death certificates (死亡診断書) it made, by its agency code.
+
+    ``address`` is the deceased's last address as the physician wrote it on the certificate.
+    """
+
+    __tablename__ = "agencies_physician_certificates"
+
+    died_at: Mapped[datetime]
+    place_kind: Mapped[str] = mapped_column(String(16))  # hospital, clinic, home, elderly_home
+    place: Mapped[str] = mapped_column(String(256))
+    cause_category: Mapped[str] = mapped_column(String(32))  # illness, external, unknown
+    physician: Mapped[str] = mapped_column(String(64))
+    certified_on: Mapped[date]

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from kiban.agencies import physician
 from kiban.agencies.agency import (
     Agency,
     DataService,
@@ -39,7 +40,7 @@ from kiban.agencies.agency import (
     provide,
 )
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import mesh
+from kiban.blocks import mesh, procedures
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
@@ -289,6 +290,10 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
                 items=list(grant.items),
                 actor=actor,
             )
+    # The physician's office serves the municipalities' procedures (the 死亡届's prefill).
+    physician.register_physician(
+        session, client=procedures.register_procedures_member(session, actor=actor), actor=actor
+    )
     install()
 
 

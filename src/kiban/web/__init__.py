@@ -31,7 +31,7 @@ from kiban.blocks.notifications.api import router as notifications_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
-from kiban.life_events import moving
+from kiban.life_events import death, moving
 from kiban.platform import authority, events
 from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
@@ -52,6 +52,7 @@ from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
+from kiban.web.portal import death as portal_death
 from kiban.web.portal import inbox as portal_inbox
 from kiban.web.portal import procedures as portal_procedures
 from kiban.web.portal import records as portal_records
@@ -111,6 +112,7 @@ def routers() -> list[APIRouter]:
         portal_records.router,  # Who used my data (HTML, resident session).
         portal_consents.router,  # Consent to companies (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
+        portal_death.router,  # The death notice and the bereaved's page (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
         corporations_api,  # Corporate registry (operator).
@@ -168,6 +170,7 @@ def create_app() -> FastAPI:
     authority.install(resolver=office_session.resolve_principal, policy=staff.authorize)
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
+    death.register()
     app.add_middleware(LanguageCookieMiddleware)
     # OPTIONS lists every method of a path (405 answers too, see webkit).
     app.add_middleware(MethodsMiddleware)

@@ -666,14 +666,26 @@ def _append(
 
 
 def do_start_application(
-    session: Session, code: str, *, applicant: uuid.UUID, actor: str
+    session: Session,
+    code: str,
+    *,
+    applicant: uuid.UUID,
+    actor: str,
+    subject: uuid.UUID | None = None,
 ) -> ApplicationRead:
     """A draft of procedure ``code`` for ``applicant``, prefilled from the registries through
     the mesh. ``procedures.procedure_not_found``, ``residents.person_not_found``,
-    ``procedures.prefill_unavailable``."""
+    ``procedures.prefill_unavailable``.
+
+    ``subject`` is the person the form is about when it is not the applicant (a 死亡届 is filed
+    by a relative about the deceased): the prefill asks the registries about the subject, so
+    the exchanges are in the subject's access records. Whoever passes it has checked that the
+    applicant may file about the subject."""
     defn = get_procedure(code)
     residents.get_person(session, applicant)
-    values, sources = _prefill(session, defn, applicant, actor=actor)
+    if subject is not None:
+        residents.get_person(session, subject)
+    values, sources = _prefill(session, defn, subject or applicant, actor=actor)
     at = clock.now()
     row = ProceduresApplication(
         id=uuid.uuid4(),

@@ -46,6 +46,9 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.move_in.complete",
         "procedures.move_within.complete",
         "procedures.move_within.send_back",
+        "procedures.death.accept",
+        "procedures.death.send_back",
+        "procedures.death.heirs",
         "payments.batch.approve",
         "credentials.offer",
         "staff.read",
@@ -98,6 +101,7 @@ _COUNTER = RoleDefault(
         "credentials.offer",
         "procedures.tasks.claim",
         "procedures.move_in.complete",
+        "procedures.death.accept",
         "procedures.*.send_back",
     ),
 )
@@ -110,6 +114,8 @@ _REVIEW = RoleDefault(
         "procedures.tasks.claim",
         "procedures.move_out.approve",
         "procedures.move_within.complete",
+        "procedures.death.accept",
+        "procedures.death.heirs",
         "procedures.*.send_back",
     ),
 )
