@@ -6,6 +6,8 @@ unrelated person can neither file nor see it, and another municipality's officia
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -245,6 +247,34 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
     )
     assert refused.status_code == 403
 
+    # The office sees the same list, and completes the family: the child renounced at the
+    # family court, so the husband inherits everything.
+    office = b.portal.office
+    desk = office.get(f"/office/deaths/{application_id}?lang=en")
+    assert desk.status_code == 200, desk.text
+    assert "年金受給権者死亡届" in desk.text
+    assert "Told through the mesh: nothing to do" in desk.text
+    family_json = json.loads(html.unescape(_textarea(desk.text)))
+    child_key = next(p["id"] for p in family_json["people"] if p["name"] == "引越次郎")
+    bad = office.post(
+        f"/office/deaths/{application_id}/family?lang=en",
+        data={"csrf_token": b.portal.csrf, "family": "{not json"},
+    )
+    assert bad.status_code == 422
+    family_json["renounced"] = [child_key]
+    saved = office.post(
+        f"/office/deaths/{application_id}/family?lang=en",
+        data={"csrf_token": b.portal.csrf, "family": json.dumps(family_json, ensure_ascii=False)},
+    )
+    assert saved.status_code == 303
+    page = b.portal.resident.get(f"/portal/okuyami/{application_id}?lang=en")
+    assert "2分の1" not in page.text
+    assert "全部" in page.text
+    with transaction(engine) as session:
+        # The office's reads of the family are recorded against each person shown.
+        reads = residents.get_reads_of_person(session, b.child.id)
+        assert any("/office/deaths" in str(r.route) for r in reads.records)
+
     # The child of the household sees the same page; a stranger sees nothing.
     b.portal.resident.cookies.set(RESIDENT_COOKIE, resident_cookie(None, b.child.id))
     assert b.portal.resident.get(f"/portal/okuyami/{application_id}?lang=en").status_code == 200
@@ -252,6 +282,12 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
     hidden = b.portal.resident.get(f"/portal/okuyami/{application_id}?lang=en")
     assert hidden.status_code == 404
     assert "引越" not in hidden.text
+
+
+def _textarea(page: str) -> str:
+    found = re.search(r'<textarea id="family"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+    assert found is not None
+    return found.group(1)
 
 
 def test_an_unrelated_person_cannot_file(bereaved: Bereaved, engine: Engine) -> None:

@@ -12,6 +12,7 @@ from kiban.cli import (
     corporations,
     credentials,
     database,
+    death,
     events,
     heirs,
     ids,
@@ -45,6 +46,7 @@ app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(heirs.app, name="heirs")
+app.add_typer(death.app, name="death")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -46,6 +46,7 @@ from kiban.platform.webkit import (
     refuse_unknown_query,
 )
 from kiban.web import docs, pages, signin
+from kiban.web.office import death as office_death
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -100,6 +101,7 @@ def routers() -> list[APIRouter]:
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
+        office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         staff_api,  # Staff: bootstrap (operator token, once) and accounts.

@@ -102,6 +102,7 @@ _COUNTER = RoleDefault(
         "procedures.tasks.claim",
         "procedures.move_in.complete",
         "procedures.death.accept",
+        "procedures.death.heirs",  # The bereavement corner (おくやみコーナー) is at the counter.
         "procedures.*.send_back",
     ),
 )

@@ -132,6 +132,13 @@ def _accept(
     return {"family": family, "household_ids": household, "died_on": day.isoformat()}
 
 
+def _family_corrected(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    del session, app
+    return {"family": dict(action.data["data"]["family"])}
+
+
 _WITHDRAW: Final = procedures.ActionDef(
     "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
 )
@@ -165,6 +172,17 @@ DEATH_DEF: Final = procedures.ProcedureDef(
             "accepted",
             "official",
         ),
+        # The office completes the family after acceptance (people outside the register,
+        # renunciations at the family court). It is not a task to claim: the route asks the
+        # policy (``procedures.death.heirs``) and journals the official as the actor.
+        procedures.ActionDef(
+            "correct_family",
+            "相続関係の補正",
+            "Family corrected",
+            ("accepted",),
+            "accepted",
+            "system",
+        ),
         procedures.ActionDef(
             "send_back",
             "差し戻し",
@@ -179,7 +197,7 @@ DEATH_DEF: Final = procedures.ProcedureDef(
     evidence_in=("death_certificate", "resident_record", "signing_certificate"),
     evidence_out=("resident_record",),
     sla_days=1,
-    effects={"identify": _identified, "accept": _accept},
+    effects={"identify": _identified, "accept": _accept, "correct_family": _family_corrected},
     office_of=lambda app: str(app.values.get("lg_code") or ""),
 )
 
@@ -220,6 +238,26 @@ def start_death_notice(
         actor=actor,
         expected_version=app.version,
         data={"deceased_id": str(deceased)},
+    )
+
+
+def correct_family(
+    session: Session, app: procedures.ApplicationRead, family: Mapping[str, Any], *, actor: str
+) -> procedures.ApplicationRead:
+    """Replace the family kept with an accepted 死亡届 by the office's corrected one, after the
+    inheritance engine has read it (``inheritance.invalid_family`` naming the field). The
+    caller has asked the policy; the journal names ``actor``."""
+    if app.code != DEATH or app.state != "accepted":
+        raise errors.NotDeceased()
+    heirs.compute(dict(family))
+    return procedures.do_take_action(
+        session,
+        app.id,
+        "correct_family",
+        role="system",
+        actor=actor,
+        expected_version=app.version,
+        data={"family": dict(family)},
     )
 
 
