@@ -144,7 +144,7 @@ def _accept(b: Bereaved, application_id: str, lg_code: str) -> int:
     portal.csrf = office_sign_in(portal.office, portal.officials[lg_code], lg_code, "counter")
     page = portal.office.get(f"/office/applications/{application_id}?lang=en")
     if page.status_code != 200:
-        return page.status_code
+        return int(page.status_code)
     claimed = portal.office.post(
         f"/office/applications/{application_id}/claim?lang=en",
         data={"csrf_token": portal.csrf, "version": str(_version(page.text))},
@@ -160,7 +160,7 @@ def _accept(b: Bereaved, application_id: str, lg_code: str) -> int:
             "reason": "",
         },
     )
-    return accepted.status_code
+    return int(accepted.status_code)
 
 
 def test_a_death_from_the_physicians_data_to_the_heirs_chart(
