@@ -40,7 +40,15 @@ def test_certify_keeps_the_certificate_under_the_offices_own_code(
             actor="official:test",
         )
     done = runner.invoke(
-        app, ["death", "certify", str(person.id), "--died-at", "2026-12-01T10:00:00+09:00"]
+        app,
+        [
+            "death",
+            "certify",
+            "--person-id",
+            str(person.id),
+            "--died-at",
+            "2026-12-01T10:00:00+09:00",
+        ],
     )
     assert done.exit_code == 0, done.output
     code = json.loads(done.stdout)["agency_code"]
@@ -49,11 +57,11 @@ def test_certify_keeps_the_certificate_under_the_offices_own_code(
         row = agencies.get_record(session, physician.AGENCY, code)
         assert isinstance(row, PhysicianCertificate)
         assert row.place.endswith("きばん診療所")
-    again = runner.invoke(app, ["death", "certify", str(person.id)])
+    again = runner.invoke(app, ["death", "certify", "--person-id", str(person.id)])
     assert again.exit_code == 1
     assert "person" in again.output
     naive = runner.invoke(
-        app, ["death", "certify", str(person.id), "--died-at", "2026-12-01T10:00:00"]
+        app, ["death", "certify", "--person-id", str(person.id), "--died-at", "2026-12-01T10:00:00"]
     )
     assert naive.exit_code == 1
     assert "died_at" in naive.output

@@ -1,6 +1,6 @@
 """``kiban death``: make a death happen in the demo.
 
-``kiban death certify PERSON_ID`` is the reference physician's office certifying a patient's
+``kiban death certify --person-id ID`` is the reference physician's office certifying a patient's
 death (死亡診断書): the certificate is kept by the office under its own agency code for the
 person, ready for a relative to file the 死亡届 on the portal (``/portal/death``), prefilled
 from it through the mesh. The office is joined to the mesh first if it is not yet.
@@ -24,7 +24,9 @@ app = typer.Typer(help="A death in the demo: the physician's certificate (死亡
 
 @app.command("certify")
 def certify(
-    person_id: uuid.UUID = typer.Argument(..., help="The patient (a person id of the register)."),
+    person_id: uuid.UUID = typer.Option(
+        ..., "--person-id", help="The patient (a person id of the register)."
+    ),
     *,
     died_at: str | None = typer.Option(
         None, "--died-at", help="ISO 8601 instant with an offset; an hour ago by default."
@@ -35,7 +37,7 @@ def certify(
     doctor: str = typer.Option("医師 基盤一郎", "--physician", help="The certifying physician."),
     address: str = typer.Option("", help="The patient's last address, as the family gave it."),
 ) -> None:
-    """The physician's office certifies the death of PERSON_ID (prints its agency code)."""
+    """The physician's office certifies the death of --person-id (prints its agency code)."""
     try:
         try:
             when = datetime.fromisoformat(died_at) if died_at else clock.now()
