@@ -33,6 +33,12 @@ group of characters people confuse (巳/己/已, 冶/治: ``data/confusable_kanj
 name - and the name written ends there (a number, a dash or the end follows, not more
 name). Numbers and the parts that tell places apart (東西南北, 上中下, 前後, 内外, 新) are
 never substituted. Such an answer has ``fuzzy`` set and a lower score (:func:`_fuzzy_town`).
+
+A municipality written by a former name (a renaming, or a merger since 1970: see
+:mod:`kiban.blocks.address.index`) reads as today's, below any municipality that has the name
+today; the town is read after it or, after a merger, from the former name on (一関市's
+藤沢町黄海). The answer has ``former_name`` set and a lower score. A former name now in
+several municipalities reads no town: its readings tie and are answered as candidates.
 """
 
 from __future__ import annotations
