@@ -177,6 +177,7 @@ CSV_COLUMNS = (
     "postal_code",
     "error",
     "fuzzy",
+    "former_name",
     "candidates",
 )
 """The flat columns of ``--format csv`` (ids and structured parts spread out; the candidates

@@ -167,6 +167,7 @@ def test_a_former_municipality_name_reads_as_todays(
     assert result.ids.lg_code == lg_code
     assert result.structured_address.city == city
     assert result.score < 1.0  # The name of today was not written.
+    assert result.former_name in {"篠山市", "那珂川町", "伊野町"}  # And the answer says so.
 
 
 def test_a_former_name_that_is_another_municipalitys_today_is_that_one(registry: Session) -> None:

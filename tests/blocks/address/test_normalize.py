@@ -131,9 +131,11 @@ def test_the_result_serialises_with_abr_geocoder_names(registry: Session) -> Non
         "error",
         "candidates",  # Only set (a list) when the input is ambiguous.
         "fuzzy",  # True only when the town was read as a near miss.
+        "former_name",  # Only set when the municipality was written by a former name.
     }
     assert data["candidates"] is None
     assert data["fuzzy"] is False
+    assert data["former_name"] is None
     assert set(data["ids"]) == {
         "lg_code",
         "machiaza_id",

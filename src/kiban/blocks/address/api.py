@@ -63,7 +63,10 @@ def normalize_one(
     `match_level: unknown` and the reason in `error`. Towns are spelled as the registry spells
     them (the postal spelling is read as an alias). An input that fits several places equally
     (府中市; a ward name alone; a town several municipalities have) is never settled by a
-    guess: `match_level` covers only what they share and `candidates` lists them.
+    guess: `match_level` covers only what they share and `candidates` lists them. A
+    municipality written by a former name (篠山市; 今市市, merged into 日光市) reads as
+    today's with `former_name` set and a lower score; one now split among several
+    municipalities answers `candidates`.
     """
     return address.normalize(q, session=session)
 

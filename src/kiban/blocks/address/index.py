@@ -21,7 +21,15 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
   :data:`ALIAS_FORMER`, which ranks below a municipality of today of the same name (那珂川町
   alone is 栃木県's; 福岡県那珂川町 or 筑紫郡那珂川町 is 那珂川市). Common spellings of a
   name (塩釜市 for 塩竈市) need no alias: they are variant spellings
-  (:mod:`kiban.blocks.address.variants`).
+  (:mod:`kiban.blocks.address.variants`);
+- the name of a municipality that was merged into others since 1970 (今市市 for 日光市,
+  藤沢町 of 岩手県 for 一関市), from ``data/former_municipalities.tsv`` (jpcity's data of
+  e-Stat's municipality code changes) - :data:`ALIAS_FORMER` too when all of its area is in
+  one municipality of today (a designated city counts as one), and
+  :data:`ALIAS_FORMER_SPLIT` for each of today's municipalities when it is in several (上九一色村:
+  甲府市 and 富士河口湖町; or two former municipalities of one prefecture had the name): such a
+  reading reads no town, so the input stays ambiguous and is answered with candidates. A
+  former name is never added where a municipality of today of the same prefecture has it.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -61,6 +70,8 @@ ALIAS_NO_MACHI = 2
 ALIAS_JO_SHORT = 3
 ALIAS_WARD = 4
 ALIAS_FORMER = 5
+ALIAS_FORMER_SPLIT = 6
+FORMER_FILE = "former_municipalities.tsv"
 
 
 @dataclass(slots=True)
@@ -119,6 +130,8 @@ class CityGroup:
     name: str
     members: tuple[CityEntry, ...]
     alias: int
+    # The former name the key is (篠山市, 今市市), for an :data:`ALIAS_FORMER` group.
+    former: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +369,7 @@ def _city_keys(cities: dict[str, CityEntry]) -> dict[str, list[CityGroup]]:
         )
     _add_short_cities(cities, city_keys)
     _add_former_names(cities, city_keys, peer_literal(PEER_RENAMINGS))
+    _add_merged_names(cities, city_keys, parse_former_municipalities(_former_data()))
     return city_keys
 
 
@@ -398,12 +412,67 @@ def _add_former_names(
         if len(owners) != 1:
             continue
         city = owners[0]
-        group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), ALIAS_FORMER)
+        group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), ALIAS_FORMER, former)
         keys = [fold_name(former)] + ([fold_name(county + former)] if county else [])
         for key in keys:
             # Beside a municipality of today of that name the alias ranks below it: the
             # name of today wins, unless the prefecture or the county says otherwise.
             city_keys.setdefault(key, []).append(group)
+
+
+def _former_data() -> str:
+    return resources.files("kiban.blocks.address").joinpath("data", FORMER_FILE).read_text("utf-8")
+
+
+def parse_former_municipalities(text: str) -> dict[tuple[str, str], set[str]]:
+    """``(prefecture code, former name) -> codes (five digits) of today's municipalities`` of
+    ``data/former_municipalities.tsv``; rows of one name in one prefecture are joined."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith(("#", "former_code\t")):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 6 or not fields[0].isdigit():
+            continue
+        code, _pref, name, _kana, _ended, today = fields
+        found.setdefault((code[:2], name), set()).update(today.split())
+    return found
+
+
+def _add_merged_names(
+    cities: dict[str, CityEntry],
+    city_keys: dict[str, list[CityGroup]],
+    former: dict[tuple[str, str], set[str]],
+) -> None:
+    """Names of municipalities merged into others (see the module docstring)."""
+    by_code: dict[str, list[CityEntry]] = {}
+    wards: dict[tuple[str, str], list[CityEntry]] = {}
+    for city in cities.values():
+        if city.parent:
+            wards.setdefault((city.pref_code, city.parent), []).append(city)
+        else:
+            by_code[city.lg_code[:5]] = [city]
+    for members in wards.values():
+        by_code[_group_code(members)[:5]] = members
+    for (pref_code, name), codes in sorted(former.items()):
+        key = fold_name(name)
+        taken = city_keys.get(key, [])
+        if any(g.pref_code == pref_code and g.former is None for g in taken):
+            continue  # A municipality of today has the name: the name is its.
+        today = [by_code[code] for code in sorted(codes) if code in by_code]
+        if not today or len(today) != len(codes):
+            continue
+        known = {g.lg_code for g in taken if g.former is not None}
+        alias = ALIAS_FORMER if len(today) == 1 else ALIAS_FORMER_SPLIT
+        for members in today:
+            first = members[0]
+            if len(members) == 1:
+                group = CityGroup(first.lg_code, pref_code, first.name, (first,), alias, name)
+            else:
+                code = _group_code(members)
+                group = CityGroup(code, pref_code, first.parent or "", tuple(members), alias, name)
+            if group.lg_code not in known:
+                city_keys.setdefault(key, []).append(group)
 
 
 def build_index(conn: Connection) -> AddressIndex:

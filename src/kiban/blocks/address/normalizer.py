@@ -33,6 +33,12 @@ group of characters people confuse (巳/己/已, 冶/治: ``data/confusable_kanj
 name - and the name written ends there (a number, a dash or the end follows, not more
 name). Numbers and the parts that tell places apart (東西南北, 上中下, 前後, 内外, 新) are
 never substituted. Such an answer has ``fuzzy`` set and a lower score (:func:`_fuzzy_town`).
+
+A municipality written by a former name (a renaming, or a merger since 1970: see
+:mod:`kiban.blocks.address.index`) reads as today's, below any municipality that has the name
+today; the town is read after it or, after a merger, from the former name on (一関市's
+藤沢町黄海). The answer has ``former_name`` set and a lower score. A former name now in
+several municipalities reads no town: its readings tie and are answered as candidates.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, or_, select
@@ -52,6 +58,7 @@ from kiban.blocks.address.candidates import Candidate
 from kiban.blocks.address.detail import Detail, read_detail
 from kiban.blocks.address.index import (
     ALIAS_FORMER,
+    ALIAS_FORMER_SPLIT,
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
     ALIAS_WARD,
@@ -95,6 +102,7 @@ _CITY_ALIAS_FACTORS = {
     ALIAS_NO_MACHI: FACTOR_NO_MACHI,
     ALIAS_WARD: FACTOR_WARD_ONLY,
     ALIAS_FORMER: FACTOR_FORMER_NAME,
+    ALIAS_FORMER_SPLIT: FACTOR_FORMER_NAME,
 }
 
 FUZZY_MIN_LENGTH = 4
@@ -351,7 +359,17 @@ def _readings(
                 reading.city = group.members[0]
             if postal is not None:
                 reading.postal_ok = any(m.lg_code in postal for m in group.members)
-            _read_town(reading, key, end, postal_code)
+            if group.alias != ALIAS_FORMER_SPLIT:
+                # A former name now in several municipalities reads no town: which of them
+                # is meant stays open (the readings tie and are answered as candidates).
+                _read_town(reading, key, end, postal_code)
+            if group.alias == ALIAS_FORMER and reading.town is None and not reading.candidates:
+                # After a merger the towns of the former municipality often keep its name
+                # (一関市藤沢町黄海): the former name is then also the start of the town.
+                trial = replace(reading)
+                _read_town(trial, key, at, postal_code)
+                if trial.town is not None and trial.end > end:
+                    reading = trial
             readings.append(reading)
     return readings
 
@@ -469,6 +487,7 @@ class _Result:
         self.coordinates_level: MatchLevel | None = None
         self.error: str | None = None
         self.fuzzy = False
+        self.former_name: str | None = None
 
     def slice(self, start: int, end: int) -> str:
         return _slice(self.text, self.positions, start, end)
@@ -502,6 +521,7 @@ class _Result:
             self.structured.ward = city.ward
             self.ids.lg_code = city.lg_code
             self.matched += (city.county or "") + city.name
+        self.former_name = group.former
         if group.alias in _CITY_ALIAS_FACTORS:
             self.score *= _CITY_ALIAS_FACTORS[group.alias]
         elif not (reading.city_from_postal or reading.city_from_town):
@@ -704,6 +724,7 @@ class _Result:
             postal_code=postal_code,
             error=self.error,
             fuzzy=self.fuzzy,
+            former_name=self.former_name,
         )
 
 

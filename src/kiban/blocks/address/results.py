@@ -83,6 +83,13 @@ class NormalizeResult(BaseModel):
             "name, and no other town of the municipality is that close. The score is lower."
         ),
     )
+    former_name: str | None = Field(
+        default=None,
+        description=(
+            "The municipality was written by a name it no longer has (a renaming or a merger "
+            "into it): that former name as written in the record of changes. The score is lower."
+        ),
+    )
     candidates: list[Candidate] | None = Field(
         default=None,
         description=(
