@@ -327,6 +327,42 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/office/residents/{person_id}/certificate"): Case(
             "residents.certificate.issue", "GET", "/office/residents/{person}/certificate"
         ),
+        **_staff_pages(),
+    }
+
+
+def _staff_pages() -> dict[tuple[str, str], Case]:
+    """The office's staff pages: the administrator's own organisation ("self"), or the
+    account's (131016's counter clerk, ``{account}``)."""
+    s, a = "/office/staff", "/office/staff/{account_id}"
+    mine = "/office/staff/{account}"
+    manage, keys = "staff.manage", "staff.keys.manage"
+    return {
+        ("GET", s): Case(manage, "GET", s, organisation="self"),
+        ("POST", f"{s}/services"): Case(
+            manage, "POST", f"{s}/services", {"name": "", "role": "audit"}, True, "self"
+        ),
+        ("GET", f"{s}/new"): Case(manage, "GET", f"{s}/new", organisation="self"),
+        ("POST", f"{s}/new/search"): Case(
+            manage, "POST", f"{s}/new/search", {"query": ""}, True, "self"
+        ),
+        ("POST", f"{s}/new"): Case(
+            manage, "POST", f"{s}/new", {"person": "", "role": "audit"}, True, "self"
+        ),
+        ("GET", f"{s}/emergency"): Case(manage, "GET", f"{s}/emergency", organisation="self"),
+        ("POST", f"{s}/emergency"): Case(
+            manage, "POST", f"{s}/emergency", {"hours": "x"}, True, "self"
+        ),
+        ("GET", a): Case(manage, "GET", mine),
+        ("POST", f"{a}/grant"): Case(manage, "POST", f"{mine}/grant", {"role": "audit"}, True),
+        ("POST", f"{a}/revoke"): Case(manage, "POST", f"{mine}/revoke", {"membership": "x"}, True),
+        ("POST", f"{a}/status"): Case(
+            manage, "POST", f"{mine}/status", {"action": "suspend", "reason": "試験"}, True
+        ),
+        ("POST", f"{a}/keys"): Case(keys, "POST", f"{mine}/keys", {"days": "90"}, True),
+        ("POST", f"{a}/keys/{{key_id}}/revoke"): Case(
+            keys, "POST", f"{mine}/keys/{uuid.UUID(int=1)}/revoke", {}, True
+        ),
     }
 
 

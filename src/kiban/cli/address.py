@@ -176,6 +176,7 @@ CSV_COLUMNS = (
     "prc_num3",
     "postal_code",
     "error",
+    "fuzzy",
     "candidates",
 )
 """The flat columns of ``--format csv`` (ids and structured parts spread out; the candidates

@@ -11,6 +11,8 @@ without it they run as the database's owner on this machine.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from enum import StrEnum
@@ -19,10 +21,10 @@ from typing import Any, Final, NoReturn
 import typer
 from sqlalchemy.orm import Session
 
-from kiban.blocks import notifications, staff
+from kiban.blocks import staff
 from kiban.cli.output import fail, print_json, print_table
-from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.life_events import emergency
 from kiban.platform.db import transaction
 
 app = typer.Typer(no_args_is_help=True, help="Officials, service accounts, roles and API keys.")
@@ -83,6 +85,39 @@ def acting(session: Session, value: str | None, *, required: bool = True) -> sta
     # The audit entries of this run name it: one reference per command-line run.
     staff.bind_principal(session, principal, f"cli:{CLI_RUN}")
     return principal
+
+
+@contextmanager
+def _administering(as_: str | None) -> Iterator[tuple[Session, staff.Principal]]:
+    """One transaction acting as the administrator named by ``--as`` (required); a refusal
+    ends the command with its message (nothing written)."""
+    try:
+        with transaction() as session:
+            principal = acting(session, as_)
+            assert principal is not None  # noqa: S101 - acting() fails without one.
+            yield session, principal
+    except KibanError as error:
+        _error(error)
+
+
+@contextmanager
+def _reading(as_: str | None) -> Iterator[tuple[Session, staff.Principal | None]]:
+    """One transaction for a reading command, as ``--as`` when given (else as the database's
+    owner on this machine)."""
+    try:
+        with transaction() as session:
+            yield session, acting(session, as_, required=False)
+    except KibanError as error:
+        _error(error)
+
+
+def _print_accounts(accounts: list[staff.AccountRead], output: Format) -> None:
+    if output is Format.json:
+        print_json([_json(a) for a in accounts])
+        return
+    print_table(
+        "職員 / staff", ["id", "kind", "name", "status", "memberships"], _account_rows(accounts)
+    )
 
 
 def _account_rows(accounts: list[staff.AccountRead]) -> list[tuple[Any, ...]]:
@@ -153,30 +188,25 @@ def add(  # noqa: PLR0917 - Typer passes each option as a parameter.
             "give --person-id or --service",
             "person_id",
         )
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required above.
-            staff.authorize(session, principal, "staff.manage", organisation=organisation)
-            if service:
-                account = staff.do_create_service_account(session, name=name, actor=principal.actor)
-            else:
-                account = staff.do_create_official(
-                    session,
-                    person_id=_uuid(person_id or "", "person_id"),
-                    name=name,
-                    actor=principal.actor,
-                )
-            account = staff.do_grant(
+    with _administering(as_) as (session, principal):
+        staff.authorize(session, principal, "staff.manage", organisation=organisation)
+        if service:
+            account = staff.do_create_service_account(session, name=name, actor=principal.actor)
+        else:
+            account = staff.do_create_official(
                 session,
-                account.id,
-                organisation=organisation,
-                role=role,
-                department=department,
+                person_id=_uuid(person_id or "", "person_id"),
+                name=name,
                 actor=principal.actor,
             )
-    except KibanError as error:
-        _error(error)
+        account = staff.do_grant(
+            session,
+            account.id,
+            organisation=organisation,
+            role=role,
+            department=department,
+            actor=principal.actor,
+        )
     print_json(_json(account))
 
 
@@ -187,26 +217,12 @@ def list_accounts(
     as_: str | None = AS_OPTION,
 ) -> None:
     """List staff accounts (JSON: a list of objects with an "id" field)."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_, required=False)
-            if principal is not None:
-                staff.authorize(
-                    session,
-                    principal,
-                    "staff.read",
-                    organisation=organisation or principal.organisation,
-                )
-                organisation = organisation or principal.organisation
-            accounts = staff.list_accounts(session, organisation=organisation)
-    except KibanError as error:
-        _error(error)
-    if output is Format.json:
-        print_json([_json(a) for a in accounts])
-        return
-    print_table(
-        "職員 / staff", ["id", "kind", "name", "status", "memberships"], _account_rows(accounts)
-    )
+    with _reading(as_) as (session, principal):
+        if principal is not None:
+            organisation = organisation or principal.organisation
+            staff.authorize(session, principal, "staff.read", organisation=organisation)
+        accounts = staff.list_accounts(session, organisation=organisation)
+    _print_accounts(accounts, output)
 
 
 @app.command("show")
@@ -216,20 +232,14 @@ def show(
     as_: str | None = AS_OPTION,
 ) -> None:
     """One account with its memberships, keys and history."""
-    try:
-        with transaction() as session:
-            account = staff.get_account(session, _uuid(account_id, "account"))
-            principal = acting(session, as_, required=False)
-            if principal is not None:
-                _ask_for_account(session, principal, "staff.read", account)
-    except KibanError as error:
-        _error(error)
+    with _reading(as_) as (session, principal):
+        account = staff.get_account(session, _uuid(account_id, "account"))
+        if principal is not None:
+            _ask_for_account(session, principal, "staff.read", account)
     if output is Format.json:
         print_json(_json(account))
         return
-    print_table(
-        "職員 / staff", ["id", "kind", "name", "status", "memberships"], _account_rows([account])
-    )
+    _print_accounts([account], output)
     print_table(
         "履歴 / history",
         ["at", "action", "actor", "data"],
@@ -254,15 +264,10 @@ def suspend(
     as_: str | None = AS_OPTION,
 ) -> None:
     """Suspend an account: its sessions and keys stop acting at once."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            key = _uuid(account_id, "account")
-            _ask_for_account(session, principal, "staff.manage", staff.get_account(session, key))
-            account = staff.do_suspend_account(session, key, reason=reason, actor=principal.actor)
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        key = _uuid(account_id, "account")
+        _ask_for_account(session, principal, "staff.manage", staff.get_account(session, key))
+        account = staff.do_suspend_account(session, key, reason=reason, actor=principal.actor)
     print_json(_json(account))
 
 
@@ -275,21 +280,16 @@ def grant(
     as_: str | None = AS_OPTION,
 ) -> None:
     """Give an account a role in an organisation."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            staff.authorize(session, principal, "staff.manage", organisation=organisation)
-            account = staff.do_grant(
-                session,
-                _uuid(account_id, "account"),
-                organisation=organisation,
-                role=role,
-                department=department,
-                actor=principal.actor,
-            )
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        staff.authorize(session, principal, "staff.manage", organisation=organisation)
+        account = staff.do_grant(
+            session,
+            _uuid(account_id, "account"),
+            organisation=organisation,
+            role=role,
+            department=department,
+            actor=principal.actor,
+        )
     print_json(_json(account))
 
 
@@ -301,20 +301,15 @@ def revoke(
     as_: str | None = AS_OPTION,
 ) -> None:
     """End an account's role in an organisation."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            staff.authorize(session, principal, "staff.manage", organisation=organisation)
-            account = staff.do_revoke(
-                session,
-                _uuid(account_id, "account"),
-                organisation=organisation,
-                role=role,
-                actor=principal.actor,
-            )
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        staff.authorize(session, principal, "staff.manage", organisation=organisation)
+        account = staff.do_revoke(
+            session,
+            _uuid(account_id, "account"),
+            organisation=organisation,
+            role=role,
+            actor=principal.actor,
+        )
     print_json(_json(account))
 
 
@@ -327,21 +322,16 @@ def create_key(
     as_: str | None = AS_OPTION,
 ) -> None:
     """Create an API key; the secret is printed once and never stored."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            staff.authorize(session, principal, "staff.keys.manage", organisation=organisation)
-            created = staff.do_create_key(
-                session,
-                _uuid(account_id, "account"),
-                organisation=organisation,
-                permissions=permission,
-                days=days,
-                actor=principal.actor,
-            )
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        staff.authorize(session, principal, "staff.keys.manage", organisation=organisation)
+        created = staff.do_create_key(
+            session,
+            _uuid(account_id, "account"),
+            organisation=organisation,
+            permissions=permission,
+            days=days,
+            actor=principal.actor,
+        )
     print_json({"key": _plain(asdict(created.key)), "secret": created.secret})
 
 
@@ -351,20 +341,11 @@ def revoke_key(
     as_: str | None = AS_OPTION,
 ) -> None:
     """Revoke an API key at once."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            key = _uuid(key_id, "key")
-            staff.authorize(
-                session,
-                principal,
-                "staff.keys.manage",
-                organisation=staff.key_organisation(session, key),
-            )
-            staff.do_revoke_key(session, key, actor=principal.actor)
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        key = _uuid(key_id, "key")
+        organisation = staff.key_organisation(session, key)
+        staff.authorize(session, principal, "staff.keys.manage", organisation=organisation)
+        staff.do_revoke_key(session, key, actor=principal.actor)
     print_json({"revoked": key_id})
 
 
@@ -411,27 +392,6 @@ def seed_demo_officials(
     return chosen
 
 
-BREAK_GLASS_NOTICE = "staff.break_glass"
-
-
-def register_break_glass_notice() -> None:
-    """The notice that tells a resident about emergency access to their data (idempotent)."""
-    notifications.register_template(
-        BREAK_GLASS_NOTICE,
-        subject_ja="職員があなたの記録を緊急に閲覧できるようになりました",
-        subject_en="An official was given emergency access to your record",
-        body_ja=(
-            "{official}（{organisation}）に、{expires_at}まであなたの住民記録を閲覧する"
-            "緊急アクセスが認められました。理由：{reason}"
-        ),
-        body_en=(
-            "{official} ({organisation}) may read your resident record until {expires_at} "
-            "under emergency access. Reason: {reason}"
-        ),
-        params={"official": str, "organisation": str, "expires_at": str, "reason": str},
-    )
-
-
 @app.command("break-glass")
 def break_glass(  # noqa: PLR0917 - Typer passes each option as a parameter.
     account_id: str = typer.Argument(help="The official's account id."),
@@ -444,36 +404,16 @@ def break_glass(  # noqa: PLR0917 - Typer passes each option as a parameter.
 ) -> None:
     """Emergency access to one person's data for a few hours: recorded, told to the person
     (a notice in their inbox), over by itself."""
-    try:
-        with transaction() as session:
-            principal = acting(session, as_)
-            assert principal is not None  # noqa: S101 - required.
-            staff.authorize(session, principal, "staff.manage", organisation=organisation)
-            person = _uuid(person_id, "person_id")
-            granted = staff.do_grant_break_glass(
-                session,
-                _uuid(account_id, "account"),
-                person_id=person,
-                organisation=organisation,
-                permissions=permission,
-                hours=hours,
-                reason=reason,
-                actor=principal.actor,
-            )
-            register_break_glass_notice()
-            notifications.do_send_notice(
-                session,
-                person,
-                BREAK_GLASS_NOTICE,
-                {
-                    "official": granted.account_name,
-                    "organisation": staff.get_organisation(session, organisation).name_ja,
-                    "expires_at": clock.to_jst(granted.expires_at).strftime("%Y-%m-%d %H:%M JST"),
-                    "reason": granted.reason,
-                },
-                actor=principal.actor,
-                dedupe_key=f"staff.break_glass:{granted.id}",
-            )
-    except KibanError as error:
-        _error(error)
+    with _administering(as_) as (session, principal):
+        staff.authorize(session, principal, "staff.manage", organisation=organisation)
+        granted = emergency.do_grant_emergency_access(
+            session,
+            _uuid(account_id, "account"),
+            person_id=_uuid(person_id, "person_id"),
+            organisation=organisation,
+            permissions=permission,
+            hours=hours,
+            reason=reason,
+            actor=principal.actor,
+        )
     print_json(_plain(asdict(granted)))

@@ -58,6 +58,10 @@ class Principal:
     authenticated_at: datetime | None = None  # The card last presented in this session.
     # How the session last proved its official: "card", "webauthn" or "totp" (ADR 0019).
     authenticated_with: str | None = None
+    # The departments the permissions are held in; ``None``: the whole organisation (a role
+    # granted without a department). A department's grant reaches only that department's
+    # resources (``Resource.department``).
+    departments: frozenset[str] | None = None
 
     @property
     def actor(self) -> str:
@@ -69,12 +73,16 @@ class Principal:
 @dataclass(frozen=True)
 class Resource:
     """What an action is taken on, beyond its organisation: the person it concerns (an official
-    may not act on their own application) and, for separation of duties, the actors who took
-    earlier steps that the procedure's definition says must be someone else's."""
+    may not act on their own application), for separation of duties the actors who took
+    earlier steps that the procedure's definition says must be someone else's, and the
+    department that handles it."""
 
     subject_person: uuid.UUID | None = None
     excluded_actors: Collection[str] = field(default_factory=tuple)
     person: uuid.UUID | None = None  # Whose data it is (for emergency access, break-glass).
+    # The department of the organisation that handles it (a procedure's definition says, e.g.
+    # ``citizens`` for moving); ``None``: the organisation as a whole.
+    department: str | None = None
 
 
 class Resolver(Protocol):

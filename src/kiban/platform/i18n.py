@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -115,6 +115,13 @@ def day_en(day: date) -> str:
 def format_day(lang: Language, day: date) -> str:
     """A day with its weekday, in ``lang``."""
     return day_ja(day) if lang == "ja" else day_en(day)
+
+
+def format_moment(lang: Language, instant: datetime) -> str:
+    """A day with its weekday and the time of day to the minute, in ``lang`` (the instant in
+    the zone it is to be read in)."""
+    day = format_day(lang, instant.date())
+    return f"{day} {instant:%H:%M}" if lang == "ja" else f"{day}, {instant:%H:%M}"
 
 
 # Japanese eras (元号) from their first day, newest first: official documents date in them.

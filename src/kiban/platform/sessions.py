@@ -29,12 +29,12 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -354,6 +354,21 @@ def list_sessions(db: Session, *, audience: str, subject: str) -> list[WebSessio
         .order_by(WebSessionRecord.created_at.desc())
     )
     return [_view(row) for row in rows if _live(row, now)]
+
+
+def last_started(db: Session, *, audience: str, subjects: Iterable[str]) -> dict[str, datetime]:
+    """When each of ``subjects`` last started a session in ``audience`` (signed in), live or
+    not; subjects that never did are left out."""
+    wanted = list(subjects)
+    if not wanted:
+        return {}
+    rows = db.execute(
+        select(WebSessionRecord.subject, func.max(WebSessionRecord.created_at))
+        .where(WebSessionRecord.audience == audience, WebSessionRecord.subject.in_(wanted))
+        .group_by(WebSessionRecord.subject)
+    )
+    # ``max`` keeps the column's type, so the instants come back aware (UTC) like the rows'.
+    return {subject: at for subject, at in rows if at is not None}
 
 
 # --- CSRF -------------------------------------------------------------------------------------

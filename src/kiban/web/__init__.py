@@ -55,6 +55,7 @@ from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
+from kiban.web.office import staff as office_staff
 from kiban.web.portal import benefits as portal_benefits
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
@@ -106,6 +107,7 @@ def routers() -> list[APIRouter]:
         office_factors.router,  # Office: second factors, signing in without a card reader.
         office.router,  # Office home (HTML).
         office_residents.router,  # Office: residents and certificates (HTML).
+        office_staff.router,  # Office: managing staff, keys and emergency access (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.

@@ -49,6 +49,8 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
     env.filters["isoday"] = date.fromisoformat
     env.filters["official_day"] = lambda value: i18n.official_day(lang, value)
     env.filters["jst_day"] = lambda value: clock.to_jst(value).date()
+    # Instants as people read them: 2026年12月7日（月） 18:32 / Monday 7 December 2026, 18:32.
+    env.filters["moment"] = lambda value: i18n.format_moment(lang, clock.to_jst(value))
     return env
 
 

@@ -130,8 +130,10 @@ def test_the_result_serialises_with_abr_geocoder_names(registry: Session) -> Non
         "postal_code",
         "error",
         "candidates",  # Only set (a list) when the input is ambiguous.
+        "fuzzy",  # True only when the town was read as a near miss.
     }
     assert data["candidates"] is None
+    assert data["fuzzy"] is False
     assert set(data["ids"]) == {
         "lg_code",
         "machiaza_id",

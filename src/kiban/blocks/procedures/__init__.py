@@ -39,6 +39,7 @@ from kiban.blocks.procedures.definitions import (
     get_procedure,
     list_procedures,
     register_procedure,
+    task_resource,
 )
 from kiban.blocks.procedures.events import TOPIC_PREFIX, audit_tag, topic
 from kiban.blocks.procedures.reference import is_valid_reference, reference_of
@@ -133,6 +134,7 @@ __all__ = [
     "register_procedures_member",
     "submission_document",
     "submission_payload",
+    "task_resource",
     "topic",
     "verify_journal",
 ]

@@ -43,7 +43,7 @@ from kiban.blocks.procedures.schemas import (
     TaskClaim,
     TaskComplete,
 )
-from kiban.platform.authority import Acting, Principal, Resource, authorize
+from kiban.platform.authority import Acting, Principal, authorize
 from kiban.platform.fields import Limit, Offset
 from kiban.platform.webkit import DbSession, public
 
@@ -335,7 +335,13 @@ def _task(
 ) -> ApplicationRead:
     """The application, once the policy allowed ``action`` on it in its office."""
     app = service.get_application(session, application_id)
-    authorize(session, actor, action, organisation=app.office or "")
+    authorize(
+        session,
+        actor,
+        action,
+        organisation=app.office or "",
+        resource=definitions.task_resource(app),
+    )
     return app
 
 
@@ -353,7 +359,10 @@ def tasks(
     """Applications waiting for an official of the office, oldest first."""
     office = office or actor.organisation
     authorize(session, actor, "procedures.tasks.read", organisation=office)
-    return service.list_tasks(session, office=office, limit=limit, offset=offset)
+    # A role held in one department sees that department's tasks.
+    return service.list_tasks(
+        session, office=office, departments=actor.departments, limit=limit, offset=offset
+    )
 
 
 @router.get("/tasks/{application_id}", summary="A task's application", responses=_OFFICIAL_ERRORS)
@@ -403,10 +412,7 @@ def complete(
         actor,
         f"procedures.{app.code}.{data.action}",
         organisation=app.office or "",
-        resource=Resource(
-            subject_person=app.applicant_id,
-            excluded_actors=definitions.excluded_actors(app, data.action),
-        ),
+        resource=definitions.task_resource(app, data.action),
     )
     return service.do_take_action(
         session,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.orm import Session
 
 from kiban.blocks.procedures.errors import ProcedureNotFound
+from kiban.platform.authority import Resource
 
 if TYPE_CHECKING:
     from kiban.blocks.procedures.schemas import ActionRead, ApplicationRead
@@ -107,6 +108,10 @@ class ProcedureDef:
     validate: Validator | None = None
     office_of: OfficeOf | None = None
     check_ready: ReadyCheck | None = None
+    # The department of the office that handles it (a code of the staff block's departments,
+    # e.g. ``citizens`` for 市民課): an official whose role is held in another department may
+    # not work on it. ``None``: any department of the office.
+    department: str | None = None
 
     def action(self, name: str) -> ActionDef | None:
         """The action called ``name``, if the procedure has one."""
@@ -209,6 +214,20 @@ def list_procedures() -> list[ProcedureDef]:
     """Every registered definition, by code."""
     with _lock:
         return sorted(_registry.values(), key=lambda d: d.code)
+
+
+def task_resource(app: ApplicationRead, action_name: str | None = None) -> Resource:
+    """What the policy is asked about for an official's step on ``app``: the department that
+    handles the procedure and, for an action (``action_name``), the applicant and the actors
+    the definition keeps apart from it (separation of duties)."""
+    department = get_procedure(app.code).department
+    if action_name is None:
+        return Resource(department=department)
+    return Resource(
+        subject_person=app.applicant_id,
+        excluded_actors=excluded_actors(app, action_name),
+        department=department,
+    )
 
 
 def excluded_actors(app: ApplicationRead, action_name: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
@@ -402,10 +402,22 @@ def _task_states(defn: ProcedureDef) -> set[str]:
 
 
 def list_tasks(
-    session: Session, *, office: str | None, limit: int = 100, offset: int = 0
+    session: Session,
+    *,
+    office: str | None,
+    departments: Collection[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> ApplicationPage:
-    """Applications waiting for an official (of ``office``, when given), oldest first."""
-    pairs = [(d.code, s) for d in list_procedures() for s in sorted(_task_states(d))]
+    """Applications waiting for an official (of ``office``, when given), oldest first; with
+    ``departments``, only procedures handled by one of them (or by no department in
+    particular)."""
+    pairs = [
+        (d.code, s)
+        for d in list_procedures()
+        if departments is None or d.department is None or d.department in departments
+        for s in sorted(_task_states(d))
+    ]
     if not pairs:
         return ApplicationPage(items=[], total=0)
     wanted = [

@@ -125,6 +125,9 @@ class ReadPurpose(enum.StrEnum):
     PROCEDURE = "procedure"
     # Operating the system from the terminal (the operator at ``kiban residents``).
     OPERATION = "operation"
+    # Managing an office's staff: finding the person who becomes an official, or whose record
+    # an emergency access is granted over (職員の管理).
+    STAFF_ADMINISTRATION = "staff_administration"
 
 
 class ReadRecord(IdMixin, Base):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.residents import service
@@ -212,6 +212,39 @@ def access_people_by_municipality(
     people = service.list_people(
         session, lg_code=lg_code, status=status, limit=limit, offset=offset
     )
+    do_record_reads(
+        session, reader, (p.id for p in people), items=PERSON_ITEMS, purpose=purpose, route=route
+    )
+    return people
+
+
+def access_people_by_full_name(
+    session: Session,
+    actor: AnyReader,
+    family_name: str,
+    given_name: str,
+    *,
+    limit: int = 10,
+    purpose: ReadPurpose,
+    route: str,
+) -> list[PersonRead]:
+    """The people (living in the register) whose full name is exactly this, in kanji or in
+    kana; at most ``limit``, each recorded. An exact name, not a part of one: a search may
+    not browse the register."""
+    reader = _checked(actor, purpose, route)
+    query = (
+        select(Person)
+        .where(
+            Person.status == Status.RESIDENT,
+            or_(
+                (Person.family_name == family_name) & (Person.given_name == given_name),
+                (Person.family_name_kana == family_name) & (Person.given_name_kana == given_name),
+            ),
+        )
+        .order_by(Person.lg_code, Person.birth_date, Person.id)
+        .limit(limit)
+    )
+    people = service.read_people(session, list(session.scalars(query)))
     do_record_reads(
         session, reader, (p.id for p in people), items=PERSON_ITEMS, purpose=purpose, route=route
     )

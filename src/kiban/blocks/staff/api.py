@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
 from kiban.blocks.staff import policy, service
+from kiban.blocks.staff.errors import MembershipNotFound
 from kiban.platform.authority import Acting
 from kiban.platform.webkit import OPERATOR, DbSession, require_operator
 
@@ -29,6 +30,15 @@ class MembershipCreate(BaseModel):
 
     organisation: str = Field(min_length=1, max_length=64, examples=["131016"])
     role: str = Field(min_length=1, max_length=64, examples=["counter"])
+    department: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        examples=["citizens"],
+        description="A department of the organisation (市民課 `citizens`, ...): the role then "
+        "reaches only that department's work. Omitted: the whole organisation. On revoke, "
+        "omitted ends the role in every department.",
+    )
 
 
 class MembershipOut(BaseModel):
@@ -71,7 +81,10 @@ def _out(account: service.AccountRead) -> AccountOut:
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "`staff.principal_required`, `staff.key_invalid`"},
     403: {"description": "`staff.not_permitted`, `staff.other_organisation`"},
-    404: {"description": "`staff.organisation_not_found`, `staff.account_not_found`"},
+    404: {
+        "description": "`staff.organisation_not_found`, `staff.account_not_found`, "
+        "`staff.role_not_found`, `staff.department_not_found`, `staff.membership_not_found`"
+    },
 }
 
 
@@ -132,7 +145,12 @@ def grant(
     policy.authorize(session, actor, "staff.manage", organisation=data.organisation)
     return _out(
         service.do_grant(
-            session, account_id, organisation=data.organisation, role=data.role, actor=actor.actor
+            session,
+            account_id,
+            organisation=data.organisation,
+            role=data.role,
+            department=data.department,
+            actor=actor.actor,
         )
     )
 
@@ -148,6 +166,22 @@ def revoke(
     """Needs `staff.manage` in that organisation (step-up for officials); the account's
     sessions in that role stop acting at once."""
     policy.authorize(session, actor, "staff.manage", organisation=data.organisation)
+    if data.department is not None:
+        held = service.get_account(session, account_id).memberships
+        membership = next(
+            (
+                m
+                for m in held
+                if (m.organisation, m.role, m.department)
+                == (data.organisation, data.role, data.department)
+            ),
+            None,
+        )
+        if membership is None:
+            raise MembershipNotFound
+        return _out(
+            service.do_revoke_membership(session, account_id, membership.id, actor=actor.actor)
+        )
     return _out(
         service.do_revoke(
             session, account_id, organisation=data.organisation, role=data.role, actor=actor.actor

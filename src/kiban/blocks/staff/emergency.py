@@ -139,6 +139,22 @@ def list_break_glass_for_person(session: Session, person_id: uuid.UUID) -> list[
     return [_read(row, name) for row, name in rows]
 
 
+def list_live_break_glass(session: Session, organisation: str) -> list[BreakGlassRead]:
+    """The emergency accesses over ``organisation``'s data still in force, ending soonest
+    first (for its administrators)."""
+    rows = session.execute(
+        select(StaffBreakGlass, StaffAccount.name)
+        .join(StaffAccount, StaffAccount.id == StaffBreakGlass.account_id)
+        .where(
+            StaffBreakGlass.organisation == organisation,
+            StaffBreakGlass.revoked_at.is_(None),
+            StaffBreakGlass.expires_at > clock.now(),
+        )
+        .order_by(StaffBreakGlass.expires_at)
+    )
+    return [_read(row, name) for row, name in rows]
+
+
 def break_glass_allows(
     session: Session, principal: Principal, action: str, *, organisation: str, person: uuid.UUID
 ) -> bool:

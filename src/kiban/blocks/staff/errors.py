@@ -30,6 +30,19 @@ class OtherOrganisation(Forbidden):
         )
 
 
+class OtherDepartment(Forbidden):
+    """The principal's role is held in one department; the resource is another's."""
+
+    code = "staff.other_department"
+
+    def __init__(self, department: str) -> None:
+        super().__init__(
+            f"この事務は別の課（{department}）の担当です。あなたの役割はその課では使えません。",
+            f"This is handled by another department ({department}); your role does not reach it.",
+        )
+        self.department = department
+
+
 class SeparationOfDuties(Forbidden):
     """The principal took an earlier step the procedure keeps apart from this one, or the
     resource concerns the official themselves."""

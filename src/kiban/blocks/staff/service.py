@@ -81,6 +81,15 @@ class MembershipRead:
     department: str | None
     granted_at: datetime
     granted_by: str
+    department_name_ja: str | None = None
+    department_name_en: str | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentRead:
+    code: str
+    name_ja: str
+    name_en: str
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,17 @@ def list_organisations(session: Session, kind: str | None = None) -> list[Organi
     return [_org_read(row) for row in session.scalars(query)]
 
 
+def list_departments(session: Session, organisation: str) -> list[DepartmentRead]:
+    """The departments of an organisation (市民課 ``citizens``, ...), by code."""
+    org = _org(session, organisation)
+    rows = session.scalars(
+        select(StaffDepartment)
+        .where(StaffDepartment.organisation_id == org.id)
+        .order_by(StaffDepartment.code)
+    )
+    return [DepartmentRead(r.code, r.name_ja, r.name_en) for r in rows]
+
+
 def list_roles(session: Session, kind: str) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """The roles of a kind of organisation: code, names and permissions."""
     rows = session.scalars(
@@ -294,6 +314,8 @@ def _memberships(session: Session, account_id: uuid.UUID) -> list[MembershipRead
             department=d.code if d is not None else None,
             granted_at=m.granted_at,
             granted_by=m.granted_by,
+            department_name_ja=d.name_ja if d is not None else None,
+            department_name_en=d.name_en if d is not None else None,
         )
         for m, o, r, d in rows
     ]
@@ -431,16 +453,33 @@ def get_account_by_person(session: Session, person_id: uuid.UUID) -> AccountRead
     return _account_read(session, row) if row is not None else None
 
 
-def list_accounts(session: Session, *, organisation: str | None = None) -> list[AccountRead]:
-    """Accounts (of one organisation's live members, when given), by name."""
+def list_accounts(
+    session: Session, *, organisation: str | None = None, former: bool = False
+) -> list[AccountRead]:
+    """Accounts (of one organisation's live members, when given; with ``former``, also those
+    whose roles there have ended, closed accounts among them), by name."""
     query = select(StaffAccount).order_by(StaffAccount.name, StaffAccount.id)
     if organisation is not None:
         org = _org(session, organisation)
         members = select(StaffMembership.account_id).where(
-            StaffMembership.organisation_id == org.id, StaffMembership.revoked_at.is_(None)
+            StaffMembership.organisation_id == org.id
         )
+        if not former:
+            members = members.where(StaffMembership.revoked_at.is_(None))
         query = query.where(StaffAccount.id.in_(members))
     return [_account_read(session, row) for row in session.scalars(query)]
+
+
+def has_belonged(session: Session, account_id: uuid.UUID, organisation: str) -> bool:
+    """Whether the account holds, or once held, a role in ``organisation`` (its history there
+    is that organisation's to read)."""
+    found = session.scalar(
+        select(StaffMembership.id)
+        .join(StaffOrganisation, StaffOrganisation.id == StaffMembership.organisation_id)
+        .where(StaffMembership.account_id == account_id, StaffOrganisation.code == organisation)
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- memberships --------------------------------------------------------------------------------
@@ -466,7 +505,9 @@ def do_grant(
     department: str | None = None,
     actor: str,
 ) -> AccountRead:
-    """Give the account ``role`` in ``organisation`` (idempotent for a live membership)."""
+    """Give the account ``role`` in ``organisation``, in one ``department`` or (``None``) the
+    whole organisation; idempotent for the same live membership. A role may be held in
+    several departments: each is its own membership."""
     row = _account(session, account_id)
     if row.status != "active":
         raise AccountNotActive(row.status)
@@ -487,6 +528,9 @@ def do_grant(
             StaffMembership.account_id == row.id,
             StaffMembership.organisation_id == org.id,
             StaffMembership.role_id == role_row.id,
+            StaffMembership.department_id.is_(None)
+            if department_id is None
+            else StaffMembership.department_id == department_id,
             StaffMembership.revoked_at.is_(None),
         )
     )
@@ -509,22 +553,49 @@ def do_grant(
 def do_revoke(
     session: Session, account_id: uuid.UUID, *, organisation: str, role: str, actor: str
 ) -> AccountRead:
-    """End the account's ``role`` in ``organisation``; sessions using it stop acting."""
+    """End the account's ``role`` in ``organisation`` (in every department it is held in);
+    sessions using it stop acting."""
     row = _account(session, account_id)
     org = _org(session, organisation)
     role_row = _role(session, org, role)
-    live = session.scalar(
-        select(StaffMembership).where(
-            StaffMembership.account_id == row.id,
-            StaffMembership.organisation_id == org.id,
-            StaffMembership.role_id == role_row.id,
-            StaffMembership.revoked_at.is_(None),
+    live = list(
+        session.scalars(
+            select(StaffMembership).where(
+                StaffMembership.account_id == row.id,
+                StaffMembership.organisation_id == org.id,
+                StaffMembership.role_id == role_row.id,
+                StaffMembership.revoked_at.is_(None),
+            )
         )
     )
-    if live is None:
+    if not live:
         raise MembershipNotFound
-    live.revoked_at, live.revoked_by = clock.now(), actor
+    now = clock.now()
+    for membership in live:
+        membership.revoked_at, membership.revoked_by = now, actor
     _step(session, row, "revoked", actor, organisation=org.code, role=role)
+    return _account_read(session, row)
+
+
+def do_revoke_membership(
+    session: Session, account_id: uuid.UUID, membership_id: uuid.UUID, *, actor: str
+) -> AccountRead:
+    """End one live membership of the account (a role in one organisation and department)."""
+    row = _account(session, account_id)
+    held = next((m for m in _memberships(session, row.id) if m.id == membership_id), None)
+    membership = session.get(StaffMembership, membership_id)
+    if held is None or membership is None:
+        raise MembershipNotFound
+    membership.revoked_at, membership.revoked_by = clock.now(), actor
+    _step(
+        session,
+        row,
+        "revoked",
+        actor,
+        organisation=held.organisation,
+        role=held.role,
+        department=held.department,
+    )
     return _account_read(session, row)
 
 
@@ -678,6 +749,31 @@ def _held(
     return frozenset(held)
 
 
+def _departments(
+    session: Session, account_id: uuid.UUID, organisation: str, role: str | None = None
+) -> frozenset[str] | None:
+    """The departments the account's live roles there are held in; ``None`` when one of them
+    is held for the whole organisation (no department)."""
+    query = (
+        select(StaffDepartment.code)
+        .select_from(StaffMembership)
+        .join(StaffOrganisation, StaffOrganisation.id == StaffMembership.organisation_id)
+        .join(StaffRole, StaffRole.id == StaffMembership.role_id)
+        .outerjoin(StaffDepartment, StaffDepartment.id == StaffMembership.department_id)
+        .where(
+            StaffMembership.account_id == account_id,
+            StaffMembership.revoked_at.is_(None),
+            StaffOrganisation.code == organisation,
+        )
+    )
+    if role is not None:
+        query = query.where(StaffRole.code == role)
+    codes = list(session.scalars(query))
+    if not codes or None in codes:
+        return None
+    return frozenset(c for c in codes if c is not None)
+
+
 def principal_for(
     session: Session,
     account_id: uuid.UUID,
@@ -711,6 +807,7 @@ def principal_for(
         person_id=row.person_id,
         session_id=session_id,
         authenticated_at=authenticated_at,
+        departments=_departments(session, row.id, organisation, role),
         authenticated_with=authenticated_with,
     )
     if session_id is not None:  # An office session: its audit entries name it.
@@ -762,6 +859,7 @@ def principal_from_key(session: Session, secret: str) -> Principal:
         role=None,
         permissions=permissions,
         key_id=key.id,
+        departments=_departments(session, account.id, org.code),
     )
     bind_principal(session, principal, f"api-key:{key.id}")
     return principal

@@ -618,6 +618,7 @@ MOVE_OUT_DEF: Final = procedures.ProcedureDef(
     effects={"submit": _submitted, "approve": _approve_move_out, "send_back": _sent_back},
     validate=_validate_move_out,
     office_of=lambda app: _lg_code_of(app.values),
+    department="citizens",
 )
 
 MOVE_IN_DEF: Final = procedures.ProcedureDef(
@@ -659,6 +660,7 @@ MOVE_IN_DEF: Final = procedures.ProcedureDef(
     },
     office_of=lambda app: str(app.outputs.get("to_lg_code") or ""),
     check_ready=check_move_in_ready,
+    department="citizens",
 )
 
 MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(
@@ -688,6 +690,7 @@ MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(
     effects={"submit": _submitted, "complete": _complete_move_within, "send_back": _sent_back},
     validate=_validate_move_within,
     office_of=lambda app: _lg_code_of(app.values),
+    department="citizens",
 )
 
 

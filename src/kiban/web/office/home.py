@@ -49,5 +49,7 @@ def home(request: Request, lang: Lang, session: DbSession, official: OfficialUse
             "has_keys": bool(
                 staff.list_webauthn_credentials(session, official.principal.account_id)
             ),
+            # The link is shown to those whose role manages staff; the page asks the policy.
+            "manages_staff": staff.grants(official.principal.permissions, "staff.manage"),
         },
     )

@@ -48,7 +48,11 @@ def _ask(
     resource: staff.Resource | None = None,
 ) -> None:
     staff.authorize(
-        session, official.principal, action, organisation=app.office or "", resource=resource
+        session,
+        official.principal,
+        action,
+        organisation=app.office or "",
+        resource=resource or procedures.task_resource(app),
     )
 
 
@@ -61,10 +65,7 @@ def _may(session: Session, official: Official, app: procedures.ApplicationRead, 
 
 
 def _resource(app: procedures.ApplicationRead, action: str) -> staff.Resource:
-    return staff.Resource(
-        subject_person=app.applicant_id,
-        excluded_actors=procedures.excluded_actors(app, action),
-    )
+    return procedures.task_resource(app, action)
 
 
 @router.get("/tasks")
@@ -75,7 +76,10 @@ def task_queue(
     are recorded as read."""
     office = official.principal.organisation
     staff.authorize(session, official.principal, "procedures.tasks.read", organisation=office)
-    tasks = procedures.list_tasks(session, office=office, limit=QUEUE_SIZE)
+    # A role held in one department sees that department's tasks.
+    tasks = procedures.list_tasks(
+        session, office=office, departments=official.principal.departments, limit=QUEUE_SIZE
+    )
     names = residents.access_names_by_person_ids(
         session,
         official.principal,

@@ -68,6 +68,7 @@ READ_PURPOSE_LABELS: Mapping[str, str] = {
     "certificate": _("Issuing a certificate of residence"),
     "procedure": _("Processing your application"),
     "operation": _("Operating the system"),
+    "staff_administration": _("Managing an office's staff"),
 }
 
 # The reader's role, as the read record names it.
