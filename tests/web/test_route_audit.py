@@ -64,6 +64,17 @@ BODIES: dict[str, dict[str, Any]] = {
         "given_name_kana": "ハナコ",
         "effective_on": TODAY,
     },
+    # The staff pages: a body that succeeds, and "yes" to the question a change asks first.
+    "POST /office/staff/services": {"name": "試験の連携システム", "role": "audit"},
+    "POST /office/staff/new/search": {"query": "{person}"},
+    "POST /office/staff/new": {"person": "{person}", "role": "audit"},
+    "POST /office/staff/emergency": {
+        "account": "{account}",
+        "person": "{person}",
+        "hours": "4",
+        "reason": "災害時の安否確認のため",
+    },
+    "POST /office/staff/{account_id}/grant": {"role": "audit"},
 }
 # The register's writes in the order a life takes them (the death last).
 ORDER = ("move-out", "move-in", "move-within", "name", "death")
@@ -287,7 +298,53 @@ def _approve(step: Step) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/payments/{OWN}/batches/{batch.number}/approvals", step.body
 
 
+def _end_role(step: Step) -> tuple[str, dict[str, Any]]:
+    """One of the account's roles here, confirmed."""
+    with transaction(step.engine) as session:
+        account = staff.get_account(session, uuid.UUID(step.world["account"]))
+    held = next(m for m in account.memberships if m.organisation == OWN)
+    return step.path, {"membership": str(held.id), "confirmed": "yes"}
+
+
+def _service_account(step: Step, *, with_key: bool) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """A service account of the caller's organisation (a counter's role), with a key."""
+    with transaction(step.engine) as session:
+        account = staff.do_create_service_account(session, name="試験の連携", actor="system:test")
+        staff.do_grant(session, account.id, organisation=OWN, role="counter", actor="system:test")
+        if not with_key:
+            return account.id, None
+        created = staff.do_create_key(
+            session, account.id, organisation=OWN, permissions=[KEY_PERMISSION], actor="system:t"
+        )
+    return account.id, created.key.id
+
+
+KEY_PERMISSION = "residents.read"
+
+
+def _suspend(step: Step) -> tuple[str, dict[str, Any]]:
+    """Another official of the organisation is suspended (not the one the later steps use)."""
+    with transaction(step.engine) as session:
+        other = make_official(session, OWN, "counter", name="停止　職員")
+    body = {"action": "suspend", "reason": "試験のため", "confirmed": "yes"}
+    return f"/office/staff/{other.account_id}/status", body
+
+
+def _new_key(step: Step) -> tuple[str, dict[str, Any]]:
+    account, _ = _service_account(step, with_key=False)
+    return f"/office/staff/{account}/keys", {"days": "90", "permissions": [KEY_PERMISSION]}
+
+
+def _revoke_key(step: Step) -> tuple[str, dict[str, Any]]:
+    account, key = _service_account(step, with_key=True)
+    return f"/office/staff/{account}/keys/{key}/revoke", {"confirmed": "yes"}
+
+
 PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
+    "POST /office/staff/{account_id}/revoke": _end_role,
+    "POST /office/staff/{account_id}/status": _suspend,
+    "POST /office/staff/{account_id}/keys": _new_key,
+    "POST /office/staff/{account_id}/keys/{key_id}/revoke": _revoke_key,
     "POST /office/factors/webauthn": _add_key,
     "POST /office/factors/webauthn/{credential_id}/remove": _remove_key,
     "POST /office/factors/totp/confirm": _confirm_totp,

@@ -175,6 +175,7 @@ PORTAL_APP = "/portal/applications/{application_id}"
 MY_APP = "/api/v1/registration/applications/{application_id}"
 CONSENT = "/api/v1/mesh/consents/{consent_id}"
 BATCH = "/api/v1/payments/{payer}/batches/{number}"
+STAFF = "/office/staff/{account_id}"
 # Signing in without the card: a sign-in or a refusal, and the session once it opens.
 SIGN_IN = tags("staff:office:sign_in?", "staff:office:sign_in_failed?", "platform:session:start?")
 
@@ -228,6 +229,23 @@ AUDIT: dict[str, Audit] = {
     f"POST {OFFICE_APP}/claim": tags("procedures:application:claim"),
     f"POST {OFFICE_APP}/release": tags("procedures:application:release"),
     f"POST {OFFICE_APP}/act": tags("procedures:application:*"),
+    # Managing staff: the organisation's accounts are work data; adding an official or an
+    # emergency access reads the register (recorded) and writes the account's own entries.
+    "GET /office/staff": none("officials' and service accounts: work data, no resident's record"),
+    "POST /office/staff/services": tags("staff:account:created", "staff:account:granted"),
+    "GET /office/staff/new": PAGE,
+    "POST /office/staff/new/search": READ + tags("staff:office:register_searched"),
+    "POST /office/staff/new": READ + tags("staff:account:created?", "staff:account:granted"),
+    "GET /office/staff/emergency": READ,
+    "POST /office/staff/emergency": READ
+    + tags("staff:break_glass:granted", "notifications:notice:sent"),
+    f"GET {STAFF}": none("an account's roles, keys and history: work data"),
+    f"POST {STAFF}/grant": tags("staff:account:granted"),
+    f"POST {STAFF}/revoke": tags("staff:account:revoked"),
+    # Suspending or closing ends the account's office sessions (a close also its roles, keys).
+    f"POST {STAFF}/status": tags("staff:account:*", "platform:session:revoke?"),
+    f"POST {STAFF}/keys": tags("staff:account:key_created"),
+    f"POST {STAFF}/keys/{{key_id}}/revoke": tags("staff:account:key_revoked"),
     # Officials' second factors (ADR 0019): each official enrols and uses their own.
     "GET /office/factors": OWN_DATA,
     "POST /office/factors/webauthn/options": tags("staff:factor:webauthn_started"),
