@@ -108,3 +108,26 @@ def new_official(
     )
     session.commit()
     return official_with_card(session, person, lg_code, role, directory)
+
+
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_JOURNAL_CODES = ("start", "save", "claim", "release", "effect", "receive_packet", "reserve")
+
+
+def visible_text(html: str) -> str:
+    """What a reader of ``html`` sees: no tags, attributes (``datetime=`` keeps ISO for
+    machines), hidden form values or scripts."""
+    body = html.split("<main", 1)[-1]
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def assert_plain_words(html: str) -> None:
+    """An office page as officials read it (issue 15, item 8): no ISO dates or datetimes, no
+    journal codes, no ``person:``/``staff:`` ids, no ``operator``."""
+    text = visible_text(html)
+    assert not _ISO_DATE.search(text), _ISO_DATE.search(text)
+    words = set(re.findall(r"[a-z_]+", text))
+    assert not words & set(_JOURNAL_CODES), words & set(_JOURNAL_CODES)
+    for raw in ("person:", "staff:", "operator", "system:"):
+        assert raw not in text, raw

@@ -34,11 +34,12 @@ def ensure_organisation(session: Session, code: str) -> staff.OrganisationRead:
         )
     else:
         try:
-            name = address.get_municipality(session, code).full_name
+            municipality = address.get_municipality(session, code)
+            name, name_en = municipality.full_name, municipality.name_en
         except KibanError:
-            name = code
+            name = name_en = code
         staff.do_add_organisation(
-            session, code, staff.OrganisationKind.MUNICIPALITY, name, name, actor=ACTOR
+            session, code, staff.OrganisationKind.MUNICIPALITY, name, name_en, actor=ACTOR
         )
     return staff.get_organisation(session, code)
 

@@ -46,6 +46,8 @@ def test_every_agency_table_is_keyed_by_the_agency_code_only(session: Session) -
         "agencies_licence_holders",
         "agencies_bank_accounts",
         "agencies_electricity_contracts",
+        "agencies_hospital_patients",
+        "agencies_hospital_births",
     }
     for table in tables:
         columns = set(table.columns.keys())

@@ -186,18 +186,34 @@ def _office_sign_in(page: Any, servers: Servers, lg_code: str, lang: str) -> Non
     page.wait_for_url("**/office/tasks*")
 
 
-def _office_decides(page: Any, applicant: str, action: str) -> None:
-    """From the task queue: claim the applicant's task, then take ``action``."""
+def _office_decides(page: Any, applicant: str, action: str, lang: str, shot: str) -> str:
+    """From the task queue: claim the applicant's task, then take ``action`` through its
+    confirmation page; returns the message the next page says, with screenshots of each page
+    (``office-<lang>/<shot>-*``)."""
     page.wait_for_selector("table.table")
     assert applicant in page.inner_text("table.table")
     assert_accessible(page)
+    _shot(page, "office-" + lang, f"{shot}-1-queue")
     _press(page, "form[action*='/claim'] button")
     selector = f"form:has(input[name='action'][value='{action}']) button"
     page.wait_for_selector(selector)
     assert "/office/applications/" in page.url
+    # The claim is said in words on the application's page.
+    assert applicant in page.inner_text(".notice--success")
     assert_accessible(page)
+    _shot(page, "office-" + lang, f"{shot}-2-application")
     _press(page, selector)
-    page.wait_for_selector("h1")
+    # A confirmation page (no JavaScript dialog) says what the action will do, to whom.
+    page.wait_for_selector("input[name='confirmed']", state="attached")
+    assert applicant in page.inner_text("main")
+    assert_accessible(page)
+    _shot(page, "office-" + lang, f"{shot}-3-confirm")
+    _press(page, "form:has(input[name='confirmed']) button[type='submit']")
+    page.wait_for_selector(".notice--success")
+    done = page.inner_text(".notice--success")
+    assert applicant in done
+    _shot(page, "office-" + lang, f"{shot}-4-done")
+    return done
 
 
 def _deliver(engine: Engine) -> None:
@@ -367,7 +383,11 @@ def test_a_resident_moves_to_another_municipality(
     # The old office accepts it.
     old_office = contexts()
     _office_sign_in(old_office, servers, OLD_LG, lang)
-    _office_decides(old_office, family.applicant.full_name, "approve")
+    done = _office_decides(old_office, family.applicant.full_name, "approve", lang, "00-move-out")
+    removed = (
+        "住民基本台帳から消除しました（転出）" if lang == "ja" else "Removed from the resident"
+    )
+    assert removed in done
     assert texts["accepted"] in old_office.inner_text("main")
     # The journal names the official who accepted it, never an id.
     assert servers.officials[OLD_LG][1] in old_office.inner_text("main")
@@ -414,7 +434,11 @@ def test_a_resident_moves_to_another_municipality(
     # A new working day: yesterday's office session has ended, so the official signs in again.
     with clock.travel(slot_day - clock.today_jst()):
         _office_sign_in(new_office, servers, NEW_LG, lang)
-        _office_decides(new_office, family.applicant.full_name, "complete")
+        done = _office_decides(
+            new_office, family.applicant.full_name, "complete", lang, "03-move-in"
+        )
+        added = "住民基本台帳に記録しました（転入）" if lang == "ja" else "Added to the resident"
+        assert added in done
         assert texts["completed"] in new_office.inner_text("main")
         assert servers.officials[NEW_LG][1] in new_office.inner_text("main")
         assert_accessible(new_office)
@@ -429,10 +453,12 @@ def _after_the_move_in(resident: Any, new_office: Any, servers: Servers, lang: s
 
     # Once-only: the prefill report counts no fact typed again that the register held.
     new_office.goto(f"/office/procedures?lang={lang}")
-    row = new_office.locator("tr", has=new_office.locator("code", has_text="move_out"))
+    move_out_title = "転出届" if lang == "ja" else "Moving-out notice"
+    row = new_office.locator("tbody tr", has_text=move_out_title)
     cells = [c.strip() for c in row.locator("td").all_inner_texts()]
     assert cells[2:] == ["1", "3", "5", "0"]  # Submitted, typed, prefilled, typed again.
     assert_accessible(new_office)
+    _shot(new_office, "office-" + lang, "04-procedures")
 
     # My page: the new address.
     home = _eventually(

@@ -50,6 +50,8 @@ def test_resident_list_and_certificate_by_keyboard(page: Any, engine: Engine, la
     page.wait_for_selector("table.table")
     assert "/office/residents" in page.url
     assert_accessible(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"residents-{lang}.png"), full_page=True)
 
     link = page.locator("table.table a").first
     link.focus()
@@ -72,4 +74,8 @@ def test_resident_list_and_certificate_by_keyboard(page: Any, engine: Engine, la
     page.goto(f"/office?lang={lang}")
     assert "千代田\u3000窓口" in page.inner_text("main")
     assert page.locator("a[href*='step_up=true']").count() == 1
+    # The municipality by its name, not its code.
+    assert ("東京都千代田区" if lang == "ja" else "Chiyoda-ku, Tokyo") in page.inner_text("main")
+    assert "131016" not in page.inner_text("main")
     assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / f"home-{lang}.png"), full_page=True)

@@ -34,7 +34,12 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from tests.blocks.identity.oidc_support import ReaderCard
-from tests.office_support import new_official, office_sign_in
+from tests.office_support import (
+    assert_plain_words,
+    new_official,
+    office_sign_in,
+    visible_text,
+)
 
 from .journey import AUTH_PIN, NEW_LG, OLD_LG, SIGNING_PIN, Family, build_family
 
@@ -285,6 +290,7 @@ def test_sending_back_needs_a_reason_which_the_resident_reads(
             "version": str(version),
             "action": "send_back",
             "reason": "建物名を確認してください",
+            "confirmed": "true",
         },
     )
     assert sent_back.status_code == 303
@@ -499,7 +505,9 @@ def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
     sent = portal.office.get(f"/office/applications/{application_id}?lang=en").text
     assert "Moving-out data sent to the new office through the mesh" in sent
     assert "received through the mesh" not in sent
-    assert portal.family.applicant.birth_date.isoformat() in sent
+    assert i18n.format_day("en", portal.family.applicant.birth_date) in sent
+    assert "Chiyoda-ku, Tokyo" in sent  # The municipality in English, not its code.
+    assert_plain_words(sent)
     assert portal.family.applicant.address.text in sent  # The previous address.
     assert "世帯主" in sent
 
@@ -518,3 +526,131 @@ def test_the_offices_and_who_used_my_data_tell_the_packet_the_right_way_round(
     assert "住民基本台帳法に基づく異動の通知" in page
     english = portal.resident.get("/portal/records?lang=en").text
     assert "Notice of a change under the Basic Resident Register Act" in english
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_office_pages_speak_plain_words_and_confirm_before_acting(
+    portal: Portal, engine: Engine, lang: str
+) -> None:
+    url, form = _start(portal)
+    spouse = _spouse_code(form)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+        movers=spouse,
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = url.rsplit("/", 1)[1]
+    applicant, spouse_name = portal.family.applicant.full_name, portal.family.spouse.full_name
+    office = "東京都千代田区" if lang == "ja" else "Chiyoda-ku, Tokyo"
+    _office_login(portal, OLD_LG)
+    path = f"/office/applications/{application_id}"
+
+    # The office home names the municipality, not its code.
+    home = portal.office.get(f"/office?lang={lang}").text
+    assert office in home
+    assert "131016" not in visible_text(home)
+    assert_plain_words(home)
+    queue = portal.office.get(f"/office/tasks?lang={lang}").text
+    assert applicant in queue
+    assert_plain_words(queue)
+
+    # Claiming is said in words on the next page, once.
+    page = portal.office.get(f"{path}?lang={lang}").text
+    claimed = portal.office.post(
+        f"{path}/claim?lang={lang}", data={"csrf_token": portal.csrf, "version": _version(page)}
+    )
+    assert claimed.status_code == 303
+    page = portal.office.get(claimed.headers["location"]).text
+    said = "担当になりました" if lang == "ja" else "You now handle"
+    assert said in page
+    assert said not in portal.office.get(f"{path}?lang={lang}").text  # Once only.
+    assert office in page  # The municipality handling it, by name.
+    assert_plain_words(page)
+
+    # Accepting asks first, on a page of its own, naming who leaves the register.
+    asked = portal.office.post(
+        f"{path}/act?lang={lang}",
+        data={"csrf_token": portal.csrf, "version": _version(page), "action": "approve"},
+    )
+    assert asked.status_code == 200
+    assert 'name="confirmed" value="true"' in asked.text
+    assert applicant in asked.text
+    assert spouse_name in asked.text
+    assert_plain_words(asked.text)
+    with transaction(engine) as session:
+        still = procedures.get_application(session, uuid.UUID(application_id))
+        assert still.state == "submitted"  # Asking changed nothing.
+    done = portal.office.post(
+        f"{path}/act?lang={lang}",
+        data={
+            "csrf_token": portal.csrf,
+            "version": _version(asked.text),
+            "action": "approve",
+            "confirmed": "true",
+        },
+    )
+    assert done.status_code == 303
+    page = portal.office.get(done.headers["location"]).text
+    message = re.search(r'class="notice notice--success".*?<p>(.*?)</p>', page, flags=re.S)
+    assert message is not None
+    if lang == "ja":
+        assert f"{applicant}さん、{spouse_name}さんを住民基本台帳から消除しました（転出）" in (
+            message.group(1)
+        )
+    else:
+        assert f"Removed from the resident register (moved out): {applicant}, {spouse_name}" in (
+            message.group(1)
+        )
+    assert_plain_words(page)
+
+    # The other office pages: the prefill report, the register and a certificate.
+    for other in ("/office/procedures", "/office/residents"):
+        answer = portal.office.get(f"{other}?lang={lang}")
+        assert answer.status_code == 200, other
+        assert_plain_words(answer.text)
+    person = portal.family.applicant.id
+    certificate = portal.office.get(f"/office/residents/{person}/certificate?lang={lang}").text
+    assert_plain_words(certificate)
+
+
+def test_the_receipt_is_also_a_pdf_with_the_reference(portal: Portal, engine: Engine) -> None:
+    import io  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    url, form = _start(portal)
+    _save(
+        portal,
+        url,
+        form,
+        destination="札幌市中央区北一条西2-1-1",
+        moved_on=clock.today_jst().isoformat(),
+    )
+    assert _submit(portal, url).status_code == 303
+    application_id = uuid.UUID(url.rsplit("/", 1)[1])
+    reference = procedures.reference_of(application_id)
+    page = portal.resident.get(f"/portal/applications/{application_id}/receipt?lang=en").text
+    assert f"/portal/applications/{application_id}/receipt.pdf?lang=en" in page
+    answer = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=en")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(answer.content)).pages[0].extract_text()
+    assert reference in text
+    assert "Moving-out notice submitted" in text
+    assert "within 14 days of your" in text
+    # The inbox notice of the submission carries the same reference and the PDF.
+    with transaction(engine) as session:
+        inbox = notifications.list_inbox(session, portal.family.applicant.id)
+    receipt_notice = next(n for n in inbox.items if (n.link or "").endswith("/receipt"))
+    notice_page = portal.resident.get(f"/portal/inbox/{receipt_notice.id}?lang=en").text
+    assert f"/portal/applications/{application_id}/receipt.pdf?lang=en" in notice_page
+    japanese = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=ja")
+    assert reference in PdfReader(io.BytesIO(japanese.content)).pages[0].extract_text()
+    # Another resident gets no receipt of it.
+    portal.resident.cookies.set(RESIDENT_COOKIE, resident_cookie(None, portal.family.spouse.id))
+    other = portal.resident.get(f"/portal/applications/{application_id}/receipt.pdf?lang=en")
+    assert other.status_code == 404

@@ -132,7 +132,9 @@ def test_every_office_action_names_the_official_and_steps_kept_apart_need_two(
         page = first.get(client, path).text
         assert first.post(client, f"{path}/claim", version=_version(page)).status_code == 303
         page = first.get(client, path).text
-        accepted = first.post(client, f"{path}/act", version=_version(page), action="accept")
+        accepted = first.post(
+            client, f"{path}/act", version=_version(page), action="accept", confirmed="true"
+        )
         assert accepted.status_code == 303
         # The same official may not approve what they accepted ...
         page = first.get(client, path).text
@@ -142,14 +144,18 @@ def test_every_office_action_names_the_official_and_steps_kept_apart_need_two(
         version = str(_current_version(engine, world["application"]))
         assert first.post(client, f"{path}/claim", version=version).status_code == 303
         version = str(_current_version(engine, world["application"]))
-        refused = first.post(client, f"{path}/act", version=version, action="approve")
+        refused = first.post(
+            client, f"{path}/act", version=version, action="approve", confirmed="true"
+        )
         assert refused.status_code == 403
         assert first.post(client, f"{path}/release", version=version).status_code == 303
         # ... another official may.
         page = second.get(client, path).text
         assert second.post(client, f"{path}/claim", version=_version(page)).status_code == 303
         page = second.get(client, path).text
-        approved = second.post(client, f"{path}/act", version=_version(page), action="approve")
+        approved = second.post(
+            client, f"{path}/act", version=_version(page), action="approve", confirmed="true"
+        )
         assert approved.status_code == 303
         certificate = first.get(client, f"/office/residents/{world['person'].id}/certificate")
         assert certificate.status_code == 200

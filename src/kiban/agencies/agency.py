@@ -82,6 +82,8 @@ class Agency:
     services: tuple[DataService, ...]
     on_death: Callable[[Session, str], None] | None = None
     """What the agency does when the mesh tells it that a person it knows has died."""
+    on_birth: Callable[[Session, str], None] | None = None
+    """What the agency does when the mesh tells it that a child was born (the child's code)."""
 
     @property
     def member(self) -> str:

@@ -1,10 +1,15 @@
 """健康保険 (a health insurer): who is insured and eligible (資格), by agency code.
 
 Provides ``eligibility`` (on a day, today by default); keeps the address on file up to date.
+When the mesh tells it of a birth (its subscription to the register's births), it asks the
+register's basic-four service for the child's birth date and address, insures the child from
+the day of birth and sends the child's card details to the guardians' inbox through kiban's
+inbox service on the mesh (:data:`GUARDIAN_NOTICE_SERVICE`).
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -12,12 +17,18 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, require
+from kiban.agencies.agency import Agency, DataService, Enrolment, get_record, require
 from kiban.agencies.errors import InvalidParameter
 from kiban.agencies.models import InsurerMember
+from kiban.blocks import mesh
 from kiban.kernel import clock
 from kiban.platform.db import Base
 
+log = logging.getLogger(__name__)
+
+GUARDIAN_NOTICE_SERVICE: Final = "JP/GOV/kiban/inbox/guardian-notice"
+"""kiban's inbox service on the mesh: a notice to a child's guardians (the birth life event
+serves it and grants it to the insurer)."""
 INSURER_NUMBER: Final = "01130012"  # A 協会けんぽ-style 8-digit insurer number.
 CHILD_AGE: Final = 6
 ELDER_AGE: Final = 70
@@ -89,6 +100,59 @@ def _eligibility(session: Session, agency_code: str, params: Mapping[str, Any]) 
     }
 
 
+def _on_birth(session: Session, agency_code: str) -> None:
+    """Insure the newborn from the day of birth and send the card to the guardians' inbox."""
+    reply = mesh.call(
+        session,
+        client=AGENCY.subsystem,
+        service=mesh.BASIC_FOUR_SERVICE,
+        agency_code=agency_code,
+        items=["birth_date", "address"],
+    )
+    reply.raise_for_error()
+    if not isinstance(reply.body, dict):
+        return
+    born = date.fromisoformat(str(reply.body["birth_date"]))
+    row = get_record(session, AGENCY, agency_code)
+    if row is None:
+        rng = random.Random(f"insurer:newborn:{agency_code}")  # noqa: S311 - synthetic data.
+        row = InsurerMember(
+            agency_code=agency_code,
+            address=str(reply.body["address"]),
+            insurer_number=INSURER_NUMBER,
+            symbol=f"{rng.randint(1, 9999_9999):08d}",
+            number=str(rng.randint(1, 999)),
+            eligible_from=born,
+            eligible_until=None,
+            copay_percent=_copay(born, clock.now().date()),
+        )
+        session.add(row)
+        session.flush()
+    assert isinstance(row, InsurerMember)  # noqa: S101 - the agency's own model.
+    card = {
+        "kind": "health_insurance_card",
+        "insurer": AGENCY.title,
+        "insurer_number": row.insurer_number,
+        "symbol": row.symbol,
+        "number": row.number,
+        "eligible_from": row.eligible_from.isoformat(),
+        "copay_percent": row.copay_percent,
+    }
+    sent = mesh.call(
+        session,
+        client=AGENCY.subsystem,
+        service=GUARDIAN_NOTICE_SERVICE,
+        agency_code=agency_code,
+        body=card,
+        items=list(CARD_ITEMS),
+    )
+    if not sent.ok:
+        # The card stands; the guardians learn of it when they ask (eligibility).
+        log.warning("guardian notice refused: %s", sent.error or sent.status)
+
+
+CARD_ITEMS: Final = ("insurer", "insurer_number", "symbol", "number", "eligible_from")
+
 AGENCY: Final = Agency(
     name="insurer",
     title="全国健康保険協会",
@@ -105,4 +169,5 @@ AGENCY: Final = Agency(
             summary="Health insurance eligibility on a day (資格確認); parameter: on",
         ),
     ),
+    on_birth=_on_birth,
 )

@@ -113,3 +113,28 @@ class ElectricityContract(_OnFile, Base):
     supply_point_number: Mapped[str] = mapped_column(String(22), unique=True)  # 供給地点特定番号
     plan: Mapped[str] = mapped_column(String(32))
     contract_amperes: Mapped[int]
+
+
+class HospitalPatient(_OnFile, Base):
+    """A maternity hospital: a mother in its care, known by its agency code, with the
+    municipality the register gives for her (where the 出生証明書 goes)."""
+
+    __tablename__ = "agencies_hospital_patients"
+
+    lg_code: Mapped[str] = mapped_column(String(6))
+
+
+class HospitalBirth(IdMixin, TimestampMixin, Base):
+    """A maternity hospital: one birth and its 出生証明書 (the facts a physician or midwife
+    certifies), the mother by the hospital's agency code; the child has no name yet."""
+
+    __tablename__ = "agencies_hospital_births"
+
+    certificate_number: Mapped[str] = mapped_column(String(16), unique=True)
+    agency_code: Mapped[str] = mapped_column(String(CODE_LENGTH), index=True)  # the mother's
+    born_at: Mapped[str] = mapped_column(String(32))  # ISO date and time, Japan time
+    place: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    weight_grams: Mapped[int]
+    sex: Mapped[str] = mapped_column(String(8))
+    sent_to: Mapped[str | None] = mapped_column(String(256))  # the municipal service
+    message_id: Mapped[str | None] = mapped_column(String(64))

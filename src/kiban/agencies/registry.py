@@ -1,10 +1,10 @@
-"""The six reference agencies by name."""
+"""The reference agencies by name (six systems and the maternity hospital)."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from kiban.agencies import bank, electricity, insurer, licence, pension, tax
+from kiban.agencies import bank, electricity, hospital, insurer, licence, pension, tax
 from kiban.agencies.agency import Agency
 
 AGENCIES: Final[dict[str, Agency]] = {
@@ -16,6 +16,7 @@ AGENCIES: Final[dict[str, Agency]] = {
         licence.AGENCY,
         bank.AGENCY,
         electricity.AGENCY,
+        hospital.AGENCY,
     )
 }
 

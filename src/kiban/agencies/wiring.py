@@ -30,6 +30,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from kiban.agencies import bank as bank_module
+from kiban.agencies import hospital
 from kiban.agencies.agency import (
     Agency,
     DataService,
@@ -70,6 +71,8 @@ log = logging.getLogger(__name__)
 ACTOR: Final = "system:agencies"
 ADDRESS_EVENTS: Final = ("resident.address_changed", "resident.moved_in")
 DIED: Final = "resident.died"
+BORN: Final = "resident.registered"
+"""The register's registration event; the mesh delivers it for births only."""
 # The companies subscribe like the government agencies, but the mesh delivers a move to a
 # company only when the person has consented to it, and the company's fetch of the new address
 # is checked against that consent by the gateway.
@@ -172,7 +175,8 @@ def _provider(agency: Agency, service: DataService) -> mesh.ProviderFn:
 
 
 def _handler_name(agency: Agency, event_type: str | None = None) -> str:
-    return f"agencies.{agency.name}.{'died' if event_type == DIED else 'address'}"
+    kind = {DIED: "died", BORN: "born"}.get(event_type or "", "address")
+    return f"agencies.{agency.name}.{kind}"
 
 
 def _address_consumer(agency: Agency) -> mesh.DeliveryHandler:
@@ -201,6 +205,14 @@ def _death_consumer(agency: Agency) -> mesh.DeliveryHandler:
     return consume
 
 
+def _birth_consumer(agency: Agency) -> mesh.DeliveryHandler:
+    def consume(session: Session, message: mesh.DeliveryMessage) -> None:
+        if agency.on_birth is not None:
+            agency.on_birth(session, message.agency_code)
+
+    return consume
+
+
 def install() -> None:
     """Serve the agencies' services and consume their deliveries in this process."""
     mesh.install_register_services()
@@ -210,6 +222,8 @@ def install() -> None:
         mesh.register_delivery_handler(_handler_name(agency), _address_consumer(agency))
         if agency.on_death is not None:
             mesh.register_delivery_handler(_handler_name(agency, DIED), _death_consumer(agency))
+        if agency.on_birth is not None:
+            mesh.register_delivery_handler(_handler_name(agency, BORN), _birth_consumer(agency))
 
 
 def _subscribe(session: Session, agency: Agency, event_type: str, *, actor: str) -> None:
@@ -220,6 +234,50 @@ def _subscribe(session: Session, agency: Agency, event_type: str, *, actor: str)
         # Subscribing checks for an existing subscription before it writes anything.
         if error.code != "mesh.subscription_exists":
             raise
+
+
+def _grant_register(
+    session: Session,
+    agency: Agency,
+    register: str,
+    grants: set[tuple[str, str]],
+    *,
+    actor: str,
+) -> None:
+    """The agency's grant to the register's basic-four service, by kind, once."""
+    if agency.member_class == "GOV" and (agency.subsystem, register) not in grants:
+        mesh.grant(
+            session,
+            client=agency.subsystem,
+            service=register,
+            task=f"{agency.title}の事務に係る本人確認",
+            legal_basis=mesh.BASIC_FOUR_LEGAL_BASIS,
+            items=["birth_date", "address"],
+            actor=actor,
+        )
+    if agency.member_class == "COM" and (agency.subsystem, register) not in grants:
+        # Deny by default holds for companies too: the grant says what a company may ever
+        # ask the register for, and each request also needs the person's consent.
+        mesh.grant(
+            session,
+            client=agency.subsystem,
+            service=register,
+            task=COMPANY_TASK,
+            legal_basis=COMPANY_BASIS,
+            items=["address"],
+            actor=actor,
+        )
+    if agency.member_class == "MED" and (agency.subsystem, register) not in grants:
+        # The maternity hospital asks only where the mother lives (where its 出生証明書 goes).
+        mesh.grant(
+            session,
+            client=agency.subsystem,
+            service=register,
+            task=hospital.REGISTER_TASK,
+            legal_basis=hospital.REGISTER_BASIS,
+            items=list(hospital.REGISTER_ITEMS),
+            actor=actor,
+        )
 
 
 def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None:
@@ -253,33 +311,14 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
                     actor=actor,
                 )
                 mesh.enable_service(session, service_id, actor=actor)
-        if agency.member_class == "GOV" and (agency.subsystem, register) not in grants:
-            mesh.grant(
-                session,
-                client=agency.subsystem,
-                service=register,
-                task=f"{agency.title}の事務に係る本人確認",
-                legal_basis=mesh.BASIC_FOUR_LEGAL_BASIS,
-                items=["birth_date", "address"],
-                actor=actor,
-            )
-        if agency.member_class == "COM" and (agency.subsystem, register) not in grants:
-            # Deny by default holds for companies too: the grant says what a company may ever
-            # ask the register for, and each request also needs the person's consent.
-            mesh.grant(
-                session,
-                client=agency.subsystem,
-                service=register,
-                task=COMPANY_TASK,
-                legal_basis=COMPANY_BASIS,
-                items=["address"],
-                actor=actor,
-            )
+        _grant_register(session, agency, register, grants, actor=actor)
         if agency.name in SUBSCRIBERS:
             for event_type in ADDRESS_EVENTS:
                 _subscribe(session, agency, event_type, actor=actor)
             if agency.on_death is not None:
                 _subscribe(session, agency, DIED, actor=actor)
+            if agency.on_birth is not None:
+                _subscribe(session, agency, BORN, actor=actor)
     for grant in GRANTS:
         client = AGENCIES[grant.client].subsystem
         service_id = f"{AGENCIES[grant.provider].subsystem}/{grant.service}"

@@ -6,6 +6,7 @@ import typer
 
 from kiban.cli import (
     address,
+    agencies,
     audit,
     benefits,
     card,
@@ -49,6 +50,7 @@ app.add_typer(credentials.app, name="credentials")
 app.add_typer(heirs.app, name="heirs")
 app.add_typer(benefits.app, name="benefits")
 app.add_typer(payments.app, name="payments")
+app.add_typer(agencies.app, name="agencies")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -17,6 +17,8 @@ from typing import Literal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from kiban.kernel.clock import JST
+
 Language = Literal["ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("ja", "en")
 DEFAULT_LANGUAGE: Language = "ja"
@@ -117,11 +119,38 @@ def format_day(lang: Language, day: date) -> str:
     return day_ja(day) if lang == "ja" else day_en(day)
 
 
-def format_moment(lang: Language, instant: datetime) -> str:
-    """A day with its weekday and the time of day to the minute, in ``lang`` (the instant in
-    the zone it is to be read in)."""
-    day = format_day(lang, instant.date())
-    return f"{day} {instant:%H:%M}" if lang == "ja" else f"{day}, {instant:%H:%M}"
+_WEEKDAYS_EN_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_moment(lang: Language, moment: datetime) -> str:
+    """A moment in Japan time with its weekday, to the minute: ``2026年12月7日（月）14:05`` /
+    ``Mon 7 Dec 2026, 14:05``. Aware moments are converted to Japan time; naive ones (a visit
+    slot, ``2026-12-15T09:30``) are taken as Japan time already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(JST)
+    if lang == "ja":
+        return f"{day_ja(moment.date())}{moment:%H:%M}"
+    day = moment.date()
+    short = _MONTHS_EN[day.month - 1][:3]
+    return f"{_WEEKDAYS_EN_SHORT[day.weekday()]} {day.day} {short} {day.year}, {moment:%H:%M}"
+
+
+def format_when(lang: Language, value: date | datetime | str | None) -> str:
+    """A day or a moment as people read it (:func:`format_day`, :func:`format_moment`); an ISO
+    text (``2026-12-15``, ``2026-12-15T09:30``) is read first. The one way pages show time."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            parsed: date = (
+                datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+            )
+        except ValueError:
+            return value
+        value = parsed
+    if isinstance(value, datetime):
+        return format_moment(lang, value)
+    return format_day(lang, value)
 
 
 # Japanese eras (元号) from their first day, newest first: official documents date in them.

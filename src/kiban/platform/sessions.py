@@ -58,8 +58,10 @@ __all__ = [
     "load_session",
     "revoke_session",
     "revoke_sessions_of",
+    "set_flash",
     "set_session_cookie",
     "start_session",
+    "take_flash",
     "update_session",
 ]
 
@@ -280,6 +282,30 @@ def update_session(
         row.authenticated_at = clock.now()
     db.flush()
     return _view(row)
+
+
+_FLASH: Final = "flash"
+
+
+def set_flash(db: Session, ws: WebSession, message: str) -> None:
+    """Keep a message for the next page of this session (post/redirect/get: a form's handler
+    says what it did, and the page it redirects to shows it once). Kept server-side in the
+    session's row, never in the URL."""
+    update_session(db, ws.id, data={**_current_data(db, ws.id), _FLASH: message[:2000]})
+
+
+def take_flash(db: Session, ws: WebSession) -> str | None:
+    """The message :func:`set_flash` kept, removed so that it shows once; ``None`` if none."""
+    message = ws.data.get(_FLASH)
+    if not isinstance(message, str):
+        return None
+    data = {k: v for k, v in _current_data(db, ws.id).items() if k != _FLASH}
+    update_session(db, ws.id, data=data)
+    return message
+
+
+def _current_data(db: Session, session_id: uuid.UUID) -> dict[str, Any]:
+    return dict(_row(db, session_id).data or {})
 
 
 def revoke_session(db: Session, session_id: uuid.UUID, *, reason: str, actor: str) -> None:

@@ -34,7 +34,7 @@ from kiban.blocks.payments.api import router as payments_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
-from kiban.life_events import moving
+from kiban.life_events import birth, moving
 from kiban.platform import authority, events
 from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
@@ -184,6 +184,7 @@ def create_app() -> FastAPI:
     authority.install(resolver=office_session.resolve_principal, policy=staff.authorize)
     # Life events register their procedures (definitions are data) and notice templates.
     moving.register()
+    birth.register()
     app.add_middleware(LanguageCookieMiddleware)
     # OPTIONS lists every method of a path (405 answers too, see webkit).
     app.add_middleware(MethodsMiddleware)

@@ -42,15 +42,14 @@ def _environment(lang: i18n.Language) -> jinja2.Environment:
         translations.gettext, translations.ngettext, newstyle=True
     )
     env.filters["number"] = lambda value: format_decimal(value, locale=lang)
-    # Instants are stored in UTC and shown in Japan time, to the minute.
-    env.filters["jst"] = lambda value: clock.to_jst(value).strftime("%Y-%m-%d %H:%M")
+    # The one way pages show time, portal and office alike: instants (stored in UTC) in Japan
+    # time to the minute and days, each with its weekday; ISO texts are read first.
+    env.filters["when"] = lambda value: i18n.format_when(lang, value)
     # Days as residents read them, with the weekday: 2026年12月14日（月） / Monday 14 December 2026.
     env.filters["day"] = lambda value: i18n.format_day(lang, value)
     env.filters["isoday"] = date.fromisoformat
     env.filters["official_day"] = lambda value: i18n.official_day(lang, value)
     env.filters["jst_day"] = lambda value: clock.to_jst(value).date()
-    # Instants as people read them: 2026年12月7日（月） 18:32 / Monday 7 December 2026, 18:32.
-    env.filters["moment"] = lambda value: i18n.format_moment(lang, clock.to_jst(value))
     return env
 
 

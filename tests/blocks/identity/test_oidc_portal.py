@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, residents
+from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 
 from .conftest import TestClient
@@ -54,9 +55,9 @@ def test_sign_in_lands_on_my_page(http: TestClient, card: ReaderCard, session: S
     assert page.status_code == 200, page.text
     assert "山田\u3000花子" in page.text
     assert "ヤマダ" in page.text
-    assert "1982-02-03" in page.text
+    assert "1982年2月3日（水）" in page.text  # Days as residents read them, with the weekday.
     held = identity.get_card_by_number(session, card.card_number)
-    assert held.expires_on.isoformat() in page.text
+    assert i18n.format_day("ja", held.expires_on) in page.text
     assert "世帯主" in page.text
     # The portal registered itself as a first-party client on first use.
     portal = identity.get_client(session, identity.PORTAL_CLIENT_ID)

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.address import events, repository
+from kiban.blocks.address import events, repository, romaji
 from kiban.blocks.address.adapters import PointSource, SourceData, TownPoint, TownSource, abr
 from kiban.blocks.address.errors import (
     AbrFileInvalid,
@@ -77,6 +77,16 @@ class MunicipalityRead:
     def full_name(self) -> str:
         """Prefecture, county and municipality: ``北海道石狩郡当別町``."""
         return f"{self.pref_name}{self.county or ''}{self.name}"
+
+    @property
+    def pref_name_en(self) -> str:
+        """The prefecture in English, read from its kana: ``Hokkaido``, ``Tokyo``."""
+        return romaji.prefecture_en(self.pref_name, self.pref_kana)
+
+    @property
+    def name_en(self) -> str:
+        """In English, read from the kana: ``Chuo-ku, Sapporo, Hokkaido``."""
+        return romaji.municipality_en(self.name, self.kana, self.pref_name, self.pref_kana)
 
 
 @dataclass(frozen=True)

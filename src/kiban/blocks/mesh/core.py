@@ -164,6 +164,16 @@ def convert_code(session: Session, from_member: str, code: str, to_member: str) 
     return converted
 
 
+def person_of(session: Session, member: str, code: str) -> uuid.UUID:
+    """The person one of kiban's own members (a municipal register office, the procedures
+    subsystem) knows by ``code``: those members are the register, so they may resolve their
+    own codes; ``mesh.person_unknown``. Agencies never call this."""
+    person = codes.person_for(session, member, code)
+    if person is None:
+        raise PersonUnknown()
+    return person
+
+
 # --- directory ---------------------------------------------------------------------------------
 
 

@@ -76,6 +76,7 @@ EVENT_TYPES: Final = (
     "resident.address_changed",
     "resident.died",
     "resident.name_changed",
+    "resident.registered",  # delivered for births only (mesh.subscribers.on_registered)
 )
 CERT_DAYS: Final = 825
 

@@ -363,6 +363,14 @@ def on_register_event(session: Session, event: events.Event) -> None:
         attempt(session, row, now=now)
 
 
+@events.subscriber(residents.REGISTERED, consumer=f"mesh.deliveries.{residents.REGISTERED}")
+def on_registered(session: Session, event: events.Event) -> None:
+    """A registration is delivered to subscribers only when it is a birth (出生): a newborn is
+    news to an insurer, a person registered from abroad is enrolled by the agencies directly."""
+    if event.payload.get("reason") == "birth":
+        on_register_event(session, event)
+
+
 for _topic in (
     residents.MOVED_IN,
     residents.ADDRESS_CHANGED,

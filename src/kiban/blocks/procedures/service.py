@@ -264,6 +264,13 @@ def _label(defn: ProcedureDef, action: str) -> tuple[str, str]:
     return _ENGINE_LABELS.get(action, (action, action))
 
 
+def action_label(code: str, action: str, lang: str) -> str:
+    """A journal entry's action in words (``effect`` is 処理結果 / Outcome recorded), in
+    ``lang``: pages never show the journal's codes."""
+    label_ja, label_en = _label(get_procedure(code), action)
+    return label_en if lang == "en" else label_ja
+
+
 def expected_completion(defn: ProcedureDef, submitted_at: datetime | None) -> date | None:
     """The submission day in Japan plus the procedure's service-level target."""
     if submitted_at is None:
@@ -467,12 +474,40 @@ def register_procedures_member(session: Session, *, actor: str) -> str:
     return SUBSYSTEM
 
 
+def _received(
+    defn: ProcedureDef, received: Mapping[str, Any], source: Mapping[str, Any]
+) -> tuple[Json, Json]:
+    """The values of prefilled fields that arrived in a message (their items), with sources."""
+    values: Json = {}
+    sources: Json = {}
+    as_of = audit.format_instant(clock.now())
+    for field in defn.fields:
+        if field.prefill is None or field.prefill.item not in received:
+            continue
+        _storable(field.name, received[field.prefill.item])
+        values[field.name] = received[field.prefill.item]
+        sources[field.name] = {
+            "service": field.prefill.service,
+            "item": field.prefill.item,
+            "registry_ja": field.prefill.registry_ja,
+            "registry_en": field.prefill.registry_en,
+            "as_of": as_of,
+            **source,
+        }
+    return values, sources
+
+
 def _prefill(
-    session: Session, defn: ProcedureDef, applicant: uuid.UUID, *, actor: str
+    session: Session,
+    defn: ProcedureDef,
+    applicant: uuid.UUID,
+    *,
+    actor: str,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[Json, Json]:
     by_service: dict[str, list[FieldDef]] = {}
     for field in defn.fields:
-        if field.prefill is not None:
+        if field.prefill is not None and field.name not in skip:
             by_service.setdefault(field.prefill.service, []).append(field)
     values: Json = {}
     sources: Json = {}
@@ -678,14 +713,26 @@ def _append(
 
 
 def do_start_application(
-    session: Session, code: str, *, applicant: uuid.UUID, actor: str
+    session: Session,
+    code: str,
+    *,
+    applicant: uuid.UUID,
+    actor: str,
+    received: Mapping[str, Any] | None = None,
+    received_source: Mapping[str, Any] | None = None,
 ) -> ApplicationRead:
     """A draft of procedure ``code`` for ``applicant``, prefilled from the registries through
-    the mesh. ``procedures.procedure_not_found``, ``residents.person_not_found``,
+    the mesh. ``received``: the items of a message that arrived through the mesh (a hospital's
+    birth certificate); the prefilled fields whose item it carries take their value from it,
+    with ``received_source`` (the sender, the message id) added to their source, and are not
+    asked for again. ``procedures.procedure_not_found``, ``residents.person_not_found``,
     ``procedures.prefill_unavailable``."""
     defn = get_procedure(code)
     residents.get_person(session, applicant)
-    values, sources = _prefill(session, defn, applicant, actor=actor)
+    given, given_sources = _received(defn, received or {}, received_source or {})
+    values, sources = _prefill(session, defn, applicant, actor=actor, skip=frozenset(given))
+    values |= given
+    sources |= given_sources
     at = clock.now()
     row = ProceduresApplication(
         id=uuid.uuid4(),
@@ -1015,6 +1062,55 @@ def do_take_action(
     state), ``procedures.not_claimed`` (409, an official who does not hold the claim),
     ``procedures.version_conflict`` (409), ``procedures.reason_required`` (422),
     ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`)."""
+    row, defn, found, reason = _checked_action(
+        session, application_id, action, role=role, actor=actor, reason=reason, data=data
+    )
+    if row.version != expected_version:
+        raise VersionConflict(expected_version, row.version)
+    return _take(
+        session,
+        row,
+        defn,
+        found,
+        role=role,
+        actor=actor,
+        expected_version=expected_version,
+        reason=reason,
+        data=data,
+    )
+
+
+def check_action(
+    session: Session,
+    application_id: uuid.UUID,
+    action: str,
+    *,
+    role: str,
+    actor: str,
+    expected_version: int,
+    reason: str | None = None,
+) -> ActionDef:
+    """What :func:`do_take_action` checks before it writes, without writing: the same errors,
+    in the same order, so that a page can ask "are you sure?" only of an action that would be
+    taken. Returns the action's definition."""
+    row, _defn, found, _reason = _checked_action(
+        session, application_id, action, role=role, actor=actor, reason=reason, data=None
+    )
+    if row.version != expected_version:
+        raise VersionConflict(expected_version, row.version)
+    return found
+
+
+def _checked_action(
+    session: Session,
+    application_id: uuid.UUID,
+    action: str,
+    *,
+    role: str,
+    actor: str,
+    reason: str | None,
+    data: Mapping[str, Any] | None,
+) -> tuple[ProceduresApplication, ProcedureDef, ActionDef, str | None]:
     row = _get_row(session, application_id)
     defn = get_procedure(row.code)
     found = _find_action(defn, action)
@@ -1036,19 +1132,7 @@ def do_take_action(
     _storable("reason", reason)
     if data is not None:
         _storable("data", dict(data))
-    if row.version != expected_version:
-        raise VersionConflict(expected_version, row.version)
-    return _take(
-        session,
-        row,
-        defn,
-        found,
-        role=role,
-        actor=actor,
-        expected_version=expected_version,
-        reason=reason,
-        data=data,
-    )
+    return row, defn, found, reason
 
 
 def do_claim_task(

@@ -46,6 +46,8 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.move_in.complete",
         "procedures.move_within.complete",
         "procedures.move_within.send_back",
+        "procedures.birth.accept",
+        "procedures.birth.send_back",
         "payments.batch.approve",
         "benefits.read",
         "benefits.run",
@@ -100,6 +102,7 @@ _COUNTER = RoleDefault(
         "credentials.offer",
         "procedures.tasks.claim",
         "procedures.move_in.complete",
+        "procedures.birth.accept",
         "procedures.*.send_back",
     ),
 )
@@ -112,6 +115,7 @@ _REVIEW = RoleDefault(
         "procedures.tasks.claim",
         "procedures.move_out.approve",
         "procedures.move_within.complete",
+        "procedures.birth.accept",
         "procedures.*.send_back",
     ),
 )

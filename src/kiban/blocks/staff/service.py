@@ -219,13 +219,13 @@ def do_sync_organisations(
     rows: list[tuple[str, OrganisationKind, str, str]] = [
         (OPERATOR_ORGANISATION, OrganisationKind.OPERATOR, "基盤運用者", "Kiban operator")
     ]
-    prefectures: dict[str, str] = {}
+    prefectures: dict[str, tuple[str, str]] = {}
     for m in address.list_municipalities(session):
-        prefectures.setdefault(m.pref_code, m.pref_name)
-        rows.append((m.lg_code, OrganisationKind.MUNICIPALITY, m.full_name, m.full_name))
+        prefectures.setdefault(m.pref_code, (m.pref_name, m.pref_name_en))
+        rows.append((m.lg_code, OrganisationKind.MUNICIPALITY, m.full_name, m.name_en))
     rows.extend(
-        (prefecture_code(p), OrganisationKind.PREFECTURE, name, name)
-        for p, name in sorted(prefectures.items())
+        (prefecture_code(p), OrganisationKind.PREFECTURE, ja, en)
+        for p, (ja, en) in sorted(prefectures.items())
     )
     rows.extend((code, OrganisationKind.AGENCY, ja, en) for code, ja, en in agencies)
     return _add_organisations(session, rows, actor=actor)

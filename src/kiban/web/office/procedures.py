@@ -24,7 +24,8 @@ from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import i18n, sessions
 from kiban.platform.webkit import DbSession, Lang, RouteName, get_route_name
-from kiban.web.office.home import who
+from kiban.web.office import outcomes
+from kiban.web.office.home import municipality_name, role_label, who
 from kiban.web.office.session import Official, OfficialUser
 from kiban.web.portal.procedures import missing_page, state_label
 from kiban.web.templating import get_pages
@@ -92,6 +93,7 @@ def task_queue(
         lang,
         "office/tasks.html",
         {
+            "flash": sessions.take_flash(session, official.session),
             "official": official,
             "me": official_actor(official),
             "office_name": official.organisation_name,
@@ -157,6 +159,7 @@ def _application_page(
         except KibanError as refusal:
             not_ready = refusal.message(lang)
     context: dict[str, Any] = {
+        "flash": sessions.take_flash(session, official.session),
         "not_ready": not_ready,
         "today": clock.today_jst().isoformat(),
         "official": official,
@@ -174,6 +177,9 @@ def _application_page(
         "is_task": bool(actions),
         "other_office": False,
         "who": lambda actor: who(session, lang, actor),
+        "municipality": lambda code: municipality_name(session, lang, code),
+        "action_label": lambda name: procedures.action_label(app.code, name, lang),
+        "role_label": lambda role: role_label(lang, role),
         "error": error.message(lang) if error else None,
         "state_label": lambda state: state_label(lang, state),
         "title_of": lambda a: a.title_ja if lang == "ja" else a.title_en,
@@ -224,6 +230,35 @@ def _back(application_id: uuid.UUID, lang: str) -> RedirectResponse:
     return RedirectResponse(f"/office/applications/{application_id}?lang={lang}", status_code=303)
 
 
+def _claim_or_release(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    official: Official,
+    version: int,
+    *,
+    release: bool,
+) -> Response:
+    """Claim or release a task (one permission, ``procedures.tasks.claim``), then say so on the
+    next page: the application after a claim, the queue after a release. The route has checked
+    the form's CSRF token."""
+    try:
+        app = procedures.get_application(session, application_id)
+        _ask(session, official, "procedures.tasks.claim", app)
+        take = procedures.do_release_task if release else procedures.do_claim_task
+        take(session, application_id, official=official_actor(official), expected_version=version)
+        applicant = _applicant(request, session, official, app)
+    except KibanError as error:
+        return _refused(request, lang, session, official, application_id, error)
+    sessions.set_flash(
+        session, official.session, outcomes.claimed(lang, app, applicant, released=release)
+    )
+    if release:
+        return RedirectResponse(f"/office/tasks?lang={lang}", status_code=303)
+    return _back(application_id, lang)
+
+
 @router.post("/applications/{application_id}/claim")
 def claim(
     application_id: uuid.UUID,
@@ -236,15 +271,9 @@ def claim(
 ) -> Response:
     """Take the task, so that this official alone acts on it."""
     sessions.check_csrf(official.session, csrf_token)
-    try:
-        app = procedures.get_application(session, application_id)
-        _ask(session, official, "procedures.tasks.claim", app)
-        procedures.do_claim_task(
-            session, application_id, official=official_actor(official), expected_version=version
-        )
-    except KibanError as error:
-        return _refused(request, lang, session, official, application_id, error)
-    return _back(application_id, lang)
+    return _claim_or_release(
+        application_id, request, lang, session, official, version, release=False
+    )
 
 
 @router.post("/applications/{application_id}/release")
@@ -259,15 +288,9 @@ def release(
 ) -> Response:
     """Give the task back to the queue."""
     sessions.check_csrf(official.session, csrf_token)
-    try:
-        app = procedures.get_application(session, application_id)
-        _ask(session, official, "procedures.tasks.claim", app)
-        procedures.do_release_task(
-            session, application_id, official=official_actor(official), expected_version=version
-        )
-    except KibanError as error:
-        return _refused(request, lang, session, official, application_id, error)
-    return RedirectResponse(f"/office/tasks?lang={lang}", status_code=303)
+    return _claim_or_release(
+        application_id, request, lang, session, official, version, release=True
+    )
 
 
 @router.post("/applications/{application_id}/act")
@@ -281,11 +304,15 @@ def act(
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     moved_in_on: Annotated[str, Form()] = "",
+    confirmed: Annotated[bool, Form()] = False,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Take the official's action (accept, send back with a reason, complete; a move-in's
-    completion carries the day the resident says they moved in)."""
+    completion carries the day the resident says they moved in). The first post answers a
+    confirmation page that says what the action will do (who leaves or joins the register);
+    the confirmed post takes it and says what it did on the application's page."""
     sessions.check_csrf(official.session, csrf_token)
+    route = get_route_name(request)
     try:
         app = procedures.get_application(session, application_id)
         _ask(
@@ -295,6 +322,20 @@ def act(
             app,
             resource=_resource(app, action),
         )
+        checked = procedures.check_action(
+            session,
+            application_id,
+            action,
+            role="official",
+            actor=official_actor(official),
+            expected_version=version,
+            reason=reason or None,
+        )
+        names = outcomes.names_of(session, official.principal, app, action, route=route)
+        if not confirmed:
+            return _confirmation(
+                request, lang, session, official, app, checked, names, reason, moved_in_on
+            )
         procedures.do_take_action(
             session,
             application_id,
@@ -305,6 +346,49 @@ def act(
             reason=reason or None,
             data={"moved_in_on": moved_in_on} if moved_in_on else None,
         )
+        taken = procedures.get_application(session, application_id)
     except KibanError as error:
         return _refused(request, lang, session, official, application_id, error)
+    sessions.set_flash(session, official.session, outcomes.outcome(lang, taken, checked, names))
     return _back(application_id, lang)
+
+
+def _confirmation(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    official: Official,
+    app: procedures.ApplicationRead,
+    action: procedures.ActionDef,
+    names: list[str],
+    reason: str,
+    moved_in_on: str,
+) -> HTMLResponse:
+    return get_pages().render(
+        request,
+        lang,
+        "office/confirm.html",
+        {
+            "official": official,
+            "app": app,
+            "action": action,
+            "action_label": action.label_en if lang == "en" else action.label_ja,
+            "title": app.title_en if lang == "en" else app.title_ja,
+            "applicant": _applicant(request, session, official, app),
+            "consequence": outcomes.consequence(lang, app, action, names),
+            "reason": reason.strip(),
+            "moved_in_on": moved_in_on,
+        },
+    )
+
+
+def _applicant(
+    request: Request, session: Session, official: Official, app: procedures.ApplicationRead
+) -> str:
+    return residents.access_names_by_person_ids(
+        session,
+        official.principal,
+        [app.applicant_id],
+        purpose=residents.ReadPurpose.PROCEDURE,
+        route=get_route_name(request),
+    ).get(app.applicant_id, str(app.applicant_id))

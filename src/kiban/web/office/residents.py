@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from kiban.blocks import address, residents, staff
-from kiban.kernel import clock
+from kiban.blocks import residents, staff
 from kiban.platform.webkit import DbSession, Lang, RouteName
+from kiban.web.office.home import municipality_name as municipality_name_of
 from kiban.web.office.session import OfficialUser
 from kiban.web.templating import get_pages
 
@@ -54,10 +54,7 @@ def resident_list(
         purpose=residents.ReadPurpose.REGISTER_ADMINISTRATION,
         route=route,
     )
-    municipality_name = None
-    if municipality:
-        found = address.get_municipality(session, municipality)
-        municipality_name = f"{found.pref_name}{found.name}"
+    municipality_name = municipality_name_of(session, lang, municipality) if municipality else None
     return get_pages().render(
         request,
         lang,
@@ -102,7 +99,6 @@ def certificate(
             "official": official,
             "certificate": issued,
             "household": household,
-            # Stored as UTC; officials and residents read Japan time.
-            "issued_at": clock.to_jst(issued.issued_at).strftime("%Y-%m-%d %H:%M JST"),
+            "issued_at": issued.issued_at,
         },
     )

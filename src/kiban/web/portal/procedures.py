@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session
 from kiban.blocks import identity, notifications, procedures
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
-from kiban.life_events import moving
+from kiban.life_events import birth, moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, public
+from kiban.web.portal import receipt_pdf as receipt_pdf_module
 from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
 from kiban.web.portal.session import Resident, require_resident, resident_session
 from kiban.web.templating import get_pages
@@ -39,9 +40,11 @@ from kiban.web.templating import get_pages
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 SignedIn = Annotated[Resident, Depends(require_resident)]
-# Procedures a resident starts in the portal; the move-in is opened by the new office.
-STARTABLE: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN)
-FORM_PROCEDURES: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN)
+# Procedures a resident starts in the portal; the move-in is opened by the new office, and the
+# birth notice by the mother's office when the hospital's certificate arrives (its start page
+# leads to that draft).
+STARTABLE: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
+FORM_PROCEDURES: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
 EDITABLE_STATES: Final = ("draft", "sent_back")
 RESERVABLE_STATES: Final = ("awaiting_reservation", "reserved")
 
@@ -60,6 +63,7 @@ STATE_LABELS: Final[Mapping[str, str]] = {
     "awaiting_reservation": _("Waiting for you to reserve a visit"),
     "reserved": _("Visit reserved: waiting for the office"),
     "completed": _("Completed"),
+    "accepted": _("Accepted by the office"),
 }
 
 
@@ -222,10 +226,23 @@ def start(
     resident: SignedIn,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Open a draft, prefilled from the register through the mesh."""
+    """Open a draft, prefilled from the register through the mesh. A birth notice is opened
+    by the office when the hospital's certificate arrives: this leads to it, or answers
+    ``birth.no_birth_data``."""
     check_csrf(request, csrf_token)
     if code not in STARTABLE:
         raise ApplicationMissing
+    if code == birth.BIRTH:
+        opened = [
+            item
+            for item in procedures.list_applications(
+                session, applicant=resident.person_id, code=code, limit=50
+            ).items
+            if item.state in EDITABLE_STATES
+        ]
+        if not opened:
+            raise birth.NoBirthData
+        return RedirectResponse(f"/portal/applications/{opened[0].id}?lang={lang}", status_code=303)
     app = procedures.do_start_application(
         session, code, applicant=resident.person_id, actor=resident.actor
     )
@@ -258,7 +275,14 @@ def _page_for(
     }
     if error is not None:
         context |= _error_context(lang, error)
-    if app.code in FORM_PROCEDURES and app.state in EDITABLE_STATES:
+    if app.code == birth.BIRTH and app.state in EDITABLE_STATES:
+        template = "portal/procedures/birth_form.html"
+        context |= {
+            "relationships": birth.RELATIONSHIPS,
+            "family_name": birth.family_name_of(app.values),
+            "family_kana": "",
+        }
+    elif app.code in FORM_PROCEDURES and app.state in EDITABLE_STATES:
         template = "portal/procedures/form.html"
     else:
         template = "portal/procedures/status.html"
@@ -345,10 +369,25 @@ def save(
     movers: Annotated[list[str] | None, Form()] = None,
     destination: Annotated[str, Form()] = "",
     moved_on: Annotated[str, Form()] = "",
+    child_family_name: Annotated[str, Form()] = "",
+    child_given_name: Annotated[str, Form()] = "",
+    child_family_name_kana: Annotated[str, Form()] = "",
+    child_given_name_kana: Annotated[str, Form()] = "",
+    relationship: Annotated[str, Form()] = "",
 ) -> Response:
-    """Keep what was typed (the address as the registry reads it), then show the review."""
+    """Keep what was typed (the address as the registry reads it; a child's name checked
+    against the characters allowed for names), then show the review."""
     check_csrf(request, csrf_token)
     app = _own(session, resident, application_id)
+    if app.code == birth.BIRTH:
+        named = {
+            "child_family_name": child_family_name.strip(),
+            "child_given_name": child_given_name.strip(),
+            "child_family_name_kana": child_family_name_kana.strip(),
+            "child_given_name_kana": child_given_name_kana.strip(),
+            "relationship": relationship.strip(),
+        }
+        return _save_birth(request, lang, session, resident, app, named, version)
     typed = {"movers": movers or [], "destination": destination.strip(), "moved_on": moved_on}
     try:
         values: dict[str, Any] = {"movers": movers or [], "moved_on": moved_on or None}
@@ -366,6 +405,34 @@ def save(
     # never from a URL (a link could otherwise show anyone's words as "what you typed").
     app = _own(session, resident, application_id)
     return _review_page(request, lang, session, resident, app, typed=destination.strip() or None)
+
+
+def _save_birth(
+    request: Request,
+    lang: i18n.Language,
+    session: Session,
+    resident: Resident,
+    app: procedures.ApplicationRead,
+    typed: dict[str, str],
+    version: int,
+) -> Response:
+    """Keep the child's name and relationship (refused, naming the field, when a character is
+    not allowed in names or a reading is not katakana), then show the review."""
+    try:
+        birth.check_child_name(app.values | typed)
+        procedures.do_save_draft(
+            session,
+            app.id,
+            {name: value or None for name, value in typed.items()},
+            expected_version=version,
+            actor=resident.actor,
+        )
+    except KibanError as error:
+        session.rollback()
+        app = _own(session, resident, app.id)
+        return _page_for(request, lang, session, resident, app, error=error, typed=typed)
+    app = _own(session, resident, app.id)
+    return _review_page(request, lang, session, resident, app)
 
 
 def _request_id(app: procedures.ApplicationRead) -> str:
@@ -557,6 +624,49 @@ def receipt(
             if app.values.get("lg_code")
             else None,
         },
+    )
+
+
+@router.get("/applications/{application_id}/receipt.pdf")
+def receipt_pdf(
+    application_id: uuid.UUID,
+    request: Request,
+    lang: Lang,
+    session: DbSession,
+    resident: SignedIn,
+) -> Response:
+    """The receipt of a submitted application as a PDF (reference, procedure, date, what
+    happens next and by when)."""
+    try:
+        app = _own(session, resident, application_id)
+    except KibanError as error:
+        return missing_page(request, lang, error)
+    if app.submitted_at is None:
+        return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
+    moved_on = app.values.get("moved_on")
+    moving_day = date.fromisoformat(str(moved_on)) if moved_on else None
+    reference = procedures.reference_of(app.id)
+    lg_code = str(app.values.get("lg_code") or "")
+    document = receipt_pdf_module.render_receipt(
+        lang,
+        receipt_pdf_module.Receipt(
+            title=app.title_ja if lang == "ja" else app.title_en,
+            reference=reference,
+            submitted_at=app.submitted_at,
+            office=moving.office_name(session, lg_code) if lg_code else None,
+            destination=str(app.values["destination"]) if app.values.get("destination") else None,
+            moving_day=moving_day,
+            expected_completion=app.timeline.expected_completion,
+            move_in_by=moving.move_in_deadline(moving_day)
+            if moving_day and app.code == moving.MOVE_OUT
+            else None,
+            moving_out=app.code == moving.MOVE_OUT,
+        ),
+    )
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="receipt-{reference}.pdf"'},
     )
 
 
