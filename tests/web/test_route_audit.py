@@ -64,6 +64,12 @@ BODIES: dict[str, dict[str, Any]] = {
         "given_name_kana": "ハナコ",
         "effective_on": TODAY,
     },
+    # The office's action asks first: the confirmed post takes it.
+    "POST /office/applications/{application_id}/act": {
+        "version": "99",
+        "action": "approve",
+        "confirmed": "true",
+    },
     # The staff pages: a body that succeeds, and "yes" to the question a change asks first.
     "POST /office/staff/services": {"name": "試験の連携システム", "role": "audit"},
     "POST /office/staff/new/search": {"query": "{person}"},

@@ -228,7 +228,8 @@ AUDIT: dict[str, Audit] = {
     f"GET {OFFICE_APP}": READ,
     f"POST {OFFICE_APP}/claim": tags("procedures:application:claim"),
     f"POST {OFFICE_APP}/release": tags("procedures:application:release"),
-    f"POST {OFFICE_APP}/act": tags("procedures:application:*"),
+    # The first post asks first, naming whom the action touches in the register (recorded).
+    f"POST {OFFICE_APP}/act": READ + tags("procedures:application:*"),
     # Managing staff: the organisation's accounts are work data; adding an official or an
     # emergency access reads the register (recorded) and writes the account's own entries.
     "GET /office/staff": none("officials' and service accounts: work data, no resident's record"),
@@ -397,6 +398,7 @@ AUDIT: dict[str, Audit] = {
     f"GET {PORTAL_APP}/signed": PAGE,
     f"POST {PORTAL_APP}/signed": APPLICATION,
     f"GET {PORTAL_APP}/receipt": OWN_DATA,
+    f"GET {PORTAL_APP}/receipt.pdf": OWN_DATA,
     f"POST {PORTAL_APP}/reserve": APPLICATION,
     f"POST {PORTAL_APP}/withdraw": APPLICATION,
     # My page APIs of the person, and of business accounts.
