@@ -143,7 +143,14 @@ def _store_for(directory: Path, passphrase: str) -> FileKeyStore:
     return FileKeyStore(directory, passphrase)
 
 
+_resolved_dirs: dict[Path, Path] = {}
+
+
 def get_key_store() -> KeyStore:
     """The key store of this process: files under ``<data_dir>/keys``."""
     settings = get_settings()
-    return _store_for((settings.data_dir / "keys").resolve(), settings.secret_key)
+    # Resolving walks the file system, and signing paths ask for the store on every request.
+    directory = _resolved_dirs.get(settings.data_dir)
+    if directory is None:
+        directory = _resolved_dirs[settings.data_dir] = (settings.data_dir / "keys").resolve()
+    return _store_for(directory, settings.secret_key)

@@ -46,6 +46,10 @@ def _jwk_for(private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> ECK
         else RSAKey.import_key(private_key)
     )
     key.ensure_kid()
+    # ensure_kid() sets the RFC 7638 thumbprint; say so explicitly so that a change in the
+    # library's default would show up here rather than as a silent kid change.
+    if key.kid != key.thumbprint():
+        raise RuntimeError("unexpected kid")
     return key
 
 
@@ -57,12 +61,7 @@ def signing_key(alg: IdTokenAlg = "ES256") -> ECKey | RSAKey:
     expected = rsa.RSAPrivateKey if alg == "RS256" else ec.EllipticCurvePrivateKey
     if not isinstance(private_key, expected):
         raise TypeError(f"key {name} is not a key for {alg}")
-    key = _jwk_for(private_key)
-    # ensure_kid() sets the RFC 7638 thumbprint; say so explicitly so that a change in the
-    # library's default would show up here rather than as a silent kid change.
-    if key.kid != key.thumbprint():
-        raise RuntimeError("unexpected kid")
-    return key
+    return _jwk_for(private_key)
 
 
 def jwks() -> dict[str, Any]:

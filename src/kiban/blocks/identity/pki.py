@@ -17,9 +17,11 @@ that ``openssl x509 -text`` shows something readable. See docs/adr/0005-card-pki
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -87,13 +89,25 @@ class CertificateAuthority:
     def der(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.DER)
 
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """SHA-256 of the CA certificate's DER: what caches of checks against this CA are
+        keyed by, so that a check made against one CA never answers for another."""
+        return hashlib.sha256(self.der).digest()
+
 
 _lock = threading.Lock()
 _cache: dict[tuple[Path, CaName], CertificateAuthority] = {}
+_resolved: dict[Path, Path] = {}
 
 
 def _keys_dir() -> Path:
-    return (get_settings().data_dir / "keys").resolve()
+    # Resolving walks the file system; every card check asks for its CA, so remember it.
+    data_dir = get_settings().data_dir
+    found = _resolved.get(data_dir)
+    if found is None:
+        found = _resolved[data_dir] = (data_dir / "keys").resolve()
+    return found
 
 
 def _ca_subject(name: CaName) -> x509.Name:
@@ -175,6 +189,9 @@ def _load_or_create(name: CaName, issuer: CertificateAuthority | None) -> Certif
 def get_ca(name: CaName) -> CertificateAuthority:
     """The CA called ``name`` of this data directory, created on first use."""
     directory = _keys_dir()
+    found = _cache.get((directory, name))
+    if found is not None:
+        return found
     with _lock:
         found = _cache.get((directory, name))
         if found is not None:

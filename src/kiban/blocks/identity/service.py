@@ -7,11 +7,15 @@ The server certifies public keys the card (the reader) made; it never sees a pri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+import threading
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -19,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc import jws
 from joserfc.jwk import RSAKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import residents
@@ -479,6 +483,119 @@ def do_authorize_pin_unlock(
 # --- verification ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What the first full check of a certificate found that cannot change afterwards: the
+    certificate is signed by the issuing CA, has the key usage of its kind and is the one
+    registered as row ``row_id``. Its status (revocation) is never kept here."""
+
+    row_id: uuid.UUID
+    card_id: uuid.UUID
+    person_id: uuid.UUID
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    public_key: rsa.RSAPublicKey
+    basic_four: BasicFour | None
+
+
+_CHECKED_MAX = 50_000
+_checked: dict[tuple[bytes, bytes, CertificateKind], _Checked] = {}
+_checked_lock = threading.Lock()
+
+
+def _check_fully(
+    session: Session, certificate_der: bytes, kind: CertificateKind, ca: pki.CertificateAuthority
+) -> _Checked:
+    """Parse ``certificate_der`` and check what does not change: issuer signature, key usage,
+    and that it is the certificate registered under its serial."""
+    try:
+        certificate = x509.load_der_x509_certificate(certificate_der)
+    except ValueError:
+        raise CertificateInvalid() from None
+    try:
+        certificate.verify_directly_issued_by(ca.certificate)
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+        raise CertificateInvalid() from None
+    if not usage.digital_signature or (kind is CertificateKind.SIGNING) != usage.content_commitment:
+        raise CertificateInvalid()
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CertificateInvalid()
+    serial = f"{certificate.serial_number:X}"
+    row = session.scalar(
+        select(Certificate).where(Certificate.serial == serial, Certificate.kind == kind)
+    )
+    if row is None or row.pem.encode() != certificate.public_bytes(serialization.Encoding.PEM):
+        raise CertificateInvalid()
+    card = get_card(session, row.card_id)
+    return _Checked(
+        row_id=row.id,
+        card_id=card.id,
+        person_id=card.person_id,
+        serial=serial,
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        public_key=key,
+        basic_four=pki.read_basic_four(certificate) if kind is CertificateKind.SIGNING else None,
+    )
+
+
+def _checked_certificate(
+    session: Session, certificate_der: bytes, kind: CertificateKind
+) -> _Checked:
+    """The lasting part of a certificate's check, from the cache when this process has made
+    it before (keyed by the issuing CA's and the certificate's DER digests and the kind)."""
+    ca = pki.issuing_ca(kind)
+    key = (ca.fingerprint, hashlib.sha256(certificate_der).digest(), kind)
+    found = _checked.get(key)
+    if found is None:
+        found = _check_fully(session, certificate_der, kind, ca)
+        with _checked_lock:
+            if len(_checked) >= _CHECKED_MAX:
+                _checked.clear()
+            _checked[key] = found
+    return found
+
+
+_status_statements: dict[tuple[str, str, str], tuple[str, bool, str, Any]] = {}
+
+
+def _status(session: Session, row_id: uuid.UUID) -> str | None:
+    """The status column of certificate ``row_id`` (``None`` when there is no such row),
+    read from the register on every call.
+
+    This runs on every card check, where SQLAlchemy's statement handling would cost a few
+    times the RSA verification itself: the SELECT is compiled once per dialect and sent as
+    the driver's SQL, with the id through the column type's own bind processor.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    key = (dialect.name, dialect.driver, str(dialect.paramstyle))
+    found = _status_statements.get(key)
+    if found is None:
+        table = Certificate.__table__
+        compiled = (
+            select(table.c.status).where(table.c.id == bindparam("certificate_id"))
+        ).compile(dialect=dialect)
+        name = next(iter(compiled.binds.values())).key
+        found = (str(compiled), compiled.positional, name, table.c.id.type.bind_processor(dialect))
+        _status_statements[key] = found
+    sql, positional, name, process = found
+    value = process(row_id) if process is not None else row_id
+    parameters: Any = (value,) if positional else {name: value}
+    status = connection.exec_driver_sql(sql, parameters).scalar()
+    return None if status is None else str(status)
+
+
+def forget_checked_certificates() -> None:
+    """Empty the cache of certificate checks (it only ever holds facts that cannot change;
+    for tests and for an operator who replaces a CA)."""
+    with _checked_lock:
+        _checked.clear()
+
+
 def verify_certificate(
     session: Session,
     certificate_der: bytes,
@@ -487,40 +604,39 @@ def verify_certificate(
     at: datetime | None = None,
 ) -> VerifiedCertificate:
     """Check a card certificate: issued by the CA of ``kind``, for that use, registered here,
-    inside its validity period and not revoked at ``at`` (now by default)."""
-    try:
-        certificate = x509.load_der_x509_certificate(certificate_der)
-    except ValueError:
-        raise CertificateInvalid() from None
-    ca = pki.issuing_ca(kind)
-    try:
-        certificate.verify_directly_issued_by(ca.certificate)
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
-        raise CertificateInvalid() from None
-    if not usage.digital_signature or (kind is CertificateKind.SIGNING) != usage.content_commitment:
-        raise CertificateInvalid()
-    serial = f"{certificate.serial_number:X}"
-    row = session.scalar(
-        select(Certificate).where(Certificate.serial == serial, Certificate.kind == kind)
-    )
-    if row is None or row.pem.encode() != certificate.public_bytes(serialization.Encoding.PEM):
-        raise CertificateInvalid()
+    inside its validity period and not revoked at ``at`` (now by default).
+
+    What cannot change (issuer signature, key usage, the registered PEM) is checked once per
+    process and certificate; the status is read from the register on every call (one lookup
+    by primary key), so a revocation written by any process refuses the next request.
+    """
+    return _verify(session, certificate_der, kind, at)[0]
+
+
+def _verify(
+    session: Session, certificate_der: bytes, kind: CertificateKind, at: datetime | None
+) -> tuple[VerifiedCertificate, _Checked]:
+    checked = _checked_certificate(session, certificate_der, kind)
     when = at or clock.now()
-    if row.status is CertificateStatus.REVOKED and (
-        row.revoked_at is None or row.revoked_at <= when
-    ):
-        raise CertificateRevoked()
-    if not certificate.not_valid_before_utc <= when <= certificate.not_valid_after_utc:
+    if _status(session, checked.row_id) != CertificateStatus.GOOD.value:
+        # populate_existing: a row this session loaded earlier may predate the revocation.
+        row = session.get(Certificate, checked.row_id, populate_existing=True)
+        if row is None:
+            raise CertificateInvalid()
+        if row.status is CertificateStatus.REVOKED and (
+            row.revoked_at is None or row.revoked_at <= when
+        ):
+            raise CertificateRevoked()
+    if not checked.not_before <= when <= checked.not_after:
         raise CertificateExpired()
-    card = get_card(session, row.card_id)
-    return VerifiedCertificate(
-        card_id=card.id,
-        person_id=card.person_id,
-        serial=serial,
+    verified = VerifiedCertificate.model_construct(
+        card_id=checked.card_id,
+        person_id=checked.person_id,
+        serial=checked.serial,
         kind=kind,
-        basic_four=pki.read_basic_four(certificate) if kind is CertificateKind.SIGNING else None,
+        basic_four=checked.basic_four,
     )
+    return verified, checked
 
 
 def verify_signature(
@@ -533,12 +649,9 @@ def verify_signature(
 ) -> VerifiedCertificate:
     """Check the certificate as :func:`verify_certificate` does, then that ``signature`` is
     its key's RSA PKCS#1 v1.5 SHA-256 signature over ``data``."""
-    verified = verify_certificate(session, certificate_der, kind=kind)
-    key = x509.load_der_x509_certificate(certificate_der).public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise CertificateInvalid()
+    verified, checked = _verify(session, certificate_der, kind, None)
     try:
-        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        checked.public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         raise SignatureInvalid() from None
     return verified
