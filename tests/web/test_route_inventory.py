@@ -318,12 +318,12 @@ AUDIT: dict[str, Audit] = {
     "GET /api/v1/payments/banks": DISCOVERY,
     "GET /api/v1/payments/banks/{bank_code}/branches": DISCOVERY,
     "GET /api/v1/payments/{payer}/batches": none("totals and officials: no resident's data"),
-    # Payees' ids, amounts and bank codes (the file: holders' names and account numbers) are
-    # shown to the payer's officials with no record of the read: payments keeps no read
-    # records yet (reported to the coordinator; the CLI's export is audited).
+    # Payees' ids, amounts and bank codes are shown to the payer's officials with no record of
+    # the read: payments keeps no read records (reported to the coordinator). The transfer
+    # file (holders' names and account numbers) is audited at each hand-out.
     f"GET {BATCH}": none("payees and amounts for the payer's payment work: not recorded yet"),
     f"POST {BATCH}/approvals": tags("payments:batch:approved"),
-    f"GET {BATCH}/transfer-file": none("the payer's transfer file: not recorded yet"),
+    f"GET {BATCH}/transfer-file": tags("payments:batch:file_issued"),
     f"GET {BATCH}/reconciliation": none("counts and sums to the yen: no one's identity"),
     "POST /api/v1/credentials/offers": tags(
         "credentials:offer:created", "notifications:notice:sent"
