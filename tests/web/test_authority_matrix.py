@@ -321,6 +321,16 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/office/benefits"): Case(
             "benefits.read", "GET", "/office/benefits", organisation="kiban"
         ),
+        ("GET", "/office/deaths/{application_id}"): Case(
+            "procedures.tasks.read", "GET", "/office/deaths/{application}"
+        ),
+        ("POST", "/office/deaths/{application_id}/family"): Case(
+            "procedures.death.heirs",
+            "POST",
+            "/office/deaths/{application}/family",
+            {"family": "{}"},
+            form=True,
+        ),
         ("GET", "/office/residents"): Case(
             "residents.read", "GET", f"/office/residents?municipality={OWN}"
         ),

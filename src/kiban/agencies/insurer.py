@@ -153,6 +153,18 @@ def _on_birth(session: Session, agency_code: str) -> None:
 
 CARD_ITEMS: Final = ("insurer", "insurer_number", "symbol", "number", "eligible_from")
 
+
+def _on_death(session: Session, agency_code: str) -> None:
+    # Coverage ends on the day of death (資格喪失日 is the next day; 健康保険法第36条).
+    row = get_record(session, AGENCY, agency_code)
+    today = clock.now().date()
+    if isinstance(row, InsurerMember) and (
+        row.eligible_until is None or row.eligible_until > today
+    ):
+        row.eligible_until = max(today, row.eligible_from)
+        session.flush()
+
+
 AGENCY: Final = Agency(
     name="insurer",
     title="全国健康保険協会",
@@ -170,4 +182,5 @@ AGENCY: Final = Agency(
         ),
     ),
     on_birth=_on_birth,
+    on_death=_on_death,
 )

@@ -8,7 +8,7 @@ updates when the mesh delivers an address change (``address_changed_on``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, String, UniqueConstraint, false
@@ -39,6 +39,7 @@ class PensionRecord(_OnFile, Base):
     contribution_months: Mapped[int]
     exempt_months: Mapped[int]
     expected_annual_benefit_yen: Mapped[int]
+    stopped_on: Mapped[date | None]  # 受給権の消滅: the holder died.
 
 
 class TaxTaxpayer(_OnFile, Base):
@@ -138,3 +139,19 @@ class HospitalBirth(IdMixin, TimestampMixin, Base):
     sex: Mapped[str] = mapped_column(String(8))
     sent_to: Mapped[str | None] = mapped_column(String(256))  # the municipal service
     message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class PhysicianCertificate(_OnFile, Base):
+    """A physician's office: the death certificates (死亡診断書) it made, by its agency code.
+
+    ``address`` is the deceased's last address as the physician wrote it on the certificate.
+    """
+
+    __tablename__ = "agencies_physician_certificates"
+
+    died_at: Mapped[datetime]
+    place_kind: Mapped[str] = mapped_column(String(16))  # hospital, clinic, home, elderly_home
+    place: Mapped[str] = mapped_column(String(256))
+    cause_category: Mapped[str] = mapped_column(String(32))  # illness, external, unknown
+    physician: Mapped[str] = mapped_column(String(64))
+    certified_on: Mapped[date]

@@ -12,7 +12,14 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, fresh_digits, require
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    fresh_digits,
+    get_record,
+    require,
+)
 from kiban.agencies.models import PensionRecord
 from kiban.kernel import clock
 from kiban.platform.db import Base
@@ -29,6 +36,7 @@ ITEMS: Final = (
     "contribution_months",
     "exempt_months",
     "expected_annual_benefit_yen",
+    "stopped_on",
 )
 
 
@@ -77,7 +85,18 @@ def _record(session: Session, agency_code: str, _params: Mapping[str, Any]) -> d
         "contribution_months": row.contribution_months,
         "exempt_months": row.exempt_months,
         "expected_annual_benefit_yen": row.expected_annual_benefit_yen,
+        "stopped_on": row.stopped_on.isoformat() if row.stopped_on else None,
     }
+
+
+def _on_death(session: Session, agency_code: str) -> None:
+    # The right to a pension ends with its holder's death (国民年金法第29条); payments stop
+    # from the month after. The survivor's claim is the bereaved's to make (see the death
+    # life event's notice to the spouse).
+    row = get_record(session, AGENCY, agency_code)
+    if isinstance(row, PensionRecord) and row.stopped_on is None:
+        row.stopped_on = clock.now().date()
+        session.flush()
 
 
 AGENCY: Final = Agency(
@@ -96,4 +115,5 @@ AGENCY: Final = Agency(
             summary="A person's pension record (年金記録)",
         ),
     ),
+    on_death=_on_death,
 )

@@ -9,6 +9,8 @@ register's basic-four service, and registers the agencies' address-change handle
 
 from __future__ import annotations
 
+from kiban.agencies import physician
 from kiban.agencies.wiring import install
 
 install()
+physician.install()

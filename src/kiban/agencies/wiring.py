@@ -30,7 +30,7 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from kiban.agencies import bank as bank_module
-from kiban.agencies import hospital
+from kiban.agencies import hospital, physician
 from kiban.agencies.agency import (
     Agency,
     DataService,
@@ -41,7 +41,7 @@ from kiban.agencies.agency import (
     provide,
 )
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import mesh, payments
+from kiban.blocks import mesh, payments, procedures
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
@@ -334,6 +334,10 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
             )
     # The payments block verifies receiving accounts with the bank's account-check service.
     payments.register_payments_member(session, actor=actor)
+    # The physician's office serves the municipalities' procedures (the 死亡届's prefill).
+    physician.register_physician(
+        session, client=procedures.register_procedures_member(session, actor=actor), actor=actor
+    )
     install()
 
 

@@ -14,6 +14,7 @@ from kiban.cli import (
     corporations,
     credentials,
     database,
+    death,
     events,
     heirs,
     ids,
@@ -51,6 +52,7 @@ app.add_typer(heirs.app, name="heirs")
 app.add_typer(benefits.app, name="benefits")
 app.add_typer(payments.app, name="payments")
 app.add_typer(agencies.app, name="agencies")
+app.add_typer(death.app, name="death")
 app.command("migrate")(database.migrate)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)

@@ -720,17 +720,29 @@ def do_start_application(
     actor: str,
     received: Mapping[str, Any] | None = None,
     received_source: Mapping[str, Any] | None = None,
+    subject: uuid.UUID | None = None,
 ) -> ApplicationRead:
     """A draft of procedure ``code`` for ``applicant``, prefilled from the registries through
-    the mesh. ``received``: the items of a message that arrived through the mesh (a hospital's
-    birth certificate); the prefilled fields whose item it carries take their value from it,
-    with ``received_source`` (the sender, the message id) added to their source, and are not
-    asked for again. ``procedures.procedure_not_found``, ``residents.person_not_found``,
-    ``procedures.prefill_unavailable``."""
+    the mesh. ``procedures.procedure_not_found``, ``residents.person_not_found``,
+    ``procedures.prefill_unavailable``.
+
+    ``received``: the items of a message that arrived through the mesh (a hospital's birth
+    certificate); the prefilled fields whose item it carries take their value from it, with
+    ``received_source`` (the sender, the message id) added to their source, and are not asked
+    for again.
+
+    ``subject`` is the person the form is about when it is not the applicant (a 死亡届 is filed
+    by a relative about the deceased): the prefill asks the registries about the subject, so
+    the exchanges are in the subject's access records. Whoever passes it has checked that the
+    applicant may file about the subject."""
     defn = get_procedure(code)
     residents.get_person(session, applicant)
+    if subject is not None:
+        residents.get_person(session, subject)
     given, given_sources = _received(defn, received or {}, received_source or {})
-    values, sources = _prefill(session, defn, applicant, actor=actor, skip=frozenset(given))
+    values, sources = _prefill(
+        session, defn, subject or applicant, actor=actor, skip=frozenset(given)
+    )
     values |= given
     sources |= given_sources
     at = clock.now()

@@ -48,6 +48,9 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.move_within.send_back",
         "procedures.birth.accept",
         "procedures.birth.send_back",
+        "procedures.death.accept",
+        "procedures.death.send_back",
+        "procedures.death.heirs",
         "payments.batch.approve",
         "benefits.read",
         "benefits.run",
@@ -103,6 +106,8 @@ _COUNTER = RoleDefault(
         "procedures.tasks.claim",
         "procedures.move_in.complete",
         "procedures.birth.accept",
+        "procedures.death.accept",
+        "procedures.death.heirs",  # The bereavement corner (おくやみコーナー) is at the counter.
         "procedures.*.send_back",
     ),
 )
@@ -116,6 +121,8 @@ _REVIEW = RoleDefault(
         "procedures.move_out.approve",
         "procedures.move_within.complete",
         "procedures.birth.accept",
+        "procedures.death.accept",
+        "procedures.death.heirs",
         "procedures.*.send_back",
     ),
 )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import identity, notifications, procedures
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
-from kiban.life_events import birth, moving
+from kiban.life_events import birth, death, moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, public
@@ -45,6 +45,8 @@ SignedIn = Annotated[Resident, Depends(require_resident)]
 # leads to that draft).
 STARTABLE: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
 FORM_PROCEDURES: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
+# Procedures reviewed and signed on these pages (the 死亡届 is opened from /portal/death).
+SIGNED_HERE: Final = (*FORM_PROCEDURES, death.DEATH)
 EDITABLE_STATES: Final = ("draft", "sent_back")
 RESERVABLE_STATES: Final = ("awaiting_reservation", "reserved")
 
@@ -506,7 +508,7 @@ def review(
         app = _own(session, resident, application_id)
     except KibanError as error:
         return missing_page(request, lang, error)
-    if app.code not in FORM_PROCEDURES or app.state not in EDITABLE_STATES:
+    if app.code not in SIGNED_HERE or app.state not in EDITABLE_STATES:
         return RedirectResponse(f"/portal/applications/{app.id}?lang={lang}", status_code=303)
     cancelled = request.query_params.get("cancelled") == "1"
     return _review_page(request, lang, session, resident, app, cancelled=cancelled)

@@ -1,0 +1,229 @@
+"""おくやみ (the bereaved's one-stop): every procedure that applies to this death.
+
+Derived from the data, not from a questionnaire: which agencies held the deceased (the mesh's
+access records of the deceased name every agency that exchanged data about them — enrolments,
+prefills, deliveries), whether the deceased had a spouse (the family kept on acceptance), and
+the procedures kiban itself runs. Each item has its deadline counted from the day of death, where
+it is done, whether it can be done here online, and — for what kiban did itself through the
+mesh — that it is done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from kiban.blocks import mesh, procedures
+from kiban.life_events.death import errors
+from kiban.life_events.death.definitions import DEATH, deceased_of
+
+# The mesh members of the reference agencies (``kiban.agencies``), by what they hold.
+PENSION: Final = "JP/GOV/NENKIN"
+INSURER: Final = "JP/GOV/KYOKAIKENPO"
+LICENCE: Final = "JP/GOV/MPD-LICENCE"
+TAX: Final = "JP/GOV/NTA"
+BANK: Final = "JP/COM/KIBAN-BANK"
+_PAGES: Final = 20
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months (the last day of a shorter month: 民法第143条)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)  # pragma: no cover - every month has 28 days.
+
+
+@dataclass(frozen=True)
+class Item:
+    """One procedure for the bereaved."""
+
+    code: str
+    title_ja: str
+    title_en: str
+    where_ja: str
+    where_en: str
+    deadline: date | None
+    basis: str
+    online: str | None = None
+    """The portal path where it is done online here, if kiban offers it."""
+    done: bool = False
+    done_by_mesh: bool = False
+    """Kiban told the agency itself through the mesh (the bereaved need not)."""
+
+
+def _members_held(session: Session, person_id: uuid.UUID) -> set[str]:
+    held: set[str] = set()
+    before: int | None = None
+    for _page in range(_PAGES):
+        page = mesh.records_for_person(session, person_id, limit=100, before_seq=before)
+        for record in page.records:
+            held.update((record.member, record.counterpart))
+        before = page.next_before
+        if before is None:
+            break
+    return held
+
+
+def _held(held: set[str], prefix: str) -> bool:
+    return any(m.startswith(prefix) for m in held)
+
+
+def items_for(session: Session, app: procedures.ApplicationRead) -> list[Item]:
+    """The procedures that apply to the death of ``app`` (an accepted 死亡届), by deadline."""
+    if app.code != DEATH or app.state != "accepted":
+        raise errors.NotDeceased()
+    died = date.fromisoformat(str(app.outputs["died_on"]))
+    held = _members_held(session, deceased_of(app))
+    family: dict[str, Any] = dict(app.outputs.get("family") or {})
+    has_spouse = any(r.get("type") == "spouse" for r in family.get("relations", []))
+    items = [
+        Item(
+            "death_notice",
+            "死亡届",
+            "Death notice",
+            "市区町村",
+            "Municipality",
+            died + timedelta(days=7),
+            "戸籍法第86条",
+            done=True,
+        ),
+        Item(
+            "heirs_chart",
+            "法定相続情報一覧図",
+            "Chart of legal heirs",
+            "このページ（法務局への申出に添付）",
+            "This page (for the legal affairs bureau)",
+            None,
+            "不動産登記規則第247条",
+            online="heirs",
+        ),
+        Item(
+            "renunciation",
+            "相続放棄・限定承認の申述",
+            "Renounce or accept with reservation",
+            "家庭裁判所",
+            "Family court",
+            add_months(died, 3),
+            "民法第915条",
+        ),
+        Item(
+            "inheritance_tax",
+            "相続税の申告・納付",
+            "Inheritance tax return",
+            "税務署",
+            "Tax office",
+            add_months(died, 10),
+            "相続税法第27条",
+        ),
+    ]
+    if _held(held, PENSION):
+        items.append(
+            Item(
+                "pension_death",
+                "年金受給権者死亡届",
+                "Report of a pensioner's death",
+                "日本年金機構",
+                "Japan Pension Service",
+                died + timedelta(days=14),
+                "国民年金法施行規則第24条",
+                done=True,
+                done_by_mesh=True,
+            )
+        )
+        items.append(
+            Item(
+                "unpaid_pension",
+                "未支給年金の請求",
+                "Claim pension not yet paid",
+                "日本年金機構",
+                "Japan Pension Service",
+                add_months(died, 60),
+                "国民年金法第19条",
+            )
+        )
+        if has_spouse:
+            items.append(
+                Item(
+                    "survivor_pension",
+                    "遺族年金の請求",
+                    "Survivor's pension claim",
+                    "日本年金機構",
+                    "Japan Pension Service",
+                    add_months(died, 60),
+                    "国民年金法第37条",
+                )
+            )
+    if _held(held, INSURER):
+        items.append(
+            Item(
+                "insurance_loss",
+                "健康保険の資格喪失・保険証の返却",
+                "End of health insurance; return the card",
+                "保険者",
+                "Health insurer",
+                died + timedelta(days=14),
+                "健康保険法第36条",
+                done=True,
+                done_by_mesh=True,
+            )
+        )
+        items.append(
+            Item(
+                "funeral_grant",
+                "埋葬料（葬祭費）の請求",
+                "Funeral grant claim",
+                "保険者",
+                "Health insurer",
+                add_months(died, 24),
+                "健康保険法第100条",
+            )
+        )
+    if _held(held, LICENCE):
+        items.append(
+            Item(
+                "licence",
+                "運転免許証の返納",
+                "Return the driving licence",
+                "警察署・運転免許センター",
+                "Police licence office",
+                None,
+                "道路交通法第107条",
+                done=True,
+                done_by_mesh=True,
+            )
+        )
+    if _held(held, TAX):
+        items.append(
+            Item(
+                "final_return",
+                "準確定申告",
+                "Final income tax return of the deceased",
+                "税務署",
+                "Tax office",
+                add_months(died, 4),
+                "所得税法第125条",
+            )
+        )
+    if _held(held, BANK):
+        items.append(
+            Item(
+                "bank",
+                "預貯金の相続手続",
+                "Bank accounts of the deceased",
+                "金融機関",
+                "Bank",
+                None,
+                "民法第896条",
+            )
+        )
+    far = date.max
+    return sorted(items, key=lambda i: (i.deadline or far, i.code))
