@@ -11,11 +11,14 @@ cookie or a secret). The CLI's ``--as`` is walked the same way."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -24,12 +27,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from kiban.agencies import wiring
+from kiban.agencies import physician, wiring
 from kiban.blocks import benefits, payments, procedures, residents, staff
 from kiban.blocks.benefits.models import BenefitsDetermination
 from kiban.cli import app as cli_app
 from kiban.kernel import clock
-from kiban.life_events import moving
+from kiban.life_events import death, moving
 from kiban.platform.db import transaction
 from kiban.platform.models import AuditEntry, WebSessionRecord
 from kiban.platform.webkit import template_of
@@ -37,6 +40,7 @@ from kiban.web import create_app
 from kiban.web.office.session import OFFICE_COOKIE
 from tests.blocks.payments import support as payments_support
 from tests.blocks.staff.authenticator import SoftAuthenticator
+from tests.life_events import journey
 from tests.staff_support import ensure_organisation, make_key, make_official
 from tests.web import test_authority_matrix as matrix
 from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
@@ -346,7 +350,37 @@ def _revoke_key(step: Step) -> tuple[str, dict[str, Any]]:
     return f"/office/staff/{account}/keys/{key}/revoke", {"confirmed": "yes"}
 
 
+def _death_notice(step: Step) -> tuple[str, dict[str, Any]]:
+    """An accepted 死亡届 of the caller's municipality: a couple of the register, the wife's
+    death certified by a physician, the husband files and signs it, an official accepts; the
+    office then keeps the family again (as the inheritance engine reads it)."""
+    with tempfile.TemporaryDirectory() as cards, transaction(step.engine) as session:
+        family = journey.build_family(session, Path(cards), consent_bank=False)
+        physician.certify_death(
+            session,
+            family.spouse.id,
+            died_at=clock.now() - timedelta(hours=5),
+            place_kind="hospital",
+            place="東京都千代田区丸の内1-1-1 きばん病院",
+            cause="illness",
+            physician="医師 一郎",
+            address=family.spouse.address.text,
+        )
+        filer = procedures.actor_of(family.applicant.id)
+        app = death.start_death_notice(
+            session, filer=family.applicant.id, deceased=family.spouse.id, actor=filer
+        )
+        app = procedures.do_save_draft(
+            session, app.id, {"capacity": "同居の親族"}, expected_version=app.version, actor=filer
+        )
+        app = journey.sign_and_submit(session, family, app)
+        app = journey.act_as_official(session, app.id, "accept", OWN)
+    kept = json.dumps(app.outputs.get("family") or {}, ensure_ascii=False)
+    return f"/office/deaths/{app.id}/family", {"family": kept}
+
+
 PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
+    "POST /office/deaths/{application_id}/family": _death_notice,
     "POST /office/staff/{account_id}/revoke": _end_role,
     "POST /office/staff/{account_id}/status": _suspend,
     "POST /office/staff/{account_id}/keys": _new_key,

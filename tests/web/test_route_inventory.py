@@ -247,6 +247,10 @@ AUDIT: dict[str, Audit] = {
     f"POST {STAFF}/status": tags("staff:account:*", "platform:session:revoke?"),
     f"POST {STAFF}/keys": tags("staff:account:key_created"),
     f"POST {STAFF}/keys/{{key_id}}/revoke": tags("staff:account:key_revoked"),
+    # The death at the office: the family shown is recorded as read; a correction is an action.
+    "GET /office/deaths/{application_id}": READ,
+    "POST /office/deaths/{application_id}/family": READ
+    + tags("procedures:application:correct_family", "procedures:application:effect"),
     # Officials' second factors (ADR 0019): each official enrols and uses their own.
     "GET /office/factors": OWN_DATA,
     "POST /office/factors/webauthn/options": tags("staff:factor:webauthn_started"),
@@ -378,6 +382,21 @@ AUDIT: dict[str, Audit] = {
     "GET /portal/consents": OWN_DATA,
     "POST /portal/consents": tags("mesh:consent:granted"),
     "POST /portal/consents/{consent_id}/{action}": tags("mesh:consent:*"),
+    # A death: the filer's household, the notice prefilled from the physician's certificate
+    # through the mesh; the bereaved read their own notice's list and heirs.
+    "GET /portal/death": OWN_DATA,
+    "POST /portal/death/start": tags(
+        "procedures:application:start",
+        "procedures:application:identify",
+        "procedures:application:effect",
+        "procedures:application:save",
+        FIRST_USE_MESH,
+    )
+    + MESH,
+    "GET /portal/okuyami/{application_id}": none("the bereaved's own notice (filer or household)"),
+    "POST /portal/okuyami/{application_id}/chart": none(
+        "the heirs chart of the bereaved's own notice, made on request: nothing is kept"
+    ),
     "GET /portal/benefits": OWN_DATA,
     "POST /portal/benefits/{determination_id}/decline": tags(
         "benefits:determination:declined", "notifications:notice:sent"
