@@ -158,6 +158,7 @@ def _accept(b: Bereaved, application_id: str, lg_code: str) -> int:
             "version": str(_version(page.text)),
             "action": "accept",
             "reason": "",
+            "confirmed": "true",  # The office asks first (confirmation page); this is the yes.
         },
     )
     return int(accepted.status_code)

@@ -350,18 +350,28 @@ def _staff_pages() -> dict[tuple[str, str], Case]:
     return {
         ("GET", s): Case(manage, "GET", s, organisation="self"),
         ("POST", f"{s}/services"): Case(
-            manage, "POST", f"{s}/services", {"name": "", "role": "audit"}, True, "self"
+            manage,
+            "POST",
+            f"{s}/services",
+            {"name": "", "role": "audit"},
+            form=True,
+            organisation="self",
         ),
         ("GET", f"{s}/new"): Case(manage, "GET", f"{s}/new", organisation="self"),
         ("POST", f"{s}/new/search"): Case(
-            manage, "POST", f"{s}/new/search", {"query": ""}, True, "self"
+            manage, "POST", f"{s}/new/search", {"query": ""}, form=True, organisation="self"
         ),
         ("POST", f"{s}/new"): Case(
-            manage, "POST", f"{s}/new", {"person": "", "role": "audit"}, True, "self"
+            manage,
+            "POST",
+            f"{s}/new",
+            {"person": "", "role": "audit"},
+            form=True,
+            organisation="self",
         ),
         ("GET", f"{s}/emergency"): Case(manage, "GET", f"{s}/emergency", organisation="self"),
         ("POST", f"{s}/emergency"): Case(
-            manage, "POST", f"{s}/emergency", {"hours": "x"}, True, "self"
+            manage, "POST", f"{s}/emergency", {"hours": "x"}, form=True, organisation="self"
         ),
         ("GET", a): Case(manage, "GET", mine),
         ("POST", f"{a}/grant"): Case(manage, "POST", f"{mine}/grant", {"role": "audit"}, True),

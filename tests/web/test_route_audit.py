@@ -11,24 +11,36 @@ cookie or a secret). The CLI's ``--as`` is walked the same way."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
+import tempfile
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from kiban.blocks import procedures, residents, staff
+from kiban.agencies import physician, wiring
+from kiban.blocks import benefits, payments, procedures, residents, staff
+from kiban.blocks.benefits.models import BenefitsDetermination
 from kiban.cli import app as cli_app
 from kiban.kernel import clock
-from kiban.life_events import moving
+from kiban.life_events import death, moving
 from kiban.platform.db import transaction
 from kiban.platform.models import AuditEntry, WebSessionRecord
 from kiban.platform.webkit import template_of
 from kiban.web import create_app
 from kiban.web.office.session import OFFICE_COOKIE
+from tests.blocks.payments import support as payments_support
+from tests.blocks.staff.authenticator import SoftAuthenticator
+from tests.life_events import journey
 from tests.staff_support import ensure_organisation, make_key, make_official
 from tests.web import test_authority_matrix as matrix
 from tests.web.portal_support import RESIDENT_COOKIE, register, resident_cookie
@@ -56,6 +68,23 @@ BODIES: dict[str, dict[str, Any]] = {
         "given_name_kana": "ハナコ",
         "effective_on": TODAY,
     },
+    # The office's action asks first: the confirmed post takes it.
+    "POST /office/applications/{application_id}/act": {
+        "version": "99",
+        "action": "approve",
+        "confirmed": "true",
+    },
+    # The staff pages: a body that succeeds, and "yes" to the question a change asks first.
+    "POST /office/staff/services": {"name": "試験の連携システム", "role": "audit"},
+    "POST /office/staff/new/search": {"query": "{person}"},
+    "POST /office/staff/new": {"person": "{person}", "role": "audit"},
+    "POST /office/staff/emergency": {
+        "account": "{account}",
+        "person": "{person}",
+        "hours": "4",
+        "reason": "災害時の安否確認のため",
+    },
+    "POST /office/staff/{account_id}/grant": {"role": "audit"},
 }
 # The register's writes in the order a life takes them (the death last).
 ORDER = ("move-out", "move-in", "move-within", "name", "death")
@@ -128,6 +157,7 @@ class Caller:
             self.official = make_official(session, organisation, role)
             key = make_key(session, organisation, role)
         self.key = key
+        self.keys = SoftAuthenticator(staff.relying_party()[1])  # The official's security keys.
         self.cookie, self.csrf = matrix._office_cookie(engine, self.official)
         with transaction(engine) as session:
             self.key_principal = staff.principal_from_key(session, key)
@@ -147,6 +177,225 @@ class Caller:
             "role": principal.role,
             "session": reference,
         }
+
+
+# --- Preparations: what a route needs before it can succeed (a key to remove, a code) --------
+
+
+@dataclass
+class Step:
+    """What a preparation gets: the walk's engine and world, the caller, a way to call the
+    application as that caller (office session or key, as the route is), and the case's path
+    and body; it answers the path and body to call the route with."""
+
+    engine: Engine
+    world: dict[str, Any]
+    who: Caller
+    call: Callable[[str, str, dict[str, Any]], Any]
+    path: str
+    body: dict[str, Any]
+
+
+def _enrolled_key(step: Step) -> uuid.UUID:
+    """A security key of the caller's, enrolled through the block (not a walked route)."""
+    account = step.who.official.account_id
+    with transaction(step.engine) as session:
+        options = staff.start_webauthn_registration(session, account, binding="audit-walk")
+        added = staff.do_add_webauthn_credential(
+            session,
+            account,
+            binding="audit-walk",
+            name="予備の鍵",
+            credential=step.who.keys.create(options),
+            actor=step.who.official.actor,
+        )
+    return added.id
+
+
+def _add_key(step: Step) -> tuple[str, dict[str, Any]]:
+    options = step.call("POST", "/office/factors/webauthn/options", {})
+    assert options.status_code == 200, options.text
+    return step.path, {"name": "試験の鍵", "credential": step.who.keys.create(options.text)}
+
+
+def _remove_key(step: Step) -> tuple[str, dict[str, Any]]:
+    return f"/office/factors/webauthn/{_enrolled_key(step)}/remove", step.body
+
+
+def _started_totp(step: Step) -> str:
+    """A TOTP enrolment of the caller's, started through the block: its secret."""
+    with transaction(step.engine) as session:
+        account = step.who.official.account_id
+        return staff.do_start_totp(session, account, actor=step.who.official.actor).secret
+
+
+def _confirm_totp(step: Step) -> tuple[str, dict[str, Any]]:
+    return step.path, {**step.body, "code": pyotp.TOTP(_started_totp(step)).now()}
+
+
+def _remove_totp(step: Step) -> tuple[str, dict[str, Any]]:
+    account = step.who.official.account_id
+    with transaction(step.engine) as session:
+        active = staff.totp_status(session, account) == "active"
+    if not active:
+        secret = _started_totp(step)
+        with transaction(step.engine) as session:
+            code = pyotp.TOTP(secret).now()
+            staff.do_confirm_totp(session, account, code, actor=step.who.official.actor)
+    return step.path, step.body
+
+
+def _step_up(step: Step) -> tuple[str, dict[str, Any]]:
+    _enrolled_key(step)
+    options = step.call("POST", "/office/factors/step-up/options", {})
+    assert options.status_code == 200, options.text
+    return step.path, step.who.keys.get(options.text)
+
+
+BASE_DATE = "2026-12-01"
+
+
+def _define_programmes(engine: Engine) -> None:
+    with transaction(engine) as session:
+        if not benefits.list_programmes(session):
+            for shipped in benefits.SHIPPED:
+                benefits.do_define_programme(session, shipped, actor="system:test")
+
+
+def _run(step: Step) -> tuple[str, dict[str, Any]]:
+    _define_programmes(step.engine)
+    return "/api/v1/benefits/programmes/flat-payment/runs", {"base_date": BASE_DATE}
+
+
+def _resolve(step: Step) -> tuple[str, dict[str, Any]]:
+    """A recipient of a flat payment asks for a correction, which the official resolves."""
+    _define_programmes(step.engine)
+    with transaction(step.engine) as session:
+        found = session.scalars(select(BenefitsDetermination)).first()
+        if found is None:
+            base = date.fromisoformat(BASE_DATE)
+            benefits.do_run_programme(session, "flat-payment", base, actor="system:test")
+            found = session.scalars(select(BenefitsDetermination)).first()
+        assert found is not None
+        benefits.do_request_correction(
+            session,
+            found.recipient_id,
+            found.id,
+            "世帯の人数が違います",
+            actor=f"person:{found.recipient_id}",
+        )
+        determination = found.id
+    return f"/api/v1/benefits/determinations/{determination}/resolution", {"amount_yen": 200_000}
+
+
+def _approve(step: Step) -> tuple[str, dict[str, Any]]:
+    """A draft batch of the caller's organisation, made by another official."""
+    with transaction(step.engine) as session:
+        wiring.register_reference_agencies(session)
+        payments.do_load_banks(session, actor="system:test")
+        people = residents.list_people(session, lg_code=OWN, limit=2)
+        for n, person in enumerate(people):
+            payments_support.open_and_register(session, person.id, number=f"300000{n}")
+        payments.do_add_obligations(
+            session, [payments_support.obligation(p.id) for p in people], actor="system:test"
+        )
+        batch = payments.do_build_batch(
+            session,
+            programme=payments_support.PROGRAMME,
+            payer=OWN,
+            actor=payments_support.MAKER,
+        )
+    return f"/api/v1/payments/{OWN}/batches/{batch.number}/approvals", step.body
+
+
+def _end_role(step: Step) -> tuple[str, dict[str, Any]]:
+    """One of the account's roles here, confirmed."""
+    with transaction(step.engine) as session:
+        account = staff.get_account(session, uuid.UUID(step.world["account"]))
+    held = next(m for m in account.memberships if m.organisation == OWN)
+    return step.path, {"membership": str(held.id), "confirmed": "yes"}
+
+
+def _service_account(step: Step, *, with_key: bool) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """A service account of the caller's organisation (a counter's role), with a key."""
+    with transaction(step.engine) as session:
+        account = staff.do_create_service_account(session, name="試験の連携", actor="system:test")
+        staff.do_grant(session, account.id, organisation=OWN, role="counter", actor="system:test")
+        if not with_key:
+            return account.id, None
+        created = staff.do_create_key(
+            session, account.id, organisation=OWN, permissions=[KEY_PERMISSION], actor="system:t"
+        )
+    return account.id, created.key.id
+
+
+KEY_PERMISSION = "residents.read"
+
+
+def _suspend(step: Step) -> tuple[str, dict[str, Any]]:
+    """Another official of the organisation is suspended (not the one the later steps use)."""
+    with transaction(step.engine) as session:
+        other = make_official(session, OWN, "counter", name="停止　職員")
+    body = {"action": "suspend", "reason": "試験のため", "confirmed": "yes"}
+    return f"/office/staff/{other.account_id}/status", body
+
+
+def _new_key(step: Step) -> tuple[str, dict[str, Any]]:
+    account, _ = _service_account(step, with_key=False)
+    return f"/office/staff/{account}/keys", {"days": "90", "permissions": [KEY_PERMISSION]}
+
+
+def _revoke_key(step: Step) -> tuple[str, dict[str, Any]]:
+    account, key = _service_account(step, with_key=True)
+    return f"/office/staff/{account}/keys/{key}/revoke", {"confirmed": "yes"}
+
+
+def _death_notice(step: Step) -> tuple[str, dict[str, Any]]:
+    """An accepted 死亡届 of the caller's municipality: a couple of the register, the wife's
+    death certified by a physician, the husband files and signs it, an official accepts; the
+    office then keeps the family again (as the inheritance engine reads it)."""
+    with tempfile.TemporaryDirectory() as cards, transaction(step.engine) as session:
+        family = journey.build_family(session, Path(cards), consent_bank=False)
+        physician.certify_death(
+            session,
+            family.spouse.id,
+            died_at=clock.now() - timedelta(hours=5),
+            place_kind="hospital",
+            place="東京都千代田区丸の内1-1-1 きばん病院",
+            cause="illness",
+            physician="医師 一郎",
+            address=family.spouse.address.text,
+        )
+        filer = procedures.actor_of(family.applicant.id)
+        app = death.start_death_notice(
+            session, filer=family.applicant.id, deceased=family.spouse.id, actor=filer
+        )
+        app = procedures.do_save_draft(
+            session, app.id, {"capacity": "同居の親族"}, expected_version=app.version, actor=filer
+        )
+        app = journey.sign_and_submit(session, family, app)
+        app = journey.act_as_official(session, app.id, "accept", OWN)
+    kept = json.dumps(app.outputs.get("family") or {}, ensure_ascii=False)
+    return f"/office/deaths/{app.id}/family", {"family": kept}
+
+
+PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
+    "POST /office/deaths/{application_id}/family": _death_notice,
+    "POST /office/staff/{account_id}/revoke": _end_role,
+    "POST /office/staff/{account_id}/status": _suspend,
+    "POST /office/staff/{account_id}/keys": _new_key,
+    "POST /office/staff/{account_id}/keys/{key_id}/revoke": _revoke_key,
+    "POST /office/factors/webauthn": _add_key,
+    "POST /office/factors/webauthn/{credential_id}/remove": _remove_key,
+    "POST /office/factors/totp/confirm": _confirm_totp,
+    "POST /office/factors/totp/remove": _remove_totp,
+    "POST /office/factors/step-up": _step_up,
+    "POST /api/v1/benefits/programmes/{code}/runs": _run,
+    "POST /api/v1/benefits/determinations/{determination_id}/resolution": _resolve,
+    "POST /api/v1/payments/{payer}/batches/{number}/approvals": _approve,
+}
+"""Routes whose case in the authority matrix cannot succeed as it stands (it is written to
+be refused or allowed, not to do the work): what to set up first, and the path and body."""
 
 
 def office_actions() -> list[RouteInfo]:
@@ -198,10 +447,21 @@ def test_every_office_action_writes_its_declared_entries_naming_official_role_an
     problems: dict[str, Any] = {}
     with TestClient(create_app(), follow_redirects=False) as client:
 
-        def call(who: Caller, method: str, path: str, body: dict[str, Any], office: bool) -> Any:
+        def call(
+            who: Caller,
+            method: str,
+            path: str,
+            body: dict[str, Any],
+            office: bool,
+            json: bool = False,
+        ) -> Any:
             if office:
                 client.cookies.set(OFFICE_COOKIE, who.cookie)
-                answer = client.request(method, path, data={**body, "csrf_token": who.csrf})
+                if json:  # An office page's JSON call: the token in X-CSRF-Token.
+                    headers = {"X-CSRF-Token": who.csrf}
+                    answer = client.request(method, path, json=body, headers=headers)
+                else:
+                    answer = client.request(method, path, data={**body, "csrf_token": who.csrf})
                 client.cookies.clear()
                 return answer
             headers = {"Authorization": f"Bearer {who.key}"}
@@ -223,12 +483,22 @@ def test_every_office_action_writes_its_declared_entries_naming_official_role_an
                     if not office:
                         claim = {"expected_version": version(application)}
                     assert call(who, "POST", step, claim, office).status_code < 400
+                if key in PREPARE:
+                    step = Step(
+                        engine,
+                        world,
+                        who,
+                        lambda m, p, b, w=who, o=office, j=case.json: call(w, m, p, b, o, j),
+                        path,
+                        body,
+                    )
+                    path, body = PREPARE[key](step)
                 if "expected_version" in body:
                     body["expected_version"] = version(application)
                 if "version" in body:
                     body["version"] = str(version(application))
                 before = _last_seq(engine)
-                answer = call(who, method, path, body, office)
+                answer = call(who, method, path, body, office, case.json)
                 walked.append(key)
                 if answer.status_code >= 400:
                     problems[key] = (answer.status_code, answer.text[:200])

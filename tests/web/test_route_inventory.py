@@ -174,6 +174,10 @@ SECTOR = "/api/v1/identity/sectors"
 PORTAL_APP = "/portal/applications/{application_id}"
 MY_APP = "/api/v1/registration/applications/{application_id}"
 CONSENT = "/api/v1/mesh/consents/{consent_id}"
+BATCH = "/api/v1/payments/{payer}/batches/{number}"
+STAFF = "/office/staff/{account_id}"
+# Signing in without the card: a sign-in or a refusal, and the session once it opens.
+SIGN_IN = tags("staff:office:sign_in?", "staff:office:sign_in_failed?", "platform:session:start?")
 
 AUDIT: dict[str, Audit] = {
     # FastAPI's own pages, the static files, health and discovery.
@@ -224,7 +228,50 @@ AUDIT: dict[str, Audit] = {
     f"GET {OFFICE_APP}": READ,
     f"POST {OFFICE_APP}/claim": tags("procedures:application:claim"),
     f"POST {OFFICE_APP}/release": tags("procedures:application:release"),
-    f"POST {OFFICE_APP}/act": tags("procedures:application:*"),
+    # The first post asks first, naming whom the action touches in the register (recorded).
+    f"POST {OFFICE_APP}/act": READ + tags("procedures:application:*"),
+    # Managing staff: the organisation's accounts are work data; adding an official or an
+    # emergency access reads the register (recorded) and writes the account's own entries.
+    "GET /office/staff": none("officials' and service accounts: work data, no resident's record"),
+    "POST /office/staff/services": tags("staff:account:created", "staff:account:granted"),
+    "GET /office/staff/new": PAGE,
+    "POST /office/staff/new/search": READ + tags("staff:office:register_searched"),
+    "POST /office/staff/new": READ + tags("staff:account:created?", "staff:account:granted"),
+    "GET /office/staff/emergency": READ,
+    "POST /office/staff/emergency": READ
+    + tags("staff:break_glass:granted", "notifications:notice:sent"),
+    f"GET {STAFF}": none("an account's roles, keys and history: work data"),
+    f"POST {STAFF}/grant": tags("staff:account:granted"),
+    f"POST {STAFF}/revoke": tags("staff:account:revoked"),
+    # Suspending or closing ends the account's office sessions (a close also its roles, keys).
+    f"POST {STAFF}/status": tags("staff:account:*", "platform:session:revoke?"),
+    f"POST {STAFF}/keys": tags("staff:account:key_created"),
+    f"POST {STAFF}/keys/{{key_id}}/revoke": tags("staff:account:key_revoked"),
+    # The death at the office: the family shown is recorded as read; a correction is an action.
+    "GET /office/deaths/{application_id}": READ,
+    "POST /office/deaths/{application_id}/family": READ
+    + tags("procedures:application:correct_family", "procedures:application:effect"),
+    # Officials' second factors (ADR 0019): each official enrols and uses their own.
+    "GET /office/factors": OWN_DATA,
+    "POST /office/factors/webauthn/options": tags("staff:factor:webauthn_started"),
+    "POST /office/factors/webauthn": tags(
+        "staff:factor:webauthn_added", "staff:factor:webauthn_refused?"
+    ),
+    "POST /office/factors/webauthn/{credential_id}/remove": tags("staff:factor:webauthn_removed"),
+    "POST /office/factors/totp": tags("staff:factor:totp_started"),
+    "POST /office/factors/totp/confirm": tags("staff:factor:totp_confirmed"),
+    "POST /office/factors/totp/remove": tags("staff:factor:totp_removed"),
+    "POST /office/factors/step-up/options": tags("staff:office:step_up_started"),
+    "POST /office/factors/step-up": tags("staff:office:step_up", "staff:office:step_up_failed?"),
+    # Signing in without a card reader: one of the two entries, and the session when it opens.
+    "GET /office/login/factor": PAGE,
+    "POST /office/login/webauthn/options": none(
+        "a single-use challenge bound to the sign-in: nothing about anyone"
+    ),
+    "POST /office/login/webauthn": SIGN_IN,
+    "POST /office/login/totp": SIGN_IN,
+    # Benefits (the operator's programmes and runs) and payments (the payer's batches).
+    "GET /office/benefits": none("programmes, runs' counts, an anonymous preview: no identity"),
     # The register's API.
     "GET /api/v1/residents": READ,
     "POST /api/v1/residents": tags("residents:person:registered"),
@@ -253,6 +300,35 @@ AUDIT: dict[str, Audit] = {
     "GET /api/v1/corporations": none("the corporate register is public (法人番号公表)"),
     "GET /api/v1/corporations/{corporate_number}": none("the corporate register is public"),
     "GET /api/v1/mesh/metrics": none("counts of exchanges, no personal data"),
+    "GET /api/v1/benefits/programmes": none("programme definitions: no personal data"),
+    "GET /api/v1/benefits/programmes/{code}/preview": none(
+        "counts and an anonymous sample (household size, ages, amounts): no one's identity"
+    ),
+    # A first run of a period starts it; each new recipient is notified; once the opt-out
+    # window is over the obligations go to payments. An income-tested programme asks the tax
+    # office through the mesh (and sets up its member on first use).
+    "POST /api/v1/benefits/programmes/{code}/runs": tags(
+        "benefits:run:started?",
+        "notifications:notice:sent?",
+        "payments:obligation:added?",
+        "benefits:run:settled?",
+        FIRST_USE_MESH,
+    )
+    + MESH,
+    "GET /api/v1/benefits/runs": none("runs with their counts: no personal data"),
+    "POST /api/v1/benefits/determinations/{determination_id}/resolution": tags(
+        "benefits:determination:resolved"
+    ),
+    "GET /api/v1/payments/banks": DISCOVERY,
+    "GET /api/v1/payments/banks/{bank_code}/branches": DISCOVERY,
+    "GET /api/v1/payments/{payer}/batches": none("totals and officials: no resident's data"),
+    # Payees' ids, amounts and bank codes are shown to the payer's officials with no record of
+    # the read: payments keeps no read records (reported to the coordinator). The transfer
+    # file (holders' names and account numbers) is audited at each hand-out.
+    f"GET {BATCH}": none("payees and amounts for the payer's payment work: not recorded yet"),
+    f"POST {BATCH}/approvals": tags("payments:batch:approved"),
+    f"GET {BATCH}/transfer-file": tags("payments:batch:file_issued"),
+    f"GET {BATCH}/reconciliation": none("counts and sums to the yen: no one's identity"),
     "POST /api/v1/credentials/offers": tags(
         "credentials:offer:created", "notifications:notice:sent"
     ),
@@ -306,6 +382,32 @@ AUDIT: dict[str, Audit] = {
     "GET /portal/consents": OWN_DATA,
     "POST /portal/consents": tags("mesh:consent:granted"),
     "POST /portal/consents/{consent_id}/{action}": tags("mesh:consent:*"),
+    # A death: the filer's household, the notice prefilled from the physician's certificate
+    # through the mesh; the bereaved read their own notice's list and heirs.
+    "GET /portal/death": OWN_DATA,
+    "POST /portal/death/start": tags(
+        "procedures:application:start",
+        "procedures:application:identify",
+        "procedures:application:effect",
+        "procedures:application:save",
+        FIRST_USE_MESH,
+    )
+    + MESH,
+    "GET /portal/okuyami/{application_id}": none("the bereaved's own notice (filer or household)"),
+    "POST /portal/okuyami/{application_id}/chart": none(
+        "the heirs chart of the bereaved's own notice, made on request: nothing is kept"
+    ),
+    "GET /portal/benefits": OWN_DATA,
+    "POST /portal/benefits/{determination_id}/decline": tags(
+        "benefits:determination:declined", "notifications:notice:sent"
+    ),
+    "POST /portal/benefits/{determination_id}/correction": tags(
+        "benefits:determination:correction_requested"
+    ),
+    "GET /portal/payments": OWN_DATA,
+    "GET /portal/payments/account": OWN_DATA,
+    # The bank confirms the account through the mesh (the member is set up on first use).
+    "POST /portal/payments/account": tags("payments:account:registered", FIRST_USE_MESH) + MESH,
     "GET /portal/procedures": OWN_DATA,
     "GET /portal/procedures/{code}": OWN_DATA,
     "POST /portal/procedures/{code}/start": tags("procedures:application:start", FIRST_USE_MESH),
@@ -315,6 +417,7 @@ AUDIT: dict[str, Audit] = {
     f"GET {PORTAL_APP}/signed": PAGE,
     f"POST {PORTAL_APP}/signed": APPLICATION,
     f"GET {PORTAL_APP}/receipt": OWN_DATA,
+    f"GET {PORTAL_APP}/receipt.pdf": OWN_DATA,
     f"POST {PORTAL_APP}/reserve": APPLICATION,
     f"POST {PORTAL_APP}/withdraw": APPLICATION,
     # My page APIs of the person, and of business accounts.

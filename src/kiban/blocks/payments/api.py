@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from kiban.blocks.payments import events as topics
 from kiban.blocks.payments import service
 from kiban.blocks.payments.errors import BatchNotFound
 from kiban.blocks.payments.schemas import (
@@ -22,6 +23,7 @@ from kiban.blocks.payments.schemas import (
     BranchRead,
     ReconcileReport,
 )
+from kiban.platform import audit
 from kiban.platform.authority import Acting, Resource, authorize
 from kiban.platform.fields import LongLimit, Offset
 from kiban.platform.webkit import DbSession, public
@@ -107,11 +109,20 @@ def approve_batch(payer: Payer, number: Number, session: DbSession, actor: Actin
     },
 )
 def transfer_file(payer: Payer, number: Number, session: DbSession, actor: Acting) -> Response:
-    """The approved batch's transfer file: 120-byte records, Shift_JIS, no separator."""
+    """The approved batch's transfer file: 120-byte records, Shift_JIS, no separator. It holds
+    every payee's account and name, so each hand-out is audited (``payments:batch:file_issued``)."""
     authorize(session, actor, APPROVE, organisation=payer)
-    _batch(session, payer, number)
+    found = _batch(session, payer, number)
+    data = service.transfer_file(session, number)
+    audit.record(
+        session,
+        tag=topics.AUDIT_FILE_ISSUED,
+        actor=actor.actor,
+        subject=f"payments_batch:{number}",
+        data={"lines": found.line_count, "total": found.total},
+    )
     return Response(
-        service.transfer_file(session, number),
+        data,
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="zengin-{number}.txt"'},
     )

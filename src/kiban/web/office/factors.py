@@ -170,8 +170,17 @@ def webauthn_register_options(
     sessions.check_csrf(official.session, request.headers.get("x-csrf-token"))
     if not _card_recent(official):
         return _card_required(lang)
+    account_id = official.principal.account_id
     options = staff.start_webauthn_registration(
-        db, official.principal.account_id, binding=f"session:{official.session.id}"
+        db, account_id, binding=f"session:{official.session.id}"
+    )
+    # An official's action, audited as every other: a challenge to enrol a key was issued.
+    audit.record(
+        db,
+        tag="staff:factor:webauthn_started",
+        actor=official.principal.actor,
+        subject=str(account_id),
+        data={"session_id": str(official.session.id)},
     )
     return Response(options, media_type="application/json")
 
@@ -189,7 +198,7 @@ async def webauthn_register(
     credential = body.get("credential")
     if not isinstance(credential, dict):
         raise staff.FactorInvalid("malformed")
-    actor = f"staff:{official.principal.account_id}"
+    actor = official.principal.actor
     try:
         staff.do_add_webauthn_credential(
             db,
@@ -233,7 +242,7 @@ def webauthn_remove(
         db,
         official.principal.account_id,
         credential_id,
-        actor=f"staff:{official.principal.account_id}",
+        actor=official.principal.actor,
     )
     return RedirectResponse(f"{FACTORS_PATH}?done=removed&lang={lang}", status_code=303)
 
@@ -253,7 +262,7 @@ def totp_start(
     t = i18n.translations(lang)
     try:
         enrolment = staff.do_start_totp(
-            db, official.principal.account_id, actor=f"staff:{official.principal.account_id}"
+            db, official.principal.account_id, actor=official.principal.actor
         )
     except staff.FactorConflict as conflict:
         return _factors_page(
@@ -292,7 +301,7 @@ def totp_confirm(
     t = i18n.translations(lang)
     try:
         TOTP_CODES.check(key)
-        staff.do_confirm_totp(db, account_id, code, actor=f"staff:{account_id}")
+        staff.do_confirm_totp(db, account_id, code, actor=official.principal.actor)
     except throttle.TooManyAttempts:
         error = t.gettext("Too many wrong codes. Please wait and try again.")
     except staff.FactorInvalid:
@@ -326,7 +335,7 @@ def totp_remove(
     if not _card_recent(official):
         return RedirectResponse(_step_up_link(lang), status_code=303)
     account_id = official.principal.account_id
-    staff.do_remove_totp(db, account_id, actor=f"staff:{account_id}")
+    staff.do_remove_totp(db, account_id, actor=official.principal.actor)
     return RedirectResponse(f"{FACTORS_PATH}?done=totp_removed&lang={lang}", status_code=303)
 
 
@@ -336,11 +345,17 @@ def step_up_options(
 ) -> Response:
     """Request options to confirm with a security key instead of the card (step-up)."""
     sessions.check_csrf(official.session, request.headers.get("x-csrf-token"))
+    account_id = official.principal.account_id
     options = staff.start_webauthn_authentication(
+        db, binding=f"session:{official.session.id}", purpose="step_up", account_id=account_id
+    )
+    # An official's action, audited as every other: a challenge to step up was issued.
+    audit.record(
         db,
-        binding=f"session:{official.session.id}",
-        purpose="step_up",
-        account_id=official.principal.account_id,
+        tag="staff:office:step_up_started",
+        actor=official.principal.actor,
+        subject=str(account_id),
+        data={"session_id": str(official.session.id), "method": "webauthn"},
     )
     return Response(options, media_type="application/json")
 
@@ -361,7 +376,7 @@ async def step_up(request: Request, lang: Lang, db: DbSession, official: Officia
         audit.record(
             db,
             tag="staff:office:step_up_failed",
-            actor=f"staff:{account_id}",
+            actor=official.principal.actor,
             subject=str(account_id),
             data={"reason": refused.reason, "method": "webauthn"},
         )
@@ -369,7 +384,7 @@ async def step_up(request: Request, lang: Lang, db: DbSession, official: Officia
         return _error_json(
             t.gettext("We could not confirm it is you. Please try again."), 400, refused.code
         )
-    stepped_up(db, official.session, "webauthn")
+    stepped_up(db, official.session, "webauthn", actor=official.principal.actor)
     return JSONResponse({"redirect": f"/office?lang={lang}"})
 
 

@@ -424,16 +424,19 @@ def _stepped_up(
     return response
 
 
-def stepped_up(db: Session, ws: sessions.WebSession, method: str) -> None:
+def stepped_up(
+    db: Session, ws: sessions.WebSession, method: str, *, actor: str | None = None
+) -> None:
     """The official of ``ws`` proved themselves again with ``method`` (card or WebAuthn):
-    sensitive actions are open for a few minutes (``staff:office:step_up``)."""
+    sensitive actions are open for a few minutes (``staff:office:step_up``, by ``actor``: the
+    signed-in principal when known, else the session's account)."""
     sessions.update_session(
         db, ws.id, data={**ws.data, "authenticated_with": method}, authenticated=True
     )
     audit.record(
         db,
         tag="staff:office:step_up",
-        actor=f"staff:{ws.subject}",
+        actor=actor or f"staff:{ws.subject}",
         subject=ws.subject,
         data={"session_id": str(ws.id), "method": method},
     )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import residents, staff
 from kiban.kernel.errors import KibanError, ValidationFailed
 from kiban.life_events import emergency
-from kiban.platform import i18n, sessions
+from kiban.platform import audit, i18n, sessions
 from kiban.platform.webkit import DbSession, Lang, RouteName
 from kiban.web.office.session import AUDIENCE, Official, OfficialUser
 from kiban.web.templating import get_pages
@@ -451,7 +451,24 @@ def search_person(
         found = _find(session, official, query, route)
     except KibanError as error:
         return _new_page(request, lang, session, official, query=query, error=error)
+    # Each person shown is recorded as read; the search itself is audited too, so that one
+    # that finds nobody leaves a trace (the query is personal data: only its kind is kept).
+    audit.record(
+        session,
+        tag="staff:office:register_searched",
+        actor=official.actor,
+        subject=official.principal.organisation,
+        data={"by_id": _is_id(query), "found": len(found)},
+    )
     return _new_page(request, lang, session, official, query=query, candidates=found)
+
+
+def _is_id(query: str) -> bool:
+    try:
+        uuid.UUID(query.strip())
+    except ValueError:
+        return False
+    return True
 
 
 @router.post("/new")
