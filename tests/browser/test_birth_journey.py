@@ -176,9 +176,8 @@ def test_a_birth_from_the_hospital_to_the_inbox(
     # The mother's office accepts it.
     office = contexts()
     _office_sign_in(office, servers, OLD_LG, lang)
-    _office_decides(office, mother.full_name, "accept")
-    assert_accessible(office)
-    _shot(office, lang, "05-office-accepted")
+    done = _office_decides(office, mother.full_name, "accept", lang, "05-office")
+    assert done  # The next page says what the acceptance did.
 
     # The inbox: the acceptance, the insurer's card, the child allowance offer.
     deadline = time.monotonic() + 20

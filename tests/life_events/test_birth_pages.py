@@ -217,7 +217,12 @@ def test_a_birth_from_the_hospital_to_the_register_and_the_inbox(
     page = portal.office.get(f"/office/applications/{application_id}?lang=en").text
     accepted = portal.office.post(
         f"/office/applications/{application_id}/act?lang=en",
-        data={"csrf_token": csrf, "version": str(_version(page)), "action": "accept"},
+        data={
+            "csrf_token": csrf,
+            "version": str(_version(page)),
+            "action": "accept",
+            "confirmed": "true",
+        },
     )
     assert accepted.status_code == 303, accepted.text
     _deliver(engine)
