@@ -3,7 +3,8 @@ stderr and exit status 1, never a traceback, and no progress bar left behind.
 
 :class:`KibanGroup` is the top-level group's class: a domain error (``KibanError``) from any
 command is printed with its field, and a database without kiban's schema (a fresh data
-directory before ``kiban migrate``) is named as such with the command that fixes it.
+directory before ``kiban migrate``) is named as such with the command that fixes it; settings kiban cannot run with name their
+variable.
 :func:`progress_bar` is the rich progress bar the long commands use; when the work inside it
 fails, the bar is erased before the error is printed.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -22,7 +24,7 @@ from typer.core import TyperGroup
 from kiban.cli.output import fail
 from kiban.kernel.errors import KibanError
 from kiban.platform import migrate as migrations
-from kiban.platform.settings import get_settings
+from kiban.platform.settings import Settings, get_settings
 
 
 def schema_missing() -> bool:
@@ -41,6 +43,15 @@ class KibanGroup(TyperGroup):
             return super().invoke(ctx)
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)
+        except ValidationError as error:
+            # Settings that kiban cannot run with (an unsupported database, a bad value): the
+            # variable and what is wrong, not a traceback. Other validation errors are bugs.
+            if error.title != Settings.__name__:
+                raise
+            problem = error.errors()[0]
+            variable = "KIBAN_" + str(problem["loc"][0]).upper() if problem["loc"] else "KIBAN_*"
+            message = problem["msg"].removeprefix("Value error, ")
+            fail(f"設定 {variable} を確かめてください ({message})", message, variable)
         except (OperationalError, ProgrammingError):
             if not schema_missing():
                 raise

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-change-me"  # noqa: S105 - a marker, refused outside development.
@@ -24,6 +24,8 @@ PLACEHOLDER_SECRETS = frozenset(
     {PLACEHOLDER_SECRET, "change-me", "changeme", "secret", "development", "test", "kiban"}
 )
 """Values published in kiban's source or documentation (or too obvious to be secret)."""
+SUPPORTED_DATABASES = frozenset({"sqlite", "postgresql"})
+"""The database dialects kiban runs on (ADR 0002)."""
 SECRET_FILE = "secret-key"  # noqa: S105 - a file name, not a secret.
 """The generated installation secret, under ``<data_dir>/keys/``."""
 
@@ -85,6 +87,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8765",
         description="The virtual card reader the sign-in page sends residents to.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        # kiban speaks SQLite (embedded) and PostgreSQL (scale-out) only: the upserts of the
+        # throttle, the mesh and the outbox are written for those two. Anything else is refused
+        # when the process starts (the CLI names the variable), rather than failing on a first request.
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if value and scheme not in SUPPORTED_DATABASES:
+            raise ValueError(f"kiban runs on sqlite:// or postgresql://, not {scheme}://")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
