@@ -3,8 +3,8 @@ stderr and exit status 1, never a traceback, and no progress bar left behind.
 
 :class:`KibanGroup` is the top-level group's class: a domain error (``KibanError``) from any
 command is printed with its field, and a database without kiban's schema (a fresh data
-directory before ``kiban migrate``) is named as such with the command that fixes it; settings kiban cannot run with name their
-variable.
+directory before ``kiban migrate``) is named as such with the command that fixes it; settings
+kiban cannot run with name their variable.
 :func:`progress_bar` is the rich progress bar the long commands use; when the work inside it
 fails, the bar is erased before the error is printed.
 """

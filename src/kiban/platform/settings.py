@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         # kiban speaks SQLite (embedded) and PostgreSQL (scale-out) only: the upserts of the
         # throttle, the mesh and the outbox are written for those two. Anything else is refused
-        # when the process starts (the CLI names the variable), rather than failing on a first request.
+        # when the process starts (the CLI names the variable), not on a first request.
         scheme = value.split(":", 1)[0].split("+", 1)[0]
         if value and scheme not in SUPPORTED_DATABASES:
             raise ValueError(f"kiban runs on sqlite:// or postgresql://, not {scheme}://")
