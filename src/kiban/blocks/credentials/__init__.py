@@ -189,10 +189,15 @@ def presentation_request_object(session: Session, handle: str) -> str:
 
 
 def answer_presentation_request(
-    session: Session, *, relying_party: str, state: str | None, vp_token: str | None
+    session: Session,
+    *,
+    relying_party: str,
+    state: str | None,
+    vp_token: str | None,
+    error: str | None = None,
 ) -> PresentationOutcome:
     """Take a wallet's ``direct_post``; raises :class:`PresentationRefused` after recording
     the refusal (commit before answering it)."""
     return relying_parties.do_answer_presentation_request(
-        session, relying_party=relying_party, state=state, vp_token=vp_token
+        session, relying_party=relying_party, state=state, vp_token=vp_token, error=error
     )

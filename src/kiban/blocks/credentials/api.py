@@ -34,7 +34,7 @@ from kiban.blocks.credentials.schemas import (
 from kiban.blocks.credentials.types import TYPES
 from kiban.blocks.credentials.verifier import verify_presentation
 from kiban.platform.authority import Acting, Resource, authorize
-from kiban.platform.webkit import DbSession, public
+from kiban.platform.webkit import DbSession, language_of, public
 
 VERIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {
@@ -376,21 +376,26 @@ def request_object(
     responses=VERIFY_ERRORS,
 )
 def direct_post(
+    request: Request,
     session: DbSession,
     name: Annotated[str, Path(min_length=2, max_length=64)],
     vp_token: Annotated[str | None, Form(max_length=200_000)] = None,
     state: Annotated[str | None, Form(max_length=64)] = None,
+    error: Annotated[str | None, Form(max_length=64)] = None,
 ) -> JSONResponse:
-    """The wallet's answer (``vp_token`` as JSON text, ``state``) to a stored request of
-    relying party ``name``: checked once; only the claims asked are kept for the relying party.
-    A refusal is recorded (the request is used up) and answered with its reason."""
+    """The wallet's answer (``vp_token`` as JSON text, ``state``; or ``error``, e.g.
+    ``access_denied`` when the person declined) to a stored request of relying party
+    ``name``: checked once; only the claims asked are kept for the relying party. A refusal is
+    recorded (the request is used up) and answered with its reason."""
     try:
         outcome = relying_parties.do_answer_presentation_request(
-            session, relying_party=name, state=state, vp_token=vp_token
+            session, relying_party=name, state=state, vp_token=vp_token, error=error
         )
     except PresentationRefused as refused:
         # Answered, not raised: the refusal recorded on the request must be committed.
         return JSONResponse(
-            {"error": refused.as_dict()}, status_code=refused.status, headers=_NO_STORE
+            {"error": refused.as_dict(language_of(request))},
+            status_code=refused.status,
+            headers=_NO_STORE,
         )
     return JSONResponse({"outcome": outcome.outcome}, headers=_NO_STORE)

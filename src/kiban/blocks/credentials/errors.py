@@ -150,6 +150,11 @@ REASONS: Final[dict[str, tuple[str, str, str]]] = {
         "The vp_token is not a JSON object.",
         "vp_token",
     ),
+    "access_denied": (
+        "ご本人が提示を断りました。",
+        "The holder declined to present the credential.",
+        "error",
+    ),
     "status_unavailable": (
         "証明書の状態（ステータスリスト）を確認できません。",
         "The credential's status list cannot be read.",

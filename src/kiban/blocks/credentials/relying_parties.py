@@ -329,9 +329,15 @@ def _parse_vp_token(vp_token: str | None) -> Any:
 
 
 def do_answer_presentation_request(
-    session: Session, *, relying_party: str, state: str | None, vp_token: str | None
+    session: Session,
+    *,
+    relying_party: str,
+    state: str | None,
+    vp_token: str | None,
+    error: str | None = None,
 ) -> PresentationOutcome:
-    """Take a wallet's ``direct_post`` (``state`` and the ``vp_token`` as JSON text).
+    """Take a wallet's ``direct_post`` (``state`` and the ``vp_token`` as JSON text, or an
+    ``error``: ``access_denied`` when the person declined).
 
     A request is answered once: a verified answer keeps only the claims asked for; a refused
     one keeps its reason and is recorded as refused (a second attempt is ``request_used``).
@@ -349,6 +355,9 @@ def do_answer_presentation_request(
         raise PresentationRefused("request_expired")
     row.answered_at = now
     try:
+        if error is not None:
+            # OpenID4VP §8.5: the wallet's error response; whatever its code, nothing is shown.
+            raise PresentationRefused("access_denied")
         found = presentation.verify_response(
             session, _authorization_request(row, party), _parse_vp_token(vp_token)
         )
