@@ -17,13 +17,7 @@ from kiban.blocks import credentials, residents
 from kiban.platform.settings import get_settings
 from kiban.wallet import WalletStore, WrongWalletPin
 from kiban.wallet.app import create_wallet_app
-from tests.blocks.credentials.conftest import (  # noqa: F401 - fixtures used by name.
-    TestClient,
-    _fresh_status_cache,
-    client,
-    resident,
-    towns,
-)
+from tests.blocks.credentials.conftest import TestClient
 
 PIN = "246813"
 
@@ -34,8 +28,8 @@ def store(tmp_path: Path) -> WalletStore:
 
 
 @pytest.fixture
-def wallet(store: WalletStore, client: TestClient) -> Iterator[TestClient]:  # noqa: F811
-    app = create_wallet_app(store, get_settings().base_url, http=client, secret_key="test")
+def wallet(store: WalletStore, client: TestClient) -> Iterator[TestClient]:
+    app = create_wallet_app(store, get_settings().base_url, http=client)
     with TestClient(app, base_url="http://127.0.0.1:8766") as wallet_client:
         yield wallet_client
 
@@ -82,7 +76,7 @@ def _receive(wallet: TestClient, offer: credentials.Offer, **changes: str) -> An
     )
 
 
-def _shop_link(client: TestClient) -> tuple[str, str]:  # noqa: F811
+def _shop_link(client: TestClient) -> tuple[str, str]:
     started = client.post("/verifiers/shop/checks?lang=en", follow_redirects=False)
     check_path = started.headers["location"]
     page = client.get(check_path)
@@ -92,10 +86,10 @@ def _shop_link(client: TestClient) -> tuple[str, str]:  # noqa: F811
 
 
 def test_a_resident_receives_and_shows_age_over_20_to_the_shop(
-    client: TestClient,  # noqa: F811
+    client: TestClient,
     wallet: TestClient,
     session: Session,
-    resident: residents.PersonRead,  # noqa: F811
+    resident: residents.PersonRead,
     store: WalletStore,
 ) -> None:
     _set_up(wallet)
@@ -160,10 +154,10 @@ def test_a_resident_receives_and_shows_age_over_20_to_the_shop(
 
 
 def test_declining_tells_the_verifier_and_sends_nothing(
-    client: TestClient,  # noqa: F811
+    client: TestClient,
     wallet: TestClient,
     session: Session,
-    resident: residents.PersonRead,  # noqa: F811
+    resident: residents.PersonRead,
     store: WalletStore,
 ) -> None:
     _set_up(wallet)

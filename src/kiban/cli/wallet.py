@@ -20,11 +20,11 @@ from kiban.platform.settings import get_settings
 from kiban.wallet.app import LOOPBACK_HOSTS, create_wallet_app
 from kiban.wallet.store import WalletStore
 
-app = typer.Typer(no_args_is_help=True, help="The holder wallet: your credentials on this computer.")
-
-DIRECTORY = typer.Option(
-    None, "--dir", help="The wallet's directory (default: <data_dir>/wallet)."
+app = typer.Typer(
+    no_args_is_help=True, help="The holder wallet: your credentials on this computer."
 )
+
+DIRECTORY = typer.Option(None, "--dir", help="The wallet's directory (default: <data_dir>/wallet).")
 
 
 def _store(directory: Path | None) -> WalletStore:

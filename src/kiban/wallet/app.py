@@ -26,6 +26,7 @@ from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 import kiban
@@ -57,6 +58,26 @@ def _same_origin(request: Request) -> bool:
     return sent == f"{request.url.scheme}://{request.url.netloc}"
 
 
+class ReceiveForm(BaseModel):
+    """The receive form: the offer link, its transaction code, the wallet's PIN."""
+
+    form_token: str = ""
+    offer: str = Field(default="", max_length=4096)
+    tx_code: str = Field(default="", max_length=16)
+    pin: str = Field(default="", max_length=32)
+
+
+class PresentForm(BaseModel):
+    """The present form: the request link, send or decline, the credential, claims, PIN."""
+
+    form_token: str = ""
+    link: str = Field(default="", max_length=4096)
+    action: str = Field(default="send", max_length=16)
+    credential_id: str = Field(default="", max_length=64)
+    claims: list[str] = Field(default_factory=list, max_length=64)
+    pin: str = Field(default="", max_length=32)
+
+
 class Wallet:
     """The pages and checks of the wallet for one store and one kiban server."""
 
@@ -78,13 +99,17 @@ class Wallet:
         """Why a posted form cannot be used ('' when it can)."""
         t = i18n.translations(lang)
         if not _same_origin(request):
-            return str(t.gettext("This form was sent from another site. Use the wallet's own page."))
+            return str(
+                t.gettext("This form was sent from another site. Use the wallet's own page.")
+            )
         try:
             bound = self.tokens.loads(token, max_age=FORM_MAX_AGE)
         except BadSignature:
             bound = None
         if bound != purpose:
-            return str(t.gettext("This form has expired or did not come from this wallet. Try again."))
+            return str(
+                t.gettext("This form has expired or did not come from this wallet. Try again.")
+            )
         return ""
 
     @staticmethod
@@ -178,10 +203,9 @@ class Wallet:
             languages=not offer,
         )
 
-    def receive(
-        self, request: Request, lang: i18n.Language, token: str, offer: str, tx_code: str, pin: str
-    ) -> Response:
-        refused = self.form_refusal(request, lang, token, "receive")
+    def receive(self, request: Request, lang: i18n.Language, form: ReceiveForm) -> Response:
+        offer, tx_code, pin = form.offer, form.tx_code, form.pin
+        refused = self.form_refusal(request, lang, form.form_token, "receive")
         if refused:
             return self.receive_page(request, lang, offer, {"offer": refused}, 403)
         try:
@@ -206,7 +230,11 @@ class Wallet:
         except httpx.HTTPError:
             t = i18n.translations(lang)
             return self.receive_page(
-                request, lang, offer, {"offer": t.gettext("The kiban server cannot be reached.")}, 502
+                request,
+                lang,
+                offer,
+                {"offer": t.gettext("The kiban server cannot be reached.")},
+                502,
             )
         return RedirectResponse(f"/?lang={lang}&received={got.credential_type}", status_code=303)
 
@@ -244,7 +272,10 @@ class Wallet:
                 request,
                 lang,
                 "open.html",
-                {"errors": {"link": t.gettext("The kiban server cannot be reached.")}, "link": link},
+                {
+                    "errors": {"link": t.gettext("The kiban server cannot be reached.")},
+                    "link": link,
+                },
                 status_code=502,
             )
         matching = [c for c in self.store.credentials() if c.vct == asked.vct]
@@ -262,19 +293,10 @@ class Wallet:
             status_code=status_code,
         )
 
-    def present(
-        self,
-        request: Request,
-        lang: i18n.Language,
-        *,
-        token: str,
-        link: str,
-        action: str,
-        credential_id: str,
-        claims: list[str],
-        pin: str,
-    ) -> Response:
+    def present(self, request: Request, lang: i18n.Language, form: PresentForm) -> Response:
         t = i18n.translations(lang)
+        token, link, action, pin = form.form_token, form.link, form.action, form.pin
+        credential_id, claims = form.credential_id, form.claims
         try:
             asked = client.fetch_request(self.http, link, self.origin)
         except (KibanError, httpx.HTTPError):
@@ -429,16 +451,9 @@ def create_wallet_app(
         return wallet.receive_page(request, lang, offer)
 
     @app.post("/receive", dependencies=[Depends(public)], response_model=None)
-    def receive(
-        request: Request,
-        lang: Lang,
-        form_token: Annotated[str, Form()] = "",
-        offer: Annotated[str, Form(max_length=4096)] = "",
-        tx_code: Annotated[str, Form(max_length=16)] = "",
-        pin: Annotated[str, Form(max_length=32)] = "",
-    ) -> Response:
+    def receive(request: Request, lang: Lang, form: Annotated[ReceiveForm, Form()]) -> Response:
         """Receive the offered credential, its holder key sealed under the PIN."""
-        return wallet.receive(request, lang, form_token, offer, tx_code, pin)
+        return wallet.receive(request, lang, form)
 
     @app.get("/present", dependencies=[Depends(public)], response_model=None)
     def present_page(
@@ -448,26 +463,8 @@ def create_wallet_app(
         return wallet.present_page(request, lang, link)
 
     @app.post("/present", dependencies=[Depends(public)], response_model=None)
-    def present(
-        request: Request,
-        lang: Lang,
-        form_token: Annotated[str, Form()] = "",
-        link: Annotated[str, Form(max_length=4096)] = "",
-        action: Annotated[str, Form(max_length=16)] = "send",
-        credential_id: Annotated[str, Form(max_length=64)] = "",
-        claims: Annotated[list[str] | None, Form()] = None,
-        pin: Annotated[str, Form(max_length=32)] = "",
-    ) -> Response:
+    def present(request: Request, lang: Lang, form: Annotated[PresentForm, Form()]) -> Response:
         """Send the chosen claims (PIN), or decline."""
-        return wallet.present(
-            request,
-            lang,
-            token=form_token,
-            link=link,
-            action=action,
-            credential_id=credential_id,
-            claims=claims or [],
-            pin=pin,
-        )
+        return wallet.present(request, lang, form)
 
     return app

@@ -215,7 +215,9 @@ class WalletStore:
         params = data["pin"]
         aead = self._derive(pin, _unb64(params["salt"]))
         try:
-            aead.decrypt(_unb64(params["check"]["nonce"]), _unb64(params["check"]["sealed"]), b"check")
+            aead.decrypt(
+                _unb64(params["check"]["nonce"]), _unb64(params["check"]["sealed"]), b"check"
+            )
         except InvalidTag as exc:
             raise WrongWalletPin from exc
         return aead

@@ -7,9 +7,9 @@ kiban's so that a resident sees one service.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from datetime import datetime
 from typing import Any
 
 import jinja2

@@ -122,9 +122,7 @@ def test_the_answer_keeps_only_the_claims_asked_and_is_single_use(
     answer = post_answer(client, request, too_much)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"outcome": "verified"}
-    outcome = credentials.get_presentation_outcome(
-        session, made.handle, relying_party=SHOP["name"]
-    )
+    outcome = credentials.get_presentation_outcome(session, made.handle, relying_party=SHOP["name"])
     assert outcome.outcome == "verified"
     assert outcome.result is not None
     assert outcome.result["resident"]["claims"] == {"age_over_20": True}

@@ -422,4 +422,3 @@ def get_presentation_outcome(
     if row is None or party is None or party.name != relying_party:
         raise PresentationRequestNotFound
     return _outcome(row, party)
-

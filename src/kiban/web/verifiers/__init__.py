@@ -82,9 +82,7 @@ class VerifierNotFound(NotFound):
     code = "verifiers.not_found"
 
     def __init__(self) -> None:
-        super().__init__(
-            "該当する検証者はありません。", "No such verifier.", field="verifier"
-        )
+        super().__init__("該当する検証者はありません。", "No such verifier.", field="verifier")
 
 
 def _verifier(name: str) -> Verifier:
@@ -190,9 +188,7 @@ def check_page(
     (only the claims asked for) or why the presentation was refused."""
     verifier = _verifier(name)
     try:
-        outcome = credentials.get_presentation_outcome(
-            session, handle, relying_party=verifier.name
-        )
+        outcome = credentials.get_presentation_outcome(session, handle, relying_party=verifier.name)
     except KibanError as error:
         return get_pages().render(
             request,

@@ -17,16 +17,7 @@ from sqlalchemy.orm import Session
 from kiban.blocks import credentials
 from kiban.blocks.credentials.models import CredentialsPresentationRequest
 from kiban.web.verifiers import HOSPITAL, NURSE_TYPE
-from tests.blocks.credentials.conftest import (  # noqa: F401 - fixtures used by name.
-    TestClient,
-    _fresh_status_cache,
-    client,
-    holder_key,
-    issued,
-    present,
-    resident,
-    towns,
-)
+from tests.blocks.credentials.conftest import TestClient, present
 from tests.blocks.credentials.test_relying_parties import request_of
 
 
@@ -54,8 +45,8 @@ def test_the_pages_are_public_and_in_both_languages(client: TestClient) -> None:
 def test_the_shop_receives_age_over_20_and_never_the_birthdate(
     client: TestClient,
     session: Session,
-    issued: credentials.IssuedCredential,  # noqa: F811
-    holder_key: ECKey,  # noqa: F811
+    issued: credentials.IssuedCredential,
+    holder_key: ECKey,
 ) -> None:
     page_path, link = _start(client, "shop")
     assert link.startswith("openid4vp://?")
@@ -85,7 +76,9 @@ def test_the_shop_receives_age_over_20_and_never_the_birthdate(
         assert secret not in shown.text
     handle = page_path.split("/")[-1].split("?")[0]
     stored = session.scalars(
-        select(CredentialsPresentationRequest).where(CredentialsPresentationRequest.handle == handle)
+        select(CredentialsPresentationRequest).where(
+            CredentialsPresentationRequest.handle == handle
+        )
     ).one()
     assert stored.result == {
         "resident": {
