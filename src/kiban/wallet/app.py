@@ -253,7 +253,7 @@ class Wallet:
                 request,
                 lang,
                 "open.html",
-                {"errors": errors or {}},
+                {"errors": errors or {}, "link": ""},
                 status_code=status_code,
             )
         try:
