@@ -148,6 +148,7 @@ def test_a_resident_receives_and_shows_age_over_20_to_the_shop(
     assert "1982" not in shop.text
     (entry,) = store.presentations()
     assert (entry.verifier, entry.claims, entry.outcome) == ("shop", ("age_over_20",), "verified")
+    assert entry.labels("en") == ("Aged 20 or over",)
     home = wallet.get("/?lang=en")
     assert "Sakura Liquor Store" in home.text
     assert "Accepted" in home.text

@@ -354,6 +354,8 @@ class Wallet:
                 claims=tuple(claims),
                 outcome=outcome,
                 reason=reason,
+                labels_ja=tuple(c.label_ja for c in asked.claims if c.name in claims),
+                labels_en=tuple(c.label_en for c in asked.claims if c.name in claims),
             )
         )
 

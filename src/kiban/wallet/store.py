@@ -126,9 +126,15 @@ class Presentation:
     claims: tuple[str, ...]
     outcome: str
     reason: str | None
+    labels_ja: tuple[str, ...] = ()
+    labels_en: tuple[str, ...] = ()
 
     def verifier_name(self, lang: str) -> str:
         return self.verifier_en if lang == "en" else self.verifier_ja
+
+    def labels(self, lang: str) -> tuple[str, ...]:
+        """The claims sent, as the person saw them named (their names when not recorded)."""
+        return (self.labels_en if lang == "en" else self.labels_ja) or self.claims
 
 
 def check_pin(pin: str) -> str:
@@ -331,6 +337,8 @@ class WalletStore:
                     "claims": list(entry.claims),
                     "outcome": entry.outcome,
                     "reason": entry.reason,
+                    "labels_ja": list(entry.labels_ja),
+                    "labels_en": list(entry.labels_en),
                 }
             )
             data["presentations"] = data["presentations"][-MAX_LOG:]
@@ -351,6 +359,8 @@ class WalletStore:
                 claims=tuple(e["claims"]),
                 outcome=e["outcome"],
                 reason=e["reason"],
+                labels_ja=tuple(e.get("labels_ja", ())),
+                labels_en=tuple(e.get("labels_en", ())),
             )
             for e in reversed(entries)
         ]
