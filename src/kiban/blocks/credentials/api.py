@@ -379,7 +379,9 @@ def direct_post(
     request: Request,
     session: DbSession,
     name: Annotated[str, Path(min_length=2, max_length=64)],
-    vp_token: Annotated[str | None, Form(max_length=200_000)] = None,
+    # A presentation is a few kilobytes; the bound keeps even a percent-encoded refusal of it
+    # under the body limit (1 MiB), so that an over-long token is refused by name.
+    vp_token: Annotated[str | None, Form(max_length=65_536)] = None,
     state: Annotated[str | None, Form(max_length=64)] = None,
     error: Annotated[str | None, Form(max_length=64)] = None,
 ) -> JSONResponse:
