@@ -8,6 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 READER_PORT ?= 8765
+WALLET_PORT ?= 8766
 SIZE ?= demo
 # The public base URL: every step of `make run` sees it, because the seed issues the demo cards
 # and their certificates carry CRL/OCSP/CA URLs built from it (issue 15 item 2).
@@ -41,14 +42,20 @@ run: $(STAMP)
 	@echo "    health        http://$(HOST):$(PORT)/health"
 	@echo "    resident portal (sign in with a demo card)  http://$(HOST):$(PORT)/portal/"
 	@echo "    virtual card reader                         http://127.0.0.1:$(READER_PORT)/"
+	@echo "    holder wallet (credentials)                 http://127.0.0.1:$(WALLET_PORT)/"
+	@echo "    reference verifiers (a shop, a hospital)    http://$(HOST):$(PORT)/verifiers/"
 	@echo "    office (officials)                          http://$(HOST):$(PORT)/office/login"
 	@echo "      sign in with an official's demo card (printed above: \"officials' demo cards\"),"
 	@echo "      same PINs as the residents' cards, then choose the office and role"
 	@echo ""
-	@# The card reader is a separate local program, as on a resident's computer; it stops with the server.
+	@# The card reader and the wallet are separate local programs, as on a resident's computer;
+	@# they stop with the server.
 	$(BIN)/kiban card-reader serve --port $(READER_PORT) --server http://$(HOST):$(PORT) & \
-	  reader=$$!; trap 'kill $$reader 2>/dev/null' EXIT INT TERM; \
+	  reader=$$!; \
+	  $(BIN)/kiban wallet serve --port $(WALLET_PORT) --server http://$(HOST):$(PORT) & \
+	  wallet=$$!; trap 'kill $$reader $$wallet 2>/dev/null' EXIT INT TERM; \
 	  KIBAN_CARD_READER_URL=http://127.0.0.1:$(READER_PORT) \
+	  KIBAN_WALLET_URL=http://127.0.0.1:$(WALLET_PORT) \
 	  $(BIN)/kiban serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests, and axe-core from npm. A machine where Chromium

@@ -122,6 +122,8 @@ SEMANTIC_RULES: dict[str, str] = {
     "read at run time",
     "POST /api/v1/credentials/presentation-responses/verify": "the request must be a DCQL query "
     "kiban made, and the answer a presentation to it",
+    "POST /credentials/verifiers/{name}/response": "the state must be a live stored request's "
+    "of that relying party, and the vp_token a presentation to it (OpenID4VP direct_post)",
     "POST /api/v1/corporations": "the corporate number's check digit; the head office and the "
     "representative's address must name a town of the address registry",
     "GET /api/v1/corporations/{corporate_number}": "the corporate number's check digit",

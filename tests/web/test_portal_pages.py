@@ -483,3 +483,25 @@ def test_the_officials_page_says_when_nobody_has_read_the_record(client: TestCli
     assert page.status_code == 200
     assert "No official has viewed your record yet." in page.text
     assert client.get("/portal/records/officials?page=0").status_code == 422
+
+
+def test_a_credential_offer_in_the_inbox_opens_the_wallet(
+    client: TestClient, session: Session, person: residents.PersonRead
+) -> None:
+    """The offer's link goes to the wallet on the resident's computer (KIBAN_WALLET_URL), with
+    the link to copy beside it; no transaction code is in the inbox."""
+    from kiban.blocks import credentials  # noqa: PLC0415 - only this test issues.
+
+    made = credentials.offer_credential(
+        session, person_id=person.id, credential_type="resident", actor="official:test"
+    )
+    session.commit()
+    (notice,) = notifications.list_inbox(session, person.id).items
+    session.rollback()
+    opened = client.get(f"/portal/inbox/{notice.id}?lang=en")
+    assert opened.status_code == 200
+    button = re.search(r'href="(http://127\.0\.0\.1:8766/receive\?[^"]+)"', opened.text)
+    assert button is not None
+    assert html.unescape(button[1]).endswith("&lang=en")
+    assert made.offer_uri in html.unescape(opened.text)
+    assert made.tx_code not in opened.text

@@ -442,6 +442,23 @@ AUDIT: dict[str, Audit] = {
     "POST /credentials/token": none("redeems an offer whose creation is audited"),
     "POST /credentials/nonce": none("a fresh nonce: nothing about anyone"),
     "POST /credentials/credential": tags("credentials:credential:issued"),
+    # OpenID4VP: a stored request served by reference, answered once by direct_post (public:
+    # the wallet has no kiban session; the request's unguessable state binds the answer).
+    "GET /credentials/requests/{handle}": none("a relying party's request: no personal data"),
+    "POST /credentials/verifiers/{name}/response": tags(
+        "credentials:presentation:verified?", "credentials:presentation:refused?"
+    ),
+    # The reference verifiers' pages (public, no cookie): starting a check registers the
+    # verifier (the first time) and stores a request; a check's page shows only what the
+    # request asked for, to whoever holds its unguessable address.
+    "GET /verifiers/": PAGE,
+    "GET /verifiers/{name}": PAGE,
+    "POST /verifiers/{name}/checks": tags(
+        "credentials:relying_party:registered?", "credentials:presentation_request:created"
+    ),
+    "GET /verifiers/{name}/checks/{handle}": none(
+        "the verifier's own check: the claims it asked for, shown on its own page"
+    ),
     # The security server: every exchange is kept in the mesh's records.
     **{f"{method} {R1}": MESH for method in ("GET", "POST", "PUT", "PATCH", "DELETE")},
     **{f"{method} {R1}/{{path}}": MESH for method in ("GET", "POST", "PUT", "PATCH", "DELETE")},

@@ -25,6 +25,7 @@ from kiban.cli import (
     seed,
     serve,
     staff,
+    wallet,
 )
 from kiban.cli.failures import KibanGroup
 
@@ -44,6 +45,7 @@ app.add_typer(residents.app, name="residents")
 app.add_typer(corporations.app, name="corporations")
 app.add_typer(card.app, name="card")
 app.add_typer(card_reader.app, name="card-reader")
+app.add_typer(wallet.app, name="wallet")
 app.add_typer(oidc.app, name="oidc")
 app.add_typer(mesh.app, name="mesh")
 app.add_typer(staff.app, name="staff")

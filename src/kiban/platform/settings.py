@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8765",
         description="The virtual card reader the sign-in page sends residents to.",
     )
+    wallet_url: str = Field(
+        default="http://127.0.0.1:8766",
+        description="The holder wallet on the resident's computer, which the reference "
+        "verifiers' pages link to (beside the openid4vp:// link and its QR code).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -48,7 +48,7 @@ from kiban.platform.webkit import (
     install_error_handlers,
     refuse_unknown_query,
 )
-from kiban.web import docs, pages, signin
+from kiban.web import docs, pages, signin, verifiers
 from kiban.web.office import benefits as office_benefits
 from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
@@ -140,6 +140,7 @@ def routers() -> list[APIRouter]:
         procedures_api,  # Registration: services, applications (My page), tasks (operator).
         credentials_api,  # SD-JWT VC and OpenID4VCI metadata, status lists, verify (public).
         credentials_offers_api,  # Credential offers (operator).
+        verifiers.router,  # The reference verifiers: a shop and a hospital (public HTML).
         benefits_api,  # Benefit programmes, previews and runs (operator officials).
         payments_banks_api,  # The Zengin bank and branch list (public).
         payments_api,  # Payment batches, approval, Zengin file, reconciliation (operator).

@@ -12,10 +12,12 @@ from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
+from sqlalchemy.orm import Session
 
 from kiban.blocks import credentials
 
 from .conftest import SHOP, TestClient, present
+from .test_relying_parties import post_answer, request_of
 
 NONCE = "XZOUco1u_gEPknxS78sWWg"
 
@@ -84,3 +86,63 @@ def test_kiban_verifies_a_presentation_the_reference_library_builds(
         },
     )
     assert refused.json()["error"]["code"] == "credentials.presentation.audience_mismatch"
+
+
+def test_a_stored_request_answered_by_the_reference_library_by_direct_post(
+    client: TestClient,
+    session: Session,
+    issued: credentials.IssuedCredential,
+    holder_key: ECKey,
+) -> None:
+    """The reference library as the wallet: it reads the request object kiban serves by
+    reference, builds the presentation for its nonce and client id, and kiban's verifier
+    accepts it at the response URI, keeping only the claim asked."""
+    credentials.register_relying_party(
+        session,
+        name="interop-shop",
+        display_ja="相互運用の店",
+        display_en="Interop shop",
+        purpose_ja="20歳以上の確認",
+        purpose_en="Age check",
+        credential_type="resident",
+        claims=["age_over_20"],
+        actor="test",
+    )
+    made = credentials.create_presentation_request(
+        session, relying_party="interop-shop", actor="test"
+    )
+    session.commit()
+    request = request_of(client, made.request_uri)
+    holder = SDJWTHolder(issued.credential)
+    private = JWK.from_json(json.dumps(holder_key.as_dict(private=True)))
+    # It discloses more than asked: kiban keeps only what the request asked for.
+    holder.create_presentation(
+        {"age_over_20": True, "birthdate": True},
+        nonce=request["nonce"],
+        aud=request["client_id"],
+        holder_key=private,
+    )
+    answer = post_answer(client, request, holder.sd_jwt_presentation)
+    assert answer.status_code == 200, answer.text
+    outcome = credentials.get_presentation_outcome(
+        session, made.handle, relying_party="interop-shop"
+    )
+    assert outcome.result is not None
+    assert outcome.result["resident"]["claims"] == {"age_over_20": True}
+    # And the reference library verifies the presentation kiban's wallet code builds for it.
+    issuer_key = _issuer_key_from_metadata(client)
+    ours = present(
+        issued,
+        holder_key,
+        ["age_over_20"],
+        nonce=request["nonce"],
+        audience=request["client_id"],
+    )
+    verified = SDJWTVerifier(
+        ours,
+        lambda _iss, _header: issuer_key,
+        expected_aud=request["client_id"],
+        expected_nonce=request["nonce"],
+    ).get_verified_payload()
+    assert verified["age_over_20"] is True
+    assert "birthdate" not in verified

@@ -8,7 +8,11 @@ The facade other packages use:
   disclosures, KB-JWT nonce/audience/sd_hash/iat, status) and answers the disclosed claims or
   raises :class:`PresentationRefused` with the reason;
 - :func:`revoke_credentials_for_person` and :func:`revoke_credential` flip status list bits;
-  the register's events do it for ``resident`` credentials (``subscribers``).
+  the register's events do it for ``resident`` credentials (``subscribers``);
+- :func:`register_relying_party`, :func:`create_presentation_request`,
+  :func:`presentation_request_object`, :func:`answer_presentation_request` and
+  :func:`get_presentation_outcome`: the OpenID4VP verifier with registered relying parties and
+  stored, single-use requests (``relying_parties``).
 
 Who may issue is decided by the caller (the CLI and the operator API today); when officials'
 permissions exist, the issuing routes ask the policy function before calling in here.
@@ -21,12 +25,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.credentials import issuance, issuer, service
+from kiban.blocks.credentials import issuance, issuer, relying_parties, service
 from kiban.blocks.credentials.errors import REASONS, PresentationRefused
 from kiban.blocks.credentials.events import ISSUED, REVOKED
 from kiban.blocks.credentials.issuance import Offer
 from kiban.blocks.credentials.presentation import make_request as make_presentation_request
 from kiban.blocks.credentials.presentation import verify_response as verify_presentation_response
+from kiban.blocks.credentials.relying_parties import (
+    PresentationOutcome,
+    PresentationRequest,
+    RelyingParty,
+    get_presentation_outcome,
+    get_relying_party,
+)
 from kiban.blocks.credentials.service import (
     PUBLICATION_TTL,
     IssuedCredential,
@@ -50,15 +61,24 @@ __all__ = [
     "CredentialType",
     "IssuedCredential",
     "Offer",
+    "PresentationOutcome",
     "PresentationRefused",
+    "PresentationRequest",
+    "RelyingParty",
     "VerifiedPresentation",
+    "answer_presentation_request",
     "clear_status_cache",
+    "create_presentation_request",
+    "get_presentation_outcome",
+    "get_relying_party",
     "get_status",
     "issue_credential",
     "issuer_id",
     "issuer_public_jwk",
     "make_presentation_request",
     "offer_credential",
+    "presentation_request_object",
+    "register_relying_party",
     "revoke_credential",
     "revoke_credentials_for_person",
     "status_list_token",
@@ -126,3 +146,58 @@ def issuer_id() -> str:
 def issuer_public_jwk() -> dict[str, Any]:
     """The issuer's public key as a JWK (with ``kid``)."""
     return issuer.public_jwk()
+
+
+def register_relying_party(
+    session: Session,
+    *,
+    name: str,
+    display_ja: str,
+    display_en: str,
+    purpose_ja: str,
+    purpose_en: str,
+    credential_type: str,
+    claims: list[str],
+    actor: str,
+) -> RelyingParty:
+    """Register a verifier with the claims it may ask and why (idempotent)."""
+    return relying_parties.do_register_relying_party(
+        session,
+        name=name,
+        display_ja=display_ja,
+        display_en=display_en,
+        purpose_ja=purpose_ja,
+        purpose_en=purpose_en,
+        credential_type=credential_type,
+        claims=claims,
+        actor=actor,
+    )
+
+
+def create_presentation_request(
+    session: Session, *, relying_party: str, actor: str
+) -> PresentationRequest:
+    """A stored, single-use OpenID4VP request of a registered relying party."""
+    return relying_parties.do_create_presentation_request(
+        session, relying_party=relying_party, actor=actor
+    )
+
+
+def presentation_request_object(session: Session, handle: str) -> str:
+    """The request object (unsigned JWT) the wallet fetches at ``request_uri``."""
+    return relying_parties.request_object(session, handle)
+
+
+def answer_presentation_request(
+    session: Session,
+    *,
+    relying_party: str,
+    state: str | None,
+    vp_token: str | None,
+    error: str | None = None,
+) -> PresentationOutcome:
+    """Take a wallet's ``direct_post``; raises :class:`PresentationRefused` after recording
+    the refusal (commit before answering it)."""
+    return relying_parties.do_answer_presentation_request(
+        session, relying_party=relying_party, state=state, vp_token=vp_token, error=error
+    )

@@ -20,8 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from kiban.blocks import identity, residents
-from kiban.blocks.credentials import issuance, issuer, presentation, service
-from kiban.blocks.credentials.errors import REASONS, UnknownCredentialType
+from kiban.blocks.credentials import issuance, issuer, presentation, relying_parties, service
+from kiban.blocks.credentials.errors import REASONS, PresentationRefused, UnknownCredentialType
 from kiban.blocks.credentials.schemas import (
     OfferCreate,
     OfferRead,
@@ -34,7 +34,7 @@ from kiban.blocks.credentials.schemas import (
 from kiban.blocks.credentials.types import TYPES
 from kiban.blocks.credentials.verifier import verify_presentation
 from kiban.platform.authority import Acting, Resource, authorize
-from kiban.platform.webkit import DbSession, public
+from kiban.platform.webkit import DbSession, language_of, public
 
 VERIFY_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {
@@ -342,3 +342,62 @@ def presentation_response(
             for key, value in found.items()
         }
     )
+
+
+# --- The verifier: stored requests served by reference, answered by direct_post ----------------
+
+
+@router.get(
+    "/credentials/requests/{handle}",
+    summary="OpenID4VP request object (request_uri)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/oauth-authz-req+jwt": {"schema": {"type": "string"}}}},
+        404: {"description": "`credentials.presentation_request_not_found`"},
+        409: {"description": "`credentials.presentation_request_closed`"},
+    },
+)
+def request_object(
+    session: DbSession, handle: Annotated[str, Path(min_length=8, max_length=64)]
+) -> Response:
+    """A relying party's stored request (DCQL, ``direct_post``, ``nonce``, ``state``, the
+    registered relying party's name and purpose), an unsigned JWT for the ``redirect_uri:``
+    client identifier prefix. Served until it is answered or expires."""
+    return Response(
+        relying_parties.request_object(session, handle),
+        media_type=f"application/{relying_parties.REQUEST_TYP}",
+        headers=_NO_STORE,
+    )
+
+
+@router.post(
+    "/credentials/verifiers/{name}/response",
+    summary="OpenID4VP direct_post response",
+    responses=VERIFY_ERRORS,
+)
+def direct_post(
+    request: Request,
+    session: DbSession,
+    name: Annotated[str, Path(min_length=2, max_length=64)],
+    # A presentation is a few kilobytes; the bound keeps even a percent-encoded refusal of it
+    # under the body limit (1 MiB), so that an over-long token is refused by name.
+    vp_token: Annotated[str | None, Form(max_length=65_536)] = None,
+    state: Annotated[str | None, Form(max_length=64)] = None,
+    error: Annotated[str | None, Form(max_length=64)] = None,
+) -> JSONResponse:
+    """The wallet's answer (``vp_token`` as JSON text, ``state``; or ``error``, e.g.
+    ``access_denied`` when the person declined) to a stored request of relying party
+    ``name``: checked once; only the claims asked are kept for the relying party. A refusal is
+    recorded (the request is used up) and answered with its reason."""
+    try:
+        outcome = relying_parties.do_answer_presentation_request(
+            session, relying_party=name, state=state, vp_token=vp_token, error=error
+        )
+    except PresentationRefused as refused:
+        # Answered, not raised: the refusal recorded on the request must be committed.
+        return JSONResponse(
+            {"error": refused.as_dict(language_of(request))},
+            status_code=refused.status,
+            headers=_NO_STORE,
+        )
+    return JSONResponse({"outcome": outcome.outcome}, headers=_NO_STORE)

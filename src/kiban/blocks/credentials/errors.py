@@ -130,6 +130,31 @@ REASONS: Final[dict[str, tuple[str, str, str]]] = {
         "A requested claim is not disclosed.",
         "vp_token",
     ),
+    "request_unknown": (
+        "この提示要求はありません。",
+        "There is no presentation request with this state.",
+        "state",
+    ),
+    "request_used": (
+        "この提示要求にはすでに回答がありました（1回限り）。",
+        "This presentation request has been answered already (single use).",
+        "state",
+    ),
+    "request_expired": (
+        "この提示要求の有効期限が切れています。",
+        "This presentation request has expired.",
+        "state",
+    ),
+    "vp_token_malformed": (
+        "vp_token が JSON オブジェクトではありません。",
+        "The vp_token is not a JSON object.",
+        "vp_token",
+    ),
+    "access_denied": (
+        "ご本人が提示を断りました。",
+        "The holder declined to present the credential.",
+        "error",
+    ),
     "status_unavailable": (
         "証明書の状態（ステータスリスト）を確認できません。",
         "The credential's status list cannot be read.",
@@ -210,4 +235,48 @@ class UnknownClaim(ValidationFailed):
             f"証明書「{credential_type}」に項目「{name}」はありません。",
             f"A {credential_type!r} credential has no claim {name!r}.",
             field="claims",
+        )
+
+
+class RelyingPartyNotFound(NotFound):
+    code = "credentials.relying_party_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "該当する検証者（依拠当事者）は登録されていません。",
+            "No such relying party is registered.",
+            field="relying_party",
+        )
+
+
+class RelyingPartyInvalid(ValidationFailed):
+    code = "credentials.relying_party_invalid"
+
+    def __init__(self, field: str, problem_ja: str, problem_en: str) -> None:
+        super().__init__(
+            f"検証者の登録内容が正しくありません（{problem_ja}）。",
+            f"The relying party's registration is not valid ({problem_en}).",
+            field=field,
+        )
+
+
+class PresentationRequestNotFound(NotFound):
+    code = "credentials.presentation_request_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "該当する提示要求はありません。",
+            "No such presentation request.",
+            field="request",
+        )
+
+
+class PresentationRequestClosed(Conflict):
+    code = "credentials.presentation_request_closed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "この提示要求は回答済みか期限切れです。",
+            "This presentation request has been answered or has expired.",
+            field="request",
         )

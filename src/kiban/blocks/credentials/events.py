@@ -10,3 +10,7 @@ REVOKED = "credentials.revoked"
 
 AUDIT_ISSUED = "credentials:credential:issued"
 AUDIT_REVOKED = "credentials:credential:revoked"
+AUDIT_RP_REGISTERED = "credentials:relying_party:registered"
+AUDIT_REQUEST_CREATED = "credentials:presentation_request:created"
+AUDIT_PRESENTATION_VERIFIED = "credentials:presentation:verified"
+AUDIT_PRESENTATION_REFUSED = "credentials:presentation:refused"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -75,4 +76,45 @@ class CredentialsOffer(IdMixin, Base):
     access_expires_at: Mapped[datetime | None]
     credential_id: Mapped[uuid.UUID | None]
     created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class CredentialsRelyingParty(IdMixin, Base):
+    """A registered verifier: who it is, why it asks, and the claims of one credential type it
+    may ask for. The wallet shows this registration to the person before they choose."""
+
+    __tablename__ = "credentials_relying_parties"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    # A short name, the last part of the verifier's response URI (``shop``, ``hospital``).
+    name: Mapped[str] = mapped_column(String(64))
+    display_ja: Mapped[str] = mapped_column(String(200))
+    display_en: Mapped[str] = mapped_column(String(200))
+    purpose_ja: Mapped[str] = mapped_column(String(500))
+    purpose_en: Mapped[str] = mapped_column(String(500))
+    credential_type: Mapped[str] = mapped_column(String(64))
+    claims: Mapped[list[Any]]
+    registered_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class CredentialsPresentationRequest(IdMixin, Base):
+    """A stored OpenID4VP request: served once by reference (``request_uri``), answered once by
+    ``direct_post``. ``result`` holds only the claims the request asked for, for the relying
+    party to read; a refusal keeps its reason."""
+
+    __tablename__ = "credentials_presentation_requests"
+    __table_args__ = (UniqueConstraint("handle"), UniqueConstraint("state"))
+
+    handle: Mapped[str] = mapped_column(String(64))
+    relying_party_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    claims: Mapped[list[Any]]
+    expires_at: Mapped[datetime]
+    # pending, verified or refused.
+    outcome: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiban.blocks import notifications
 from kiban.platform import i18n
+from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang
 from kiban.web.portal.csrf import require_resident_form
 from kiban.web.portal.labels import NOTICE_STATUS_LABELS
@@ -93,6 +94,7 @@ def notice(
             "notice": opened,
             "unread_notices": notifications.count_unread(session, resident.person_id),
             "status_labels": NOTICE_STATUS_LABELS,
+            "wallet_url": get_settings().wallet_url.rstrip("/"),
         },
     )
 
