@@ -1,12 +1,16 @@
 """The load scenario (locust) for a kiban cluster: residents, an office and agencies.
 
-The mix (each number is a locust weight; the office is one fixed user):
+The mix (locust weights; the office is one fixed user):
 
-| user | weight | what it does, per task weight |
-|---|---|---|
-| Resident | 8 | signs in to the portal with the card (the real flow: /portal/login → /oidc/authorize → the sign-in page → the card's signatures → consent → /portal/callback) once at start, then: My page 5, "who used my data" 3, sign in again 1, file a move within the municipality through the API with a card-signed submission 1 (once per card: the move revokes the signing certificate) |
-| Agency | 3 | one signed X-Road request through the gateway for a person's basic four (access records on both sides) |
-| Office | 1 (fixed) | reads Chiyoda's task queue with the office's API key, claims the oldest task and completes it (the register changes) |
+- Resident, weight 8. Signs in to the portal with the card once at start, by the real flow
+  (/portal/login, /oidc/authorize, the sign-in page, the card's signatures, consent,
+  /portal/callback); then, by task weight: My page 5, "who used my data" 3, sign in again 1,
+  file a move within the municipality through the API with a card-signed submission 1 (once
+  per card: the move revokes the signing certificate).
+- Agency, weight 3. One signed X-Road request through the gateway for a person's basic four
+  (an access record on each side).
+- Office, one fixed user. Reads Chiyoda's task queue with the office's API key, claims the
+  oldest task and completes it (the register changes).
 
 Environment (set by ``bench/cluster.py``): ``KIBAN_LOAD_SCENARIO`` (the JSON that
 ``cluster.py prepare`` wrote), ``KIBAN_LOAD_HOSTS`` (the serve processes, comma-separated: a
@@ -206,7 +210,9 @@ class Resident(Kiban):
         me = self._bearer()
         if me is None:
             return
-        started = self.go("POST", f"{API}/applications", json={"service": "move_within"}, headers=me)
+        started = self.go(
+            "POST", f"{API}/applications", json={"service": "move_within"}, headers=me
+        )
         if started.status_code != 201:
             return
         app = started.json()

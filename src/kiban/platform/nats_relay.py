@@ -169,9 +169,7 @@ async def _ensure_stream(js: Any, options: RelayOptions) -> None:
                 "installation a stream and subject prefix of its own (KIBAN_EVENTS_STREAM, "
                 "KIBAN_EVENTS_PREFIX)"
             )
-    config = StreamConfig(
-        name=options.stream, subjects=[subjects], num_replicas=options.replicas
-    )
+    config = StreamConfig(name=options.stream, subjects=[subjects], num_replicas=options.replicas)
     try:
         try:
             await js.stream_info(options.stream)
