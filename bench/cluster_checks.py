@@ -174,15 +174,22 @@ def check(running: Cluster, log: Path) -> Report:
         if done.returncode != 0:
             problems.append(f"kiban {' '.join(argv)}: {done.stdout.strip()[-300:]}")
     sizes = q(
-        "SELECT pg_database_size('kiban') || ',' || (SELECT count(*) FROM mesh_access_records)"
-        " || ',' || (SELECT count(*) FROM platform_audit_entries)"
-        " || ',' || (SELECT count(*) FROM platform_outbox_events)"
-        " || ',' || (SELECT count(*) FROM residents_persons)"
+        "SELECT pg_database_size('kiban') || ',' || (SELECT count(*) FROM residents_persons)"
     ).split(",")
+    per_row = []
+    for table, label in (
+        ("mesh_access_records", "access record"),
+        ("platform_audit_entries", "audit entry"),
+        ("platform_outbox_events", "event"),
+        ("procedures_applications", "application"),
+    ):
+        rows, size = q(
+            f"SELECT count(*) || ',' || pg_total_relation_size('{table}') FROM {table}"  # noqa: S608
+        ).split(",")
+        per_row.append(f"{int(rows):,} {label}s ({int(size) / max(int(rows), 1):,.0f} B each)")
     storage = (
-        f"database {int(sizes[0]) / 1e6:,.1f} MB: {int(sizes[4]):,} residents, "
-        f"{int(sizes[1]):,} access records, {int(sizes[2]):,} audit entries, "
-        f"{int(sizes[3]):,} events"
+        f"database {int(sizes[0]) / 1e6:,.1f} MB for {int(sizes[1]):,} residents: "
+        + ", ".join(per_row)
     )
     span = (max(e["t"] for e in requests) - min(e["t"] for e in requests)) if requests else 0.0
     return Report(
