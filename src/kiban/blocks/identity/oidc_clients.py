@@ -386,11 +386,12 @@ def _ensure_first_party(
     )
     if client is None:
         # Several serve processes meet their first sign-in at once: one registers the
-        # client, the others' inserts hit the unique client id and read the winner's row.
+        # client; the others find it registered by then, or their insert hits the unique
+        # client id, and they read the winner's row.
         try:
             with session.begin_nested():
                 do_register_client(session, data, actor=actor)
-        except IntegrityError:
+        except (ClientExists, IntegrityError):
             pass
         client = find_client(session, client_id)
         assert client is not None  # noqa: S101 - registered in this transaction or another.
