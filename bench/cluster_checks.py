@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -140,9 +141,14 @@ def check(running: Cluster, log: Path) -> Report:
         acknowledged[write["what"]] = acknowledged.get(write["what"], 0) + 1
     submitted = {w["id"] for w in writes if w["what"] == "submit"}
     completed = {w["id"] for w in writes if w["what"] == "complete"}
+    states = _by_key(
+        running,
+        "SELECT id::text, state FROM procedures_applications WHERE id::text IN ({})",
+        submitted | completed,
+    )
     for app_id in submitted | completed:
-        state = q(f"SELECT state FROM procedures_applications WHERE id = '{app_id}'")  # noqa: S608
-        if not state:
+        state = states.get(app_id)
+        if state is None:
             problems.append(f"application {app_id} acknowledged but absent")
         elif app_id in completed and state != "completed":
             problems.append(f"application {app_id} completed but {state}")
@@ -156,13 +162,16 @@ def check(running: Cluster, log: Path) -> Report:
     )
     if mismatched != "0":
         problems.append(f"{mismatched} resident(s) whose register changes ≠ completed moves")
-    for write in (w for w in writes if w["what"] == "exchange"):
-        sides = q(
-            "SELECT string_agg(side, ',' ORDER BY side) FROM mesh_access_records"  # noqa: S608
-            f" WHERE message_id = '{write['id']}'"
-        )
-        if sides != "provider,requester":
-            problems.append(f"exchange {write['id']}: access records {sides or 'none'}")
+    exchanged = {w["id"] for w in writes if w["what"] == "exchange"}
+    sides = _by_key(
+        running,
+        "SELECT message_id, string_agg(side, ',' ORDER BY side) FROM mesh_access_records"
+        " WHERE message_id IN ({}) GROUP BY message_id",
+        exchanged,
+    )
+    for message_id in exchanged:
+        if sides.get(message_id) != "provider,requester":
+            problems.append(f"exchange {message_id}: access records {sides.get(message_id)}")
     # Events: none left, none dead, each consumer handled each of its events exactly once.
     pending = q("SELECT count(*) FROM platform_outbox_events WHERE status = 'pending'")
     dead = q("SELECT count(*) FROM platform_delivery_failures WHERE dead")
@@ -201,6 +210,18 @@ def check(running: Cluster, log: Path) -> Report:
         problems=problems,
         storage=storage,
     )
+
+
+def _by_key(running: Cluster, sql: str, keys: set[str]) -> dict[str, str]:
+    """``{key: value}`` from a two-column query over ``keys`` (ids the servers answered, checked
+    to be ids before they go into the statement)."""
+    if not keys:
+        return {}
+    if not all(re.fullmatch(r"[0-9A-Za-z-]{1,64}", key) for key in keys):
+        raise ValueError("an acknowledged id that is not an id")
+    listed = ", ".join(f"'{key}'" for key in sorted(keys))
+    rows = running.postgres.scalar(sql.format(listed)).splitlines()
+    return dict(row.split("|", 1) for row in rows if row)
 
 
 def _consumer_gaps(running: Cluster) -> list[str]:
