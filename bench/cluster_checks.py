@@ -187,15 +187,16 @@ def check(running: Cluster, log: Path) -> Report:
     ).split(",")
     per_row = []
     for table, label in (
-        ("mesh_access_records", "access record"),
-        ("platform_audit_entries", "audit entry"),
-        ("platform_outbox_events", "event"),
-        ("procedures_applications", "application"),
+        ("mesh_access_records", "access records"),
+        ("platform_audit_entries", "audit entries"),
+        ("platform_outbox_events", "events"),
+        ("procedures_applications", "applications"),
     ):
         rows, size = q(
             f"SELECT count(*) || ',' || pg_total_relation_size('{table}') FROM {table}"  # noqa: S608
         ).split(",")
-        per_row.append(f"{int(rows):,} {label}s ({int(size) / max(int(rows), 1):,.0f} B each)")
+        each = f", {int(size) / int(rows):,.0f} B each" if int(rows) else ""
+        per_row.append(f"{int(rows):,} {label} ({int(size) / 1e6:,.1f} MB{each})")
     storage = (
         f"database {int(sizes[0]) / 1e6:,.1f} MB for {int(sizes[1]):,} residents: "
         + ", ".join(per_row)
