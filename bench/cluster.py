@@ -99,6 +99,7 @@ def prepare(residents_wanted: int, out: Path) -> None:
     from kiban.blocks import mesh, residents, staff  # noqa: PLC0415
     from kiban.cardreader.store import CardStore  # noqa: PLC0415
     from kiban.cli.card import issue_into  # noqa: PLC0415
+    from kiban.platform import events  # noqa: PLC0415
     from kiban.platform.db import transaction  # noqa: PLC0415
     from kiban.platform.settings import get_settings  # noqa: PLC0415
 
@@ -147,6 +148,9 @@ def prepare(residents_wanted: int, out: Path) -> None:
             permissions=list(held),
             actor="system:bench",
         )
+    # The event handlers every worker runs, for the exactly-once check afterwards.
+    events.load_subscribers()
+    subscriptions = {sub.consumer: sub.pattern for sub in events.subscriptions()}
     out.write_text(
         json.dumps(
             {
@@ -157,6 +161,7 @@ def prepare(residents_wanted: int, out: Path) -> None:
                 "basic_four_service": mesh.BASIC_FOUR_SERVICE,
                 "items": list(wiring.ENROL_ITEMS),
                 "agencies": agencies,
+                "consumers": subscriptions,
             },
             ensure_ascii=False,
         ),
@@ -202,14 +207,6 @@ def run_load(running: Cluster, *, users: int, seconds: float, faults: bool) -> P
     return log
 
 
-def _print_consumers() -> None:
-    from kiban.platform import events  # noqa: PLC0415
-
-    events.load_subscribers()
-    for subscription in events.subscriptions():
-        print(f"{subscription.consumer}\t{subscription.pattern}")
-
-
 def run(*, users: int, seconds: float, residents: int, faults: bool = True) -> Report:
     """The whole exercise in a temporary directory; returns its report."""
     with tempfile.TemporaryDirectory(prefix="kiban-cluster-") as tmp:
@@ -239,7 +236,6 @@ def main() -> None:
     prep = sub.add_parser("prepare")
     prep.add_argument("--residents", type=int, default=20)
     prep.add_argument("--out", type=Path, required=True)
-    sub.add_parser("consumers")
     parser.add_argument("--duration", type=float, default=180.0)
     parser.add_argument("--users", type=int, default=24)
     parser.add_argument("--residents", type=int, default=30)
@@ -247,9 +243,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.residents, args.out)
-        return
-    if args.command == "consumers":
-        _print_consumers()
         return
     reasons = missing()
     if reasons:

@@ -12,13 +12,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.cluster_processes import DEPLOY, ROOT, STREAM, VENV_BIN, Cluster
+from bench.cluster_processes import DEPLOY, STREAM, VENV_BIN, Cluster
 
 
 @dataclass
@@ -228,13 +227,7 @@ def _by_key(running: Cluster, sql: str, keys: set[str]) -> dict[str, str]:
 def _consumer_gaps(running: Cluster) -> list[str]:
     """Each subscription's consumer handled every event of its topics once (the unique pair
     forbids twice; this finds none)."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "cluster.py"), "consumers"],
-        env=running.env(),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    scenario = json.loads((running.root / "scenario.json").read_text(encoding="utf-8"))
     gaps = []
     topics = [
         line.split("|") for line in running.postgres.scalar(
@@ -248,8 +241,7 @@ def _consumer_gaps(running: Cluster) -> list[str]:
         ).splitlines()
         if line
     )
-    for line in done.stdout.splitlines():
-        consumer, pattern = line.split("\t")
+    for consumer, pattern in scenario["consumers"].items():
         wanted = sum(int(n) for topic, n in topics if _matches(pattern, topic))
         if int(consumed.get(consumer, "0")) != wanted:
             gaps.append(f"consumer {consumer}: {consumed.get(consumer, 0)} handled of {wanted}")
