@@ -31,7 +31,8 @@ def _needs_a_cluster() -> None:
     pytest.skip(message)
 
 
-# A guard, not a measure: about 3 minutes on an idle 2-core machine, longer under load.
+# A guard, not a measure: on the shared 2-core development machine a run took 2¾ minutes at a
+# load average of 6 (before the backup step) and 5 minutes at 15.
 @pytest.mark.timeout(600)
 def test_acknowledged_writes_survive_faults_and_a_backup_restores() -> None:
     _needs_a_cluster()
