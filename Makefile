@@ -14,7 +14,7 @@ SIZE ?= demo
 # and their certificates carry CRL/OCSP/CA URLs built from it (issue 15 item 2).
 KIBAN_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install lint typecheck contracts pytest browser-deps messages clean
+.PHONY: run test install lint typecheck contracts pytest browser-deps cluster-deps messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP) $@
 
 install: $(STAMP)
@@ -70,6 +70,21 @@ browser-deps:
 	  [ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent; \
 	else echo "warning: npm missing; accessibility checks will be skipped"; fi
 
+# The cluster fault test (tests/test_cluster_faults.py) starts its own NATS cluster and
+# PostgreSQL: Debian's nats-server, and the PostgreSQL server binaries (initdb, pg_ctl). CI
+# (CI=true) installs what is missing; elsewhere the test says what is missing and skips.
+cluster-deps:
+	@command -v nats-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null) \
+	      || echo "warning: could not install nats-server; the cluster test will be skipped"; \
+	  else echo "warning: nats-server missing; the cluster test will be skipped"; fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "warning: could not install PostgreSQL; the cluster test will be skipped"; \
+	  else echo "warning: PostgreSQL server binaries missing; the cluster test will be skipped"; fi; }
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench migrations
 	$(BIN)/ruff format --check src tests bench migrations
@@ -80,7 +95,7 @@ contracts: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-pytest: $(TEST_STAMP) browser-deps
+pytest: $(TEST_STAMP) browser-deps cluster-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint contracts typecheck pytest

@@ -349,10 +349,10 @@ def over_http(  # noqa: PLR0915 - one linear script: set up, serve, measure, tea
             code: mesh.agency_code(session, PROVIDER, person) for person, code in people
         }
     env = dict(os.environ)
-    provider = subprocess.Popen(  # noqa: S603 - our own interpreter and script.
+    provider = subprocess.Popen(
         [sys.executable, __file__, "--provider", str(provider_port)], env=env
     )
-    gateway = subprocess.Popen(  # noqa: S603 - our own interpreter and the kiban app.
+    gateway = subprocess.Popen(
         [
             sys.executable,
             "-m",

@@ -40,6 +40,24 @@ def test_each_installation_gets_subjects_of_its_own(monkeypatch: pytest.MonkeyPa
         get_settings.cache_clear()
 
 
+def test_a_nats_cluster_is_named_by_its_members_and_keeps_the_stream_on_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KIBAN_EVENTS_URL", "nats://127.0.0.1:4222, nats://127.0.0.1:4223,")
+    monkeypatch.setenv("KIBAN_EVENTS_REPLICAS", "3")
+    get_settings.cache_clear()
+    try:
+        options = nats_relay.RelayOptions.resolve()
+        assert options.servers == ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223"]
+        assert options.replicas == 3
+        monkeypatch.setenv("KIBAN_EVENTS_REPLICAS", "0")
+        get_settings.cache_clear()
+        with pytest.raises(ValueError, match="events_replicas"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("a", "b", "overlap"),
     [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -32,6 +32,33 @@ def _stream_checked() -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
+# How long a long-running relay or worker waits before it tries again after losing NATS or the
+# database (a node or PostgreSQL restarting); the work waits in the outbox or the stream.
+RETRY_SECONDS = 1.0
+
+
+def _until_stopped(run: Callable[[], int], what: str, *, once: bool) -> int:
+    """Run ``run``; when it is long-running (not ``once``), start it again after a lost
+    connection instead of exiting, so a restart of NATS or PostgreSQL needs no supervisor.
+
+    A misconfigured stream is not transient and still stops the process."""
+    err = Console(stderr=True, soft_wrap=True)
+    while True:
+        try:
+            return run()
+        except nats_relay.StreamConflict:
+            raise
+        except Exception as exc:
+            if once:
+                raise
+            err.print(
+                f"{what}: connection lost ({type(exc).__name__}: {exc}); "
+                f"retrying in {RETRY_SECONDS:g} s / 接続が切れました。再試行します",
+                markup=False,
+            )
+            time.sleep(RETRY_SECONDS)
+
+
 @app.command("relay")
 def relay(
     once: bool = typer.Option(False, "--once", help="Publish what is pending, then stop."),
@@ -46,7 +73,9 @@ def relay(
         )
         raise typer.Exit(2)
     with _stream_checked():
-        published = nats_relay.relay(get_engine(), once=once)
+        published = _until_stopped(
+            lambda: nats_relay.relay(get_engine(), once=once), "relay", once=once
+        )
     Console(stderr=True).print(f"published {published} event(s)")
 
 
@@ -54,6 +83,12 @@ def relay(
 def work(
     once: bool = typer.Option(False, "--once", help="Handle what is waiting, then stop."),
     poll: float = typer.Option(1.0, help="Seconds between passes (in-process mode)."),
+    ack_wait: float = typer.Option(
+        30.0,
+        min=1.0,
+        help="Seconds JetStream waits for a handler's acknowledgement before it delivers the "
+        "message again (a worker that died mid-handler).",
+    ),
 ) -> None:
     """Run every subscriber: JetStream durable consumers, or in-process delivery of the
     outbox (retries and events a crash left behind) when KIBAN_EVENTS_URL is empty; and retry
@@ -69,7 +104,9 @@ def work(
     try:
         if get_settings().events_url:
             with _stream_checked():
-                handled = nats_relay.work(engine, once=once)
+                handled = _until_stopped(
+                    lambda: nats_relay.work(engine, once=once, ack_wait=ack_wait), "work", once=once
+                )
             err.print(f"handled {handled} message(s)")
             return
         total = 0

@@ -66,6 +66,7 @@ class RelayOptions:
     url: str
     stream: str
     prefix: str = DEFAULT_PREFIX
+    replicas: int = 1
 
     @classmethod
     def resolve(
@@ -76,7 +77,18 @@ class RelayOptions:
         if not resolved.startswith("nats://"):
             raise ValueError("KIBAN_EVENTS_URL must be nats://host:port for the JetStream relay")
         name = stream or settings.events_stream
-        return cls(resolved, name, prefix or settings.events_prefix or subject_prefix(name))
+        return cls(
+            resolved,
+            name,
+            prefix or settings.events_prefix or subject_prefix(name),
+            settings.events_replicas,
+        )
+
+    @property
+    def servers(self) -> list[str]:
+        """The servers to connect to: one URL, or the members of a cluster separated by
+        commas (the client fails over between them)."""
+        return [part.strip() for part in self.url.split(",") if part.strip()]
 
     def subject(self, topic: str) -> str:
         return f"{self.prefix}.{topic}"
@@ -157,7 +169,7 @@ async def _ensure_stream(js: Any, options: RelayOptions) -> None:
                 "installation a stream and subject prefix of its own (KIBAN_EVENTS_STREAM, "
                 "KIBAN_EVENTS_PREFIX)"
             )
-    config = StreamConfig(name=options.stream, subjects=[subjects])
+    config = StreamConfig(name=options.stream, subjects=[subjects], num_replicas=options.replicas)
     try:
         try:
             await js.stream_info(options.stream)
@@ -204,7 +216,7 @@ async def _relay_pass(engine: Engine, js: Any, options: RelayOptions, batch: int
 async def _relay(
     engine: Engine, options: RelayOptions, *, once: bool, batch: int, poll: float
 ) -> int:
-    nc = await nats.connect(options.url)
+    nc = await nats.connect(options.servers)
     try:
         js = nc.jetstream()
         await _ensure_stream(js, options)
@@ -290,7 +302,7 @@ async def _work(
     ack_wait: float,
     fetch_timeout: float,
 ) -> int:
-    nc = await nats.connect(options.url)
+    nc = await nats.connect(options.servers)
     try:
         js = nc.jetstream()
         await _ensure_stream(js, options)
@@ -379,7 +391,7 @@ def _run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
 
 
 async def _delete_stream(options: RelayOptions) -> None:
-    nc = await nats.connect(options.url)
+    nc = await nats.connect(options.servers)
     try:
         js = nc.jetstream()
         with contextlib.suppress(NotFoundError):

@@ -68,9 +68,17 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means sqlite:///<data_dir>/kiban.db."
     )
     events_url: str = Field(
-        default="", description="Empty for in-process delivery, or nats://host:port for JetStream."
+        default="",
+        description="Empty for in-process delivery, or nats://host:port for JetStream (several "
+        "servers of one cluster separated by commas).",
     )
     events_stream: str = "KIBAN"
+    events_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies JetStream keeps of the stream (3 on a three-node NATS cluster).",
+    )
     events_prefix: str = Field(
         default="",
         description="Subject prefix of this installation's events; empty means the stream's "

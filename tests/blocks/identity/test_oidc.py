@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, residents
@@ -759,3 +759,34 @@ def test_acr_values_asking_for_the_card_are_answered_with_the_card_acr(
     claims = id_token_claims(http, token)
     assert claims["acr"] == "urn:kiban:acr:card"
     assert claims["amr"] == ["swk", "pin"]
+
+
+def test_two_processes_registering_the_portal_client_at_once_get_the_same_one(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given another process registered the portal client after this one looked for it (the
+    # look-up is made to miss, as it did between two serve processes' first sign-ins).
+    from kiban.blocks.identity import oidc_clients  # noqa: PLC0415 - the race's own seam.
+    from kiban.platform import audit  # noqa: PLC0415
+    from kiban.platform.db import transaction  # noqa: PLC0415
+
+    with transaction(engine) as other:
+        first = identity.ensure_portal_client(other)
+    real_find = oidc_clients.find_client
+    misses = iter([True])
+    monkeypatch.setattr(
+        oidc_clients,
+        "find_client",
+        lambda session, client_id: None if next(misses, False) else real_find(session, client_id),
+    )
+
+    # When this one registers it too.
+    with transaction(engine) as mine:
+        again = identity.ensure_portal_client(mine)
+
+    # Then it answers with the same client, one row, and the audit chain stays whole.
+    assert again.client_id == first.client_id == identity.PORTAL_CLIENT_ID
+    with Session(engine) as session:
+        ids = [c.client_id for c in identity.list_clients(session)]
+        assert ids.count(identity.PORTAL_CLIENT_ID) == 1
+        assert audit.verify(session).ok

@@ -26,6 +26,7 @@ from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiban.blocks.identity.oidc_errors import (
@@ -384,9 +385,16 @@ def _ensure_first_party(
         first_party=True,
     )
     if client is None:
-        do_register_client(session, data, actor=actor)
+        # Several serve processes meet their first sign-in at once: one registers the
+        # client; the others find it registered by then, or their insert hits the unique
+        # client id, and they read the winner's row.
+        try:
+            with session.begin_nested():
+                do_register_client(session, data, actor=actor)
+        except (ClientExists, IntegrityError):
+            pass
         client = find_client(session, client_id)
-        assert client is not None  # noqa: S101 - just registered in this transaction.
+        assert client is not None  # noqa: S101 - registered in this transaction or another.
     elif list(client.redirect_uris) != [redirect_uri]:
         client.redirect_uris = [redirect_uri]
         client.sector_identifier = _sector_for(session, data, client_id)
