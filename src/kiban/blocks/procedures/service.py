@@ -30,6 +30,7 @@ from kiban.blocks.procedures.definitions import (
     ActionDef,
     FieldDef,
     ProcedureDef,
+    fee_paid,
     get_procedure,
     list_procedures,
 )
@@ -37,6 +38,7 @@ from kiban.blocks.procedures.errors import (
     ActionNotAllowed,
     AlreadyClaimed,
     ApplicationNotFound,
+    FeeUnpaid,
     FieldRequired,
     InvalidValue,
     NotApplicant,
@@ -918,6 +920,8 @@ def do_submit(
         raise VersionConflict(expected_version, row.version)
     _check_complete(session, defn, row.values)
     app = read(session, row)
+    if defn.fee is not None and not fee_paid(session, app):
+        raise FeeUnpaid(defn.fee.amount)
     payload = submission_payload(app)
     document = submission_document(app)
     verified = identity.verify_signature(
