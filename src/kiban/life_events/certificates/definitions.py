@@ -72,6 +72,9 @@ RESIDENCE_CERTIFICATE_DEF: Final = procedures.ProcedureDef(
     ),
     fields=(
         procedures.FieldDef("name", "氏名", "Name", "text", prefill=_register("name")),
+        procedures.FieldDef(
+            "birth_date", "生年月日", "Date of birth", "date", prefill=_register("birth_date")
+        ),
         procedures.FieldDef("address", "住所", "Address", "address", prefill=_register("address")),
         procedures.FieldDef(
             "lg_code", "市区町村コード", "Municipality code", "text", prefill=_register("lg_code")
