@@ -1,13 +1,15 @@
 """``kiban payments fees``: fees paid for procedures (政府共通決済), refunds and the daily
 reconciliation of the payment provider's settlement report with the ledger.
 
-``refund`` needs ``--as`` an official whose role holds ``payments.fee.refund`` for the fee's
-office (the policy, ``staff.authorize``, is asked); ``list`` and ``reconcile`` act as the
-operator at this terminal.
+``check`` asks the provider about one payment and books it (after a reconciliation found a
+capture the ledger does not know). ``refund`` needs ``--as`` an official whose role holds
+``payments.fee.refund`` for the fee's office (the policy, ``staff.authorize``, is asked);
+``list``, ``check`` and ``reconcile`` act as the operator at this terminal.
 """
 
 from __future__ import annotations
 
+import getpass
 import uuid
 from datetime import date
 from enum import StrEnum
@@ -32,6 +34,13 @@ REFUND = "payments.fee.refund"
 class Format(StrEnum):
     table = "table"
     json = "json"
+
+
+def _operator() -> str:
+    try:
+        return f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "operator:unknown"
 
 
 def _error(error: KibanError) -> None:
@@ -74,6 +83,26 @@ def list_(
     )
 
 
+def _fee_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail("支払IDが正しくありません。", "not a fee payment id", "fee_id")
+
+
+@app.command("check")
+def check(fee_id: str = typer.Argument(..., help="The fee payment's id (from `list`).")) -> None:
+    """Ask the provider about a payment and book what it says (idempotent): what to do for a
+    capture the reconciliation found missing from the ledger."""
+    ident = _fee_id(fee_id)
+    try:
+        with transaction() as session:
+            done = payments.do_check_fee(session, ident, actor=_operator())
+    except KibanError as error:
+        _error(error)
+    typer.echo(f"fee {done.id}: {done.status}")
+
+
 @app.command("refund")
 def refund(
     fee_id: str = typer.Argument(..., help="The fee payment's id (from `list`)."),
@@ -83,10 +112,7 @@ def refund(
 ) -> None:
     """Refund some or all of a paid fee as the official named by --as; the applicant is told
     in the inbox."""
-    try:
-        ident = uuid.UUID(fee_id)
-    except ValueError:
-        fail("支払IDが正しくありません。", "not a fee payment id", "fee_id")
+    ident = _fee_id(fee_id)
     try:
         with transaction() as session:
             principal = acting(session, as_)
