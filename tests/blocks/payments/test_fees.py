@@ -415,3 +415,28 @@ def test_fee_state_machine_never_books_twice(
                 paid = sum(r.amount - r.refunded for r in rows if r.paid_application_id)
                 assert cash == paid
         assert fields <= {"amount"}
+
+
+def test_two_concurrent_checks_book_the_capture_once(engine: Engine, tmp_path: Path) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one writing transaction at a time; PostgreSQL shows the race")
+    person = _person(engine)
+    provider = payments.LocalPayProvider(tmp_path, "http://127.0.0.1")
+    app = uuid.uuid4()
+    with db.transaction(engine) as session:
+        fee = _start(session, provider, person, app)
+    _card(provider, fee, GOOD_CARD)
+    with db.session_factory(engine)() as first, db.session_factory(engine)() as second:
+        # Both have read the intent as created when the first books it.
+        assert payments.get_fee(first, fee.id).status == "created"
+        assert payments.get_fee(second, fee.id).status == "created"
+        payments.do_check_fee(first, fee.id, actor="t", provider=provider)
+        first.commit()
+        # The second's stale read meets the unique paid application and reads the winner.
+        assert payments.do_check_fee(second, fee.id, actor="t", provider=provider).status == (
+            "succeeded"
+        )
+        second.commit()
+    with db.transaction(engine) as session:
+        assert _fee_postings(session) == 2
+        assert _tags(session, fee.id).count("payments:fee:paid") == 1
