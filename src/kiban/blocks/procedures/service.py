@@ -1077,12 +1077,16 @@ def do_take_action(
     (403), ``procedures.not_applicant`` (403), ``procedures.action_not_allowed`` (409, wrong
     state), ``procedures.not_claimed`` (409, an official who does not hold the claim),
     ``procedures.version_conflict`` (409), ``procedures.reason_required`` (422),
-    ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`)."""
+    ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`),
+    ``procedures.fee_unpaid`` (402: an official acting on an application whose fee was
+    refunded in full)."""
     row, defn, found, reason = _checked_action(
         session, application_id, action, role=role, actor=actor, reason=reason, data=data
     )
     if row.version != expected_version:
         raise VersionConflict(expected_version, row.version)
+    if role == "official" and defn.fee is not None and not fee_paid(session, read(session, row)):
+        raise FeeUnpaid(defn.fee.amount)
     return _take(
         session,
         row,

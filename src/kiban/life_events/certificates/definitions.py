@@ -12,6 +12,7 @@ from kiban.blocks import mesh, notifications, payments, procedures, residents
 
 RESIDENCE_CERTIFICATE: Final = "residence_certificate"
 ISSUED_NOTICE: Final = "certificates.residence_certificate_issued"
+RECEIVED_NOTICE: Final = "certificates.residence_certificate_received"
 FEE: Final = procedures.FeeDef(
     amount=300,
     label_ja="住民票の写し 1通",
@@ -25,6 +26,14 @@ _REGISTER_EN: Final = "Resident register"
 
 def _register(item: str) -> procedures.PrefillSource:
     return procedures.PrefillSource(mesh.BASIC_FOUR_SERVICE, item, _REGISTER_JA, _REGISTER_EN)
+
+
+def _received(
+    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
+) -> Mapping[str, Any]:
+    """The reference number the receipt and the notice give."""
+    del session, action
+    return {"reference": procedures.reference_of(app.id)}
 
 
 def _issue(
@@ -56,6 +65,7 @@ RESIDENCE_CERTIFICATE_DEF: Final = procedures.ProcedureDef(
             "submitted",
             "applicant",
             signed=True,
+            notify=RECEIVED_NOTICE,
         ),
         procedures.ActionDef(
             "withdraw", "取り下げ", "Withdraw", ("draft",), "withdrawn", "applicant"
@@ -83,7 +93,7 @@ RESIDENCE_CERTIFICATE_DEF: Final = procedures.ProcedureDef(
     evidence_in=("resident_record", "signing_certificate"),
     evidence_out=("residence_certificate",),
     sla_days=1,
-    effects={"issue": _issue},
+    effects={"submit": _received, "issue": _issue},
     office_of=lambda app: str(app.values.get("lg_code") or ""),
     department="citizens",
     fee=FEE,
@@ -127,6 +137,20 @@ def register() -> None:
             "on My page."
         ),
         params={"reference": str, "issuer": str},
+    )
+    notifications.register_template(
+        RECEIVED_NOTICE,
+        subject_ja="住民票の写しの交付請求を受け付けました（受付番号 {reference}）",
+        subject_en="Your certificate request was received (reference {reference})",
+        body_ja=(
+            "手数料のお支払いと電子署名を確認し、請求を受け付けました。受付番号: {reference}\n"
+            "次に: 窓口が交付し、お知らせでお伝えします。"
+        ),
+        body_en=(
+            "We received your request with the fee paid and your card's signature. "
+            "Reference: {reference}\nNext: the office issues it and tells you here."
+        ),
+        params={"reference": str},
     )
     procedures.register_fee_gate(fee_gate)
     procedures.register_procedure(RESIDENCE_CERTIFICATE_DEF)
