@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from kiban.blocks import procedures, residents, staff
+from kiban.blocks import payments, procedures, residents, staff
 from kiban.platform import authority, sessions
 from kiban.platform.db import transaction
 from kiban.platform.webkit import template_of
@@ -331,6 +331,16 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             {"family": "{}"},
             form=True,
         ),
+        ("GET", "/office/fees"): Case(
+            "payments.fee.read", "GET", "/office/fees", organisation="self"
+        ),
+        ("POST", "/office/fees/{fee_id}/refund"): Case(
+            "payments.fee.refund",
+            "POST",
+            "/office/fees/{fee}/refund",
+            {"amount": "1", "reason": "matrix"},
+            form=True,
+        ),
         ("GET", "/office/residents"): Case(
             "residents.read", "GET", f"/office/residents?municipality={OWN}"
         ),
@@ -441,7 +451,24 @@ def world(engine: Engine) -> dict[str, Any]:
         ensure_organisation(session, OTHER)
         ensure_organisation(session, "kiban")
         clerk = make_official(session, OWN, "counter", name="対象　職員")
+        fee = payments.do_start_fee(
+            session,
+            application_id=app.id,
+            procedure=CODE,
+            office=OWN,
+            person_id=person.id,
+            amount=300,
+            description="試験",
+            return_url="http://127.0.0.1/r",
+            actor="system:test",
+        )
+    payments.local_provider().confirm_card(
+        fee.provider_id, number="4444333322221111", expiry="12/39", cvc="123", name="T"
+    )
+    with transaction(engine) as session:
+        payments.do_check_fee(session, fee.id, actor="system:test")
     return {
+        "fee": str(fee.id),
         "person": str(person.id),
         "application": str(app.id),
         "account": str(clerk.account_id),
@@ -501,6 +528,7 @@ def test_the_matrix(
             text.replace("{person}", world["person"])
             .replace("{application}", world["application"])
             .replace("{account}", world["account"])
+            .replace("{fee}", world["fee"])
         )
 
     results = []

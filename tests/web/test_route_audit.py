@@ -379,7 +379,30 @@ def _death_notice(step: Step) -> tuple[str, dict[str, Any]]:
     return f"/office/deaths/{app.id}/family", {"family": kept}
 
 
+def _refund(step: Step) -> tuple[str, dict[str, Any]]:
+    """A paid fee of the caller's office, refunded in part."""
+    with transaction(step.engine) as session:
+        fee = payments.do_start_fee(
+            session,
+            application_id=uuid.uuid4(),
+            procedure="residence_certificate",
+            office=OWN,
+            person_id=uuid.UUID(step.world["person"]),
+            amount=300,
+            description="住民票の写し 1通",
+            return_url="http://127.0.0.1/r",
+            actor="system:test",
+        )
+    payments.local_provider().confirm_card(
+        fee.provider_id, number="4444333322221111", expiry="12/39", cvc="123", name="T"
+    )
+    with transaction(step.engine) as session:
+        payments.do_check_fee(session, fee.id, actor="system:test")
+    return f"/office/fees/{fee.id}/refund", {"amount": "100", "reason": "試験"}
+
+
 PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
+    "POST /office/fees/{fee_id}/refund": _refund,
     "POST /office/deaths/{application_id}/family": _death_notice,
     "POST /office/staff/{account_id}/revoke": _end_role,
     "POST /office/staff/{account_id}/status": _suspend,

@@ -172,6 +172,7 @@ MEMBER = "/portal/business/{corporate_number}/members/{account_id}"
 API_MEMBER = "/api/v1/business/corporations/{corporate_number}/members/{account_id}"
 SECTOR = "/api/v1/identity/sectors"
 PORTAL_APP = "/portal/applications/{application_id}"
+FEE_CHECK = tags("payments:fee:paid?", "payments:fee:failed?")
 MY_APP = "/api/v1/registration/applications/{application_id}"
 CONSENT = "/api/v1/mesh/consents/{consent_id}"
 BATCH = "/api/v1/payments/{payer}/batches/{number}"
@@ -248,6 +249,9 @@ AUDIT: dict[str, Audit] = {
     f"POST {STAFF}/keys": tags("staff:account:key_created"),
     f"POST {STAFF}/keys/{{key_id}}/revoke": tags("staff:account:key_revoked"),
     # The death at the office: the family shown is recorded as read; a correction is an action.
+    # Fees (政府共通決済): amounts, methods and application references, no one's identity.
+    "GET /office/fees": none("the office's fees: amounts and references, no identity"),
+    "POST /office/fees/{fee_id}/refund": tags("payments:fee:refunded", "notifications:notice:sent"),
     "GET /office/deaths/{application_id}": READ,
     "POST /office/deaths/{application_id}/family": READ
     + tags("procedures:application:correct_family", "procedures:application:effect"),
@@ -411,9 +415,16 @@ AUDIT: dict[str, Audit] = {
     "GET /portal/procedures": OWN_DATA,
     "GET /portal/procedures/{code}": OWN_DATA,
     "POST /portal/procedures/{code}/start": tags("procedures:application:start", FIRST_USE_MESH),
-    f"GET {PORTAL_APP}": OWN_DATA,
+    f"GET {PORTAL_APP}": FEE_CHECK,
     f"POST {PORTAL_APP}/save": tags("procedures:application:save"),
-    f"GET {PORTAL_APP}/review": OWN_DATA,
+    # Pages of an application with a fee ask the provider about open payments (the return is
+    # never trusted) and book what it says, once.
+    f"GET {PORTAL_APP}/review": FEE_CHECK,
+    f"POST {PORTAL_APP}/pay": tags("payments:fee:started") + FEE_CHECK,
+    f"GET {PORTAL_APP}/paid": FEE_CHECK,
+    # The reference payment provider's hosted page keeps its state in its own files.
+    "GET /refpay/{payment_id}": none("the payment provider's page: no kiban state"),
+    "POST /refpay/{payment_id}": none("the payment provider's own state, not kiban's"),
     f"GET {PORTAL_APP}/signed": PAGE,
     f"POST {PORTAL_APP}/signed": APPLICATION,
     f"GET {PORTAL_APP}/receipt": OWN_DATA,

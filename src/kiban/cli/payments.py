@@ -19,6 +19,7 @@ import typer
 
 from kiban.agencies import bank
 from kiban.blocks import payments, staff
+from kiban.cli import fees
 from kiban.cli.output import fail, print_json, print_table
 from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel.errors import KibanError
@@ -28,6 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Public-fund payments: batches, Zengin transfer files, bank results (公金の支払).",
 )
+
+app.add_typer(fees.app, name="fees")
 
 APPROVE = "payments.batch.approve"
 BATCH_ARGUMENT = typer.Argument(..., min=1, help="The batch number.")

@@ -34,7 +34,7 @@ from kiban.blocks.payments.api import router as payments_api
 from kiban.blocks.procedures.api import router as procedures_api
 from kiban.blocks.residents.api import router as residents_api
 from kiban.blocks.staff.api import router as staff_api
-from kiban.life_events import birth, death, moving
+from kiban.life_events import birth, certificates, death, moving
 from kiban.platform import authority, events
 from kiban.platform.body_limit import BodySizeLimitMiddleware
 from kiban.platform.db import dispose_engines, get_engine
@@ -48,10 +48,11 @@ from kiban.platform.webkit import (
     install_error_handlers,
     refuse_unknown_query,
 )
-from kiban.web import docs, pages, signin, verifiers
+from kiban.web import docs, pages, paypage, signin, verifiers
 from kiban.web.office import benefits as office_benefits
 from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
+from kiban.web.office import fees as office_fees
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
@@ -61,6 +62,7 @@ from kiban.web.portal import benefits as portal_benefits
 from kiban.web.portal import business
 from kiban.web.portal import consents as portal_consents
 from kiban.web.portal import death as portal_death
+from kiban.web.portal import fees as portal_fees
 from kiban.web.portal import inbox as portal_inbox
 from kiban.web.portal import payments as portal_payments
 from kiban.web.portal import procedures as portal_procedures
@@ -113,6 +115,7 @@ def routers() -> list[APIRouter]:
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
         office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
+        office_fees.router,  # Office: fees paid for the office's procedures, refunds (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
         staff_api,  # Staff: bootstrap (operator token, once) and accounts.
@@ -127,6 +130,8 @@ def routers() -> list[APIRouter]:
         portal_benefits.router,  # Benefits: decline or correct (HTML, resident session).
         portal_payments.router,  # Receiving account and my payments (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
+        portal_fees.router,  # Paying a procedure's fee, and the provider's return (HTML).
+        paypage.router,  # The reference payment provider's hosted page (public, HTML).
         portal_death.router,  # The death notice and the bereaved's page (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).
@@ -191,6 +196,7 @@ def create_app() -> FastAPI:
     moving.register()
     birth.register()
     death.register()
+    certificates.register()
     app.add_middleware(LanguageCookieMiddleware)
     # OPTIONS lists every method of a path (405 answers too, see webkit).
     app.add_middleware(MethodsMiddleware)

@@ -17,6 +17,11 @@ The seam other blocks use (the benefits block above all):
   payable, an inbox notice to the person, paid once in a later batch); :func:`reconcile`
   compares bank and ledger.
 
+Fees (政府共通決済, :mod:`kiban.blocks.payments.fees`): :func:`do_start_fee` opens a payment
+intent with the provider (a :class:`FeeProvider`; the local reference provider by default),
+:func:`do_check_fee` asks the provider and books a capture once, :func:`do_refund_fee` refunds
+(official), :func:`reconcile_fees` compares a day's settlement report with the ledger.
+
 Receiving accounts (:func:`do_register_account`) are versioned and verified with the bank
 through the mesh, so each verification shows in the person's "who used my data".
 """
@@ -24,29 +29,61 @@ through the mesh, so each verification shows in the person's "who used my data".
 from __future__ import annotations
 
 from kiban.blocks.payments.adapters import TransferBank
+from kiban.blocks.payments.adapters.fee_provider import (
+    DECLINING_CARDS,
+    FeeProvider,
+    LocalPayProvider,
+    PaymentRefused,
+    ProviderPayment,
+    ProviderRefund,
+    parse_settlement,
+)
 from kiban.blocks.payments.banks import Loaded, banks_loaded, do_load_banks, list_version
 from kiban.blocks.payments.errors import (
     AccountNotFound,
     BankUnavailable,
     BatchNotFound,
     BatchStateConflict,
+    FeeAlreadyPaid,
+    FeeNotFound,
+    FeeStateConflict,
     InvalidAccount,
+    InvalidFee,
     InvalidKana,
     InvalidObligation,
     InvalidTransferFile,
     NothingToPay,
+    ProviderUnavailable,
+    RefundTooLarge,
     SameOfficial,
     UnknownBank,
 )
 from kiban.blocks.payments.events import (
     ACCOUNT_CHANGED,
     BATCH_APPROVED,
+    FEE_PAID,
+    FEE_REFUNDED,
     LINE_PAID,
     LINE_RETURNED,
     OBLIGATION_ADDED,
 )
+from kiban.blocks.payments.fees import (
+    REFUNDED_NOTICE,
+    do_check_fee,
+    do_refund_fee,
+    do_start_fee,
+    fee_paid,
+    fee_provider,
+    fees_of_application,
+    get_fee,
+    list_fees,
+    local_provider,
+    paid_fee,
+    reconcile_fees,
+)
 from kiban.blocks.payments.kana import to_zengin
 from kiban.blocks.payments.ledger import ACCOUNTS as LEDGER_ACCOUNTS
+from kiban.blocks.payments.ledger import FEE_ACCOUNTS as FEE_LEDGER_ACCOUNTS
 from kiban.blocks.payments.ledger import balances as ledger_balances
 from kiban.blocks.payments.ledger import total as ledger_total
 from kiban.blocks.payments.schemas import (
@@ -56,6 +93,10 @@ from kiban.blocks.payments.schemas import (
     BatchDetail,
     BatchRead,
     BranchRead,
+    FeeDifference,
+    FeeRead,
+    FeeReconcileReport,
+    FeeRefundRead,
     LineRead,
     ObligationCreate,
     ObligationRead,
@@ -101,10 +142,15 @@ __all__ = [
     "ACCOUNT_CHANGED",
     "APPROVALS_NEEDED",
     "BATCH_APPROVED",
+    "DECLINING_CARDS",
+    "FEE_LEDGER_ACCOUNTS",
+    "FEE_PAID",
+    "FEE_REFUNDED",
     "LEDGER_ACCOUNTS",
     "LINE_PAID",
     "LINE_RETURNED",
     "OBLIGATION_ADDED",
+    "REFUNDED_NOTICE",
     "RETURNED_NOTICE",
     "SUBSYSTEM",
     "VERIFY_BASIS",
@@ -120,17 +166,32 @@ __all__ = [
     "BatchRead",
     "BatchStateConflict",
     "BranchRead",
+    "FeeAlreadyPaid",
+    "FeeDifference",
+    "FeeNotFound",
+    "FeeProvider",
+    "FeeRead",
+    "FeeReconcileReport",
+    "FeeRefundRead",
+    "FeeStateConflict",
     "InvalidAccount",
+    "InvalidFee",
     "InvalidKana",
     "InvalidObligation",
     "InvalidTransferFile",
     "LineRead",
     "Loaded",
+    "LocalPayProvider",
     "NothingToPay",
     "ObligationCreate",
     "ObligationRead",
     "PaymentRead",
+    "PaymentRefused",
+    "ProviderPayment",
+    "ProviderRefund",
+    "ProviderUnavailable",
     "ReconcileReport",
+    "RefundTooLarge",
     "SameOfficial",
     "TransferBank",
     "UnknownBank",
@@ -141,26 +202,38 @@ __all__ = [
     "do_add_obligations",
     "do_approve_batch",
     "do_build_batch",
+    "do_check_fee",
     "do_import_result",
     "do_load_banks",
     "do_mark_exported",
+    "do_refund_fee",
     "do_register_account",
+    "do_start_fee",
+    "fee_paid",
+    "fee_provider",
+    "fees_of_application",
     "get_active_account",
     "get_active_accounts",
     "get_bank",
     "get_batch",
     "get_branch",
+    "get_fee",
     "ledger_balances",
     "ledger_total",
     "list_accounts",
     "list_banks",
     "list_batches",
     "list_branches",
+    "list_fees",
     "list_obligations",
     "list_payments",
     "list_version",
+    "local_provider",
+    "paid_fee",
+    "parse_settlement",
     "parse_transfer_file",
     "reconcile",
+    "reconcile_fees",
     "register_payments_member",
     "split_records",
     "to_zengin",

@@ -131,3 +131,73 @@ class BankUnavailable(KibanError):
             "金融機関に口座を確認できませんでした。しばらくしてからやり直してください。",
             f"The bank could not verify the account ({reason}); please try again later.",
         )
+
+
+class FeeNotFound(NotFound):
+    code = "payments.fee_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("該当する手数料の支払がありません。", "No such fee payment.", field="fee")
+
+
+class FeeAlreadyPaid(Conflict):
+    """The application's fee is paid: a second payment is not started."""
+
+    code = "payments.fee_already_paid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "この申請の手数料は支払済みです。",
+            "The fee for this application is already paid.",
+            field="application_id",
+        )
+
+
+class InvalidFee(ValidationFailed):
+    """A fee or refund request with a field out of range; the message names the field."""
+
+    code = "payments.invalid_fee"
+
+    def __init__(self, field: str, problem_ja: str, problem_en: str) -> None:
+        super().__init__(
+            f"「{field}」が正しくありません（{problem_ja}）。",
+            f"The {field} is not valid ({problem_en}).",
+            field=field,
+        )
+
+
+class RefundTooLarge(ValidationFailed):
+    """A refund of more than what is left of the payment (paid less refunded)."""
+
+    code = "payments.refund_too_large"
+
+    def __init__(self, refundable: int) -> None:
+        super().__init__(
+            f"返金額が返金できる額（{refundable:,}円）を超えています。",
+            f"The refund amount is more than what can be refunded (¥{refundable:,}).",
+            field="amount",
+        )
+
+
+class FeeStateConflict(Conflict):
+    code = "payments.fee_state"
+
+    def __init__(self, state: str, wanted: str) -> None:
+        super().__init__(
+            f"この支払は「{state}」のため、{wanted}できません。",
+            f"The payment is {state}; it cannot be {wanted}.",
+            field="fee",
+        )
+
+
+class ProviderUnavailable(KibanError):
+    """The payment provider could not be asked, or refused the request."""
+
+    code = "payments.provider_unavailable"
+    status = 502
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "決済事業者に接続できませんでした。しばらくしてからやり直してください。",
+            f"The payment provider could not be reached ({reason}); please try again later.",
+        )

@@ -20,3 +20,11 @@ AUDIT_BATCH_EXPORTED: Final = "payments:batch:exported"
 AUDIT_FILE_ISSUED: Final = "payments:batch:file_issued"
 AUDIT_RESULT_IMPORTED: Final = "payments:batch:result_imported"
 AUDIT_BANKS_LOADED: Final = "payments:banks:loaded"
+
+# Fees (政府共通決済).
+FEE_PAID: Final = "payments.fee_paid"
+FEE_REFUNDED: Final = "payments.fee_refunded"
+AUDIT_FEE_STARTED: Final = "payments:fee:started"
+AUDIT_FEE_PAID: Final = "payments:fee:paid"
+AUDIT_FEE_FAILED: Final = "payments:fee:failed"
+AUDIT_FEE_REFUNDED: Final = "payments:fee:refunded"

@@ -11,6 +11,14 @@ paid           what the bank paid out
 returned       transfers the bank returned, owed again until a later batch pays them
 ============== =====================================================================
 
+Fees (政府共通決済) have their own three accounts:
+
+============== =====================================================================
+fee_income     fees charged for procedures (credited when a payment is captured)
+fee_cash       what the payment provider holds for us (captures in, refunds out)
+fee_refunds    what was paid back to applicants
+============== =====================================================================
+
 Entries: appropriation → payable (an obligation), payable or returned → in_transit (approval),
 in_transit → paid or returned (the bank's result). Each entry has a key, unique with the
 account, so a retried step can never post twice.
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, insert, select
@@ -29,6 +38,8 @@ from kiban.blocks.payments.models import PaymentsPosting
 from kiban.kernel import clock
 
 ACCOUNTS: Final = ("appropriation", "payable", "in_transit", "paid", "returned")
+FEE_ACCOUNTS: Final = ("fee_income", "fee_cash", "fee_refunds")
+_ALL: Final = frozenset((*ACCOUNTS, *FEE_ACCOUNTS))
 
 
 def post(
@@ -40,14 +51,17 @@ def post(
     amount: int,
     obligation_id: uuid.UUID | None = None,
     batch_id: uuid.UUID | None = None,
+    fee_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> bool:
     """Move ``amount`` yen from ``source`` to ``target`` (credit, debit) under ``key``; False,
-    writing nothing, when the key was posted before."""
-    if source not in ACCOUNTS or target not in ACCOUNTS or source == target or amount <= 0:
+    writing nothing, when the key was posted before. ``at`` is when the money moved (the
+    provider's capture time for a fee), now by default."""
+    if source not in _ALL or target not in _ALL or source == target or amount <= 0:
         raise ValueError(f"not a ledger movement: {source} -> {target} {amount}")
     if session.scalar(select(PaymentsPosting.id).where(PaymentsPosting.entry_key == key)):
         return False
-    entry, now = uuid.uuid4(), clock.now()
+    entry, now = uuid.uuid4(), at or clock.now()
     for account, signed in ((source, -amount), (target, amount)):
         session.add(
             PaymentsPosting(
@@ -57,6 +71,7 @@ def post(
                 amount=signed,
                 obligation_id=obligation_id,
                 batch_id=batch_id,
+                fee_id=fee_id,
                 at=now,
             )
         )
@@ -98,15 +113,20 @@ def post_many(
         session.execute(insert(PaymentsPosting), rows)
 
 
-def balances(session: Session, *, batch_id: uuid.UUID | None = None) -> dict[str, int]:
-    """Each account's balance (of one batch's postings, when given)."""
+def balances(
+    session: Session,
+    *,
+    batch_id: uuid.UUID | None = None,
+    accounts: tuple[str, ...] = ACCOUNTS,
+) -> dict[str, int]:
+    """Each of ``accounts``' balance (of one batch's postings, when given)."""
     query = select(PaymentsPosting.ledger_account, func.sum(PaymentsPosting.amount)).group_by(
         PaymentsPosting.ledger_account
     )
     if batch_id is not None:
         query = query.where(PaymentsPosting.batch_id == batch_id)
     found = {account: int(total or 0) for account, total in session.execute(query)}
-    return {account: found.get(account, 0) for account in ACCOUNTS}
+    return {account: found.get(account, 0) for account in accounts}
 
 
 def inflows(session: Session, batch_id: uuid.UUID) -> dict[str, int]:

@@ -155,4 +155,46 @@ class PaymentsPosting(IdMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     obligation_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     batch_id: Mapped[uuid.UUID | None]
+    fee_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    at: Mapped[datetime]
+
+
+class PaymentsFee(IdMixin, Base):
+    """One payment intent for a procedure's fee (政府共通決済): created, then succeeded or
+    failed (final), and a succeeded one refunded in full or in part. A failed intent is kept; the
+    applicant starts another. ``paid_application_id`` is set once the fee is paid and is unique,
+    so the database itself refuses a second paid fee for one application."""
+
+    __tablename__ = "payments_fees"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    paid_application_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    procedure: Mapped[str] = mapped_column(String(64))
+    office: Mapped[str] = mapped_column(String(16), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(200))
+    # created, succeeded, failed, refunded (some or all of it).
+    status: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    next_url: Mapped[str] = mapped_column(String(500))
+    method: Mapped[str | None] = mapped_column(String(16))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    failure: Mapped[str | None] = mapped_column(String(32))
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    paid_at: Mapped[datetime | None]
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class PaymentsFeeRefund(IdMixin, Base):
+    """One refund of a fee by an official, as the provider made it (``provider_id`` unique)."""
+
+    __tablename__ = "payments_fee_refunds"
+
+    fee_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    official: Mapped[str] = mapped_column(String(200))
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
     at: Mapped[datetime]

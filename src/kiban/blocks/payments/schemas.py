@@ -147,3 +147,72 @@ class ReconcileReport(BaseModel):
     @property
     def reconciled(self) -> bool:
         return not self.differences and self.ledger_sum == 0
+
+
+# --- fees (政府共通決済) -------------------------------------------------------------------------
+
+FeeStatus = Literal["created", "succeeded", "failed", "refunded"]
+
+
+class FeeRefundRead(BaseModel):
+    """One refund of a fee."""
+
+    id: uuid.UUID
+    amount: int = Field(description="Yen")
+    reason: str
+    official: str
+    at: datetime
+
+
+class FeeRead(BaseModel):
+    """A payment intent for a procedure's fee: ``created``, then ``succeeded`` or ``failed``;
+    a succeeded one becomes ``refunded`` once any of it is refunded (``refunded`` says how
+    much)."""
+
+    id: uuid.UUID
+    application_id: uuid.UUID
+    procedure: str
+    office: str
+    person_id: uuid.UUID
+    amount: int = Field(description="Yen")
+    description: str
+    status: FeeStatus
+    provider_id: str
+    next_url: str
+    method: Literal["card", "bank_transfer"] | None
+    card_last4: str | None
+    failure: str | None
+    refunded: int = Field(description="Yen refunded so far")
+    created_at: datetime
+    paid_at: datetime | None
+    refunds: list[FeeRefundRead] = Field(default_factory=list)
+
+    @property
+    def refundable(self) -> int:
+        """What is left to refund (nothing unless it was paid)."""
+        return self.amount - self.refunded if self.status in ("succeeded", "refunded") else 0
+
+
+class FeeDifference(BaseModel):
+    """One capture or refund on which the provider's report and the ledger disagree."""
+
+    kind: Literal["capture", "refund"]
+    payment_id: str
+    reference: str
+    provider: int = Field(description="Yen in the settlement report (0: not there)")
+    ledger: int = Field(description="Yen in the ledger (0: not there)")
+
+
+class FeeReconcileReport(BaseModel):
+    """A day's settlement report against the ledger, to the yen."""
+
+    day: str
+    report_lines: int
+    provider_captured: int
+    provider_refunded: int
+    ledger_captured: int
+    ledger_refunded: int
+    differences: list[FeeDifference]
+    balances: dict[str, int]
+    ledger_total: int = Field(description="Sum of every posting: 0 when the ledger balances")
+    reconciled: bool

@@ -20,3 +20,7 @@ class PaymentsSettings(BaseSettings):
 
     payer_name_kana: str = "ｺｳｷﾝ ｼﾊﾗｲ"
     """The payer name (振込依頼人名) written in the file's header."""
+
+    fee_provider_dir: str = ""
+    """Where the local reference payment provider keeps its state and settlement reports
+    (empty: ``<data_dir>/refpay``)."""

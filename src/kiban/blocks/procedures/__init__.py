@@ -18,8 +18,9 @@ Error codes (kiban.blocks.procedures.errors): ``procedures.procedure_not_found``
 ``procedures.not_applicant``, ``procedures.signer_not_applicant`` (403),
 ``procedures.action_not_allowed``, ``procedures.not_claimed``, ``procedures.already_claimed``,
 ``procedures.not_a_task``, ``procedures.version_conflict`` (409),
-``procedures.prefill_unavailable`` (502); and identity's ``identity.certificate_*`` and
-``identity.signature_invalid`` (401) from submission.
+``procedures.prefill_unavailable`` (502), ``procedures.fee_unpaid`` (402, field ``fee``: the
+procedure's fee is not paid; see :class:`FeeDef` and :func:`register_fee_gate`); and
+identity's ``identity.certificate_*`` and ``identity.signature_invalid`` (401) from submission.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from kiban.blocks.procedures.definitions import (
     ROLES,
     ActionDef,
     Effect,
+    FeeDef,
+    FeeGate,
     FieldDef,
     FieldKind,
     OfficeOf,
@@ -36,8 +39,10 @@ from kiban.blocks.procedures.definitions import (
     Role,
     Validator,
     excluded_actors,
+    fee_paid,
     get_procedure,
     list_procedures,
+    register_fee_gate,
     register_procedure,
     task_resource,
 )
@@ -95,6 +100,8 @@ __all__ = [
     "ApplicationRead",
     "ApplicationSummary",
     "Effect",
+    "FeeDef",
+    "FeeGate",
     "FieldDef",
     "FieldKind",
     "FieldValueRead",
@@ -122,6 +129,7 @@ __all__ = [
     "do_take_action",
     "excluded_actors",
     "expected_completion",
+    "fee_paid",
     "fold",
     "get_application",
     "get_procedure",
@@ -134,6 +142,7 @@ __all__ = [
     "prefill_report",
     "projection_of",
     "reference_of",
+    "register_fee_gate",
     "register_procedure",
     "register_procedures_member",
     "submission_document",

@@ -72,6 +72,23 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
+class FeeDef:
+    """A fee the applicant pays before submitting (政府共通決済): ``amount`` yen, what it is
+    for, and the law that charges it. The engine refuses to submit an application of a
+    procedure with a fee until the fee gate (:func:`register_fee_gate`) says it is paid."""
+
+    amount: int
+    label_ja: str
+    label_en: str
+    legal_basis: str = ""
+
+
+FeeGate = Callable[[Session, "ApplicationRead"], bool]
+"""Whether an application's fee is paid; registered by the composition root (the payments
+block sits beside procedures, so procedures cannot ask it directly)."""
+
+
+@dataclass(frozen=True)
 class ActionDef:
     """One action: from which states, to which state, taken by which role."""
 
@@ -112,6 +129,8 @@ class ProcedureDef:
     # e.g. ``citizens`` for 市民課): an official whose role is held in another department may
     # not work on it. ``None``: any department of the office.
     department: str | None = None
+    # The fee charged before submission, if any.
+    fee: FeeDef | None = None
 
     def action(self, name: str) -> ActionDef | None:
         """The action called ``name``, if the procedure has one."""
@@ -133,6 +152,23 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _registry: dict[str, ProcedureDef] = {}
 _lock = threading.Lock()
+_fee_gates: list[FeeGate] = []
+
+
+def register_fee_gate(gate: FeeGate) -> None:
+    """Set the function that tells whether an application's fee is paid (the last one set
+    wins). Without one, an application with a fee cannot be submitted: it fails closed."""
+    with _lock:
+        _fee_gates[:] = [gate]
+
+
+def fee_paid(session: Session, app: ApplicationRead) -> bool:
+    """Whether ``app``'s fee is paid (True when its procedure charges none)."""
+    if get_procedure(app.code).fee is None:
+        return True
+    with _lock:
+        gates = list(_fee_gates)
+    return bool(gates) and gates[0](session, app)
 
 
 def _check_states(defn: ProcedureDef) -> list[str]:
@@ -147,6 +183,8 @@ def _check_states(defn: ProcedureDef) -> list[str]:
     )
     if defn.sla_days < 0:
         problems.append("sla_days is negative")
+    if defn.fee is not None and not 0 < defn.fee.amount <= 1_000_000:
+        problems.append("fee amount is not 1 to 1,000,000 yen")
     return problems
 
 

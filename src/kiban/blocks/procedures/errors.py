@@ -221,3 +221,17 @@ class InvalidEncoding(ValidationFailed):
         super().__init__(
             "base64url で送ってください。", "Send it as base64url (no padding).", field=field
         )
+
+
+class FeeUnpaid(KibanError):
+    """The procedure charges a fee and the application's fee is not paid (402)."""
+
+    code = "procedures.fee_unpaid"
+    status = 402
+
+    def __init__(self, amount: int) -> None:
+        super().__init__(
+            f"手数料（{amount:,}円）のお支払いが済んでいないため、提出できません。",
+            f"The fee (¥{amount:,}) is not paid yet, so the application cannot be submitted.",
+            field="fee",
+        )

@@ -30,6 +30,7 @@ from kiban.blocks.procedures.definitions import (
     ActionDef,
     FieldDef,
     ProcedureDef,
+    fee_paid,
     get_procedure,
     list_procedures,
 )
@@ -37,6 +38,7 @@ from kiban.blocks.procedures.errors import (
     ActionNotAllowed,
     AlreadyClaimed,
     ApplicationNotFound,
+    FeeUnpaid,
     FieldRequired,
     InvalidValue,
     NotApplicant,
@@ -918,6 +920,8 @@ def do_submit(
         raise VersionConflict(expected_version, row.version)
     _check_complete(session, defn, row.values)
     app = read(session, row)
+    if defn.fee is not None and not fee_paid(session, app):
+        raise FeeUnpaid(defn.fee.amount)
     payload = submission_payload(app)
     document = submission_document(app)
     verified = identity.verify_signature(
@@ -1073,12 +1077,16 @@ def do_take_action(
     (403), ``procedures.not_applicant`` (403), ``procedures.action_not_allowed`` (409, wrong
     state), ``procedures.not_claimed`` (409, an official who does not hold the claim),
     ``procedures.version_conflict`` (409), ``procedures.reason_required`` (422),
-    ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`)."""
+    ``procedures.signature_required`` (422: signed actions go through :func:`do_submit`),
+    ``procedures.fee_unpaid`` (402: an official acting on an application whose fee was
+    refunded in full)."""
     row, defn, found, reason = _checked_action(
         session, application_id, action, role=role, actor=actor, reason=reason, data=data
     )
     if row.version != expected_version:
         raise VersionConflict(expected_version, row.version)
+    if role == "official" and defn.fee is not None and not fee_paid(session, read(session, row)):
+        raise FeeUnpaid(defn.fee.amount)
     return _take(
         session,
         row,

@@ -51,7 +51,10 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "procedures.death.accept",
         "procedures.death.send_back",
         "procedures.death.heirs",
+        "procedures.residence_certificate.issue",
         "payments.batch.approve",
+        "payments.fee.read",
+        "payments.fee.refund",
         "benefits.read",
         "benefits.run",
         "credentials.offer",
@@ -68,7 +71,7 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
 
 
 STEP_UP: Final[frozenset[str]] = frozenset(
-    {"staff.manage", "staff.keys.manage", "payments.batch.approve"}
+    {"staff.manage", "staff.keys.manage", "payments.batch.approve", "payments.fee.refund"}
 )
 """Sensitive actions: an official in an office session must have presented the card within
 :data:`STEP_UP_WINDOW` (step-up); service keys are machines and have no card."""
@@ -94,7 +97,12 @@ class RoleDefault:
     permissions: tuple[str, ...]
 
 
-_READ_WORK = ("residents.read", "procedures.tasks.read", "procedures.report.read")
+_READ_WORK = (
+    "residents.read",
+    "procedures.tasks.read",
+    "procedures.report.read",
+    "payments.fee.read",
+)
 _COUNTER = RoleDefault(
     "counter",
     "窓口",
@@ -108,6 +116,7 @@ _COUNTER = RoleDefault(
         "procedures.birth.accept",
         "procedures.death.accept",
         "procedures.death.heirs",  # The bereavement corner (おくやみコーナー) is at the counter.
+        "procedures.residence_certificate.issue",
         "procedures.*.send_back",
     ),
 )
@@ -138,6 +147,7 @@ _APPROVAL = RoleDefault(
         "procedures.tasks.claim",
         "procedures.*",
         "payments.batch.approve",
+        "payments.fee.refund",
     ),
 )
 _LOCAL_ADMIN = RoleDefault(

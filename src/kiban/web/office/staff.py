@@ -72,6 +72,8 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "procedures.move_within.complete": _("Complete moves within the municipality"),
     "procedures.move_within.send_back": _("Send back moves within the municipality"),
     "payments.batch.approve": _("Approve payment batches"),
+    "payments.fee.read": _("Read the fees paid for the office's procedures"),
+    "payments.fee.refund": _("Refund fees"),
     "credentials.offer": _("Offer credentials to residents"),
     "staff.read": _("Read the staff list"),
     "staff.manage": _("Manage staff"),

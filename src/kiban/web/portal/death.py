@@ -24,8 +24,8 @@ from kiban.kernel.errors import KibanError
 from kiban.life_events import death
 from kiban.platform.webkit import DbSession, Lang
 from kiban.web.portal.csrf import check_csrf
+from kiban.web.portal.fees import ApplicationMissing
 from kiban.web.portal.procedures import (
-    ApplicationMissing,
     _own,
     _render,
     _review_page,

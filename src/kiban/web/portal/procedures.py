@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, notifications, procedures
 from kiban.kernel import clock
-from kiban.kernel.errors import KibanError, NotFound, ValidationFailed
-from kiban.life_events import birth, death, moving
+from kiban.kernel.errors import KibanError, ValidationFailed
+from kiban.life_events import birth, certificates, death, moving
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
 from kiban.platform.webkit import DbSession, Lang, public
 from kiban.web.portal import receipt_pdf as receipt_pdf_module
 from kiban.web.portal.csrf import CSRF_FIELD, check_csrf, csrf_token
+from kiban.web.portal.fees import ApplicationMissing, fee_context
 from kiban.web.portal.session import Resident, require_resident, resident_session
 from kiban.web.templating import get_pages
 
@@ -43,10 +44,15 @@ SignedIn = Annotated[Resident, Depends(require_resident)]
 # Procedures a resident starts in the portal; the move-in is opened by the new office, and the
 # birth notice by the mother's office when the hospital's certificate arrives (its start page
 # leads to that draft).
-STARTABLE: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
+STARTABLE: Final = (
+    moving.MOVE_OUT,
+    moving.MOVE_WITHIN,
+    birth.BIRTH,
+    certificates.RESIDENCE_CERTIFICATE,
+)
 FORM_PROCEDURES: Final = (moving.MOVE_OUT, moving.MOVE_WITHIN, birth.BIRTH)
 # Procedures reviewed and signed on these pages (the 死亡届 is opened from /portal/death).
-SIGNED_HERE: Final = (*FORM_PROCEDURES, death.DEATH)
+SIGNED_HERE: Final = (*FORM_PROCEDURES, death.DEATH, certificates.RESIDENCE_CERTIFICATE)
 EDITABLE_STATES: Final = ("draft", "sent_back")
 RESERVABLE_STATES: Final = ("awaiting_reservation", "reserved")
 
@@ -77,17 +83,6 @@ def state_label(lang: i18n.Language, state: str) -> str:
 
 def _title(app: procedures.ApplicationRead | procedures.ApplicationSummary, lang: str) -> str:
     return app.title_ja if lang == "ja" else app.title_en
-
-
-class ApplicationMissing(NotFound):
-    """Someone else's application is as unknown to a resident as a missing one."""
-
-    code = "procedures.application_not_found"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "該当する申請が見つかりません。", "No such application.", field="application_id"
-        )
 
 
 class ReaderAnswerIncomplete(ValidationFailed):
@@ -290,6 +285,7 @@ def _page_for(
         template = "portal/procedures/status.html"
         if app.code == moving.MOVE_IN:
             context |= _move_in_context(session, app)
+        context |= fee_context(session, app, actor=resident.actor)
     return _render(
         request,
         lang,
@@ -339,12 +335,15 @@ def application_page(
     lang: Lang,
     session: DbSession,
     resident: SignedIn,
-) -> HTMLResponse:
+) -> Response:
     """The wizard while the application is the resident's to edit; its status otherwise."""
     try:
         app = _own(session, resident, application_id)
     except KibanError as error:
         return missing_page(request, lang, error)
+    if app.code == certificates.RESIDENCE_CERTIFICATE and app.state == "draft":
+        # Nothing to type: the request is the register's facts, the fee and the signature.
+        return RedirectResponse(f"/portal/applications/{app.id}/review?lang={lang}", 303)
     t = i18n.translations(lang)
     notice = None
     if request.query_params.get("submitted") == "1":
@@ -490,6 +489,7 @@ def _review_page(
             "reference": procedures.reference_of(app.id),
             "return_to": f"{settings.base_url.rstrip('/')}/portal/applications/{app.id}/signed",
             "cancel_message": t.gettext("You did not sign. Nothing was submitted."),
+            **fee_context(session, app, actor=resident.actor),
         },
     )
 
