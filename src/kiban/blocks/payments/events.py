@@ -10,6 +10,7 @@ OBLIGATION_ADDED: Final = "payments.obligation_added"
 BATCH_APPROVED: Final = "payments.batch_approved"
 LINE_PAID: Final = "payments.line_paid"
 LINE_RETURNED: Final = "payments.line_returned"
+OBLIGATIONS_HELD: Final = "payments.obligations_held"
 
 # Audit tags, ``source:subject:action``.
 AUDIT_ACCOUNT_REGISTERED: Final = "payments:account:registered"
@@ -20,3 +21,4 @@ AUDIT_BATCH_EXPORTED: Final = "payments:batch:exported"
 AUDIT_FILE_ISSUED: Final = "payments:batch:file_issued"
 AUDIT_RESULT_IMPORTED: Final = "payments:batch:result_imported"
 AUDIT_BANKS_LOADED: Final = "payments:banks:loaded"
+AUDIT_OBLIGATIONS_HELD: Final = "payments:obligation:held"

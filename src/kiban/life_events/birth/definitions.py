@@ -11,8 +11,9 @@ certificate, and the effects that put the child on the register.
 - The office accepts it (``procedures.birth.accept``): the register adds the child with a new
   individual number to the parent's household (``residents.register_birth``), whose
   ``resident.registered`` event the mesh delivers to the subscribed agencies (the insurer
-  insures the child and sends the card to the guardians' inbox); the parent is told, and the
-  child allowance is offered the same day.
+  insures the child and sends the card to the guardians' inbox); the parent is told, the
+  benefits block's child allowance is determined for the family (pushed, no application) and
+  the municipality's child-support programmes that match the family are offered, the same day.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, notifications, procedures, residents
+from kiban.blocks import benefits, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.life_events.birth import errors, names, notices, offices
@@ -32,10 +33,10 @@ from kiban.life_events.moving import offices as moving_offices
 from kiban.life_events.moving.definitions import office_name
 
 BIRTH: Final = "birth"
-# 戸籍法第49条: within 14 days of the birth. 児童手当: apply within 15 days of the day after
-# the birth to be paid from the next month (the 15-day special rule).
+# 戸籍法第49条: within 14 days of the birth.
 NOTICE_DAYS: Final = 14
-ALLOWANCE_DAYS: Final = 15
+# The benefits block's 児童手当, pushed on acceptance: no application, so no 15-day rule.
+CHILD_ALLOWANCE_PROGRAMME: Final = "child-allowance"
 RELATIONSHIPS: Final = ("子", "孫", "同居人")
 ACTOR: Final = "system:birth"
 
@@ -339,11 +340,56 @@ def _sent_back(
     )
 
 
+def _push_child_allowance(
+    session: Session,
+    app: procedures.ApplicationRead,
+    child: residents.PersonRead,
+    day: date,
+    *,
+    actor: str,
+) -> list[benefits.DeterminationRead]:
+    """The benefits block's child allowance, determined for the family for the first period
+    that pays for the month after the birth. Its recipient (the household head, as the
+    programme says) gets the determination notice; the parent who filed, when not the
+    recipient, is told too."""
+    programme = benefits.ensure_programme(session, CHILD_ALLOWANCE_PROGRAMME, actor=ACTOR)
+    decided = benefits.do_determine_household(
+        session,
+        programme.code,
+        child.household_id,
+        base_date=benefits.next_base_date(programme.definition, day),
+        actor=actor,
+    )
+    for determination in decided:
+        if determination.recipient_id in (None, app.applicant_id):
+            continue
+        recipient = residents.get_person(session, determination.recipient_id)
+        _notify(
+            session,
+            app.applicant_id,
+            notices.CHILD_ALLOWANCE,
+            {
+                "programme_ja": determination.title_ja,
+                "programme_en": determination.title_en,
+                "legal_basis": determination.legal_basis,
+                "child": child.full_name,
+                "amount": f"{determination.amount_yen:,}",
+                "period": determination.period,
+                "recipient": recipient.full_name,
+                "deadline": clock.to_jst(determination.opt_out_until).date(),
+            },
+            key=f"{app.id}:child_allowance:{determination.id}",
+            actor=actor,
+            link="/portal/inbox",
+        )
+    return decided
+
+
 def _accept(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> Mapping[str, Any]:
     """The register adds the child (a new individual number) to the parent's household; the
-    parent is told and offered the child allowance. The agencies learn of the child through
+    parent is told, the child allowance is pushed and the support programmes offered. The agencies learn of the child through
     their subscriptions to the register's births (the insurer sends the card to the inbox)."""
     values = app.values
     check_child_name(values)
@@ -374,27 +420,17 @@ def _accept(
         actor=action.actor,
         link=f"/portal/applications/{app.id}",
     )
-    # TODO(benefits): once kiban.blocks.benefits is merged, open the child allowance
-    # application of its programme here instead of (or linked from) this notice.
-    _notify(
-        session,
-        app.applicant_id,
-        notices.CHILD_ALLOWANCE,
-        {
-            "child": child.full_name,
-            "office": office,
-            # 15 days counted from the day after the birth end on the 15th day after it.
-            "apply_by": day + timedelta(days=ALLOWANCE_DAYS),
-        },
-        key=f"{app.id}:child_allowance",
-        actor=action.actor,
-        link="/portal/procedures",
+    allowance = _push_child_allowance(session, app, child, day, actor=action.actor)
+    offered = benefits.do_offer_support(
+        session, child.id, app.applicant_id, clock.today_jst(), actor=action.actor
     )
     return {
         "child_id": str(child.id),
         "child_name": child.full_name,
         "household_id": str(child.household_id),
         "registered_on": clock.today_jst().isoformat(),
+        "child_allowance": [str(d.id) for d in allowance],
+        "support_offered": offered,
     }
 
 
