@@ -389,8 +389,9 @@ def _accept(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> Mapping[str, Any]:
     """The register adds the child (a new individual number) to the parent's household; the
-    parent is told, the child allowance is pushed and the support programmes offered. The agencies learn of the child through
-    their subscriptions to the register's births (the insurer sends the card to the inbox)."""
+    parent is told, the child allowance is pushed and the support programmes offered. The
+    agencies learn of the child through their subscriptions to the register's births (the
+    insurer sends the card to the inbox)."""
     values = app.values
     check_child_name(values)
     sex = residents.Sex(str(values["sex"]))
