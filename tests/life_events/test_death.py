@@ -319,6 +319,10 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
     assert death.okuyami.add_months(died_on, 60).isoformat() in page.text
     assert "代表者変更登記" in page.text
     assert f"株式会社ひっこしテック (corporate number {CORPORATE_NUMBER}" in page.text
+    # The fan-out, from the deceased's access records: each agency the death reached.
+    assert "Who was told through the mesh" in page.text
+    for name in ("pension", "insurer", "licence"):
+        assert agencies.get_agency(name).subsystem in page.text
     # The heirs from the register: the husband and the child, half each.
     assert "引越太郎" in page.text
     assert "引越次郎" in page.text

@@ -210,7 +210,10 @@ def test_a_municipalitys_programme_matches_only_its_residents() -> None:
     assert not benefits.evaluate(rule, nowhere, household, BASE)
     with pytest.raises(benefits.InvalidProgramme) as caught:
         benefits.parse_programme(
-            {**FLAT.model_dump(mode="json"), "eligible": {"kind": "municipality", "lg_codes": ["1"]}}
+            {
+                **FLAT.model_dump(mode="json"),
+                "eligible": {"kind": "municipality", "lg_codes": ["1"]},
+            }
         )
     assert caught.value.field is not None
     assert caught.value.field.startswith("eligible.municipality.lg_codes")

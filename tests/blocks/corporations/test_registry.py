@@ -174,7 +174,7 @@ def test_corporations_are_found_by_their_representatives_person_id(
     )
     corporation = corporations.register_corporation(session, linked, actor=OPERATOR)
     assert corporation.representative.person_id == person
-    other_number = identifiers.generate_corporate_number(random.Random(7))
+    other_number = identifiers.generate_corporate_number(random.Random(7))  # noqa: S311 - a fixture.
     corporations.register_corporation(
         session, corporation_create(towns, number=other_number), actor=OPERATOR
     )

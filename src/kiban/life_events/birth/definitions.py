@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 from kiban.blocks import benefits, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.life_events import filing
 from kiban.life_events.birth import errors, names, notices, offices
+from kiban.life_events.filing import office_name
 from kiban.life_events.moving import offices as moving_offices
-from kiban.life_events.moving.definitions import office_name
 
 BIRTH: Final = "birth"
 # 戸籍法第49条: within 14 days of the birth.
@@ -128,10 +129,6 @@ TYPED_FIELDS: Final = (
         choices=RELATIONSHIPS,
     ),
 )
-
-
-def _lg_code_of(values: Mapping[str, Any]) -> str:
-    return str(values.get("lg_code") or "")
 
 
 def family_name_of(values: Mapping[str, Any]) -> str:
@@ -315,7 +312,7 @@ def _submitted(
         app.applicant_id,
         notices.RECEIVED,
         {
-            "office": office_name(session, _lg_code_of(app.values)),
+            "office": office_name(session, filing.lg_code_of(app.values)),
             "child": child_name(app.values),
             "reference": procedures.reference_of(app.id),
             "expected": app.timeline.expected_completion or clock.today_jst(),
@@ -323,20 +320,6 @@ def _submitted(
         key=f"{app.id}:{app.version}:submitted",
         actor=action.actor,
         link=f"/portal/applications/{app.id}/receipt",
-    )
-
-
-def _sent_back(
-    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
-) -> None:
-    _notify(
-        session,
-        app.applicant_id,
-        notices.SENT_BACK,
-        {"office": office_name(session, _lg_code_of(app.values)), "reason": action.reason or ""},
-        key=f"{app.id}:{app.version}:sent_back",
-        actor=action.actor,
-        link=f"/portal/applications/{app.id}",
     )
 
 
@@ -411,7 +394,7 @@ def _accept(
         ),
         actor=action.actor,
     )
-    office = office_name(session, _lg_code_of(values))
+    office = office_name(session, filing.lg_code_of(values))
     _notify(
         session,
         app.applicant_id,
@@ -435,16 +418,6 @@ def _accept(
     }
 
 
-_SEND_BACK = procedures.ActionDef(
-    "send_back",
-    "差し戻し",
-    "Send back",
-    ("submitted",),
-    "sent_back",
-    "official",
-    needs_reason=True,
-)
-
 BIRTH_DEF: Final = procedures.ProcedureDef(
     code=BIRTH,
     title_ja="出生届",
@@ -453,18 +426,8 @@ BIRTH_DEF: Final = procedures.ProcedureDef(
     initial="draft",
     final_states=("accepted", "withdrawn"),
     actions=(
-        procedures.ActionDef(
-            "submit",
-            "署名して提出",
-            "Sign and submit",
-            ("draft", "sent_back"),
-            "submitted",
-            "applicant",
-            signed=True,
-        ),
-        procedures.ActionDef(
-            "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
-        ),
+        procedures.SIGN_AND_SUBMIT,
+        procedures.WITHDRAW,
         procedures.ActionDef(
             "accept",
             "受理して住民票に記載",
@@ -473,15 +436,19 @@ BIRTH_DEF: Final = procedures.ProcedureDef(
             "accepted",
             "official",
         ),
-        _SEND_BACK,
+        procedures.SEND_BACK,
     ),
     fields=(*HOSPITAL_FIELDS, *PARENT_FIELDS, *TYPED_FIELDS),
     evidence_in=("birth_certificate", "resident_record", "signing_certificate"),
     evidence_out=("resident_record",),
     sla_days=1,
-    effects={"submit": _submitted, "accept": _accept, "send_back": _sent_back},
+    effects={
+        "submit": _submitted,
+        "accept": _accept,
+        "send_back": filing.sent_back_effect("birth"),
+    },
     validate=_validate,
-    office_of=lambda app: _lg_code_of(app.values),
+    office_of=lambda app: filing.lg_code_of(app.values),
 )
 
 

@@ -9,11 +9,12 @@ from datetime import date
 from typing import Final
 
 from kiban.blocks import notifications
+from kiban.life_events import filing
 
 DATA_RECEIVED: Final = "birth.data_received"
 RECEIVED: Final = "birth.received"
 ACCEPTED: Final = "birth.accepted"
-SENT_BACK: Final = "birth.sent_back"
+SENT_BACK: Final = filing.SENT_BACK
 INSURANCE_CARD: Final = "birth.insurance_card"
 CHILD_ALLOWANCE: Final = "birth.child_allowance_offer"
 
@@ -70,19 +71,7 @@ def register_templates() -> None:
         ),
         params={"office": str, "child": str, "relationship": str},
     )
-    notifications.register_template(
-        SENT_BACK,
-        subject_ja="出生届が差し戻されました",
-        subject_en="Your birth notice was sent back",
-        body_ja=(
-            "{office}が出生届を差し戻しました。理由: {reason}\n内容を直して再提出してください。"
-        ),
-        body_en=(
-            "{office} sent your birth notice back. Reason: {reason}\nPlease correct it and "
-            "submit it again."
-        ),
-        params={"office": str, "reason": str},
-    )
+    filing.register_template()
     notifications.register_template(
         INSURANCE_CARD,
         subject_ja="{child}さんの健康保険の資格が登録されました（{insurer}）",

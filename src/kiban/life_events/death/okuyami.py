@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ LICENCE: Final = "JP/GOV/MPD-LICENCE"
 TAX: Final = "JP/GOV/NTA"
 BANK: Final = "JP/COM/KIBAN-BANK"
 _PAGES: Final = 20
+_EVENTS: Final = "/residents/events"
+_PROVIDER: Final = "provider"
+_DIED: Final = "resident.died"
 
 
 def add_months(day: date, months: int) -> date:
@@ -65,16 +68,49 @@ class Item:
     """What it concerns here (a company, the sums held), when the title is not enough."""
 
 
-def _members_held(session: Session, person_id: uuid.UUID) -> set[str]:
-    held: set[str] = set()
+@dataclass(frozen=True)
+class Told:
+    """One agency told of the death through the mesh, as the deceased's access records show."""
+
+    at: datetime
+    agency: str
+    service: str
+    legal_basis: str | None
+    outcome: str
+
+
+def _records(session: Session, person_id: uuid.UUID) -> list[mesh.PersonRecord]:
+    found: list[mesh.PersonRecord] = []
     before: int | None = None
     for _page in range(_PAGES):
         page = mesh.records_for_person(session, person_id, limit=100, before_seq=before)
-        for record in page.records:
-            held.update((record.member, record.counterpart))
+        found.extend(page.records)
         before = page.next_before
         if before is None:
             break
+    return found
+
+
+def told_of(session: Session, app: procedures.ApplicationRead) -> list[Told]:
+    """The fan-out of the death (an accepted 死亡届): every delivery of the register's death
+    event to a subscribed agency, from the deceased's access records, oldest first."""
+    if app.code != DEATH or app.state != "accepted":
+        raise errors.NotDeceased()
+    return sorted(
+        (
+            Told(r.recorded_at, r.counterpart, r.service, r.legal_basis, r.outcome)
+            for r in _records(session, deceased_of(app))
+            # One record per side: keep the register's, whose counterpart is the agency.
+            if r.service.endswith(_EVENTS) and r.side == _PROVIDER and _DIED in r.items
+        ),
+        key=lambda t: (t.at, t.agency),
+    )
+
+
+def _members_held(session: Session, person_id: uuid.UUID) -> set[str]:
+    held: set[str] = set()
+    for record in _records(session, person_id):
+        held.update((record.member, record.counterpart))
     return held
 
 
