@@ -139,7 +139,7 @@ _REGISTRY: Final[tuple[dict[str, Any], ...]] = (
     },
     {
         "code": "vaccination",
-        "title_ja": "定期予防接種のご案内",
+        "title_ja": "定期予防接種",
         "title_en": "Routine vaccinations",
         "legal_basis": "予防接種法第5条",
         "eligible": {"kind": "age", "min": 0, "below": 1},

@@ -279,13 +279,12 @@ def _benefit_items(session: Session, person_id: uuid.UUID, died: date) -> list[I
     determinations = benefits.list_determinations_of(session, person_id)
     stopped = [d for d in determinations if d.status == "stopped"]
     held = [
-        (d.title_ja, d.title_en, d.period, d.amount_yen)
+        (f"{d.title_ja} {d.period}", f"{d.title_en} {d.period}", d.amount_yen)
         for d in determinations
         if d.status == "held"
     ]
-    held += [
-        (o.reason, o.reason, o.period, o.amount) for o in payments.list_held_of(session, person_id)
-    ]
+    # An obligation's reason already names the programme and the period (in Japanese).
+    held += [(o.reason, o.reason, o.amount) for o in payments.list_held_of(session, person_id)]
     items: list[Item] = []
     if stopped:
         items.append(
@@ -298,13 +297,12 @@ def _benefit_items(session: Session, person_id: uuid.UUID, died: date) -> list[I
                 None,
                 "児童手当法第12条ほか (受給資格の消滅)",
                 done=True,
-                done_by_mesh=True,
                 detail_ja="、".join(f"{d.title_ja}（{d.period}分から）" for d in stopped),
                 detail_en=", ".join(f"{d.title_en} (from {d.period})" for d in stopped),
             )
         )
     if held:
-        total = sum(amount for *_rest, amount in held)
+        total = sum(amount for _ja, _en, amount in held)
         items.append(
             Item(
                 "benefits_held",
@@ -316,11 +314,11 @@ def _benefit_items(session: Session, person_id: uuid.UUID, died: date) -> list[I
                 "会計法第30条",
                 detail_ja=(
                     f"支払を保留しています（計 {total:,}円）: "
-                    + "、".join(f"{ja} {period} {amount:,}円" for ja, _en, period, amount in held)
+                    + "、".join(f"{ja} {amount:,}円" for ja, _en, amount in held)
                 ),
                 detail_en=(
                     f"Payments held ({total:,} yen in all): "
-                    + ", ".join(f"{en} {period} {amount:,} yen" for _ja, en, period, amount in held)
+                    + ", ".join(f"{en} {amount:,} yen" for _ja, en, amount in held)
                 ),
             )
         )
