@@ -35,6 +35,7 @@ from kiban.blocks.benefits.service import (
     member_facts,
     record_award,
     register_benefits_member,
+    run_row,
     start_run,
 )
 
@@ -56,12 +57,7 @@ def ensure_programme(
 def _run_for(
     session: Session, programme: ProgrammeDefinition, base_date: date, *, actor: str
 ) -> BenefitsRun:
-    period = _period(programme, base_date)
-    run = session.scalar(
-        select(BenefitsRun)
-        .where(BenefitsRun.programme_code == programme.code)
-        .where(BenefitsRun.period == period)
-    )
+    run = run_row(session, programme.code, _period(programme, base_date))
     return run or start_run(session, programme, base_date, actor=actor)
 
 

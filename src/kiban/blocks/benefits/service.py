@@ -375,15 +375,20 @@ def _run_read(session: Session, run: BenefitsRun, *, new: int = 0, added: int = 
     )
 
 
+def run_row(session: Session, code: str, period: str) -> BenefitsRun | None:
+    """The run of programme ``code`` for ``period``, if there is one."""
+    return session.scalar(
+        select(BenefitsRun)
+        .where(BenefitsRun.programme_code == code)
+        .where(BenefitsRun.period == period)
+    )
+
+
 def start_run(
     session: Session, programme: ProgrammeDefinition, base_date: date, *, actor: str
 ) -> BenefitsRun:
     period = _period(programme, base_date)
-    run = session.scalar(
-        select(BenefitsRun)
-        .where(BenefitsRun.programme_code == programme.code)
-        .where(BenefitsRun.period == period)
-    )
+    run = run_row(session, programme.code, period)
     if run is not None:
         if run.base_date != base_date:
             raise RunConflict(period)
@@ -613,11 +618,7 @@ def list_runs(session: Session, *, programme: str | None = None) -> list[RunRead
 
 def get_run(session: Session, programme: str, period: str) -> RunRead | None:
     """The run of ``programme`` for ``period``, if there is one."""
-    run = session.scalar(
-        select(BenefitsRun)
-        .where(BenefitsRun.programme_code == programme)
-        .where(BenefitsRun.period == period)
-    )
+    run = run_row(session, programme, period)
     return None if run is None else _run_read(session, run)
 
 
