@@ -2,8 +2,9 @@
 English: the hospital's certificate arrives through the mesh; the mother signs in with her card,
 finds her 出生届 filled in with the hospital's facts, types a name with a character not allowed
 (the error names the field), then an allowed one, and signs it; her office accepts it; the
-child is on the register and her inbox holds the acceptance, the insurer's card and the child
-allowance offer."""
+child is on the register and her inbox holds the acceptance, the insurer's card, the child
+allowance the benefits block determined for the family and the municipality's programmes that
+match it (and not another city's)."""
 
 from __future__ import annotations
 
@@ -107,7 +108,12 @@ TEXTS = {
         "notices": [
             "出生届が受理されました",
             "健康保険の資格が登録されました",
-            "児童手当の申請のご案内",
+            # The child allowance, pushed by the benefits block (paid to the household head).
+            "児童手当の支給が決まりました",
+            # The municipality's programmes from the registry that match the family.
+            "出産・子育て応援給付金のご案内",
+            "乳幼児医療費助成（マル乳）のご案内",
+            "定期予防接種のご案内",
         ],
     },
     "en": {
@@ -116,7 +122,10 @@ TEXTS = {
         "notices": [
             "Your birth notice was accepted",
             "is now insured with",
-            "The child allowance for",
+            "Child allowance for",
+            "Birth and child-rearing support payment: offered for",
+            "Medical expenses for infants (Tokyo wards): offered for",
+            "Routine vaccinations: offered for",
         ],
     },
 }
@@ -190,5 +199,6 @@ def test_a_birth_from_the_hospital_to_the_inbox(
         time.sleep(0.5)
     for notice in texts["notices"]:
         assert notice in text
+    assert "子ども医療費助成" not in text  # 札幌市's programme: not for a family in 千代田区.
     assert_accessible(resident)
     _shot(resident, lang, "06-inbox")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiban import agencies
 from kiban.agencies import hospital
-from kiban.blocks import identity, mesh, notifications, procedures, residents
+from kiban.blocks import benefits, identity, mesh, notifications, procedures, residents
 from kiban.cardreader.store import CardStore
 from kiban.cli.agencies import make_birth
 from kiban.cli.card import issue_into
@@ -38,6 +38,10 @@ def _deliver(engine: Engine) -> None:
         with Session(engine) as session:
             mesh.deliver_due(session)
             session.commit()
+
+
+def inbox_of(session: Session, person_id: uuid.UUID) -> list[notifications.NoticeRead]:
+    return list(notifications.list_inbox(session, person_id, limit=100).items)
 
 
 def _mother_family(session: Session, cards: Path) -> Family:
@@ -141,3 +145,39 @@ def test_a_birth_from_the_hospital_to_the_register(engine: Engine, tmp_path: Pat
         assert birth.notices.CHILD_ALLOWANCE in templates
         assert birth.notices.INSURANCE_CARD in templates
         assert identity.get_card_by_person(session, child.id) is None
+
+        # The child allowance, pushed through the benefits block: determined for the household
+        # head (the programme's recipient), for the first payment month after the birth, with
+        # the head's notice (amount, reason, account, how to decline); the mother is told too.
+        head = family.spouse  # The mother's husband heads the household.
+        determined = benefits.list_determinations_of(session, head.id)
+        allowance = [d for d in determined if d.programme == "child-allowance"]
+        assert len(allowance) == 1
+        programme = benefits.get_programme(session, "child-allowance").definition
+        base = benefits.next_base_date(programme, child.birth_date)
+        assert allowance[0].period == f"{base:%Y-%m}"
+        assert allowance[0].amount_yen == 15_000 * 2
+        assert allowance[0].status == "notified"
+        head_inbox = notifications.list_inbox(session, head.id).items
+        assert [n.template for n in head_inbox].count("benefits.determined") == 2
+        assert accepted.outputs["child_allowance"] == [str(allowance[0].id)]
+
+        # The municipality's programmes that match: 千代田区 runs マル乳, not 札幌市's 子ども医療費.
+        assert accepted.outputs["support_offered"] == [
+            "birth-support",
+            "infant-medical",
+            "vaccination",
+            "home-visit",
+        ]
+        offers = [n for n in inbox_of(session, mother.id) if n.template == "benefits.support_offer"]
+        assert len(offers) == 4
+        support = [d for d in determined if d.programme == f"birth-support-{OLD_LG}"]
+        assert [d.amount_yen for d in support] == [50_000]
+
+    # Offering again changes nothing: the same codes, no second notice or determination.
+    with transaction(engine) as session:
+        again = benefits.do_offer_support(session, child.id, mother.id, child.birth_date, actor="t")
+        assert again == accepted.outputs["support_offered"]
+        offers = [n for n in inbox_of(session, mother.id) if n.template == "benefits.support_offer"]
+        assert len(offers) == 4
+        assert len(benefits.list_determinations_of(session, family.spouse.id)) == 2

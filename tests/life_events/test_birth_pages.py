@@ -256,7 +256,10 @@ def test_a_birth_from_the_hospital_to_the_register_and_the_inbox(
     ):
         assert template in templates
     inbox = portal.resident.get("/portal/inbox?lang=en").text
-    assert "The child allowance for" in inbox
+    assert "Child allowance for 引越　陽翔" in inbox
+    assert "Routine vaccinations: offered for" in inbox
+    assert "Medical expenses for infants (Tokyo wards): offered for" in inbox
+    assert "Medical expenses for children" not in inbox
     assert "is now insured with" in inbox
     status = portal.resident.get(f"{url}?lang=en").text
     assert "Accepted by the office" in status

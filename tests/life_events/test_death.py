@@ -17,12 +17,23 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.exceptions import StarletteDeprecationWarning
 
 from kiban import agencies
 from kiban.agencies import physician
 from kiban.agencies.models import InsurerMember, LicenceHolder, PensionRecord
-from kiban.blocks import identity, mesh, notifications, procedures, residents
+from kiban.blocks import (
+    address,
+    benefits,
+    corporations,
+    identity,
+    mesh,
+    notifications,
+    payments,
+    procedures,
+    residents,
+)
 from kiban.kernel import clock
 from kiban.life_events import death
 from kiban.platform import events
@@ -85,6 +96,7 @@ def bereaved(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             residents.HouseholdChoice(),
         )
         _known_to_every_government_agency(session, family.spouse)
+        give_benefits_and_a_business(session, family.spouse)
         physician.certify_death(
             session,
             family.spouse.id,
@@ -106,6 +118,71 @@ def bereaved(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     ):
         resident.cookies.set(RESIDENT_COOKIE, resident_cookie(None, family.applicant.id))
         yield Bereaved(Portal(resident, office, family, officials), child, stranger, died_at)
+
+
+CORPORATE_NUMBER = "4011001098993"
+
+
+def give_benefits_and_a_business(session: Session, person: residents.PersonRead) -> None:
+    """What a death must stop and hold, and a business to hand over: a one-off payment already
+    owed to ``person`` (an obligation, payable), a monthly benefit determined for next month's
+    period (after the death), and a company ``person`` represents."""
+    one_off = benefits.parse_programme(
+        {
+            "code": "widow-test-once",
+            "title_ja": "テスト一時金",
+            "title_en": "Test one-off payment",
+            "legal_basis": "テスト要綱",
+            "payer": "digital-agency",
+            "eligible": {"kind": "resident"},
+            "amount": {"per_person": 10_000},
+            "recipient": "person",
+            "opt_out_days": 0,
+        }
+    )
+    monthly = benefits.parse_programme(
+        {
+            "code": "widow-test-monthly",
+            "title_ja": "テスト月額給付",
+            "title_en": "Test monthly benefit",
+            "legal_basis": "テスト要綱",
+            "payer": "digital-agency",
+            "eligible": {"kind": "resident"},
+            "amount": {"per_person": 5_000},
+            "recipient": "person",
+            "payment_months": list(range(1, 13)),
+        }
+    )
+    for programme in (one_off, monthly):
+        benefits.do_define_programme(session, programme, actor="t")
+    today = clock.today_jst()
+    benefits.do_determine_household(
+        session, one_off.code, person.household_id, base_date=today - timedelta(days=30), actor="t"
+    )
+    benefits.do_settle_due(session, actor="t")
+    benefits.do_determine_household(
+        session,
+        monthly.code,
+        person.household_id,
+        base_date=benefits.next_base_date(monthly, today),
+        actor="t",
+    )
+    town = address.find_town(session, OLD_LG, "丸の内")
+    assert town is not None
+    place = corporations.AddressInput(town_id=town.id, chome=1, block_number="1-1")
+    corporations.register_corporation(
+        session,
+        corporations.CorporationCreate(
+            corporate_number=CORPORATE_NUMBER,
+            name="株式会社ひっこしテック",
+            name_kana="ヒッコシテック",
+            head_office=place,
+            representative=corporations.RepresentativeInput(
+                name=person.full_name, address=place, person_id=person.id
+            ),
+        ),
+        actor="t",
+    )
 
 
 def _deliver(engine: Engine) -> None:
@@ -210,6 +287,17 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
         templates = {n.template for n in inbox}
         assert death.notices.SURVIVOR_PENSION in templates
         assert death.notices.ACCEPTED in templates
+        # Benefits stop from the next period; what was owed to the deceased is held.
+        statuses = {
+            d.programme: d.status for d in benefits.list_determinations_of(session, deceased.id)
+        }
+        assert statuses == {"widow-test-monthly": "stopped", "widow-test-once": "obligated"}
+        held = payments.list_held_of(session, deceased.id)
+        assert [(o.programme, o.amount) for o in held] == [("widow-test-once", 10_000)]
+        assert held[0].hold_reason == benefits.hold_reason(deceased.died_on)
+        # A second delivery of the death changes nothing.
+        again = benefits.do_stop_for_death(session, deceased.id, deceased.died_on, actor="t")
+        assert again == benefits.Stopped(0, 0, 0, 0)
 
     # おくやみ: every procedure that applies, with its deadline.
     page = b.portal.resident.get(f"/portal/okuyami/{application_id}?lang=en")
@@ -225,6 +313,16 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
     assert (died_on + timedelta(days=14)).isoformat() in page.text
     assert death.okuyami.add_months(died_on, 3).isoformat() in page.text
     assert "Told through the mesh: nothing to do" in page.text
+    # What the benefits block stopped and held, and the company to hand over in two weeks.
+    assert "Test monthly benefit (from " in page.text
+    assert "Payments held (10,000 yen in all)" in page.text
+    assert death.okuyami.add_months(died_on, 60).isoformat() in page.text
+    assert "代表者変更登記" in page.text
+    assert f"株式会社ひっこしテック (corporate number {CORPORATE_NUMBER}" in page.text
+    # The fan-out, from the deceased's access records: each agency the death reached.
+    assert "Who was told through the mesh" in page.text
+    for name in ("pension", "insurer", "licence"):
+        assert agencies.get_agency(name).subsystem in page.text
     # The heirs from the register: the husband and the child, half each.
     assert "引越太郎" in page.text
     assert "引越次郎" in page.text
@@ -255,6 +353,8 @@ def test_a_death_from_the_physicians_data_to_the_heirs_chart(
     assert desk.status_code == 200, desk.text
     assert "年金受給権者死亡届" in desk.text
     assert "Told through the mesh: nothing to do" in desk.text
+    assert "Payments held (10,000 yen in all)" in desk.text
+    assert "代表者変更登記" in desk.text
     family_json = json.loads(html.unescape(_textarea(desk.text)))
     child_key = next(p["id"] for p in family_json["people"] if p["name"] == "引越次郎")
     bad = office.post(

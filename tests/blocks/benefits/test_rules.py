@@ -193,3 +193,56 @@ def test_a_scheduled_programme_runs_only_in_its_payment_months() -> None:
     assert benefits.period_of(FLAT, date(2026, 11, 10)) == "2026-11-10"
     with pytest.raises(ValueError, match="base_date"):
         benefits.period_of(CHILD, date(2026, 11, 10))
+
+
+def _member(birth: date, lg_code: str | None = "131016") -> tuple[MemberFacts, HouseholdFacts]:
+    member = MemberFacts(uuid.uuid4(), birth, resident=True, head=False, lg_code=lg_code)
+    return member, HouseholdFacts(uuid.uuid4(), (member,))
+
+
+def test_a_municipalitys_programme_matches_only_its_residents() -> None:
+    rule = _programme({"kind": "municipality", "lg_codes": ["131016"]}).eligible
+    here, household = _member(date(2026, 1, 1))
+    assert benefits.evaluate(rule, here, household, BASE)
+    there, household = _member(date(2026, 1, 1), "011011")
+    assert not benefits.evaluate(rule, there, household, BASE)
+    nowhere, household = _member(date(2026, 1, 1), None)
+    assert not benefits.evaluate(rule, nowhere, household, BASE)
+    with pytest.raises(benefits.InvalidProgramme) as caught:
+        benefits.parse_programme(
+            {
+                **FLAT.model_dump(mode="json"),
+                "eligible": {"kind": "municipality", "lg_codes": ["1"]},
+            }
+        )
+    assert caught.value.field is not None
+    assert caught.value.field.startswith("eligible.municipality.lg_codes")
+
+
+@given(st.dates(min_value=date(2020, 1, 1), max_value=BASE), st.integers(0, 400))
+def test_born_within_counts_days_up_to_the_base_date(birth: date, days: int) -> None:
+    rule = _programme({"kind": "born_within", "days": days}).eligible
+    member, household = _member(birth)
+    assert benefits.evaluate(rule, member, household, BASE) == ((BASE - birth).days <= days)
+    # Not yet born on the base date: never.
+    unborn, household = _member(BASE + timedelta(days=1))
+    assert not benefits.evaluate(rule, unborn, household, BASE)
+
+
+def test_the_next_base_date_is_the_first_payment_month_after_the_birth_month() -> None:
+    assert benefits.next_base_date(CHILD, date(2026, 12, 7)) == date(2027, 2, 1)
+    assert benefits.next_base_date(CHILD, date(2026, 11, 30)) == date(2026, 12, 1)
+    assert benefits.next_base_date(CHILD, date(2026, 12, 1)) == date(2027, 2, 1)
+    assert benefits.next_base_date(FLAT, date(2026, 11, 30)) == date(2026, 11, 30)
+
+
+def test_the_support_registry_is_data_with_the_family_matched() -> None:
+    codes = [p.code for p in benefits.SUPPORT_REGISTRY]
+    assert len(codes) == len(set(codes))
+    payment = next(p for p in benefits.SUPPORT_REGISTRY if p.kind == "payment")
+    programme = payment.programme_for("131016")
+    assert (programme.code, programme.payer) == (f"{payment.code}-131016", "131016")
+    with pytest.raises(ValueError, match="payment"):
+        benefits.SupportProgramme.model_validate(
+            {**payment.model_dump(mode="json"), "kind": "service"}
+        )

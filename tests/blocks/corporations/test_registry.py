@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import pytest
@@ -161,3 +162,22 @@ def test_a_head_office_may_be_given_as_text_read_by_the_normalizer(
         "head_office.text",
     )
     assert _count(session) == 1
+
+
+def test_corporations_are_found_by_their_representatives_person_id(
+    session: Session, towns: dict[str, address.TownRead]
+) -> None:
+    person = uuid.uuid4()
+    data = corporation_create(towns)
+    linked = data.model_copy(
+        update={"representative": data.representative.model_copy(update={"person_id": person})}
+    )
+    corporation = corporations.register_corporation(session, linked, actor=OPERATOR)
+    assert corporation.representative.person_id == person
+    other_number = identifiers.generate_corporate_number(random.Random(7))  # noqa: S311 - a fixture.
+    corporations.register_corporation(
+        session, corporation_create(towns, number=other_number), actor=OPERATOR
+    )
+    found = corporations.list_corporations_represented_by(session, person)
+    assert [c.corporate_number for c in found] == [NUMBER]
+    assert corporations.list_corporations_represented_by(session, uuid.uuid4()) == []

@@ -112,3 +112,36 @@ def test_a_returned_line_is_paid_once_in_a_later_batch(engine: Engine) -> None:
             "paid": 300_000,
             "returned": 0,
         }
+
+
+def test_a_dead_payees_obligations_are_held_until_the_bank_has_them(engine: Engine) -> None:
+    people = country(engine)
+    alice, bob, carol = people[0], people[1], people[2]
+    with db.transaction(engine) as session:
+        open_and_register(session, alice.id, number="1000001", holder="ｱﾘｽ")
+        open_and_register(session, bob.id, number="1000002", holder="ﾎﾞﾌﾞ")
+        payments.do_add_obligations(
+            session, [obligation(p.id) for p in (alice, bob, carol)], actor="benefits"
+        )
+        later = obligation(alice.id).model_copy(update={"programme": "another"})
+        payments.do_add_obligations(session, [later], actor="benefits")
+        draft = payments.do_build_batch(session, programme=PROGRAMME, payer=PAYER, actor=MAKER)
+        assert (draft.line_count, draft.total) == (2, 200_000)
+
+        # Alice dies: her line leaves the draft batch and both her obligations are held.
+        held = payments.do_hold_obligations_of(session, alice.id, reason="死亡", actor="t")
+        assert held == payments.HoldResult(held=2, in_flight=0)
+        after = payments.get_batch(session, draft.number)
+        assert (after.line_count, after.total) == (1, 100_000)
+        mine = payments.list_obligations(session, person_id=alice.id)
+        assert {(o.status, o.hold_reason) for o in mine} == {("held", "死亡")}
+        assert {p.state for p in payments.list_payments(session, alice.id)} == {"held"}
+        # Again: nothing more to hold. Held obligations never join a batch.
+        assert payments.do_hold_obligations_of(session, alice.id, reason="x", actor="t").held == 0
+        with pytest.raises(payments.NothingToPay):
+            payments.do_build_batch(session, programme="another", payer=PAYER, actor=MAKER)
+
+        # Bob's line is on a batch two officials approved: frozen, so it is not held.
+        approve(session, draft.number)
+        bob_held = payments.do_hold_obligations_of(session, bob.id, reason="死亡", actor="t")
+        assert bob_held == payments.HoldResult(held=0, in_flight=1)

@@ -9,6 +9,7 @@ from kiban.blocks import notifications
 
 DETERMINED: Final = "benefits.determined"
 DECLINED: Final = "benefits.declined"
+SUPPORT_OFFER: Final = "benefits.support_offer"
 PORTAL_LINK: Final = "/portal/benefits"
 
 notifications.register_template(
@@ -49,4 +50,22 @@ notifications.register_template(
     body_ja="{programme_ja}（{amount}円）の辞退を受け付けました。この給付は支給されません。",
     body_en="We have recorded that you decline {programme_en} ({amount} yen). It will not be paid.",
     params={"programme_ja": str, "programme_en": str, "amount": str},
+)
+
+notifications.register_template(
+    SUPPORT_OFFER,
+    subject_ja="{programme_ja}のご案内（{child}さん）",
+    subject_en="{programme_en}: offered for {child}",
+    body_ja="{what_ja}\n{how_ja}\n根拠: {legal_basis}",
+    body_en="{what_en}\n{how_en}\nLegal basis: {legal_basis}",
+    params={
+        "programme_ja": str,
+        "programme_en": str,
+        "child": str,
+        "what_ja": str,
+        "what_en": str,
+        "how_ja": str,
+        "how_en": str,
+        "legal_basis": str,
+    },
 )

@@ -29,11 +29,13 @@ __all__ = [
     "AnyRule",
     "Award",
     "AwardLine",
+    "BornWithinRule",
     "ChildAddition",
     "HeadRule",
     "HouseholdFacts",
     "IncomeBandRule",
     "MemberFacts",
+    "MunicipalityRule",
     "NotRule",
     "ProgrammeDefinition",
     "ResidentRule",
@@ -43,6 +45,7 @@ __all__ = [
     "determine",
     "evaluate",
     "needs_tax",
+    "next_base_date",
     "period_of",
 ]
 
@@ -98,6 +101,24 @@ class IncomeBandRule(_Rule):
     bands: tuple[IncomeBand, ...] = Field(min_length=1)
 
 
+class BornWithinRule(_Rule):
+    """The member was born at most ``days`` days before the base date (0: on the base date):
+    for what a municipality offers a newborn once."""
+
+    kind: Literal["born_within"] = "born_within"
+    days: int = Field(ge=0, le=3660)
+
+
+class MunicipalityRule(_Rule):
+    """The member lives in one of ``lg_codes`` (地方公共団体コード, six digits) on the register:
+    for a municipality's own programme."""
+
+    kind: Literal["municipality"] = "municipality"
+    lg_codes: tuple[Annotated[str, Field(pattern=r"^[0-9]{6}$")], ...] = Field(
+        min_length=1, max_length=64
+    )
+
+
 class AllRule(_Rule):
     """Every rule holds (an empty list holds)."""
 
@@ -125,6 +146,8 @@ Rule = Annotated[
     | HeadRule
     | TaxExemptHouseholdRule
     | IncomeBandRule
+    | MunicipalityRule
+    | BornWithinRule
     | AllRule
     | AnyRule
     | NotRule,
@@ -228,6 +251,8 @@ class MemberFacts:
     head: bool
     income_band: IncomeBand | None = None
     """From the tax office, when the programme needs it and the office answered."""
+    lg_code: str | None = None
+    """The municipality the register has the member in."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +323,10 @@ def evaluate(  # noqa: PLR0911 - one return per kind of rule reads best.
             return household.tax_exempt is True
         case IncomeBandRule(bands=bands):
             return member.income_band is not None and member.income_band in bands
+        case MunicipalityRule(lg_codes=lg_codes):
+            return member.lg_code is not None and member.lg_code in lg_codes
+        case BornWithinRule(days=days):
+            return 0 <= (on - member.birth_date).days <= days
         case AllRule(rules=rules):
             return all(evaluate(r, member, household, on) for r in rules)
         case AnyRule(rules=rules):
@@ -392,3 +421,17 @@ def period_of(programme: ProgrammeDefinition, base_date: date) -> str:
     if base_date.month not in programme.payment_months:
         raise ValueError("base_date")
     return f"{base_date:%Y-%m}"
+
+
+def next_base_date(programme: ProgrammeDefinition, after: date) -> date:
+    """The base date of the first period that pays for the month after ``after`` (the month
+    after a birth, for 児童手当): for a scheduled programme the first day of the first payment
+    month after ``after``'s month; for a one-off, ``after`` itself."""
+    if not programme.scheduled:
+        return after
+    year, month = after.year, after.month
+    for _ in range(12):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if month in programme.payment_months:
+            return date(year, month, 1)
+    raise AssertionError(programme.payment_months)  # pragma: no cover - validated non-empty.

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from kiban.blocks.benefits.rules import ProgrammeDefinition
 from kiban.platform.fields import FreeText, StrictDate
 
-Status = Literal["notified", "declined", "correction_requested", "obligated"]
+Status = Literal["notified", "declined", "correction_requested", "obligated", "stopped", "held"]
 
 
 class ProgrammeRead(BaseModel):
@@ -93,6 +93,9 @@ class DeterminationRead(BaseModel):
     opt_out_until: datetime
     open: bool = Field(description="Whether it can still be declined or corrected")
     correction: str | None
+    recipient_id: uuid.UUID | None = Field(
+        default=None, description="Who receives it (the person or the household head)"
+    )
 
 
 class CorrectionCreate(BaseModel):

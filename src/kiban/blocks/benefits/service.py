@@ -162,6 +162,17 @@ def _people(session: Session) -> Iterator[residents.PersonRead]:
         offset += PAGE
 
 
+def member_facts(person: residents.PersonRead, on: date) -> MemberFacts:
+    """What the engine knows of ``person`` on the base date ``on``."""
+    return MemberFacts(
+        person_id=person.id,
+        birth_date=person.birth_date,
+        resident=_resident_on(person, on),
+        head=person.relationship == HEAD,
+        lg_code=person.address.lg_code,
+    )
+
+
 def households_on(session: Session, on: date) -> list[HouseholdFacts]:
     """Every household with a member resident on ``on``, as facts for the engine.
 
@@ -170,14 +181,7 @@ def households_on(session: Session, on: date) -> list[HouseholdFacts]:
     """
     grouped: dict[uuid.UUID, list[MemberFacts]] = {}
     for person in _people(session):
-        grouped.setdefault(person.household_id, []).append(
-            MemberFacts(
-                person_id=person.id,
-                birth_date=person.birth_date,
-                resident=_resident_on(person, on),
-                head=person.relationship == HEAD,
-            )
-        )
+        grouped.setdefault(person.household_id, []).append(member_facts(person, on))
     return [
         HouseholdFacts(household_id, tuple(members))
         for household_id, members in sorted(grouped.items(), key=lambda item: str(item[0]))
@@ -371,15 +375,20 @@ def _run_read(session: Session, run: BenefitsRun, *, new: int = 0, added: int = 
     )
 
 
-def _start_run(
+def run_row(session: Session, code: str, period: str) -> BenefitsRun | None:
+    """The run of programme ``code`` for ``period``, if there is one."""
+    return session.scalar(
+        select(BenefitsRun)
+        .where(BenefitsRun.programme_code == code)
+        .where(BenefitsRun.period == period)
+    )
+
+
+def start_run(
     session: Session, programme: ProgrammeDefinition, base_date: date, *, actor: str
 ) -> BenefitsRun:
     period = _period(programme, base_date)
-    run = session.scalar(
-        select(BenefitsRun)
-        .where(BenefitsRun.programme_code == programme.code)
-        .where(BenefitsRun.period == period)
-    )
+    run = run_row(session, programme.code, period)
     if run is not None:
         if run.base_date != base_date:
             raise RunConflict(period)
@@ -437,6 +446,54 @@ def _notify(
     return notice.id
 
 
+def record_award(
+    session: Session,
+    run: BenefitsRun,
+    programme: ProgrammeDefinition,
+    award: Award,
+    *,
+    actor: str,
+) -> BenefitsDetermination:
+    """Record one award of ``run`` as a determination, tell the recipient in the inbox (amount,
+    reason, account, how to decline) and queue ``benefits.determined``."""
+    row = BenefitsDetermination(
+        id=uuid.uuid4(),
+        run_id=run.id,
+        programme_code=programme.code,
+        period=run.period,
+        recipient_id=award.recipient_id,
+        household_id=award.household_id,
+        amount_yen=award.amount_yen,
+        lines=[
+            {
+                "person_id": str(line.person_id),
+                "age": line.age,
+                "amount_yen": line.amount_yen,
+                "reason": line.reason,
+            }
+            for line in award.lines
+        ],
+        status="notified",
+        opt_out_until=run.opt_out_until,
+    )
+    session.add(row)
+    session.flush()
+    row.notice_id = _notify(session, programme, row, award, actor=actor)
+    events.emit(
+        session,
+        topics.DETERMINED,
+        {
+            "determination_id": str(row.id),
+            "programme": programme.code,
+            "period": run.period,
+            "person_id": str(row.recipient_id),
+            "amount_yen": row.amount_yen,
+        },
+        key=str(row.recipient_id),
+    )
+    return row
+
+
 def do_run_programme(
     session: Session,
     code: str,
@@ -451,7 +508,7 @@ def do_run_programme(
     ``benefits.not_a_payment_month`` (422), ``benefits.run_conflict`` (409),
     ``benefits.tax_unavailable`` (502)."""
     programme = get_programme(session, code).definition
-    run = _start_run(session, programme, base_date, actor=actor)
+    run = start_run(session, programme, base_date, actor=actor)
     programme = ProgrammeDefinition.model_validate(run.definition)
     tax = needs_tax(programme.eligible)
     if tax:
@@ -470,41 +527,7 @@ def do_run_programme(
         for award in determine(programme, household, base_date):
             if award.recipient_id in known:
                 continue
-            row = BenefitsDetermination(
-                id=uuid.uuid4(),
-                run_id=run.id,
-                programme_code=programme.code,
-                period=run.period,
-                recipient_id=award.recipient_id,
-                household_id=award.household_id,
-                amount_yen=award.amount_yen,
-                lines=[
-                    {
-                        "person_id": str(line.person_id),
-                        "age": line.age,
-                        "amount_yen": line.amount_yen,
-                        "reason": line.reason,
-                    }
-                    for line in award.lines
-                ],
-                status="notified",
-                opt_out_until=run.opt_out_until,
-            )
-            session.add(row)
-            session.flush()
-            row.notice_id = _notify(session, programme, row, award, actor=actor)
-            events.emit(
-                session,
-                topics.DETERMINED,
-                {
-                    "determination_id": str(row.id),
-                    "programme": programme.code,
-                    "period": run.period,
-                    "person_id": str(row.recipient_id),
-                    "amount_yen": row.amount_yen,
-                },
-                key=str(row.recipient_id),
-            )
+            record_award(session, run, programme, award, actor=actor)
             known.add(award.recipient_id)
             new += 1
     session.flush()
@@ -595,20 +618,14 @@ def list_runs(session: Session, *, programme: str | None = None) -> list[RunRead
 
 def get_run(session: Session, programme: str, period: str) -> RunRead | None:
     """The run of ``programme`` for ``period``, if there is one."""
-    run = session.scalar(
-        select(BenefitsRun)
-        .where(BenefitsRun.programme_code == programme)
-        .where(BenefitsRun.period == period)
-    )
+    run = run_row(session, programme, period)
     return None if run is None else _run_read(session, run)
 
 
 # --- the recipient ----------------------------------------------------------------------------
 
 
-def _determination_read(
-    row: BenefitsDetermination, definition: dict[str, Any]
-) -> DeterminationRead:
+def determination_read(row: BenefitsDetermination, definition: dict[str, Any]) -> DeterminationRead:
     programme = ProgrammeDefinition.model_validate(definition)
     return DeterminationRead(
         id=row.id,
@@ -622,6 +639,7 @@ def _determination_read(
         opt_out_until=row.opt_out_until,
         open=row.status in OPEN and clock.now() < row.opt_out_until,
         correction=row.correction,
+        recipient_id=row.recipient_id,
     )
 
 
@@ -633,7 +651,7 @@ def list_determinations_of(session: Session, person_id: uuid.UUID) -> list[Deter
         .where(BenefitsDetermination.recipient_id == person_id)
         .order_by(BenefitsDetermination.determined_at.desc())
     ).all()
-    return [_determination_read(row, definition) for row, definition in rows]
+    return [determination_read(row, definition) for row, definition in rows]
 
 
 def _own_open(
@@ -674,7 +692,7 @@ def do_decline_determination(
         link=notices.PORTAL_LINK,
         dedupe_key=f"benefits:declined:{row.id}",
     )
-    return _determination_read(row, run.definition)
+    return determination_read(row, run.definition)
 
 
 def do_request_correction(
@@ -701,7 +719,7 @@ def do_request_correction(
         {"determination_id": str(row.id)},
         key=str(person_id),
     )
-    return _determination_read(row, run.definition)
+    return determination_read(row, run.definition)
 
 
 def do_resolve_correction(
@@ -730,4 +748,4 @@ def do_resolve_correction(
         subject=f"determination:{row.id}",
         data={"before": before, "after": amount_yen},
     )
-    return _determination_read(row, run.definition)
+    return determination_read(row, run.definition)

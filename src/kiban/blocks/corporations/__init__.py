@@ -48,6 +48,7 @@ __all__ = [
     "get_corporation",
     "get_corporation_by_number",
     "list_corporations",
+    "list_corporations_represented_by",
     "register_corporation",
     "seed_corporations",
 ]
@@ -89,6 +90,16 @@ def list_corporations(
         session, lg_code=lg_code, name=name, limit=limit, offset=offset
     )
     return [service.to_read(row) for row in rows]
+
+
+def list_corporations_represented_by(
+    session: Session, person_id: uuid.UUID
+) -> list[CorporationRead]:
+    """The corporations whose registered representative is the person ``person_id`` of the
+    resident register (linked by person id, never by the individual number), in kana order.
+    おくやみ lists them for the bereaved: a representative's death calls for a change of
+    representative (代表者変更登記)."""
+    return [service.to_read(row) for row in service.list_represented_by(session, person_id)]
 
 
 def count_corporations(session: Session) -> int:

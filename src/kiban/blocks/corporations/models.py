@@ -102,3 +102,6 @@ class Corporation(IdMixin, TimestampMixin, Base):
     representative_block_number: Mapped[str] = mapped_column(String(32))
     representative_building: Mapped[str | None] = mapped_column(String(128))
     representative_address_text: Mapped[str] = mapped_column(String(512))
+    # The representative as a person of the resident register, by person id (never the
+    # individual number), when the registry knows them: おくやみ finds a deceased's businesses.
+    representative_person_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

@@ -43,6 +43,11 @@ class RepresentativeInput(_Input):
     )
     title: Name = Field(default="代表取締役", min_length=1, max_length=32, examples=["代表取締役"])
     address: AddressInput
+    person_id: uuid.UUID | None = Field(
+        default=None,
+        description="The representative's person id in the resident register, when known "
+        "(never the individual number)",
+    )
 
 
 class CorporationCreate(_Input):
@@ -81,6 +86,7 @@ class RepresentativeRead(BaseModel):
     name_kana: str | None
     title: str
     address: AddressRead
+    person_id: uuid.UUID | None = None
 
 
 class CorporationRead(BaseModel):

@@ -58,6 +58,7 @@ def to_read(corporation: Corporation) -> CorporationRead:
                 building=c.representative_building,
                 text=c.representative_address_text,
             ),
+            person_id=c.representative_person_id,
         ),
         created_at=c.created_at,
     )
@@ -100,6 +101,16 @@ def list_corporations(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
+def list_represented_by(session: Session, person_id: uuid.UUID) -> list[Corporation]:
+    return list(
+        session.scalars(
+            select(Corporation)
+            .where(Corporation.representative_person_id == person_id)
+            .order_by(Corporation.name_kana, Corporation.corporate_number)
+        )
+    )
+
+
 def count_corporations(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Corporation)) or 0
 
@@ -139,6 +150,7 @@ def do_register_corporation(
         representative_block_number=rep_address.block_number,
         representative_building=rep_address.building,
         representative_address_text=rep_address.text,
+        representative_person_id=rep.person_id,
     )
     session.add(corporation)
     session.flush()

@@ -7,6 +7,8 @@ The seam other blocks use (the benefits block above all):
 - :func:`do_add_obligations` records what the state owes: one :class:`ObligationCreate` per
   programme × person × period, idempotently (the same triple again is ignored; the count of new
   ones is returned), each posted appropriation → payable in the ledger.
+- :func:`do_hold_obligations_of` holds a dead payee's obligations not yet with the bank, with a
+  reason (:func:`list_held_of` reads them back).
 - :func:`get_active_account` is the person's bank-verified receiving account, or None (tell
   them to register one; their obligation waits, payable, for a later batch).
 - :func:`do_build_batch` makes a draft batch of every payable obligation of a programme and
@@ -66,6 +68,7 @@ from kiban.blocks.payments.events import (
     LINE_PAID,
     LINE_RETURNED,
     OBLIGATION_ADDED,
+    OBLIGATIONS_HELD,
 )
 from kiban.blocks.payments.fees import (
     REFUNDED_NOTICE,
@@ -81,6 +84,7 @@ from kiban.blocks.payments.fees import (
     paid_fee,
     reconcile_fees,
 )
+from kiban.blocks.payments.holds import HoldResult, do_hold_obligations_of, list_held_of
 from kiban.blocks.payments.kana import to_zengin
 from kiban.blocks.payments.ledger import ACCOUNTS as LEDGER_ACCOUNTS
 from kiban.blocks.payments.ledger import FEE_ACCOUNTS as FEE_LEDGER_ACCOUNTS
@@ -149,6 +153,7 @@ __all__ = [
     "LEDGER_ACCOUNTS",
     "LINE_PAID",
     "LINE_RETURNED",
+    "OBLIGATIONS_HELD",
     "OBLIGATION_ADDED",
     "REFUNDED_NOTICE",
     "RETURNED_NOTICE",
@@ -174,6 +179,7 @@ __all__ = [
     "FeeReconcileReport",
     "FeeRefundRead",
     "FeeStateConflict",
+    "HoldResult",
     "InvalidAccount",
     "InvalidFee",
     "InvalidKana",
@@ -203,6 +209,7 @@ __all__ = [
     "do_approve_batch",
     "do_build_batch",
     "do_check_fee",
+    "do_hold_obligations_of",
     "do_import_result",
     "do_load_banks",
     "do_mark_exported",
@@ -225,6 +232,7 @@ __all__ = [
     "list_batches",
     "list_branches",
     "list_fees",
+    "list_held_of",
     "list_obligations",
     "list_payments",
     "list_version",

@@ -10,6 +10,7 @@ OBLIGATION_ADDED: Final = "payments.obligation_added"
 BATCH_APPROVED: Final = "payments.batch_approved"
 LINE_PAID: Final = "payments.line_paid"
 LINE_RETURNED: Final = "payments.line_returned"
+OBLIGATIONS_HELD: Final = "payments.obligations_held"
 
 # Audit tags, ``source:subject:action``.
 AUDIT_ACCOUNT_REGISTERED: Final = "payments:account:registered"
@@ -28,3 +29,6 @@ AUDIT_FEE_STARTED: Final = "payments:fee:started"
 AUDIT_FEE_PAID: Final = "payments:fee:paid"
 AUDIT_FEE_FAILED: Final = "payments:fee:failed"
 AUDIT_FEE_REFUNDED: Final = "payments:fee:refunded"
+
+# Holds (a death).
+AUDIT_OBLIGATIONS_HELD: Final = "payments:obligation:held"

@@ -74,9 +74,12 @@ class PaymentsObligation(IdMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     payer: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(200))
-    # payable, batched (on a line of an open batch), paid.
+    # payable, batched (on a line of an open batch), paid, held (not paid until released:
+    # the payee died, and the sum is owed to the estate).
     status: Mapped[str] = mapped_column(String(16))
     returns: Mapped[int] = mapped_column(default=0)
+    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    held_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     actor: Mapped[str] = mapped_column(String(200))
 

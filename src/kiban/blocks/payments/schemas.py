@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 AccountType = Literal["ordinary", "current", "savings"]
 AccountStatus = Literal["pending", "active", "refused", "superseded"]
 Verification = Literal["exists", "name_mismatch", "closed", "no_such_account"]
-ObligationStatus = Literal["payable", "batched", "paid"]
+ObligationStatus = Literal["payable", "batched", "paid", "held"]
 BatchStatus = Literal["draft", "approved", "exported", "settled"]
 LineResult = Literal["pending", "paid", "no_such_account", "name_mismatch", "closed"]
 FAILURES: tuple[LineResult, ...] = ("no_such_account", "name_mismatch", "closed")
@@ -41,6 +41,9 @@ class ObligationRead(BaseModel):
     status: ObligationStatus
     returns: int = Field(description="How often the bank returned a transfer of it")
     created_at: datetime
+    hold_reason: str | None = Field(
+        default=None, description="Why a held obligation is not paid (status ``held``)"
+    )
 
 
 class AccountCreate(BaseModel):
@@ -125,7 +128,7 @@ class PaymentRead(BaseModel):
     period: str
     amount: int
     reason: str
-    state: Literal["expected", "paid", "returned"]
+    state: Literal["expected", "paid", "returned", "held"]
     batch_number: int | None
 
 

@@ -349,6 +349,7 @@ def _obligation_read(row: PaymentsObligation) -> ObligationRead:
         status=cast("ObligationRead", row).status,
         returns=row.returns,
         created_at=row.created_at,
+        hold_reason=row.hold_reason,
     )
 
 
@@ -956,6 +957,8 @@ def list_payments(session: Session, person_id: uuid.UUID) -> list[PaymentRead]:
         ).first()
         if row.status == "paid":
             state = "paid"
+        elif row.status == "held":
+            state = "held"
         elif row.status == "payable" and row.returns:
             state = "returned"
         else:

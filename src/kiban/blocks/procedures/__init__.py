@@ -27,6 +27,9 @@ from __future__ import annotations
 
 from kiban.blocks.procedures.definitions import (
     ROLES,
+    SEND_BACK,
+    SIGN_AND_SUBMIT,
+    WITHDRAW,
     ActionDef,
     Effect,
     FeeDef,
@@ -91,9 +94,12 @@ from kiban.blocks.procedures.service import (
 
 __all__ = [
     "ROLES",
+    "SEND_BACK",
     "SIGNED_PREFIX",
+    "SIGN_AND_SUBMIT",
     "SUBSYSTEM",
     "TOPIC_PREFIX",
+    "WITHDRAW",
     "ActionDef",
     "ActionRead",
     "ApplicationPage",

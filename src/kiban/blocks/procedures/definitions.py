@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
@@ -104,6 +104,33 @@ class ActionDef:
     # Separation of duties: whoever took one of these earlier actions on the same application
     # may not take this one (e.g. an approval after a counter official's acceptance).
     separate_from: tuple[str, ...] = ()
+
+
+SIGN_AND_SUBMIT: Final = ActionDef(
+    "submit",
+    "署名して提出",
+    "Sign and submit",
+    ("draft", "sent_back"),
+    "submitted",
+    "applicant",
+    signed=True,
+)
+"""The applicant signs a draft (or a sent-back notice) with the card and submits it: the first
+step every notice the resident files shares."""
+WITHDRAW: Final = ActionDef(
+    "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
+)
+"""The applicant withdraws a draft or a sent-back notice."""
+SEND_BACK: Final = ActionDef(
+    "send_back",
+    "差し戻し",
+    "Send back",
+    ("submitted",),
+    "sent_back",
+    "official",
+    needs_reason=True,
+)
+"""The office sends a submitted notice back, with a reason, for the applicant to correct."""
 
 
 @dataclass(frozen=True)

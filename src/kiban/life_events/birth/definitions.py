@@ -11,8 +11,9 @@ certificate, and the effects that put the child on the register.
 - The office accepts it (``procedures.birth.accept``): the register adds the child with a new
   individual number to the parent's household (``residents.register_birth``), whose
   ``resident.registered`` event the mesh delivers to the subscribed agencies (the insurer
-  insures the child and sends the card to the guardians' inbox); the parent is told, and the
-  child allowance is offered the same day.
+  insures the child and sends the card to the guardians' inbox); the parent is told, the
+  benefits block's child allowance is determined for the family (pushed, no application) and
+  the municipality's child-support programmes that match the family are offered, the same day.
 """
 
 from __future__ import annotations
@@ -24,18 +25,19 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, notifications, procedures, residents
+from kiban.blocks import benefits, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.life_events import filing
 from kiban.life_events.birth import errors, names, notices, offices
+from kiban.life_events.filing import office_name
 from kiban.life_events.moving import offices as moving_offices
-from kiban.life_events.moving.definitions import office_name
 
 BIRTH: Final = "birth"
-# 戸籍法第49条: within 14 days of the birth. 児童手当: apply within 15 days of the day after
-# the birth to be paid from the next month (the 15-day special rule).
+# 戸籍法第49条: within 14 days of the birth.
 NOTICE_DAYS: Final = 14
-ALLOWANCE_DAYS: Final = 15
+# The benefits block's 児童手当, pushed on acceptance: no application, so no 15-day rule.
+CHILD_ALLOWANCE_PROGRAMME: Final = "child-allowance"
 RELATIONSHIPS: Final = ("子", "孫", "同居人")
 ACTOR: Final = "system:birth"
 
@@ -127,10 +129,6 @@ TYPED_FIELDS: Final = (
         choices=RELATIONSHIPS,
     ),
 )
-
-
-def _lg_code_of(values: Mapping[str, Any]) -> str:
-    return str(values.get("lg_code") or "")
 
 
 def family_name_of(values: Mapping[str, Any]) -> str:
@@ -314,7 +312,7 @@ def _submitted(
         app.applicant_id,
         notices.RECEIVED,
         {
-            "office": office_name(session, _lg_code_of(app.values)),
+            "office": office_name(session, filing.lg_code_of(app.values)),
             "child": child_name(app.values),
             "reference": procedures.reference_of(app.id),
             "expected": app.timeline.expected_completion or clock.today_jst(),
@@ -325,26 +323,58 @@ def _submitted(
     )
 
 
-def _sent_back(
-    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
-) -> None:
-    _notify(
+def _push_child_allowance(
+    session: Session,
+    app: procedures.ApplicationRead,
+    child: residents.PersonRead,
+    day: date,
+    *,
+    actor: str,
+) -> list[benefits.DeterminationRead]:
+    """The benefits block's child allowance, determined for the family for the first period
+    that pays for the month after the birth. Its recipient (the household head, as the
+    programme says) gets the determination notice; the parent who filed, when not the
+    recipient, is told too."""
+    programme = benefits.ensure_programme(session, CHILD_ALLOWANCE_PROGRAMME, actor=ACTOR)
+    decided = benefits.do_determine_household(
         session,
-        app.applicant_id,
-        notices.SENT_BACK,
-        {"office": office_name(session, _lg_code_of(app.values)), "reason": action.reason or ""},
-        key=f"{app.id}:{app.version}:sent_back",
-        actor=action.actor,
-        link=f"/portal/applications/{app.id}",
+        programme.code,
+        child.household_id,
+        base_date=benefits.next_base_date(programme.definition, day),
+        actor=actor,
     )
+    for determination in decided:
+        if determination.recipient_id in (None, app.applicant_id):
+            continue
+        recipient = residents.get_person(session, determination.recipient_id)
+        _notify(
+            session,
+            app.applicant_id,
+            notices.CHILD_ALLOWANCE,
+            {
+                "programme_ja": determination.title_ja,
+                "programme_en": determination.title_en,
+                "legal_basis": determination.legal_basis,
+                "child": child.full_name,
+                "amount": f"{determination.amount_yen:,}",
+                "period": determination.period,
+                "recipient": recipient.full_name,
+                "deadline": clock.to_jst(determination.opt_out_until).date(),
+            },
+            key=f"{app.id}:child_allowance:{determination.id}",
+            actor=actor,
+            link="/portal/inbox",
+        )
+    return decided
 
 
 def _accept(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> Mapping[str, Any]:
     """The register adds the child (a new individual number) to the parent's household; the
-    parent is told and offered the child allowance. The agencies learn of the child through
-    their subscriptions to the register's births (the insurer sends the card to the inbox)."""
+    parent is told, the child allowance is pushed and the support programmes offered. The
+    agencies learn of the child through their subscriptions to the register's births (the
+    insurer sends the card to the inbox)."""
     values = app.values
     check_child_name(values)
     sex = residents.Sex(str(values["sex"]))
@@ -364,7 +394,7 @@ def _accept(
         ),
         actor=action.actor,
     )
-    office = office_name(session, _lg_code_of(values))
+    office = office_name(session, filing.lg_code_of(values))
     _notify(
         session,
         app.applicant_id,
@@ -374,39 +404,19 @@ def _accept(
         actor=action.actor,
         link=f"/portal/applications/{app.id}",
     )
-    # TODO(benefits): once kiban.blocks.benefits is merged, open the child allowance
-    # application of its programme here instead of (or linked from) this notice.
-    _notify(
-        session,
-        app.applicant_id,
-        notices.CHILD_ALLOWANCE,
-        {
-            "child": child.full_name,
-            "office": office,
-            # 15 days counted from the day after the birth end on the 15th day after it.
-            "apply_by": day + timedelta(days=ALLOWANCE_DAYS),
-        },
-        key=f"{app.id}:child_allowance",
-        actor=action.actor,
-        link="/portal/procedures",
+    allowance = _push_child_allowance(session, app, child, day, actor=action.actor)
+    offered = benefits.do_offer_support(
+        session, child.id, app.applicant_id, clock.today_jst(), actor=action.actor
     )
     return {
         "child_id": str(child.id),
         "child_name": child.full_name,
         "household_id": str(child.household_id),
         "registered_on": clock.today_jst().isoformat(),
+        "child_allowance": [str(d.id) for d in allowance],
+        "support_offered": offered,
     }
 
-
-_SEND_BACK = procedures.ActionDef(
-    "send_back",
-    "差し戻し",
-    "Send back",
-    ("submitted",),
-    "sent_back",
-    "official",
-    needs_reason=True,
-)
 
 BIRTH_DEF: Final = procedures.ProcedureDef(
     code=BIRTH,
@@ -416,18 +426,8 @@ BIRTH_DEF: Final = procedures.ProcedureDef(
     initial="draft",
     final_states=("accepted", "withdrawn"),
     actions=(
-        procedures.ActionDef(
-            "submit",
-            "署名して提出",
-            "Sign and submit",
-            ("draft", "sent_back"),
-            "submitted",
-            "applicant",
-            signed=True,
-        ),
-        procedures.ActionDef(
-            "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
-        ),
+        procedures.SIGN_AND_SUBMIT,
+        procedures.WITHDRAW,
         procedures.ActionDef(
             "accept",
             "受理して住民票に記載",
@@ -436,15 +436,19 @@ BIRTH_DEF: Final = procedures.ProcedureDef(
             "accepted",
             "official",
         ),
-        _SEND_BACK,
+        procedures.SEND_BACK,
     ),
     fields=(*HOSPITAL_FIELDS, *PARENT_FIELDS, *TYPED_FIELDS),
     evidence_in=("birth_certificate", "resident_record", "signing_certificate"),
     evidence_out=("resident_record",),
     sla_days=1,
-    effects={"submit": _submitted, "accept": _accept, "send_back": _sent_back},
+    effects={
+        "submit": _submitted,
+        "accept": _accept,
+        "send_back": filing.sent_back_effect("birth"),
+    },
     validate=_validate,
-    office_of=lambda app: _lg_code_of(app.values),
+    office_of=lambda app: filing.lg_code_of(app.values),
 )
 
 

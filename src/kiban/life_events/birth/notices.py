@@ -1,5 +1,6 @@
 """The notices of a birth: one template per step that concerns the parent, and the offers the
-birth brings (the child's health insurance card, the child allowance), in Japanese and English,
+birth brings (the child's health insurance card; the child allowance when the household's
+recipient is not the parent who filed), in Japanese and English,
 registered with the inbox when this module is imported."""
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from datetime import date
 from typing import Final
 
 from kiban.blocks import notifications
+from kiban.life_events import filing
 
 DATA_RECEIVED: Final = "birth.data_received"
 RECEIVED: Final = "birth.received"
 ACCEPTED: Final = "birth.accepted"
-SENT_BACK: Final = "birth.sent_back"
+SENT_BACK: Final = filing.SENT_BACK
 INSURANCE_CARD: Final = "birth.insurance_card"
 CHILD_ALLOWANCE: Final = "birth.child_allowance_offer"
 
@@ -69,19 +71,7 @@ def register_templates() -> None:
         ),
         params={"office": str, "child": str, "relationship": str},
     )
-    notifications.register_template(
-        SENT_BACK,
-        subject_ja="出生届が差し戻されました",
-        subject_en="Your birth notice was sent back",
-        body_ja=(
-            "{office}が出生届を差し戻しました。理由: {reason}\n内容を直して再提出してください。"
-        ),
-        body_en=(
-            "{office} sent your birth notice back. Reason: {reason}\nPlease correct it and "
-            "submit it again."
-        ),
-        params={"office": str, "reason": str},
-    )
+    filing.register_template()
     notifications.register_template(
         INSURANCE_CARD,
         subject_ja="{child}さんの健康保険の資格が登録されました（{insurer}）",
@@ -107,17 +97,30 @@ def register_templates() -> None:
     )
     notifications.register_template(
         CHILD_ALLOWANCE,
-        subject_ja="児童手当の申請のご案内（{child}さん）",
-        subject_en="The child allowance for {child}: apply now",
+        subject_ja="{programme_ja}の支給が決まりました（{child}さん、{amount}円）",
+        subject_en="{programme_en} for {child}: {amount} yen determined",
         body_ja=(
-            "{child}さんが生まれたので、{office}の児童手当を受けられます。出生の日の翌日から"
-            "15日以内（{apply_by}まで）に申請すると、出生の翌月分から支給されます。"
-            "世帯と口座の情報は入力済みにしてお待ちしています。"
+            "{child}さんが生まれたので、申請なしで{programme_ja}（根拠: {legal_basis}）の"
+            "支給を決定しました。{period}の支払分 {amount}円 を、世帯主の{recipient}さんの"
+            "公金受取口座に振り込みます。決定の通知は{recipient}さんの受信箱に届いています。"
+            "受け取らない場合は、{deadline}までに{recipient}さんがマイナポータルの「給付金」"
+            "のページで辞退できます。"
         ),
         body_en=(
-            "With {child}'s birth you can receive the child allowance from {office}. Apply "
-            "within 15 days of the day after the birth (by {apply_by}) to be paid from the "
-            "month after the birth. Your household and account are filled in for you."
+            "With {child}'s birth, {programme_en} (legal basis: {legal_basis}) was determined "
+            "without an application: {amount} yen for the payment of {period}, paid into the "
+            "public-funds account of the head of household, {recipient}, whose inbox holds the "
+            "decision. To decline it, {recipient} can use the Benefits page of the portal by "
+            "{deadline}."
         ),
-        params={"child": str, "office": str, "apply_by": date},
+        params={
+            "programme_ja": str,
+            "programme_en": str,
+            "legal_basis": str,
+            "child": str,
+            "amount": str,
+            "period": str,
+            "recipient": str,
+            "deadline": date,
+        },
     )

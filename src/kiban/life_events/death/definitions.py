@@ -139,10 +139,6 @@ def _family_corrected(
     return {"family": dict(action.data["data"]["family"])}
 
 
-_WITHDRAW: Final = procedures.ActionDef(
-    "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
-)
-
 DEATH_DEF: Final = procedures.ProcedureDef(
     code=DEATH,
     title_ja="死亡届",
@@ -154,16 +150,8 @@ DEATH_DEF: Final = procedures.ProcedureDef(
         procedures.ActionDef(
             "identify", "亡くなった方の特定", "The deceased named", ("draft",), "draft", "system"
         ),
-        procedures.ActionDef(
-            "submit",
-            "署名して提出",
-            "Sign and submit",
-            ("draft", "sent_back"),
-            "submitted",
-            "applicant",
-            signed=True,
-        ),
-        _WITHDRAW,
+        procedures.SIGN_AND_SUBMIT,
+        procedures.WITHDRAW,
         procedures.ActionDef(
             "accept",
             "受理して死亡を記録",
@@ -183,15 +171,7 @@ DEATH_DEF: Final = procedures.ProcedureDef(
             "accepted",
             "system",
         ),
-        procedures.ActionDef(
-            "send_back",
-            "差し戻し",
-            "Send back",
-            ("submitted",),
-            "sent_back",
-            "official",
-            needs_reason=True,
-        ),
+        procedures.SEND_BACK,
     ),
     fields=FIELDS,
     evidence_in=("death_certificate", "resident_record", "signing_certificate"),

@@ -2,8 +2,10 @@
 
 Derived from the data, not from a questionnaire: which agencies held the deceased (the mesh's
 access records of the deceased name every agency that exchanged data about them — enrolments,
-prefills, deliveries), whether the deceased had a spouse (the family kept on acceptance), and
-the procedures kiban itself runs. Each item has its deadline counted from the day of death, where
+prefills, deliveries), whether the deceased had a spouse (the family kept on acceptance), the
+benefits stopped and the payments held on the death (the benefits and payments blocks), the
+corporations the deceased represented (the corporate registry, by person id), and the
+procedures kiban itself runs. Each item has its deadline counted from the day of death, where
 it is done, whether it can be done here online, and — for what kiban did itself through the
 mesh — that it is done.
 """
@@ -12,12 +14,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks import mesh, procedures
+from kiban.blocks import benefits, corporations, mesh, payments, procedures
 from kiban.life_events.death import errors
 from kiban.life_events.death.definitions import DEATH, deceased_of
 
@@ -28,6 +30,9 @@ LICENCE: Final = "JP/GOV/MPD-LICENCE"
 TAX: Final = "JP/GOV/NTA"
 BANK: Final = "JP/COM/KIBAN-BANK"
 _PAGES: Final = 20
+_EVENTS: Final = "/residents/events"
+_PROVIDER: Final = "provider"
+_DIED: Final = "resident.died"
 
 
 def add_months(day: date, months: int) -> date:
@@ -58,18 +63,54 @@ class Item:
     done: bool = False
     done_by_mesh: bool = False
     """Kiban told the agency itself through the mesh (the bereaved need not)."""
+    detail_ja: str | None = None
+    detail_en: str | None = None
+    """What it concerns here (a company, the sums held), when the title is not enough."""
+
+
+@dataclass(frozen=True)
+class Told:
+    """One agency told of the death through the mesh, as the deceased's access records show."""
+
+    at: datetime
+    agency: str
+    service: str
+    legal_basis: str | None
+    outcome: str
+
+
+def _records(session: Session, person_id: uuid.UUID) -> list[mesh.PersonRecord]:
+    found: list[mesh.PersonRecord] = []
+    before: int | None = None
+    for _page in range(_PAGES):
+        page = mesh.records_for_person(session, person_id, limit=100, before_seq=before)
+        found.extend(page.records)
+        before = page.next_before
+        if before is None:
+            break
+    return found
+
+
+def told_of(session: Session, app: procedures.ApplicationRead) -> list[Told]:
+    """The fan-out of the death (an accepted 死亡届): every delivery of the register's death
+    event to a subscribed agency, from the deceased's access records, oldest first."""
+    if app.code != DEATH or app.state != "accepted":
+        raise errors.NotDeceased()
+    return sorted(
+        (
+            Told(r.recorded_at, r.counterpart, r.service, r.legal_basis, r.outcome)
+            for r in _records(session, deceased_of(app))
+            # One record per side: keep the register's, whose counterpart is the agency.
+            if r.service.endswith(_EVENTS) and r.side == _PROVIDER and _DIED in r.items
+        ),
+        key=lambda t: (t.at, t.agency),
+    )
 
 
 def _members_held(session: Session, person_id: uuid.UUID) -> set[str]:
     held: set[str] = set()
-    before: int | None = None
-    for _page in range(_PAGES):
-        page = mesh.records_for_person(session, person_id, limit=100, before_seq=before)
-        for record in page.records:
-            held.update((record.member, record.counterpart))
-        before = page.next_before
-        if before is None:
-            break
+    for record in _records(session, person_id):
+        held.update((record.member, record.counterpart))
     return held
 
 
@@ -225,5 +266,82 @@ def items_for(session: Session, app: procedures.ApplicationRead) -> list[Item]:
                 "民法第896条",
             )
         )
+    items.extend(_benefit_items(session, deceased_of(app), died))
+    items.extend(_business_items(session, deceased_of(app), died))
     far = date.max
     return sorted(items, key=lambda i: (i.deadline or far, i.code))
+
+
+def _benefit_items(session: Session, person_id: uuid.UUID, died: date) -> list[Item]:
+    """What the benefits and payments blocks did on the death: benefits stopped from the next
+    period (kiban's own subscription, nothing to do) and what was owed to the deceased held
+    for the heirs to claim (会計法第30条: five years)."""
+    determinations = benefits.list_determinations_of(session, person_id)
+    stopped = [d for d in determinations if d.status == "stopped"]
+    held = [
+        (f"{d.title_ja} {d.period}", f"{d.title_en} {d.period}", d.amount_yen)
+        for d in determinations
+        if d.status == "held"
+    ]
+    # An obligation's reason already names the programme and the period (in Japanese).
+    held += [(o.reason, o.reason, o.amount) for o in payments.list_held_of(session, person_id)]
+    items: list[Item] = []
+    if stopped:
+        items.append(
+            Item(
+                "benefits_stopped",
+                "給付の停止",
+                "Benefits stopped",
+                "給付の実施機関",
+                "The paying bodies",
+                None,
+                "児童手当法第12条ほか (受給資格の消滅)",
+                done=True,
+                detail_ja="、".join(f"{d.title_ja}（{d.period}分から）" for d in stopped),
+                detail_en=", ".join(f"{d.title_en} (from {d.period})" for d in stopped),
+            )
+        )
+    if held:
+        total = sum(amount for _ja, _en, amount in held)
+        items.append(
+            Item(
+                "benefits_held",
+                "未支給の給付金の請求",
+                "Claim the benefits held for the estate",
+                "給付の実施機関",
+                "The paying bodies",
+                add_months(died, 60),
+                "会計法第30条",
+                detail_ja=(
+                    f"支払を保留しています（計 {total:,}円）: "
+                    + "、".join(f"{ja} {amount:,}円" for ja, _en, amount in held)
+                ),
+                detail_en=(
+                    f"Payments held ({total:,} yen in all): "
+                    + ", ".join(f"{en} {amount:,} yen" for _ja, en, amount in held)
+                ),
+            )
+        )
+    return items
+
+
+def _business_items(session: Session, person_id: uuid.UUID, died: date) -> list[Item]:
+    """The corporations the deceased represented, as the corporate registry links them by
+    person id: each needs its change of representative registered within two weeks
+    (会社法第915条第1項)."""
+    return [
+        Item(
+            f"representative_change:{corporation.corporate_number}",
+            "代表者変更登記",
+            "Register the change of representative",
+            "法務局",
+            "Legal affairs bureau",
+            died + timedelta(days=14),
+            "会社法第915条第1項",
+            detail_ja=f"{corporation.name}（法人番号 {corporation.corporate_number}、"
+            f"{corporation.representative.title}）",
+            detail_en=f"{corporation.name} (corporate number {corporation.corporate_number}, "
+            f"{corporation.representative.title})",
+        )
+        for corporation in corporations.list_corporations_represented_by(session, person_id)
+    ]

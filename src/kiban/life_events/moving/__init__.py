@@ -22,6 +22,7 @@ accepted).
 
 from __future__ import annotations
 
+from kiban.life_events.filing import office_name
 from kiban.life_events.moving import notices, offices
 from kiban.life_events.moving.definitions import (
     CODES,
@@ -34,7 +35,6 @@ from kiban.life_events.moving.definitions import (
     moved_out_on,
     mover_ids,
     offered_slots,
-    office_name,
     office_visit,
     place_destination,
     receive_packet,

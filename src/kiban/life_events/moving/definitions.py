@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from kiban.blocks import address, mesh, notifications, procedures, residents
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.life_events import filing
+from kiban.life_events.filing import office_name
 from kiban.life_events.moving import errors, notices, offices, opening
 from kiban.platform import i18n
 
@@ -102,10 +104,6 @@ _MOVE_FIELDS: Final = (
 )
 
 
-def _lg_code_of(values: Mapping[str, Any]) -> str:
-    return str(values.get("lg_code") or "")
-
-
 def place_destination(session: Session, text: str) -> address.PlacedAddress:
     """The new address read against the registry (``address.invalid_address`` naming
     ``destination.text`` when it cannot be read down to the town and block number)."""
@@ -123,23 +121,18 @@ def _check_date(values: Mapping[str, Any]) -> date:
 def _validate_move_out(session: Session, values: Mapping[str, Any]) -> None:
     _check_date(values)
     placed = place_destination(session, str(values["destination"]))
-    if placed.town.lg_code == _lg_code_of(values):
+    if placed.town.lg_code == filing.lg_code_of(values):
         raise errors.SameMunicipality()
 
 
 def _validate_move_within(session: Session, values: Mapping[str, Any]) -> None:
     _check_date(values)
     placed = place_destination(session, str(values["destination"]))
-    if placed.town.lg_code != _lg_code_of(values):
+    if placed.town.lg_code != filing.lg_code_of(values):
         raise errors.OtherMunicipality()
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def office_name(session: Session, lg_code: str) -> str:
-    """How a municipality's office is named in notices: ``東京都千代田区``."""
-    return address.get_municipality(session, lg_code).full_name
 
 
 def mover_ids(session: Session, app: procedures.ApplicationRead) -> list[uuid.UUID]:
@@ -193,7 +186,7 @@ def _submitted(
     for person_id in mover_ids(session, app):  # A member outside the household is refused.
         if residents.get_person(session, person_id).status != residents.Status.RESIDENT:
             raise errors.NotResident()
-    lg_code = _lg_code_of(app.values)
+    lg_code = filing.lg_code_of(app.values)
     template = notices.MOVE_OUT_RECEIVED if app.code == MOVE_OUT else notices.MOVE_WITHIN_RECEIVED
     moved_on = date.fromisoformat(str(app.values["moved_on"]))
     params: dict[str, Any] = {
@@ -216,30 +209,12 @@ def _submitted(
     )
 
 
-def _sent_back(
-    session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
-) -> None:
-    _notify(
-        session,
-        app,
-        notices.SENT_BACK,
-        {
-            "procedure": app.title_ja,
-            "procedure_en": app.title_en,
-            "office": office_name(session, _lg_code_of(app.values)),
-            "reason": action.reason or "",
-        },
-        step="sent_back",
-        actor=action.actor,
-    )
-
-
 def _approve_move_out(
     session: Session, app: procedures.ApplicationRead, action: procedures.ActionRead
 ) -> Mapping[str, Any]:
     """The old office accepts: the movers leave the register here, and each one's moving-out
     data goes to the new office through the mesh (which opens the move-in there)."""
-    from_lg = _lg_code_of(app.values)
+    from_lg = filing.lg_code_of(app.values)
     placed = place_destination(session, str(app.values["destination"]))
     to_lg = placed.town.lg_code
     moved_on = date.fromisoformat(str(app.values["moved_on"]))
@@ -345,7 +320,7 @@ def receive_packet(session: Session, packet: offices.Packet) -> Mapping[str, Any
     except (ValueError, KibanError):
         raise errors.PacketUnknown() from None
     # Only the office that accepted the notice sends its packets, and only once it accepted it.
-    sender = offices.office_subsystem(_lg_code_of(move_out.values))
+    sender = offices.office_subsystem(filing.lg_code_of(move_out.values))
     if move_out.code != MOVE_OUT or move_out.state != "approved" or packet.from_office != sender:
         raise errors.PacketUnknown()
     receiver = offices.office_subsystem(packet.to_lg_code)
@@ -567,7 +542,7 @@ def _complete_move_within(
         session,
         app,
         notices.MOVE_WITHIN_COMPLETED,
-        {"office": office_name(session, _lg_code_of(app.values)), "address": registered},
+        {"office": office_name(session, filing.lg_code_of(app.values)), "address": registered},
         step="completed",
         actor=action.actor,
     )
@@ -575,28 +550,6 @@ def _complete_move_within(
 
 
 # --- the definitions --------------------------------------------------------------------------
-
-_SUBMIT = procedures.ActionDef(
-    "submit",
-    "署名して提出",
-    "Sign and submit",
-    ("draft", "sent_back"),
-    "submitted",
-    "applicant",
-    signed=True,
-)
-_WITHDRAW = procedures.ActionDef(
-    "withdraw", "取り下げ", "Withdraw", ("draft", "sent_back"), "withdrawn", "applicant"
-)
-_SEND_BACK = procedures.ActionDef(
-    "send_back",
-    "差し戻し",
-    "Send back",
-    ("submitted",),
-    "sent_back",
-    "official",
-    needs_reason=True,
-)
 
 MOVE_OUT_DEF: Final = procedures.ProcedureDef(
     code=MOVE_OUT,
@@ -606,18 +559,22 @@ MOVE_OUT_DEF: Final = procedures.ProcedureDef(
     initial="draft",
     final_states=("approved", "withdrawn"),
     actions=(
-        _SUBMIT,
-        _WITHDRAW,
+        procedures.SIGN_AND_SUBMIT,
+        procedures.WITHDRAW,
         procedures.ActionDef("approve", "受理", "Accept", ("submitted",), "approved", "official"),
-        _SEND_BACK,
+        procedures.SEND_BACK,
     ),
     fields=(*_PERSON_FIELDS, *_MOVE_FIELDS),
     evidence_in=("resident_record", "signing_certificate"),
     evidence_out=("moving_out_certificate_data",),
     sla_days=2,
-    effects={"submit": _submitted, "approve": _approve_move_out, "send_back": _sent_back},
+    effects={
+        "submit": _submitted,
+        "approve": _approve_move_out,
+        "send_back": filing.sent_back_effect("moving"),
+    },
     validate=_validate_move_out,
-    office_of=lambda app: _lg_code_of(app.values),
+    office_of=lambda app: filing.lg_code_of(app.values),
     department="citizens",
 )
 
@@ -671,8 +628,8 @@ MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(
     initial="draft",
     final_states=("completed", "withdrawn"),
     actions=(
-        _SUBMIT,
-        _WITHDRAW,
+        procedures.SIGN_AND_SUBMIT,
+        procedures.WITHDRAW,
         procedures.ActionDef(
             "complete",
             "受理して住所を変更",
@@ -681,15 +638,19 @@ MOVE_WITHIN_DEF: Final = procedures.ProcedureDef(
             "completed",
             "official",
         ),
-        _SEND_BACK,
+        procedures.SEND_BACK,
     ),
     fields=(*_PERSON_FIELDS, *_MOVE_FIELDS),
     evidence_in=("resident_record", "signing_certificate"),
     evidence_out=("resident_record",),
     sla_days=2,
-    effects={"submit": _submitted, "complete": _complete_move_within, "send_back": _sent_back},
+    effects={
+        "submit": _submitted,
+        "complete": _complete_move_within,
+        "send_back": filing.sent_back_effect("moving"),
+    },
     validate=_validate_move_within,
-    office_of=lambda app: _lg_code_of(app.values),
+    office_of=lambda app: filing.lg_code_of(app.values),
     department="citizens",
 )
 

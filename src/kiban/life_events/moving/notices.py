@@ -7,10 +7,11 @@ from datetime import date
 from typing import Final
 
 from kiban.blocks import notifications
+from kiban.life_events import filing
 
 MOVE_OUT_RECEIVED: Final = "moving.move_out_received"
 MOVE_OUT_APPROVED: Final = "moving.move_out_approved"
-SENT_BACK: Final = "moving.sent_back"
+SENT_BACK: Final = filing.SENT_BACK
 MOVE_IN_RESERVED: Final = "moving.move_in_reserved"
 MOVE_IN_COMPLETED: Final = "moving.move_in_completed"
 MOVE_WITHIN_RECEIVED: Final = "moving.move_within_received"
@@ -65,20 +66,7 @@ def register_templates() -> None:
         ),
         params={"office": str, "new_office": str},
     )
-    notifications.register_template(
-        SENT_BACK,
-        subject_ja="{procedure}が差し戻されました",
-        subject_en="Your {procedure_en} was sent back",
-        body_ja=(
-            "{office}が{procedure}を差し戻しました。理由: {reason}\n"
-            "内容を直して、もう一度署名して提出してください。"
-        ),
-        body_en=(
-            "{office} sent your {procedure_en} back. Reason: {reason}\n"
-            "Please correct it and sign and submit it again."
-        ),
-        params={"procedure": str, "procedure_en": str, "office": str, "reason": str},
-    )
+    filing.register_template()
     notifications.register_template(
         MOVE_IN_RESERVED,
         subject_ja="転入の来庁予約を受け付けました",

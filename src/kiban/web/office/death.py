@@ -70,6 +70,7 @@ def _page(
             "app": app,
             "name": app.values.get("name"),
             "items": death.okuyami.items_for(session, app),
+            "told": death.okuyami.told_of(session, app),
             "heirs": death.heirs.heirs_table(family),
             "family_text": family_text
             or json.dumps(family, ensure_ascii=False, indent=2, sort_keys=True),

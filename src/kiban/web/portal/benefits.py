@@ -38,6 +38,8 @@ STATUS_LABELS: Final = {
     "notified": _("Will be paid"),
     "declined": _("Declined"),
     "correction_requested": _("Correction under review"),
+    "stopped": _("Stopped (the recipient died before the period)"),
+    "held": _("Held (the recipient died; owed to the estate)"),
     "obligated": _("Handed over for payment"),
 }
 

@@ -144,7 +144,12 @@ def okuyami(
         session,
         resident,
         "portal/death/okuyami.html",
-        {"app": app, "items": death.okuyami.items_for(session, app), "name": app.values["name"]}
+        {
+            "app": app,
+            "items": death.okuyami.items_for(session, app),
+            "told": death.okuyami.told_of(session, app),
+            "name": app.values["name"],
+        }
         | heirs_context(app),
     )
 

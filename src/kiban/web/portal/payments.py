@@ -42,6 +42,7 @@ STATE_LABELS: Final = {
     "expected": _("To be paid"),
     "paid": _("Paid"),
     "returned": _("Returned by the bank: check your account"),
+    "held": _("On hold"),
 }
 TYPE_LABELS: Final = {
     "ordinary": _("Ordinary (普通)"),
