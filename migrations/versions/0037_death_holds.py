@@ -2,7 +2,7 @@
 their representative's person id (おくやみ lists the businesses the deceased represented).
 
 Revision ID: 0037_death_holds
-Revises: 0032_death
+Revises: 0036_credentials_verifier
 Create Date: 2026-12-07 22:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import kiban.platform.db
 
 revision: str = "0037_death_holds"
-down_revision: str | None = "0032_death"
+down_revision: str | None = "0036_credentials_verifier"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
