@@ -71,6 +71,7 @@ from kiban.blocks.mesh.provider import (
     register_provider,
     unregister_provider,
 )
+from kiban.blocks.mesh.replay import claim_message
 from kiban.blocks.mesh.service import (
     ClientEntry,
     GrantEntry,
@@ -195,10 +196,46 @@ def _record(
     is only counted in the metrics."""
     if exchange.person_id is None:
         return
+    standalone = group_commit and _standalone(session)
+    pair, named = _record_rows(session, exchange, outcome, response_hash, standalone=standalone)
+    _write_records(session, pair, named, standalone=standalone)
+
+
+def _write_records(
+    session: Session,
+    pair: list[records.AccessRecordCreate],
+    named: list[tuple[str, str, uuid.UUID]],
+    *,
+    standalone: bool,
+) -> None:
+    """Write records made by :func:`_record_rows`: through the record writer beside an idle
+    caller (``standalone``), in the caller's transaction otherwise."""
+    if standalone and _idle(session):
+        engine = engine_of(session)
+        # The codes the records name are stored in the same commit, if they are not yet.
+        missing = [row for row in named if not codes.is_stored(engine, row[0], row[1])]
+        records.record_writer(engine).write(pair, codes=missing)
+    else:
+        if standalone:
+            for member, _code, someone in named:
+                codes.agency_code(session, member, someone)
+        records.append_records(session, pair)
+
+
+def _record_rows(
+    session: Session,
+    exchange: _Exchange,
+    outcome: str,
+    response_hash: str | None,
+    *,
+    standalone: bool,
+) -> tuple[list[records.AccessRecordCreate], list[tuple[str, str, uuid.UUID]]]:
+    """Both sides' records of an exchange whose person is known, with the (member, code,
+    person) of every code they name."""
+    assert exchange.person_id is not None  # noqa: S101 - the callers check.
     provider = exchange.service.rsplit("/", 1)[0]
     provided_at = clock.now() if outcome == "ok" else None
     person = exchange.person_id
-    standalone = group_commit and _standalone(session)
     if standalone:
         provider_code = exchange.provider_code or codes.compute(provider, person)
         client_code = exchange.client_code or codes.compute(exchange.client, person)
@@ -267,16 +304,7 @@ def _record(
         )
         named.append((exchange.client, subject_client_code, subject))
         named.append((provider, subject_code, subject))
-    if standalone and _idle(session):
-        engine = engine_of(session)
-        # The codes the records name are stored in the same commit, if they are not yet.
-        missing = [row for row in named if not codes.is_stored(engine, row[0], row[1])]
-        records.record_writer(engine).write(pair, codes=missing)
-    else:
-        if standalone:
-            for member, _code, someone in named:
-                codes.agency_code(session, member, someone)
-        records.append_records(session, pair)
+    return pair, named
 
 
 def _check_consent(session: Session, exchange: _Exchange) -> None:
@@ -307,7 +335,7 @@ def _covering_grant(
 _MESSAGE_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-def _check_fresh(session: Session, state: _Exchange, claims: dict[str, Any]) -> None:
+def _check_fresh(caller: Session, state: _Exchange, claims: dict[str, Any]) -> None:
     """A signed request is taken once: its ``iat`` must be recent and its message id new for
     the client. Checked once the signature is, so that no one else can use up a client's ids."""
     message_id = claims.get("id")
@@ -322,9 +350,11 @@ def _check_fresh(session: Session, state: _Exchange, claims: dict[str, Any]) -> 
     if not now - limits.max_age_seconds <= issued <= now + limits.clock_skew_seconds:
         raise MeshRefusal("Client.StaleRequest", f"iat {issued:.0f}, now {now:.0f}")
     until = issued + limits.max_age_seconds
+    # The process's memory refuses most replays without a query; the unique insert settles
+    # every other, in whichever process it was taken (see kiban.blocks.mesh.replay).
     if not replay_guard.first_use(
         state.client, message_id, until=until, now=now
-    ) or records.message_used(session, state.client, message_id):
+    ) or not claim_message(caller, engine_of(caller), state.client, message_id, expires_at=until):
         raise MeshRefusal("Client.ReplayedRequest", message_id)
 
 
@@ -337,38 +367,23 @@ def _admit(
     body: bytes,
     service: str | None,
     client_header: str | None,
+    caller: Session,
     committed: bool = False,
 ) -> tuple[ClientEntry, ServiceEntry]:
     """The checks before the provider is asked, in order; raises :class:`MeshRefusal`.
     ``claims`` are the token's, not yet verified (:func:`unverified_claims`); once the
     signature is, they are the client's. ``committed``: ``session`` is the gateway's own
     transaction, which reads committed rows."""
-    if len(body) > get_limits().max_body_bytes:
-        raise MeshRefusal("Client.BodyTooLarge", f"> {get_limits().max_body_bytes} bytes")
-    state.client = str(claims.get("client", ""))
-    if client_header is not None and client_header != state.client:
-        raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
-    if not rate_limiter.allow(state.client):
-        raise MeshRefusal("Client.RateLimited")
-    client = active_client(session, state.client)
-    if client is None:
-        raise MeshRefusal("Server.ClientProxy.UnknownClient", state.client)
-    try:
-        # The signed payload is the one ``claims`` were decoded from: _split and
-        # unverified_claims take the same second part of a well-formed token.
-        signed_payload(token, client.certificate_pem)
-    except ValueError:
-        raise MeshRefusal("Client.InvalidSignature") from None
-    if claims.get("bodyHash") != digest(body):
-        raise MeshRefusal("Client.InvalidSignature", "bodyHash")
-    _check_fresh(session, state, claims)
-    state.service = str(claims.get("service", ""))
-    if service is not None and service != state.service:
-        raise MeshRefusal("Client.BadRequest", "service", field="service")
-    svc = service_entry(session, state.service)
-    if svc is None:
-        raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
-    state.provider_certificate = svc.provider_certificate
+    client, svc = _admit_request(
+        session,
+        state,
+        token=token,
+        claims=claims,
+        body=body,
+        service=service,
+        client_header=client_header,
+        caller=caller,
+    )
     # The person is looked up before the rights are checked so that a refusal can be recorded
     # where the person will see it.
     state.client_code = str(claims.get("code", ""))
@@ -388,6 +403,48 @@ def _admit(
     _check_consent(session, state)
     if state.person_id is None:
         raise MeshRefusal("Server.ServerProxy.UnknownAgencyCode")
+    return client, svc
+
+
+def _admit_request(
+    session: Session,
+    state: _Exchange,
+    *,
+    token: str,
+    claims: dict[str, Any],
+    body: bytes,
+    service: str | None,
+    client_header: str | None,
+    caller: Session,
+) -> tuple[ClientEntry, ServiceEntry]:
+    """The checks of a request as a whole, single or batch: size, client, rate, signature,
+    freshness and replay, and the service named; raises :class:`MeshRefusal`."""
+    if len(body) > get_limits().max_body_bytes:
+        raise MeshRefusal("Client.BodyTooLarge", f"> {get_limits().max_body_bytes} bytes")
+    state.client = str(claims.get("client", ""))
+    if client_header is not None and client_header != state.client:
+        raise MeshRefusal("Client.BadRequest", "X-Road-Client", field="X-Road-Client")
+    if not rate_limiter.allow(state.client):
+        raise MeshRefusal("Client.RateLimited")
+    client = active_client(session, state.client)
+    if client is None:
+        raise MeshRefusal("Server.ClientProxy.UnknownClient", state.client)
+    try:
+        # The signed payload is the one ``claims`` were decoded from: _split and
+        # unverified_claims take the same second part of a well-formed token.
+        signed_payload(token, client.certificate_pem)
+    except ValueError:
+        raise MeshRefusal("Client.InvalidSignature") from None
+    if claims.get("bodyHash") != digest(body):
+        raise MeshRefusal("Client.InvalidSignature", "bodyHash")
+    _check_fresh(caller, state, claims)
+    state.service = str(claims.get("service", ""))
+    if service is not None and service != state.service:
+        raise MeshRefusal("Client.BadRequest", "service", field="service")
+    svc = service_entry(session, state.service)
+    if svc is None:
+        raise MeshRefusal("Server.ServerProxy.UnknownService", state.service)
+    state.provider_certificate = svc.provider_certificate
     return client, svc
 
 
@@ -533,6 +590,7 @@ def _admitted(
     transaction, where the records will be written too."""
     claims = unverified_claims(token)
     own: Session | None = None
+    writes = False
     if group_commit and _standalone(session):
         engine = engine_of(session)
         # A company's request takes a slot of the person's consent, a write: its checks run in
@@ -548,6 +606,9 @@ def _admitted(
             body=body,
             service=service,
             client_header=client_header,
+            # The replay claim is a write: in the gateway's write transaction when it has one
+            # (on SQLite a second connection would wait for its lock), beside it otherwise.
+            caller=own if own is not None and writes else session,
             committed=own is not None,
         )
         if own is not None:
