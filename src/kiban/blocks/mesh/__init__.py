@@ -2,6 +2,15 @@
 bases, agency codes (機関別符号), the signed gateway, access records people can read, consent for
 companies and subscriptions. The facade other packages use."""
 
+from kiban.blocks.mesh.batch import (
+    MAX_BATCH,
+    BatchResponse,
+    BatchSubject,
+    SubjectAnswer,
+    batch_request,
+    call_batch,
+    exchange_batch,
+)
 from kiban.blocks.mesh.consent import (
     CONSENT_GRANTED,
     CONSENT_STATUS_CHANGED,
@@ -138,6 +147,9 @@ from kiban.blocks.mesh.subscribers import (
 # codes: kiban.blocks.mesh.errors; X-Road refusal codes: ``REFUSALS``.
 
 __all__ = [
+    "MAX_BATCH",
+    "BatchResponse",
+    "BatchSubject",
     "DeliveryHandler",
     "DeliveryMessage",
     "DeliveryRead",
@@ -156,13 +168,16 @@ __all__ = [
     "ProviderResult",
     "ServiceRead",
     "Subject",
+    "SubjectAnswer",
     "SubscriptionRead",
     "SubsystemRead",
     "agency_code",
     "allowed_methods",
     "answer",
+    "batch_request",
     "ca_pem",
     "call",
+    "call_batch",
     "client_request",
     "convert_code",
     "deliver_due",
@@ -170,6 +185,7 @@ __all__ = [
     "enable_service",
     "enrol_person",
     "exchange",
+    "exchange_batch",
     "get_limits",
     "get_openapi",
     "grant",

@@ -95,6 +95,7 @@ def answer(
     request_hash = digest(token)
     message_id = ""
     subjects: Sequence[Subject] = ()
+    result: Any
     try:
         signer, claims = verify_with_ca(token, ca_pem)
         message_id = str(claims.get("id", ""))
@@ -103,6 +104,8 @@ def answer(
         handler = handler_for(str(claims["service"]))
         if handler is None:
             status, result = 404, {"error": "Server.ServerProxy.UnknownService"}
+        elif "batch" in claims:
+            status, result = 200, {"results": _batch(handler, signer, claims, body)}
         else:
             request = ProviderRequest(
                 service=str(claims["service"]),
@@ -142,6 +145,53 @@ def answer(
         # Signed with the rest, so the gateway records exactly whom the provider vouches for.
         signed["subjects"] = [{"code": s.code, "items": list(s.items)} for s in subjects]
     return ProviderAnswer(status, data, sign(key, certificate_pem, signed))
+
+
+def _outcome(handler: ProviderFn, request: ProviderRequest) -> tuple[int, Any]:
+    """One subject's ``(status, body)`` from a batch's handler call. A handler that discloses
+    other people (``subjects``) is not answered in a batch: their records would need claims per
+    subject, which the batch answer does not carry, and no data leaves without its records."""
+    try:
+        outcome = handler(request)
+    except KibanError as exc:
+        return exc.status, {"error": exc.code, "message": exc.message_en}
+    if isinstance(outcome, ProviderResult):
+        if outcome.subjects:
+            return 502, {"error": "Server.ServerProxy.ServiceFailed", "message": "subjects"}
+        return int(outcome.status), outcome.body
+    if isinstance(outcome, tuple):
+        return int(outcome[0]), outcome[1]
+    return 200, outcome
+
+
+def _batch(
+    handler: ProviderFn, signer: str, claims: Mapping[str, Any], body: bytes
+) -> list[dict[str, Any]]:
+    """The answers to a batch request, one per subject in the request's order: the provider's
+    code, the status and the body the handler gave for that subject alone."""
+    entries = claims["batch"]
+    if not isinstance(entries, list):
+        raise ValueError("batch")
+    decoded = decode_body(body)
+    results: list[dict[str, Any]] = []
+    for entry in entries:
+        code = str(entry["code"])
+        request = ProviderRequest(
+            service=str(claims["service"]),
+            client=signer,
+            method=str(claims["method"]),
+            path=str(claims["path"]),
+            message_id=str(claims.get("id", "")),
+            user_id=claims.get("userId"),
+            agency_code=code,
+            items=[str(i) for i in entry.get("items", claims.get("items", []))],
+            body=decoded,
+            legal_basis=claims.get("legalBasis"),
+            consent_id=entry.get("consentId"),
+        )
+        status, result = _outcome(handler, request)
+        results.append({"code": code, "status": status, "body": result})
+    return results
 
 
 def provider_app(
