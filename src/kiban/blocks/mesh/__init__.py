@@ -44,6 +44,7 @@ from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
 from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 from kiban.blocks.mesh.core import (
     agency_code,
+    agency_codes,
     allowed_methods,
     convert_code,
     disable_service,
@@ -172,6 +173,7 @@ __all__ = [
     "SubscriptionRead",
     "SubsystemRead",
     "agency_code",
+    "agency_codes",
     "allowed_methods",
     "answer",
     "batch_request",

@@ -232,6 +232,8 @@ def exchange_batch(
     answers: list[SubjectAnswer] = []
     outcomes: list[str | None] = []
     admitted: list[int] = []
+    # The people and the provider's codes are read and stored for the whole batch at once.
+    people = codes.people_for(session, whole.client, [code for code, _ in entries])
     for code, items in entries:
         state = _Exchange(
             client=whole.client,
@@ -244,6 +246,7 @@ def exchange_batch(
         state.provider_certificate = whole.provider_certificate
         states.append(state)
         try:
+            state.person_id = people.get(code)
             _admit_subject(session, state, svc, items if items is not None else default_items)
         except KibanError as exc:
             xroad, outcome = _refused(exc)
@@ -255,6 +258,7 @@ def exchange_batch(
         admitted.append(len(states) - 1)
     signature: str | None = None
     if admitted:
+        _provider_codes(session, [states[i] for i in admitted], svc)
         try:
             signature, results = _forward(
                 session,
@@ -287,6 +291,15 @@ def exchange_batch(
     )
 
 
+def _provider_codes(session: Session, admitted: list[_Exchange], svc: ServiceEntry) -> None:
+    """The provider's codes of the admitted subjects (each has a person), made and stored at
+    once."""
+    persons = [p for state in admitted if (p := state.person_id) is not None]
+    made = codes.agency_codes(session, svc.provider, persons)
+    for state, code in zip(admitted, made, strict=True):
+        state.provider_code = code
+
+
 def _record_batch(session: Session, states: list[_Exchange], outcomes: list[str | None]) -> None:
     """Both sides' records of every subject whose person is known, in one append."""
     rows: list[records.AccessRecordCreate] = []
@@ -304,7 +317,6 @@ def _admit_subject(
     session: Session, state: _Exchange, svc: ServiceEntry, wanted: list[str] | None
 ) -> None:
     """The checks of one person in a batch, as a single exchange makes them; raises."""
-    state.person_id = codes.person_for(session, state.client, state.client_code or "")
     if not svc.enabled:
         raise MeshRefusal("Server.ServerProxy.ServiceDisabled", state.service)
     grant = _covering_grant(session, state, wanted, svc.items)
@@ -312,7 +324,6 @@ def _admit_subject(
     _check_consent(session, state)
     if state.person_id is None:
         raise MeshRefusal("Server.ServerProxy.UnknownAgencyCode")
-    state.provider_code = codes.agency_code(session, svc.provider, state.person_id)
 
 
 def _forward(
@@ -354,6 +365,7 @@ def _forward(
                 key=subsystem_key(svc.provider),
                 certificate_pem=certificate,
                 ca_pem=mesh_ca_pem(),
+                many_for=provider.many_providers.get,
             )
         finally:
             provider.exchange_session.reset(in_exchange)

@@ -68,6 +68,13 @@ class ProviderResult:
 ProviderFn = Callable[[ProviderRequest], Any]
 """A handler returns a JSON body (status 200), ``(status, body)`` or a :class:`ProviderResult`."""
 
+ManyFn = Callable[[Sequence[ProviderRequest]], Sequence[Any]]
+"""A batch handler: the answers to a batch's requests, one per request in order, each what a
+:data:`ProviderFn` would return (an error as ``(status, body)``). It lets a provider read its
+data for many people at once; it must answer each request exactly as its single handler would."""
+
+many_providers: dict[str, ManyFn] = {}
+
 # Bounds on an answer's ``subjects`` claim, checked by the gateway before it writes a record.
 MAX_SUBJECTS: Final = 1000
 MAX_SUBJECT_ITEMS: Final = 50
@@ -89,6 +96,7 @@ def answer(
     key: ed25519.Ed25519PrivateKey,
     certificate_pem: str,
     ca_pem: str,
+    many_for: Callable[[str], ManyFn | None] | None = None,
 ) -> ProviderAnswer:
     """Check a mesh request (certificate, signature, body hash), run the handler of its service
     and sign the answer. Every answer is signed, refusals included, and binds the request hash."""
@@ -105,7 +113,8 @@ def answer(
         if handler is None:
             status, result = 404, {"error": "Server.ServerProxy.UnknownService"}
         elif "batch" in claims:
-            status, result = 200, {"results": _batch(handler, signer, claims, body)}
+            many = None if many_for is None else many_for(str(claims["service"]))
+            status, result = 200, {"results": _batch(handler, many, signer, claims, body)}
         else:
             request = ProviderRequest(
                 service=str(claims["service"]),
@@ -155,6 +164,11 @@ def _outcome(handler: ProviderFn, request: ProviderRequest) -> tuple[int, Any]:
         outcome = handler(request)
     except KibanError as exc:
         return exc.status, {"error": exc.code, "message": exc.message_en}
+    return _settled(outcome)
+
+
+def _settled(outcome: Any) -> tuple[int, Any]:
+    """``(status, body)`` of what a handler returned, for one subject of a batch."""
     if isinstance(outcome, ProviderResult):
         if outcome.subjects:
             return 502, {"error": "Server.ServerProxy.ServiceFailed", "message": "subjects"}
@@ -165,7 +179,11 @@ def _outcome(handler: ProviderFn, request: ProviderRequest) -> tuple[int, Any]:
 
 
 def _batch(
-    handler: ProviderFn, signer: str, claims: Mapping[str, Any], body: bytes
+    handler: ProviderFn,
+    many: ManyFn | None,
+    signer: str,
+    claims: Mapping[str, Any],
+    body: bytes,
 ) -> list[dict[str, Any]]:
     """The answers to a batch request, one per subject in the request's order: the provider's
     code, the status and the body the handler gave for that subject alone."""
@@ -173,25 +191,33 @@ def _batch(
     if not isinstance(entries, list):
         raise ValueError("batch")
     decoded = decode_body(body)
-    results: list[dict[str, Any]] = []
-    for entry in entries:
-        code = str(entry["code"])
-        request = ProviderRequest(
+    requests = [
+        ProviderRequest(
             service=str(claims["service"]),
             client=signer,
             method=str(claims["method"]),
             path=str(claims["path"]),
             message_id=str(claims.get("id", "")),
             user_id=claims.get("userId"),
-            agency_code=code,
+            agency_code=str(entry["code"]),
             items=[str(i) for i in entry.get("items", claims.get("items", []))],
             body=decoded,
-            legal_basis=claims.get("legalBasis"),
+            legal_basis=entry.get("legalBasis", claims.get("legalBasis")),
             consent_id=entry.get("consentId"),
         )
-        status, result = _outcome(handler, request)
-        results.append({"code": code, "status": status, "body": result})
-    return results
+        for entry in entries
+    ]
+    if many is None:
+        outcomes = [_outcome(handler, request) for request in requests]
+    else:
+        answers = many(requests)
+        if len(answers) != len(requests):
+            raise ValueError("the batch handler did not answer every request")
+        outcomes = [_settled(answer) for answer in answers]
+    return [
+        {"code": request.agency_code, "status": status, "body": result}
+        for request, (status, result) in zip(requests, outcomes, strict=True)
+    ]
 
 
 def provider_app(
@@ -249,11 +275,17 @@ def provider_session() -> Session:
     return session
 
 
-def register_provider(service_id: str, handler: ProviderFn) -> None:
-    """Serve ``service_id`` in this process with ``handler`` (registration is per process)."""
+def register_provider(service_id: str, handler: ProviderFn, *, many: ManyFn | None = None) -> None:
+    """Serve ``service_id`` in this process with ``handler`` (registration is per process);
+    ``many``, if given, answers a batch's subjects in one call (see :data:`ManyFn`)."""
     parse_service_id(service_id)
     providers[service_id] = handler
+    if many is None:
+        many_providers.pop(service_id, None)
+    else:
+        many_providers[service_id] = many
 
 
 def unregister_provider(service_id: str) -> None:
+    many_providers.pop(service_id, None)
     providers.pop(service_id, None)
