@@ -34,16 +34,15 @@ from __future__ import annotations
 import re
 import time
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
 from kiban.blocks.mesh import codes, consent, records
+from kiban.blocks.mesh.answer_subjects import _subjects
 from kiban.blocks.mesh.errors import REFUSALS, MeshRefusal
 from kiban.blocks.mesh.guards import (
     Limits,
@@ -54,6 +53,7 @@ from kiban.blocks.mesh.guards import (
     replay_guard,
     set_limits,
 )
+from kiban.blocks.mesh.own_sessions import _end, _idle, _read_engine, _standalone
 from kiban.blocks.mesh.provider import (
     MAX_SUBJECT_ITEMS,
     MAX_SUBJECT_TEXT,
@@ -152,26 +152,6 @@ class _Exchange:
 
 def _refusal_outcome(exc: KibanError) -> str:
     return f"refused:{exc.code}"
-
-
-def _idle(session: Session) -> bool:
-    """Whether the session holds no connection: it has no uncommitted writes and, on SQLite,
-    no lock, so the gateway may use transactions of its own beside it without waiting on it."""
-    transaction = session.get_transaction()
-    if transaction is None:
-        return True
-    # SessionTransaction keeps its connections in ``_connections``; should that ever change, the
-    # gateway falls back to the caller's transaction, which is always correct.
-    return not getattr(transaction, "_connections", True)
-
-
-def _standalone(session: Session) -> bool:
-    """Whether the exchange may run in transactions of its own: the caller's session is idle
-    and the database is one another connection can reach (not an in-memory SQLite)."""
-    if not _idle(session):
-        return False
-    engine = engine_of(session)
-    return engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:")
 
 
 def _record(
@@ -509,67 +489,6 @@ def _forward(
     return reply
 
 
-def _subject_list(declared: object) -> list[tuple[str, list[str]]]:
-    """The (code, items) pairs of a ``subjects`` claim; ``Server.ServerProxy.ServiceFailed``
-    if it is not a bounded list of codes, each with a list of item names."""
-    if not isinstance(declared, list) or len(declared) > MAX_SUBJECTS:
-        raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects")
-    pairs = []
-    for entry in declared:
-        code = entry.get("code") if isinstance(entry, dict) else None
-        items = entry.get("items") if isinstance(entry, dict) else None
-        if (
-            not isinstance(code, str)
-            or not 0 < len(code) <= MAX_SUBJECT_TEXT
-            or not isinstance(items, list)
-            or not 0 < len(items) <= MAX_SUBJECT_ITEMS
-            or not all(isinstance(i, str) and 0 < len(i) <= MAX_SUBJECT_TEXT for i in items)
-        ):
-            raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects")
-        pairs.append((code, [str(i) for i in items]))
-    return pairs
-
-
-def _subjects(
-    session: Session, state: _Exchange, provider: str, declared: object, group_commit: bool
-) -> list[tuple[uuid.UUID, list[str], str]]:
-    """The people an answer's ``subjects`` claim names, by the provider's own codes. A code the
-    provider does not hold refuses the answer: data about someone the mesh cannot show it to
-    is not released. The person the request was about is recorded already and is left out."""
-    pairs = _subject_list(declared)
-    found: dict[uuid.UUID, tuple[list[str], str]] = {}
-    # As in _admitted: beside an idle caller, read through the gateway's own read-only session
-    # so that the caller's session stays idle for the group commit.
-    own = (
-        session_factory(_read_engine(engine_of(session)))()
-        if group_commit and _standalone(session)
-        else None
-    )
-    reader = session if own is None else own
-    try:
-        for code, items in pairs:
-            person = codes.person_for(reader, provider, code, committed=own is not None)
-            if person is None:
-                raise MeshRefusal("Server.ServerProxy.ServiceFailed", "subjects: unknown code")
-            if person == state.person_id:
-                continue
-            held = found.setdefault(person, ([], code))[0]
-            held.extend(i for i in items if i not in held)
-        if own is not None:
-            _end(own)
-    finally:
-        if own is not None:
-            own.close()
-    return [(person, items, code) for person, (items, code) in found.items()]
-
-
-def _end(own: Session) -> None:
-    """Commit a session of the gateway's own if it did anything (an empty commit would begin and
-    end a transaction, with its events, for nothing)."""
-    if own.get_transaction() is not None:
-        own.commit()
-
-
 def _admitted(
     session: Session,
     state: _Exchange,
@@ -624,33 +543,6 @@ def _admitted(
             else codes.compute(svc.provider, state.person_id)
         )
     return claims, client, svc
-
-
-_read_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
-def _read_engine(engine: Engine) -> Engine:
-    """An engine for the gateway's reads beside ``engine``'s writers. On SQLite, kiban's
-    engines begin every transaction IMMEDIATE (taking the write lock, so that writers queue);
-    a read would then wait for the record writer's commit. This one's connections are
-    read-only (``query_only``) and read in autocommit, which in WAL mode never waits for a
-    writer. Elsewhere reads do not lock, and the engine itself serves."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    found = _read_engines.get(engine)
-    if found is None:
-        found = create_engine(engine.url, connect_args={"timeout": 30})
-
-        @event.listens_for(found, "connect")
-        def _read_only(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA query_only=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        found = _read_engines.setdefault(engine, found)
-    return found
 
 
 def exchange(
