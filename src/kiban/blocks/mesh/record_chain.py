@@ -393,9 +393,34 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
     if connection.dialect.name == "sqlite":
         _SqliteChain.of(connection).append(connection, rows, last_seq, last_hash)
     else:
-        connection.execute(_INSERT_RECORDS, rows)
+        if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+            _copy_records(connection, rows)
+        else:
+            connection.execute(_INSERT_RECORDS, rows)
         connection.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
     return [int(row["seq"]) for row in rows]
+
+
+COPY_FROM = 256
+"""Appends of at least this many records use PostgreSQL's ``COPY`` (batch exchanges, the seed)."""
+
+
+def _copy_records(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` with ``COPY … FROM STDIN`` on the driver's connection, inside the
+    transaction SQLAlchemy began: the bulk path, several times faster than batched INSERTs for
+    the thousands of records of a batch. The values are the rows the Core insert would take; the
+    JSON column goes as JSONB."""
+    from psycopg.types.json import Jsonb  # noqa: PLC0415 - only PostgreSQL has it installed.
+
+    names = [column.name for column in _RECORDS.columns]
+    statement = f"COPY {_RECORDS.name} ({', '.join(names)}) FROM STDIN"
+    cursor = _cursor(connection)
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[n]) if n == "items" else row[n] for n in names])
+    finally:
+        cursor.close()
 
 
 def _cursor(connection: Connection) -> Any:

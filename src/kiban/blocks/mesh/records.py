@@ -43,6 +43,7 @@ from __future__ import annotations
 from kiban.blocks.mesh.record_chain import (
     CHECKPOINT_INTERVAL,
     CHECKPOINT_RECORDS,
+    COPY_FROM,
     EXPORT_FORMAT,
     GENESIS_HASH,
     KEY_NAME,
@@ -86,6 +87,7 @@ from kiban.blocks.mesh.record_writer import RecordWriter, record_writer, stop_re
 __all__ = [
     "CHECKPOINT_INTERVAL",
     "CHECKPOINT_RECORDS",
+    "COPY_FROM",
     "EXPORT_FORMAT",
     "GENESIS_HASH",
     "KEY_NAME",
