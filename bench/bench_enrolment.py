@@ -65,7 +65,7 @@ def _single(session: Session, person_ids: list[uuid.UUID], seed: int) -> None:
 
 def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="kiban-bench-enrol-"))
-    url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{scratch / 'kiban.db'}"
+    url = (sys.argv[1] if len(sys.argv) > 1 else "") or f"sqlite:///{scratch / 'kiban.db'}"
     size = sys.argv[2] if len(sys.argv) > 2 else "demo"
     singles = int(sys.argv[3]) if len(sys.argv) > 3 else 300
     os.environ["KIBAN_DATA_DIR"] = str(scratch)
