@@ -72,8 +72,9 @@ class ReplayGuard:
     """The message ids each client used in this process while its requests were fresh.
 
     An id is remembered until the request that carried it goes stale (``iat`` plus the
-    maximum age); a replay after that is refused as stale instead. The access records catch a
-    replay that this process did not see (:func:`records.message_used`)."""
+    maximum age); a replay after that is refused as stale instead. It only saves a query: the
+    unique insert of :func:`kiban.blocks.mesh.replay.claim_message` settles a replay that this
+    process did not see."""
 
     def __init__(self) -> None:
         self._seen: set[tuple[str, str]] = set()
