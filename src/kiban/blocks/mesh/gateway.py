@@ -9,9 +9,8 @@ The protocol, the same in process and over HTTP:
    same client.
 2. The gateway checks, in order: body size, the client's rate, the client is known and active,
    the signature (against the certificate the mesh issued), that the request is fresh (``iat``
-   within two minutes) and its message id new for the client (claimed by a unique insert in any process: no
-   replay), the service exists
-   and is enabled,
+   within two minutes) and its message id new for the client (no replay: the id is claimed by a
+   unique insert that holds across processes), the service exists and is enabled,
    a grant covers client, service and items (deny by default), consent for company clients,
    and converts the requester's code into the provider's.
 3. It forwards a new envelope, signed with the client subsystem's key (the mesh holds it, as a
