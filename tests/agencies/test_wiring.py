@@ -206,3 +206,42 @@ def test_a_death_revokes_the_licence_through_the_mesh(engine: Engine) -> None:
     with db.transaction(engine) as session:
         after = agencies.provide(session, licence, "licence-status", code, ["status"])
         assert after == {"status": "revoked"}
+
+
+def test_the_batch_answer_of_the_register_is_each_persons_single_answer(engine: Engine) -> None:
+    # Given people enrolled with the agencies through batch exchanges,
+    people = _country(engine)
+    tax = agencies.get_agency("tax")
+    with db.transaction(engine) as session:
+        agency_codes = mesh.agency_codes(session, tax.subsystem, [p.id for p in people])
+        # when the tax office asks the register about them in one batch and one by one,
+        batch = mesh.call_batch(
+            session,
+            client=tax.subsystem,
+            service=mesh.BASIC_FOUR_SERVICE,
+            subjects=[mesh.BatchSubject(code) for code in agency_codes]
+            + [mesh.BatchSubject("NOBODY00000000000000000000000000")],
+            items=list(wiring.ENROL_ITEMS),
+        )
+        singles = [
+            mesh.call(
+                session,
+                client=tax.subsystem,
+                service=mesh.BASIC_FOUR_SERVICE,
+                agency_code=code,
+                items=list(wiring.ENROL_ITEMS),
+            )
+            for code in agency_codes
+        ]
+        # then each person's part of the batch is what their own exchange answered,
+        assert [a.body for a in batch.answers[:-1]] == [s.body for s in singles]
+        assert batch.answers[-1].error == "Server.ServerProxy.UnknownAgencyCode"
+        # and each person finds the batch in their records, on both sides, once.
+        for person in people:
+            mine = [
+                r
+                for r in mesh.records_for_person(session, person.id, limit=100).records
+                if r.message_id == batch.message_id
+            ]
+            assert sorted(r.side for r in mine) == ["provider", "requester"]
+            assert {r.outcome for r in mine} == {"ok"}

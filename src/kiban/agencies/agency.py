@@ -33,6 +33,7 @@ __all__ = [
     "Enrolment",
     "change_address",
     "enrol",
+    "enrol_many",
     "fresh_digits",
     "get_record",
     "provide",
@@ -125,6 +126,35 @@ def enrol(session: Session, agency: Agency, enrolments: Iterable[Enrolment], *, 
             session.add_all(rows)
             session.flush()
             made += 1
+    return made
+
+
+def enrol_many(
+    session: Session, agency: Agency, enrolments: Sequence[Enrolment], *, seed: int
+) -> int:
+    """:func:`enrol` for many people at once: the codes the agency knows already are found in
+    one query per thousand, and the new rows are written in one flush (the driver's batched
+    insert). The records are the same as :func:`enrol` makes, whatever the order."""
+    column = agency.model.agency_code
+    wanted = [e.agency_code for e in enrolments]
+    known: set[str] = set()
+    for start in range(0, len(wanted), 1000):
+        known.update(
+            session.scalars(select(column).where(column.in_(wanted[start : start + 1000])))
+        )
+    made = 0
+    rows: list[Base] = []
+    for enrolment in enrolments:
+        if enrolment.agency_code in known:
+            continue
+        known.add(enrolment.agency_code)
+        new = agency.make(session, _rng(seed, agency, enrolment.agency_code), enrolment)
+        if new:
+            rows.extend(new)
+            made += 1
+    if rows:
+        session.add_all(rows)
+        session.flush()
     return made
 
 

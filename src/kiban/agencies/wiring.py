@@ -37,6 +37,7 @@ from kiban.agencies.agency import (
     Enrolment,
     change_address,
     enrol,
+    enrol_many,
     get_record,
     provide,
 )
@@ -341,20 +342,35 @@ def register_reference_agencies(session: Session, *, actor: str = ACTOR) -> None
     install()
 
 
-def _enrol_by_register(session: Session, agency: Agency, code: str, *, seed: int) -> bool:
-    reply = mesh.call(
+ENROL_BATCH: Final = 1000
+"""People per batch exchange when agencies enrol a country (the mesh's largest batch)."""
+
+
+def _enrol_batch(
+    session: Session, agency: Agency, person_ids: Sequence[uuid.UUID], *, seed: int
+) -> int:
+    """Enrol people with one agency through one batch exchange with the register's basic-four
+    service; how many it enrolled. A person the register refuses is left out and logged."""
+    agency_codes = mesh.agency_codes(session, agency.subsystem, person_ids)
+    reply = mesh.call_batch(
         session,
         client=agency.subsystem,
         service=mesh.BASIC_FOUR_SERVICE,
-        agency_code=code,
+        subjects=[mesh.BatchSubject(code) for code in agency_codes],
         items=ENROL_ITEMS,
     )
-    if not reply.ok or not isinstance(reply.body, dict):
+    if not reply.ok:
         log.warning("enrolment refused for %s: %s", agency.name, reply.error or reply.status)
-        return False
-    facts = reply.body
-    enrolment = Enrolment(code, date.fromisoformat(facts["birth_date"]), str(facts["address"]))
-    return enrol(session, agency, [enrolment], seed=seed) > 0
+        return 0
+    enrolments: list[Enrolment] = []
+    for answer in reply.answers:
+        facts = answer.body
+        if not answer.ok or not isinstance(facts, dict):
+            log.warning("enrolment refused for %s: %s", agency.name, answer.error or answer.status)
+            continue
+        birth_date = date.fromisoformat(facts["birth_date"])
+        enrolments.append(Enrolment(answer.code, birth_date, str(facts["address"])))
+    return enrol_many(session, agency, enrolments, seed=seed)
 
 
 def enrol_through_mesh(
@@ -367,20 +383,22 @@ def enrol_through_mesh(
     """Enrol people with every government agency through the mesh; how many each enrolled.
 
     The mesh gives each agency its code for the person; the agency asks the register's
-    basic-four service for the birth date and address (recorded on both sides) and makes its
-    synthetic record. Companies are not enrolled this way: they would need the person's consent.
+    basic-four service for the birth date and address (recorded on both sides, per person) and
+    makes its synthetic record. The questions go in batch exchanges of :data:`ENROL_BATCH`
+    people. Companies are not enrolled this way: they would need the person's consent.
     """
     made = dict.fromkeys(AGENCIES, 0)
     government = [a for a in AGENCIES.values() if a.member_class == "GOV"]
-    for done, person_id in enumerate(person_ids, start=1):
-        if progress is not None:
-            progress(done, len(person_ids))
+    total = len(person_ids)
+    for start in range(0, total, ENROL_BATCH):
+        chunk = person_ids[start : start + ENROL_BATCH]
         for agency in government:
-            code = mesh.agency_code(session, agency.subsystem, person_id)
             try:
-                made[agency.name] += _enrol_by_register(session, agency, code, seed=seed)
+                made[agency.name] += _enrol_batch(session, agency, chunk, seed=seed)
             except KibanError as error:
                 log.warning("enrolment failed for %s: %s", agency.name, error.code)
+        if progress is not None:
+            progress(start + len(chunk), total)
     return made
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
-from kiban.blocks.mesh import codes, gateway, records
+from kiban.blocks.mesh import answer_subjects, codes, gateway, records
 from kiban.kernel import clock
 from kiban.platform.db import session_factory
 from tests.blocks.mesh.core_support import CLIENT, OPERATOR, PROVIDER, Seen, build, person_code
@@ -272,7 +272,7 @@ def test_the_provider_signs_the_subjects_it_declares(session: Session, family: N
 )
 def test_a_malformed_subjects_claim_is_refused(declared: object) -> None:
     with pytest.raises(mesh.MeshRefusal) as exc:
-        gateway._subject_list(declared)
+        answer_subjects._subject_list(declared)
     assert exc.value.xroad_code == "Server.ServerProxy.ServiceFailed"
 
 

@@ -222,3 +222,22 @@ def test_an_export_checked_against_another_key_fails(log: Session, tmp_path: Pat
     result = runner.invoke(app, ["mesh", "verify", "--file", str(export), "--public-key", stranger])
     assert result.exit_code == 1
     assert "checkpoint" in result.output
+
+
+def test_a_large_append_takes_the_bulk_path_and_verifies(session: Session) -> None:
+    # Given an append as long as a batch exchange's (PostgreSQL writes it with COPY),
+    person = uuid.uuid4()
+    batch = [r for n in range(records.COPY_FROM) for r in exchange(person, f"bulk-{n}")]
+    # (one record first, so that the long append follows a short one in the chain)
+    records.append_records(session, [record(person, "first")])
+    seqs = records.append_records(session, batch)
+    session.commit()
+    # then every record is stored as given, in order, and the log verifies with a checkpoint.
+    assert seqs == list(range(2, len(batch) + 2))
+    stored = session.scalars(select(MeshAccessRecord).order_by(MeshAccessRecord.seq)).all()
+    assert [r.message_id for r in stored[1:]] == [r.message_id for r in batch]
+    assert stored[-1].items == ["address", "moved_on"]
+    assert stored[-1].requested_at == batch[-1].requested_at
+    mesh.make_checkpoint(session)
+    session.commit()
+    assert mesh.verify_log(session).ok

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
 from kiban.blocks.mesh import gateway
+from kiban.blocks.mesh.record_models import MeshAccessRecord
 from tests.blocks.mesh.core_support import CLIENT, SERVICE, Seen, build, person_code
 
 
@@ -136,3 +142,58 @@ def test_the_guard_forgets_an_id_once_its_request_is_stale() -> None:
     assert not guard.first_use("c", "m2", until=200.0, now=150.0)
     # Ids are a client's own: another client may use the same.
     assert guard.first_use("d", "m2", until=200.0, now=150.0)
+
+
+RACE_CHILD = Path(__file__).with_name("replay_race_child.py")
+
+
+def test_two_processes_racing_one_message_accept_it_once(
+    database_url: str, session: Session, setup: tuple[Seen, str], tmp_path: Path
+) -> None:
+    # Given a mesh in the database and one signed request,
+    token, body = _signed(session, setup[1])
+    session.commit()
+    request = tmp_path / "request.txt"
+    request.write_text(f"{token}\n{body.decode()}\n", encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(RACE_CHILD.parents[3]), env.get("PYTHONPATH", "")])
+    # when two gateway processes, each with its own engine and its own memory of message ids,
+    # take it at the same moment,
+    children = [
+        subprocess.Popen(
+            [sys.executable, str(RACE_CHILD), str(request)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready", child.stderr
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outcomes = [child.communicate(timeout=120) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    results = sorted(out.split() for out, _ in outcomes)
+    assert all(child.returncode == 0 for child in children), [err for _, err in outcomes]
+    # then exactly one accepted it and asked its provider; the other refused it as a replay
+    # without asking.
+    assert results == [["200", "-", "1"], ["409", "Client.ReplayedRequest", "0"]]
+    message_id = gateway.unverified_claims(token)["id"]
+    with Session(session.get_bind()) as fresh:
+        outcomes_recorded = sorted(
+            fresh.scalars(
+                select(MeshAccessRecord.outcome).where(MeshAccessRecord.message_id == message_id)
+            )
+        )
+    assert outcomes_recorded.count("ok") == 2  # Both sides of the one accepted exchange.

@@ -2,6 +2,15 @@
 bases, agency codes (機関別符号), the signed gateway, access records people can read, consent for
 companies and subscriptions. The facade other packages use."""
 
+from kiban.blocks.mesh.batch import (
+    MAX_BATCH,
+    BatchResponse,
+    BatchSubject,
+    SubjectAnswer,
+    batch_request,
+    call_batch,
+    exchange_batch,
+)
 from kiban.blocks.mesh.consent import (
     CONSENT_GRANTED,
     CONSENT_STATUS_CHANGED,
@@ -35,6 +44,7 @@ from kiban.blocks.mesh.consent_schemas import Frequency as ConsentFrequency
 from kiban.blocks.mesh.consent_schemas import Purpose as ConsentPurpose
 from kiban.blocks.mesh.core import (
     agency_code,
+    agency_codes,
     allowed_methods,
     convert_code,
     disable_service,
@@ -138,6 +148,9 @@ from kiban.blocks.mesh.subscribers import (
 # codes: kiban.blocks.mesh.errors; X-Road refusal codes: ``REFUSALS``.
 
 __all__ = [
+    "MAX_BATCH",
+    "BatchResponse",
+    "BatchSubject",
     "DeliveryHandler",
     "DeliveryMessage",
     "DeliveryRead",
@@ -156,13 +169,17 @@ __all__ = [
     "ProviderResult",
     "ServiceRead",
     "Subject",
+    "SubjectAnswer",
     "SubscriptionRead",
     "SubsystemRead",
     "agency_code",
+    "agency_codes",
     "allowed_methods",
     "answer",
+    "batch_request",
     "ca_pem",
     "call",
+    "call_batch",
     "client_request",
     "convert_code",
     "deliver_due",
@@ -170,6 +187,7 @@ __all__ = [
     "enable_service",
     "enrol_person",
     "exchange",
+    "exchange_batch",
     "get_limits",
     "get_openapi",
     "grant",

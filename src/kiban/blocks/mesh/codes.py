@@ -190,6 +190,55 @@ def person_for(
     return person
 
 
+def agency_codes(
+    session: Session, member_or_subsystem: str, person_ids: Sequence[uuid.UUID]
+) -> list[str]:
+    """The member's codes for many people (in order), the missing ones stored in one statement
+    in the caller's transaction — :func:`agency_code` for a batch."""
+    member = member_of(member_or_subsystem)
+    made = [compute(member, person) for person in person_ids]
+    known = _slots(_stored, engine_of(session))
+    missing = [
+        (member, code, person)
+        for code, person in zip(made, person_ids, strict=True)
+        if (member, code) not in known
+    ]
+    for start in range(0, len(missing), _STORE_CHUNK):
+        store_codes(session, missing[start : start + _STORE_CHUNK])
+    return made
+
+
+_STORE_CHUNK = 5_000
+
+
+def people_for(
+    session: Session, member_or_subsystem: str, found_codes: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """The people a member knows by ``found_codes``, code → person, in one query per thousand
+    codes (codes that name nobody are left out) — :func:`person_for` for a batch."""
+    member = member_of(member_or_subsystem)
+    engine = engine_of(session)
+    resolved = _slots(_resolved, engine)
+    found: dict[str, uuid.UUID] = {}
+    wanted: list[str] = []
+    for code in found_codes:
+        person = resolved.get((member, code))
+        if person is None:
+            wanted.append(code)
+        else:
+            found[code] = person
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        rows = session.execute(
+            select(_CODES.c.code, _CODES.c.person_id).where(
+                _CODES.c.member == member, _CODES.c.code.in_(chunk)
+            )
+        )
+        for code, person in rows:
+            found[code] = person
+    return found
+
+
 def convert(session: Session, from_member: str, code: str, to_member: str) -> str | None:
     """The ``to_member``'s code for the person ``from_member`` knows by ``code`` (or None)."""
     person = person_for(session, from_member, code)

@@ -8,6 +8,7 @@ answer GovStack Information Mediator's calls (``listClients``, ``listMethods``,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -148,6 +149,13 @@ def subscribe(
 def agency_code(session: Session, subsystem_or_member: str, person_id: uuid.UUID) -> str:
     """The member's agency code for the person (made and stored on first use)."""
     return codes.agency_code(session, subsystem_or_member, person_id)
+
+
+def agency_codes(
+    session: Session, subsystem_or_member: str, person_ids: Sequence[uuid.UUID]
+) -> list[str]:
+    """The member's agency codes for many people, in order (made and stored at once)."""
+    return codes.agency_codes(session, subsystem_or_member, person_ids)
 
 
 def enrol_person(session: Session, person_id: uuid.UUID) -> dict[str, str]:

@@ -135,3 +135,20 @@ class MeshDelivery(IdMixin, TimestampMixin, Base):
 # them here lets the migrations and ``import_all_models`` see them. Add lines below. ---
 from kiban.blocks.mesh import consent_models as _consent_models  # noqa: E402, F401
 from kiban.blocks.mesh import record_models as _record_models  # noqa: E402, F401
+
+
+class MeshMessageId(Base):
+    """A message id a client used, kept while its request is fresh (the replay guard).
+
+    The gateway inserts the row before the provider is asked; the primary key on client and
+    message id makes a second insert fail, in whichever process it runs, so that one message
+    is accepted once. Rows whose request has gone stale (``expires_at``) guard nothing — a
+    stale request is refused on its ``iat`` — and are deleted from time to time.
+    """
+
+    __tablename__ = "mesh_message_ids"
+    __table_args__ = (Index("ix_mesh_message_ids_expires_at", "expires_at"),)
+
+    client: Mapped[str] = mapped_column(String(255), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime]

@@ -10,6 +10,7 @@ exchange. The individual number is not an item of this service and never leaves 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -49,7 +50,27 @@ def _answer(request: gateway.ProviderRequest) -> Any:
     person_id = codes.person_for(session, REGISTER, request.agency_code)
     if person_id is None:
         return 404, {"error": "residents.person_not_found"}
-    person = residents.get_person(session, person_id)
+    return _basic_four(residents.get_person(session, person_id), request.items)
+
+
+def _answer_many(requests: Sequence[gateway.ProviderRequest]) -> list[Any]:
+    """The basic four for a batch: the codes and the people read in a few queries, each answer
+    the same as :func:`_answer` gives for its request alone."""
+    session = gateway.provider_session()
+    people_of = codes.people_for(session, REGISTER, [r.agency_code for r in requests])
+    people = residents.get_people(session, list(set(people_of.values())))
+    answers: list[Any] = []
+    for request in requests:
+        person_id = people_of.get(request.agency_code)
+        person = None if person_id is None else people.get(person_id)
+        if person is None:
+            answers.append((404, {"error": "residents.person_not_found"}))
+        else:
+            answers.append(_basic_four(person, request.items))
+    return answers
+
+
+def _basic_four(person: residents.PersonRead, items: Sequence[str]) -> dict[str, Any]:
     full: dict[str, Any] = {
         "name": person.full_name,
         "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
@@ -59,7 +80,7 @@ def _answer(request: gateway.ProviderRequest) -> Any:
         "lg_code": person.address.lg_code,
         "status": person.status.value,
     }
-    return {item: full[item] for item in request.items if item in full}
+    return {item: full[item] for item in items if item in full}
 
 
 def _answer_household(request: gateway.ProviderRequest) -> Any:
@@ -112,7 +133,7 @@ _HOUSEHOLD_OPENAPI: Final[dict[str, Any]] = {
 
 def install_register_services() -> None:
     """Serve the register's services in this process (provider registration is per process)."""
-    gateway.register_provider(BASIC_FOUR_SERVICE, _answer)
+    gateway.register_provider(BASIC_FOUR_SERVICE, _answer, many=_answer_many)
     gateway.register_provider(HOUSEHOLD_SERVICE, _answer_household)
 
 

@@ -17,6 +17,7 @@ Error codes: ``residents.person_not_found`` (404), ``residents.household_not_fou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -118,6 +119,7 @@ __all__ = [
     "get_country_summary",
     "get_history",
     "get_household",
+    "get_people",
     "get_person",
     "get_reads_of_person",
     "issue_certificate",
@@ -139,6 +141,12 @@ def _read(session: Session, person: Person) -> PersonRead:
 def get_person(session: Session, person_id: uuid.UUID) -> PersonRead:
     """The current record of a person (without the individual number)."""
     return _read(session, service.get_person(session, person_id))
+
+
+def get_people(session: Session, person_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PersonRead]:
+    """The current records of many people at once (without the individual number), by id;
+    ids that name nobody are left out. For bulk readers such as the mesh's batch answers."""
+    return {person.id: person for person in service.get_people(session, person_ids)}
 
 
 def list_people(

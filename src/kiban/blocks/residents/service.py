@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,6 +102,15 @@ def address_read(person: Person, town: address.TownRead) -> AddressRead:
             town, chome=person.chome, block_number=person.block_number, building=person.building
         ),
     )
+
+
+def get_people(session: Session, person_ids: Sequence[uuid.UUID]) -> list[PersonRead]:
+    """The people with ``person_ids`` (those that exist), one query per thousand ids."""
+    people: list[Person] = []
+    ids = list(person_ids)
+    for start in range(0, len(ids), 1000):
+        people += session.scalars(select(Person).where(Person.id.in_(ids[start : start + 1000])))
+    return read_people(session, people) if people else []
 
 
 def read_people(session: Session, people: list[Person]) -> list[PersonRead]:
