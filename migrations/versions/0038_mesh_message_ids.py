@@ -1,7 +1,7 @@
 """Mesh: the replay guard's message ids, one row per client and message id while fresh.
 
 Revision ID: 0038_mesh_message_ids
-Revises: 0032_death
+Revises: 0037_death_holds
 Create Date: 2026-12-07 22:40:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import kiban.platform.db
 
 revision: str = "0038_mesh_message_ids"
-down_revision: str | None = "0032_death"
+down_revision: str | None = "0037_death_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
