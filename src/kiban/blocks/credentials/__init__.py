@@ -8,7 +8,9 @@ The facade other packages use:
   disclosures, KB-JWT nonce/audience/sd_hash/iat, status) and answers the disclosed claims or
   raises :class:`PresentationRefused` with the reason;
 - :func:`revoke_credentials_for_person` and :func:`revoke_credential` flip status list bits;
-  the register's events do it for ``resident`` credentials (``subscribers``).
+  the register's events do it for ``resident`` credentials, and the qualifications registry's
+  suspensions, reinstatements and revocations for the licences ``qualification-<code>``
+  (``subscribers``).
 
 Who may issue is decided by the caller (the CLI and the operator API today); when officials'
 permissions exist, the issuing routes ask the policy function before calling in here.
@@ -33,7 +35,14 @@ from kiban.blocks.credentials.service import (
     status_list_token,
     status_list_uri,
 )
-from kiban.blocks.credentials.types import RESIDENT, TYPES, CredentialType, vct_of
+from kiban.blocks.credentials.types import (
+    QUALIFICATIONS,
+    RESIDENT,
+    TYPES,
+    CredentialType,
+    qualification_type_name,
+    vct_of,
+)
 from kiban.blocks.credentials.verifier import (
     VerifiedPresentation,
     clear_status_cache,
@@ -43,6 +52,7 @@ from kiban.blocks.credentials.verifier import (
 __all__ = [
     "ISSUED",
     "PUBLICATION_TTL",
+    "QUALIFICATIONS",
     "REASONS",
     "RESIDENT",
     "REVOKED",
@@ -59,6 +69,7 @@ __all__ = [
     "issuer_public_jwk",
     "make_presentation_request",
     "offer_credential",
+    "qualification_type_name",
     "revoke_credential",
     "revoke_credentials_for_person",
     "status_list_token",

@@ -184,6 +184,20 @@ class PersonNotEligible(Conflict):
         )
 
 
+class NotQualified(Conflict):
+    """No active registration of the qualification (none, suspended or revoked)."""
+
+    code = "credentials.not_qualified"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "有効な資格の登録がないため、資格の証明書を発行できません。",
+            "The person holds no active registration of this qualification, so no credential "
+            "can be issued.",
+            field="person_id",
+        )
+
+
 class StatusListNotFound(NotFound):
     code = "credentials.status_list_not_found"
 

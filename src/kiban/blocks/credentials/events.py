@@ -7,6 +7,10 @@ from __future__ import annotations
 
 ISSUED = "credentials.issued"
 REVOKED = "credentials.revoked"
+SUSPENDED = "credentials.suspended"
+REINSTATED = "credentials.reinstated"
 
 AUDIT_ISSUED = "credentials:credential:issued"
 AUDIT_REVOKED = "credentials:credential:revoked"
+AUDIT_SUSPENDED = "credentials:credential:suspended"
+AUDIT_REINSTATED = "credentials:credential:reinstated"
