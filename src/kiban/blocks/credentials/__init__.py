@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiban.blocks.credentials import issuance, issuer, service
-from kiban.blocks.credentials.errors import REASONS, PresentationRefused
+from kiban.blocks.credentials.errors import REASONS, NotQualified, PresentationRefused
 from kiban.blocks.credentials.events import ISSUED, REVOKED
 from kiban.blocks.credentials.issuance import Offer
 from kiban.blocks.credentials.presentation import make_request as make_presentation_request
@@ -59,6 +59,7 @@ __all__ = [
     "TYPES",
     "CredentialType",
     "IssuedCredential",
+    "NotQualified",
     "Offer",
     "PresentationRefused",
     "VerifiedPresentation",
