@@ -54,6 +54,7 @@ from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
+from kiban.web.office import qualifications as office_qualifications
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
 from kiban.web.office import staff as office_staff
@@ -112,6 +113,7 @@ def routers() -> list[APIRouter]:
         office_staff.router,  # Office: managing staff, keys and emergency access (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
+        office_qualifications.router,  # Office: the qualifications registry (HTML).
         office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,
