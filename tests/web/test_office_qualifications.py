@@ -99,12 +99,17 @@ def test_register_suspend_and_revoke_through_the_pages(
         holder_id = holder_url.rsplit("/", 1)[1]
         act = f"/office/qualifications/{holder_id}/act"
         no_reason = client.post(
-            act, data={"action": "suspended", "version": "1", "csrf_token": token}
+            act, data={"action": "suspended", "registration_version": "1", "csrf_token": token}
         )
         assert no_reason.status_code == 422
         asked = client.post(
             act,
-            data={"action": "suspended", "version": "1", "reason": "業務停止", "csrf_token": token},
+            data={
+                "action": "suspended",
+                "registration_version": "1",
+                "reason": "業務停止",
+                "csrf_token": token,
+            },
         )
         assert asked.status_code == 200
         assert 'name="confirmed" value="true"' in asked.text
@@ -112,24 +117,23 @@ def test_register_suspend_and_revoke_through_the_pages(
             act,
             data={
                 "action": "suspended",
-                "version": "1",
+                "registration_version": "1",
                 "reason": "業務停止",
                 "confirmed": "true",
                 "csrf_token": token,
             },
         )
         assert done.status_code == 303
+        revoke = {"action": "revoked", "reason": "取消", "confirmed": "true", "csrf_token": token}
         stale = client.post(
             act,
-            data={"action": "revoked", "version": "1", "reason": "取消", "confirmed": "true",
-                  "csrf_token": token},
-        )  # fmt: skip
+            data={**revoke, "registration_version": "1"},
+        )
         assert stale.status_code == 409
         done = client.post(
             act,
-            data={"action": "revoked", "version": "2", "reason": "取消", "confirmed": "true",
-                  "csrf_token": token},
-        )  # fmt: skip
+            data={**revoke, "registration_version": "2"},
+        )
         assert done.status_code == 303
     with transaction(engine) as session:
         holder = qualifications.get_holder(session, qualifications.list_holders(session)[0].id)

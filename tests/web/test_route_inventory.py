@@ -248,6 +248,14 @@ AUDIT: dict[str, Audit] = {
     f"POST {STAFF}/keys": tags("staff:account:key_created"),
     f"POST {STAFF}/keys/{{key_id}}/revoke": tags("staff:account:key_revoked"),
     # The death at the office: the family shown is recorded as read; a correction is an action.
+    # The qualifications registry (ADR 0031): holders' names are reads of the register; a
+    # registration or change writes its own entry (the first post only asks: READ).
+    "GET /office/qualifications": READ,
+    "POST /office/qualifications/search": READ + tags("qualifications:register:searched"),
+    "GET /office/qualifications/new": PAGE,
+    "POST /office/qualifications/new": READ + tags("qualifications:holder:registered"),
+    "GET /office/qualifications/{holder_id}": READ,
+    "POST /office/qualifications/{holder_id}/act": READ + tags("qualifications:holder:*"),
     "GET /office/deaths/{application_id}": READ,
     "POST /office/deaths/{application_id}/family": READ
     + tags("procedures:application:correct_family", "procedures:application:effect"),

@@ -48,6 +48,7 @@ from kiban.blocks.qualifications.errors import (
     QualificationNotFound,
 )
 from kiban.blocks.qualifications.events import (
+    AUDIT_SEARCHED,
     REGISTERED,
     REINSTATED,
     RENEWED,
@@ -67,6 +68,7 @@ from kiban.blocks.qualifications.service import (
     live_holding,
 )
 from kiban.kernel.errors import NotFound
+from kiban.platform import audit
 from kiban.platform.authority import Principal, Resource
 
 __all__ = [
@@ -100,6 +102,7 @@ __all__ = [
     "authorize",
     "change_as_system",
     "do_change",
+    "do_record_search",
     "do_register",
     "get_history",
     "get_holder",
@@ -258,6 +261,18 @@ def change_as_system(
 ) -> HolderRead:
     """A change without an official (tests, migrations of data)."""
     return service.do_change(session, holder_id, action, reason=reason, until=until, actor=actor)
+
+
+def do_record_search(session: Session, principal: Principal, *, authority: str, found: int) -> None:
+    """Audit a search of the register by registration number (the number itself is not
+    kept: the read records name whom it found)."""
+    audit.record(
+        session,
+        tag=AUDIT_SEARCHED,
+        actor=principal.actor,
+        subject=f"qualifications:{authority}",
+        data={"authority": authority, "found": found},
+    )
 
 
 @dataclass(frozen=True)

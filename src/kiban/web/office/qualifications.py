@@ -85,6 +85,7 @@ def _list(
     number: str,
     status: str,
     page: int,
+    searched: bool = False,
 ) -> HTMLResponse:
     _ask(session, official, "qualifications.read")
     error = None
@@ -105,6 +106,13 @@ def _list(
             offset=(page - 1) * PAGE_SIZE,
             route=get_route_name(request),
         )
+        if searched:
+            qualifications.do_record_search(
+                session,
+                official.principal,
+                authority=official.principal.organisation,
+                found=min(len(found), PAGE_SIZE),
+            )
     except KibanError as error_:
         error = error_
     return get_pages().render(
@@ -173,6 +181,7 @@ def search(
         number=number,
         status="",
         page=1,
+        searched=True,
     )
 
 
@@ -456,7 +465,7 @@ def act(
     lang: Lang,
     session: DbSession,
     official: OfficialUser,
-    version: Annotated[int, Form()],
+    registration_version: Annotated[int, Form()],
     action: Annotated[str, Form(max_length=16)] = "",
     reason: Annotated[str, Form(max_length=400)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
@@ -465,7 +474,9 @@ def act(
 ) -> Response:
     """Suspend, reinstate, renew or revoke: the first post answers a confirmation page that
     says what the action does to the holder's licence credentials; the confirmed post takes
-    it."""
+    it. ``registration_version`` is the version the official saw: a change made meanwhile
+    refuses the action (``qualifications.invalid_transition``)."""
+    version = registration_version
     sessions.check_csrf(official.session, csrf_token)
     _ = i18n.translations(lang).gettext
     if action not in qualifications.ACTIONS:
@@ -527,7 +538,7 @@ def act(
                     *([(_("Until"), day.isoformat())] if day else []),
                 ],
                 consequence=consequences[action] % {"name": name, "qualification": kind.name_ja},
-                hidden={**values, "version": str(version)},
+                hidden={**values, "registration_version": str(version)},
                 back=f"/office/qualifications/{holder_id}",
             )
         changed = qualifications.do_change(
