@@ -58,14 +58,14 @@ def _labels(lang: i18n.Language) -> dict[str, Any]:
         "status_label": {
             "active": _("Registered"),
             "suspended": _("Suspended"),
-            "revoked": _("Revoked"),
+            "revoked": _("Licence revoked"),
         },
         "action_label": {
             "registered": _("Register"),
-            "renewed": _("Renew"),
-            "suspended": _("Suspend"),
-            "reinstated": _("Reinstate"),
-            "revoked": _("Revoke"),
+            "renewed": _("Renew the registration"),
+            "suspended": _("Suspend practice"),
+            "reinstated": _("End the suspension"),
+            "revoked": _("Revoke the licence"),
         },
         "type_name": lambda code: (
             qualifications.TYPES_BY_CODE[code].name_en
