@@ -24,8 +24,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiban.blocks.credentials import issuance, issuer, service
-from kiban.blocks.credentials.errors import REASONS, NotQualified, PresentationRefused
+from kiban.blocks.credentials.errors import (
+    REASONS,
+    InsurerUnavailable,
+    NotInsured,
+    NotQualified,
+    PresentationRefused,
+)
 from kiban.blocks.credentials.events import ISSUED, REVOKED
+from kiban.blocks.credentials.insurance import INSURER_SERVICE
+from kiban.blocks.credentials.insurance import SUBSYSTEM as MESH_SUBSYSTEM
 from kiban.blocks.credentials.issuance import Offer
 from kiban.blocks.credentials.presentation import make_request as make_presentation_request
 from kiban.blocks.credentials.presentation import verify_response as verify_presentation_response
@@ -36,6 +44,7 @@ from kiban.blocks.credentials.service import (
     status_list_uri,
 )
 from kiban.blocks.credentials.types import (
+    HEALTH_INSURANCE,
     QUALIFICATIONS,
     RESIDENT,
     TYPES,
@@ -50,7 +59,10 @@ from kiban.blocks.credentials.verifier import (
 )
 
 __all__ = [
+    "HEALTH_INSURANCE",
+    "INSURER_SERVICE",
     "ISSUED",
+    "MESH_SUBSYSTEM",
     "PUBLICATION_TTL",
     "QUALIFICATIONS",
     "REASONS",
@@ -58,7 +70,9 @@ __all__ = [
     "REVOKED",
     "TYPES",
     "CredentialType",
+    "InsurerUnavailable",
     "IssuedCredential",
+    "NotInsured",
     "NotQualified",
     "Offer",
     "PresentationRefused",

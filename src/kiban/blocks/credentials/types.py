@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import qualifications, residents
 from kiban.blocks.credentials.errors import NotQualified
+from kiban.blocks.credentials.insurance import insurance_claims
 from kiban.platform.settings import get_settings
 
 AGE_THRESHOLDS: Final = (18, 20, 65)
@@ -143,6 +144,34 @@ RESIDENT: Final = CredentialType(
     build=resident_claims,
 )
 
+HEALTH_INSURANCE: Final = CredentialType(
+    name="health-insurance",
+    display_ja="健康保険の資格確認",
+    display_en="Health insurance eligibility",
+    description_en=(
+        "Eligibility for health insurance as the insurer answers it through the public "
+        "service mesh today: the insurer and its number, the card's symbol and number, the "
+        "period and the co-payment rate, with the holder's name, kana and birth date, each "
+        "disclosable on its own."
+    ),
+    claims=(
+        ClaimInfo("name", "氏名", "Name"),
+        ClaimInfo("name_kana", "氏名（カナ）", "Name (kana)"),
+        ClaimInfo("birthdate", "生年月日", "Date of birth"),
+        ClaimInfo("insurer_name", "保険者名", "Insurer"),
+        ClaimInfo("insurer_number", "保険者番号", "Insurer number"),
+        ClaimInfo("symbol", "記号", "Symbol"),
+        ClaimInfo("number", "番号", "Number"),
+        ClaimInfo("eligible_from", "資格取得年月日", "Eligible from"),
+        ClaimInfo("eligible_until", "資格喪失予定日", "Eligible until"),
+        ClaimInfo("copay_percent", "一部負担金の割合（%）", "Co-payment (%)"),
+    ),
+    # A month: eligibility can end (a new job, another scheme) without an event kiban hears,
+    # so a short life bounds how long a stale credential can be shown.
+    validity=timedelta(days=30),
+    build=insurance_claims,
+)
+
 QUALIFICATION_PREFIX: Final = "qualification-"
 QUALIFICATION_VALIDITY: Final = timedelta(days=365)
 """A licence credential lives a year (or to the registration's end, if sooner): the status
@@ -219,4 +248,8 @@ QUALIFICATIONS: Final[dict[str, CredentialType]] = {
 }
 """One credential type per national qualification, by name (``qualification-<code>``)."""
 
-TYPES: Final[dict[str, CredentialType]] = {RESIDENT.name: RESIDENT, **QUALIFICATIONS}
+TYPES: Final[dict[str, CredentialType]] = {
+    RESIDENT.name: RESIDENT,
+    HEALTH_INSURANCE.name: HEALTH_INSURANCE,
+    **QUALIFICATIONS,
+}
