@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from kiban.blocks import credentials, qualifications, residents
 from kiban.cli import app
 from kiban.platform import events, sdjwt, status_list
+from tests.staff_support import make_key
 
 from .conftest import OFFICIAL, TestClient, present, public
 
@@ -266,3 +267,31 @@ def test_the_cli_refuses_a_licence_the_person_does_not_hold(
     assert result.exit_code == 1
     assert "(person_id)" in result.stderr
     assert not out.exists()
+
+
+def test_the_registering_authority_offers_the_licence_and_a_municipality_may_not(
+    client: TestClient, session: Session, nurse: qualifications.HolderRead
+) -> None:
+    mhlw_key = make_key(session, "agency:mhlw", "qualifications")
+    town_key = make_key(session, "131016", "approval")  # Holds credentials.offer for residents.
+    session.commit()
+    body = {"person_id": str(nurse.person_id), "credential_type": NURSE}
+    refused = client.post(
+        "/api/v1/credentials/offers", json=body, headers={"Authorization": f"Bearer {town_key}"}
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "staff.other_organisation"
+    made = client.post(
+        "/api/v1/credentials/offers", json=body, headers={"Authorization": f"Bearer {mhlw_key}"}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["credential_offer"]["credential_configuration_ids"] == [NURSE]
+    # No licence to offer where there is no registration.
+    physician = {**body, "credential_type": "qualification-physician"}
+    none = client.post(
+        "/api/v1/credentials/offers",
+        json=physician,
+        headers={"Authorization": f"Bearer {mhlw_key}"},
+    )
+    assert none.status_code == 409
+    assert none.json()["error"]["code"] == "credentials.not_qualified"

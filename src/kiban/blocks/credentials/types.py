@@ -8,6 +8,7 @@ national qualification of the qualifications registry is a type ``qualification-
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -253,3 +254,16 @@ TYPES: Final[dict[str, CredentialType]] = {
     HEALTH_INSURANCE.name: HEALTH_INSURANCE,
     **QUALIFICATIONS,
 }
+
+
+def issuing_organisation(session: Session, person_id: uuid.UUID, credential_type: str) -> str:
+    """The staff organisation that issues ``credential_type`` about the person: the authority
+    of their live registration for a licence (``credentials.not_qualified`` without one), the
+    municipality whose register holds them otherwise."""
+    if credential_type.startswith(QUALIFICATION_PREFIX):
+        code = credential_type[len(QUALIFICATION_PREFIX) :]
+        holding = qualifications.live_holding(session, person_id, code)
+        if holding is None:
+            raise NotQualified
+        return holding.authority
+    return residents.get_person(session, person_id).address.lg_code
