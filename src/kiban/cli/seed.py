@@ -54,7 +54,7 @@ DEMO_OFFICIAL_SIZES = ("demo",)
 # the licence the hospital verifier checks) and 保育士 (registered by their prefecture).
 DEMO_QUALIFICATIONS = (
     ("nurse", "0512345", date(2012, 4, 1)),
-    ("childcare", "13004567", date(2015, 4, 1)),
+    ("childcare", "0004567", date(2015, 4, 1)),
 )
 # The programme the seed pushes to payments (the three shipped programmes are all defined).
 FLAT_PAYMENT = "flat-payment"
@@ -346,4 +346,4 @@ def _print_cards(
     if licensed:
         console.print("demo qualification holders (their licences can be issued to the wallet):")
         for line in licensed:
-            console.print(f"  {line}")
+            console.print(f"  {line}", soft_wrap=True)
