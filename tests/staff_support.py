@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks import address, staff
+from kiban.blocks import address, qualifications, staff
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -23,7 +23,11 @@ def ensure_organisation(session: Session, code: str) -> staff.OrganisationRead:
         return staff.get_organisation(session, code)
     except KibanError:
         pass
-    if code == staff.OPERATOR_ORGANISATION:
+    if code.startswith("agency:"):
+        # An agency (厚生労働省 ``agency:mhlw`` keeps national qualifications' registers).
+        ja, en = next(((j, e) for c, j, e in qualifications.AUTHORITIES if c == code), (code, code))
+        staff.do_add_organisation(session, code, staff.OrganisationKind.AGENCY, ja, en, actor=ACTOR)
+    elif code == staff.OPERATOR_ORGANISATION:
         staff.do_add_organisation(
             session,
             code,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from kiban.blocks import payments, procedures, residents, staff
+from kiban.blocks import payments, procedures, qualifications, residents, staff
 from kiban.platform import authority, sessions
 from kiban.platform.db import transaction
 from kiban.platform.webkit import template_of
@@ -321,6 +321,7 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/office/benefits"): Case(
             "benefits.read", "GET", "/office/benefits", organisation="kiban"
         ),
+        **_qualification_pages(),
         ("GET", "/office/deaths/{application_id}"): Case(
             "procedures.tasks.read", "GET", "/office/deaths/{application}"
         ),
@@ -348,6 +349,39 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             "residents.certificate.issue", "GET", "/office/residents/{person}/certificate"
         ),
         **_staff_pages(),
+    }
+
+
+def _qualification_pages() -> dict[tuple[str, str], Case]:
+    """The qualifications registry's pages: 厚生労働省's registrations (no municipal or
+    operator role holds a ``qualifications.*`` permission, so every one of them is refused);
+    ``{holder}`` is a registration the walk in test_route_audit makes."""
+    q, mhlw = "/office/qualifications", "agency:mhlw"
+    return {
+        ("GET", q): Case("qualifications.read", "GET", q, organisation=mhlw),
+        ("POST", f"{q}/search"): Case(
+            "qualifications.read", "POST", f"{q}/search", {"number": "1"}, True, organisation=mhlw
+        ),
+        ("GET", f"{q}/new"): Case("qualifications.register", "GET", f"{q}/new", organisation=mhlw),
+        ("POST", f"{q}/new"): Case(
+            "qualifications.register",
+            "POST",
+            f"{q}/new",
+            {"qualification": "nurse", "registration_number": "1"},
+            True,
+            organisation=mhlw,
+        ),
+        ("GET", f"{q}/{{holder_id}}"): Case(
+            "qualifications.read", "GET", f"{q}/{{holder}}", organisation=mhlw
+        ),
+        ("POST", f"{q}/{{holder_id}}/act"): Case(
+            "qualifications.suspend",
+            "POST",
+            f"{q}/{{holder}}/act",
+            {"action": "suspended", "registration_version": "1", "reason": "試験"},
+            True,
+            organisation=mhlw,
+        ),
     }
 
 
@@ -462,6 +496,14 @@ def world(engine: Engine) -> dict[str, Any]:
             return_url="http://127.0.0.1/r",
             actor="system:test",
         )
+        holder = qualifications.register_as_system(
+            session,
+            qualification="nurse",
+            person_id=person.id,
+            registration_number="900001",
+            registered_on=date(2015, 4, 1),
+            actor="system:test",
+        )
     payments.local_provider().confirm_card(
         fee.provider_id, number="4444333322221111", expiry="12/39", cvc="123", name="T"
     )
@@ -469,6 +511,7 @@ def world(engine: Engine) -> dict[str, Any]:
         payments.do_check_fee(session, fee.id, actor="system:test")
     return {
         "fee": str(fee.id),
+        "holder": str(holder.id),
         "person": str(person.id),
         "application": str(app.id),
         "account": str(clerk.account_id),
@@ -529,6 +572,7 @@ def test_the_matrix(
             .replace("{application}", world["application"])
             .replace("{account}", world["account"])
             .replace("{fee}", world["fee"])
+            .replace("{holder}", world["holder"])
         )
 
     results = []

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from kiban.agencies import physician, wiring
-from kiban.blocks import benefits, payments, procedures, residents, staff
+from kiban.blocks import benefits, payments, procedures, qualifications, residents, staff
 from kiban.blocks.benefits.models import BenefitsDetermination
 from kiban.cli import app as cli_app
 from kiban.kernel import clock
@@ -401,7 +401,46 @@ def _refund(step: Step) -> tuple[str, dict[str, Any]]:
     return f"/office/fees/{fee.id}/refund", {"amount": "100", "reason": "試験"}
 
 
+def _new_licence(step: Step) -> tuple[str, dict[str, Any]]:
+    """A resident of the walk's register, found by name and birth date, registered as a nurse
+    (the confirmed post)."""
+    with transaction(step.engine) as session:
+        person = residents.get_person(session, uuid.UUID(step.world["person"]))
+    return step.path, {
+        "qualification": "nurse",
+        "family_name": person.family_name,
+        "given_name": person.given_name,
+        "birth_date": person.birth_date.isoformat(),
+        "registration_number": "880001",
+        "registered_on": "2016-04-01",
+        "confirmed": "true",
+    }
+
+
+def _suspend_licence(step: Step) -> tuple[str, dict[str, Any]]:
+    """A nurse's registration, suspended (the confirmed post)."""
+    with transaction(step.engine) as session:
+        person = residents.list_people(session, lg_code=OWN, limit=3)[-1]
+        holder = qualifications.register_as_system(
+            session,
+            qualification="nurse",
+            person_id=person.id,
+            registration_number="880002",
+            registered_on=date(2016, 4, 1),
+            actor="system:test",
+        )
+    body = {
+        "action": "suspended",
+        "registration_version": "1",
+        "reason": "業務停止",
+        "confirmed": "true",
+    }
+    return f"/office/qualifications/{holder.id}/act", body
+
+
 PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
+    "POST /office/qualifications/new": _new_licence,
+    "POST /office/qualifications/{holder_id}/act": _suspend_licence,
     "POST /office/fees/{fee_id}/refund": _refund,
     "POST /office/deaths/{application_id}/family": _death_notice,
     "POST /office/staff/{account_id}/revoke": _end_role,
@@ -434,11 +473,19 @@ def test_every_office_action_writes_its_declared_entries_naming_official_role_an
 ) -> None:
     cases = matrix.policy(world["town"])
     with transaction(engine) as session:
-        roles = {kind: staff.list_roles(session, kind) for kind in ("municipality", "operator")}
+        ensure_organisation(session, "agency:mhlw")  # The qualifications registry's pages.
+        kinds = ("municipality", "operator", "agency")
+        roles = {kind: staff.list_roles(session, kind) for kind in kinds}
     callers: dict[tuple[str, str], Caller] = {}
 
     def caller(organisation: str, permission: str | None) -> Caller:
-        kind = "operator" if organisation == "kiban" else "municipality"
+        kind = (
+            "operator"
+            if organisation == "kiban"
+            else "agency"
+            if organisation.startswith("agency:")
+            else "municipality"
+        )
         role = next(
             code
             for code, _, _, held in roles[kind]
@@ -496,7 +543,11 @@ def test_every_office_action_writes_its_declared_entries_naming_official_role_an
             for method in row.methods:
                 key = f"{method} {template_of(row.path)}"
                 case = cases[method, template_of(row.path)]
-                organisation = "kiban" if case.organisation == "kiban" else OWN
+                organisation = (
+                    case.organisation
+                    if case.organisation == "kiban" or case.organisation.startswith("agency:")
+                    else OWN
+                )
                 who = caller(organisation, case.permission)
                 body = fill(BODIES.get(key, case.body or {}), application)
                 path = fill(case.path, application)

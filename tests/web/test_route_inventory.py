@@ -252,6 +252,14 @@ AUDIT: dict[str, Audit] = {
     # Fees (政府共通決済): amounts, methods and application references, no one's identity.
     "GET /office/fees": none("the office's fees: amounts and references, no identity"),
     "POST /office/fees/{fee_id}/refund": tags("payments:fee:refunded", "notifications:notice:sent"),
+    # The qualifications registry (ADR 0031): holders' names are reads of the register; a
+    # registration or change writes its own entry (the first post only asks: READ).
+    "GET /office/qualifications": READ,
+    "POST /office/qualifications/search": READ + tags("qualifications:register:searched"),
+    "GET /office/qualifications/new": PAGE,
+    "POST /office/qualifications/new": READ + tags("qualifications:holder:registered"),
+    "GET /office/qualifications/{holder_id}": READ,
+    "POST /office/qualifications/{holder_id}/act": READ + tags("qualifications:holder:*"),
     "GET /office/deaths/{application_id}": READ,
     "POST /office/deaths/{application_id}/family": READ
     + tags("procedures:application:correct_family", "procedures:application:effect"),

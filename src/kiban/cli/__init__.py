@@ -21,6 +21,7 @@ from kiban.cli import (
     mesh,
     oidc,
     payments,
+    qualifications,
     residents,
     seed,
     serve,
@@ -52,6 +53,7 @@ app.add_typer(staff.app, name="staff")
 app.add_typer(credentials.app, name="credentials")
 app.add_typer(heirs.app, name="heirs")
 app.add_typer(benefits.app, name="benefits")
+app.add_typer(qualifications.app, name="qualifications")
 app.add_typer(payments.app, name="payments")
 app.add_typer(agencies.app, name="agencies")
 app.add_typer(death.app, name="death")

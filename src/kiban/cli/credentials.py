@@ -22,7 +22,11 @@ app = typer.Typer(no_args_is_help=True, help="Issue SD-JWT VC credentials and of
 
 OPERATOR_ACTOR = "operator:cli"
 PERSON = typer.Option(..., "--person-id", help="The person's id (UUID) in the register.")
-TYPE = typer.Option("resident", "--type", help="The credential type (resident).")
+TYPE = typer.Option(
+    "resident",
+    "--type",
+    help="The credential type: resident, or qualification-<code> (qualification-nurse).",
+)
 
 
 def _person_id(value: str) -> uuid.UUID:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import wiring as agencies_wiring
 from kiban.agencies.registry import AGENCIES
-from kiban.blocks import benefits, corporations, payments, residents
+from kiban.blocks import benefits, corporations, payments, qualifications, residents, staff
 from kiban.cardreader.store import CardStore
 from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
@@ -50,6 +50,12 @@ AGENCY_ENROLMENT_SIZES = ("tiny", "demo")
 # Sizes whose municipalities each get an official holding a demo card, and kiban an
 # administrator (docs/adr/0014-staff-and-authority.md).
 DEMO_OFFICIAL_SIZES = ("demo",)
+# Demo qualification holders: the first demo card holders, as 看護師 (registered by 厚生労働省,
+# the licence the hospital verifier checks) and 保育士 (registered by their prefecture).
+DEMO_QUALIFICATIONS = (
+    ("nurse", "0512345", date(2012, 4, 1)),
+    ("childcare", "0004567", date(2015, 4, 1)),
+)
 # The programme the seed pushes to payments (the three shipped programmes are all defined).
 FLAT_PAYMENT = "flat-payment"
 
@@ -180,21 +186,8 @@ def seed(
                     route="cli: kiban seed",
                 )
                 agencies_wiring.register_reference_agencies(session)
-                officials: list[tuple[residents.PersonRead, Any, str]] = []
-                if size in DEMO_OFFICIAL_SIZES:
-                    holders = {person.id for person, _ in cards}
-                    officials = staff_cli.seed_demo_officials(
-                        session,
-                        [p for p in adults if p.id not in holders],
-                        lambda person: issue_into(
-                            session,
-                            store,
-                            person.id,
-                            auth_pin=DEMO_AUTH_PIN,
-                            signing_pin=DEMO_SIGNING_PIN,
-                        ),
-                        agencies=[(f"agency:{a.name}", a.title, a.name) for a in AGENCIES.values()],
-                    )
+                officials = _demo_officials(session, size, cards, adults, store)
+                licensed = _demo_holders(session, [person for person, _ in cards])
                 enrolled: dict[str, int] = {}
                 consents: dict[str, int] = {}
                 if size in AGENCY_ENROLMENT_SIZES:
@@ -252,13 +245,91 @@ def seed(
             "customers' consents to address updates: "
             + ", ".join(f"{name} {count:,}" for name, count in consents.items())
         )
-    _print_cards(console, cards, officials)
+    _print_cards(console, cards, officials, licensed)
+
+
+def _demo_officials(
+    session: Session,
+    size: str,
+    cards: list[tuple[residents.PersonRead, Any]],
+    adults: list[residents.PersonRead],
+    store: CardStore,
+) -> list[tuple[residents.PersonRead, Any, str]]:
+    """At the sizes that have them, every municipality's demo official, kiban's first
+    administrator and 厚生労働省's registry official, each with a demo card."""
+    if size not in DEMO_OFFICIAL_SIZES:
+        return []
+    holders = {person.id for person, _ in cards}
+
+    def give_card(person: residents.PersonRead) -> Any:
+        return issue_into(
+            session, store, person.id, auth_pin=DEMO_AUTH_PIN, signing_pin=DEMO_SIGNING_PIN
+        )
+
+    officials = staff_cli.seed_demo_officials(
+        session,
+        [p for p in adults if p.id not in holders],
+        give_card,
+        agencies=[
+            *((f"agency:{a.name}", a.title, a.name) for a in AGENCIES.values()),
+            *qualifications.AUTHORITIES,
+        ],
+    )
+    taken = holders | {o[0].id for o in officials}
+    return officials + _registry_official(
+        session, [p for p in adults if p.id not in taken], give_card
+    )
+
+
+def _registry_official(
+    session: Session, people: list[residents.PersonRead], issue: Any
+) -> list[tuple[residents.PersonRead, Any, str]]:
+    """An official of 厚生労働省 with the qualifications registry's role and a demo card, who
+    registers, suspends and revokes licences (the wallet's demo revokes the nurse's)."""
+    if not people:
+        return []
+    person = people[0]
+    account = staff.do_create_official(
+        session, person_id=person.id, name=person.full_name, actor="system:seed"
+    )
+    authority = qualifications.AUTHORITIES[0][0]
+    staff.do_grant(
+        session, account.id, organisation=authority, role="qualifications", actor="system:seed"
+    )
+    return [(person, issue(person), f"{authority} qualifications")]
+
+
+def _demo_holders(session: Session, people: list[residents.PersonRead]) -> list[str]:
+    """Register the first demo card holders' qualifications; lines for the summary."""
+    lines = []
+    for person, (code, number, registered_on) in zip(people, DEMO_QUALIFICATIONS, strict=False):
+        kind = qualifications.get_type(code)
+        authority = (
+            staff.prefecture_code(person.address.lg_code[:2])
+            if kind.authority == qualifications.PREFECTURE
+            else kind.authority
+        )
+        made = qualifications.register_as_system(
+            session,
+            qualification=code,
+            person_id=person.id,
+            registration_number=number,
+            registered_on=registered_on,
+            authority=authority,
+            actor="system:seed",
+        )
+        lines.append(
+            f"{kind.name_ja} ({code}) No. {number}  {person.full_name}  person {person.id}  "
+            f"registration {made.id}  credential type qualification-{code}"
+        )
+    return lines
 
 
 def _print_cards(
     console: Console,
     cards: list[tuple[residents.PersonRead, Any]],
     officials: list[tuple[residents.PersonRead, Any, str]],
+    licensed: list[str],
 ) -> None:
     console.print(
         f"demo cards in the card reader (auth PIN {DEMO_AUTH_PIN}, signing PIN {DEMO_SIGNING_PIN}):"
@@ -272,3 +343,7 @@ def _print_cards(
         )
         for person, card, where in officials:
             console.print(f"  {card.card_number}  {person.full_name}  {where}")
+    if licensed:
+        console.print("demo qualification holders (their licences can be issued to the wallet):")
+        for line in licensed:
+            console.print(f"  {line}", soft_wrap=True)

@@ -55,6 +55,7 @@ from kiban.web.office import factors as office_factors
 from kiban.web.office import fees as office_fees
 from kiban.web.office import home as office
 from kiban.web.office import procedures as office_procedures
+from kiban.web.office import qualifications as office_qualifications
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
 from kiban.web.office import staff as office_staff
@@ -114,6 +115,7 @@ def routers() -> list[APIRouter]:
         office_staff.router,  # Office: managing staff, keys and emergency access (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
+        office_qualifications.router,  # Office: the qualifications registry (HTML).
         office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
         office_fees.router,  # Office: fees paid for the office's procedures, refunds (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.

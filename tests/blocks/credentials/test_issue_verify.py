@@ -252,9 +252,11 @@ def test_the_status_list_is_published_compressed_with_the_revoked_bit(
     assert header["typ"] == "statuslist+jwt"
     assert payload["sub"] == issued.status_uri
     assert payload["ttl"] == credentials.PUBLICATION_TTL
+    # Two bits a credential, so that a licence's suspension (2) can be published too.
+    assert payload["status_list"]["bits"] == 2
     array = status_list.decode(payload["status_list"]["lst"])
-    assert len(array) == (1 << 17) // 8
-    assert status_list.status_at(array, issued.status_index) == 1
+    assert len(array) == (1 << 17) * 2 // 8
+    assert status_list.status_at(array, issued.status_index, 2) == 1
     assert sum(bin(b).count("1") for b in array) == 1
     assert client.get("/credentials/status/99").status_code == 404
 

@@ -8,7 +8,9 @@ The facade other packages use:
   disclosures, KB-JWT nonce/audience/sd_hash/iat, status) and answers the disclosed claims or
   raises :class:`PresentationRefused` with the reason;
 - :func:`revoke_credentials_for_person` and :func:`revoke_credential` flip status list bits;
-  the register's events do it for ``resident`` credentials (``subscribers``);
+  the register's events do it for ``resident`` credentials, and the qualifications registry's
+  suspensions, reinstatements and revocations for the licences ``qualification-<code>``
+  (``subscribers``);
 - :func:`register_relying_party`, :func:`create_presentation_request`,
   :func:`presentation_request_object`, :func:`answer_presentation_request` and
   :func:`get_presentation_outcome`: the OpenID4VP verifier with registered relying parties and
@@ -26,8 +28,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiban.blocks.credentials import issuance, issuer, relying_parties, service
-from kiban.blocks.credentials.errors import REASONS, PresentationRefused
+from kiban.blocks.credentials.errors import (
+    REASONS,
+    InsurerUnavailable,
+    NotInsured,
+    NotQualified,
+    PresentationRefused,
+)
 from kiban.blocks.credentials.events import ISSUED, REVOKED
+from kiban.blocks.credentials.insurance import INSURER_SERVICE
+from kiban.blocks.credentials.insurance import SUBSYSTEM as MESH_SUBSYSTEM
 from kiban.blocks.credentials.issuance import Offer
 from kiban.blocks.credentials.presentation import make_request as make_presentation_request
 from kiban.blocks.credentials.presentation import verify_response as verify_presentation_response
@@ -44,7 +54,15 @@ from kiban.blocks.credentials.service import (
     status_list_token,
     status_list_uri,
 )
-from kiban.blocks.credentials.types import RESIDENT, TYPES, CredentialType, vct_of
+from kiban.blocks.credentials.types import (
+    HEALTH_INSURANCE,
+    QUALIFICATIONS,
+    RESIDENT,
+    TYPES,
+    CredentialType,
+    qualification_type_name,
+    vct_of,
+)
 from kiban.blocks.credentials.verifier import (
     VerifiedPresentation,
     clear_status_cache,
@@ -52,14 +70,21 @@ from kiban.blocks.credentials.verifier import (
 )
 
 __all__ = [
+    "HEALTH_INSURANCE",
+    "INSURER_SERVICE",
     "ISSUED",
+    "MESH_SUBSYSTEM",
     "PUBLICATION_TTL",
+    "QUALIFICATIONS",
     "REASONS",
     "RESIDENT",
     "REVOKED",
     "TYPES",
     "CredentialType",
+    "InsurerUnavailable",
     "IssuedCredential",
+    "NotInsured",
+    "NotQualified",
     "Offer",
     "PresentationOutcome",
     "PresentationRefused",
@@ -78,6 +103,7 @@ __all__ = [
     "make_presentation_request",
     "offer_credential",
     "presentation_request_object",
+    "qualification_type_name",
     "register_relying_party",
     "revoke_credential",
     "revoke_credentials_for_person",

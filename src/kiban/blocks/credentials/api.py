@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from kiban.blocks import identity, residents
+from kiban.blocks import identity
 from kiban.blocks.credentials import issuance, issuer, presentation, relying_parties, service
 from kiban.blocks.credentials.errors import REASONS, PresentationRefused, UnknownCredentialType
 from kiban.blocks.credentials.schemas import (
@@ -31,7 +31,7 @@ from kiban.blocks.credentials.schemas import (
     PresentationVerified,
     PresentationVerify,
 )
-from kiban.blocks.credentials.types import TYPES
+from kiban.blocks.credentials.types import TYPES, issuing_organisation
 from kiban.blocks.credentials.verifier import verify_presentation
 from kiban.platform.authority import Acting, Resource, authorize
 from kiban.platform.webkit import DbSession, language_of, public
@@ -262,20 +262,22 @@ operator_router = APIRouter(tags=["credentials"])
         401: {"description": "No or wrong credentials: `staff.principal_required`/`key_invalid`"},
         403: {"description": "`staff.not_permitted`, `staff.other_organisation`"},
         404: {"description": "`residents.person_not_found`"},
-        409: {"description": "`credentials.person_not_eligible`"},
+        409: {"description": "`credentials.person_not_eligible`, `credentials.not_qualified`"},
         422: {"description": "`credentials.unknown_type`, or invalid input (`error.field`)"},
     },
 )
 def offer(body: OfferCreate, session: DbSession, actor: Acting) -> OfferRead:
     """Offer a credential to a person: the ``openid-credential-offer://`` link goes to their
     inbox and the six-digit transaction code comes back here, to be handed over separately.
-    The issuing authority of a ``resident`` credential is the municipality whose register holds
-    the person: its officials or service accounts with ``credentials.offer``."""
+    The issuing authority of a ``resident`` (or ``health-insurance``) credential is the
+    municipality whose register holds the person, of a licence (``qualification-<code>``) the
+    authority that registered it (厚生労働省, a prefecture): its officials or service accounts
+    with ``credentials.offer``."""
     authorize(
         session,
         actor,
         "credentials.offer",
-        organisation=residents.get_person(session, body.person_id).address.lg_code,
+        organisation=issuing_organisation(session, body.person_id, body.credential_type),
         resource=Resource(person=body.person_id),
     )
     made = issuance.do_offer_credential(

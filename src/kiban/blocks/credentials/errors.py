@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from kiban.kernel.errors import Conflict, NotFound, ValidationFailed
+from kiban.kernel.errors import Conflict, KibanError, NotFound, ValidationFailed
 
 # reason: (Japanese, English, the request field at fault)
 REASONS: Final[dict[str, tuple[str, str, str]]] = {
@@ -206,6 +206,47 @@ class PersonNotEligible(Conflict):
             "住民票の記録が現在有効でないため、証明書を発行できません。",
             "The person is not a current resident, so no credential can be issued.",
             field="person_id",
+        )
+
+
+class NotQualified(Conflict):
+    """No active registration of the qualification (none, suspended or revoked)."""
+
+    code = "credentials.not_qualified"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "有効な資格の登録がないため、資格の証明書を発行できません。",
+            "The person holds no active registration of this qualification, so no credential "
+            "can be issued.",
+            field="person_id",
+        )
+
+
+class NotInsured(Conflict):
+    """The insurer does not hold the person as eligible today."""
+
+    code = "credentials.not_insured"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "保険者に本日有効な資格がないため、資格確認の証明書を発行できません。",
+            "The insurer holds no eligibility of the person today, so no health-insurance "
+            "credential can be issued.",
+            field="person_id",
+        )
+
+
+class InsurerUnavailable(KibanError):
+    """The insurer's eligibility service is not on the mesh or did not answer."""
+
+    code = "credentials.insurer_unavailable"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "保険者に資格を照会できませんでした。しばらくしてからもう一度お試しください。",
+            "The insurer could not be asked for the eligibility; try again later.",
         )
 
 

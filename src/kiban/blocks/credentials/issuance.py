@@ -159,7 +159,7 @@ def do_offer_credential(
     kind = TYPES.get(credential_type)
     if kind is None:
         raise UnknownCredentialType(credential_type)
-    service.check_eligible(session, person_id)
+    service.check_issuable(session, person_id, kind.name)
     code = secrets.token_urlsafe(32)
     tx_code = f"{secrets.randbelow(10**TX_CODE_LENGTH):0{TX_CODE_LENGTH}d}"
     expires = clock.now() + OFFER_LIFETIME

@@ -35,8 +35,10 @@ from kiban.blocks.credentials.types import TYPES
 from kiban.kernel import clock
 from kiban.platform import audit, events, sdjwt, status_list
 
-LIST_SIZE: Final = 1 << 17  # 131,072 entries: 16 KiB uncompressed, a few hundred bytes sent.
-LIST_BITS: Final = 1
+LIST_SIZE: Final = 1 << 17  # 131,072 entries: 32 KiB uncompressed, a few hundred bytes sent.
+# Two bits per credential, so that a licence's suspension (status 2) can be published beside
+# revocation (1); lists made with one bit are widened by migration 0035 (ADR 0031).
+LIST_BITS: Final = 2
 PUBLICATION_TTL: Final = 300
 """Seconds a published status list may be cached (its ``ttl``): the publication interval."""
 
@@ -87,6 +89,20 @@ def check_eligible(session: Session, person_id: uuid.UUID) -> residents.PersonRe
     person = residents.get_person(session, person_id)
     if person.status != residents.Status.RESIDENT:
         raise PersonNotEligible
+    return person
+
+
+def check_issuable(
+    session: Session, person_id: uuid.UUID, credential_type: str
+) -> residents.PersonRead:
+    """The person, if a ``credential_type`` credential may be issued about them today (a
+    current resident whom the type's claims hold for: a qualification's active
+    registration, say). Errors as :func:`do_issue_credential`."""
+    kind = TYPES.get(credential_type)
+    if kind is None:
+        raise UnknownCredentialType(credential_type)
+    person = check_eligible(session, person_id)
+    kind.build(session, person, clock.today_jst())
     return person
 
 
@@ -142,7 +158,7 @@ def do_issue_credential(
     holder = holder_key_of(holder_jwk)
     person = check_eligible(session, person_id)
     now = clock.now().replace(microsecond=0)
-    claims, changes_on = kind.build(person, clock.today_jst())
+    claims, changes_on = kind.build(session, person, clock.today_jst())
     expires = now + kind.validity
     if changes_on is not None:
         expires = min(
@@ -254,6 +270,84 @@ def do_revoke_credential(
     if row is None:
         raise CredentialNotFound
     return _revoke(session, [row] if row.status != REVOKED else [], reason, actor)
+
+
+def _set_status(
+    session: Session,
+    person_id: uuid.UUID,
+    *,
+    credential_type: str,
+    was: str,
+    to: str,
+    reason: str,
+    actor: str,
+) -> int:
+    rows = list(
+        session.scalars(
+            select(CredentialsCredential)
+            .where(
+                CredentialsCredential.person_id == person_id,
+                CredentialsCredential.credential_type == credential_type,
+                CredentialsCredential.status == was,
+            )
+            .with_for_update()
+        )
+    )
+    tag, topic = (
+        (topics.AUDIT_SUSPENDED, topics.SUSPENDED)
+        if to == SUSPENDED
+        else (topics.AUDIT_REINSTATED, topics.REINSTATED)
+    )
+    for row in rows:
+        row.status = to
+        session.info.setdefault(STALE_LISTS, set()).add(row.status_list_number)
+        audit.record(
+            session,
+            tag=tag,
+            actor=actor,
+            subject=f"credential:{row.id}",
+            data={"person_id": str(row.person_id), "type": row.credential_type, "reason": reason},
+        )
+        events.emit(
+            session,
+            topic,
+            {"credential_id": str(row.id), "type": row.credential_type, "reason": reason},
+            key=str(row.person_id),
+        )
+    session.flush()
+    return len(rows)
+
+
+def do_suspend_credentials_for_person(
+    session: Session, person_id: uuid.UUID, *, credential_type: str, reason: str, actor: str
+) -> int:
+    """Suspend (status 2 in the list) every valid ``credential_type`` credential of the
+    person; returns how many (0 when none was valid, so a repeated event changes nothing)."""
+    return _set_status(
+        session,
+        person_id,
+        credential_type=credential_type,
+        was=VALID,
+        to=SUSPENDED,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def do_reinstate_credentials_for_person(
+    session: Session, person_id: uuid.UUID, *, credential_type: str, reason: str, actor: str
+) -> int:
+    """Clear the suspension of every suspended ``credential_type`` credential of the person
+    (valid again, 0 in the list); a revoked credential stays revoked. Idempotent."""
+    return _set_status(
+        session,
+        person_id,
+        credential_type=credential_type,
+        was=SUSPENDED,
+        to=VALID,
+        reason=reason,
+        actor=actor,
+    )
 
 
 def get_status(session: Session, credential_id: uuid.UUID) -> str:

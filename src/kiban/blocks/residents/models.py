@@ -128,6 +128,9 @@ class ReadPurpose(enum.StrEnum):
     # Managing an office's staff: finding the person who becomes an official, or whose record
     # an emergency access is granted over (職員の管理).
     STAFF_ADMINISTRATION = "staff_administration"
+    # Keeping a national qualifications register: finding and showing its holders
+    # (国家資格の登録事務).
+    QUALIFICATIONS = "qualifications"
 
 
 class ReadRecord(IdMixin, Base):

@@ -66,6 +66,12 @@ PERMISSIONS: Final[frozenset[str]] = frozenset(
         "identity.clients.read",
         "identity.clients.manage",
         "mesh.metrics.read",
+        "qualifications.read",
+        "qualifications.register",
+        "qualifications.renew",
+        "qualifications.suspend",
+        "qualifications.reinstate",
+        "qualifications.revoke",
     }
 )
 
@@ -154,14 +160,36 @@ _LOCAL_ADMIN = RoleDefault(
     "administrator", "管理者", "Administrator", ("staff.read", "staff.manage", "staff.keys.manage")
 )
 _LOCAL_AUDIT = RoleDefault("audit", "監査", "Audit (read only)", (*_READ_WORK, "staff.read"))
+_QUALIFICATIONS = RoleDefault(
+    "qualifications",
+    "資格登録",
+    "Qualifications registry",
+    (
+        "qualifications.read",
+        "qualifications.register",
+        "qualifications.renew",
+        "qualifications.suspend",
+        "qualifications.reinstate",
+        "qualifications.revoke",
+        "credentials.offer",
+    ),
+)
 
 DEFAULT_ROLES: Final[dict[OrganisationKind, tuple[RoleDefault, ...]]] = {
     OrganisationKind.MUNICIPALITY: (_COUNTER, _REVIEW, _APPROVAL, _LOCAL_ADMIN, _LOCAL_AUDIT),
-    OrganisationKind.PREFECTURE: (_REVIEW, _APPROVAL, _LOCAL_ADMIN, _LOCAL_AUDIT),
+    # Prefectures register 保育士, 准看護師, 教員 and other prefectural qualifications.
+    OrganisationKind.PREFECTURE: (_REVIEW, _APPROVAL, _LOCAL_ADMIN, _LOCAL_AUDIT, _QUALIFICATIONS),
     OrganisationKind.AGENCY: (
         RoleDefault("counter", "窓口", "Counter", ("procedures.tasks.read",)),
         _LOCAL_ADMIN,
-        RoleDefault("audit", "監査", "Audit (read only)", ("procedures.tasks.read", "staff.read")),
+        RoleDefault(
+            "audit",
+            "監査",
+            "Audit (read only)",
+            ("procedures.tasks.read", "staff.read", "qualifications.read"),
+        ),
+        # 厚生労働省 and 国土交通省 keep national qualifications' registers (籍簿).
+        _QUALIFICATIONS,
     ),
     OrganisationKind.OPERATOR: (
         RoleDefault(

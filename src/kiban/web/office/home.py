@@ -85,5 +85,8 @@ def home(request: Request, lang: Lang, session: DbSession, official: OfficialUse
             ),
             # The link is shown to those whose role manages staff; the page asks the policy.
             "manages_staff": staff.grants(official.principal.permissions, "staff.manage"),
+            "keeps_qualifications": staff.grants(
+                official.principal.permissions, "qualifications.read"
+            ),
         },
     )

@@ -69,6 +69,7 @@ READ_PURPOSE_LABELS: Mapping[str, str] = {
     "procedure": _("Processing your application"),
     "operation": _("Operating the system"),
     "staff_administration": _("Managing an office's staff"),
+    "qualifications": _("Keeping a national qualifications register"),
 }
 
 # The reader's role, as the read record names it.
