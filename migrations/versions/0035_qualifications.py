@@ -2,7 +2,7 @@
 credentials' status lists widened to two bits (suspension).
 
 Revision ID: 0035_qualifications
-Revises: 0032_death
+Revises: 0033_fees
 Create Date: 2026-12-07 22:30:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0035_qualifications"
-down_revision: str | None = "0032_death"
+down_revision: str | None = "0033_fees"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Credentials: registered relying parties and stored OpenID4VP presentation requests.
 
 Revision ID: 0036_credentials_verifier
-Revises: 0033_fees
+Revises: 0035_qualifications
 Create Date: 2026-12-07 22:30:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import kiban.platform.db
 
 revision: str = "0036_credentials_verifier"
-down_revision: str | None = "0033_fees"
+down_revision: str | None = "0035_qualifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
