@@ -294,7 +294,13 @@ AUDIT: dict[str, Audit] = {
     f"POST {RESIDENT}/move-out": tags("residents:person:move_out", HEAD_CHANGE),
     f"POST {RESIDENT}/move-in": tags("residents:person:move_in"),
     f"POST {RESIDENT}/move-within": tags("residents:person:move_within", HEAD_CHANGE),
-    f"POST {RESIDENT}/death": tags("residents:person:death", HEAD_CHANGE),
+    # A death stops the deceased's benefits and holds what they were owed (ADR 0033), when any.
+    f"POST {RESIDENT}/death": tags(
+        "residents:person:death",
+        HEAD_CHANGE,
+        "benefits:determination:stopped_by_death?",
+        "payments:obligation:held?",
+    ),
     f"POST {RESIDENT}/name": tags("residents:person:name_change"),
     # Staff, relying parties, corporations, the mesh's metrics.
     "POST /api/v1/staff/bootstrap": tags("staff:account:*"),
