@@ -25,6 +25,19 @@ identity's ``identity.certificate_*`` and ``identity.signature_invalid`` (401) f
 
 from __future__ import annotations
 
+from kiban.blocks.procedures.actions import (
+    actor_of,
+    check_action,
+    do_take_action,
+    notice_params,
+)
+from kiban.blocks.procedures.applications import (
+    SUBSYSTEM,
+    do_save_draft,
+    do_start_application,
+    household_member_id,
+    register_procedures_member,
+)
 from kiban.blocks.procedures.definitions import (
     ROLES,
     SEND_BACK,
@@ -50,7 +63,21 @@ from kiban.blocks.procedures.definitions import (
     task_resource,
 )
 from kiban.blocks.procedures.events import TOPIC_PREFIX, audit_tag, topic
+from kiban.blocks.procedures.journal import (
+    fold,
+)
+from kiban.blocks.procedures.reads import (
+    action_label,
+    expected_completion,
+    get_application,
+    list_applications,
+)
 from kiban.blocks.procedures.reference import is_valid_reference, reference_of
+from kiban.blocks.procedures.reports import (
+    prefill_report,
+    projection_of,
+    verify_journal,
+)
 from kiban.blocks.procedures.schemas import (
     ActionRead,
     ApplicationPage,
@@ -65,31 +92,16 @@ from kiban.blocks.procedures.schemas import (
     TimelineRead,
     TimelineStep,
 )
-from kiban.blocks.procedures.service import (
+from kiban.blocks.procedures.submission import (
     SIGNED_PREFIX,
-    SUBSYSTEM,
-    action_label,
-    actor_of,
-    check_action,
-    do_claim_task,
-    do_release_task,
-    do_save_draft,
-    do_start_application,
     do_submit,
-    do_take_action,
-    expected_completion,
-    fold,
-    get_application,
-    household_member_id,
-    list_applications,
-    list_tasks,
-    notice_params,
-    prefill_report,
-    projection_of,
-    register_procedures_member,
     submission_document,
     submission_payload,
-    verify_journal,
+)
+from kiban.blocks.procedures.tasks import (
+    do_claim_task,
+    do_release_task,
+    list_tasks,
 )
 
 __all__ = [

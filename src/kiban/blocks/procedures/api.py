@@ -22,11 +22,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from kiban.blocks import identity
-from kiban.blocks.procedures import definitions, service
+from kiban.blocks.procedures import definitions
+from kiban.blocks.procedures.actions import actor_of, do_take_action
+from kiban.blocks.procedures.applications import do_save_draft, do_start_application
 from kiban.blocks.procedures.errors import (
     ApplicationNotFound,
     InvalidEncoding,
 )
+from kiban.blocks.procedures.reads import get_application, list_applications
+from kiban.blocks.procedures.reports import prefill_report
 from kiban.blocks.procedures.schemas import (
     ActionDefOut,
     ApplicantAction,
@@ -43,6 +47,8 @@ from kiban.blocks.procedures.schemas import (
     TaskClaim,
     TaskComplete,
 )
+from kiban.blocks.procedures.submission import do_submit, submission_document, submission_payload
+from kiban.blocks.procedures.tasks import do_claim_task, do_release_task, list_tasks
 from kiban.platform.authority import Acting, Principal, authorize
 from kiban.platform.fields import Limit, Offset
 from kiban.platform.webkit import DbSession, public
@@ -185,14 +191,14 @@ def get_prefill_report(code: Code, session: DbSession, actor: Acting) -> Prefill
     """Over the submitted applications: values typed, values prefilled from registries, and
     prefilled facts typed again (once-only keeps this at 0). No personal data."""
     authorize(session, actor, "procedures.report.read", organisation=actor.organisation)
-    return service.prefill_report(session, code)
+    return prefill_report(session, code)
 
 
 # --- applications (the applicant) -----------------------------------------------------------
 
 
 def _own(session: DbSession, person_id: uuid.UUID, application_id: uuid.UUID) -> ApplicationRead:
-    app = service.get_application(session, application_id)
+    app = get_application(session, application_id)
     # Someone else's application is reported as absent, not as forbidden: its existence is
     # itself personal data.
     if app.applicant_id != person_id:
@@ -211,8 +217,8 @@ def start_application(
 ) -> ApplicationRead:
     """A draft for the signed-in resident; fields the registries hold are prefilled through
     the mesh, each with its source (registry, as of, message id)."""
-    return service.do_start_application(
-        session, data.service, applicant=person_id, actor=service.actor_of(person_id)
+    return do_start_application(
+        session, data.service, applicant=person_id, actor=actor_of(person_id)
     )
 
 
@@ -225,9 +231,7 @@ def my_applications(
     offset: Offset = 0,
 ) -> ApplicationPage:
     """The signed-in resident's applications (drafts included), most recently changed first."""
-    return service.list_applications(
-        session, applicant=person_id, states=state, limit=limit, offset=offset
-    )
+    return list_applications(session, applicant=person_id, states=state, limit=limit, offset=offset)
 
 
 @router.get(
@@ -252,12 +256,12 @@ def save_draft(
 ) -> ApplicationRead:
     """Keep typed values; a prefilled field is refused (`procedures.prefilled_field`)."""
     _own(session, person_id, application_id)
-    return service.do_save_draft(
+    return do_save_draft(
         session,
         application_id,
         data.values,
         expected_version=data.expected_version,
-        actor=service.actor_of(person_id),
+        actor=actor_of(person_id),
     )
 
 
@@ -274,8 +278,8 @@ def submission(
     app = _own(session, person_id, application_id)
     return SubmissionRead(
         version=app.version,
-        signed_data=service.submission_payload(app).decode("ascii"),
-        document=json.loads(service.submission_document(app)),
+        signed_data=submission_payload(app).decode("ascii"),
+        document=json.loads(submission_document(app)),
     )
 
 
@@ -293,13 +297,13 @@ def submit(
     """The signing certificate must be the applicant's and good now; certificate, signature,
     serial and revocation status are kept with the application."""
     _own(session, person_id, application_id)
-    return service.do_submit(
+    return do_submit(
         session,
         application_id,
         expected_version=data.expected_version,
         signing_certificate=_b64url(data.signing_certificate, "signing_certificate"),
         signature=_b64url(data.signature, "signature"),
-        actor=service.actor_of(person_id),
+        actor=actor_of(person_id),
     )
 
 
@@ -316,12 +320,12 @@ def applicant_action(
 ) -> ApplicationRead:
     """For example withdraw a draft. Signed actions go through `/submit`."""
     _own(session, person_id, application_id)
-    return service.do_take_action(
+    return do_take_action(
         session,
         application_id,
         data.action,
         role="applicant",
-        actor=service.actor_of(person_id),
+        actor=actor_of(person_id),
         expected_version=data.expected_version,
         reason=data.reason,
     )
@@ -334,7 +338,7 @@ def _task(
     session: DbSession, actor: Principal, application_id: uuid.UUID, action: str
 ) -> ApplicationRead:
     """The application, once the policy allowed ``action`` on it in its office."""
-    app = service.get_application(session, application_id)
+    app = get_application(session, application_id)
     authorize(
         session,
         actor,
@@ -360,7 +364,7 @@ def tasks(
     office = office or actor.organisation
     authorize(session, actor, "procedures.tasks.read", organisation=office)
     # A role held in one department sees that department's tasks.
-    return service.list_tasks(
+    return list_tasks(
         session, office=office, departments=actor.departments, limit=limit, offset=offset
     )
 
@@ -377,7 +381,7 @@ def claim(
 ) -> ApplicationRead:
     """Only the official holding the claim may act on the task."""
     _task(session, actor, application_id, "procedures.tasks.claim")
-    return service.do_claim_task(
+    return do_claim_task(
         session, application_id, official=actor.actor, expected_version=data.expected_version
     )
 
@@ -390,7 +394,7 @@ def release(
 ) -> ApplicationRead:
     """Give the task back to the queue."""
     _task(session, actor, application_id, "procedures.tasks.claim")
-    return service.do_release_task(
+    return do_release_task(
         session, application_id, official=actor.actor, expected_version=data.expected_version
     )
 
@@ -406,7 +410,7 @@ def complete(
     """Approve, send back with a reason, … — whatever the procedure lets an official do now.
     The official must hold the claim and name the version they read; they may not act on
     their own application, nor after a step the definition keeps apart from this one."""
-    app = service.get_application(session, application_id)
+    app = get_application(session, application_id)
     authorize(
         session,
         actor,
@@ -414,7 +418,7 @@ def complete(
         organisation=app.office or "",
         resource=definitions.task_resource(app, data.action),
     )
-    return service.do_take_action(
+    return do_take_action(
         session,
         application_id,
         data.action,

@@ -3,8 +3,9 @@
 A procedure (手続) is a frozen :class:`ProcedureDef`: its states, the actions that move an
 application between them and who may take each, the form with the registry each prefilled field
 comes from, the evidence it consumes and produces, and its service-level target. Adding a
-procedure means registering a definition; the engine in :mod:`kiban.blocks.procedures.service`
-has no code for any particular procedure.
+procedure means registering a definition; the engine (:mod:`~kiban.blocks.procedures.journal`,
+``applications``, ``actions``, ``tasks``, ``submission``) has no code for any particular
+procedure.
 
 Whoever defines a procedure registers it at import time (the moving life event registers
 転出届, 転入届 and 転居届; tests register their own). Registration checks that the definition is
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
-from kiban.blocks.procedures.errors import ProcedureNotFound
+from kiban.blocks.procedures.errors import FeeUnpaid, ProcedureNotFound
 from kiban.platform.authority import Resource
 
 if TYPE_CHECKING:
@@ -196,6 +197,13 @@ def fee_paid(session: Session, app: ApplicationRead) -> bool:
     with _lock:
         gates = list(_fee_gates)
     return bool(gates) and gates[0](session, app)
+
+
+def require_fee_paid(session: Session, app: ApplicationRead) -> None:
+    """``procedures.fee_unpaid`` (402) unless :func:`fee_paid`."""
+    fee = get_procedure(app.code).fee
+    if fee is not None and not fee_paid(session, app):
+        raise FeeUnpaid(fee.amount)
 
 
 def _check_states(defn: ProcedureDef) -> list[str]:

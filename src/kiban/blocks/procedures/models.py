@@ -4,7 +4,7 @@
 of the same application by its SHA-256 hash, never updated or deleted. ``procedures_applications``
 is a projection of it, kept in the same transaction, that queues and lists are read from; its
 state, values, claim and version are exactly the fold of the application's journal
-(:func:`kiban.blocks.procedures.service.fold`), which a test and :func:`verify_journal` check.
+(:func:`kiban.blocks.procedures.journal.fold`), which a test and :func:`verify_journal` check.
 """
 
 from __future__ import annotations
