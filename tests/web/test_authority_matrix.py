@@ -321,6 +321,7 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
         ("GET", "/office/benefits"): Case(
             "benefits.read", "GET", "/office/benefits", organisation="kiban"
         ),
+        **_payment_pages(),
         ("GET", "/office/deaths/{application_id}"): Case(
             "procedures.tasks.read", "GET", "/office/deaths/{application}"
         ),
@@ -338,6 +339,26 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             "residents.certificate.issue", "GET", "/office/residents/{person}/certificate"
         ),
         **_staff_pages(),
+    }
+
+
+def _payment_pages() -> dict[tuple[str, str], Case]:
+    """The office's payment pages: the payer (131016 here) is in the path, as in the API."""
+    approve, p, b = "payments.batch.approve", "/office/payments", "/office/payments/{payer}"
+    n = "/office/payments/{payer}/batches/{number}"
+    own = f"{p}/{OWN}/batches/1"
+    return {
+        ("GET", p): Case(approve, "GET", p, organisation="self"),
+        ("POST", f"{b}/batches"): Case(
+            approve, "POST", f"{p}/{OWN}/batches", {"programme": "none"}, form=True
+        ),
+        ("GET", n): Case(approve, "GET", own),
+        ("POST", f"{n}/approvals"): Case(approve, "POST", f"{own}/approvals", {}, form=True),
+        ("POST", f"{n}/transfer-file"): Case(
+            approve, "POST", f"{own}/transfer-file", {}, form=True
+        ),
+        ("POST", f"{n}/result"): Case(approve, "POST", f"{own}/result", {}, form=True),
+        ("GET", f"{b}/failures"): Case(approve, "GET", f"{p}/{OWN}/failures"),
     }
 
 
@@ -409,7 +430,7 @@ def test_every_principal_route_has_a_policy() -> None:
 
 ROLES = [
     ("municipality", role) for role in ("counter", "review", "approval", "administrator", "audit")
-] + [("operator", "administrator"), ("operator", "audit")]
+] + [("operator", "administrator"), ("operator", "payments"), ("operator", "audit")]
 
 
 @pytest.fixture

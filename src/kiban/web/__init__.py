@@ -53,6 +53,7 @@ from kiban.web.office import benefits as office_benefits
 from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
 from kiban.web.office import home as office
+from kiban.web.office import payments as office_payments
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import residents as office_residents
 from kiban.web.office import session as office_session
@@ -112,6 +113,7 @@ def routers() -> list[APIRouter]:
         office_staff.router,  # Office: managing staff, keys and emergency access (HTML).
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
+        office_payments.router,  # Office: payment batches, approvals, files, follow-up (HTML).
         office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.
         residents_api,

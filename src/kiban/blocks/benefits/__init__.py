@@ -20,7 +20,7 @@ Error codes: ``benefits.programme_not_found`` (404), ``benefits.invalid_programm
 
 from __future__ import annotations
 
-from kiban.blocks.benefits.definitions import SHIPPED
+from kiban.blocks.benefits.definitions import PAYER, SHIPPED
 from kiban.blocks.benefits.errors import (
     DeterminationNotFound,
     InvalidProgramme,
@@ -75,6 +75,7 @@ from kiban.blocks.benefits.service import (
 )
 
 __all__ = [
+    "PAYER",
     "SHIPPED",
     "SUBSYSTEM",
     "TAX_SERVICE",

@@ -20,6 +20,7 @@ from kiban.blocks.notifications.service import (
     count_unread,
     do_mark_read,
     do_send_notice,
+    find_notice,
     get_notice,
     list_inbox,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "count_unread",
     "do_mark_read",
     "do_send_notice",
+    "find_notice",
     "get_notice",
     "get_template",
     "list_inbox",

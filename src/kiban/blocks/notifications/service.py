@@ -86,6 +86,15 @@ def _existing(session: Session, notice: NotificationsNotice, person_id: uuid.UUI
     return _read(notice, _steps_of(session, [notice.id])[notice.id])
 
 
+def find_notice(session: Session, dedupe_key: str) -> NoticeRead | None:
+    """The notice sent under ``dedupe_key`` (with its lifecycle: delivered, read), or None: how
+    a block that told someone shows its officials that the person was told, and when."""
+    found = _by_dedupe_key(session, dedupe_key)
+    if found is None:
+        return None
+    return _read(found, _steps_of(session, [found.id])[found.id])
+
+
 def do_send_notice(
     session: Session,
     person_id: uuid.UUID,

@@ -15,7 +15,8 @@ The seam other blocks use (the benefits block above all):
   total) and the ledger moves it in_transit; :func:`transfer_file` writes the Zengin file;
   :func:`do_import_result` applies the bank's answer per line (paid, or returned: back to
   payable, an inbox notice to the person, paid once in a later batch); :func:`reconcile`
-  compares bank and ledger.
+  compares bank and ledger. :func:`batch_lines` shows each line with the account version it used,
+and :func:`list_failures` every returned line with its follow-up (told, corrected, paid later).
 
 Receiving accounts (:func:`do_register_account`) are versioned and verified with the bank
 through the mesh, so each verification shows in the person's "who used my data".
@@ -45,6 +46,7 @@ from kiban.blocks.payments.events import (
     LINE_RETURNED,
     OBLIGATION_ADDED,
 )
+from kiban.blocks.payments.followup import FailureRead, LineView, batch_lines, list_failures
 from kiban.blocks.payments.kana import to_zengin
 from kiban.blocks.payments.ledger import ACCOUNTS as LEDGER_ACCOUNTS
 from kiban.blocks.payments.ledger import balances as ledger_balances
@@ -120,11 +122,13 @@ __all__ = [
     "BatchRead",
     "BatchStateConflict",
     "BranchRead",
+    "FailureRead",
     "InvalidAccount",
     "InvalidKana",
     "InvalidObligation",
     "InvalidTransferFile",
     "LineRead",
+    "LineView",
     "Loaded",
     "NothingToPay",
     "ObligationCreate",
@@ -138,6 +142,7 @@ __all__ = [
     "ZenginHeader",
     "ZenginTransfer",
     "banks_loaded",
+    "batch_lines",
     "do_add_obligations",
     "do_approve_batch",
     "do_build_batch",
@@ -156,6 +161,7 @@ __all__ = [
     "list_banks",
     "list_batches",
     "list_branches",
+    "list_failures",
     "list_obligations",
     "list_payments",
     "list_version",

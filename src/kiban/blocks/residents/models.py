@@ -128,6 +128,9 @@ class ReadPurpose(enum.StrEnum):
     # Managing an office's staff: finding the person who becomes an official, or whose record
     # an emergency access is granted over (職員の管理).
     STAFF_ADMINISTRATION = "staff_administration"
+    # Paying public funds: the payees of a payment batch, their accounts and the bank's
+    # answers (公金の支払事務).
+    PAYMENT = "payment"
 
 
 class ReadRecord(IdMixin, Base):
