@@ -89,14 +89,15 @@ def _account_of(actor: str) -> uuid.UUID | None:
         return None
 
 
-def _who(session: Session, actor: str) -> str:
-    """An official's name and where they acted, from the actor journals keep."""
+def _who(session: Session, actor: str, lang: i18n.Language) -> str:
+    """An official's name and where they acted, from the actor journals keep; a job of the
+    system (``system:...``) in plain words."""
     account_id = _account_of(actor)
     if account_id is not None:
         with contextlib.suppress(KibanError):
             account = staff.get_account(session, account_id)
             return f"{account.name} ({actor.split('@', 1)[-1]})"
-    return actor
+    return i18n.translations(lang).gettext("A job of the system")
 
 
 @router.get("")
@@ -233,8 +234,8 @@ def _batch_page(
             "names": names,
             "offset": offset,
             "page_lines": PAGE_LINES,
-            "maker": _who(session, batch.maker),
-            "approvers": [_who(session, a) for a in batch.approvers],
+            "maker": _who(session, batch.maker, lang),
+            "approvers": [_who(session, a, lang) for a in batch.approvers],
             "needed": payments.APPROVALS_NEEDED,
             "can_approve": can_approve,
             "fresh": fresh,
