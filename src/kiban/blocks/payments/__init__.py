@@ -26,6 +26,17 @@ from __future__ import annotations
 
 from kiban.blocks.payments.adapters import TransferBank
 from kiban.blocks.payments.banks import Loaded, banks_loaded, do_load_banks, list_version
+from kiban.blocks.payments.batches import (
+    do_approve_batch,
+    do_build_batch,
+    do_import_result,
+    do_mark_exported,
+    get_batch,
+    list_batches,
+    list_payments,
+    reconcile,
+    transfer_file,
+)
 from kiban.blocks.payments.errors import (
     AccountNotFound,
     BankUnavailable,
@@ -72,25 +83,16 @@ from kiban.blocks.payments.service import (
     VERIFY_ITEMS,
     VERIFY_TASK,
     do_add_obligations,
-    do_approve_batch,
-    do_build_batch,
-    do_import_result,
-    do_mark_exported,
     do_register_account,
     get_active_account,
     get_active_accounts,
     get_bank,
-    get_batch,
     get_branch,
     list_accounts,
     list_banks,
-    list_batches,
     list_branches,
     list_obligations,
-    list_payments,
-    reconcile,
     register_payments_member,
-    transfer_file,
 )
 from kiban.blocks.payments.zengin import Header as ZenginHeader
 from kiban.blocks.payments.zengin import Transfer as ZenginTransfer

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import notifications
+from kiban.blocks.payments.batches import _batch_row
 from kiban.blocks.payments.models import (
     PaymentsAccount,
     PaymentsBank,
@@ -26,7 +27,7 @@ from kiban.blocks.payments.models import (
     PaymentsLine,
 )
 from kiban.blocks.payments.schemas import FAILURES, LineResult
-from kiban.blocks.payments.service import CHUNK, _batch_row
+from kiban.blocks.payments.service import CHUNK
 
 
 class LineView(BaseModel):
