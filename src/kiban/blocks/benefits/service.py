@@ -578,6 +578,7 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
     for first in range(0, len(ids), BULK):
         session.execute(
             update(BenefitsDetermination)
+            .execution_options(synchronize_session="fetch")
             .where(BenefitsDetermination.id.in_(ids[first : first + BULK]))
             .values(status="obligated", changed_at=now)
         )

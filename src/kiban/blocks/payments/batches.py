@@ -165,6 +165,7 @@ def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) 
     for first in range(0, len(ids), CHUNK):
         session.execute(
             update(PaymentsObligation)
+            .execution_options(synchronize_session="fetch")
             .where(PaymentsObligation.id.in_(ids[first : first + CHUNK]))
             .values(status="batched")
         )

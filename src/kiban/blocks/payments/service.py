@@ -152,17 +152,42 @@ def register_payments_member(session: Session, *, actor: str) -> str:
 # --- receiving accounts ---------------------------------------------------------------------
 
 
-def _account_read(session: Session, row: PaymentsAccount) -> AccountRead:
-    bank = session.get(PaymentsBank, row.bank_code)
-    branch = session.get(PaymentsBranch, (row.bank_code, row.branch_code))
+Names = tuple[dict[str, str], dict[tuple[str, str], str]]
+
+
+def _names(session: Session, rows: Sequence[PaymentsAccount]) -> Names:
+    """The bank and branch names of ``rows`` in two reads (the identity map holds loaded rows
+    only weakly, so looking each one up again would read it again, once per account)."""
+    codes = sorted({row.bank_code for row in rows})
+    banks: dict[str, str] = {}
+    branches: dict[tuple[str, str], str] = {}
+    for first in range(0, len(codes), CHUNK):
+        chunk = codes[first : first + CHUNK]
+        for code, name in session.execute(
+            select(PaymentsBank.code, PaymentsBank.name).where(PaymentsBank.code.in_(chunk))
+        ):
+            banks[code] = name
+        for bank_code, code, name in session.execute(
+            select(PaymentsBranch.bank_code, PaymentsBranch.code, PaymentsBranch.name).where(
+                PaymentsBranch.bank_code.in_(chunk)
+            )
+        ):
+            branches[bank_code, code] = name
+    return banks, branches
+
+
+def _account_read(
+    session: Session, row: PaymentsAccount, names: Names | None = None
+) -> AccountRead:
+    banks, branches = names or _names(session, [row])
     return AccountRead(
         id=row.id,
         person_id=row.person_id,
         version=row.version,
         bank_code=row.bank_code,
-        bank_name=bank.name if bank else "",
+        bank_name=banks.get(row.bank_code, ""),
         branch_code=row.branch_code,
-        branch_name=branch.name if branch else "",
+        branch_name=branches.get((row.bank_code, row.branch_code), ""),
         account_type=cast("AccountRead", row).account_type,
         account_number=row.account_number,
         holder_kana=row.holder_kana,
@@ -297,10 +322,9 @@ def get_active_accounts(
 ) -> dict[uuid.UUID, AccountRead]:
     """The active account of each of ``person_ids`` that has one (in bulk: for a national run,
     to tell each recipient where the payment goes, or to ask them to register)."""
-    return {
-        person_id: _account_read(session, row)
-        for person_id, row in _active_rows(session, person_ids).items()
-    }
+    rows = _active_rows(session, person_ids)
+    names = _names(session, list(rows.values()))
+    return {person_id: _account_read(session, row, names) for person_id, row in rows.items()}
 
 
 def get_active_account(session: Session, person_id: uuid.UUID) -> AccountRead | None:
