@@ -10,12 +10,13 @@ from pathlib import Path
 from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
-from kiban.blocks import notifications, residents, staff
+from kiban.blocks import notifications, payments, residents, staff
 from kiban.blocks.staff.models import StaffBreakGlass
 from kiban.cardreader.store import CardStore
 from kiban.cli import app
+from kiban.cli import seed as seed_module
 from kiban.cli.card import issue_into
-from kiban.cli.staff import seed_demo_officials
+from kiban.cli.staff import demo_payment_approvers, seed_demo_officials
 from kiban.kernel import clock
 from kiban.platform.db import transaction
 from kiban.platform.models import AuditEntry
@@ -222,7 +223,7 @@ def test_the_demo_seeds_an_official_per_municipality_and_an_administrator(
             agencies=[("agency:pension", "日本年金機構", "pension")],
         )
     municipalities = {p.address.lg_code for p in adults}
-    assert len(chosen) == len(municipalities) + 1
+    assert len(chosen) == len(municipalities) + 1 + 2  # The administrator, two approvers.
     with transaction(engine) as session:
         for person, card, where in chosen:
             account = staff.get_account_by_person(session, person.id)
@@ -230,7 +231,9 @@ def test_the_demo_seeds_an_official_per_municipality_and_an_administrator(
             assert account.name == person.full_name
             assert card.card_number
             held = {(m.organisation, m.role) for m in account.memberships}
-            if where.startswith("kiban"):
+            if where == "kiban payments":
+                assert held == {("kiban", "payments")}
+            elif where.startswith("kiban"):
                 assert held == {("kiban", "administrator")}
             else:
                 lg = person.address.lg_code
@@ -313,3 +316,34 @@ def test_break_glass_is_time_boxed_recorded_and_told_to_the_person(
         )
     after = runner.invoke(app, ["residents", "show", "--person-id", str(person.id), *as_helper])
     assert after.exit_code == 1
+
+
+def test_the_demo_leaves_the_flat_payment_approved_by_two_officials_ready_to_export(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """The seed's job builds the flat payment's batch; the two demo payment officials approve
+    it (the policy asked for each, the maker and earlier approver excluded)."""
+    assert runner.invoke(app, ["seed", "--size", "tiny", "--seed", "3"]).exit_code == 0
+    store = CardStore(tmp_path / "cards")
+    with transaction(engine) as session:
+        adults = [p for p in residents.list_people(session, limit=1000) if p.birth_date.year < 2000]
+        seed_demo_officials(
+            session,
+            adults,
+            lambda person: issue_into(
+                session, store, person.id, auth_pin="1234", signing_pin="KIBAN2026"
+            ),
+            agencies=[],
+        )
+        line = seed_module._approved_batch(session, ready=True)
+    with transaction(engine) as session:
+        batches = payments.list_batches(session)
+        approvers = {p.actor for p in demo_payment_approvers(session)}
+    assert [(b.programme, b.payer, b.status, b.maker) for b in batches] == [
+        ("flat-payment", "digital-agency", "approved", "system:seed")
+    ]
+    assert set(batches[0].approvers) == approvers
+    assert len(approvers) == 2
+    assert batches[0].line_count > 0
+    assert f"payment batch {batches[0].number} of flat-payment" in line
+    assert "approved by 2 officials" in line

@@ -322,6 +322,7 @@ def policy(town: str) -> dict[tuple[str, str], Case]:
             "benefits.read", "GET", "/office/benefits", organisation="kiban"
         ),
         **_qualification_pages(),
+        **_payment_pages(),
         ("GET", "/office/deaths/{application_id}"): Case(
             "procedures.tasks.read", "GET", "/office/deaths/{application}"
         ),
@@ -382,6 +383,26 @@ def _qualification_pages() -> dict[tuple[str, str], Case]:
             True,
             organisation=mhlw,
         ),
+    }
+
+
+def _payment_pages() -> dict[tuple[str, str], Case]:
+    """The office's payment pages: the payer (131016 here) is in the path, as in the API."""
+    approve, p, b = "payments.batch.approve", "/office/payments", "/office/payments/{payer}"
+    n = "/office/payments/{payer}/batches/{number}"
+    own = f"{p}/{OWN}/batches/1"
+    return {
+        ("GET", p): Case(approve, "GET", p, organisation="self"),
+        ("POST", f"{b}/batches"): Case(
+            approve, "POST", f"{p}/{OWN}/batches", {"programme": "none"}, form=True
+        ),
+        ("GET", n): Case(approve, "GET", own),
+        ("POST", f"{n}/approvals"): Case(approve, "POST", f"{own}/approvals", {}, form=True),
+        ("POST", f"{n}/transfer-file"): Case(
+            approve, "POST", f"{own}/transfer-file", {}, form=True
+        ),
+        ("POST", f"{n}/result"): Case(approve, "POST", f"{own}/result", {}, form=True),
+        ("GET", f"{b}/failures"): Case(approve, "GET", f"{p}/{OWN}/failures"),
     }
 
 
@@ -453,7 +474,7 @@ def test_every_principal_route_has_a_policy() -> None:
 
 ROLES = [
     ("municipality", role) for role in ("counter", "review", "approval", "administrator", "audit")
-] + [("operator", "administrator"), ("operator", "audit")]
+] + [("operator", "administrator"), ("operator", "payments"), ("operator", "audit")]
 
 
 @pytest.fixture

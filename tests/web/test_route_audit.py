@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from kiban.agencies import physician, wiring
+from kiban.agencies import bank, physician, wiring
 from kiban.blocks import benefits, payments, procedures, qualifications, residents, staff
 from kiban.blocks.benefits.models import BenefitsDetermination
 from kiban.cli import app as cli_app
@@ -88,6 +88,7 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 # The register's writes in the order a life takes them (the death last).
 ORDER = ("move-out", "move-in", "move-within", "name", "death")
+FILES = "_files"  # A body's uploads (name: (filename, bytes)), sent as a multipart form.
 
 
 def _definition() -> procedures.ProcedureDef:
@@ -308,6 +309,61 @@ def _approve(step: Step) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/payments/{OWN}/batches/{batch.number}/approvals", step.body
 
 
+def _payable(step: Step, period: str) -> None:
+    """Two payees of the caller's organisation with verified accounts, owed for ``period``
+    (a period of their own, so that the walk's other batches do not take them)."""
+    with transaction(step.engine) as session:
+        wiring.register_reference_agencies(session)
+        if not payments.banks_loaded(session):
+            payments.do_load_banks(session, actor="system:test")
+        start = 2 + 2 * len(payments.list_batches(session))
+        people = residents.list_people(session, lg_code=OWN, limit=2, offset=start)
+        for n, person in enumerate(people):
+            payments_support.open_and_register(session, person.id, number=f"31{start:03d}{n}")
+        payments.do_add_obligations(
+            session,
+            [payments_support.obligation(p.id, period=period) for p in people],
+            actor="system:test",
+        )
+
+
+def _office_batch(step: Step, period: str, *, approved: bool = True) -> payments.BatchRead:
+    """A batch of the caller's organisation made by another official and, with ``approved``,
+    approved by two others."""
+    _payable(step, period)
+    with transaction(step.engine) as session:
+        batch = payments.do_build_batch(
+            session, programme=payments_support.PROGRAMME, payer=OWN, actor=payments_support.MAKER
+        )
+        if approved:
+            batch = payments_support.approve(session, batch.number)
+    return batch
+
+
+def _office_build(step: Step) -> tuple[str, dict[str, Any]]:
+    _payable(step, "office-build")
+    return f"/office/payments/{OWN}/batches", {"programme": payments_support.PROGRAMME}
+
+
+def _office_approve(step: Step) -> tuple[str, dict[str, Any]]:
+    batch = _office_batch(step, "office-approve", approved=False)
+    return f"/office/payments/{OWN}/batches/{batch.number}/approvals", {}
+
+
+def _office_export(step: Step) -> tuple[str, dict[str, Any]]:
+    batch = _office_batch(step, "office-export")
+    return f"/office/payments/{OWN}/batches/{batch.number}/transfer-file", {}
+
+
+def _office_result(step: Step) -> tuple[str, dict[str, Any]]:
+    """An approved batch and the reference bank's result file for it."""
+    batch = _office_batch(step, "office-result")
+    with transaction(step.engine) as session:
+        result = bank.ReferenceBank(session).transfer(payments.transfer_file(session, batch.number))
+    path = f"/office/payments/{OWN}/batches/{batch.number}/result"
+    return path, {FILES: {"result_file": ("result.txt", result)}}
+
+
 def _end_role(step: Step) -> tuple[str, dict[str, Any]]:
     """One of the account's roles here, confirmed."""
     with transaction(step.engine) as session:
@@ -455,6 +511,10 @@ PREPARE: dict[str, Callable[[Step], tuple[str, dict[str, Any]]]] = {
     "POST /api/v1/benefits/programmes/{code}/runs": _run,
     "POST /api/v1/benefits/determinations/{determination_id}/resolution": _resolve,
     "POST /api/v1/payments/{payer}/batches/{number}/approvals": _approve,
+    "POST /office/payments/{payer}/batches": _office_build,
+    "POST /office/payments/{payer}/batches/{number}/approvals": _office_approve,
+    "POST /office/payments/{payer}/batches/{number}/transfer-file": _office_export,
+    "POST /office/payments/{payer}/batches/{number}/result": _office_result,
 }
 """Routes whose case in the authority matrix cannot succeed as it stands (it is written to
 be refused or allowed, not to do the work): what to set up first, and the path and body."""
@@ -531,7 +591,10 @@ def test_every_office_action_writes_its_declared_entries_naming_official_role_an
                     headers = {"X-CSRF-Token": who.csrf}
                     answer = client.request(method, path, json=body, headers=headers)
                 else:
-                    answer = client.request(method, path, data={**body, "csrf_token": who.csrf})
+                    files = body.pop(FILES, None)  # An upload: a multipart form.
+                    answer = client.request(
+                        method, path, data={**body, "csrf_token": who.csrf}, files=files
+                    )
                 client.cookies.clear()
                 return answer
             headers = {"Authorization": f"Bearer {who.key}"}

@@ -176,6 +176,7 @@ FEE_CHECK = tags("payments:fee:paid?", "payments:fee:failed?")
 MY_APP = "/api/v1/registration/applications/{application_id}"
 CONSENT = "/api/v1/mesh/consents/{consent_id}"
 BATCH = "/api/v1/payments/{payer}/batches/{number}"
+OFFICE_BATCH = "/office/payments/{payer}/batches/{number}"
 STAFF = "/office/staff/{account_id}"
 # Signing in without the card: a sign-in or a refusal, and the session once it opens.
 SIGN_IN = tags("staff:office:sign_in?", "staff:office:sign_in_failed?", "platform:session:start?")
@@ -284,6 +285,19 @@ AUDIT: dict[str, Audit] = {
     "POST /office/login/totp": SIGN_IN,
     # Benefits (the operator's programmes and runs) and payments (the payer's batches).
     "GET /office/benefits": none("programmes, runs' counts, an anonymous preview: no identity"),
+    "GET /office/payments": none("batches' totals and states: no one's identity"),
+    "POST /office/payments/{payer}/batches": tags("payments:batch:built"),
+    # A batch's payees (names, accounts, the bank's answers) are recorded as read.
+    f"GET {OFFICE_BATCH}": READ,
+    f"POST {OFFICE_BATCH}/approvals": tags("payments:batch:approved"),
+    f"POST {OFFICE_BATCH}/transfer-file": tags(
+        "payments:batch:file_issued", "payments:batch:exported?"
+    ),
+    # A returned line tells its person in the inbox.
+    f"POST {OFFICE_BATCH}/result": tags(
+        "payments:batch:result_imported", "notifications:notice:sent?"
+    ),
+    "GET /office/payments/{payer}/failures": READ,
     # The register's API.
     "GET /api/v1/residents": READ,
     "POST /api/v1/residents": tags("residents:person:registered"),

@@ -29,6 +29,7 @@ from kiban.cli.output import fail
 from kiban.cli.residents import terminal_reader
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
+from kiban.platform.authority import Resource
 from kiban.platform.db import get_engine, transaction
 from kiban.platform.settings import get_settings
 
@@ -58,6 +59,7 @@ DEMO_QUALIFICATIONS = (
 )
 # The programme the seed pushes to payments (the three shipped programmes are all defined).
 FLAT_PAYMENT = "flat-payment"
+SEED_MAKER = "system:seed"  # The maker of the demo's payment batch (maker-checker).
 
 
 def _adults(session: Session) -> list[residents.PersonRead]:
@@ -98,6 +100,36 @@ def _benefits(session: Session, *, push: bool) -> str:
     return (
         f"\npushed {FLAT_PAYMENT} for {base_date}: {run.determinations:,} households, "
         f"{run.total_yen:,} yen, {run.obligations_added:,} obligations for payments"
+    )
+
+
+def _approved_batch(session: Session, *, ready: bool) -> str:
+    """Build the flat payment's batch (the seed's job is its maker) and have the demo's two
+    payment officials approve it, each asked of the policy with the maker and the earlier
+    approver excluded, so that a new user finds one approved batch ready to export."""
+    if not ready:
+        return ""
+    approvers = staff_cli.demo_payment_approvers(session)
+    try:
+        batch = payments.do_build_batch(
+            session, programme=FLAT_PAYMENT, payer=benefits.PAYER, actor=SEED_MAKER
+        )
+    except payments.NothingToPay:
+        return ""
+    for principal in approvers[: payments.APPROVALS_NEEDED]:
+        staff.bind_principal(session, principal, "cli:kiban seed")
+        staff.authorize(
+            session,
+            principal,
+            "payments.batch.approve",
+            organisation=benefits.PAYER,
+            resource=Resource(excluded_actors=(batch.maker, *batch.approvers)),
+        )
+        batch = payments.do_approve_batch(session, batch.number, actor=principal.actor)
+    return (
+        f"\npayment batch {batch.number} of {FLAT_PAYMENT}: {batch.line_count:,} lines, "
+        f"{batch.total:,} yen, {batch.status} by {len(batch.approvers)} officials "
+        f"(export it at /office/payments/{benefits.PAYER}/batches/{batch.number})"
     )
 
 
@@ -221,8 +253,10 @@ def seed(
                         seed=seed,
                         always=[person.id for person, _ in cards],
                     )
-                money = _money(session, everyone if enrolled else [], seed=seed) + _benefits(
-                    session, push=bool(enrolled)
+                money = (
+                    _money(session, everyone if enrolled else [], seed=seed)
+                    + _benefits(session, push=bool(enrolled))
+                    + _approved_batch(session, ready=bool(officials and enrolled))
                 )
         except KibanError as error:
             fail(error.message_ja, error.message_en, error.field)

@@ -353,6 +353,10 @@ def revoke_key(
 
 DEMO_OFFICIAL_ROLES = ("approval", "counter")
 """Each demo official holds these roles in their municipality, and chooses one after signing in."""
+PAYMENTS_ROLE = "payments"
+DEMO_PAYMENT_APPROVERS = 2
+"""Officials of kiban's operator approving the national programmes' payment batches (two:
+maker-checker needs two approvers other than the maker)."""
 
 
 def seed_demo_officials(
@@ -389,7 +393,33 @@ def seed_demo_officials(
     chosen.append(
         (administrator, issue(administrator), f"{staff.OPERATOR_ORGANISATION} administrator")
     )
+    # The national payer's two approvers (maker-checker: the seed's job is the maker).
+    taken = {c[0].id for c in chosen}
+    for person in [p for p in reversed(people) if p.id not in taken][:DEMO_PAYMENT_APPROVERS]:
+        account = staff.do_create_official(
+            session, person_id=person.id, name=person.full_name, actor="system:seed"
+        )
+        staff.do_grant(
+            session,
+            account.id,
+            organisation=staff.OPERATOR_ORGANISATION,
+            role=PAYMENTS_ROLE,
+            actor="system:seed",
+        )
+        chosen.append((person, issue(person), f"{staff.OPERATOR_ORGANISATION} {PAYMENTS_ROLE}"))
     return chosen
+
+
+def demo_payment_approvers(session: Session) -> list[staff.Principal]:
+    """The demo's officials of kiban's operator holding the payments role, as principals."""
+    found = []
+    for account in staff.list_accounts(session, organisation=staff.OPERATOR_ORGANISATION):
+        principal = staff.principal_for(
+            session, account.id, organisation=staff.OPERATOR_ORGANISATION, role=PAYMENTS_ROLE
+        )
+        if principal is not None:
+            found.append(principal)
+    return found
 
 
 @app.command("break-glass")

@@ -54,6 +54,7 @@ from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
 from kiban.web.office import fees as office_fees
 from kiban.web.office import home as office
+from kiban.web.office import payments as office_payments
 from kiban.web.office import procedures as office_procedures
 from kiban.web.office import qualifications as office_qualifications
 from kiban.web.office import residents as office_residents
@@ -116,6 +117,7 @@ def routers() -> list[APIRouter]:
         office_procedures.router,  # Office: task queue and applications (HTML).
         office_benefits.router,  # Office: benefit programmes, preview, runs (HTML).
         office_qualifications.router,  # Office: the qualifications registry (HTML).
+        office_payments.router,  # Office: payment batches, approvals, files, follow-up (HTML).
         office_death.router,  # Office: a death's procedures for the bereaved and the heirs (HTML).
         office_fees.router,  # Office: fees paid for the office's procedures, refunds (HTML).
         # Block APIs: kiban.blocks.<block>.api.router.

@@ -29,7 +29,7 @@ Error codes: ``benefits.programme_not_found`` (404), ``benefits.invalid_programm
 from __future__ import annotations
 
 from kiban.blocks.benefits.deaths import Stopped, do_stop_for_death, hold_reason
-from kiban.blocks.benefits.definitions import SHIPPED
+from kiban.blocks.benefits.definitions import PAYER, SHIPPED
 from kiban.blocks.benefits.errors import (
     DeterminationNotFound,
     InvalidProgramme,
@@ -88,6 +88,7 @@ from kiban.blocks.benefits.support import REGISTRY as SUPPORT_REGISTRY
 from kiban.blocks.benefits.support import SupportProgramme, do_offer_support
 
 __all__ = [
+    "PAYER",
     "SHIPPED",
     "SUBSYSTEM",
     "SUPPORT_REGISTRY",

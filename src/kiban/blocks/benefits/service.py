@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh, notifications, payments, residents
@@ -71,6 +71,8 @@ TAX_LEGAL_BASIS: Final = "番号法第19条第8号、別表 (給付金の支給�
 HEAD: Final = "世帯主"
 PAGE: Final = 1000
 OPEN: Final = ("notified",)
+BULK: Final = 5_000
+"""Determinations written (and notices sent) per ``executemany``; ids per ``IN`` list."""
 """Statuses a recipient can still decline or correct in, during the window."""
 
 Progress = Callable[[int, int], None]
@@ -326,19 +328,6 @@ _NO_ACCOUNT: Final = AccountInfo(
 )
 
 
-def _account(session: Session, person_id: uuid.UUID) -> AccountInfo:
-    account = payments.get_active_account(session, person_id)
-    if account is None:
-        return _NO_ACCOUNT
-    # Only the last digits of the number: a notice is not the place for a whole account.
-    masked = "*" * 3 + account.account_number[-4:]
-    return AccountInfo(
-        f"登録済みの公金受取口座（{account.bank_name} {account.branch_name} {masked}）",
-        f"your registered public-funds account ({account.bank_name} {account.branch_name} "
-        f"{masked})",
-    )
-
-
 def _reason(award: Award, lang: str) -> str:
     counts = Counter(line.amount_yen for line in award.lines)
     parts = [
@@ -415,35 +404,102 @@ def start_run(
     return run
 
 
-def _notify(
+def _account_info(account: payments.AccountRead | None) -> AccountInfo:
+    if account is None:
+        return _NO_ACCOUNT
+    # Only the last digits of the number: a notice is not the place for a whole account.
+    masked = "*" * 3 + account.account_number[-4:]
+    return AccountInfo(
+        f"登録済みの公金受取口座（{account.bank_name} {account.branch_name} {masked}）",
+        f"your registered public-funds account ({account.bank_name} {account.branch_name} "
+        f"{masked})",
+    )
+
+
+def _write_determinations(
     session: Session,
     programme: ProgrammeDefinition,
-    row: BenefitsDetermination,
-    award: Award,
+    run: BenefitsRun,
+    awards: list[Award],
     *,
     actor: str,
-) -> uuid.UUID:
-    account = _account(session, row.recipient_id)
-    notice = notifications.do_send_notice(
+) -> int:
+    """Record a determination and send an inbox notice for each award, in bulk: the rows by
+    ``executemany``, the notices by :func:`notifications.do_send_notices` (one audit entry for
+    the call), one ``benefits.determined`` event each."""
+    if not awards:
+        return 0
+    accounts = payments.get_active_accounts(session, [a.recipient_id for a in awards])
+    deadline = clock.to_jst(run.opt_out_until).date()
+    rows, sends = [], []
+    for award in awards:
+        row_id, notice_id = uuid.uuid4(), uuid.uuid4()
+        account = _account_info(accounts.get(award.recipient_id))
+        rows.append(
+            {
+                "id": row_id,
+                "run_id": run.id,
+                "programme_code": programme.code,
+                "period": run.period,
+                "recipient_id": award.recipient_id,
+                "household_id": award.household_id,
+                "amount_yen": award.amount_yen,
+                "lines": [
+                    {
+                        "person_id": str(line.person_id),
+                        "age": line.age,
+                        "amount_yen": line.amount_yen,
+                        "reason": line.reason,
+                    }
+                    for line in award.lines
+                ],
+                "status": "notified",
+                "opt_out_until": run.opt_out_until,
+                "notice_id": notice_id,
+            }
+        )
+        sends.append(
+            notifications.NoticeToSend(
+                person_id=award.recipient_id,
+                template=notices.DETERMINED,
+                params={
+                    "programme_ja": programme.title_ja,
+                    "programme_en": programme.title_en,
+                    "legal_basis": programme.legal_basis,
+                    "amount": f"{award.amount_yen:,}",
+                    "reason_ja": _reason(award, "ja"),
+                    "reason_en": _reason(award, "en"),
+                    "account_ja": account.ja,
+                    "account_en": account.en,
+                    "deadline": deadline,
+                },
+                dedupe_key=f"benefits:{programme.code}:{run.period}:{award.recipient_id}",
+                link=notices.PORTAL_LINK,
+                notice_id=notice_id,
+            )
+        )
+    sent = notifications.do_send_notices(session, sends, actor=actor)
+    for row, send in zip(rows, sends, strict=True):
+        row["notice_id"] = sent[send.dedupe_key]  # A notice sent before keeps its id.
+    session.execute(insert(BenefitsDetermination), rows)
+    events.emit_many(
         session,
-        row.recipient_id,
-        notices.DETERMINED,
-        {
-            "programme_ja": programme.title_ja,
-            "programme_en": programme.title_en,
-            "legal_basis": programme.legal_basis,
-            "amount": f"{row.amount_yen:,}",
-            "reason_ja": _reason(award, "ja"),
-            "reason_en": _reason(award, "en"),
-            "account_ja": account.ja,
-            "account_en": account.en,
-            "deadline": clock.to_jst(row.opt_out_until).date(),
-        },
-        actor=actor,
-        link=notices.PORTAL_LINK,
-        dedupe_key=f"benefits:{row.programme_code}:{row.period}:{row.recipient_id}",
+        [
+            (
+                topics.DETERMINED,
+                {
+                    "determination_id": str(row["id"]),
+                    "programme": programme.code,
+                    "period": run.period,
+                    "person_id": str(row["recipient_id"]),
+                    "amount_yen": row["amount_yen"],
+                },
+                str(row["recipient_id"]),
+            )
+            for row in rows
+        ],
     )
-    return notice.id
+    return len(rows)
 
 
 def record_award(
@@ -455,43 +511,14 @@ def record_award(
     actor: str,
 ) -> BenefitsDetermination:
     """Record one award of ``run`` as a determination, tell the recipient in the inbox (amount,
-    reason, account, how to decline) and queue ``benefits.determined``."""
-    row = BenefitsDetermination(
-        id=uuid.uuid4(),
-        run_id=run.id,
-        programme_code=programme.code,
-        period=run.period,
-        recipient_id=award.recipient_id,
-        household_id=award.household_id,
-        amount_yen=award.amount_yen,
-        lines=[
-            {
-                "person_id": str(line.person_id),
-                "age": line.age,
-                "amount_yen": line.amount_yen,
-                "reason": line.reason,
-            }
-            for line in award.lines
-        ],
-        status="notified",
-        opt_out_until=run.opt_out_until,
-    )
-    session.add(row)
-    session.flush()
-    row.notice_id = _notify(session, programme, row, award, actor=actor)
-    events.emit(
-        session,
-        topics.DETERMINED,
-        {
-            "determination_id": str(row.id),
-            "programme": programme.code,
-            "period": run.period,
-            "person_id": str(row.recipient_id),
-            "amount_yen": row.amount_yen,
-        },
-        key=str(row.recipient_id),
-    )
-    return row
+    reason, account, how to decline) and queue ``benefits.determined``: the run's bulk path for
+    a single award (a birth's household)."""
+    _write_determinations(session, programme, run, [award], actor=actor)
+    return session.scalars(
+        select(BenefitsDetermination)
+        .where(BenefitsDetermination.run_id == run.id)
+        .where(BenefitsDetermination.recipient_id == award.recipient_id)
+    ).one()
 
 
 def do_run_programme(
@@ -520,6 +547,7 @@ def do_run_programme(
     )
     households = households_on(session, base_date)
     new = 0
+    pending: list[Award] = []
     for done, found in enumerate(households, start=1):
         if progress is not None:
             progress(done, len(households))
@@ -527,9 +555,12 @@ def do_run_programme(
         for award in determine(programme, household, base_date):
             if award.recipient_id in known:
                 continue
-            record_award(session, run, programme, award, actor=actor)
             known.add(award.recipient_id)
-            new += 1
+            pending.append(award)
+        if len(pending) >= BULK:
+            new += _write_determinations(session, programme, run, pending, actor=actor)
+            pending = []
+    new += _write_determinations(session, programme, run, pending, actor=actor)
     session.flush()
     added = do_settle_run(session, run.id, actor=actor)
     return _run_read(session, run, new=new, added=added)
@@ -571,9 +602,14 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
         actor=actor,
     )
     now = clock.now()
-    for row in rows:
-        row.status = "obligated"
-        row.changed_at = now
+    ids = [row.id for row in rows]
+    for first in range(0, len(ids), BULK):
+        session.execute(
+            update(BenefitsDetermination)
+            .execution_options(synchronize_session="fetch")
+            .where(BenefitsDetermination.id.in_(ids[first : first + BULK]))
+            .values(status="obligated", changed_at=now)
+        )
     events.emit_many(
         session,
         [

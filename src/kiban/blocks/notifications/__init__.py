@@ -17,9 +17,12 @@ from kiban.blocks.notifications.errors import (
 from kiban.blocks.notifications.events import NOTICE_READ, NOTICE_SENT
 from kiban.blocks.notifications.schemas import InboxPage, NoticeRead, NoticeStatus, NoticeStep
 from kiban.blocks.notifications.service import (
+    NoticeToSend,
     count_unread,
     do_mark_read,
     do_send_notice,
+    do_send_notices,
+    find_notice,
     get_notice,
     list_inbox,
 )
@@ -41,10 +44,13 @@ __all__ = [
     "NoticeStatus",
     "NoticeStep",
     "NoticeTemplate",
+    "NoticeToSend",
     "UnknownTemplate",
     "count_unread",
     "do_mark_read",
     "do_send_notice",
+    "do_send_notices",
+    "find_notice",
     "get_notice",
     "get_template",
     "list_inbox",

@@ -17,7 +17,8 @@ The seam other blocks use (the benefits block above all):
   total) and the ledger moves it in_transit; :func:`transfer_file` writes the Zengin file;
   :func:`do_import_result` applies the bank's answer per line (paid, or returned: back to
   payable, an inbox notice to the person, paid once in a later batch); :func:`reconcile`
-  compares bank and ledger.
+  compares bank and ledger. :func:`batch_lines` shows each line with the account version it used,
+and :func:`list_failures` every returned line with its follow-up (told, corrected, paid later).
 
 Fees (政府共通決済, :mod:`kiban.blocks.payments.fees`): :func:`do_start_fee` opens a payment
 intent with the provider (a :class:`FeeProvider`; the local reference provider by default),
@@ -41,6 +42,17 @@ from kiban.blocks.payments.adapters.fee_provider import (
     parse_settlement,
 )
 from kiban.blocks.payments.banks import Loaded, banks_loaded, do_load_banks, list_version
+from kiban.blocks.payments.batches import (
+    do_approve_batch,
+    do_build_batch,
+    do_import_result,
+    do_mark_exported,
+    get_batch,
+    list_batches,
+    list_payments,
+    reconcile,
+    transfer_file,
+)
 from kiban.blocks.payments.errors import (
     AccountNotFound,
     BankUnavailable,
@@ -84,6 +96,7 @@ from kiban.blocks.payments.fees import (
     paid_fee,
     reconcile_fees,
 )
+from kiban.blocks.payments.followup import FailureRead, LineView, batch_lines, list_failures
 from kiban.blocks.payments.holds import HoldResult, do_hold_obligations_of, list_held_of
 from kiban.blocks.payments.kana import to_zengin
 from kiban.blocks.payments.ledger import ACCOUNTS as LEDGER_ACCOUNTS
@@ -115,25 +128,16 @@ from kiban.blocks.payments.service import (
     VERIFY_ITEMS,
     VERIFY_TASK,
     do_add_obligations,
-    do_approve_batch,
-    do_build_batch,
-    do_import_result,
-    do_mark_exported,
     do_register_account,
     get_active_account,
     get_active_accounts,
     get_bank,
-    get_batch,
     get_branch,
     list_accounts,
     list_banks,
-    list_batches,
     list_branches,
     list_obligations,
-    list_payments,
-    reconcile,
     register_payments_member,
-    transfer_file,
 )
 from kiban.blocks.payments.zengin import Header as ZenginHeader
 from kiban.blocks.payments.zengin import Transfer as ZenginTransfer
@@ -171,6 +175,7 @@ __all__ = [
     "BatchRead",
     "BatchStateConflict",
     "BranchRead",
+    "FailureRead",
     "FeeAlreadyPaid",
     "FeeDifference",
     "FeeNotFound",
@@ -186,6 +191,7 @@ __all__ = [
     "InvalidObligation",
     "InvalidTransferFile",
     "LineRead",
+    "LineView",
     "Loaded",
     "LocalPayProvider",
     "NothingToPay",
@@ -205,6 +211,7 @@ __all__ = [
     "ZenginHeader",
     "ZenginTransfer",
     "banks_loaded",
+    "batch_lines",
     "do_add_obligations",
     "do_approve_batch",
     "do_build_batch",
@@ -231,6 +238,7 @@ __all__ = [
     "list_banks",
     "list_batches",
     "list_branches",
+    "list_failures",
     "list_fees",
     "list_held_of",
     "list_obligations",

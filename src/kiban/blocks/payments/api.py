@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from kiban.blocks.payments import batches, service
 from kiban.blocks.payments import events as topics
-from kiban.blocks.payments import service
 from kiban.blocks.payments.errors import BatchNotFound
 from kiban.blocks.payments.schemas import (
     BankRead,
@@ -52,7 +52,7 @@ banks_router = APIRouter(
 
 
 def _batch(session: DbSession, payer: str, number: int) -> BatchDetail:
-    found = service.get_batch(session, number)
+    found = batches.get_batch(session, number)
     if found.payer != payer:
         raise BatchNotFound
     return found
@@ -66,7 +66,7 @@ def list_batches(
     total in yen, maker and approvers."""
     authorize(session, actor, APPROVE, organisation=payer)
     return [
-        b for b in service.list_batches(session, limit=limit, offset=offset) if b.payer == payer
+        b for b in batches.list_batches(session, limit=limit, offset=offset) if b.payer == payer
     ]
 
 
@@ -96,7 +96,7 @@ def approve_batch(payer: Payer, number: Number, session: DbSession, actor: Actin
         organisation=payer,
         resource=Resource(excluded_actors=(found.maker, *found.approvers)),
     )
-    return service.do_approve_batch(session, number, actor=actor.actor)
+    return batches.do_approve_batch(session, number, actor=actor.actor)
 
 
 @router.get(
@@ -113,7 +113,7 @@ def transfer_file(payer: Payer, number: Number, session: DbSession, actor: Actin
     every payee's account and name, so each hand-out is audited (``payments:batch:file_issued``)."""
     authorize(session, actor, APPROVE, organisation=payer)
     found = _batch(session, payer, number)
-    data = service.transfer_file(session, number)
+    data = batches.transfer_file(session, number)
     audit.record(
         session,
         tag=topics.AUDIT_FILE_ISSUED,
@@ -135,7 +135,7 @@ def reconciliation(
     """The bank's results against the ledger, to the yen, and the ledger's balances."""
     authorize(session, actor, APPROVE, organisation=payer)
     _batch(session, payer, number)
-    return service.reconcile(session, number)
+    return batches.reconcile(session, number)
 
 
 @banks_router.get("", summary="Banks of the Zengin code list")

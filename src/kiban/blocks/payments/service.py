@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Final, cast
 
 from sqlalchemy import func, insert, select
@@ -20,26 +19,17 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh, notifications
 from kiban.blocks.payments import events as topics
-from kiban.blocks.payments import ledger, zengin
+from kiban.blocks.payments import ledger
 from kiban.blocks.payments.errors import (
-    AccountNotFound,
     BankUnavailable,
-    BatchNotFound,
-    BatchStateConflict,
     InvalidAccount,
-    InvalidTransferFile,
-    NothingToPay,
-    SameOfficial,
     UnknownBank,
 )
 from kiban.blocks.payments.kana import to_zengin
 from kiban.blocks.payments.models import (
     PaymentsAccount,
-    PaymentsApproval,
     PaymentsBank,
-    PaymentsBatch,
     PaymentsBranch,
-    PaymentsLine,
     PaymentsObligation,
 )
 from kiban.blocks.payments.schemas import (
@@ -47,14 +37,9 @@ from kiban.blocks.payments.schemas import (
     AccountCreate,
     AccountRead,
     BankRead,
-    BatchDetail,
-    BatchRead,
     BranchRead,
-    LineRead,
     ObligationCreate,
     ObligationRead,
-    PaymentRead,
-    ReconcileReport,
 )
 from kiban.blocks.payments.settings import PaymentsSettings
 from kiban.kernel import clock
@@ -167,17 +152,42 @@ def register_payments_member(session: Session, *, actor: str) -> str:
 # --- receiving accounts ---------------------------------------------------------------------
 
 
-def _account_read(session: Session, row: PaymentsAccount) -> AccountRead:
-    bank = session.get(PaymentsBank, row.bank_code)
-    branch = session.get(PaymentsBranch, (row.bank_code, row.branch_code))
+Names = tuple[dict[str, str], dict[tuple[str, str], str]]
+
+
+def _names(session: Session, rows: Sequence[PaymentsAccount]) -> Names:
+    """The bank and branch names of ``rows`` in two reads (the identity map holds loaded rows
+    only weakly, so looking each one up again would read it again, once per account)."""
+    codes = sorted({row.bank_code for row in rows})
+    banks: dict[str, str] = {}
+    branches: dict[tuple[str, str], str] = {}
+    for first in range(0, len(codes), CHUNK):
+        chunk = codes[first : first + CHUNK]
+        for code, name in session.execute(
+            select(PaymentsBank.code, PaymentsBank.name).where(PaymentsBank.code.in_(chunk))
+        ):
+            banks[code] = name
+        for bank_code, code, name in session.execute(
+            select(PaymentsBranch.bank_code, PaymentsBranch.code, PaymentsBranch.name).where(
+                PaymentsBranch.bank_code.in_(chunk)
+            )
+        ):
+            branches[bank_code, code] = name
+    return banks, branches
+
+
+def _account_read(
+    session: Session, row: PaymentsAccount, names: Names | None = None
+) -> AccountRead:
+    banks, branches = names or _names(session, [row])
     return AccountRead(
         id=row.id,
         person_id=row.person_id,
         version=row.version,
         bank_code=row.bank_code,
-        bank_name=bank.name if bank else "",
+        bank_name=banks.get(row.bank_code, ""),
         branch_code=row.branch_code,
-        branch_name=branch.name if branch else "",
+        branch_name=branches.get((row.bank_code, row.branch_code), ""),
         account_type=cast("AccountRead", row).account_type,
         account_number=row.account_number,
         holder_kana=row.holder_kana,
@@ -312,10 +322,9 @@ def get_active_accounts(
 ) -> dict[uuid.UUID, AccountRead]:
     """The active account of each of ``person_ids`` that has one (in bulk: for a national run,
     to tell each recipient where the payment goes, or to ask them to register)."""
-    return {
-        person_id: _account_read(session, row)
-        for person_id, row in _active_rows(session, person_ids).items()
-    }
+    rows = _active_rows(session, person_ids)
+    names = _names(session, list(rows.values()))
+    return {person_id: _account_read(session, row, names) for person_id, row in rows.items()}
 
 
 def get_active_account(session: Session, person_id: uuid.UUID) -> AccountRead | None:
@@ -503,475 +512,3 @@ def list_obligations(
     if programme is not None:
         query = query.where(PaymentsObligation.programme == programme)
     return [_obligation_read(row) for row in session.scalars(query)]
-
-
-# --- batches --------------------------------------------------------------------------------
-
-
-def _batch_row(session: Session, batch: int | uuid.UUID) -> PaymentsBatch:
-    if isinstance(batch, uuid.UUID):
-        row = session.get(PaymentsBatch, batch)
-    else:
-        row = session.scalars(select(PaymentsBatch).where(PaymentsBatch.number == batch)).first()
-    if row is None:
-        raise BatchNotFound
-    return row
-
-
-def _approvers(session: Session, batch_id: uuid.UUID) -> list[str]:
-    return list(
-        session.scalars(
-            select(PaymentsApproval.official)
-            .where(PaymentsApproval.batch_id == batch_id)
-            .order_by(PaymentsApproval.at)
-        )
-    )
-
-
-def _batch_read(session: Session, row: PaymentsBatch) -> BatchRead:
-    return BatchRead(
-        id=row.id,
-        number=row.number,
-        programme=row.programme,
-        payer=row.payer,
-        status=cast("BatchRead", row).status,
-        line_count=row.line_count,
-        total=row.total,
-        maker=row.maker,
-        approvers=_approvers(session, row.id),
-        created_at=row.created_at,
-        approved_at=row.approved_at,
-        exported_at=row.exported_at,
-        settled_at=row.settled_at,
-    )
-
-
-def _lines(session: Session, batch_id: uuid.UUID) -> list[PaymentsLine]:
-    return list(
-        session.scalars(
-            select(PaymentsLine)
-            .where(PaymentsLine.batch_id == batch_id)
-            .order_by(PaymentsLine.number)
-        )
-    )
-
-
-def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) -> BatchRead:
-    """A draft batch of every payable obligation of ``programme`` paid by ``payer`` whose payee
-    has an active (verified) account; ``actor`` is its maker, who may not approve it. The
-    others stay payable for a later batch. 409 ``payments.nothing_to_pay`` when there is none."""
-    candidates = list(
-        session.scalars(
-            select(PaymentsObligation)
-            .where(PaymentsObligation.programme == programme)
-            .where(PaymentsObligation.payer == payer)
-            .where(PaymentsObligation.status == "payable")
-            .order_by(PaymentsObligation.created_at, PaymentsObligation.id)
-        )
-    )
-    active = _active_rows(session, [o.person_id for o in candidates])
-    chosen = [(o, active[o.person_id]) for o in candidates if o.person_id in active]
-    if not chosen:
-        raise NothingToPay(programme)
-    number = 1 + int(session.scalar(select(func.max(PaymentsBatch.number))) or 0)
-    batch = PaymentsBatch(
-        id=uuid.uuid4(),
-        number=number,
-        programme=programme,
-        payer=payer,
-        status="draft",
-        line_count=len(chosen),
-        total=sum(o.amount for o, _ in chosen),
-        maker=actor,
-        created_at=clock.now(),
-    )
-    session.add(batch)
-    for index, (obligation, account) in enumerate(chosen, start=1):
-        obligation.status = "batched"
-        session.add(
-            PaymentsLine(
-                batch_id=batch.id,
-                number=index,
-                obligation_id=obligation.id,
-                open_obligation_id=obligation.id,
-                person_id=obligation.person_id,
-                amount=obligation.amount,
-                account_id=account.id,
-                result="pending",
-            )
-        )
-    session.flush()
-    audit.record(
-        session,
-        tag=topics.AUDIT_BATCH_BUILT,
-        actor=actor,
-        subject=f"payments_batch:{batch.number}",
-        data={
-            "programme": programme,
-            "payer": payer,
-            "lines": batch.line_count,
-            "total": batch.total,
-        },
-    )
-    return _batch_read(session, batch)
-
-
-def do_approve_batch(
-    session: Session, batch: int | uuid.UUID, *, actor: str, at: datetime | None = None
-) -> BatchRead:
-    """One official's approval (maker-checker). The caller has asked ``staff.authorize`` for
-    ``payments.batch.approve`` (with step-up); here: the maker cannot approve, nor can one
-    official approve twice (403 ``payments.same_official``). The second approval freezes the
-    batch: each line takes the payee's account version valid now, the total is fixed, and the
-    ledger moves every line to in_transit. 409 ``payments.batch_state`` once approved."""
-    row = _batch_row(session, batch)
-    if row.status != "draft":
-        raise BatchStateConflict(row.status, "approved")
-    if _who(actor) == _who(row.maker) or _who(actor) in {
-        _who(a) for a in _approvers(session, row.id)
-    }:
-        raise SameOfficial
-    now = at or clock.now()
-    session.add(PaymentsApproval(batch_id=row.id, official=actor, at=now))
-    session.flush()
-    if len(_approvers(session, row.id)) >= APPROVALS_NEEDED:
-        _freeze(session, row, now)
-    audit.record(
-        session,
-        tag=topics.AUDIT_BATCH_APPROVED,
-        actor=actor,
-        subject=f"payments_batch:{row.number}",
-        data={"status": row.status, "total": row.total},
-    )
-    return _batch_read(session, row)
-
-
-def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
-    lines = _lines(session, row.id)
-    active = _active_rows(session, [line.person_id for line in lines])
-    returned = _returned_before(session, [line.obligation_id for line in lines])
-    moves: dict[str, list[tuple[str, uuid.UUID, int]]] = {"payable": [], "returned": []}
-    for line in lines:
-        account = active.get(line.person_id)
-        if account is None:  # pragma: no cover - an active account is only ever replaced.
-            raise AccountNotFound
-        line.account_id = account.id
-        line.bank_code = account.bank_code
-        line.branch_code = account.branch_code
-        line.account_type = account.account_type
-        line.account_number = account.account_number
-        line.holder_kana = account.holder_kana
-        source = "returned" if line.obligation_id in returned else "payable"
-        moves[source].append((f"line:{line.id}:sent", line.obligation_id, line.amount))
-    for source, its_moves in moves.items():
-        ledger.post_many(session, its_moves, source=source, target="in_transit", batch_id=row.id)
-    row.status = "approved"
-    row.approved_at = now
-    row.transfer_date = now.astimezone(clock.JST).strftime("%m%d")
-    session.flush()
-    events.emit(
-        session,
-        topics.BATCH_APPROVED,
-        {"batch": row.number, "programme": row.programme, "total": row.total},
-        key=str(row.id),
-    )
-
-
-def _returned_before(session: Session, obligation_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of the obligations the bank returned before (their yen wait in ``returned``)."""
-    found: set[uuid.UUID] = set()
-    for start in range(0, len(obligation_ids), CHUNK):
-        found.update(
-            session.scalars(
-                select(PaymentsObligation.id)
-                .where(PaymentsObligation.id.in_(obligation_ids[start : start + CHUNK]))
-                .where(PaymentsObligation.returns > 0)
-            )
-        )
-    return found
-
-
-def get_batch(session: Session, batch: int | uuid.UUID) -> BatchDetail:
-    row = _batch_row(session, batch)
-    return BatchDetail(
-        **_batch_read(session, row).model_dump(),
-        lines=[
-            LineRead(
-                number=line.number,
-                obligation_id=line.obligation_id,
-                person_id=line.person_id,
-                amount=line.amount,
-                account_id=line.account_id,
-                bank_code=line.bank_code,
-                branch_code=line.branch_code,
-                result=cast("LineRead", line).result,
-            )
-            for line in _lines(session, row.id)
-        ],
-    )
-
-
-def list_batches(
-    session: Session, *, programme: str | None = None, limit: int = 100, offset: int = 0
-) -> list[BatchRead]:
-    query = select(PaymentsBatch).order_by(PaymentsBatch.number.desc())
-    if programme is not None:
-        query = query.where(PaymentsBatch.programme == programme)
-    return [_batch_read(session, r) for r in session.scalars(query.limit(limit).offset(offset))]
-
-
-# --- the Zengin file ------------------------------------------------------------------------
-
-
-def transfer_file(session: Session, batch: int | uuid.UUID, *, crlf: bool = False) -> bytes:
-    """The batch's 総合振込 file. It depends only on the frozen batch, so writing it again
-    (after a crash mid-export) gives the same bytes."""
-    row = _batch_row(session, batch)
-    if row.status == "draft":
-        raise BatchStateConflict(row.status, "exported")
-    settings = PaymentsSettings()
-    payer_bank = session.get(PaymentsBank, settings.payer_bank_code)
-    payer_branch = session.get(
-        PaymentsBranch, (settings.payer_bank_code, settings.payer_branch_code)
-    )
-    header = zengin.Header(
-        requester_code=row.payer.zfill(10)[-10:] if row.payer.isdigit() else "0" * 10,
-        requester_name=to_zengin(settings.payer_name_kana, field="payer_name_kana"),
-        transfer_date=row.transfer_date or "0000",
-        bank_code=settings.payer_bank_code,
-        bank_name=payer_bank.kana if payer_bank else "",
-        branch_code=settings.payer_branch_code,
-        branch_name=payer_branch.kana if payer_branch else "",
-        account_type="ordinary",
-        account_number=settings.payer_account_number,
-    )
-    transfers = []
-    for line in _lines(session, row.id):
-        if not (line.bank_code and line.branch_code and line.account_number):
-            raise BatchStateConflict(row.status, "exported")  # pragma: no cover - frozen.
-        bank = session.get(PaymentsBank, line.bank_code)
-        branch = session.get(PaymentsBranch, (line.bank_code, line.branch_code))
-        transfers.append(
-            zengin.Transfer(
-                bank_code=line.bank_code,
-                bank_name=bank.kana if bank else "",
-                branch_code=line.branch_code,
-                branch_name=branch.kana if branch else "",
-                account_type=line.account_type or "ordinary",
-                account_number=line.account_number,
-                holder=line.holder_kana or "",
-                amount=line.amount,
-                line=line.number,
-                batch=row.number,
-            )
-        )
-    return zengin.write(header, transfers, crlf=crlf)
-
-
-def do_mark_exported(session: Session, batch: int | uuid.UUID, *, actor: str) -> BatchRead:
-    """Record that the file was handed over (after it was written); a second call changes
-    nothing."""
-    row = _batch_row(session, batch)
-    if row.status == "draft":
-        raise BatchStateConflict(row.status, "exported")
-    if row.status == "approved":
-        row.status = "exported"
-        row.exported_at = clock.now()
-        session.flush()
-        audit.record(
-            session,
-            tag=topics.AUDIT_BATCH_EXPORTED,
-            actor=actor,
-            subject=f"payments_batch:{row.number}",
-            data={"lines": row.line_count, "total": row.total},
-        )
-    return _batch_read(session, row)
-
-
-# --- the bank's result ----------------------------------------------------------------------
-
-
-def do_import_result(
-    session: Session, batch: int | uuid.UUID, data: bytes, *, actor: str
-) -> BatchRead:
-    """Apply the bank's result file to the batch. A paid line posts in_transit → paid and
-    closes its obligation (paid once: unique); a failed line posts in_transit → returned, puts
-    the obligation back to payable for a later batch and tells the person in the inbox.
-    Importing the same file again changes nothing; a result that contradicts an earlier one is
-    refused. 422 ``payments.invalid_file`` (naming the record) when a line does not match the
-    batch."""
-    row = _batch_row(session, batch)
-    if row.status not in {"approved", "exported", "settled"}:
-        raise BatchStateConflict(row.status, "settled")
-    parsed = zengin.parse(data)
-    lines = {line.number: line for line in _lines(session, row.id)}
-    for index, transfer in enumerate(parsed.transfers, start=2):
-        line = lines.get(transfer.line)
-        if transfer.batch != row.number or line is None:
-            raise InvalidTransferFile(index, "names a line that is not in this batch")
-        if (transfer.amount, transfer.account_number) != (line.amount, line.account_number):
-            raise InvalidTransferFile(index, "amount or account differs from the batch")
-        if transfer.result in ("pending", line.result):
-            continue
-        if line.result != "pending":
-            raise InvalidTransferFile(index, f"already {line.result}, now {transfer.result}")
-        _settle_line(session, row, line, transfer.result, actor)
-    if row.settled_at is None and all(line.result != "pending" for line in lines.values()):
-        row.status = "settled"
-        row.settled_at = clock.now()
-    session.flush()
-    audit.record(
-        session,
-        tag=topics.AUDIT_RESULT_IMPORTED,
-        actor=actor,
-        subject=f"payments_batch:{row.number}",
-        data={"status": row.status},
-    )
-    return _batch_read(session, row)
-
-
-def _settle_line(
-    session: Session, batch: PaymentsBatch, line: PaymentsLine, result: str, actor: str
-) -> None:
-    obligation = session.get(PaymentsObligation, line.obligation_id)
-    assert obligation is not None  # noqa: S101 - the line was made from it.
-    line.result = result
-    line.open_obligation_id = None
-    if result == "paid":
-        line.paid_obligation_id = obligation.id
-        obligation.status = "paid"
-        ledger.post(
-            session,
-            f"line:{line.id}:result",
-            source="in_transit",
-            target="paid",
-            amount=line.amount,
-            obligation_id=obligation.id,
-            batch_id=batch.id,
-        )
-        events.emit(
-            session,
-            topics.LINE_PAID,
-            {"obligation_id": str(obligation.id), "batch": batch.number, "amount": line.amount},
-            key=str(line.person_id),
-        )
-        session.flush()
-        return
-    obligation.status = "payable"
-    obligation.returns += 1
-    ledger.post(
-        session,
-        f"line:{line.id}:result",
-        source="in_transit",
-        target="returned",
-        amount=line.amount,
-        obligation_id=obligation.id,
-        batch_id=batch.id,
-    )
-    reason_ja, reason_en = _REASONS[result]
-    notifications.do_send_notice(
-        session,
-        line.person_id,
-        RETURNED_NOTICE,
-        {
-            "programme": obligation.programme,
-            "amount": line.amount,
-            "reason_ja": reason_ja,
-            "reason_en": reason_en,
-        },
-        actor=actor,
-        link="/portal/payments/account",
-        dedupe_key=f"payments:returned:{line.id}",
-    )
-    events.emit(
-        session,
-        topics.LINE_RETURNED,
-        {"obligation_id": str(obligation.id), "batch": batch.number, "result": result},
-        key=str(line.person_id),
-    )
-    session.flush()
-
-
-# --- reconciliation and the person's view ---------------------------------------------------
-
-
-def reconcile(session: Session, batch: int | uuid.UUID) -> ReconcileReport:
-    """The bank's results for the batch against its ledger postings, to the yen, and the
-    whole ledger's balances."""
-    row = _batch_row(session, batch)
-    lines = _lines(session, row.id)
-    bank_paid = sum(line.amount for line in lines if line.result == "paid")
-    bank_returned = sum(line.amount for line in lines if line.result in FAILURES)
-    bank_pending = sum(line.amount for line in lines if line.result == "pending")
-    moved = ledger.inflows(session, row.id)
-    own = {
-        "paid": moved["paid"],
-        "returned": moved["returned"],
-        "in_transit": ledger.balances(session, batch_id=row.id)["in_transit"],
-    }
-    differences: list[str] = []
-    if row.status != "draft":
-        if own["paid"] != bank_paid:
-            differences.append(f"paid: bank {bank_paid} yen, ledger {own['paid']} yen")
-        if own["returned"] != bank_returned:
-            differences.append(f"returned: bank {bank_returned} yen, ledger {own['returned']} yen")
-        if own["in_transit"] != bank_pending:
-            differences.append(
-                f"awaiting the bank: {bank_pending} yen, ledger in transit {own['in_transit']} yen"
-            )
-        if bank_paid + bank_returned + bank_pending != row.total:
-            differences.append(
-                f"lines sum to {bank_paid + bank_returned + bank_pending}, batch total {row.total}"
-            )
-    for entry in ledger.unbalanced_entries(session):
-        differences.append(f"ledger entry {entry} does not balance")
-    return ReconcileReport(
-        batch_number=row.number,
-        lines=len(lines),
-        bank_paid=bank_paid,
-        bank_returned=bank_returned,
-        bank_pending=bank_pending,
-        ledger_paid=own["paid"],
-        ledger_returned=own["returned"],
-        ledger_in_transit=own["in_transit"],
-        differences=differences,
-        balances=ledger.balances(session),
-        ledger_sum=ledger.total(session),
-    )
-
-
-def list_payments(session: Session, person_id: uuid.UUID) -> list[PaymentRead]:
-    """The person's payments: expected (owed, not yet paid), paid, or returned (the bank
-    returned the last transfer and it is owed again)."""
-    out: list[PaymentRead] = []
-    for row in session.scalars(
-        select(PaymentsObligation)
-        .where(PaymentsObligation.person_id == person_id)
-        .order_by(PaymentsObligation.created_at.desc())
-    ):
-        last = session.scalars(
-            select(PaymentsBatch.number)
-            .join(PaymentsLine, PaymentsLine.batch_id == PaymentsBatch.id)
-            .where(PaymentsLine.obligation_id == row.id)
-            .order_by(PaymentsBatch.number.desc())
-        ).first()
-        if row.status == "paid":
-            state = "paid"
-        elif row.status == "held":
-            state = "held"
-        elif row.status == "payable" and row.returns:
-            state = "returned"
-        else:
-            state = "expected"
-        out.append(
-            PaymentRead(
-                obligation_id=row.id,
-                programme=row.programme,
-                period=row.period,
-                amount=row.amount,
-                reason=row.reason,
-                state=state,
-                batch_number=last,
-            )
-        )
-    return out

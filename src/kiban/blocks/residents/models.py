@@ -131,6 +131,9 @@ class ReadPurpose(enum.StrEnum):
     # Keeping a national qualifications register: finding and showing its holders
     # (国家資格の登録事務).
     QUALIFICATIONS = "qualifications"
+    # Paying public funds: the payees of a payment batch, their accounts and the bank's
+    # answers (公金の支払事務).
+    PAYMENT = "payment"
 
 
 class ReadRecord(IdMixin, Base):

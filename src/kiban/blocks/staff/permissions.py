@@ -210,6 +210,11 @@ DEFAULT_ROLES: Final[dict[OrganisationKind, tuple[RoleDefault, ...]]] = {
                 "benefits.run",
             ),
         ),
+        # The national payer's officials (支払決裁): they build, approve, export and settle
+        # the national programmes' payment batches. Two of them approve each batch.
+        RoleDefault(
+            "payments", "支払決裁", "Payments approval", ("payments.batch.approve", "benefits.read")
+        ),
         RoleDefault(
             "audit",
             "監査",

@@ -34,6 +34,7 @@ ITEM_LABELS: Mapping[str, str] = {
     "branch_code": _("Branch code"),
     "account_type": _("Account type"),
     "account_number": _("Account number"),
+    "holder_kana": _("Account holder's name"),
     "plan": _("Contract plan"),
     "contract_amperes": _("Contract amperage"),
     "supply_point_number": _("Supply point number"),
@@ -70,6 +71,7 @@ READ_PURPOSE_LABELS: Mapping[str, str] = {
     "operation": _("Operating the system"),
     "staff_administration": _("Managing an office's staff"),
     "qualifications": _("Keeping a national qualifications register"),
+    "payment": _("Paying you public funds"),
 }
 
 # The reader's role, as the read record names it.

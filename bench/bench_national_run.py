@@ -1,0 +1,226 @@
+"""A national push-type payment on PostgreSQL: eligibility and notices, obligations, the batch,
+two approvals and the Zengin file for N residents, each phase beside a bound measured in the
+same run.
+
+Run (an empty database of your own; it is migrated here)::
+
+    createdb -h 127.0.0.1 -U postgres kiban_bench_run
+    .venv/bin/python bench/bench_national_run.py --residents 100000 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/kiban_bench_run
+
+Setup, not timed: the synthetic register of N residents (``residents.seed_population``), the
+Zengin list, the three shipped programmes, and a verified receiving account for 85 % of the
+residents (the demo's share), written straight into ``payments_accounts`` by ``executemany``:
+registering a million accounts through the bank's mesh check is its own job, not this run.
+
+Events are written to the outbox as deployed with PostgreSQL (``KIBAN_EVENTS_URL``, NATS): the
+relay that publishes them is not part of the run, and no in-process subscriber runs after each
+commit (the SQLite default, where a run of a million would deliver a million events inline).
+
+Timed phases, each its own transaction, as kiban's code runs them:
+
+1. **eligibility and notices**: ``benefits.do_run_programme`` while the opt-out window is open
+   — every household determined, a determination and an inbox notice per recipient;
+2. **obligations**: the same call after the window — every determination handed to payments;
+3. **batch**: ``payments.do_build_batch`` (lines for those with a verified account);
+4. **approvals**: two ``payments.do_approve_batch`` (the second freezes lines and total and
+   moves the ledger);
+5. **Zengin file**: ``payments.transfer_file`` (120-byte records, cp932) written to disk.
+
+The bound: PostgreSQL's ``COPY`` of the same number of rows (id, person, amount, a short text)
+into a fresh table, through psycopg, in the same run. Nothing kiban writes row by row can beat
+it; each phase's ratio to it says how much is kiban's own work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, insert, text
+
+from kiban.blocks import benefits, payments
+from kiban.blocks.payments.models import PaymentsAccount
+from kiban.blocks.residents import synthetic
+from kiban.kernel import clock
+from kiban.platform import migrate
+from kiban.platform.db import make_engine, transaction
+from kiban.platform.settings import get_settings
+
+MUNICIPALITIES = ("131016", "011011", "261041", "141097", "472018", "402036")
+PROGRAMME = "flat-payment"
+ACCOUNT_SHARE = 0.85
+ACTOR = "system:bench"
+
+
+T = TypeVar("T")
+
+
+def _timed(name: str, results: dict[str, float], work: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    value = work()
+    results[name] = time.perf_counter() - started
+    print(f"  {name}: {results[name]:,.1f} s", flush=True)
+    return value
+
+
+def _setup(engine: Engine, people: int) -> int:
+    synthetic.SIZES["bench"] = (MUNICIPALITIES, people)
+    with transaction(engine) as session:
+        synthetic.seed_population(session, size="bench", seed=1)
+    with transaction(engine) as session:
+        payments.do_load_banks(session, actor=ACTOR)
+        for programme in benefits.SHIPPED:
+            benefits.do_define_programme(session, programme, actor=ACTOR)
+        branches = [(b.bank_code, b.code) for b in payments.list_branches(session, "0005")[:50]]
+        ids = list(session.scalars(text("SELECT id FROM residents_persons")))
+    rng = random.Random(1)
+    now = clock.now()
+    rows = []
+    for n, person_id in enumerate(ids):
+        if rng.random() >= ACCOUNT_SHARE:
+            continue
+        bank_code, branch_code = rng.choice(branches)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "person_id": person_id,
+                "version": 1,
+                "bank_code": bank_code,
+                "branch_code": branch_code,
+                "account_type": "ordinary",
+                "account_number": f"{n % 10_000_000:07d}",
+                "holder_kana": "ｼｹﾝ ﾀﾛｳ",
+                "status": "active",
+                "verification": "exists",
+                "created_at": now,
+                "valid_to": None,
+                "actor": ACTOR,
+            }
+        )
+    with transaction(engine) as session:
+        for first in range(0, len(rows), 10_000):
+            session.execute(insert(PaymentsAccount), rows[first : first + 10_000])
+    return len(rows)
+
+
+def _copy_bound(engine: Engine, rows: int) -> float:
+    """COPY of ``rows`` rows of the shape of an obligation into a fresh table."""
+    data = [(uuid.uuid4(), uuid.uuid4(), 100_000, "特別定額給付金") for _ in range(rows)]
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_copy_bound")
+            cursor.execute(
+                "CREATE TABLE bench_copy_bound (id uuid PRIMARY KEY, person_id uuid, "
+                "amount bigint, reason text)"
+            )
+            raw.commit()
+            started = time.perf_counter()
+            with cursor.copy("COPY bench_copy_bound FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
+            raw.commit()
+            elapsed = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_copy_bound")
+            raw.commit()
+    finally:
+        raw.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "KIBAN_BENCH_DATABASE_URL",
+            "postgresql+psycopg://postgres@127.0.0.1:5432/kiban_bench_run",
+        ),
+    )
+    parser.add_argument("--events-url", default="nats://127.0.0.1:4222")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgresql"):
+        parser.error("--database-url: the national run is measured on PostgreSQL")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["KIBAN_DATA_DIR"] = tmp
+        # As deployed on PostgreSQL: events go out through the outbox relay to NATS, not to
+        # in-process subscribers after each commit. The run writes its outbox rows (timed);
+        # delivering them is the relay's work, outside the run.
+        os.environ["KIBAN_EVENTS_URL"] = args.events_url
+        get_settings.cache_clear()
+        migrate.upgrade(args.database_url)
+        engine = make_engine(args.database_url)
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM residents_persons")).scalar():
+                parser.error("--database-url: the database must be empty (a fresh createdb)")
+        print(f"setup: {args.residents:,} residents on {engine.url.render_as_string()}")
+        started = time.perf_counter()
+        accounts = _setup(engine, args.residents)
+        print(f"  setup took {time.perf_counter() - started:,.1f} s ({accounts:,} accounts)")
+
+        results: dict[str, float] = {}
+        with transaction(engine) as session:
+            window = benefits.get_programme(session, PROGRAMME).definition.opt_out_days
+        ago = timedelta(days=window + 1)
+        base = clock.today_jst() - ago
+
+        def determine() -> benefits.RunRead:
+            with clock.travel(-ago), transaction(engine) as session:
+                return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
+
+        def settle() -> benefits.RunRead:
+            with transaction(engine) as session:
+                return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
+
+        def build() -> payments.BatchRead:
+            with transaction(engine) as session:
+                return payments.do_build_batch(
+                    session, programme=PROGRAMME, payer=benefits.PAYER, actor=ACTOR
+                )
+
+        print("national run:")
+        run = _timed("eligibility and notices", results, determine)
+        _timed("obligations", results, settle)
+        batch = _timed("batch", results, build)
+
+        def approve() -> None:
+            for n in (1, 2):
+                with transaction(engine) as session:
+                    payments.do_approve_batch(session, batch.number, actor=f"staff:bench-{n}@x")
+
+        def export() -> int:
+            with transaction(engine) as session:
+                data = payments.transfer_file(session, batch.number)
+            Path(tmp, "zengin.txt").write_bytes(data)
+            return len(data)
+
+        _timed("approvals", results, approve)
+        size = _timed("Zengin file", results, export)
+        bound = _copy_bound(engine, run.determinations)
+        engine.dispose()
+
+    print(
+        f"\n{args.residents:,} residents, {run.determinations:,} recipients "
+        f"({run.total_yen:,} yen), batch of {batch.line_count:,} lines, file {size:,} bytes"
+    )
+    print(f"bound: COPY of {run.determinations:,} rows: {bound:,.2f} s")
+    total = sum(results.values())
+    for name, seconds in [*results.items(), ("whole run", total)]:
+        print(
+            f"  {name:<24} {seconds:9,.1f} s  {run.determinations / seconds:10,.0f} rows/s  "
+            f"{seconds / bound:8.1f}x the bound"
+        )
+
+
+if __name__ == "__main__":
+    main()
