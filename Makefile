@@ -73,8 +73,12 @@ contracts: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+# The tests run in PYTEST_WORKERS processes (pytest-xdist; 0 runs them in this one), each with
+# its own databases, event stream and temporary files, a test file at a time (ADR 0036); the
+# slowest tests are listed at the end, to show where the run's time goes.
+PYTEST_WORKERS ?= 2
 pytest: $(TEST_STAMP) browser-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 test: lint contracts typecheck pytest
 
