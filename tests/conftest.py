@@ -7,7 +7,7 @@ per run on PostgreSQL, where each test starts from emptied tables. The fixture a
 process settings (``KIBAN_DATABASE_URL``, ``KIBAN_DATA_DIR``, ``KIBAN_EVENTS_URL``,
 ``KIBAN_EVENTS_STREAM``) at that database, so CLI and web code under test use it too.
 
-The suite runs in parallel under pytest-xdist (``make test`` uses ``-n 2``, ADR 0036): each
+The suite can run in parallel under pytest-xdist (``make test PYTEST_WORKERS=2``, ADR 0036): each
 worker (``PYTEST_XDIST_WORKER``) gets a PostgreSQL database of its own, created beside the given
 one and dropped at the end, and a JetStream stream and subject prefix of its own; temporary
 directories and loopback ports are per test already.
