@@ -3,25 +3,33 @@
 Every test that takes ``database_url`` (or ``engine``/``session``) runs once on SQLite and, when
 ``KIBAN_TEST_DATABASE_URL`` is set (CI sets it), once more on PostgreSQL. The schema is built by
 running the migrations: once per run into a SQLite template file that each test copies, and once
-per run on PostgreSQL, where each test starts from truncated tables. The fixture also points the
-process settings (``KIBAN_DATABASE_URL``, ``KIBAN_DATA_DIR``, ``KIBAN_EVENTS_URL``) at that
-database, so CLI and web code under test use it too.
+per run on PostgreSQL, where each test starts from emptied tables. The fixture also points the
+process settings (``KIBAN_DATABASE_URL``, ``KIBAN_DATA_DIR``, ``KIBAN_EVENTS_URL``,
+``KIBAN_EVENTS_STREAM``) at that database, so CLI and web code under test use it too.
+
+The suite can run in parallel under pytest-xdist (``make test PYTEST_WORKERS=2``, ADR 0036): each
+worker (``PYTEST_XDIST_WORKER``) gets a PostgreSQL database of its own, created beside the given
+one and dropped at the end, and a JetStream stream and subject prefix of its own; temporary
+directories and loopback ports are per test already.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, text
+from sqlalchemy import URL, Engine, MetaData, create_engine, make_url, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from kiban.blocks import mesh
 from kiban.platform import db, migrate, throttle
@@ -84,9 +92,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kiban.db"
     migrate.upgrade(f"sqlite:///{path}")
     # Tests copy the main file only: fold the WAL into it first, or a copy may miss the last
-    # migrations (a checkpointing connection of the migration's engine may still be closing).
+    # migrations. The migration engine's checkpoint thread may still be in a checkpoint of its
+    # own as it stops (SQLite runs one at a time and answers busy): try again until it is done.
     with closing(sqlite3.connect(path, timeout=30)) as connection:
-        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for _ in range(200):
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0:
+                break
+            time.sleep(0.05)
         assert busy == 0, "the migrated template's WAL could not be checkpointed"
     return path
 
@@ -100,23 +113,81 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _admin(url: URL, statement: str) -> None:
+    """Run ``CREATE``/``DROP DATABASE`` (outside a transaction) on the server of ``url``."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgresql_migrated() -> str:
-    migrate.upgrade(PG_URL)
-    return PG_URL
+def postgresql_migrated() -> Iterator[str]:
+    """The migrated PostgreSQL database of this run, or of this xdist worker: a worker's database
+    is ``<given name>_<worker>``, made anew beside the given one and dropped at the end."""
+    if not WORKER:
+        migrate.upgrade(PG_URL)
+        yield PG_URL
+        return
+    given = make_url(PG_URL)
+    name = f"{given.database}_{WORKER}"
+    _admin(given, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(given, f'CREATE DATABASE "{name}"')
+    url = given.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        _PG_ENGINES.pop(url, None)
+        db.dispose_engines()
+        _admin(given, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def events_stream() -> Iterator[str]:
+    """This run's (or worker's) JetStream stream on the test NATS server, named after its
+    PostgreSQL database so that parallel workers and other runs sharing the server do not see
+    each other's events (the subject prefix follows the stream's name); deleted at the end."""
+    database = make_url(PG_URL).database or "kiban"
+    stream = re.sub(r"[^A-Za-z0-9_-]", "_", f"KIBAN_{database}_{WORKER or 'main'}").upper()
+    yield stream
+    from kiban.platform import nats_relay  # noqa: PLC0415 - only NATS runs need it.
+
+    nats_relay.delete_stream(url=NATS_URL, stream=stream)
+
+
+# Per database URL: one engine for emptying it between tests, and the names of its tables (the
+# schema does not change during a run: migrated once, no test alters it).
+_PG_ENGINES: dict[str, tuple[Engine, list[str]]] = {}
 
 
 def _truncate_all(url: str) -> None:
-    engine = db.make_engine(url)
-    try:
-        with engine.begin() as conn:
-            meta = MetaData()
+    """Empty every table that holds rows: one query finds them, one ``TRUNCATE`` empties them
+    (most tests fill a handful of the tables; truncating all of them cost a tenth of a second
+    or more per test)."""
+    if url not in _PG_ENGINES:
+        engine = create_engine(url, poolclass=NullPool)
+        meta = MetaData()
+        with engine.connect() as conn:
             meta.reflect(conn)
-            names = [t.name for t in meta.sorted_tables if t.name != "alembic_version"]
-            if names:
-                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
+        names = [t.name for t in meta.sorted_tables if t.name != "alembic_version"]
+        _PG_ENGINES[url] = (engine, names)
+    engine, names = _PG_ENGINES[url]
+    if not names:
+        return
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' FROM (SELECT 1 FROM {name} LIMIT 1) AS t{i}"  # noqa: S608 - names from the schema.
+        for i, name in enumerate(names)
+    )
+    with engine.begin() as conn:
+        used = list(conn.execute(text(probe)).scalars())
+        if used:
+            conn.execute(text(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -133,6 +204,7 @@ def database_url(
         _truncate_all(url)
         if NATS_URL:
             monkeypatch.setenv("KIBAN_EVENTS_URL", NATS_URL)
+            monkeypatch.setenv("KIBAN_EVENTS_STREAM", request.getfixturevalue("events_stream"))
     monkeypatch.setenv("KIBAN_DATABASE_URL", url)
     get_settings.cache_clear()
     return url
