@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -246,11 +245,10 @@ def test_format_address(session: Session, loaded: address.LoadSummary) -> None:
 
 
 @pytest.mark.slow
-def test_all_of_japan_loads_quickly_with_valid_codes(session: Session, database_url: str) -> None:
-    started = time.perf_counter()
+def test_all_of_japan_loads_with_valid_codes(session: Session, database_url: str) -> None:
+    # How long it takes is a figure for bench/ and the README, not an assertion here.
     summary = address.load_registry(session)
     session.commit()
-    seconds = time.perf_counter() - started
 
     assert summary.prefectures_added == 47
     assert 1_800 <= summary.municipalities_added <= 2_000
@@ -259,7 +257,5 @@ def test_all_of_japan_loads_quickly_with_valid_codes(session: Session, database_
     municipalities = address.list_municipalities(session)
     assert all(is_valid_lg_code(m.lg_code) for m in municipalities)
     assert {m.pref_code for m in municipalities} == {f"{n:02d}" for n in range(1, 48)}
-    # Generous bounds for a shared machine; a typical run takes a few seconds on SQLite.
-    assert seconds < 60, seconds
     # 滋賀県犬上郡多賀町一円 is a real 大字; the cleaning rule for "…一円" notes keeps it.
     assert address.find_town(session, "254436", "一円").kana == "イチエン"
