@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -319,7 +320,8 @@ class Checkpointer:
                 self.tick()
             except IntegrityError:
                 continue  # Another process made the same checkpoint first.
-            except (SQLAlchemyError, KibanError):
+            except (SQLAlchemyError, sqlite3.Error, KibanError):
                 # The log or the database is in trouble; keep trying, the operator sees it in
-                # the log and in `kiban mesh verify`.
+                # the log and in `kiban mesh verify`. (SQLite's BEGIN IMMEDIATE goes straight
+                # to the driver, so a locked database raises the driver's error.)
                 logger.exception("could not make an access-record checkpoint")

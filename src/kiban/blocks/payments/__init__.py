@@ -74,6 +74,7 @@ from kiban.blocks.payments.errors import (
 )
 from kiban.blocks.payments.events import (
     ACCOUNT_CHANGED,
+    AUDIT_FILE_ISSUED,
     BATCH_APPROVED,
     FEE_PAID,
     FEE_REFUNDED,
@@ -149,6 +150,7 @@ from kiban.blocks.payments.zengin import with_results as transfer_results
 __all__ = [
     "ACCOUNT_CHANGED",
     "APPROVALS_NEEDED",
+    "AUDIT_FILE_ISSUED",
     "BATCH_APPROVED",
     "DECLINING_CARDS",
     "FEE_LEDGER_ACCOUNTS",

@@ -24,7 +24,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kiban.blocks import benefits, payments, residents, staff
-from kiban.blocks.payments import events as topics
 from kiban.kernel.errors import KibanError, ValidationFailed
 from kiban.platform import audit, i18n, sessions
 from kiban.platform.authority import Resource
@@ -296,7 +295,7 @@ def transfer_file(
         return _batch_page(request, lang, session, official, payer, number, error=error)
     audit.record(
         session,
-        tag=topics.AUDIT_FILE_ISSUED,
+        tag=payments.AUDIT_FILE_ISSUED,
         actor=official.actor,
         subject=f"payments_batch:{number}",
         data={"lines": found.line_count, "total": found.total},
