@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address, credentials, qualifications, residents
+from kiban.platform import events
 from kiban.platform.settings import get_settings
 from kiban.wallet.app import create_wallet_app
 from kiban.wallet.store import WalletStore
@@ -236,7 +238,7 @@ def test_the_resident_shows_the_shop_only_age_over_20(
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_hospital_refuses_the_licence_once_it_is_revoked(
-    browser_page: Any, servers: Servers, session: Session, lang: str
+    browser_page: Any, servers: Servers, session: Session, engine: Engine, lang: str
 ) -> None:
     """The nurse's licence: registered in the qualifications registry, offered, shown to the
     hospital, then revoked by its authority in the registry, whose event revokes the credential;
@@ -263,6 +265,7 @@ def test_the_hospital_refuses_the_licence_once_it_is_revoked(
         session, holder.id, "revoked", reason="免許取消", actor="official:test"
     )
     session.commit()
+    events.deliver_pending(engine)  # Through NATS in CI: the registry's event, delivered.
     check = _start_check(page, servers, "hospital", lang)
     _present(page, lang, "hospital-revoked")
     page.goto(check)
