@@ -7,7 +7,6 @@ Used by ``bench/cluster.py``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster_processes import DEPLOY, STREAM, VENV_BIN, Cluster
+
+from kiban.platform.nats_relay import run_sync
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _stream_backlog(urls: list[str]) -> int:
         finally:
             await nc.close()
 
-    return asyncio.run(count())
+    return run_sync(count())
 
 
 def drain(running: Cluster, seconds: float = 120.0) -> None:

@@ -5,7 +5,6 @@ Used by ``bench/cluster.py``; nothing here knows the scenario or the checks.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import glob
 import os
@@ -17,6 +16,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kiban.platform.nats_relay import run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -243,7 +244,7 @@ def wait_for_jetstream(urls: list[str], seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            asyncio.run(probe())
+            run_sync(probe())
             return
         except Exception:
             if time.monotonic() > deadline:

@@ -245,7 +245,7 @@ def relay(
     """Publish pending outbox rows to JetStream; with ``once``, stop when none are left and
     return how many were published, else poll forever."""
     options = RelayOptions.resolve(url, stream, prefix)
-    return _run_sync(_relay(engine, options, once=once, batch=batch, poll=poll))
+    return run_sync(_relay(engine, options, once=once, batch=batch, poll=poll))
 
 
 # --- Consumers -------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def work(
     handled (including skipped duplicates); otherwise run until interrupted.
     """
     options = RelayOptions.resolve(url, stream, prefix)
-    return _run_sync(
+    return run_sync(
         _work(
             engine,
             options,
@@ -375,7 +375,7 @@ def work(
     )
 
 
-def _run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
+def run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run ``coroutine`` to completion from synchronous code.
 
     ``asyncio.run`` refuses to start inside a thread whose event loop is running (an async web
@@ -402,4 +402,4 @@ async def _delete_stream(options: RelayOptions) -> None:
 
 def delete_stream(*, url: str | None = None, stream: str | None = None) -> None:
     """Delete a stream and its consumers (tests clean up the streams they created)."""
-    _run_sync(_delete_stream(RelayOptions.resolve(url, stream)))
+    run_sync(_delete_stream(RelayOptions.resolve(url, stream)))
