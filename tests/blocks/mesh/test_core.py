@@ -85,3 +85,42 @@ def test_directory_calls(session: Session) -> None:
     assert allowed.items == ["contributions"]
     assert mesh.allowed_methods(session, "JP/COM/9000001/bank") == []
     assert mesh.get_openapi(session, SERVICE) == OPENAPI
+
+
+def test_ensure_granted_client_waits_for_the_service_then_grants_once(session: Session) -> None:
+    client = "JP/GOV/kiban-test/reader"
+
+    def ensure() -> bool:
+        return mesh.ensure_granted_client(
+            session,
+            subsystem=client,
+            member_name="テスト",
+            service=SERVICE,
+            task="資格確認",
+            legal_basis="番号法第19条第8号",
+            items=["benefit"],
+            actor=OPERATOR,
+        )
+
+    assert ensure() is False  # the pension service is not on the mesh yet
+    assert [m.name for m in mesh.list_members(session) if m.xroad_id == "JP/GOV/kiban-test"] == [
+        "テスト"
+    ]
+    assert not mesh.list_grants(session, client=client)
+    build(session, Seen(), grant=False)
+    assert ensure() is True
+    assert ensure() is True
+    grants = mesh.list_grants(session, client=client, service=SERVICE)
+    assert [(g.task, g.items) for g in grants] == [("資格確認", ["benefit"])]
+    with pytest.raises(KibanError) as bad:
+        mesh.ensure_granted_client(
+            session,
+            subsystem="JP/GOV/kiban-test",
+            member_name="x",
+            service=SERVICE,
+            task="t",
+            legal_basis="l",
+            items=[],
+            actor=OPERATOR,
+        )
+    assert (bad.value.code, bad.value.field) == ("mesh.invalid_id", "subsystem")

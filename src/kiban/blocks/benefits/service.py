@@ -197,29 +197,16 @@ def households_on(session: Session, on: date) -> list[HouseholdFacts]:
 def register_benefits_member(session: Session, *, actor: str) -> bool:
     """Make the benefits subsystem a mesh member, granted the tax office's resident-tax
     service when that service is on the mesh (idempotent). Whether the grant is in place."""
-    if not any(m.xroad_id == MEMBER for m in mesh.list_members(session)):
-        mesh.register_member(
-            session,
-            member_class="GOV",
-            member_code=MEMBER.rsplit("/", 1)[1],
-            name=MEMBER_NAME,
-            actor=actor,
-        )
-    if not any(s.xroad_id == SUBSYSTEM for s in mesh.list_subsystems(session, MEMBER)):
-        mesh.register_subsystem(session, MEMBER, SUBSYSTEM.rsplit("/", 1)[1], actor=actor)
-    if not any(s.xroad_id == TAX_SERVICE for s in mesh.list_services(session)):
-        return False
-    if not mesh.list_grants(session, client=SUBSYSTEM, service=TAX_SERVICE):
-        mesh.grant(
-            session,
-            client=SUBSYSTEM,
-            service=TAX_SERVICE,
-            task=TAX_TASK,
-            legal_basis=TAX_LEGAL_BASIS,
-            items=list(TAX_ITEMS),
-            actor=actor,
-        )
-    return True
+    return mesh.ensure_granted_client(
+        session,
+        subsystem=SUBSYSTEM,
+        member_name=MEMBER_NAME,
+        service=TAX_SERVICE,
+        task=TAX_TASK,
+        legal_basis=TAX_LEGAL_BASIS,
+        items=TAX_ITEMS,
+        actor=actor,
+    )
 
 
 def _exempt(session: Session, person_id: uuid.UUID, year: int, *, actor: str) -> bool:

@@ -35,41 +35,22 @@ TASK: Final = "健康保険の資格確認のための証明書の発行"
 LEGAL_BASIS: Final = "健康保険法第194条の2 (オンライン資格確認)、番号法第19条第8号"
 
 
-def register_credentials_member(session: Session, *, actor: str) -> bool:
-    """Make the credentials subsystem a mesh member, granted the insurer's eligibility
-    service when that service is on the mesh (idempotent). Whether the grant is in place."""
-    if not any(m.xroad_id == MEMBER for m in mesh.list_members(session)):
-        mesh.register_member(
-            session,
-            member_class="GOV",
-            member_code=MEMBER.rsplit("/", 1)[1],
-            name=MEMBER_NAME,
-            actor=actor,
-        )
-    if not any(s.xroad_id == SUBSYSTEM for s in mesh.list_subsystems(session, MEMBER)):
-        mesh.register_subsystem(session, MEMBER, SUBSYSTEM.rsplit("/", 1)[1], actor=actor)
-    if not any(s.xroad_id == INSURER_SERVICE for s in mesh.list_services(session)):
-        return False
-    if not mesh.list_grants(session, client=SUBSYSTEM, service=INSURER_SERVICE):
-        mesh.grant(
-            session,
-            client=SUBSYSTEM,
-            service=INSURER_SERVICE,
-            task=TASK,
-            legal_basis=LEGAL_BASIS,
-            items=list(INSURER_ITEMS),
-            actor=actor,
-        )
-    return True
-
-
 def insurance_claims(
     session: Session, person: residents.PersonRead, today: date
 ) -> tuple[dict[str, Any], date | None]:
     """The eligibility claims of ``person`` on ``today`` as the insurer answers them, and the
     day after eligibility ends (if it is to end). Errors: ``credentials.insurer_unavailable``
     (no grant, or the insurer does not answer), ``credentials.not_insured``."""
-    if not register_credentials_member(session, actor="system:credentials"):
+    if not mesh.ensure_granted_client(
+        session,
+        subsystem=SUBSYSTEM,
+        member_name=MEMBER_NAME,
+        service=INSURER_SERVICE,
+        task=TASK,
+        legal_basis=LEGAL_BASIS,
+        items=INSURER_ITEMS,
+        actor="system:credentials",
+    ):
         raise InsurerUnavailable
     reply = mesh.call(
         session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -122,6 +122,49 @@ def grant(
             actor=actor,
         )
     )
+
+
+def ensure_granted_client(
+    session: Session,
+    *,
+    subsystem: str,
+    member_name: str,
+    service: str,
+    task: str,
+    legal_basis: str,
+    items: Sequence[str],
+    actor: str,
+) -> bool:
+    """Make ``subsystem`` (``JP/GOV/<member>/<code>``, its member named ``member_name``) a mesh
+    client granted ``service`` for ``task`` under ``legal_basis`` and ``items``, once the
+    service is on the mesh (idempotent: what exists is left as it is). Whether the grant is
+    in place: ``False`` while the provider has not registered its service yet.
+    ``mesh.invalid_id``."""
+    member, code = registry.parse_subsystem_id(subsystem)
+    _, member_class, member_code = member.split("/")
+    if not any(m.xroad_id == member for m in registry.list_members(session)):
+        register_member(
+            session,
+            member_class=cast("MemberClass", member_class),
+            member_code=member_code,
+            name=member_name,
+            actor=actor,
+        )
+    if not any(s.xroad_id == subsystem for s in registry.list_subsystems(session, member)):
+        register_subsystem(session, member, code, actor=actor)
+    if not any(s.xroad_id == service for s in registry.list_services(session)):
+        return False
+    if not registry.list_grants(session, client=subsystem, service=service):
+        grant(
+            session,
+            client=subsystem,
+            service=service,
+            task=task,
+            legal_basis=legal_basis,
+            items=list(items),
+            actor=actor,
+        )
+    return True
 
 
 def subscribe(
