@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kiban.agencies import hospital, wiring
 from kiban.blocks import mesh, procedures, residents
-from kiban.cli.output import fail, print_json
+from kiban.cli.output import fail, fail_error, print_json
 from kiban.kernel.errors import KibanError
 from kiban.life_events import birth
 from kiban.platform.db import get_engine, transaction
@@ -78,5 +78,5 @@ def birth_command(
         with transaction(get_engine()) as session:
             result = make_birth(session, person_id, sex=sex, weight_grams=weight)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json(result)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -26,7 +25,7 @@ from rich.progress import (
 
 from kiban.blocks import benefits
 from kiban.cli.failures import progress_bar
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -35,12 +34,7 @@ app = typer.Typer(no_args_is_help=True, help="Benefit programmes and push-type r
 OPERATOR_ACTOR = "operator:cli"
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-FORMAT = typer.Option(Format.table, "--format", help="table or json.")
+FORMAT = FORMAT_OPTION
 
 
 def _date(value: str) -> date:
@@ -98,7 +92,7 @@ def define(
                 session, benefits.parse_programme(data), actor=OPERATOR_ACTOR
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json({"code": defined.code, "version": defined.version})
 
 
@@ -114,7 +108,7 @@ def preview(
         with transaction() as session:
             found = benefits.preview_programme(session, programme, _date(base_date), sample=sample)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     if output is Format.json:
         print_json(found)
         return
@@ -167,7 +161,7 @@ def run(
                     session, programme, day, actor=OPERATOR_ACTOR, progress=advance
                 )
         except KibanError as error:
-            fail(error.message_ja, error.message_en, error.field)
+            fail_error(error)
     if output is Format.json:
         print_json(result)
         return
@@ -189,5 +183,5 @@ def settle() -> None:
         with transaction() as session:
             added = benefits.do_settle_due(session, actor=OPERATOR_ACTOR)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(f"{added:,} obligations added")

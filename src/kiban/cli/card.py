@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import identity
 from kiban.cardreader.store import CardStore, check_pin, new_private_key
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
@@ -33,11 +33,6 @@ OPERATOR_ACTOR = "operator:cli"
 class Kind(StrEnum):
     auth = "auth"
     signing = "signing"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def _person_id(value: str) -> uuid.UUID:
@@ -107,7 +102,7 @@ def issue(
         with transaction() as session:
             card = issue_into(session, store, key, auth_pin=auth_pin, signing_pin=signing_pin)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(card.card_number)
 
 
@@ -173,7 +168,7 @@ def export(
         for kind in identity.CertificateKind:
             files[f"ca-{kind.value}.pem"] = _first_pem(files[f"chain-{kind.value}.pem"])
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     directory.mkdir(parents=True, exist_ok=True)
     for name, pem in files.items():
         (directory / name).write_text(pem, encoding="ascii")
@@ -183,13 +178,13 @@ def export(
 @app.command("show")
 def show(
     person_id: str = PERSON,
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """Show the person's card and the status of its certificates."""
     try:
         card = _card(_person_id(person_id))
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     if output is Format.json:
         data = card.model_dump(mode="json")
         for kind in ("auth_certificate", "signing_certificate"):
@@ -223,7 +218,7 @@ def lost(person_id: str = PERSON) -> None:
         with transaction() as session:
             identity.report_card_lost(session, card.id, actor=OPERATOR_ACTOR)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(f"card {card.card_number}: lost, certificates revoked")
 
 
@@ -245,7 +240,7 @@ def unlock(
             )
         _store(cards).unlock(card.card_number, kind.value, token)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(f"card {card.card_number}: {kind.value} PIN unlocked")
 
 
@@ -295,7 +290,7 @@ def reset_pin(
                 chain_pem=identity.ca_chain_pem(certificate_kind),
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(
         f"card {card.card_number}: {kind.value} PIN reset, new certificate {certificate.serial}"
     )

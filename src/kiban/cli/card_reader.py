@@ -17,7 +17,7 @@ from rich.console import Console
 
 from kiban.cardreader.app import LOOPBACK_HOSTS, create_reader_app, normalize_origin
 from kiban.cardreader.store import CardStore
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.settings import get_settings
 
@@ -30,11 +30,6 @@ app = typer.Typer(
 class Kind(StrEnum):
     auth = "auth"
     signing = "signing"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 CARDS = typer.Option(None, "--cards", help="Directory of card files (default: <data_dir>/cards).")
@@ -93,7 +88,7 @@ def serve(
 @app.command("list")
 def list_cards(
     cards: Path | None = CARDS,
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """List the cards in the reader with holder name and PIN tries left."""
     found = _store(cards).cards()
@@ -141,7 +136,7 @@ def unlock(
     try:
         _store(cards).unlock(card_number, kind.value, token)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(f"unlocked the {kind.value} PIN of card {card_number}")
 
 
@@ -165,5 +160,5 @@ def change_pin(
     try:
         _store(cards).change_pin(card_number, kind.value, old_pin, new_pin)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     typer.echo(f"changed the {kind.value} PIN of card {card_number}")

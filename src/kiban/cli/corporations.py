@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 from pydantic import ValidationError
 
 from kiban.blocks import address, corporations
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel import identifiers
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
@@ -16,11 +14,6 @@ from kiban.platform.db import transaction
 app = typer.Typer(no_args_is_help=True, help="The corporate registry (法人番号, 商業登記).")
 
 OPERATOR_ACTOR = "operator:cli"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def _fail_validation(error: ValidationError) -> None:
@@ -51,7 +44,7 @@ def add(
     representative_chome: int | None = typer.Option(None, "--representative-chome"),
     representative_block: str = typer.Option(..., "--representative-block"),
     representative_building: str | None = typer.Option(None, "--representative-building"),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """Register a corporation with its head office and representative."""
     try:
@@ -83,7 +76,7 @@ def add(
         _fail_validation(error)
         return
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     _show(corporation, output)
 
 
@@ -94,7 +87,7 @@ def list_corporations(
     ),
     name: str | None = typer.Option(None, "--name", help="Part of the name or furigana."),
     limit: int = typer.Option(20, min=1, max=10_000, help="How many to show."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """List corporations in furigana order."""
     try:
@@ -105,7 +98,7 @@ def list_corporations(
                 session, lg_code=municipality, name=name, limit=limit
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     if output is Format.json:
         print_json(found)
         return
@@ -119,14 +112,14 @@ def list_corporations(
 @app.command("show")
 def show(
     corporate_number: str = typer.Argument(help="The corporate number (13 digits)."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """Show one corporation."""
     try:
         with transaction() as session:
             corporation = corporations.get_corporation_by_number(session, corporate_number)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     _show(corporation, output)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from kiban.blocks import credentials
-from kiban.cli.output import fail, print_json
+from kiban.cli.output import fail, fail_error, print_json
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -64,7 +64,7 @@ def issue(
                 actor=OPERATOR_ACTOR,
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     out.write_text(issued.credential, encoding="ascii")
     print_json(
         {
@@ -89,7 +89,7 @@ def offer(person_id: str = PERSON, credential_type: str = TYPE) -> None:
                 session, person_id=key, credential_type=credential_type, actor=OPERATOR_ACTOR
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json(
         {
             "id": str(made.id),

@@ -14,7 +14,7 @@ from datetime import datetime
 import typer
 
 from kiban.agencies import physician, wiring
-from kiban.cli.output import fail, print_json
+from kiban.cli.output import fail_error, print_json
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
@@ -58,5 +58,5 @@ def certify(
                 address=address or place,
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json({"physician": physician.AGENCY.subsystem, "agency_code": code})

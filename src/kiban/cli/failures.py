@@ -21,7 +21,7 @@ from rich.progress import Progress, ProgressColumn
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
-from kiban.cli.output import fail
+from kiban.cli.output import fail, fail_error
 from kiban.kernel.errors import KibanError
 from kiban.platform import migrate as migrations
 from kiban.platform.settings import Settings, get_settings
@@ -42,7 +42,7 @@ class KibanGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except KibanError as error:
-            fail(error.message_ja, error.message_en, error.field)
+            fail_error(error)
         except ValidationError as error:
             # Settings that kiban cannot run with (an unsupported database, a bad value): the
             # variable and what is wrong, not a traceback. Other validation errors are bugs.

@@ -9,15 +9,22 @@ capture the ledger does not know). ``refund`` needs ``--as`` an official whose r
 
 from __future__ import annotations
 
-import getpass
 import uuid
 from datetime import date
-from enum import StrEnum
 
 import typer
 
 from kiban.blocks import payments, procedures, staff
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    fail,
+    fail_error,
+    operator_actor,
+    print_json,
+    print_listing,
+    print_table,
+)
 from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
@@ -31,22 +38,6 @@ app = typer.Typer(
 REFUND = "payments.fee.refund"
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator:unknown"
-
-
-def _error(error: KibanError) -> None:
-    fail(error.message_ja, error.message_en, error.field)
-
-
 @app.command("list")
 def list_(
     office: str | None = typer.Option(None, "--office", help="Only this office's (lg_code)."),
@@ -54,17 +45,16 @@ def list_(
         None, "--status", help="created, succeeded, failed or refunded."
     ),
     limit: int = typer.Option(50, min=1, max=1000, help="How many to show."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """List fee payments, newest first (JSON: a list of objects with an "id" field)."""
     with transaction() as session:
         found = payments.list_fees(
             session, offices=[office] if office else None, status=status, limit=limit
         )
-    if output is Format.json:
-        print_json(found)
-        return
-    print_table(
+    print_listing(
+        output,
+        found,
         "fee payments",
         ["id", "application", "office", "amount (yen)", "status", "method", "refunded", "paid at"],
         [
@@ -97,9 +87,9 @@ def check(fee_id: str = typer.Argument(..., help="The fee payment's id (from `li
     ident = _fee_id(fee_id)
     try:
         with transaction() as session:
-            done = payments.do_check_fee(session, ident, actor=_operator())
+            done = payments.do_check_fee(session, ident, actor=operator_actor())
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     typer.echo(f"fee {done.id}: {done.status}")
 
 
@@ -128,14 +118,14 @@ def refund(
                 actor=principal.actor,
             )
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     typer.echo(f"fee {done.id}: {done.status}, refunded {done.refunded} of {done.amount} yen")
 
 
 @app.command("reconcile")
 def reconcile(
     day: str = typer.Option("", "--date", help="The day (JST) as YYYY-MM-DD; today by default."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """Compare the provider's settlement report of a day with the ledger, payment by payment;
     exit status 1 when they differ."""
@@ -147,7 +137,7 @@ def reconcile(
         with transaction() as session:
             report = payments.reconcile_fees(session, when)
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     if output is Format.json:
         print_json(report)
     else:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
 from kiban.cli import mesh_records
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -47,7 +47,7 @@ def _run(action: Callable[[Session], Any]) -> Any:
         with transaction() as session:
             return action(session)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
 
 
 @members_app.command("list")

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from kiban.blocks import identity
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
 
@@ -21,11 +21,6 @@ sector_app = typer.Typer(
 app.add_typer(sector_app, name="sector")
 
 OPERATOR = "operator:cli"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class AuthMethod(StrEnum):
@@ -90,13 +85,13 @@ def add(
         with transaction() as session:
             created = identity.register_client(session, data, actor=OPERATOR)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json(created)
 
 
 @client_app.command("list")
 def list_clients(
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """List the registered relying parties (never their secrets)."""
     with transaction() as session:
@@ -142,7 +137,7 @@ def approve_sector(
         with transaction() as session:
             approved = identity.approve_sector(session, data, actor=OPERATOR)
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     print_json(approved)
 
 

@@ -9,10 +9,8 @@ terminal, or as ``--as`` after the policy let that official act for the batch's 
 
 from __future__ import annotations
 
-import getpass
 import os
 import uuid
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -20,7 +18,15 @@ import typer
 from kiban.agencies import bank
 from kiban.blocks import payments, staff
 from kiban.cli import fees
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import (
+    FORMAT_OPTION,
+    Format,
+    fail_error,
+    operator_actor,
+    print_json,
+    print_listing,
+    print_table,
+)
 from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel.errors import KibanError
 from kiban.platform.db import transaction
@@ -36,30 +42,14 @@ APPROVE = "payments.batch.approve"
 BATCH_ARGUMENT = typer.Argument(..., min=1, help="The batch number.")
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator:unknown"
-
-
-def _error(error: KibanError) -> None:
-    fail(error.message_ja, error.message_en, error.field)
-
-
 @app.command("load-banks")
 def load_banks() -> None:
     """Load the Zengin bank and branch code list (from the installed zengin-code package)."""
     try:
         with transaction() as session:
-            loaded = payments.do_load_banks(session, actor=_operator())
+            loaded = payments.do_load_banks(session, actor=operator_actor())
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     typer.echo(
         f"loaded {loaded.banks} banks and {loaded.branches} branches (list {loaded.version})"
     )
@@ -69,15 +59,14 @@ def load_banks() -> None:
 def batches(
     programme: str | None = typer.Option(None, "--programme", help="Only this programme."),
     limit: int = typer.Option(50, min=1, max=1000, help="How many to show."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """List payment batches, newest first (JSON: a list of objects with a "number" field)."""
     with transaction() as session:
         found = payments.list_batches(session, programme=programme, limit=limit)
-    if output is Format.json:
-        print_json(found)
-        return
-    print_table(
+    print_listing(
+        output,
+        found,
         "payment batches",
         ["number", "programme", "payer", "status", "lines", "total (yen)", "maker", "approvers"],
         [
@@ -113,7 +102,7 @@ def approve(batch: int = BATCH_ARGUMENT, as_: str | None = AS_OPTION) -> None:
             )
             done = payments.do_approve_batch(session, batch, actor=principal.actor)
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     typer.echo(f"batch {done.number}: {done.status} ({len(done.approvers)} approval(s))")
 
 
@@ -135,9 +124,9 @@ def export(
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.replace(out)
-            done = payments.do_mark_exported(session, batch, actor=_operator())
+            done = payments.do_mark_exported(session, batch, actor=operator_actor())
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     typer.echo(f"batch {done.number}: {done.line_count} transfers, {done.total:,} yen -> {out}")
 
 
@@ -149,10 +138,12 @@ def import_result(
     """Apply the bank's result file to the batch (importing it again changes nothing)."""
     try:
         with transaction() as session:
-            done = payments.do_import_result(session, batch, file.read_bytes(), actor=_operator())
+            done = payments.do_import_result(
+                session, batch, file.read_bytes(), actor=operator_actor()
+            )
             lines = payments.get_batch(session, batch).lines
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     counts: dict[str, int] = {}
     for line in lines:
         counts[line.result] = counts.get(line.result, 0) + 1
@@ -163,7 +154,7 @@ def import_result(
 @app.command("reconcile")
 def reconcile(
     batch: int = BATCH_ARGUMENT,
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
 ) -> None:
     """The bank's results against the ledger, to the yen, and the ledger's balances. Exits
     with status 1 when they differ."""
@@ -171,7 +162,7 @@ def reconcile(
         with transaction() as session:
             report = payments.reconcile(session, batch)
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     if output is Format.json:
         print_json(report.model_dump(mode="json") | {"reconciled": report.reconciled})
     else:
@@ -209,6 +200,6 @@ def reference_bank(
             out.write_bytes(result)
             parsed = payments.parse_transfer_file(result)
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     paid = sum(1 for t in parsed.transfers if t.result == "paid")
     typer.echo(f"{paid} paid, {len(parsed.transfers) - paid} returned -> {out}")

@@ -12,13 +12,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import date
-from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
 from kiban.blocks import qualifications, residents
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.cli.residents import terminal_reader
 from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel.errors import KibanError
@@ -29,16 +28,7 @@ app = typer.Typer(no_args_is_help=True, help="The national qualifications regist
 ROUTE = "cli: kiban qualifications holders"
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-FORMAT = typer.Option(Format.table, "--format", help="table or json.")
-
-
-def _error(error: KibanError) -> NoReturn:
-    fail(error.message_ja, error.message_en, error.field)
+FORMAT = FORMAT_OPTION
 
 
 def _uuid(value: str, field: str) -> uuid.UUID:
@@ -143,7 +133,7 @@ def holders(  # noqa: PLR0917 - Typer passes each option as a parameter.
                 )
                 rows = [(h, names.get(h.person_id, "")) for h in listed]
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     if output is Format.json:
         print_json([_plain(h, name) for h, name in rows])
         return
@@ -197,7 +187,7 @@ def register(  # noqa: PLR0917 - Typer passes each option as a parameter.
                 details=details,
             )
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     print_json(_plain(made))
 
 
@@ -213,7 +203,7 @@ def _change(
                 session, principal, _uuid(holder_id, "holder_id"), action, reason=reason, until=day
             )
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     print_json(_plain(changed))
 
 

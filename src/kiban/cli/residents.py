@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from enum import StrEnum
 
 import typer
 
 from kiban.blocks import residents, staff
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.cli.staff import AS_OPTION, acting
 from kiban.kernel import identifiers
 from kiban.kernel.errors import KibanError
@@ -33,18 +32,13 @@ def terminal_reader() -> residents.Reader:
     return residents.Reader(actor=f"operator:{login}", actor_id=login, role="operator")
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @app.command("list")
 def list_residents(
     municipality: str | None = typer.Option(
         None, "--municipality", help="Only this municipality (6-digit lg_code)."
     ),
     limit: int = typer.Option(20, min=1, max=10_000, help="How many to show."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
     as_: str | None = AS_OPTION,
 ) -> None:
     """List residents (JSON: a list of objects with an "id" field). With --as, the
@@ -66,7 +60,7 @@ def list_residents(
                 route="cli: kiban residents list",
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     if output is Format.json:
         print_json(people)
         return
@@ -90,7 +84,7 @@ def list_residents(
 @app.command("show")
 def show(
     person_id: str = typer.Option(..., "--person-id", help="The person's id (UUID)."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
     as_: str | None = AS_OPTION,
 ) -> None:
     """Show one person's current record and its history (with --as, if the policy lets
@@ -118,7 +112,7 @@ def show(
                 route="cli: kiban residents show",
             )
     except KibanError as error:
-        fail(error.message_ja, error.message_en, error.field)
+        fail_error(error)
     if output is Format.json:
         print_json(
             person.model_dump(mode="json")

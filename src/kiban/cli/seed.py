@@ -25,7 +25,7 @@ from kiban.cardreader.store import CardStore
 from kiban.cli import staff as staff_cli
 from kiban.cli.card import issue_into
 from kiban.cli.failures import progress_bar
-from kiban.cli.output import fail
+from kiban.cli.output import fail_error
 from kiban.cli.residents import terminal_reader
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
@@ -259,7 +259,7 @@ def seed(
                     + _approved_batch(session, ready=bool(officials and enrolled))
                 )
         except KibanError as error:
-            fail(error.message_ja, error.message_en, error.field)
+            fail_error(error)
     elapsed = time.perf_counter() - started
     console.print(
         f"seeded {summary.residents:,} residents in {summary.households:,} households across "

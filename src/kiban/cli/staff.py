@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import typer
 from sqlalchemy.orm import Session
 
 from kiban.blocks import staff
-from kiban.cli.output import fail, print_json, print_table
+from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.life_events import emergency
 from kiban.platform.db import transaction
@@ -39,15 +38,6 @@ AS_OPTION = typer.Option(
     envvar="KIBAN_ACTING_AS",
     help="Act as staff:<account id>@<organisation>/<role> (an administrator's membership).",
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _error(error: KibanError) -> NoReturn:
-    fail(error.message_ja, error.message_en, error.field)
 
 
 def _uuid(value: str, field: str) -> uuid.UUID:
@@ -97,7 +87,7 @@ def _administering(as_: str | None) -> Iterator[tuple[Session, staff.Principal]]
             assert principal is not None  # noqa: S101 - acting() fails without one.
             yield session, principal
     except KibanError as error:
-        _error(error)
+        fail_error(error)
 
 
 @contextmanager
@@ -108,7 +98,7 @@ def _reading(as_: str | None) -> Iterator[tuple[Session, staff.Principal | None]
         with transaction() as session:
             yield session, acting(session, as_, required=False)
     except KibanError as error:
-        _error(error)
+        fail_error(error)
 
 
 def _print_accounts(accounts: list[staff.AccountRead], output: Format) -> None:
@@ -165,7 +155,7 @@ def bootstrap(
                 actor=BOOTSTRAP_ACTOR,
             )
     except KibanError as error:
-        _error(error)
+        fail_error(error)
     print_json(_json(account))
 
 
@@ -213,7 +203,7 @@ def add(  # noqa: PLR0917 - Typer passes each option as a parameter.
 @app.command("list")
 def list_accounts(
     organisation: str | None = typer.Option(None, "--organisation", help="Only its members."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
     as_: str | None = AS_OPTION,
 ) -> None:
     """List staff accounts (JSON: a list of objects with an "id" field)."""
@@ -228,7 +218,7 @@ def list_accounts(
 @app.command("show")
 def show(
     account_id: str = typer.Argument(help="The account's id."),
-    output: Format = typer.Option(Format.table, "--format", help="table or json."),
+    output: Format = FORMAT_OPTION,
     as_: str | None = AS_OPTION,
 ) -> None:
     """One account with its memberships, keys and history."""
