@@ -48,7 +48,7 @@ from kiban.platform.webkit import (
     install_error_handlers,
     refuse_unknown_query,
 )
-from kiban.web import docs, pages, paypage, signin, verifiers
+from kiban.web import docs, pages, refpay, signin, verifiers
 from kiban.web.office import benefits as office_benefits
 from kiban.web.office import death as office_death
 from kiban.web.office import factors as office_factors
@@ -135,7 +135,7 @@ def routers() -> list[APIRouter]:
         portal_payments.router,  # Receiving account and my payments (HTML, resident session).
         portal_procedures.router,  # Procedures, the moving wizard, timelines (HTML).
         portal_fees.router,  # Paying a procedure's fee, and the provider's return (HTML).
-        paypage.router,  # The reference payment provider's hosted page (public, HTML).
+        refpay.router,  # The reference payment provider's hosted page (public, HTML).
         portal_death.router,  # The death notice and the bereaved's page (HTML, resident session).
         identity_clients_api,  # Relying-party registry (operator).
         identity_sectors_api,  # Approved sectors for pairwise subjects (operator).

@@ -12,7 +12,7 @@ parts, each refund under an idempotency key so a retried refund is made once.
 JSON file per payment under its directory (written to a temporary file and renamed into place,
 under an exclusive file lock), and a settlement report per day
 (``settlements/YYYY-MM-DD.csv``: one line per capture or refund on that day in JST), which the
-daily reconciliation reads. Its hosted page is ``kiban.web.paypage``. Test card numbers answer
+daily reconciliation reads. Its hosted page is ``kiban.web.refpay``. Test card numbers answer
 like GOV.UK Pay's sandbox:
 
 ================== ==============================
