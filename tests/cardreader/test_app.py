@@ -311,7 +311,7 @@ def test_health_and_index(reader: TestClient, card: str) -> None:
     assert index.status_code == 200
     assert CARD_NUMBER in index.text
     assert "3 of 3 tries left" in index.text
-    assert reader.get("/static/reader.css").status_code == 200
+    assert reader.get("/static/localapp.css").status_code == 200
 
 
 def test_only_loopback_host_names_are_answered(reader: TestClient, card: str) -> None:

@@ -26,29 +26,37 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-import kiban
 from kiban.cardreader.client import check_challenge, parse_keys, sign_challenge
 from kiban.cardreader.errors import InvalidPin
 from kiban.cardreader.store import AUTH, MAX_TRIES, SIGNING, CardInfo, CardStore, check_pin
-from kiban.cardreader.templating import STATIC_DIR, get_reader_pages
 from kiban.kernel.errors import KibanError, ValidationFailed
 from kiban.platform import i18n
-from kiban.platform.webkit import install_error_handlers, public
+from kiban.platform.localapp import (
+    LOOPBACK_HOSTS,
+    FormTokens,
+    Lang,
+    LocalPages,
+    create_local_app,
+    normalize_origin,
+    page_languages,
+    same_origin,
+    security_headers,
+)
+from kiban.platform.webkit import public
 
-FORM_MAX_AGE: Final = 15 * 60  # Seconds a sign form stays usable: a sign-in takes minutes.
+TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
+
 _FORM_SALT: Final = "kiban.cardreader.sign-form"
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._~-]{8,256}")
 _MAX_RETURN_TO: Final = 2048
@@ -97,14 +105,6 @@ class SignRequest:
             )
         )
         return hashlib.sha256(joined.encode("utf-8")).hexdigest()
-
-
-def normalize_origin(server_origin: str) -> str:
-    """``http(s)://host[:port]`` of the kiban server, without a trailing slash."""
-    parts = urlsplit(server_origin.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError(f"not an http(s) origin: {server_origin!r}")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def check_return_to(return_to: str, server_origin: str) -> str:
@@ -168,15 +168,6 @@ def with_query(url: str, params: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _language(request: Request) -> i18n.Language:
-    return i18n.negotiate(
-        request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
-    )
-
-
-Lang = Annotated[i18n.Language, Depends(_language)]
-
-
 @dataclass
 class FormState:
     """What the sign page shows besides the request: chosen card and errors per field."""
@@ -214,10 +205,8 @@ class Reader:
     def __init__(self, store: CardStore, server_origin: str, secret_key: str | None) -> None:
         self.store = store
         self.origin = normalize_origin(server_origin)
-        self.serializer = URLSafeTimedSerializer(
-            secret_key or secrets.token_urlsafe(32), salt=_FORM_SALT
-        )
-        self.pages = get_reader_pages()
+        self.tokens = FormTokens(secret_key, _FORM_SALT)
+        self.pages = _pages()
 
     def parse(self, fields: SignFields) -> SignRequest:
         """The checked sign request (``ValidationFailed`` naming the field otherwise)."""
@@ -231,17 +220,12 @@ class Reader:
             reference=check_label(fields.reference, "reference"),
         )
 
-    @staticmethod
-    def page_languages(path: str, request: Request) -> dict[i18n.Language, str]:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-        return {code: f"{path}?{urlencode([*query, ('lang', code)])}" for code in i18n.LANGUAGES}
-
     def render_error(self, request: Request, lang: i18n.Language, error: KibanError) -> Response:
         return self.pages.render(
             lang,
             "error.html",
             {"message": error.message(lang), "field": error.field, "server_origin": self.origin},
-            language_urls=self.page_languages(request.url.path, request),
+            language_urls=page_languages(request.url.path, request),
             status_code=400,
         )
 
@@ -250,7 +234,7 @@ class Reader:
             lang,
             "index.html",
             {"cards": self.store.cards(), "server_origin": self.origin, "max_tries": MAX_TRIES},
-            language_urls=self.page_languages("/", request),
+            language_urls=page_languages("/", request),
         )
 
     def render_sign(
@@ -272,7 +256,7 @@ class Reader:
                 "chosen": chosen,
                 "errors": state.errors,
                 "general_error": state.general_error,
-                "form_token": self.serializer.dumps(sign.binding()),
+                "form_token": self.tokens.dumps(sign.binding()),
                 "server_origin": self.origin,
                 "max_tries": MAX_TRIES,
                 "cancel_url": with_query(
@@ -291,17 +275,13 @@ class Reader:
         """Why the posted form cannot be used as it is (``None`` when it can)."""
         t = i18n.translations(lang)
         state = FormState(card_number=form.card_number or None)
-        if not _same_origin(request):
+        if not same_origin(request):
             state.general_error = t.gettext(
                 "This form was sent from another site. Enter your PIN on this page."
             )
             state.status_code = 403
             return state
-        try:
-            bound = self.serializer.loads(form.form_token, max_age=FORM_MAX_AGE)
-        except BadSignature:  # Also covers an expired token.
-            bound = None
-        if bound != sign.binding():
+        if not self.tokens.binds(form.form_token, sign.binding()):
             state.general_error = t.gettext(
                 "This form has expired or did not come from this card reader. Enter your PIN again."
             )
@@ -350,23 +330,14 @@ class Reader:
         return RedirectResponse(with_query(sign.return_to, answer), status_code=303)
 
     def security_headers(self, response: Response) -> None:
-        """The PIN page may not be framed by another site (clickjacking), and forms may only
-        go to the reader itself and, through the redirect, to the kiban server."""
+        """Forms may only go to the reader itself and, through the redirect, to the server."""
         server = urlsplit(self.origin)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; "
-            f"form-action 'self' {server.scheme}://{server.netloc}; "
-            "frame-ancestors 'none'; base-uri 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # Not "no-referrer": with it, browsers send "Origin: null" on the reader's own form posts,
-        # which the origin check must refuse. "same-origin" still keeps the sign request out of
-        # any Referer sent to the server.
-        response.headers["Referrer-Policy"] = "same-origin"
+        security_headers(response, form_action=f"'self' {server.scheme}://{server.netloc}")
 
 
-LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+@lru_cache(maxsize=1)
+def _pages() -> LocalPages:
+    return LocalPages(TEMPLATE_DIR)
 
 
 def create_reader_app(
@@ -384,25 +355,10 @@ def create_reader_app(
     resolves to 127.0.0.1 (DNS rebinding) cannot read the form and post PINs as same-origin.
     """
     reader = Reader(store, server_origin, secret_key)
-    app = FastAPI(
-        title="Kiban card reader",
-        version=kiban.__version__,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
+    app = create_local_app(
+        "Kiban card reader", allowed_hosts=allowed_hosts, headers=reader.security_headers
     )
     app.state.reader = reader
-    install_error_handlers(app)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        reader.security_headers(response)
-        return response
 
     @app.get("/health", dependencies=[Depends(public)])
     def health() -> JSONResponse:
@@ -441,12 +397,3 @@ def card_label(t: Any, card: CardInfo) -> str:
             t.gettext("%(name)s (card %(number)s)") % {"name": card.holder_name, "number": number}
         )
     return str(t.gettext("Card %(number)s") % {"number": number})
-
-
-def _same_origin(request: Request) -> bool:
-    """Whether a POST came from a page of this reader (browsers send ``Origin`` on POST)."""
-    sent = request.headers.get("origin")
-    if sent is None:
-        return True  # Not a browser form post (a script or a test); the form token still binds.
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return sent == own

@@ -7,17 +7,15 @@ to, and signs. It talks to the kiban server only through the resident's browser 
 
 from __future__ import annotations
 
-import ipaddress
 from enum import StrEnum
 from pathlib import Path
 
 import typer
-import uvicorn
-from rich.console import Console
 
-from kiban.cardreader.app import LOOPBACK_HOSTS, create_reader_app, normalize_origin
+from kiban.cardreader.app import create_reader_app
 from kiban.cardreader.store import CardStore
-from kiban.cli.output import FORMAT_OPTION, Format, fail, fail_error, print_json, print_table
+from kiban.cli.local_programs import HOST_OPTION, SERVER_OPTION, serve_local_program, server_origin
+from kiban.cli.output import FORMAT_OPTION, Format, fail_error, print_json, print_table
 from kiban.kernel.errors import KibanError
 from kiban.platform.settings import get_settings
 
@@ -39,50 +37,24 @@ def _store(cards: Path | None) -> CardStore:
     return CardStore(cards if cards is not None else get_settings().data_dir / "cards")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command("serve")
 def serve(
     port: int = typer.Option(8765, help="Port to listen on."),
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on (keep it loopback)."),
+    host: str = HOST_OPTION,
     cards: Path | None = CARDS,
-    server: str | None = typer.Option(
-        None, "--server", help="The kiban server's origin (default: KIBAN_BASE_URL)."
-    ),
+    server: str | None = SERVER_OPTION,
 ) -> None:
     """Serve the reader's PIN pages; signatures go only to --server."""
-    origin = server or get_settings().base_url
-    try:
-        origin = normalize_origin(origin)
-    except ValueError:
-        fail(
-            "サーバーは http(s)://ホスト[:ポート] の形で指定してください。",
-            "give the server as http(s)://host[:port]",
-            "server",
-        )
-    if not _is_loopback(host):
-        # The PIN page belongs on the resident's own machine; on a network interface anyone
-        # who can reach it can try PINs against the cards.
-        Console(stderr=True).print(
-            f"[yellow]warning:[/yellow] listening on {host}, not loopback: other machines can "
-            "reach the PIN page / ループバック以外で待ち受けています"
-        )
+    origin = server_origin(server)
     store = _store(cards)
-    # On loopback the reader answers loopback host names only (DNS rebinding); whoever binds it
-    # elsewhere has been warned above and gets any host name.
-    allowed_hosts = [*LOOPBACK_HOSTS] if _is_loopback(host) else ["*"]
-    typer.echo(
-        f"card reader on http://{host}:{port}/ for {origin}, "
-        f"{len(store.cards())} card(s) in {store.directory}"
+    serve_local_program(
+        lambda hosts: create_reader_app(store, origin, allowed_hosts=hosts),
+        host=host,
+        port=port,
+        pages="the PIN page",
+        started=f"card reader on http://{host}:{port}/ for {origin}, "
+        f"{len(store.cards())} card(s) in {store.directory}",
     )
-    uvicorn.run(create_reader_app(store, origin, allowed_hosts=allowed_hosts), host=host, port=port)
 
 
 @app.command("list")

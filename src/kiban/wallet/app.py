@@ -15,47 +15,48 @@ post to it. It talks to the one kiban server it was started with.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel, Field
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-import kiban
+from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
-from kiban.platform.webkit import install_error_handlers, public
+from kiban.platform.localapp import (
+    LOOPBACK_HOSTS,
+    FormTokens,
+    Lang,
+    LocalPages,
+    create_local_app,
+    normalize_origin,
+    page_languages,
+    same_origin,
+    security_headers,
+)
+from kiban.platform.webkit import public
 from kiban.wallet import client
 from kiban.wallet.store import Presentation, WalletStore
-from kiban.wallet.templating import STATIC_DIR, get_wallet_pages
 
-FORM_MAX_AGE: Final = 15 * 60
 _FORM_SALT: Final = "kiban.wallet.form"
-LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "[::1]")
+TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
 
 
-def _language(request: Request) -> i18n.Language:
-    return i18n.negotiate(
-        request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
-    )
+def _jst(instant: datetime) -> str:
+    """An instant as Japan's wall-clock time, to the minute."""
+    return clock.to_jst(instant).strftime("%Y-%m-%d %H:%M")
 
 
-Lang = Annotated[i18n.Language, Depends(_language)]
-
-
-def _same_origin(request: Request) -> bool:
-    sent = request.headers.get("origin")
-    if sent is None:
-        return True  # Not a browser form post; the form token still binds.
-    return sent == f"{request.url.scheme}://{request.url.netloc}"
+@lru_cache(maxsize=1)
+def _pages() -> LocalPages:
+    return LocalPages(TEMPLATE_DIR, {"jst": _jst})
 
 
 class ReceiveForm(BaseModel):
@@ -87,10 +88,8 @@ class Wallet:
         self.store = store
         self.origin = origin
         self.http = http
-        self.tokens = URLSafeTimedSerializer(
-            secret_key or secrets.token_urlsafe(32), salt=_FORM_SALT
-        )
-        self.pages = get_wallet_pages()
+        self.tokens = FormTokens(secret_key, _FORM_SALT)
+        self.pages = _pages()
 
     def token(self, purpose: str) -> str:
         return self.tokens.dumps(purpose)
@@ -98,24 +97,15 @@ class Wallet:
     def form_refusal(self, request: Request, lang: i18n.Language, token: str, purpose: str) -> str:
         """Why a posted form cannot be used ('' when it can)."""
         t = i18n.translations(lang)
-        if not _same_origin(request):
+        if not same_origin(request):
             return str(
                 t.gettext("This form was sent from another site. Use the wallet's own page.")
             )
-        try:
-            bound = self.tokens.loads(token, max_age=FORM_MAX_AGE)
-        except BadSignature:
-            bound = None
-        if bound != purpose:
+        if not self.tokens.binds(token, purpose):
             return str(
                 t.gettext("This form has expired or did not come from this wallet. Try again.")
             )
         return ""
-
-    @staticmethod
-    def languages(path: str, request: Request) -> dict[i18n.Language, str]:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-        return {code: f"{path}?{urlencode([*query, ('lang', code)])}" for code in i18n.LANGUAGES}
 
     def render(
         self,
@@ -131,7 +121,7 @@ class Wallet:
             lang,
             name,
             {"server_origin": self.origin, **context},
-            language_urls=self.languages(request.url.path, request) if languages else None,
+            language_urls=page_languages(request.url.path, request) if languages else None,
             status_code=status_code,
         )
 
@@ -359,14 +349,10 @@ class Wallet:
             )
         )
 
-    def security_headers(self, response: Response) -> None:
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
+    @staticmethod
+    def security_headers(response: Response) -> None:
+        """Forms go to the wallet itself only; nothing it answers is cached."""
+        security_headers(response)
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -382,9 +368,7 @@ def create_wallet_app(
 
     ``http`` is the client for the server (by default one with ``server_origin`` as its base
     URL); the tests pass kiban's own test client."""
-    parts = urlsplit(server_origin.strip())
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"not an http(s) origin: {server_origin!r}")
+    parts = urlsplit(normalize_origin(server_origin))
     origin = f"{parts.scheme}://{parts.netloc}"
     wallet = Wallet(
         store,
@@ -392,25 +376,10 @@ def create_wallet_app(
         http or httpx.Client(base_url=origin, timeout=10.0),
         secret_key,
     )
-    app = FastAPI(
-        title="Kiban wallet",
-        version=kiban.__version__,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
+    app = create_local_app(
+        "Kiban wallet", allowed_hosts=allowed_hosts, headers=wallet.security_headers
     )
     app.state.wallet = wallet
-    install_error_handlers(app)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        wallet.security_headers(response)
-        return response
 
     @app.get("/health", dependencies=[Depends(public)])
     def health() -> JSONResponse:
