@@ -68,12 +68,14 @@ def _adults(session: Session) -> list[residents.PersonRead]:
 
 
 def _money(session: Session, everyone: list[residents.PersonRead], *, seed: int) -> str:
-    """Load the Zengin bank and branch list; most of the bank's customers among ``everyone``
-    register their account as their public-fund receiving account, verified by the bank
-    through the mesh."""
+    """Load the Zengin bank and branch list; most of ``everyone`` (the share the national run
+    assumes, :data:`kiban.agencies.wiring.DEMO_ACCOUNT_SHARE`) register a bank account as their
+    public-fund receiving account, verified by the bank through the mesh."""
     banks = payments.do_load_banks(session, actor="system:seed")
     holders = [
-        agencies_wiring.AccountHolder(p.id, f"{p.family_name_kana} {p.given_name_kana}")
+        agencies_wiring.AccountHolder(
+            p.id, f"{p.family_name_kana} {p.given_name_kana}", p.address.text
+        )
         for p in everyone
     ]
     accounts = agencies_wiring.register_demo_accounts(session, holders, seed=seed)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from kiban.blocks import benefits, notifications, payments
+from kiban.agencies import wiring
+from kiban.blocks import benefits, notifications, payments, residents
 from kiban.cli import app
 from kiban.platform.db import transaction
 
@@ -42,3 +43,8 @@ def test_the_seed_pushes_the_flat_payment(engine: Engine) -> None:
                 assert account.account_number not in notice.body_ja
                 told["account"] += 1
         assert told["account"] > 0
+        # About the national run's share of the residents have a verified receiving account
+        # (issue 16): the bank's customers and others alike, children by their parents.
+        people = [p.id for p in residents.list_people(session, limit=1000)]
+        held = payments.get_active_accounts(session, people)
+        assert abs(len(held) / len(people) - wiring.DEMO_ACCOUNT_SHARE) <= 0.1, (len(held), len(people))
