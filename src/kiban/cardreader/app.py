@@ -41,18 +41,8 @@ from kiban.cardreader.client import check_challenge, parse_keys, sign_challenge
 from kiban.cardreader.errors import InvalidPin
 from kiban.cardreader.store import AUTH, MAX_TRIES, SIGNING, CardInfo, CardStore, check_pin
 from kiban.kernel.errors import KibanError, ValidationFailed
-from kiban.platform import i18n
-from kiban.platform.localapp import (
-    LOOPBACK_HOSTS,
-    FormTokens,
-    Lang,
-    LocalPages,
-    create_local_app,
-    normalize_origin,
-    page_languages,
-    same_origin,
-    security_headers,
-)
+from kiban.platform import i18n, localapp
+from kiban.platform.localapp import LOOPBACK_HOSTS, Lang
 from kiban.platform.webkit import public
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
@@ -204,8 +194,8 @@ class Reader:
 
     def __init__(self, store: CardStore, server_origin: str, secret_key: str | None) -> None:
         self.store = store
-        self.origin = normalize_origin(server_origin)
-        self.tokens = FormTokens(secret_key, _FORM_SALT)
+        self.origin = localapp.normalize_origin(server_origin)
+        self.tokens = localapp.FormTokens(secret_key, _FORM_SALT)
         self.pages = _pages()
 
     def parse(self, fields: SignFields) -> SignRequest:
@@ -225,7 +215,7 @@ class Reader:
             lang,
             "error.html",
             {"message": error.message(lang), "field": error.field, "server_origin": self.origin},
-            language_urls=page_languages(request.url.path, request),
+            language_urls=localapp.page_languages(request.url.path, request),
             status_code=400,
         )
 
@@ -234,7 +224,7 @@ class Reader:
             lang,
             "index.html",
             {"cards": self.store.cards(), "server_origin": self.origin, "max_tries": MAX_TRIES},
-            language_urls=page_languages("/", request),
+            language_urls=localapp.page_languages("/", request),
         )
 
     def render_sign(
@@ -275,7 +265,7 @@ class Reader:
         """Why the posted form cannot be used as it is (``None`` when it can)."""
         t = i18n.translations(lang)
         state = FormState(card_number=form.card_number or None)
-        if not same_origin(request):
+        if not localapp.same_origin(request):
             state.general_error = t.gettext(
                 "This form was sent from another site. Enter your PIN on this page."
             )
@@ -332,12 +322,12 @@ class Reader:
     def security_headers(self, response: Response) -> None:
         """Forms may only go to the reader itself and, through the redirect, to the server."""
         server = urlsplit(self.origin)
-        security_headers(response, form_action=f"'self' {server.scheme}://{server.netloc}")
+        localapp.security_headers(response, form_action=f"'self' {server.scheme}://{server.netloc}")
 
 
 @lru_cache(maxsize=1)
-def _pages() -> LocalPages:
-    return LocalPages(TEMPLATE_DIR)
+def _pages() -> localapp.LocalPages:
+    return localapp.LocalPages(TEMPLATE_DIR)
 
 
 def create_reader_app(
@@ -355,7 +345,7 @@ def create_reader_app(
     resolves to 127.0.0.1 (DNS rebinding) cannot read the form and post PINs as same-origin.
     """
     reader = Reader(store, server_origin, secret_key)
-    app = create_local_app(
+    app = localapp.create_local_app(
         "Kiban card reader", allowed_hosts=allowed_hosts, headers=reader.security_headers
     )
     app.state.reader = reader

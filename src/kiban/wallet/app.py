@@ -29,18 +29,8 @@ from pydantic import BaseModel, Field
 
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform import i18n
-from kiban.platform.localapp import (
-    LOOPBACK_HOSTS,
-    FormTokens,
-    Lang,
-    LocalPages,
-    create_local_app,
-    normalize_origin,
-    page_languages,
-    same_origin,
-    security_headers,
-)
+from kiban.platform import i18n, localapp
+from kiban.platform.localapp import LOOPBACK_HOSTS, Lang
 from kiban.platform.webkit import public
 from kiban.wallet import client
 from kiban.wallet.store import Presentation, WalletStore
@@ -55,8 +45,8 @@ def _jst(instant: datetime) -> str:
 
 
 @lru_cache(maxsize=1)
-def _pages() -> LocalPages:
-    return LocalPages(TEMPLATE_DIR, {"jst": _jst})
+def _pages() -> localapp.LocalPages:
+    return localapp.LocalPages(TEMPLATE_DIR, {"jst": _jst})
 
 
 class ReceiveForm(BaseModel):
@@ -88,7 +78,7 @@ class Wallet:
         self.store = store
         self.origin = origin
         self.http = http
-        self.tokens = FormTokens(secret_key, _FORM_SALT)
+        self.tokens = localapp.FormTokens(secret_key, _FORM_SALT)
         self.pages = _pages()
 
     def token(self, purpose: str) -> str:
@@ -97,7 +87,7 @@ class Wallet:
     def form_refusal(self, request: Request, lang: i18n.Language, token: str, purpose: str) -> str:
         """Why a posted form cannot be used ('' when it can)."""
         t = i18n.translations(lang)
-        if not same_origin(request):
+        if not localapp.same_origin(request):
             return str(
                 t.gettext("This form was sent from another site. Use the wallet's own page.")
             )
@@ -121,7 +111,7 @@ class Wallet:
             lang,
             name,
             {"server_origin": self.origin, **context},
-            language_urls=page_languages(request.url.path, request) if languages else None,
+            language_urls=localapp.page_languages(request.url.path, request) if languages else None,
             status_code=status_code,
         )
 
@@ -352,7 +342,7 @@ class Wallet:
     @staticmethod
     def security_headers(response: Response) -> None:
         """Forms go to the wallet itself only; nothing it answers is cached."""
-        security_headers(response)
+        localapp.security_headers(response)
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -368,7 +358,7 @@ def create_wallet_app(
 
     ``http`` is the client for the server (by default one with ``server_origin`` as its base
     URL); the tests pass kiban's own test client."""
-    parts = urlsplit(normalize_origin(server_origin))
+    parts = urlsplit(localapp.normalize_origin(server_origin))
     origin = f"{parts.scheme}://{parts.netloc}"
     wallet = Wallet(
         store,
@@ -376,7 +366,7 @@ def create_wallet_app(
         http or httpx.Client(base_url=origin, timeout=10.0),
         secret_key,
     )
-    app = create_local_app(
+    app = localapp.create_local_app(
         "Kiban wallet", allowed_hosts=allowed_hosts, headers=wallet.security_headers
     )
     app.state.wallet = wallet
