@@ -47,4 +47,5 @@ def test_the_seed_pushes_the_flat_payment(engine: Engine) -> None:
         # (issue 16): the bank's customers and others alike, children by their parents.
         people = [p.id for p in residents.list_people(session, limit=1000)]
         held = payments.get_active_accounts(session, people)
-        assert abs(len(held) / len(people) - wiring.DEMO_ACCOUNT_SHARE) <= 0.1, (len(held), len(people))
+        share = len(held) / len(people)
+        assert abs(share - wiring.DEMO_ACCOUNT_SHARE) <= 0.1, (len(held), len(people))
