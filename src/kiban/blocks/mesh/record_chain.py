@@ -24,6 +24,7 @@ from kiban.blocks.mesh.record_models import (
 )
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, ValidationFailed
+from kiban.platform import bulk_copy
 
 logger = logging.getLogger(__name__)
 
@@ -408,19 +409,12 @@ COPY_FROM = 256
 def _copy_records(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Write ``rows`` with ``COPY … FROM STDIN`` on the driver's connection, inside the
     transaction SQLAlchemy began: the bulk path, several times faster than batched INSERTs for
-    the thousands of records of a batch. The values are the rows the Core insert would take; the
-    JSON column goes as JSONB."""
-    from psycopg.types.json import Jsonb  # noqa: PLC0415 - only PostgreSQL has it installed.
+    the thousands of records of a batch. The values are the rows the Core insert would take."""
+    names = _COLUMN_NAMES
+    bulk_copy.copy_rows(connection, _RECORDS.name, names, ([row[n] for n in names] for row in rows))
 
-    names = [column.name for column in _RECORDS.columns]
-    statement = f"COPY {_RECORDS.name} ({', '.join(names)}) FROM STDIN"
-    cursor = _cursor(connection)
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([Jsonb(row[n]) if n == "items" else row[n] for n in names])
-    finally:
-        cursor.close()
+
+_COLUMN_NAMES: Final = [column.name for column in _RECORDS.columns]
 
 
 def _cursor(connection: Connection) -> Any:

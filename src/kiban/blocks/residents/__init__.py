@@ -53,6 +53,7 @@ from kiban.blocks.residents.reads import (
 )
 from kiban.blocks.residents.schemas import (
     AddressRead,
+    BasicFourRead,
     BirthCreate,
     CertificateRead,
     CountrySummary,
@@ -86,6 +87,7 @@ __all__ = [
     "AddressInput",
     "AddressRead",
     "AnyReader",
+    "BasicFourRead",
     "BirthCreate",
     "CertificateRead",
     "ChangeReason",
@@ -116,6 +118,7 @@ __all__ = [
     "access_record_by_person_id",
     "change_name",
     "do_record_reads",
+    "get_basic_four",
     "get_country_summary",
     "get_history",
     "get_household",
@@ -147,6 +150,14 @@ def get_people(session: Session, person_ids: Sequence[uuid.UUID]) -> dict[uuid.U
     """The current records of many people at once (without the individual number), by id;
     ids that name nobody are left out. For bulk readers such as the mesh's batch answers."""
     return {person.id: person for person in service.get_people(session, person_ids)}
+
+
+def get_basic_four(
+    session: Session, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, BasicFourRead]:
+    """The basic four of many people at once, by id (ids that name nobody are left out): a
+    column-only read for bulk readers such as the mesh's batch answers."""
+    return {person.id: person for person in service.get_basic_four(session, person_ids)}
 
 
 def list_people(

@@ -31,6 +31,7 @@ from kiban.blocks.residents.models import (
 )
 from kiban.blocks.residents.schemas import (
     AddressRead,
+    BasicFourRead,
     BirthCreate,
     CertificateEntry,
     CertificateRead,
@@ -111,6 +112,50 @@ def get_people(session: Session, person_ids: Sequence[uuid.UUID]) -> list[Person
     for start in range(0, len(ids), 1000):
         people += session.scalars(select(Person).where(Person.id.in_(ids[start : start + 1000])))
     return read_people(session, people) if people else []
+
+
+def get_basic_four(session: Session, person_ids: Sequence[uuid.UUID]) -> list[BasicFourRead]:
+    """The basic four of the people with ``person_ids`` (those that exist), read column by
+    column in one query per thousand ids: the mesh's batch answers read many people, and
+    turning ORM rows into :class:`PersonRead` cost more than the query."""
+    columns = (
+        Person.id,
+        Person.family_name,
+        Person.given_name,
+        Person.family_name_kana,
+        Person.given_name_kana,
+        Person.birth_date,
+        Person.sex,
+        Person.status,
+        Person.lg_code,
+        Person.town_id,
+        Person.chome,
+        Person.block_number,
+        Person.building,
+    )
+    ids = list(person_ids)
+    rows: list[Any] = []
+    for start in range(0, len(ids), 1000):
+        rows += session.execute(select(*columns).where(Person.id.in_(ids[start : start + 1000])))
+    towns = address.get_towns(session, {row.town_id for row in rows})
+    return [
+        BasicFourRead(
+            id=row.id,
+            name=f"{row.family_name}\u3000{row.given_name}",
+            name_kana=f"{row.family_name_kana}\u3000{row.given_name_kana}",
+            birth_date=row.birth_date,
+            sex=row.sex,
+            status=row.status,
+            lg_code=row.lg_code,
+            address=address.format_address(
+                towns[row.town_id],
+                chome=row.chome,
+                block_number=row.block_number,
+                building=row.building,
+            ),
+        )
+        for row in rows
+    ]
 
 
 def read_people(session: Session, people: list[Person]) -> list[PersonRead]:
