@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
-__all__ = ["copy_rows", "encode_value", "is_postgresql"]
+__all__ = ["copy_lines", "copy_rows", "encode_value", "escape", "is_postgresql"]
 
 _CHUNK: Final = 1 << 20
 """Characters sent to the server per write."""
@@ -36,7 +36,8 @@ def is_postgresql(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _text(value: str) -> str:
+def escape(value: str) -> str:
+    """Text in COPY's text format (backslash, tab and line ends escaped)."""
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_SPECIAL)
     return value
@@ -48,7 +49,7 @@ def encode_value(value: Any) -> str:  # noqa: PLR0911 - one return per type is c
     if value is None:
         return "\\N"
     if kind is str:
-        return _text(value)
+        return escape(value)
     if kind is bool:
         return "t" if value else "f"
     if kind is int or kind is uuid.UUID:
@@ -60,7 +61,7 @@ def encode_value(value: Any) -> str:  # noqa: PLR0911 - one return per type is c
     if kind is date:
         return str(value.isoformat())
     if kind is list or kind is dict:
-        return _text(_json(value))
+        return escape(_json(value))
     raise TypeError(f"COPY cannot send a {kind.__name__}")
 
 
@@ -69,27 +70,39 @@ def copy_rows(
 ) -> int:
     """``COPY table (columns) FROM STDIN`` with ``rows`` (tuples in the columns' order), in the
     connection's transaction; how many rows it sent."""
+    encode = encode_value
+    return copy_lines(
+        connection,
+        table,
+        columns,
+        ("\t".join([encode(value) for value in row]) + "\n" for row in rows),
+    )
+
+
+def copy_lines(
+    connection: Connection, table: str, columns: Sequence[str], lines: Iterable[str]
+) -> int:
+    """:func:`copy_rows` for lines already in COPY's text format (each ending in a newline),
+    for callers that have their values as text already; how many lines it sent."""
     driver = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - only a closed connection has none.
         raise RuntimeError("the connection is closed")
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    encode = encode_value
     sent = 0
     cursor = driver.cursor()
     try:
         with cursor.copy(statement) as copy:
-            lines: list[str] = []
+            chunk: list[str] = []
             size = 0
-            for row in rows:
-                line = "\t".join([encode(value) for value in row]) + "\n"
-                lines.append(line)
+            for line in lines:
+                chunk.append(line)
                 size += len(line)
                 sent += 1
                 if size >= _CHUNK:
-                    copy.write("".join(lines).encode())
-                    lines, size = [], 0
-            if lines:
-                copy.write("".join(lines).encode())
+                    copy.write("".join(chunk).encode())
+                    chunk, size = [], 0
+            if chunk:
+                copy.write("".join(chunk).encode())
     finally:
         cursor.close()
     return sent

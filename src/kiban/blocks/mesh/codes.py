@@ -67,6 +67,13 @@ def compute(member: str, person_id: uuid.UUID) -> str:
     return base64.b32encode(digest).decode().lower()
 
 
+def compute_many(member: str, person_ids: Sequence[uuid.UUID]) -> list[str]:
+    """:func:`compute` for many people, the member's key looked up once."""
+    key = _member_key(key_store(), member_of(member))
+    new, sha256, encode = hmac.new, hashlib.sha256, base64.b32encode
+    return [encode(new(key, p.bytes, sha256).digest()[:20]).decode().lower() for p in person_ids]
+
+
 # What this process knows of a database's ``mesh_agency_codes``: (member, code) → person. A
 # code is a function of the member's key and the person, so a pair once seen stays true (rows
 # are never changed or deleted). ``_resolved`` holds every pair read, ``_stored`` only those known
@@ -239,7 +246,7 @@ def agency_codes(
     in the caller's transaction — :func:`agency_code` for a batch. Codes stored earlier in the
     same transaction are not sent again."""
     member = member_of(member_or_subsystem)
-    made = [compute(member, person) for person in person_ids]
+    made = compute_many(member, person_ids)
     engine = engine_of(session)
     known = _slots(_stored, engine)
     written = _written(session, engine)

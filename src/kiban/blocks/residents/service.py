@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kiban.blocks import address
 from kiban.blocks.residents import events as topics
@@ -135,9 +135,12 @@ def get_basic_four(session: Session, person_ids: Sequence[uuid.UUID]) -> list[Ba
     )
     ids = list(person_ids)
     rows: list[Any] = []
+    connection = session.connection()
     for start in range(0, len(ids), 1000):
-        rows += session.execute(select(*columns).where(Person.id.in_(ids[start : start + 1000])))
-    towns = address.get_towns(session, {row.town_id for row in rows})
+        rows += connection.execute(
+            select(*columns).where(Person.id.in_(ids[start : start + 1000]))
+        ).all()
+    towns = _towns(session, {row.town_id for row in rows})
     return [
         BasicFourRead(
             id=row.id,
@@ -156,6 +159,26 @@ def get_basic_four(session: Session, person_ids: Sequence[uuid.UUID]) -> list[Ba
         )
         for row in rows
     ]
+
+
+_TOWNS = "kiban.residents.towns"
+
+
+def _towns(session: Session, town_ids: set[uuid.UUID]) -> dict[uuid.UUID, address.TownRead]:
+    """The towns, remembered for the rest of the session's transaction: a bulk reader (a
+    country's enrolment, four agencies a batch) meets the same towns again and again, and the
+    town master does not change under it."""
+    held: dict[uuid.UUID, address.TownRead] = session.info.setdefault(_TOWNS, {})
+    missing = town_ids - held.keys()
+    if missing:
+        held.update(address.get_towns(session, missing))
+    return held
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_towns(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOWNS, None)
 
 
 def read_people(session: Session, people: list[Person]) -> list[PersonRead]:
