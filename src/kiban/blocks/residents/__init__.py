@@ -127,6 +127,7 @@ __all__ = [
     "get_reads_of_person",
     "issue_certificate",
     "list_people",
+    "list_person_ids",
     "move_in",
     "move_out",
     "move_within",
@@ -170,6 +171,14 @@ def list_people(
 ) -> list[PersonRead]:
     """People in the register, by municipality and kana; ``status=None`` lists every status."""
     return service.list_people(session, lg_code=lg_code, status=status, limit=limit, offset=offset)
+
+
+def list_person_ids(
+    session: Session, *, status: Status | None = Status.RESIDENT
+) -> list[uuid.UUID]:
+    """The ids of everyone in the register (of ``status``; every status with None), by
+    municipality: for bulk jobs over a whole country, which need no more than the id."""
+    return service.list_person_ids(session, status=status)
 
 
 def get_history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:

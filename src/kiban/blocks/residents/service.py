@@ -135,6 +135,10 @@ def get_basic_four(session: Session, person_ids: Sequence[uuid.UUID]) -> list[Ba
     )
     ids = list(person_ids)
     rows: list[Any] = []
+    if session.autoflush:
+        # Core statements on the connection skip the session's autoflush; people registered
+        # earlier in the transaction must be found.
+        session.flush()
     connection = session.connection()
     for start in range(0, len(ids), 1000):
         rows += connection.execute(
@@ -202,6 +206,13 @@ def list_people(
         query = query.where(Person.status == status)
     people = list(session.scalars(query.limit(limit).offset(offset)))
     return read_people(session, people)
+
+
+def list_person_ids(session: Session, *, status: Status | None) -> list[uuid.UUID]:
+    query = select(Person.id).order_by(Person.lg_code, Person.id)
+    if status is not None:
+        query = query.where(Person.status == status)
+    return list(session.scalars(query))
 
 
 def history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:
