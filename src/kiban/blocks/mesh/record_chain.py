@@ -3,6 +3,7 @@ them under the chain head's lock (see :mod:`kiban.blocks.mesh.records`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -178,7 +179,10 @@ class RecordWriteFailed(KibanError):
 # --- Canonical form and hashing ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _instant(value: datetime | None) -> str | None:
+    # Cached: the records of one append share their ``recorded_at``, and a batch's records
+    # their ``requested_at`` and ``provided_at``.
     if value is None:
         return None
     if value.tzinfo is None:
