@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from kiban import agencies
 from kiban.agencies import models
-from kiban.agencies.agency import enrol_many, fresh_digits
+from kiban.agencies.agency import NewRow, enrol_many, fresh_digits, new_row
+from kiban.blocks import residents
 from kiban.platform.db import Base
 
 
@@ -91,13 +92,16 @@ def test_a_number_already_taken_is_drawn_again(session: Session) -> None:
     assert drawn != number
 
 
-def _few_numbers(session: Session, rng: random.Random, enrolment: agencies.Enrolment) -> list[Base]:
+def _few_numbers(
+    session: Session, rng: random.Random, enrolment: agencies.Enrolment
+) -> list[NewRow]:
     # Numbers from a space of five, so that people of one batch draw the same one.
     number = fresh_digits(
         session, rng, models.PensionRecord.pension_number, lambda r: f"{r.randint(1, 5):010d}"
     )
     return [
-        models.PensionRecord(
+        new_row(
+            models.PensionRecord,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             pension_number=number,
@@ -118,3 +122,14 @@ def test_numbers_drawn_twice_in_one_batch_are_drawn_again_as_one_by_one(session:
     assert bulk == single
     numbers = [row["pension_number"] for row in bulk[0].values()]
     assert sorted(numbers) == [f"{n:010d}" for n in range(1, 6)]
+
+
+def test_the_register_lists_everyones_id_for_bulk_jobs(session: Session) -> None:
+    residents.seed_population(session, size="tiny", seed=3)
+    people = residents.list_people(session, limit=1000)
+    assert sorted(residents.list_person_ids(session)) == sorted(p.id for p in people)
+    facts = residents.get_basic_four(session, [p.id for p in people[:5]])
+    for person in people[:5]:
+        assert facts[person.id].address == person.address.text
+        assert facts[person.id].name == person.full_name
+        assert facts[person.id].birth_date == person.birth_date
