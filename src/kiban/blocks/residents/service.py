@@ -166,6 +166,7 @@ def get_basic_four(session: Session, person_ids: Sequence[uuid.UUID]) -> list[Ba
 
 
 _TOWNS = "kiban.residents.towns"
+_TOWNS_HELD = 20_000
 
 
 def _towns(session: Session, town_ids: set[uuid.UUID]) -> dict[uuid.UUID, address.TownRead]:
@@ -173,6 +174,8 @@ def _towns(session: Session, town_ids: set[uuid.UUID]) -> dict[uuid.UUID, addres
     country's enrolment, four agencies a batch) meets the same towns again and again, and the
     town master does not change under it."""
     held: dict[uuid.UUID, address.TownRead] = session.info.setdefault(_TOWNS, {})
+    if len(held) > _TOWNS_HELD:
+        held.clear()
     missing = town_ids - held.keys()
     if missing:
         held.update(address.get_towns(session, missing))
