@@ -17,12 +17,11 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, require
+from kiban.agencies.agency import Agency, DataService, Enrolment, NewRow, new_row, require
 from kiban.agencies.models import BankAccount
 from kiban.blocks import payments
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform.db import Base
 
 ACCOUNT_AGE: Final = 15
 
@@ -30,13 +29,14 @@ ITEMS: Final = ("bank_code", "branch_code", "account_type", "account_number")
 BANK_CODE: Final = "0999"  # A code outside the range real banks use.
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     del session
     too_young = clock.now().year - enrolment.birth_date.year < ACCOUNT_AGE
     if too_young or rng.random() < 0.3:
         return []
     return [
-        BankAccount(
+        new_row(
+            BankAccount,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             branch_code=f"{rng.randint(1, 999):03d}",

@@ -12,9 +12,16 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, fresh_digits, require
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    NewRow,
+    fresh_digits,
+    new_row,
+    require,
+)
 from kiban.agencies.models import ElectricityContract
-from kiban.platform.db import Base
 
 AREA: Final = "03"  # The supply area that opens the 22-digit supply point number (Tokyo).
 
@@ -25,11 +32,12 @@ def _supply_point(rng: random.Random) -> str:
     return f"{AREA}{rng.randint(0, 10**20 - 1):020d}"
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     if rng.random() < 0.4:
         return []
     return [
-        ElectricityContract(
+        new_row(
+            ElectricityContract,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             supply_point_number=fresh_digits(

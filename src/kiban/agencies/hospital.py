@@ -19,13 +19,12 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, Enrolment, get_record
+from kiban.agencies.agency import Agency, Enrolment, NewRow, get_record
 from kiban.agencies.errors import UnknownPerson
 from kiban.agencies.models import HospitalBirth, HospitalPatient
 from kiban.blocks import mesh
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform.db import Base
 
 NAME: Final = "きばん産院"
 PLACE: Final = "東京都千代田区丸の内一丁目1番1号 きばん産院"
@@ -43,7 +42,7 @@ REGISTER_TASK: Final = "出生証明書の送付先（母の住所地の市区�
 REGISTER_BASIS: Final = "戸籍法第49条 (出生の届出と出生証明書)"
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     """The hospital makes no synthetic records: it knows only the mothers it admits."""
     del session, rng, enrolment
     return []

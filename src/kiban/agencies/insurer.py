@@ -17,12 +17,19 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, get_record, require
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    NewRow,
+    get_record,
+    new_row,
+    require,
+)
 from kiban.agencies.errors import InvalidParameter
 from kiban.agencies.models import InsurerMember
 from kiban.blocks import mesh
 from kiban.kernel import clock
-from kiban.platform.db import Base
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +62,15 @@ def _copay(birth_date: date, today: date) -> int:
     return 20 if age >= ELDER_AGE else 30
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     del session
     today = clock.now().date()
     start = max(enrolment.birth_date, today - timedelta(days=rng.randint(30, 3650)))
     # About one in twenty has left the insurer (moved to another scheme) some months ago.
     until = today - timedelta(days=rng.randint(1, 300)) if rng.random() < 0.05 else None
     return [
-        InsurerMember(
+        new_row(
+            InsurerMember,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             insurer_number=INSURER_NUMBER,

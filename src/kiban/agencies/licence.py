@@ -17,13 +17,14 @@ from kiban.agencies.agency import (
     Agency,
     DataService,
     Enrolment,
+    NewRow,
     fresh_digits,
     get_record,
+    new_row,
     require,
 )
 from kiban.agencies.models import LicenceHolder
 from kiban.kernel import clock
-from kiban.platform.db import Base
 
 DRIVING_AGE: Final = 18
 TOKYO_COMMISSION: Final = "30"  # The public safety commission code that opens the number.
@@ -36,7 +37,7 @@ def _number(rng: random.Random) -> str:
     return f"{TOKYO_COMMISSION}{year:02d}{rng.randint(0, 999_999):06d}{rng.randint(0, 9)}0"
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     today = clock.now().date()
     age = today.year - enrolment.birth_date.year
     if age < DRIVING_AGE or rng.random() < 0.25:
@@ -47,7 +48,8 @@ def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequenc
     if status == "valid" and rng.random() < 0.02:
         status = "suspended"
     return [
-        LicenceHolder(
+        new_row(
+            LicenceHolder,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             licence_number=fresh_digits(session, rng, LicenceHolder.licence_number, _number),

@@ -16,13 +16,14 @@ from kiban.agencies.agency import (
     Agency,
     DataService,
     Enrolment,
+    NewRow,
     fresh_digits,
     get_record,
+    new_row,
     require,
 )
 from kiban.agencies.models import PensionRecord
 from kiban.kernel import clock
-from kiban.platform.db import Base
 
 # The full old-age basic pension for 480 months of contributions (令和8年度, per year).
 FULL_BASIC_PENSION_YEN: Final = 847_300
@@ -44,7 +45,7 @@ def _months_between(start: date, end: date) -> int:
     return max(0, (end.year - start.year) * 12 + end.month - start.month)
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     today = clock.now().date()
     born = enrolment.birth_date
     enrolled_on = date(born.year + ENROLMENT_AGE, born.month, 1)
@@ -60,7 +61,8 @@ def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequenc
         lambda r: f"{r.randint(1000, 9999)}{r.randint(0, 999_999):06d}",
     )
     return [
-        PensionRecord(
+        new_row(
+            PensionRecord,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             pension_number=number,

@@ -24,12 +24,18 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, get_record, require
+from kiban.agencies.agency import (
+    Agency,
+    DataService,
+    Enrolment,
+    NewRow,
+    get_record,
+    require,
+)
 from kiban.agencies.models import PhysicianCertificate
 from kiban.blocks import mesh
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
-from kiban.platform.db import Base
 
 __all__ = [
     "AGENCY",
@@ -51,7 +57,7 @@ LEGAL_BASIS: Final = "戸籍法第86条第2項 (死亡診断書の添付)"
 TASK: Final = "死亡届の受理 (死亡診断書の記載事項)"
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     # The office knows a person only from the certificate it writes (:func:`certify_death`).
     del session, rng, enrolment
     return []

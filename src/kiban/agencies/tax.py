@@ -14,11 +14,10 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiban.agencies.agency import Agency, DataService, Enrolment, require
+from kiban.agencies.agency import Agency, DataService, Enrolment, NewRow, new_row, require
 from kiban.agencies.errors import InvalidParameter, UnknownPerson
 from kiban.agencies.models import TaxIncome, TaxTaxpayer
 from kiban.kernel import clock
-from kiban.platform.db import Base
 
 BASIC_DEDUCTION_YEN: Final = 480_000
 YEARS_ON_FILE: Final = 2
@@ -47,11 +46,12 @@ LOW_BAND_YEN: Final = 1_950_000
 MIDDLE_BAND_YEN: Final = 6_950_000
 
 
-def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[Base]:
+def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequence[NewRow]:
     del session
     this_year = clock.now().year
-    rows: list[Base] = [
-        TaxTaxpayer(
+    rows: list[NewRow] = [
+        new_row(
+            TaxTaxpayer,
             agency_code=enrolment.agency_code,
             address=enrolment.address,
             tax_office=rng.choice(["麹町税務署", "神田税務署", "札幌中税務署", "左京税務署"]),
@@ -63,7 +63,8 @@ def _make(session: Session, rng: random.Random, enrolment: Enrolment) -> Sequenc
         salary = rng.randrange(2_000_000, 9_000_000, 10_000) if working else 0
         business = rng.choice([0, 0, 0, rng.randrange(100_000, 3_000_000, 10_000)])
         rows.append(
-            TaxIncome(
+            new_row(
+                TaxIncome,
                 agency_code=enrolment.agency_code,
                 year=year,
                 salary_income_yen=salary,

@@ -45,9 +45,13 @@ REPRESENTATIVE_POOL = 5_000
 DEMO_CARDS = {"tiny": 2, "demo": 3, "large": 3}
 DEMO_AUTH_PIN = "1234"
 DEMO_SIGNING_PIN = "KIBAN2026"
-# Sizes at which the reference agencies enrol every resident through the mesh (one exchange
-# per person and government agency); the large country only registers the agencies.
-AGENCY_ENROLMENT_SIZES = ("tiny", "demo")
+# Sizes at which the government agencies enrol every resident through the mesh, in batch
+# exchanges with bulk writes (docs/adr/0034, docs/adr/0039).
+AGENCY_ENROLMENT_SIZES = ("tiny", "demo", "large")
+# Sizes at which the companies enrol their customers from the customers' own forms, some of them
+# consent to address updates, the bank's customers register receiving accounts and the flat
+# payment is pushed: these go one person at a time, so the large country leaves them out.
+CUSTOMER_SIZES = ("tiny", "demo")
 # Sizes whose municipalities each get an official holding a demo card, and kiban an
 # administrator (docs/adr/0014-staff-and-authority.md).
 DEMO_OFFICIAL_SIZES = ("demo",)
@@ -180,6 +184,7 @@ def seed(
         console=console,
     ) as bar:
         task = bar.add_task("seed", total=None, size=size, rate="")
+        timing = ""
 
         def advance(done: int, total: int) -> None:
             elapsed = time.perf_counter() - started
@@ -188,6 +193,7 @@ def seed(
         try:
             with transaction(engine) as session:
                 summary = residents.seed_population(session, size=size, seed=seed, progress=advance)
+                registered = time.perf_counter()
                 adults = _adults(session)
                 companies = corporations.seed_corporations(
                     session,
@@ -224,20 +230,11 @@ def seed(
                 licensed = _demo_holders(session, [person for person, _ in cards])
                 enrolled: dict[str, int] = {}
                 consents: dict[str, int] = {}
+                everyone: list[residents.PersonRead] = []
                 if size in AGENCY_ENROLMENT_SIZES:
+                    enrolled, timing = _enrol(session, bar, summary.residents, seed=seed)
+                if size in CUSTOMER_SIZES:
                     everyone = residents.list_people(session, limit=summary.residents)
-                    enrol_started = time.perf_counter()
-                    enrol_task = bar.add_task(
-                        "enrol", total=len(everyone), size="agency enrolment", rate=""
-                    )
-
-                    def enrolling(done: int, total: int) -> None:
-                        rate = done / (time.perf_counter() - enrol_started)
-                        bar.update(enrol_task, completed=done, total=total, rate=f"{rate:,.0f}/s")
-
-                    enrolled = agencies_wiring.enrol_through_mesh(
-                        session, [p.id for p in everyone], seed=seed, progress=enrolling
-                    )
                     enrolled |= agencies_wiring.enrol_customers(
                         session,
                         [
@@ -256,13 +253,15 @@ def seed(
                         always=[person.id for person, _ in cards],
                     )
                 money = (
-                    _money(session, everyone if enrolled else [], seed=seed)
-                    + _benefits(session, push=bool(enrolled))
-                    + _approved_batch(session, ready=bool(officials and enrolled))
+                    _money(session, everyone, seed=seed)
+                    + _benefits(session, push=bool(everyone))
+                    + _approved_batch(session, ready=bool(officials and everyone))
                 )
+                committing = time.perf_counter()
         except KibanError as error:
             fail_error(error)
     elapsed = time.perf_counter() - started
+    timing += f"; commit {time.perf_counter() - committing:,.1f} s"
     console.print(
         f"seeded {summary.residents:,} residents in {summary.households:,} households across "
         f"{summary.municipalities:,} municipalities in {elapsed:,.1f} s "
@@ -276,12 +275,34 @@ def seed(
             "reference agencies enrolled through the mesh: "
             + ", ".join(f"{name} {count:,}" for name, count in enrolled.items())
         )
+    console.print(f"phases: register {registered - started:,.1f} s{timing}")
     if consents:
         console.print(
             "customers' consents to address updates: "
             + ", ".join(f"{name} {count:,}" for name, count in consents.items())
         )
     _print_cards(console, cards, officials, licensed)
+
+
+def _enrol(session: Session, bar: Any, total: int, *, seed: int) -> tuple[dict[str, int], str]:
+    """Enrol every resident with the government agencies through the mesh, with a progress
+    bar; how many each agency enrolled, and the phase's time for the summary."""
+    person_ids = residents.list_person_ids(session)
+    started, cpu = time.perf_counter(), time.process_time()
+    task = bar.add_task("enrol", total=len(person_ids), size="agency enrolment", rate="")
+
+    def enrolling(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        bar.update(task, completed=done, total=total, rate=f"{rate:,.0f}/s")
+
+    enrolled = agencies_wiring.enrol_through_mesh(
+        session, person_ids, seed=seed, progress=enrolling
+    )
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return enrolled, (
+        f"; agency enrolment of {len(person_ids):,} residents {wall:,.1f} s "
+        f"({len(person_ids) / max(wall, 1e-9):,.0f} residents/s; {cpu:,.1f} s CPU of this process)"
+    )
 
 
 def _demo_officials(

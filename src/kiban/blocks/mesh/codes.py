@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from kiban.blocks.mesh.models import MeshAgencyCode, MeshMember
 from kiban.blocks.mesh.service import engine_of, key_store, member_of
 from kiban.kernel import clock
+from kiban.platform import bulk_copy
 from kiban.platform.keys import KeyStore
 
 _keys: dict[tuple[int, str], tuple[KeyStore, bytes]] = {}
@@ -64,6 +65,13 @@ def compute(member: str, person_id: uuid.UUID) -> str:
     key = _member_key(key_store(), member_of(member))
     digest = hmac.new(key, person_id.bytes, hashlib.sha256).digest()[:20]
     return base64.b32encode(digest).decode().lower()
+
+
+def compute_many(member: str, person_ids: Sequence[uuid.UUID]) -> list[str]:
+    """:func:`compute` for many people, the member's key looked up once."""
+    key = _member_key(key_store(), member_of(member))
+    new, sha256, encode = hmac.new, hashlib.sha256, base64.b32encode
+    return [encode(new(key, p.bytes, sha256).digest()[:20]).decode().lower() for p in person_ids]
 
 
 # What this process knows of a database's ``mesh_agency_codes``: (member, code) → person. A
@@ -138,15 +146,45 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
 
 def store_codes(session: Session, rows: Sequence[tuple[str, str, uuid.UUID]]) -> None:
     """Store (member, code, person) rows that may exist already, in one statement; the caller
-    commits and then calls :func:`mark_all_stored`."""
+    commits and then calls :func:`mark_all_stored`.
+
+    On PostgreSQL a large set goes through ``COPY`` into a temporary table and one
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a batched ``INSERT`` of thousands of rows
+    costs the driver more than the server's work."""
     engine = engine_of(session)
     now = clock.now()
+    if engine.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
+        _copy_codes(session, [(uuid.uuid4(), member_of(m), c, p, now) for m, c, p in rows])
+        return
     values = [
         {"id": uuid.uuid4(), "member": member_of(m), "code": c, "person_id": p, "created_at": now}
         for m, c, p in rows
     ]
     statement = _INSERT_PG if engine.dialect.name == "postgresql" else _INSERT_SQLITE
     session.execute(statement, values)
+
+
+_COPY_FROM = 200
+_STAGE = "kiban_mesh_codes_stage"
+_STAGE_COLUMNS = ("id", "member", "code", "person_id", "created_at")
+
+
+def _copy_codes(
+    session: Session, rows: list[tuple[uuid.UUID, str, str, uuid.UUID, object]]
+) -> None:
+    connection = session.connection()
+    columns = ", ".join(_STAGE_COLUMNS)
+    # The staging table lives for the transaction; the same transaction may stage again.
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+        f"(LIKE {_CODES.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    bulk_copy.copy_rows(connection, _STAGE, _STAGE_COLUMNS, rows)
+    connection.exec_driver_sql(
+        f"INSERT INTO {_CODES.name} ({columns}) SELECT {columns} FROM {_STAGE} "  # noqa: S608
+        f"ON CONFLICT DO NOTHING"
+    )
+    connection.exec_driver_sql(f"TRUNCATE {_STAGE}")
 
 
 def mark_all_stored(engine: Engine, rows: Sequence[tuple[str, str, uuid.UUID]]) -> None:
@@ -190,21 +228,37 @@ def person_for(
     return person
 
 
+def _written(session: Session, engine: Engine) -> dict[tuple[str, str], uuid.UUID]:
+    """The (member, code) → person pairs this session's transaction has stored so far."""
+    pending: tuple[Engine, dict[tuple[str, str], uuid.UUID]] | None = session.info.get(_PENDING)
+    if pending is None or pending[0] is not engine:
+        pending = session.info[_PENDING] = (engine, {})
+    elif len(pending[1]) > _CACHE_LIMIT:
+        # A long transaction (a country's enrolment) forgets: at worst a code is sent again.
+        pending[1].clear()
+    return pending[1]
+
+
 def agency_codes(
     session: Session, member_or_subsystem: str, person_ids: Sequence[uuid.UUID]
 ) -> list[str]:
     """The member's codes for many people (in order), the missing ones stored in one statement
-    in the caller's transaction — :func:`agency_code` for a batch."""
+    in the caller's transaction — :func:`agency_code` for a batch. Codes stored earlier in the
+    same transaction are not sent again."""
     member = member_of(member_or_subsystem)
-    made = [compute(member, person) for person in person_ids]
-    known = _slots(_stored, engine_of(session))
+    made = compute_many(member, person_ids)
+    engine = engine_of(session)
+    known = _slots(_stored, engine)
+    written = _written(session, engine)
     missing = [
         (member, code, person)
         for code, person in zip(made, person_ids, strict=True)
-        if (member, code) not in known
+        if (member, code) not in known and (member, code) not in written
     ]
     for start in range(0, len(missing), _STORE_CHUNK):
         store_codes(session, missing[start : start + _STORE_CHUNK])
+    for _, code, person in missing:
+        written[member, code] = person
     return made
 
 
@@ -219,10 +273,11 @@ def people_for(
     member = member_of(member_or_subsystem)
     engine = engine_of(session)
     resolved = _slots(_resolved, engine)
+    written = _written(session, engine)
     found: dict[str, uuid.UUID] = {}
     wanted: list[str] = []
     for code in found_codes:
-        person = resolved.get((member, code))
+        person = resolved.get((member, code)) or written.get((member, code))
         if person is None:
             wanted.append(code)
         else:

@@ -3,6 +3,7 @@ them under the chain head's lock (see :mod:`kiban.blocks.mesh.records`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ from kiban.blocks.mesh.record_models import (
 )
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, ValidationFailed
+from kiban.platform import bulk_copy
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +179,10 @@ class RecordWriteFailed(KibanError):
 # --- Canonical form and hashing ---------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _instant(value: datetime | None) -> str | None:
+    # Cached: the records of one append share their ``recorded_at``, and a batch's records
+    # their ``requested_at`` and ``provided_at``.
     if value is None:
         return None
     if value.tzinfo is None:
@@ -358,12 +363,21 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
     if not records:
         return []
     last_seq, last_hash = _lock_head(session)
+    first = last_seq + 1
     now = clock.now()
+    connection = session.connection()
+    # On PostgreSQL a long append goes by COPY, its lines made from the canonical fields (the
+    # instants in UTC with ``Z``, the same values the Core insert would store).
+    copying = connection.dialect.name == "postgresql" and len(records) >= COPY_FROM
+    lines: list[str] = []
     rows: list[dict[str, Any]] = []
     for record in records:
         last_seq += 1
         fields = canonical_fields(record, seq=last_seq, recorded_at=now, prev_hash=last_hash)
-        last_hash = record_hash(fields)
+        last_hash = _digest(fields)
+        if copying:
+            lines.append(_copy_line(fields, last_hash))
+            continue
         rows.append(
             {
                 "seq": last_seq,
@@ -389,38 +403,69 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
             }
         )
     # Core statements on the tables: the ORM's bulk path costs more than the insert itself.
-    connection = session.connection()
     if connection.dialect.name == "sqlite":
         _SqliteChain.of(connection).append(connection, rows, last_seq, last_hash)
     else:
-        if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-            _copy_records(connection, rows)
+        if copying:
+            bulk_copy.copy_lines(connection, _RECORDS.name, _COPY_COLUMNS, lines)
         else:
             connection.execute(_INSERT_RECORDS, rows)
         connection.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
-    return [int(row["seq"]) for row in rows]
+    return list(range(first, last_seq + 1))
+
+
+def _digest(fields: dict[str, Any]) -> str:
+    # :func:`record_hash` of fields made by :func:`canonical_fields` (which have no ``hash``).
+    return hashlib.sha256(_json(fields).encode("utf-8")).hexdigest()
+
+
+def _copy_line(fields: dict[str, Any], hash_: str) -> str:
+    """A record's line in COPY's text format, in :data:`_COPY_COLUMNS` order."""
+    escape = bulk_copy.escape
+    values = [
+        "\\N"
+        if value is None
+        else escape(value)
+        if type(value) is str
+        else str(value)
+        if type(value) is int
+        else escape(_json(value))
+        for value in fields.values()
+    ]
+    values.append(hash_)
+    return "\t".join(values) + "\n"
 
 
 COPY_FROM = 256
 """Appends of at least this many records use PostgreSQL's ``COPY`` (batch exchanges, the seed)."""
 
 
-def _copy_records(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` with ``COPY … FROM STDIN`` on the driver's connection, inside the
-    transaction SQLAlchemy began: the bulk path, several times faster than batched INSERTs for
-    the thousands of records of a batch. The values are the rows the Core insert would take; the
-    JSON column goes as JSONB."""
-    from psycopg.types.json import Jsonb  # noqa: PLC0415 - only PostgreSQL has it installed.
-
-    names = [column.name for column in _RECORDS.columns]
-    statement = f"COPY {_RECORDS.name} ({', '.join(names)}) FROM STDIN"
-    cursor = _cursor(connection)
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([Jsonb(row[n]) if n == "items" else row[n] for n in names])
-    finally:
-        cursor.close()
+_COPY_COLUMNS: Final = [
+    *canonical_fields(
+        AccessRecordCreate(
+            person_id=uuid.UUID(int=0),
+            side="requester",
+            member="-",
+            counterpart="-",
+            agency_code="-",
+            service="-",
+            items=[],
+            legal_basis=None,
+            consent_id=None,
+            message_id="-",
+            request_hash="-",
+            response_hash=None,
+            outcome="ok",
+            requested_at=datetime(2000, 1, 1, tzinfo=UTC),
+            provided_at=None,
+        ),
+        seq=0,
+        recorded_at=datetime(2000, 1, 1, tzinfo=UTC),
+        prev_hash=GENESIS_HASH,
+    ),
+    "hash",
+]
+"""The columns of a COPY line: the canonical fields' names, in their order, and ``hash``."""
 
 
 def _cursor(connection: Connection) -> Any:

@@ -50,7 +50,7 @@ def _answer(request: gateway.ProviderRequest) -> Any:
     person_id = codes.person_for(session, REGISTER, request.agency_code)
     if person_id is None:
         return 404, {"error": "residents.person_not_found"}
-    return _basic_four(residents.get_person(session, person_id), request.items)
+    return _basic_four(_facts(residents.get_person(session, person_id)), request.items)
 
 
 def _answer_many(requests: Sequence[gateway.ProviderRequest]) -> list[Any]:
@@ -58,7 +58,7 @@ def _answer_many(requests: Sequence[gateway.ProviderRequest]) -> list[Any]:
     the same as :func:`_answer` gives for its request alone."""
     session = gateway.provider_session()
     people_of = codes.people_for(session, REGISTER, [r.agency_code for r in requests])
-    people = residents.get_people(session, list(set(people_of.values())))
+    people = residents.get_basic_four(session, list(set(people_of.values())))
     answers: list[Any] = []
     for request in requests:
         person_id = people_of.get(request.agency_code)
@@ -70,14 +70,27 @@ def _answer_many(requests: Sequence[gateway.ProviderRequest]) -> list[Any]:
     return answers
 
 
-def _basic_four(person: residents.PersonRead, items: Sequence[str]) -> dict[str, Any]:
+def _facts(person: residents.PersonRead) -> residents.BasicFourRead:
+    return residents.BasicFourRead(
+        id=person.id,
+        name=person.full_name,
+        name_kana=f"{person.family_name_kana}\u3000{person.given_name_kana}",
+        birth_date=person.birth_date,
+        sex=person.sex,
+        status=person.status,
+        lg_code=person.address.lg_code,
+        address=person.address.text,
+    )
+
+
+def _basic_four(person: residents.BasicFourRead, items: Sequence[str]) -> dict[str, Any]:
     full: dict[str, Any] = {
-        "name": person.full_name,
-        "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
+        "name": person.name,
+        "name_kana": person.name_kana,
         "birth_date": person.birth_date.isoformat(),
         "sex": person.sex.value,
-        "address": person.address.text,
-        "lg_code": person.address.lg_code,
+        "address": person.address,
+        "lg_code": person.lg_code,
         "status": person.status.value,
     }
     return {item: full[item] for item in items if item in full}

@@ -53,6 +53,7 @@ from kiban.blocks.residents.reads import (
 )
 from kiban.blocks.residents.schemas import (
     AddressRead,
+    BasicFourRead,
     BirthCreate,
     CertificateRead,
     CountrySummary,
@@ -86,6 +87,7 @@ __all__ = [
     "AddressInput",
     "AddressRead",
     "AnyReader",
+    "BasicFourRead",
     "BirthCreate",
     "CertificateRead",
     "ChangeReason",
@@ -116,6 +118,7 @@ __all__ = [
     "access_record_by_person_id",
     "change_name",
     "do_record_reads",
+    "get_basic_four",
     "get_country_summary",
     "get_history",
     "get_household",
@@ -124,6 +127,7 @@ __all__ = [
     "get_reads_of_person",
     "issue_certificate",
     "list_people",
+    "list_person_ids",
     "move_in",
     "move_out",
     "move_within",
@@ -149,6 +153,14 @@ def get_people(session: Session, person_ids: Sequence[uuid.UUID]) -> dict[uuid.U
     return {person.id: person for person in service.get_people(session, person_ids)}
 
 
+def get_basic_four(
+    session: Session, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, BasicFourRead]:
+    """The basic four of many people at once, by id (ids that name nobody are left out): a
+    column-only read for bulk readers such as the mesh's batch answers."""
+    return {person.id: person for person in service.get_basic_four(session, person_ids)}
+
+
 def list_people(
     session: Session,
     *,
@@ -159,6 +171,14 @@ def list_people(
 ) -> list[PersonRead]:
     """People in the register, by municipality and kana; ``status=None`` lists every status."""
     return service.list_people(session, lg_code=lg_code, status=status, limit=limit, offset=offset)
+
+
+def list_person_ids(
+    session: Session, *, status: Status | None = Status.RESIDENT
+) -> list[uuid.UUID]:
+    """The ids of everyone in the register (of ``status``; every status with None), by
+    municipality: for bulk jobs over a whole country, which need no more than the id."""
+    return service.list_person_ids(session, status=status)
 
 
 def get_history(session: Session, person_id: uuid.UUID) -> list[RecordVersionRead]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
@@ -235,3 +236,20 @@ class ReadRecordPage(BaseModel):
 
     records: list[ReadRecordRead]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class BasicFourRead:
+    """A person's basic four (基本4情報) and where they stand in the register, for bulk
+    readers such as the mesh's batch answers: a plain record, not a pydantic model, because
+    a batch reads thousands at once. ``name`` and ``name_kana`` are family and given name
+    joined by an ideographic space, ``address`` the address as written on the record."""
+
+    id: uuid.UUID
+    name: str
+    name_kana: str
+    birth_date: date
+    sex: Sex
+    status: Status
+    lg_code: str
+    address: str
