@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh
 from kiban.blocks.mesh import record_scan, record_verify, records
+from kiban.blocks.mesh.record_chain import _json
 from kiban.platform import migrate
 from kiban.platform.db import make_engine
 from kiban.platform.settings import get_settings
@@ -153,26 +154,45 @@ def _server_cpu(session: Session) -> Callable[[], float | None]:
     return read
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the verify's workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 @contextmanager
 def timed(session: Session, into: list[Timing]) -> Iterator[None]:
     server = _server_cpu(session)
-    s0, w0, c0 = server(), time.perf_counter(), time.process_time()
+    s0, w0, c0 = server(), time.perf_counter(), _cpu()
     yield
-    w1, c1, s1 = time.perf_counter(), time.process_time(), server()
+    w1, c1, s1 = time.perf_counter(), _cpu(), server()
     into.append(Timing(w1 - w0, c1 - c0, None if s0 is None or s1 is None else s1 - s0))
 
 
-def floor(session: Session) -> int:
-    """Read every column in order on the driver's cursor and hash about the same bytes."""
+def encoded_length() -> int:
+    """The mean length (bytes) of the canonical encoding of the bench's records."""
+    sample = batch_records(0, datetime(2026, 12, 1, tzinfo=UTC))
+    now = datetime.now(UTC)
+    total = sum(
+        len(_json(records.canonical_fields(r, seq=n, recorded_at=now, prev_hash="0" * 64)).encode())
+        for n, r in enumerate(sample, start=1)
+    )
+    return total // len(sample)
+
+
+def floor(session: Session, length: int) -> int:
+    """Read every column in order on the driver's cursor, as the verify does, and per record
+    hash ``length`` bytes (its canonical encoding's length) and its Merkle leaf and nodes."""
     connection = session.connection()
     driver = connection.connection.driver_connection
     cursor: Any = record_scan._rows(connection.dialect, driver)
     sha256 = hashlib.sha256
+    block = b"x" * length
     frontier: list[tuple[int, bytes]] = []
     count = 0
     try:
-        for row in cursor:
-            digest = sha256("\x1f".join(map(str, row)).encode("utf-8")).digest()
+        for _row in cursor:
+            digest = sha256(block).digest()
             node, height = sha256(b"\x00" + digest).digest(), 0
             while frontier and frontier[-1][0] == height:
                 node = sha256(b"\x01" + frontier.pop()[1] + node).digest()
@@ -186,7 +206,7 @@ def floor(session: Session) -> int:
 
 def _line(name: str, timing: Timing, peer: Timing | None = None) -> str:
     server = "" if timing.server_cpu is None else f"  server CPU {timing.server_cpu:6.2f} s"
-    line = f"{name:<22} wall {timing.wall:7.2f} s  CPU {timing.cpu:7.2f} s{server}"
+    line = f"{name:<23} wall {timing.wall:7.2f} s  CPU {timing.cpu:7.2f} s{server}"
     if peer is not None:
         line += (
             f"  ratio to floor: wall {timing.wall / max(peer.wall, 1e-9):.2f}x,"
@@ -219,16 +239,22 @@ def main() -> None:
             print(f"built in {built:.1f} s (wall)", flush=True)
 
         timings: list[Timing] = []
+        length = encoded_length()
         with Session(engine) as session, timed(session, timings):
-            rows = floor(session)
-        with Session(engine) as session, timed(session, timings):
-            report = mesh.verify_log(session)
-        if not report.ok or report.records != rows:  # A benchmark's sanity check.
-            raise SystemExit(f"the log does not verify: {report.first}")
-        peer, kiban = timings
-        print(f"records: {rows:,}, checkpoints: {report.checkpoints}")
+            rows = floor(session, length)
+        peer = timings[-1]
+        print(f"records: {rows:,}, canonical encoding {length} bytes per record")
         print(_line("floor (cursor+sha256)", peer))
-        print(_line("kiban mesh verify", kiban, peer))
+        kiban = peer
+        for workers in (1, None):
+            with Session(engine) as session, timed(session, timings):
+                report = mesh.verify_log(session, workers=workers)
+            if not report.ok or report.records != rows:  # A benchmark's sanity check.
+                raise SystemExit(f"the log does not verify: {report.first}")
+            kiban = timings[-1]
+            name = "verify, 1 process" if workers == 1 else "verify (default)"
+            print(_line(name, kiban, peer), flush=True)
+        print(f"checkpoints verified: {report.checkpoints}")
         if args.full:
             with Session(engine) as session, timed(session, timings):
                 full = record_verify._analyse(record_verify.load_log(session), None)
