@@ -324,7 +324,7 @@ def verify_log(
     *,
     public_key_raw: bytes | None = None,
     progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int | None = 1,
 ) -> VerifyReport:
     """Check a whole log: the hash chain, the chain head and every checkpoint.
 
@@ -342,10 +342,12 @@ def verify_log(
     - **checkpoint** — a checkpoint whose signature or Merkle root does not match.
 
     A database's log is first read in one streaming pass (:func:`record_scan.scan_log`), which
-    settles an intact log without holding it; ``progress`` is told how far it got. A log of
-    :data:`record_scan.PARALLEL_FROM` records or more is read in parts by ``workers`` processes
-    (by default one per core, at most four; 1 reads it in this process). A log that pass does
-    not certify is read whole and analysed as an export is, which names every finding.
+    settles an intact log without holding it; ``progress`` is told how far it got. With
+    ``workers`` above 1 the log is read in parts by that many forked processes; with None, by
+    one per core (at most four) when it holds :data:`record_scan.PARALLEL_FROM` records or
+    more, as ``kiban mesh verify`` does (a process with threads of its own, such as the web
+    server, keeps the default of 1: it should not fork). A log that pass does not certify is
+    read whole and analysed as an export is, which names every finding.
 
     A record appended and hashed by someone who also rewrote the chain head, after the last
     checkpoint, cannot be told from a genuine one; the checkpoints bound that window to ~10 s.
