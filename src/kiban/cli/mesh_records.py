@@ -40,7 +40,7 @@ class _Bar:
             if total < PROGRESS_THRESHOLD:
                 return
             self.bar = Progress(
-                TextColumn("verifying access records"),
+                TextColumn("verifying access records / 提供記録を検証中"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
