@@ -4,8 +4,9 @@
 on PostgreSQL), rebuilds each record's canonical encoding straight from the column values and
 checks, record by record, that the number is its position, that ``prev_hash`` is the previous
 record's hash and that the stored hash is SHA-256 over the encoding; meanwhile it folds every
-hash into the RFC 6962 tree and keeps the root at each checkpoint's size. It holds one record
-at a time, not the log.
+hash into the RFC 6962 tree and keeps the tree's frontier at each checkpoint's size. It holds
+one record at a time, not the log. :func:`scan_in_parts` runs it on parts of the log in worker
+processes and joins their results into the same answer.
 
 It only ever *certifies* a log: the first record that is not exactly where and what an intact
 log would have stops it (:class:`ScanResult` ``intact`` false), and the caller then runs the
