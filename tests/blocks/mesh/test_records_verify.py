@@ -367,10 +367,24 @@ def test_parts_join_into_the_tree_of_the_whole_log(total: int) -> None:
         frontier = record_scan.joined(frontier, local)
 
 
-def test_cli_verify_shows_progress_on_a_long_log(
-    log: Session, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_verify_reports_progress_to_the_end(
+    log: Session, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
+    # Given a bar drawn from one record on (a real log needs 10,000),
     monkeypatch.setattr(mesh_records, "PROGRESS_THRESHOLD", 1)
-    result = runner.invoke(app, ["mesh", "verify", "--workers", "2"])
+    told: list[tuple[int, int]] = []
+    draw = mesh_records._Bar.__call__
+
+    def spy(bar: mesh_records._Bar, done: int, total: int) -> None:
+        told.append((done, total))
+        draw(bar, done, total)
+
+    monkeypatch.setattr(mesh_records._Bar, "__call__", spy)
+    # when the command verifies the log, in one process or in two,
+    result = runner.invoke(app, ["mesh", "verify", "--workers", workers])
+    # then it succeeds and the bar was last told that every record was read.
     assert result.exit_code == 0, result.output
     assert "20 records, 1 checkpoints verified" in result.output
+    assert told
+    assert told[-1] == (20, 20)

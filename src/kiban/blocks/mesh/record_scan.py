@@ -370,12 +370,12 @@ def scan_log(
             frontier.append((height, node))
             if position in wanted:
                 roots[position] = list(frontier)
-            if progress is not None and position % PROGRESS_EVERY == 0:
+            if progress is not None and (position - after) % PROGRESS_EVERY == 0:
                 progress(PROGRESS_EVERY)
     finally:
         cursor.close()
     if progress is not None:
-        progress(position % PROGRESS_EVERY)
+        progress((position - after) % PROGRESS_EVERY)
     if upto is not None and position != upto:
         return ScanResult(False, position - after, last, roots, [], upto, "missing")
     return ScanResult(True, position - after, last, roots, frontier)
