@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from kiban.blocks import mesh
-from kiban.blocks.mesh import records
+from kiban.blocks.mesh import record_scan, record_verify, records
 from kiban.blocks.mesh.record_models import MeshAccessRecord
-from kiban.cli import app
+from kiban.cli import app, mesh_records
 from kiban.kernel import clock
 
 from .records_support import exchange, record
@@ -241,3 +243,148 @@ def test_a_large_append_takes_the_bulk_path_and_verifies(session: Session) -> No
     mesh.make_checkpoint(session)
     session.commit()
     assert mesh.verify_log(session).ok
+
+
+# --- The streaming pass and the full analysis agree ------------------------------------------
+
+TAMPERINGS = {
+    "edited field": ["UPDATE mesh_access_records SET outcome = 'error:500' WHERE seq = 7"],
+    "edited items": ["UPDATE mesh_access_records SET items = '[\"income\"]' WHERE seq = 7"],
+    "broken link": ["UPDATE mesh_access_records SET prev_hash = :zeros WHERE seq = 7"],
+    "deleted row": ["DELETE FROM mesh_access_records WHERE seq = 7"],
+    "deleted last row": ["DELETE FROM mesh_access_records WHERE seq = 20"],
+    "swapped rows": [
+        "UPDATE mesh_access_records SET seq = -1 WHERE seq = 5",
+        "UPDATE mesh_access_records SET seq = 5 WHERE seq = 9",
+        "UPDATE mesh_access_records SET seq = 9 WHERE seq = -1",
+    ],
+    "bad signature": ["UPDATE mesh_record_checkpoints SET signature = :zeros"],
+    "bad root": ["UPDATE mesh_record_checkpoints SET root_hash = :zeros WHERE tree_size = 12"],
+    "head moved": ["UPDATE mesh_record_chain_heads SET last_hash = :zeros"],
+}
+
+
+def _full(session: Session) -> mesh.RecordVerifyReport:
+    report = record_verify._analyse(record_verify.load_log(session), None)
+    session.rollback()
+    return report
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("tampering", [None, *TAMPERINGS])
+def test_the_streaming_pass_reports_what_the_full_analysis_does(
+    log: Session, tampering: str | None, workers: int
+) -> None:
+    # Given a log, intact or tampered with in one way,
+    for statement in TAMPERINGS.get(tampering or "", []):
+        log.execute(text(statement), {"zeros": "0" * 64})
+    log.commit()
+    # when it is verified (in one process, or in parts by two),
+    report = mesh.verify_log(log, workers=workers)
+    log.rollback()
+    # then the report is the full analysis's, finding for finding.
+    assert report == _full(log)
+    assert report.ok is (tampering is None)
+
+
+def test_a_broken_link_names_the_record_and_its_predecessor(log: Session) -> None:
+    log.execute(
+        text("UPDATE mesh_access_records SET prev_hash = :h WHERE seq = 7"), {"h": "1" * 64}
+    )
+    log.commit()
+    report = mesh.verify_log(log)
+    assert (7, "modified") in [(p.seq, p.kind) for p in report.problems]
+    assert report.first is not None
+    assert report.first.seq in (6, 7)
+
+
+def test_a_checkpoint_with_another_root_is_found(log: Session) -> None:
+    log.execute(text("UPDATE mesh_record_checkpoints SET root_hash = :h"), {"h": "ab" * 32})
+    log.commit()
+    report = mesh.verify_log(log)
+    assert [(p.seq, p.kind) for p in report.problems] == [(12, "checkpoint")]
+
+
+def test_the_streaming_pass_rebuilds_the_canonical_encoding_of_awkward_records(
+    session: Session,
+) -> None:
+    # Given records with every optional field set or empty, text that JSON escapes, non-ASCII
+    # text and several distinct instants,
+    person = uuid.uuid4()
+    awkward = [
+        record(person, 'q"uote\\back\nline\ttab\x01', legal_basis=None, response_hash=None),
+        record(
+            person,
+            "consent",
+            side="provider",
+            consent_id=uuid.uuid4(),
+            non_disclosure_until=date(2027, 4, 1),
+            items=["住所", 'a"b', "\u2028"],
+            legal_basis="番号法第19条第8号「別表」",
+            outcome="refused:mesh.no_grant",
+            provided_at=None,
+        ),
+        record(person, "later", requested_at=datetime(2026, 12, 31, 23, 59, 59, 1, tzinfo=UTC)),
+    ]
+    for item in awkward:
+        mesh.append_records(session, [item])
+    mesh.append_records(session, [r for n in range(5) for r in exchange(person, f"x{n}")])
+    session.commit()
+    mesh.make_checkpoint(session)
+    session.commit()
+    # when the log is streamed, every stored hash matches the encoding rebuilt from the columns
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    scan = record_scan.scan_log(connection.dialect, driver, {3, 13})
+    assert (scan.intact, scan.records, scan.reason) == (True, 13, None)
+    # and the Merkle roots are kiban's.
+    hashes = list(session.scalars(select(MeshAccessRecord.hash).order_by(MeshAccessRecord.seq)))
+    assert record_scan.root(scan.frontiers[3]) == records.merkle_root(hashes[:3])
+    assert record_scan.root(scan.frontiers[13]) == records.merkle_root(hashes)
+    session.rollback()
+    assert mesh.verify_log(session).ok
+
+
+@pytest.mark.parametrize("total", [1, 2, 5, 16, 17, 100, 1000])
+def test_parts_join_into_the_tree_of_the_whole_log(total: int) -> None:
+    # Given the hashes of a log cut into parts of a power of two,
+    hashes = [hashlib.sha256(str(n).encode()).digest() for n in range(total)]
+    sizes = {1, total // 2 or 1, total}
+    parts = record_scan.parts_of(total, 8, sizes)
+    assert parts[0].after == 0
+    assert parts[-1].upto is None
+    assert sorted(s for p in parts for s in p.sizes) == sorted(sizes)
+    # the frontiers of the parts, joined in order, give the roots of the whole tree.
+    frontier: record_scan.Frontier = []
+    for part in parts:
+        local: record_scan.Frontier = []
+        for n in range(part.after, part.upto or total):
+            leaf = hashlib.sha256(b"\x00" + hashes[n]).digest()
+            local = record_scan.joined(local, [(0, leaf)])
+            if n + 1 in part.sizes:
+                joined = record_scan.root(record_scan.joined(frontier, local))
+                assert joined == records.merkle_root(h.hex() for h in hashes[: n + 1])
+        frontier = record_scan.joined(frontier, local)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_verify_reports_progress_to_the_end(
+    log: Session, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # Given a bar drawn from one record on (a real log needs 10,000),
+    monkeypatch.setattr(mesh_records, "PROGRESS_THRESHOLD", 1)
+    told: list[tuple[int, int]] = []
+    draw = mesh_records._Bar.__call__
+
+    def spy(bar: mesh_records._Bar, done: int, total: int) -> None:
+        told.append((done, total))
+        draw(bar, done, total)
+
+    monkeypatch.setattr(mesh_records._Bar, "__call__", spy)
+    # when the command verifies the log, in one process or in two,
+    result = runner.invoke(app, ["mesh", "verify", "--workers", workers])
+    # then it succeeds and the bar was last told that every record was read.
+    assert result.exit_code == 0, result.output
+    assert "20 records, 1 checkpoints verified" in result.output
+    assert told
+    assert told[-1] == (20, 20)

@@ -218,18 +218,25 @@ def _db_records(session: Session) -> Iterator[dict[str, Any]]:
         yield {**_fields_of_row(row), "hash": row.hash}
 
 
-def load_log(session: Session) -> LogExport:
-    """The whole log from the database, in ``seq`` order."""
+def load_log_frame(session: Session) -> LogExport:
+    """The log from the database without its records: chain head, checkpoints, public key."""
     last_seq, last_hash = _head(session)
     checkpoints = session.scalars(
         select(MeshRecordCheckpoint).order_by(MeshRecordCheckpoint.tree_size)
     )
     return LogExport(
-        records=list(_db_records(session)),
+        records=[],
         checkpoints=[_checkpoint_dict(row) for row in checkpoints],
         head={"last_seq": last_seq, "last_hash": last_hash},
         public_key=public_key() if keys.get_key_store().exists(KEY_NAME) else None,
     )
+
+
+def load_log(session: Session) -> LogExport:
+    """The whole log from the database, in ``seq`` order."""
+    log = load_log_frame(session)
+    log.records = list(_db_records(session))
+    return log
 
 
 def export_log(session: Session, out: IO[str]) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +26,8 @@ from kiban.blocks.mesh.record_checkpoints import (
     _leaf,
     checkpoint_message,
 )
-from kiban.blocks.mesh.record_reading import LogExport, load_log
+from kiban.blocks.mesh.record_reading import LogExport, load_log, load_log_frame
+from kiban.blocks.mesh.record_scan import PARALLEL_FROM, root, scan_in_parts, scan_log
 
 # --- Verifying ---------------------------------------------------------------------------------
 
@@ -183,30 +186,44 @@ class _Verifier:
     def checkpoints(
         self, checkpoints: list[dict[str, Any]], signer: ed25519.Ed25519PublicKey | None
     ) -> None:
-        wanted = sorted(checkpoints, key=lambda c: int(c["tree_size"]))
-        roots: dict[int, str] = {0: _frontier_root([]).hex()}
+        sizes = {int(c["tree_size"]) for c in checkpoints}
+        roots: dict[int, str] = {}
         frontier: list[tuple[int, bytes]] = []
-        sizes = {int(c["tree_size"]) for c in wanted}
         for count, index in enumerate(self.chain, start=1):
             _extend(frontier, _leaf(str(self.rows[index]["hash"])))
             if count in sizes:
                 roots[count] = _frontier_root(frontier).hex()
-        for checkpoint in wanted:
-            size = int(checkpoint["tree_size"])
-            if signer is None:
-                self.report(size, "checkpoint", "no public key to check the signature with")
-            else:
-                created = datetime.fromisoformat(str(checkpoint["created_at"]))
-                message = checkpoint_message(size, str(checkpoint["root_hash"]), created)
-                try:
-                    signer.verify(bytes.fromhex(str(checkpoint["signature"])), message)
-                except (InvalidSignature, ValueError):
-                    self.report(size, "checkpoint", "the signature does not verify")
-            root = roots.get(size)
-            if root is None:
-                self.report(size, "checkpoint", f"the log has only {len(self.chain)} records")
-            elif root != checkpoint["root_hash"]:
-                self.report(size, "checkpoint", "the Merkle root does not match the records")
+        for problem in _checkpoint_findings(checkpoints, signer, roots, len(self.chain)):
+            self.report(problem.seq, problem.kind, problem.detail)
+
+
+def _checkpoint_findings(
+    checkpoints: list[dict[str, Any]],
+    signer: ed25519.Ed25519PublicKey | None,
+    roots: dict[int, str],
+    length: int,
+) -> list[Problem]:
+    """Each checkpoint's signature and root against ``roots`` (tree size -> the Merkle root of
+    that many records of the chain, hex) of a chain ``length`` records long."""
+    roots = {0: _frontier_root([]).hex(), **roots}
+    found: list[Problem] = []
+    for checkpoint in sorted(checkpoints, key=lambda c: int(c["tree_size"])):
+        size = int(checkpoint["tree_size"])
+        if signer is None:
+            found.append(Problem(size, "checkpoint", "no public key to check the signature with"))
+        else:
+            created = datetime.fromisoformat(str(checkpoint["created_at"]))
+            message = checkpoint_message(size, str(checkpoint["root_hash"]), created)
+            try:
+                signer.verify(bytes.fromhex(str(checkpoint["signature"])), message)
+            except (InvalidSignature, ValueError):
+                found.append(Problem(size, "checkpoint", "the signature does not verify"))
+        root = roots.get(size)
+        if root is None:
+            found.append(Problem(size, "checkpoint", f"the log has only {length} records"))
+        elif root != checkpoint["root_hash"]:
+            found.append(Problem(size, "checkpoint", "the Merkle root does not match the records"))
+    return found
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
@@ -231,7 +248,84 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return keep
 
 
-def verify_log(source: Session | LogExport, *, public_key_raw: bytes | None = None) -> VerifyReport:
+Progress = Callable[[int, int], None]
+"""Told ``(records read, records the chain head names)`` as a database's log is read."""
+
+_ORDER = {"deleted": 0, "inserted": 1, "reordered": 2, "modified": 3, "checkpoint": 9}
+
+
+def _sorted(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.kind == "checkpoint", p.seq, _ORDER[p.kind]))
+
+
+def _signer(raw: bytes | None) -> ed25519.Ed25519PublicKey | None:
+    return None if raw is None else ed25519.Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _scan_database(
+    session: Session,
+    public_key_raw: bytes | None,
+    progress: Progress | None,
+    workers: int | None,
+) -> VerifyReport | None:
+    """The report of an intact log from one streaming pass, or None when the log is not intact
+    (then the full analysis names the findings)."""
+    log = load_log_frame(session)
+    head = log.head or {"last_seq": 0, "last_hash": GENESIS_HASH}
+    total = int(head["last_seq"])
+    sizes = {int(c["tree_size"]) for c in log.checkpoints}
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
+    if workers > 1 and _shareable(session):
+        told = None if progress is None else (lambda done: progress(done, total))
+        scan, roots = scan_in_parts(session, total, sizes, workers, told)
+    else:
+        read = [0]
+
+        def tell(done: int) -> None:
+            read[0] += done
+            if progress is not None:
+                progress(read[0], total)
+
+        connection = session.connection()
+        driver = connection.connection.driver_connection
+        scan = scan_log(connection.dialect, driver, sizes, progress=tell)
+        roots = {size: root(frontier) for size, frontier in scan.frontiers.items()}
+    if not scan.intact or scan.tail != head["last_hash"]:
+        return None
+    raw = public_key_raw if public_key_raw is not None else log.public_key
+    found: dict[tuple[int, str], Problem] = {}
+    for problem in _checkpoint_findings(log.checkpoints, _signer(raw), roots, scan.records):
+        found.setdefault((problem.seq, problem.kind), problem)
+    return VerifyReport(
+        records=scan.records, checkpoints=len(log.checkpoints), problems=_sorted(found.values())
+    )
+
+
+def _shareable(session: Session) -> bool:
+    """Whether other processes can open the session's database: PostgreSQL, or a SQLite file."""
+    url = session.get_bind().engine.url
+    return url.get_backend_name() == "postgresql" or (
+        url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    )
+
+
+def _begin_snapshot(session: Session) -> None:
+    """On PostgreSQL read the head, the checkpoints and the records in one snapshot, so that
+    records appended meanwhile by a running server are not taken for insertions. (SQLite's
+    transactions begin IMMEDIATE and hold the write lock.)"""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def verify_log(
+    source: Session | LogExport,
+    *,
+    public_key_raw: bytes | None = None,
+    progress: Progress | None = None,
+    workers: int | None = 1,
+) -> VerifyReport:
     """Check a whole log: the hash chain, the chain head and every checkpoint.
 
     ``source`` is a session (the configured database) or a :class:`LogExport` read by
@@ -247,24 +341,40 @@ def verify_log(source: Session | LogExport, *, public_key_raw: bytes | None = No
     - **reordered** — records whose stored place differs from their place in the chain;
     - **checkpoint** — a checkpoint whose signature or Merkle root does not match.
 
+    A database's log is first read in one streaming pass (:func:`record_scan.scan_log`), which
+    settles an intact log without holding it; ``progress`` is told how far it got. With
+    ``workers`` above 1 the log is read in parts by that many forked processes; with None, by
+    one per core (at most four) when it holds :data:`record_scan.PARALLEL_FROM` records or
+    more, as ``kiban mesh verify`` does (a process with threads of its own, such as the web
+    server, keeps the default of 1: it should not fork). A log that pass does not certify is
+    read whole and analysed as an export is, which names every finding.
+
     A record appended and hashed by someone who also rewrote the chain head, after the last
     checkpoint, cannot be told from a genuine one; the checkpoints bound that window to ~10 s.
     """
-    log = load_log(source) if isinstance(source, Session) else source
+    if isinstance(source, Session):
+        _begin_snapshot(source)
+        report = _scan_database(source, public_key_raw, progress, workers)
+        if report is not None:
+            return report
+        log = load_log(source)
+    else:
+        log = source
+    return _analyse(log, public_key_raw)
+
+
+def _analyse(log: LogExport, public_key_raw: bytes | None) -> VerifyReport:
+    """The full analysis of a log held in memory: every finding, named."""
     raw = public_key_raw if public_key_raw is not None else log.public_key
-    signer = None if raw is None else ed25519.Ed25519PublicKey.from_public_bytes(raw)
     verifier = _Verifier(log.records)
     verifier.walk()
     verifier.leftovers()
     verifier.reorderings()
     if log.head is not None:
         verifier.head(log.head)
-    verifier.checkpoints(log.checkpoints, signer)
-    order = {"deleted": 0, "inserted": 1, "reordered": 2, "modified": 3, "checkpoint": 9}
-    problems = sorted(
-        verifier.problems.values(),
-        key=lambda p: (p.kind == "checkpoint", p.seq, order[p.kind]),
-    )
+    verifier.checkpoints(log.checkpoints, _signer(raw))
     return VerifyReport(
-        records=len(log.records), checkpoints=len(log.checkpoints), problems=problems
+        records=len(log.records),
+        checkpoints=len(log.checkpoints),
+        problems=_sorted(verifier.problems.values()),
     )

@@ -35,7 +35,10 @@ their release date (Japan time), without a trace in the page.
 **Verifying.** :func:`verify_log` checks a whole log — from the database or from the NDJSON of
 :func:`export_log` — and names each modified, deleted, inserted or reordered record and each
 checkpoint whose root or signature does not match. It rebuilds the original order by following
-the hash links, so renumbering rows does not hide anything. It holds the log in memory.
+the hash links, so renumbering rows does not hide anything. A database's log is first read
+in one streaming pass that certifies an intact log without holding it (in parts on every core
+for ``kiban mesh verify``); only a log it does not certify, or an export, is held in memory
+and analysed in full (ADR 0038).
 """
 
 from __future__ import annotations
