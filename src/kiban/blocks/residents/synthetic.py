@@ -187,7 +187,7 @@ def _children(draw: _Draw, parent: _Member, count: int) -> list[_Member]:
     return children
 
 
-def _address_fields(draw: _Draw, town: address.TownRead) -> dict[str, Any]:
+def _address_fields(draw: _Draw, town: address.TownKey) -> dict[str, Any]:
     rng = draw.rng
     building = None
     if rng.random() < 0.35:
@@ -202,7 +202,7 @@ def _address_fields(draw: _Draw, town: address.TownRead) -> dict[str, Any]:
 
 
 def _people(
-    draw: _Draw, towns: dict[str, list[address.TownRead]], weights: Sequence[int], total: int
+    draw: _Draw, towns: dict[str, list[address.TownKey]], weights: Sequence[int], total: int
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Households (row, member rows) until ``total`` people have been drawn."""
     lg_codes = list(towns)
@@ -290,7 +290,7 @@ class _Batch:
 
 
 def _batches(
-    draw: _Draw, towns: dict[str, list[address.TownRead]], weights: Sequence[int], total: int
+    draw: _Draw, towns: dict[str, list[address.TownKey]], weights: Sequence[int], total: int
 ) -> Iterator[_Batch]:
     """The country in batches of at least ``BATCH_PEOPLE`` people (whole households). The
     versions' ids are drawn after their batch's people, which fixes the order of every draw."""
@@ -361,8 +361,8 @@ def seed_population(
     else:
         address.load_registry(session, lg_codes=lg_codes)
         municipalities = list(lg_codes)
-    towns = {code: address.list_towns(session, code) for code in municipalities}
-    towns = {code: found for code, found in towns.items() if found}
+    keys = address.list_town_keys(session, municipalities)
+    towns = {code: keys[code] for code in municipalities if code in keys}
     weights = [len(found) for found in towns.values()]
 
     draw = _Draw(random.Random(seed))  # noqa: S311 - synthetic data, reproducible by design.
