@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
+    Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -64,6 +67,7 @@ DEMO_QUALIFICATIONS = (
 # The programme the seed pushes to payments (the three shipped programmes are all defined).
 FLAT_PAYMENT = "flat-payment"
 SEED_MAKER = "system:seed"  # The maker of the demo's payment batch (maker-checker).
+PROGRESS_LINE_EVERY = 100_000  # Residents between the register phase's progress lines.
 
 
 def _adults(session: Session) -> list[residents.PersonRead]:
@@ -155,6 +159,24 @@ def _representatives(adults: list[residents.PersonRead]) -> list[corporations.Re
     ]
 
 
+def _register_progress(bar: Progress, task: TaskID, started: float) -> Callable[[int, int], None]:
+    """The register phase's progress: the bar, and a line every ``PROGRESS_LINE_EVERY``
+    residents with the rate, for logs and terminals where the bar is not drawn."""
+    logged = [0]
+
+    def advance(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}/s")
+        if done // PROGRESS_LINE_EVERY > logged[0] // PROGRESS_LINE_EVERY:
+            bar.console.print(
+                f"registered {done:,} of {total:,} residents in {elapsed:,.1f} s "
+                f"({done / elapsed:,.0f} residents/s)"
+            )
+        logged[0] = done
+
+    return advance
+
+
 def seed(
     size: str = typer.Option("demo", help=f"One of: {', '.join(residents.SIZES)}."),
     seed: int = typer.Option(2026, help="Random seed: the same seed gives the same country."),
@@ -186,9 +208,7 @@ def seed(
         task = bar.add_task("seed", total=None, size=size, rate="")
         timing = ""
 
-        def advance(done: int, total: int) -> None:
-            elapsed = time.perf_counter() - started
-            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f}/s")
+        advance = _register_progress(bar, task, started)
 
         try:
             with transaction(engine) as session:

@@ -259,3 +259,17 @@ def test_all_of_japan_loads_with_valid_codes(session: Session, database_url: str
     assert {m.pref_code for m in municipalities} == {f"{n:02d}" for n in range(1, 48)}
     # 滋賀県犬上郡多賀町一円 is a real 大字; the cleaning rule for "…一円" notes keeps it.
     assert address.find_town(session, "254436", "一円").kana == "イチエン"
+
+
+@pytest.mark.usefixtures("loaded")
+def test_town_keys_are_the_towns_of_list_towns_in_the_same_order(session: Session) -> None:
+    keys = address.list_town_keys(session, [SAPPORO_CHUO, CHIYODA, "999999"])
+    assert list(keys) == sorted([CHIYODA, SAPPORO_CHUO])  # TOBETSU not asked, 999999 unknown.
+    for lg_code, found in keys.items():
+        towns = address.list_towns(session, lg_code)
+        assert [(k.id, k.lg_code, k.has_chome) for k in found] == [
+            (t.id, t.lg_code, t.has_chome) for t in towns
+        ]
+    # Asking for more municipalities than the query names filters them in Python instead.
+    many = [CHIYODA, *(f"{n:06d}" for n in range(200))]
+    assert list(address.list_town_keys(session, many)) == [CHIYODA]

@@ -58,6 +58,7 @@ from kiban.blocks.address.service import (
     list_towns,
     load_registry,
 )
+from kiban.blocks.address.town_keys import TownKey, list_town_keys
 
 __all__ = [
     "ABR_KINDS",
@@ -78,6 +79,7 @@ __all__ = [
     "PlacedAddress",
     "RegistryEmpty",
     "StructuredAddress",
+    "TownKey",
     "TownNotFound",
     "TownRead",
     "TownVersionRead",
@@ -93,6 +95,7 @@ __all__ = [
     "get_towns",
     "invalidate_index",
     "list_municipalities",
+    "list_town_keys",
     "list_towns",
     "load_registry",
     "normalize",
