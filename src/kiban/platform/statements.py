@@ -21,7 +21,6 @@ writes its rows through them alone. See docs/adr/0037-sign-in-at-speed.md.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +88,8 @@ def _parameters(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any] | d
 
 
 _CONNECTION_KEY = "kiban.statements.connection"
+_COMPILED = "_kiban_driver_statements"
+_lock = threading.Lock()
 
 
 def _connection(session: Session) -> tuple[Dialect, Any]:
@@ -119,22 +120,29 @@ class DriverStatement:
     such as ``INSERT … ON CONFLICT``), compiled once per dialect and run through the DB-API
     cursor of a session's connection."""
 
-    __slots__ = ("_build", "_compiled", "_lock")
+    __slots__ = ("_build",)
 
     def __init__(self, statement: ClauseElement | Builder) -> None:
         self._build: Builder = (
             statement if not isinstance(statement, ClauseElement) else (lambda _: statement)
         )
-        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(dialect)
+        # The compiled forms live on the dialect (one per engine), so they go when its engine
+        # goes, and a lookup is one attribute and one dict access.
+        compiled: dict[DriverStatement, _Compiled] | None = getattr(dialect, _COMPILED, None)
+        if compiled is None:
+            with _lock:
+                compiled = getattr(dialect, _COMPILED, None)
+                if compiled is None:
+                    compiled = {}
+                    setattr(dialect, _COMPILED, compiled)
+        found = compiled.get(self)
         if found is None:
-            with self._lock:
-                found = self._compiled.get(dialect)
+            with _lock:
+                found = compiled.get(self)
                 if found is None:
-                    found = self._compiled[dialect] = _compile(self._build(dialect), dialect)
+                    found = compiled[self] = _compile(self._build(dialect), dialect)
         return found
 
     def _execute(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
