@@ -2,10 +2,11 @@
 card-certificate verifications per second, each beside its bound or a peer measured in the same
 run (the raw RSA-2048 verification and ES256 signature of ``cryptography``).
 
-Run: ``.venv/bin/python bench/bench_signin.py [SIGN_INS] [VERIFICATIONS] [EXCHANGES]``
-(default 50, 2000, 1000).
+Run: ``.venv/bin/python bench/bench_signin.py [SIGN_INS] [VERIFICATIONS] [EXCHANGES]
+[--database-url URL]`` (default 50, 2000, 1000, and a fresh SQLite file in WAL mode). A
+PostgreSQL URL must name an empty database, which the bench migrates.
 
-Everything runs in this process on a fresh SQLite file in WAL mode. Times are CPU seconds of
+Everything runs in this process. Times are CPU seconds of
 this process (``time.process_time``), for kiban's steps and for the peers alike: on a shared
 machine, wall-clock rates follow the other users' load more than kiban's code. One sign-in is
 the whole OpenID Connect code flow without HTTP: the authorization request, the challenge, the
@@ -45,16 +46,16 @@ from kiban.blocks import address, identity, residents
 from kiban.cardreader.client import b64url, sign_challenge
 from kiban.cardreader.store import CardStore
 from kiban.cli.card import issue_into
-from kiban.platform import migrate
+from kiban.platform import audit, migrate
 from kiban.platform.db import make_engine, transaction
 from kiban.platform.settings import get_settings
 
 REDIRECT_URI = "https://rp.example/cb"
 
 
-def _setup(scratch: Path) -> tuple[Engine, CardStore, str, tuple[str, str]]:
+def _setup(scratch: Path, url: str | None = None) -> tuple[Engine, CardStore, str, tuple[str, str]]:
     """A migrated database with one resident, her card in a reader, and a relying party."""
-    url = f"sqlite:///{scratch / 'kiban.db'}"
+    url = url or f"sqlite:///{scratch / 'kiban.db'}"
     os.environ["KIBAN_DATA_DIR"] = str(scratch)
     os.environ["KIBAN_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -294,12 +295,31 @@ def _row(label: str, rate: float, beside: str = "") -> None:
     print(f"{label:<40} {rate:10,.1f} /s   {beside}")
 
 
+def _arguments() -> tuple[list[int], str | None]:
+    args = sys.argv[1:]
+    url = None
+    if "--database-url" in args:
+        at = args.index("--database-url")
+        url = args[at + 1]
+        del args[at : at + 2]
+    counts = [int(arg) for arg in args] + [50, 2000, 1000][len(args) :]
+    return counts, url
+
+
+def _verify_audit_chain(engine: Engine) -> str:
+    """The audit chain after the run, checked as ``kiban audit verify`` checks it."""
+    with transaction(engine) as session:
+        report = audit.verify(session)
+    if not report.ok:
+        raise SystemExit(f"the audit chain does not verify: {report.problems[:5]}")
+    return f"audit chain: {report.entries} entries, verified"
+
+
 def main() -> None:
-    sign_ins = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    verifications = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    exchanges = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+    (sign_ins, verifications, exchanges), url = _arguments()
     with tempfile.TemporaryDirectory() as scratch:
-        engine, store, card_number, client = _setup(Path(scratch))
+        engine, store, card_number, client = _setup(Path(scratch), url)
+        backend = engine.dialect.name
         quick = QuickCard(store, card_number)
         # Warm caches and keys first; each measured phase has its own bound.
         run_sign_ins(engine, store, card_number, client, 2, raw=RawVerify(1))
@@ -327,6 +347,7 @@ def main() -> None:
             exchange_s += run_exchanges(engine, client, codes, peer)
         verify_raw = RawVerify(20)
         verify_s = run_verifications(engine, store, card_number, verifications, verify_raw)
+        chain = _verify_audit_chain(engine)
         engine.dispose()
     whole_rate = sign_ins / sum(whole.values())
     server_n = 10 * sign_ins
@@ -335,7 +356,8 @@ def main() -> None:
     verify_rate = verifications / verify_s
     print(
         f"sign-ins: {sign_ins} with the reader, {server_n} server sides; token exchanges: "
-        f"{exchanges}; certificate verifications: {verifications} (SQLite, in-process)"
+        f"{exchanges}; certificate verifications: {verifications} ({backend}, in-process, "
+        "CPU seconds of this process)"
     )
     _row("raw RSA-2048 verify, beside sign-ins", whole_raw.rate)
     _row("whole sign-ins (with the reader)", whole_rate)
@@ -361,6 +383,7 @@ def main() -> None:
     )
     for stage in server:
         print(f"  server side, {stage:<12} {1000 * server[stage] / server_n:7.3f} ms per sign-in")
+    print(chain)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from kiban.blocks import identity, residents
 from kiban.blocks.residents.models import Person
 from kiban.cardreader.errors import PinLocked, WrongPin
 from kiban.cardreader.store import CardStore
+from kiban.platform.db import transaction
 from kiban.platform.settings import get_settings
 from tests.staff_support import admin_key
 
@@ -318,6 +320,43 @@ def test_a_code_works_once_and_its_reuse_revokes_the_token(
     assert revoked.status_code == 401
     assert revoked.json()["error"] == "invalid_token"
     assert revoked.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_code_redeemed_twice_at_once_issues_one_token(
+    engine: Engine, http: TestClient, card: ReaderCard, shop: Rp
+) -> None:
+    # Given a code, when two token requests redeem it at the same moment, each in its own
+    # transaction (the compare-and-set on the code, with PostgreSQL's row lock between them),
+    # then exactly one gets tokens and the other is refused.
+    code = code_from(sign_in_through_pages(http, card, authorize_url(shop)), shop)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def redeem() -> None:
+        with transaction(engine) as session:
+            start.wait()
+            try:
+                identity.exchange_code(
+                    session,
+                    client_id=shop.client_id,
+                    client_secret=shop.client_secret,
+                    auth_method="client_secret_basic",
+                    code=code,
+                    redirect_uri=shop.redirect_uri,
+                    code_verifier=shop.verifier,
+                )
+            except identity.OAuthError as error:
+                outcomes.append(error.error)
+            else:
+                outcomes.append("tokens")
+
+    threads = [threading.Thread(target=redeem) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["invalid_grant", "tokens"]
 
 
 def test_a_code_is_bound_to_its_client_and_redirect_uri(

@@ -25,6 +25,7 @@ from kiban.blocks.identity import business as _business
 from kiban.blocks.identity import oidc as _oidc
 from kiban.blocks.identity import oidc_clients as _oidc_clients
 from kiban.blocks.identity import oidc_keys as _oidc_keys
+from kiban.blocks.identity import oidc_tokens as _oidc_tokens
 from kiban.blocks.identity import pki, service
 from kiban.blocks.identity.business_models import (
     AccountStatus as BusinessAccountStatus,
@@ -241,10 +242,10 @@ cancel_authorization = _oidc.cancel_authorization
 complete_card_sign_in = _oidc.complete_card_sign_in
 get_consent_request = _oidc.get_consent_request
 decide_consent = _oidc.decide_consent
-exchange_code = _oidc.exchange_code
-decode_id_token = _oidc.decode_id_token
-authenticate_access_token = _oidc.authenticate_access_token
-userinfo = _oidc.userinfo
+exchange_code = _oidc_tokens.exchange_code
+decode_id_token = _oidc_tokens.decode_id_token
+authenticate_access_token = _oidc_tokens.authenticate_access_token
+userinfo = _oidc_tokens.userinfo
 
 __all__ += [
     "MY_PAGE_TOKEN_ERRORS",

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kiban.blocks.identity import oidc, oidc_clients
+from kiban.blocks.identity import oidc_clients, oidc_tokens
 from kiban.blocks.identity.oidc_errors import MyPageTokenInvalid, MyPageTokenRequired, OAuthError
 from kiban.platform import throttle
 from kiban.platform.webkit import DbSession, auth_dependency
@@ -40,7 +40,7 @@ def require_my_page_person(
     source = throttle.source_key(request)
     throttle.BEARER_TOKENS.check(source)
     try:
-        token = oidc.authenticate_access_token(session, credentials.credentials)
+        token = oidc_tokens.authenticate_access_token(session, credentials.credentials)
     except OAuthError:
         throttle.BEARER_TOKENS.failure(source)
         raise MyPageTokenInvalid from None

@@ -22,31 +22,31 @@ Subjects are pairwise: HMAC-SHA-256 of the client's verified sector identifier a
 id under a key that lives in the key store, so each relying party (sector) sees its own stable
 ``sub`` and none can link a person across sectors. Scopes kiban does not know are ignored. No
 token or claim ever holds the individual number.
+
+Steps 5 and 6 are in :mod:`.oidc_tokens`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final, cast
+from datetime import timedelta
+from typing import Any, Final, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiban.blocks import residents
-from kiban.blocks.identity import business, oidc_keys
+from kiban.blocks.identity import oidc_sql
 from kiban.blocks.identity import service as card_service
 from kiban.blocks.identity.models import CertificateKind
-from kiban.blocks.identity.oidc_clients import digest, find_client, issuer
+from kiban.blocks.identity.oidc_clients import digest, issuer
 from kiban.blocks.identity.oidc_errors import (
     AuthorizeError,
     CardMismatch,
@@ -56,47 +56,32 @@ from kiban.blocks.identity.oidc_errors import (
 )
 from kiban.blocks.identity.oidc_keys import (
     ID_TOKEN_ALGS,
-    pairwise_subject,
-    sign_id_token,
 )
 from kiban.blocks.identity.oidc_models import (
-    OidcAccessToken,
     OidcAuthorization,
     OidcClient,
-    OidcCode,
     OidcConsent,
 )
 from kiban.blocks.identity.oidc_schemas import (
     SCOPES,
-    AccessTokenInfo,
     ConsentRequest,
-    IdTokenAlg,
     Scope,
     SignInRequest,
-    TokenResponse,
 )
+from kiban.blocks.identity.oidc_sql import ClientRow, RequestRow
+from kiban.blocks.identity.oidc_tokens import ACR, valid_pkce_value
 from kiban.kernel import clock
+from kiban.kernel.errors import KibanError
 from kiban.platform import audit
 from kiban.platform.settings import get_settings
 
 AUTHORIZATION_TTL: Final = timedelta(minutes=10)
 CHALLENGE_TTL: Final = timedelta(minutes=5)
 CODE_TTL: Final = timedelta(seconds=60)
-ACCESS_TOKEN_TTL: Final = timedelta(minutes=10)
-ID_TOKEN_TTL: Final = timedelta(minutes=10)
-ACR: Final = "urn:kiban:acr:card"
-# RFC 8176: proof of possession of a software-secured key ("swk", the virtual card keeps its
-# keys in a file) unlocked by a PIN. A reader for the physical card would report "hwk".
-AMR: Final = ("swk", "pin")
 CHALLENGE_PREFIX: Final = "kiban-signin."
 AUDIT_SOURCE: Final = "identity"
 
 _MAX_PARAMETER = 512
-_PKCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _b64url_decode(text: str, field: str) -> bytes:
@@ -187,10 +172,6 @@ def _single(params: Sequence[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def _valid_pkce_value(value: str) -> bool:
-    return 43 <= len(value) <= 128 and set(value) <= _PKCE_CHARS
-
-
 def _protocol_refusal(values: dict[str, str]) -> tuple[str, str] | None:
     if "request" in values:
         return "request_not_supported", "request objects are not supported"
@@ -213,7 +194,7 @@ def _prompt_refusal(values: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def _scope_refusal(values: dict[str, str], client: OidcClient) -> tuple[str, str] | None:
+def _scope_refusal(values: dict[str, str], client: ClientRow) -> tuple[str, str] | None:
     scopes = values.get("scope", "").split()
     if "openid" not in scopes:
         return "invalid_scope", "the openid scope is required"
@@ -233,7 +214,7 @@ def _pkce_refusal(values: dict[str, str]) -> tuple[str, str] | None:
         return "invalid_request", "PKCE is required: code_challenge is missing"
     if values.get("code_challenge_method") != "S256":
         return "invalid_request", "code_challenge_method must be S256"
-    if not _valid_pkce_value(values["code_challenge"]):
+    if not valid_pkce_value(values["code_challenge"]):
         return "invalid_request", "code_challenge is not a valid S256 challenge"
     return None
 
@@ -251,7 +232,7 @@ def start_authorization(
     except OAuthError as error:
         raise AuthorizeError(error.error, error.description) from error
     client_id = values.get("client_id", "")
-    client = find_client(session, client_id) if client_id else None
+    client = oidc_sql.client_by_id(session, client_id) if client_id else None
     if client is None:
         raise AuthorizeError("invalid_request", "unknown client_id")
     redirect_uri = values.get("redirect_uri", "")
@@ -269,7 +250,10 @@ def start_authorization(
     scopes = values["scope"].split()
     code_challenge = values["code_challenge"]
     now = clock.now()
-    authorization = OidcAuthorization(
+    request_id = uuid.uuid4()
+    oidc_sql.INSERT_REQUEST.run(
+        session,
+        id=request_id,
         client_pk=client.id,
         redirect_uri=redirect_uri,
         scopes=[scope for scope in SCOPES if scope in scopes],
@@ -279,10 +263,15 @@ def start_authorization(
         browser_binding=browser_binding,
         status="pending",
         expires_at=now + AUTHORIZATION_TTL,
+        challenge=None,
+        challenge_expires_at=None,
+        person_id=None,
+        auth_time=None,
+        signing_certificate_pem=None,
+        created_at=now,
+        updated_at=now,
     )
-    session.add(authorization)
-    session.flush()
-    return AuthorizationStarted(request_id=authorization.id)
+    return AuthorizationStarted(request_id=request_id)
 
 
 def authorize_error_location(error: AuthorizeError) -> str | None:
@@ -304,7 +293,14 @@ def _load_request(
     session: Session, request_id: uuid.UUID, browser_binding: str | None, status: str
 ) -> OidcAuthorization:
     """The authorization request ``request_id`` of this browser, in ``status`` and unexpired."""
-    authorization = session.get(OidcAuthorization, request_id)
+    return _checked(session.get(OidcAuthorization, request_id), browser_binding, status)
+
+
+_Request = TypeVar("_Request", OidcAuthorization, RequestRow)
+
+
+def _checked(authorization: _Request | None, browser_binding: str | None, status: str) -> _Request:
+    """``authorization`` if it belongs to this browser, is in ``status`` and unexpired."""
     if (
         authorization is None
         or browser_binding is None
@@ -327,23 +323,43 @@ def _load(
     return authorization, client
 
 
+def _request_and_client(
+    session: Session, request_id: uuid.UUID, browser_binding: str | None, status: str
+) -> tuple[RequestRow, ClientRow]:
+    """As :func:`_load`, in one driver statement and without ORM objects (the hot paths)."""
+    found = oidc_sql.request_with_client(session, request_id)
+    authorization = _checked(found[0] if found else None, browser_binding, status)
+    assert found is not None  # noqa: S101 - _checked refuses a missing request.
+    return authorization, found[1]
+
+
 def begin_card_sign_in(
     session: Session, request_id: uuid.UUID, browser_binding: str | None
 ) -> SignInRequest:
     """A fresh challenge for the card and everything the sign-in page shows."""
-    authorization, client = _load(session, request_id, browser_binding, "pending")
+    authorization, client = _request_and_client(session, request_id, browser_binding, "pending")
     now = clock.now()
-    authorization.challenge = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
-    authorization.challenge_expires_at = min(now + CHALLENGE_TTL, authorization.expires_at)
-    session.flush()
+    challenge = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
+    challenge_expires_at = min(now + CHALLENGE_TTL, authorization.expires_at)
+    if (
+        oidc_sql.SET_CHALLENGE.run(
+            session,
+            request_id=authorization.id,
+            new_challenge=challenge,
+            new_challenge_expires_at=challenge_expires_at,
+            now=now,
+        )
+        != 1
+    ):
+        raise SignInNotFound  # Answered, cancelled or finished by another request meanwhile.
     return SignInRequest(
         request_id=authorization.id,
         client_name=client.name,
         client_purpose=client.purpose,
         first_party=client.first_party,
         scopes=cast(list[Scope], list(authorization.scopes)),
-        challenge=authorization.challenge,
-        challenge_expires_at=authorization.challenge_expires_at,
+        challenge=challenge,
+        challenge_expires_at=challenge_expires_at,
         keys="auth,signing" if "sign" in authorization.scopes else "auth",
         return_to=f"{issuer()}/oidc/card-callback",
         reader_url=get_settings().card_reader_url.rstrip("/"),
@@ -361,7 +377,7 @@ def cancel_authorization(
     return _denied_location(authorization, "the resident cancelled the sign-in")
 
 
-def _denied_location(authorization: OidcAuthorization, description: str) -> str:
+def _denied_location(authorization: OidcAuthorization | RequestRow, description: str) -> str:
     query = {"error": "access_denied", "error_description": description, "iss": issuer()}
     if authorization.state is not None:
         query["state"] = authorization.state
@@ -378,16 +394,46 @@ def complete_card_sign_in(
 
     ``answer`` holds the reader's fields (base64url): ``auth_certificate``, ``auth_signature``
     and, when ``sign`` was asked for, ``signing_certificate`` and ``signing_signature``. The
-    challenge is consumed before anything is checked, so a failed answer cannot be retried
-    against it: the caller commits even when this raises (the sign-in page makes a new one).
+    first answer consumes the challenge whatever its outcome (a compare-and-set on the
+    challenge, so two answers at once cannot both succeed), and a failed answer cannot be
+    retried against it: the caller commits even when this raises (the sign-in page makes a new
+    one).
     """
-    authorization = _load_request(session, request_id, browser_binding, "pending")
+    authorization = _checked(
+        oidc_sql.request_by_id(session, request_id), browser_binding, "pending"
+    )
     challenge, expires_at = authorization.challenge, authorization.challenge_expires_at
-    authorization.challenge = None
-    authorization.challenge_expires_at = None
-    session.flush()
-    if challenge is None or expires_at is None or clock.now() >= expires_at:
+    if challenge is None:
         raise SignInExpired
+    try:
+        if expires_at is None or clock.now() >= expires_at:
+            raise SignInExpired
+        person_id, signing_pem = _check_answer(session, challenge, authorization.scopes, answer)
+    except KibanError:
+        oidc_sql.DROP_CHALLENGE.run(
+            session, request_id=authorization.id, answered_challenge=challenge, now=clock.now()
+        )
+        raise
+    now = clock.now()
+    consumed = oidc_sql.AUTHENTICATE.run(
+        session,
+        request_id=authorization.id,
+        answered_challenge=challenge,
+        new_person_id=person_id,
+        new_auth_time=now,
+        new_signing_certificate_pem=signing_pem,
+        now=now,
+    )
+    if consumed != 1:
+        raise SignInExpired  # Another answer consumed the challenge first.
+    return person_id
+
+
+def _check_answer(
+    session: Session, challenge: str, scopes: list[Any], answer: dict[str, str]
+) -> tuple[uuid.UUID, str | None]:
+    """The person whose card signed ``challenge``, and the PEM of the signing certificate
+    when ``sign`` was asked for."""
     data = challenge.encode("utf-8")
     verified = card_service.verify_signature(
         session,
@@ -396,33 +442,28 @@ def complete_card_sign_in(
         _field(answer, "auth_signature"),
         kind=CertificateKind.AUTH,
     )
-    signing_pem = None
-    if "sign" in authorization.scopes:
-        certificate_der = _field(answer, "signing_certificate")
-        signed = card_service.verify_signature(
-            session,
-            certificate_der,
-            data,
-            _field(answer, "signing_signature"),
-            kind=CertificateKind.SIGNING,
+    if "sign" not in scopes:
+        return verified.person_id, None
+    certificate_der = _field(answer, "signing_certificate")
+    signed = card_service.verify_signature(
+        session,
+        certificate_der,
+        data,
+        _field(answer, "signing_signature"),
+        kind=CertificateKind.SIGNING,
+    )
+    if signed.person_id != verified.person_id:
+        raise CardMismatch(
+            "二つの電子証明書が同じ人のものではありません。",
+            "The two certificates do not belong to the same person.",
+            field="signing_certificate",
         )
-        if signed.person_id != verified.person_id:
-            raise CardMismatch(
-                "二つの電子証明書が同じ人のものではありません。",
-                "The two certificates do not belong to the same person.",
-                field="signing_certificate",
-            )
-        signing_pem = (
-            x509.load_der_x509_certificate(certificate_der)
-            .public_bytes(serialization.Encoding.PEM)
-            .decode("ascii")
-        )
-    authorization.person_id = verified.person_id
-    authorization.auth_time = clock.now()
-    authorization.signing_certificate_pem = signing_pem
-    authorization.status = "authenticated"
-    session.flush()
-    return verified.person_id
+    signing_pem = (
+        x509.load_der_x509_certificate(certificate_der)
+        .public_bytes(serialization.Encoding.PEM)
+        .decode("ascii")
+    )
+    return verified.person_id, signing_pem
 
 
 def _field(answer: dict[str, str], name: str) -> bytes:
@@ -475,37 +516,49 @@ def decide_consent(
     ``scopes`` are the items the resident ticked; ``openid`` is always part of an approval, and
     anything not asked for is ignored. A refusal answers ``access_denied``.
     """
-    authorization, client = _load(session, request_id, browser_binding, "authenticated")
+    authorization, client = _request_and_client(
+        session, request_id, browser_binding, "authenticated"
+    )
     person_id = authorization.person_id
     assert person_id is not None  # noqa: S101 - set with the status.
+    now = clock.now()
+    # Decided once: the request leaves "authenticated" in a compare-and-set, so two answers
+    # to one consent page cannot both issue a code.
+    decided = oidc_sql.DECIDE.run(
+        session,
+        request_id=authorization.id,
+        new_status="completed" if approve else "denied",
+        now=now,
+    )
+    if decided != 1:
+        raise SignInNotFound
     if not approve:
-        authorization.status = "denied"
-        session.flush()
         return _denied_location(authorization, "the resident declined")
     chosen = set(scopes) | {"openid"}
     granted = [scope for scope in authorization.scopes if scope in chosen]
-    consent = _consent_of(session, client.id, person_id)
-    if consent is None:
-        session.add(OidcConsent(client_pk=client.id, person_id=person_id, scopes=granted))
-    elif list(consent.scopes) != granted:
-        consent.scopes = granted
-    code = secrets.token_urlsafe(32)
-    now = clock.now()
-    session.add(
-        OidcCode(
-            code_hash=digest(code),
-            authorization_id=authorization.id,
-            client_pk=client.id,
-            person_id=person_id,
-            scopes=granted,
-            expires_at=now + CODE_TTL,
-            used_at=None,
-            created_at=now,
-        )
+    oidc_sql.REMEMBER_CONSENT.run(
+        session,
+        id=uuid.uuid4(),
+        client_pk=client.id,
+        person_id=person_id,
+        scopes=granted,
+        created_at=now,
+        updated_at=now,
     )
-    authorization.status = "completed"
-    session.flush()
-    audit.record(
+    code = secrets.token_urlsafe(32)
+    oidc_sql.INSERT_CODE.run(
+        session,
+        id=uuid.uuid4(),
+        code_hash=digest(code),
+        authorization_id=authorization.id,
+        client_pk=client.id,
+        person_id=person_id,
+        scopes=granted,
+        expires_at=now + CODE_TTL,
+        used_at=None,
+        created_at=now,
+    )
+    audit.append(
         session,
         tag=f"{AUDIT_SOURCE}:oidc_consent:given",
         actor=audit.person_actor(person_id),
@@ -516,223 +569,3 @@ def decide_consent(
     if authorization.state is not None:
         query["state"] = authorization.state
     return _with_query(authorization.redirect_uri, query)
-
-
-# --- Token endpoint -----------------------------------------------------------------------------
-
-
-def _authenticate_client(
-    session: Session, client_id: str | None, client_secret: str | None, method: str
-) -> OidcClient:
-    """The client making a token request, authenticated the way it registered."""
-    client = find_client(session, client_id) if client_id else None
-    if client is None:
-        raise OAuthError("invalid_client", "unknown client", status=401)
-    if client.auth_method != method:
-        raise OAuthError(
-            "invalid_client",
-            f"this client authenticates with {client.auth_method}, not {method}",
-            status=401,
-        )
-    if client.auth_method != "none" and (
-        client.secret_hash is None
-        or client_secret is None
-        or not hmac.compare_digest(client.secret_hash, digest(client_secret))
-    ):
-        raise OAuthError("invalid_client", "client authentication failed", status=401)
-    return client
-
-
-def _s256(verifier: str) -> str:
-    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
-
-
-def exchange_code(
-    session: Session,
-    *,
-    client_id: str | None,
-    client_secret: str | None,
-    auth_method: str,
-    code: str | None,
-    redirect_uri: str | None,
-    code_verifier: str | None,
-) -> TokenResponse:
-    """The ``authorization_code`` grant (RFC 6749 §4.1.3, RFC 7636 §4.6).
-
-    ``auth_method`` is how the request authenticated: ``client_secret_basic`` (Authorization
-    header), ``client_secret_post`` (form fields) or ``none``. A code used twice revokes the
-    tokens issued for it (RFC 6749 §4.1.2); the caller commits even when this raises.
-    """
-    client = _authenticate_client(session, client_id, client_secret, auth_method)
-    if not code or not redirect_uri:
-        raise OAuthError("invalid_request", "code and redirect_uri are required")
-    if not code_verifier:
-        raise OAuthError("invalid_request", "PKCE is required: code_verifier is missing")
-    if not _valid_pkce_value(code_verifier):
-        raise OAuthError("invalid_request", "code_verifier is not a valid PKCE verifier")
-    # The code and its authorization request in one statement (a token request reads both).
-    found = session.execute(
-        select(OidcCode, OidcAuthorization)
-        .join(OidcAuthorization, OidcAuthorization.id == OidcCode.authorization_id)
-        .where(OidcCode.code_hash == digest(code))
-    ).one_or_none()
-    if found is None or found[0].client_pk != client.id:
-        raise OAuthError("invalid_grant", "unknown code")
-    row, authorization = found
-    now = clock.now()
-    # Compare-and-set, so that two concurrent redemptions cannot both succeed.
-    claimed = session.execute(
-        update(OidcCode)
-        .where(OidcCode.id == row.id, OidcCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE.
-        session.execute(
-            update(OidcAccessToken)
-            .where(OidcAccessToken.code_id == row.id, OidcAccessToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        raise OAuthError("invalid_grant", "the code was already used")
-    if now >= row.expires_at:
-        raise OAuthError("invalid_grant", "the code has expired")
-    if redirect_uri != authorization.redirect_uri:
-        raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request")
-    if not hmac.compare_digest(_s256(code_verifier), authorization.code_challenge):
-        raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
-    access_token = secrets.token_urlsafe(32)
-    # A plain INSERT: nothing in this request reads the row back, and the unit of work's
-    # bookkeeping for one new object costs more than the statement.
-    session.execute(
-        insert(OidcAccessToken).values(
-            id=uuid.uuid4(),
-            token_hash=digest(access_token),
-            code_id=row.id,
-            client_pk=client.id,
-            person_id=row.person_id,
-            scopes=list(row.scopes),
-            expires_at=now + ACCESS_TOKEN_TTL,
-            revoked_at=None,
-            created_at=now,
-        )
-    )
-    id_token = _id_token(
-        client=client,
-        person_id=row.person_id,
-        nonce=authorization.nonce,
-        auth_time=authorization.auth_time or now,
-        access_token=access_token,
-        now=now,
-    )
-    return TokenResponse(
-        access_token=access_token,
-        expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
-        id_token=id_token,
-        scope=" ".join(row.scopes),
-    )
-
-
-def _id_token(
-    *,
-    client: OidcClient,
-    person_id: uuid.UUID,
-    nonce: str | None,
-    auth_time: datetime,
-    access_token: str,
-    now: datetime,
-) -> str:
-    """The ID token, signed with the algorithm the client registered (RS256 by default)."""
-    alg = cast(IdTokenAlg, client.id_token_signed_response_alg)
-    claims: dict[str, Any] = {
-        "iss": issuer(),
-        "sub": pairwise_subject(client.sector_identifier, person_id),
-        "aud": client.client_id,
-        "exp": int((now + ID_TOKEN_TTL).timestamp()),
-        "iat": int(now.timestamp()),
-        "auth_time": int(auth_time.timestamp()),
-        "acr": ACR,
-        "amr": list(AMR),
-        # OpenID Connect Core §3.3.2.11: the left half of the hash of the access token, with
-        # the hash of the signing algorithm (SHA-256 for both RS256 and ES256).
-        "at_hash": _b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16]),
-    }
-    if nonce is not None:
-        claims["nonce"] = nonce
-    return sign_id_token(claims, alg)
-
-
-def decode_id_token(token: str, *, audience: str) -> dict[str, Any]:
-    """Verify an ID token this provider issued (signature, issuer, audience, expiry)."""
-    return oidc_keys.decode_id_token(token, issuer=issuer(), audience=audience)
-
-
-# --- Access tokens and userinfo -----------------------------------------------------------------
-
-
-def _token_row(session: Session, token: str) -> OidcAccessToken:
-    row = session.scalar(select(OidcAccessToken).where(OidcAccessToken.token_hash == digest(token)))
-    if row is None or row.revoked_at is not None or clock.now() >= row.expires_at:
-        raise OAuthError("invalid_token", "the access token is not valid", status=401)
-    return row
-
-
-def authenticate_access_token(session: Session, token: str) -> AccessTokenInfo:
-    """Who an access token speaks for; ``invalid_token`` (401) when unknown, expired or revoked."""
-    row = _token_row(session, token)
-    client = session.get(OidcClient, row.client_pk)
-    assert client is not None  # noqa: S101 - a foreign key guarantees it.
-    return AccessTokenInfo(
-        person_id=row.person_id,
-        client_id=client.client_id,
-        scopes=cast(list[Scope], list(row.scopes)),
-        expires_at=row.expires_at,
-    )
-
-
-def _address_claim(address: residents.AddressRead) -> dict[str, str]:
-    prefix = f"{address.pref_name}{address.municipality_name}"
-    street = address.text[len(prefix) :] if address.text.startswith(prefix) else address.text
-    return {
-        "formatted": address.text,
-        "street_address": street.strip(),
-        "locality": address.municipality_name,
-        "region": address.pref_name,
-        "country": "JP",
-    }
-
-
-def userinfo(session: Session, token: str) -> dict[str, Any]:
-    """The claims of the items the resident agreed to share (OpenID Connect Core §5.3)."""
-    row = _token_row(session, token)
-    client = session.get(OidcClient, row.client_pk)
-    assert client is not None  # noqa: S101 - a foreign key guarantees it.
-    scopes = set(row.scopes)
-    claims: dict[str, Any] = {"sub": pairwise_subject(client.sector_identifier, row.person_id)}
-    if scopes & {"name", "address", "birthdate", "gender"}:
-        person = residents.get_person(session, row.person_id)
-        if "name" in scopes:
-            claims |= {
-                "name": person.full_name,
-                "family_name": person.family_name,
-                "given_name": person.given_name,
-                "name_kana": f"{person.family_name_kana}\u3000{person.given_name_kana}",
-                "family_name_kana": person.family_name_kana,
-                "given_name_kana": person.given_name_kana,
-            }
-        if "address" in scopes:
-            claims["address"] = _address_claim(person.address)
-        if "birthdate" in scopes:
-            claims["birthdate"] = person.birth_date.isoformat()
-        if "gender" in scopes:
-            claims["gender"] = person.sex.value
-    if "business" in scopes:
-        accounts = business.business_claims(session, row.person_id)
-        if accounts is not None:
-            claims["business"] = accounts
-    if "sign" in scopes:
-        code = session.get(OidcCode, row.code_id)
-        authorization = session.get(OidcAuthorization, code.authorization_id) if code else None
-        if authorization is not None and authorization.signing_certificate_pem:
-            claims["signing_certificate"] = authorization.signing_certificate_pem
-    return claims

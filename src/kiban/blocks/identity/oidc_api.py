@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Form, Header, Path, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 
-from kiban.blocks.identity import oidc, oidc_clients, oidc_keys
+from kiban.blocks.identity import oidc, oidc_clients, oidc_keys, oidc_tokens
 from kiban.blocks.identity.oidc_errors import OAuthError
 from kiban.blocks.identity.oidc_schemas import (
     ClientCreate,
@@ -194,7 +194,7 @@ def token(
             method = "client_secret_post" if client_secret is not None else "none"
         if grant_type != "authorization_code":
             raise OAuthError("unsupported_grant_type", "only authorization_code is supported")
-        issued = oidc.exchange_code(
+        issued = oidc_tokens.exchange_code(
             session,
             client_id=client_id,
             client_secret=secret,
@@ -230,7 +230,7 @@ def userinfo_get(
     """The claims of the items the resident agreed to share with this client, and ``sub``.
     ``Authorization: Bearer <access token>``."""
     try:
-        claims = oidc.userinfo(session, _bearer(authorization))
+        claims = oidc_tokens.userinfo(session, _bearer(authorization))
     except OAuthError as error:
         return _oauth_error(
             error,

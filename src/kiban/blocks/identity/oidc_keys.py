@@ -11,14 +11,16 @@ token with the one key its header names.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
+import json
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, get_args
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -53,15 +55,19 @@ def _jwk_for(private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> ECK
     return key
 
 
-def signing_key(alg: IdTokenAlg = "ES256") -> ECKey | RSAKey:
-    """The provider's key for ``alg`` (RSA-2048 or P-256, from the key store), with kid = the
-    RFC 7638 thumbprint."""
+def _private_key(alg: IdTokenAlg) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
     name = SIGNING_KEY_NAMES[alg]
     private_key = get_key_store().get_or_create(name, "rsa-2048" if alg == "RS256" else "ec-p256")
     expected = rsa.RSAPrivateKey if alg == "RS256" else ec.EllipticCurvePrivateKey
     if not isinstance(private_key, expected):
         raise TypeError(f"key {name} is not a key for {alg}")
-    return _jwk_for(private_key)
+    return private_key
+
+
+def signing_key(alg: IdTokenAlg = "ES256") -> ECKey | RSAKey:
+    """The provider's key for ``alg`` (RSA-2048 or P-256, from the key store), with kid = the
+    RFC 7638 thumbprint."""
+    return _jwk_for(_private_key(alg))
 
 
 def jwks() -> dict[str, Any]:
@@ -74,10 +80,46 @@ def jwks() -> dict[str, Any]:
     return {"keys": keys}
 
 
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+@dataclass(frozen=True, slots=True)
+class _Signer:
+    """A signing key with its encoded JWS header (``alg``, ``typ``, ``kid``), made once."""
+
+    alg: IdTokenAlg
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    header: bytes  # base64url of the header, then "."
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        signing_input = self.header + _b64url(payload)
+        if isinstance(self.key, rsa.RSAPrivateKey):
+            signature = self.key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            # JWS (RFC 7518 §3.4) carries R and S as two 32-byte big-endian integers, not DER.
+            r, s = decode_dss_signature(self.key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return (signing_input + b"." + _b64url(signature)).decode("ascii")
+
+
+@lru_cache(maxsize=8)
+def _signer(
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, alg: IdTokenAlg
+) -> _Signer:
+    header = {"alg": alg, "typ": "JWT", "kid": _jwk_for(private_key).kid}
+    encoded = _b64url(json.dumps(header, separators=(",", ":")).encode("ascii")) + b"."
+    return _Signer(alg=alg, key=private_key, header=encoded)
+
+
 def sign_id_token(claims: dict[str, Any], alg: IdTokenAlg) -> str:
-    """``claims`` as a JWT signed with the key for ``alg``; the header names the key."""
-    key = signing_key(alg)
-    return jwt.encode({"alg": alg, "typ": "JWT", "kid": key.kid}, claims, key)
+    """``claims`` as a JWT (JWS compact serialisation) signed with the key for ``alg``; the
+    header names the key. The header is encoded once per key, and the signature is made with
+    ``cryptography`` directly: a general JOSE library's per-token work (key and header
+    handling, registry checks) cost several times the signature itself. ``decode_id_token``
+    and the interoperability tests read the tokens back with other implementations."""
+    return _signer(_private_key(alg), alg).sign(claims)
 
 
 def decode_id_token(token: str, *, issuer: str, audience: str) -> dict[str, Any]:
@@ -119,5 +161,6 @@ def pairwise_subject(sector_identifier: str, person_id: uuid.UUID) -> str:
     if not isinstance(private_key, ed25519.Ed25519PrivateKey):
         raise TypeError(f"key {PAIRWISE_KEY_NAME} is not an Ed25519 key")
     message = f"{sector_identifier}\n{person_id}".encode()
-    digest = hmac.new(_pairwise_secret(private_key), message, hashlib.sha256).digest()
+    # hmac.digest: the one-shot HMAC in C, the same value as hmac.new(...).digest().
+    digest = hmac.digest(_pairwise_secret(private_key), message, "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -55,6 +54,7 @@ from kiban.blocks.identity.schemas import (
 )
 from kiban.kernel import clock, identifiers
 from kiban.platform import audit, events
+from kiban.platform.statements import DriverStatement
 
 ADULT_AGE = 18
 """From this age a card is valid until the 10th birthday after issue, before it the 5th."""
@@ -559,34 +559,21 @@ def _checked_certificate(
     return found
 
 
-_status_statements: dict[tuple[str, str, str], tuple[str, bool, str, Any]] = {}
+# Every card check reads the certificate's status, where SQLAlchemy's statement handling
+# would cost a few times the RSA verification itself: the SELECT is compiled once per
+# dialect and sent as driver SQL (ADR 0028; the shared helper of ADR 0037).
+_STATUS = DriverStatement(
+    select(Certificate.__table__.c.status).where(
+        Certificate.__table__.c.id == bindparam("certificate_id")
+    )
+)
 
 
-def _status(session: Session, row_id: uuid.UUID) -> str | None:
-    """The status column of certificate ``row_id`` (``None`` when there is no such row),
-    read from the register on every call.
-
-    This runs on every card check, where SQLAlchemy's statement handling would cost a few
-    times the RSA verification itself: the SELECT is compiled once per dialect and sent as
-    the driver's SQL, with the id through the column type's own bind processor.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    key = (dialect.name, dialect.driver, str(dialect.paramstyle))
-    found = _status_statements.get(key)
-    if found is None:
-        table = Certificate.__table__
-        compiled = (
-            select(table.c.status).where(table.c.id == bindparam("certificate_id"))
-        ).compile(dialect=dialect)
-        name = next(iter(compiled.binds.values())).key
-        found = (str(compiled), compiled.positional, name, table.c.id.type.bind_processor(dialect))
-        _status_statements[key] = found
-    sql, positional, name, process = found
-    value = process(row_id) if process is not None else row_id
-    parameters: Any = (value,) if positional else {name: value}
-    status = connection.exec_driver_sql(sql, parameters).scalar()
-    return None if status is None else str(status)
+def _status(session: Session, row_id: uuid.UUID) -> CertificateStatus | None:
+    """The status of certificate ``row_id`` (``None`` when there is no such row), read from
+    the register on every call."""
+    row = _STATUS.first(session, certificate_id=row_id)
+    return None if row is None else CertificateStatus(row[0])
 
 
 def forget_checked_certificates() -> None:
@@ -618,7 +605,7 @@ def _verify(
 ) -> tuple[VerifiedCertificate, _Checked]:
     checked = _checked_certificate(session, certificate_der, kind)
     when = at or clock.now()
-    if _status(session, checked.row_id) != CertificateStatus.GOOD.value:
+    if _status(session, checked.row_id) is not CertificateStatus.GOOD:
         # populate_existing: a row this session loaded earlier may predate the revocation.
         row = session.get(Certificate, checked.row_id, populate_existing=True)
         if row is None:
