@@ -35,23 +35,26 @@ it; each phase's ratio to it says how much is kiban's own work.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, text
 
 from kiban.blocks import benefits, payments
 from kiban.blocks.payments.models import PaymentsAccount
 from kiban.blocks.residents import synthetic
 from kiban.kernel import clock
-from kiban.platform import migrate
+from kiban.platform import bulk, migrate
 from kiban.platform.db import make_engine, transaction
 from kiban.platform.settings import get_settings
 
@@ -64,12 +67,66 @@ ACTOR = "system:bench"
 T = TypeVar("T")
 
 
-def _timed(name: str, results: dict[str, float], work: Callable[[], T]) -> T:
-    started = time.perf_counter()
-    value = work()
-    results[name] = time.perf_counter() - started
-    print(f"  {name}: {results[name]:,.1f} s", flush=True)
-    return value
+def _pg_cpu(database: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL backend serving ``database``, read from
+    ``/proc`` (the server runs on this machine): the database's share of a phase's work."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+@dataclass
+class Phase:
+    """One timed phase: wall seconds, CPU seconds of this process and of PostgreSQL."""
+
+    wall: float
+    cpu: float
+    db_cpu: float
+
+
+class Timer:
+    """Times phases (wall, process CPU, the database's backends' CPU), optionally profiled."""
+
+    def __init__(self, database: str, profile: Path | None) -> None:
+        self.database = database
+        self.profile = profile
+        self.phases: dict[str, Phase] = {}
+
+    def __call__(self, name: str, work: Callable[[], T]) -> T:
+        db_before = _pg_cpu(self.database)
+        cpu_before, started = time.process_time(), time.perf_counter()
+        profiler = cProfile.Profile() if self.profile is not None else None
+        if profiler is not None:
+            profiler.enable()
+        value = work()
+        if profiler is not None:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+        db_after = _pg_cpu(self.database)
+        db_cpu = sum(after - db_before.get(pid, 0.0) for pid, after in db_after.items())
+        self.phases[name] = Phase(wall, cpu, db_cpu)
+        print(
+            f"  {name}: {wall:,.1f} s wall, {cpu:,.1f} s CPU, PostgreSQL {db_cpu:,.1f} s CPU",
+            flush=True,
+        )
+        if profiler is not None and self.profile is not None:
+            self.profile.mkdir(parents=True, exist_ok=True)
+            out = self.profile / f"{name.replace(' ', '_')}.txt"
+            with out.open("w") as stream:
+                pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(60)
+                pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(40)
+        return value
 
 
 def _setup(engine: Engine, people: int) -> int:
@@ -107,12 +164,17 @@ def _setup(engine: Engine, people: int) -> int:
             }
         )
     with transaction(engine) as session:
-        for first in range(0, len(rows), 10_000):
-            session.execute(insert(PaymentsAccount), rows[first : first + 10_000])
+        bulk.insert_rows(session, PaymentsAccount, rows)
+    with engine.connect() as conn:
+        # A register and accounts loaded a moment ago have no planner statistics yet (the
+        # autovacuum daemon would gather them within a minute); a production database's are
+        # current. Without them, PostgreSQL plans the run's joins for empty tables.
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     return len(rows)
 
 
-def _copy_bound(engine: Engine, rows: int) -> float:
+def _copy_bound(engine: Engine, rows: int, timer: Timer) -> Phase:
     """COPY of ``rows`` rows of the shape of an obligation into a fresh table."""
     data = [(uuid.uuid4(), uuid.uuid4(), 100_000, "特別定額給付金") for _ in range(rows)]
     raw = engine.raw_connection()
@@ -124,17 +186,52 @@ def _copy_bound(engine: Engine, rows: int) -> float:
                 "amount bigint, reason text)"
             )
             raw.commit()
-            started = time.perf_counter()
-            with cursor.copy("COPY bench_copy_bound FROM STDIN") as copy:
-                for row in data:
-                    copy.write_row(row)
-            raw.commit()
-            elapsed = time.perf_counter() - started
+
+            def copy() -> None:
+                with cursor.copy("COPY bench_copy_bound FROM STDIN") as stream:
+                    for row in data:
+                        stream.write_row(row)
+                raw.commit()
+
+            plain = Timer(timer.database, None)
+            plain("bound: COPY", copy)
             cursor.execute("DROP TABLE bench_copy_bound")
             raw.commit()
     finally:
         raw.close()
-    return elapsed
+    return plain.phases["bound: COPY"]
+
+
+def _report(
+    residents: int,
+    run: benefits.RunRead,
+    batch: payments.BatchRead,
+    size: int,
+    *,
+    bound: Phase,
+    phases: dict[str, Phase],
+) -> None:
+    rows = run.determinations
+    print(
+        f"\n{residents:,} residents, {rows:,} recipients "
+        f"({run.total_yen:,} yen), batch of {batch.line_count:,} lines, file {size:,} bytes"
+    )
+    print(
+        f"bound: COPY of {rows:,} rows: {bound.wall:,.2f} s wall, {bound.cpu:,.2f} s CPU, "
+        f"PostgreSQL {bound.db_cpu:,.2f} s CPU"
+    )
+    whole = Phase(*(sum(getattr(p, f) for p in phases.values()) for f in ("wall", "cpu", "db_cpu")))
+    print(
+        f"  {'phase':<24} {'wall':>9}  {'rows/s':>10}  {'x bound':>8}  "
+        f"{'CPU':>8}  {'PG CPU':>8}  {'CPU x bound':>11}"
+    )
+    bound_cpu = bound.cpu + bound.db_cpu
+    for name, phase in [*phases.items(), ("whole run", whole)]:
+        print(
+            f"  {name:<24} {phase.wall:8,.1f}s  {rows / phase.wall:10,.0f}  "
+            f"{phase.wall / bound.wall:7,.1f}x  {phase.cpu:7,.1f}s  {phase.db_cpu:7,.1f}s  "
+            f"{(phase.cpu + phase.db_cpu) / bound_cpu:10,.1f}x"
+        )
 
 
 def main() -> None:
@@ -148,6 +245,9 @@ def main() -> None:
         ),
     )
     parser.add_argument("--events-url", default="nats://127.0.0.1:4222")
+    parser.add_argument(
+        "--profile", type=Path, help="write each phase's cProfile (top functions) to this folder"
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url: the national run is measured on PostgreSQL")
@@ -163,12 +263,13 @@ def main() -> None:
         with engine.connect() as conn:
             if conn.execute(text("SELECT count(*) FROM residents_persons")).scalar():
                 parser.error("--database-url: the database must be empty (a fresh createdb)")
+        database = str(engine.url.database)
+        timer = Timer(database, args.profile)
         print(f"setup: {args.residents:,} residents on {engine.url.render_as_string()}")
         started = time.perf_counter()
         accounts = _setup(engine, args.residents)
         print(f"  setup took {time.perf_counter() - started:,.1f} s ({accounts:,} accounts)")
 
-        results: dict[str, float] = {}
         with transaction(engine) as session:
             window = benefits.get_programme(session, PROGRAMME).definition.opt_out_days
         ago = timedelta(days=window + 1)
@@ -189,9 +290,9 @@ def main() -> None:
                 )
 
         print("national run:")
-        run = _timed("eligibility and notices", results, determine)
-        _timed("obligations", results, settle)
-        batch = _timed("batch", results, build)
+        run = timer("eligibility and notices", determine)
+        timer("obligations", settle)
+        batch = timer("batch", build)
 
         def approve() -> None:
             for n in (1, 2):
@@ -204,22 +305,12 @@ def main() -> None:
             Path(tmp, "zengin.txt").write_bytes(data)
             return len(data)
 
-        _timed("approvals", results, approve)
-        size = _timed("Zengin file", results, export)
-        bound = _copy_bound(engine, run.determinations)
+        timer("approvals", approve)
+        size = timer("Zengin file", export)
+        bound = _copy_bound(engine, run.determinations, timer)
         engine.dispose()
 
-    print(
-        f"\n{args.residents:,} residents, {run.determinations:,} recipients "
-        f"({run.total_yen:,} yen), batch of {batch.line_count:,} lines, file {size:,} bytes"
-    )
-    print(f"bound: COPY of {run.determinations:,} rows: {bound:,.2f} s")
-    total = sum(results.values())
-    for name, seconds in [*results.items(), ("whole run", total)]:
-        print(
-            f"  {name:<24} {seconds:9,.1f} s  {run.determinations / seconds:10,.0f} rows/s  "
-            f"{seconds / bound:8.1f}x the bound"
-        )
+    _report(args.residents, run, batch, size, bound=bound, phases=timer.phases)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ from kiban.blocks.residents.schemas import (
     ReadRecordRead,
     RecordVersionRead,
 )
+from kiban.blocks.residents.service import RegisterEntry, iter_register
 from kiban.blocks.residents.synthetic import SIZES, SeedSummary, seed_population
 
 __all__ = [
@@ -103,6 +104,7 @@ __all__ = [
     "ReadRecordRead",
     "Reader",
     "RecordVersionRead",
+    "RegisterEntry",
     "SeedSummary",
     "Sex",
     "SignedInAccount",
@@ -123,6 +125,7 @@ __all__ = [
     "get_person",
     "get_reads_of_person",
     "issue_certificate",
+    "iter_register",
     "list_people",
     "move_in",
     "move_out",
