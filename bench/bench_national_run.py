@@ -234,7 +234,51 @@ def _report(
         )
 
 
-def main() -> None:
+def _phases(
+    engine: Engine, timer: Timer, tmp: str
+) -> tuple[benefits.RunRead, payments.BatchRead, int]:
+    """The timed national run, phase by phase, as kiban's code runs it."""
+    with transaction(engine) as session:
+        window = benefits.get_programme(session, PROGRAMME).definition.opt_out_days
+    ago = timedelta(days=window + 1)
+    base = clock.today_jst() - ago
+
+    def determine() -> benefits.RunRead:
+        with clock.travel(-ago), transaction(engine) as session:
+            return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
+
+    def settle() -> benefits.RunRead:
+        with transaction(engine) as session:
+            return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
+
+    def build() -> payments.BatchRead:
+        with transaction(engine) as session:
+            return payments.do_build_batch(
+                session, programme=PROGRAMME, payer=benefits.PAYER, actor=ACTOR
+            )
+
+    print("national run:")
+    run = timer("eligibility and notices", determine)
+    timer("obligations", settle)
+    batch = timer("batch", build)
+
+    def approve() -> None:
+        for n in (1, 2):
+            with transaction(engine) as session:
+                payments.do_approve_batch(session, batch.number, actor=f"staff:bench-{n}@x")
+
+    def export() -> int:
+        with transaction(engine) as session:
+            data = payments.transfer_file(session, batch.number)
+        Path(tmp, "zengin.txt").write_bytes(data)
+        return len(data)
+
+    timer("approvals", approve)
+    size = timer("Zengin file", export)
+    return run, batch, size
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument(
@@ -248,6 +292,17 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="write each phase's cProfile (top functions) to this folder"
     )
+    parser.add_argument(
+        "--stage",
+        choices=("all", "setup", "run"),
+        default="all",
+        help="setup only (an empty database), the run only (a database set up before), or both",
+    )
+    return parser
+
+
+def main() -> None:
+    parser = _parser()
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url: the national run is measured on PostgreSQL")
@@ -261,52 +316,24 @@ def main() -> None:
         migrate.upgrade(args.database_url)
         engine = make_engine(args.database_url)
         with engine.connect() as conn:
-            if conn.execute(text("SELECT count(*) FROM residents_persons")).scalar():
-                parser.error("--database-url: the database must be empty (a fresh createdb)")
+            people = int(conn.execute(text("SELECT count(*) FROM residents_persons")).scalar_one())
+            runs = int(conn.execute(text("SELECT count(*) FROM benefits_runs")).scalar_one())
+        if args.stage != "run" and people:
+            parser.error("--database-url: the database must be empty (a fresh createdb)")
+        if args.stage == "run" and (people != args.residents or runs):
+            parser.error(f"--database-url: not a set-up register of {args.residents:,} residents")
         database = str(engine.url.database)
         timer = Timer(database, args.profile)
-        print(f"setup: {args.residents:,} residents on {engine.url.render_as_string()}")
-        started = time.perf_counter()
-        accounts = _setup(engine, args.residents)
-        print(f"  setup took {time.perf_counter() - started:,.1f} s ({accounts:,} accounts)")
+        if args.stage != "run":
+            print(f"setup: {args.residents:,} residents on {engine.url.render_as_string()}")
+            started = time.perf_counter()
+            accounts = _setup(engine, args.residents)
+            print(f"  setup took {time.perf_counter() - started:,.1f} s ({accounts:,} accounts)")
+        if args.stage == "setup":
+            engine.dispose()
+            return
 
-        with transaction(engine) as session:
-            window = benefits.get_programme(session, PROGRAMME).definition.opt_out_days
-        ago = timedelta(days=window + 1)
-        base = clock.today_jst() - ago
-
-        def determine() -> benefits.RunRead:
-            with clock.travel(-ago), transaction(engine) as session:
-                return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
-
-        def settle() -> benefits.RunRead:
-            with transaction(engine) as session:
-                return benefits.do_run_programme(session, PROGRAMME, base, actor=ACTOR)
-
-        def build() -> payments.BatchRead:
-            with transaction(engine) as session:
-                return payments.do_build_batch(
-                    session, programme=PROGRAMME, payer=benefits.PAYER, actor=ACTOR
-                )
-
-        print("national run:")
-        run = timer("eligibility and notices", determine)
-        timer("obligations", settle)
-        batch = timer("batch", build)
-
-        def approve() -> None:
-            for n in (1, 2):
-                with transaction(engine) as session:
-                    payments.do_approve_batch(session, batch.number, actor=f"staff:bench-{n}@x")
-
-        def export() -> int:
-            with transaction(engine) as session:
-                data = payments.transfer_file(session, batch.number)
-            Path(tmp, "zengin.txt").write_bytes(data)
-            return len(data)
-
-        timer("approvals", approve)
-        size = timer("Zengin file", export)
+        run, batch, size = _phases(engine, timer, tmp)
         bound = _copy_bound(engine, run.determinations, timer)
         engine.dispose()
 
