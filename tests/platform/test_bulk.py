@@ -65,3 +65,19 @@ def test_a_duplicate_is_refused_like_an_insert_and_nothing_of_the_call_stays(
 
 def test_nothing_to_write_is_no_statement(session: Session) -> None:
     assert bulk.insert_rows(session, OutboxEvent, []) == 0
+
+
+def test_among_finds_the_listed_rows_only(session: Session) -> None:
+    at = datetime(2026, 4, 1, tzinfo=UTC)
+    rows = [_event(n, at) for n in range(20)]
+    bulk.insert_rows(session, OutboxEvent, rows)
+    wanted = [row["id"] for row in rows[::3]] + [uuid.uuid4()]
+    found = set(
+        session.scalars(select(OutboxEvent.id).where(bulk.among(session, OutboxEvent.id, wanted)))
+    )
+    assert found == {row["id"] for row in rows[::3]}
+    keys = ["k0", "k2", "absent"]
+    by_key = set(
+        session.scalars(select(OutboxEvent.key).where(bulk.among(session, OutboxEvent.key, keys)))
+    )
+    assert by_key == {"k0", "k2"}

@@ -22,14 +22,26 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import ARRAY, JSON, ColumnElement, Table, any_, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-__all__ = ["CHUNK", "insert_rows"]
+__all__ = ["CHUNK", "among", "insert_rows"]
 
 CHUNK: Final = 5_000
 """Rows per ``executemany`` on a database without ``COPY``."""
+
+
+def among(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``, written for a long list: on PostgreSQL one array parameter
+    (``column = ANY(:values)``), so the driver neither renders nor parses a placeholder per
+    value; elsewhere the usual ``IN`` (keep lists under SQLite's variable limit)."""
+    result: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":
+        result = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    else:
+        result = column.in_(values)
+    return result
 
 
 def _table(target: Any) -> Table:

@@ -199,7 +199,9 @@ def do_send_notices(
             (str(key), notice_id)
             for key, notice_id in session.execute(
                 select(NotificationsNotice.dedupe_key, NotificationsNotice.id).where(
-                    NotificationsNotice.dedupe_key.in_(keys[first : first + BULK_CHUNK])
+                    bulk.among(
+                        session, NotificationsNotice.dedupe_key, keys[first : first + BULK_CHUNK]
+                    )
                 )
             )
         )

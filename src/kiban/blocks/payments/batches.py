@@ -194,11 +194,12 @@ def _active_ids(session: Session, people: Sequence[uuid.UUID]) -> dict[uuid.UUID
     """Each person's active account version's id (those who have one), a chunk per query."""
     found: dict[uuid.UUID, uuid.UUID] = {}
     for first in range(0, len(people), BULK_CHUNK):
+        chunk = people[first : first + BULK_CHUNK]
         found.update(
             (person_id, account_id)
             for person_id, account_id in session.execute(
                 select(PaymentsAccount.person_id, PaymentsAccount.id)
-                .where(PaymentsAccount.person_id.in_(people[first : first + BULK_CHUNK]))
+                .where(bulk.among(session, PaymentsAccount.person_id, chunk))
                 .where(PaymentsAccount.status == "active")
             )
         )

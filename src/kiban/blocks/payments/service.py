@@ -323,7 +323,7 @@ def get_active_accounts(
                 PaymentsAccount.verification,
                 PaymentsAccount.created_at,
             )
-            .where(PaymentsAccount.person_id.in_(unique[start : start + CHUNK]))
+            .where(bulk.among(session, PaymentsAccount.person_id, unique[start : start + CHUNK]))
             .where(PaymentsAccount.status == "active")
         ):
             known = found.get(row.person_id)
@@ -407,7 +407,9 @@ def _existing_keys(
                 select(PaymentsObligation.person_id)
                 .where(PaymentsObligation.programme == programme)
                 .where(PaymentsObligation.period == period)
-                .where(PaymentsObligation.person_id.in_(people[start : start + CHUNK]))
+                .where(
+                    bulk.among(session, PaymentsObligation.person_id, people[start : start + CHUNK])
+                )
             ):
                 found.add((programme, person_id, period))
     return found
