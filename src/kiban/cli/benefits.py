@@ -149,7 +149,7 @@ def run(
         TimeRemainingColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task("run", total=None, programme=f"{programme} households", rate="")
+        task = bar.add_task("run", total=None, programme=f"{programme}: people read", rate="")
 
         def advance(done: int, total: int) -> None:
             elapsed = time.perf_counter() - started

@@ -43,13 +43,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import kiban
 from kiban.kernel import clock
+from kiban.platform import bulk
 from kiban.platform.db import session_factory
 from kiban.platform.models import ConsumedEvent, DeliveryFailure, OutboxEvent
 from kiban.platform.settings import get_settings
@@ -196,7 +197,8 @@ def emit(
 def emit_many(
     session: Session, items: Iterable[tuple[str, dict[str, Any], str | None]]
 ) -> list[uuid.UUID]:
-    """Write many events to the outbox in the caller's transaction (one ``executemany``)."""
+    """Write many events to the outbox in the caller's transaction (``COPY`` on PostgreSQL,
+    one ``executemany`` elsewhere: :func:`kiban.platform.bulk.insert_rows`)."""
     ids: list[uuid.UUID] = []
     rows: list[dict[str, Any]] = []
     for topic, payload, key in items:
@@ -214,7 +216,7 @@ def emit_many(
             }
         )
     if rows:
-        session.execute(insert(OutboxEvent), rows)
+        bulk.insert_rows(session, OutboxEvent, rows)
         session.info.setdefault(_SESSION_KEY, []).extend(ids)
     return ids
 

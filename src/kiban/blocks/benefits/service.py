@@ -16,6 +16,7 @@ access record the person can read. A preview asks no one: it counts from the reg
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import mesh, notifications, payments, residents
@@ -57,7 +58,7 @@ from kiban.blocks.benefits.schemas import (
     RunRead,
 )
 from kiban.kernel import clock
-from kiban.platform import audit, events
+from kiban.platform import audit, bulk, events
 
 MEMBER: Final = "JP/GOV/kiban-benefits"
 MEMBER_NAME: Final = "給付金の支給 (プッシュ型給付)"
@@ -146,22 +147,12 @@ def get_programme(session: Session, code: str) -> ProgrammeRead:
 # --- the register on the base date ----------------------------------------------------------
 
 
-def _resident_on(person: residents.PersonRead, on: date) -> bool:
+def _resident_on(person: residents.PersonRead | residents.RegisterEntry, on: date) -> bool:
     if person.resident_since > on or person.birth_date > on:
         return False
     if person.moved_out_on is not None and person.moved_out_on <= on:
         return False
     return person.died_on is None or person.died_on > on
-
-
-def _people(session: Session) -> Iterator[residents.PersonRead]:
-    offset = 0
-    while True:
-        page = residents.list_people(session, status=None, limit=PAGE, offset=offset)
-        yield from page
-        if len(page) < PAGE:
-            return
-        offset += PAGE
 
 
 def member_facts(person: residents.PersonRead, on: date) -> MemberFacts:
@@ -175,20 +166,51 @@ def member_facts(person: residents.PersonRead, on: date) -> MemberFacts:
     )
 
 
-def households_on(session: Session, on: date) -> list[HouseholdFacts]:
-    """Every household with a member resident on ``on``, as facts for the engine.
+def _entry_facts(entry: residents.RegisterEntry, on: date) -> MemberFacts:
+    return MemberFacts(
+        person_id=entry.id,
+        birth_date=entry.birth_date,
+        resident=_resident_on(entry, on),
+        head=entry.relationship == HEAD,
+        lg_code=entry.lg_code,
+    )
+
+
+def iter_households_on(
+    session: Session, on: date, *, progress: Progress | None = None
+) -> Iterator[HouseholdFacts]:
+    """Every household with a member resident on ``on``, as facts for the engine, one at a
+    time from one streaming read of the register ordered by household (a national run never
+    holds the whole register). ``progress(people read, people in the register)``.
 
     The household is the one the register holds now (a simplification: a household change
     after the base date is not undone).
     """
-    grouped: dict[uuid.UUID, list[MemberFacts]] = {}
-    for person in _people(session):
-        grouped.setdefault(person.household_id, []).append(member_facts(person, on))
-    return [
-        HouseholdFacts(household_id, tuple(members))
-        for household_id, members in sorted(grouped.items(), key=lambda item: str(item[0]))
-        if any(m.resident for m in members)
-    ]
+    total = 0
+    if progress is not None:
+        summary = residents.get_country_summary(session)
+        total = summary.residents + summary.moved_out + summary.deceased
+    household: uuid.UUID | None = None
+    members: list[MemberFacts] = []
+    done = 0
+    for entry in residents.iter_register(session):
+        if entry.household_id != household:
+            if household is not None and any(m.resident for m in members):
+                yield HouseholdFacts(household, tuple(members))
+            household, members = entry.household_id, []
+        members.append(_entry_facts(entry, on))
+        done += 1
+        if progress is not None and done % PAGE == 0:
+            progress(done, total)
+    if household is not None and any(m.resident for m in members):
+        yield HouseholdFacts(household, tuple(members))
+    if progress is not None:
+        progress(done, max(done, total))
+
+
+def households_on(session: Session, on: date) -> list[HouseholdFacts]:
+    """Every household with a member resident on ``on`` (see :func:`iter_households_on`)."""
+    return list(iter_households_on(session, on))
 
 
 # --- the tax office through the mesh ----------------------------------------------------------
@@ -316,7 +338,13 @@ _NO_ACCOUNT: Final = AccountInfo(
 
 
 def _reason(award: Award, lang: str) -> str:
-    counts = Counter(line.amount_yen for line in award.lines)
+    return _reason_of(tuple(sorted(line.amount_yen for line in award.lines)), lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reason_of(amounts: tuple[int, ...], lang: str) -> str:
+    # A national run has a handful of distinct breakdowns: each is worded once.
+    counts = Counter(amounts)
     parts = [
         f"{amount:,}円 × {n}人" if lang == "ja" else f"{amount:,} yen × {n}"
         for amount, n in sorted(counts.items(), reverse=True)
@@ -412,8 +440,9 @@ def _write_determinations(
     actor: str,
 ) -> int:
     """Record a determination and send an inbox notice for each award, in bulk: the rows by
-    ``executemany``, the notices by :func:`notifications.do_send_notices` (one audit entry for
-    the call), one ``benefits.determined`` event each."""
+    :func:`kiban.platform.bulk.insert_rows` (``COPY`` on PostgreSQL), the notices by
+    :func:`notifications.do_send_notices` (one audit entry for the call), one
+    ``benefits.determined`` event each."""
     if not awards:
         return 0
     accounts = payments.get_active_accounts(session, [a.recipient_id for a in awards])
@@ -468,7 +497,7 @@ def _write_determinations(
     sent = notifications.do_send_notices(session, sends, actor=actor)
     for row, send in zip(rows, sends, strict=True):
         row["notice_id"] = sent[send.dedupe_key]  # A notice sent before keeps its id.
-    session.execute(insert(BenefitsDetermination), rows)
+    bulk.insert_rows(session, BenefitsDetermination, rows)
     events.emit_many(
         session,
         [
@@ -517,27 +546,31 @@ def do_run_programme(
     progress: Progress | None = None,
 ) -> RunRead:
     """Run (or continue) ``code`` for ``base_date``: determine, notify, and settle once the
-    opt-out window is over. Idempotent: a second call never doubles a determination, a notice
-    or an obligation. Errors: ``benefits.programme_not_found`` (404),
+    opt-out window is over. The call that opens the run determines every household of the
+    register (one streaming read) and so does any call while the window is open; a call after
+    the window only settles the stored determinations. Idempotent: a second call never doubles
+    a determination, a notice or an obligation. Errors: ``benefits.programme_not_found`` (404),
     ``benefits.not_a_payment_month`` (422), ``benefits.run_conflict`` (409),
     ``benefits.tax_unavailable`` (502)."""
     programme = get_programme(session, code).definition
+    existed = run_row(session, programme.code, _period(programme, base_date)) is not None
     run = start_run(session, programme, base_date, actor=actor)
     programme = ProgrammeDefinition.model_validate(run.definition)
     tax = needs_tax(programme.eligible)
     if tax:
         register_benefits_member(session, actor=actor)
+    if existed and clock.now() >= run.opt_out_until:
+        # The window is over and the register was determined by the call that opened it:
+        # settle from the stored determinations, without determining every household again.
+        return _run_read(session, run, added=do_settle_run(session, run.id, actor=actor))
     known = set(
         session.scalars(
             select(BenefitsDetermination.recipient_id).where(BenefitsDetermination.run_id == run.id)
         )
     )
-    households = households_on(session, base_date)
     new = 0
     pending: list[Award] = []
-    for done, found in enumerate(households, start=1):
-        if progress is not None:
-            progress(done, len(households))
+    for found in iter_households_on(session, base_date, progress=progress):
         household = _with_tax(session, programme, found, base_date, actor=actor) if tax else found
         for award in determine(programme, household, base_date):
             if award.recipient_id in known:
@@ -562,16 +595,32 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
     if run is None or clock.now() < run.opt_out_until:
         return 0
     programme = ProgrammeDefinition.model_validate(run.definition)
-    rows = list(
-        session.scalars(
-            select(BenefitsDetermination)
-            .where(BenefitsDetermination.run_id == run.id)
-            .where(BenefitsDetermination.status == "notified")
-            .order_by(BenefitsDetermination.id)
+    now = clock.now()
+    # One set-based UPDATE claims every open determination of the run and returns what the
+    # obligations need: no row is read as an ORM object, and a determination declined by a
+    # concurrent request is either claimed here first (its decline then finds the window
+    # closed) or left alone. The obligation's own uniqueness (programme × person × period)
+    # still guards against paying anyone twice.
+    claimed = session.execute(
+        update(BenefitsDetermination)
+        .where(BenefitsDetermination.run_id == run.id)
+        .where(BenefitsDetermination.status == "notified")
+        .values(status="obligated", changed_at=now)
+        .returning(
+            BenefitsDetermination.id,
+            BenefitsDetermination.recipient_id,
+            BenefitsDetermination.amount_yen,
         )
-    )
-    if not rows:
+        .execution_options(synchronize_session=False)
+    ).all()
+    for loaded in [
+        o for o in session.identity_map.values() if isinstance(o, BenefitsDetermination)
+    ]:
+        if loaded.run_id == run.id:
+            session.expire(loaded)  # The set-based update bypassed them.
+    if not claimed:
         return 0
+    claimed = sorted(claimed, key=lambda row: row.id)
     reason = f"{programme.title_ja} {run.period}"[:200]
     added = payments.do_add_obligations(
         session,
@@ -584,28 +633,19 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
                 payer=programme.payer,
                 reason=reason,
             )
-            for row in rows
+            for row in claimed
         ],
         actor=actor,
     )
-    now = clock.now()
-    ids = [row.id for row in rows]
-    for first in range(0, len(ids), BULK):
-        session.execute(
-            update(BenefitsDetermination)
-            .execution_options(synchronize_session="fetch")
-            .where(BenefitsDetermination.id.in_(ids[first : first + BULK]))
-            .values(status="obligated", changed_at=now)
-        )
     events.emit_many(
         session,
         [
             (
                 topics.OBLIGATED,
-                {"determination_id": str(row.id), "programme": row.programme_code},
+                {"determination_id": str(row.id), "programme": run.programme_code},
                 str(row.recipient_id),
             )
-            for row in rows
+            for row in claimed
         ],
     )
     if run.settled_at is None:
@@ -616,7 +656,7 @@ def do_settle_run(session: Session, run_id: uuid.UUID, *, actor: str) -> int:
         tag=topics.AUDIT_SETTLED,
         actor=actor,
         subject=f"run:{run.id}",
-        data={"obligated": len(rows), "added": added},
+        data={"obligated": len(claimed), "added": added},
     )
     return added
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from kiban.blocks.notifications.templates import (
     stored_params,
 )
 from kiban.kernel import clock
-from kiban.platform import audit, events
+from kiban.platform import audit, bulk, events
 
 MAX_LIMIT = 100
 _ORDER = {"created": 0, "delivered": 1, "read": 2}
@@ -199,7 +199,9 @@ def do_send_notices(
             (str(key), notice_id)
             for key, notice_id in session.execute(
                 select(NotificationsNotice.dedupe_key, NotificationsNotice.id).where(
-                    NotificationsNotice.dedupe_key.in_(keys[first : first + BULK_CHUNK])
+                    bulk.among(
+                        session, NotificationsNotice.dedupe_key, keys[first : first + BULK_CHUNK]
+                    )
                 )
             )
         )
@@ -248,10 +250,8 @@ def do_send_notices(
                 "actor": "inbox",
             }
         )
-    for first in range(0, len(notices), BULK_CHUNK):
-        session.execute(insert(NotificationsNotice), notices[first : first + BULK_CHUNK])
-    for first in range(0, len(steps), BULK_CHUNK):
-        session.execute(insert(NotificationsStep), steps[first : first + BULK_CHUNK])
+    bulk.insert_rows(session, NotificationsNotice, notices)
+    bulk.insert_rows(session, NotificationsStep, steps)
     if sent:
         templates = sorted({item.template for item in sent})
         audit.record(

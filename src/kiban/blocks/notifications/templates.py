@@ -9,6 +9,7 @@ language writes them (``2026年11月26日`` / ``November 26, 2026``).
 
 from __future__ import annotations
 
+import functools
 import string
 import threading
 from collections.abc import Mapping
@@ -128,11 +129,17 @@ def check_params(template: NoticeTemplate, params: Mapping[str, Any]) -> None:
             )
 
 
+@functools.lru_cache(maxsize=1024)
+def _long_date(value: date, lang: str) -> str:
+    # A bulk send formats the same deadline for every notice: once is enough.
+    return format_date(value, format="long", locale=lang)
+
+
 def _localised(params: Mapping[str, Any], lang: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, value in params.items():
         if isinstance(value, date):
-            values[name] = format_date(value, format="long", locale=lang)
+            values[name] = _long_date(value, lang)
         else:
             values[name] = str(value)
     return values

@@ -1,11 +1,11 @@
-"""Payment batches of the payments block: built by one official from payable obligations,
+r"""Payment batches of the payments block: built by one official from payable obligations,
 approved by two others (maker-checker; the second approval freezes lines and total), written
 as a Zengin 総合振込 file, settled by the bank's result file, and reconciled against the
 double-entry ledger. The person's view of their payments is here too.
 
 The national run hands over millions of obligations, so building and freezing a batch write
-their rows with ``executemany`` (lines inserted, obligations and lines updated by primary key
-in bulk), never one ORM object at a time.
+their rows in bulk (lines by ``COPY`` on PostgreSQL, obligations marked and lines given their
+accounts by set-based ``UPDATE``\s), never one ORM object at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from kiban.blocks import notifications
@@ -50,13 +50,12 @@ from kiban.blocks.payments.schemas import (
 from kiban.blocks.payments.service import (
     _REASONS,
     APPROVALS_NEEDED,
-    CHUNK,
     RETURNED_NOTICE,
     _who,
 )
 from kiban.blocks.payments.settings import PaymentsSettings
 from kiban.kernel import clock
-from kiban.platform import audit, events
+from kiban.platform import audit, bulk, events
 
 BULK_CHUNK: Final = 5_000
 """Ids per ``IN`` list when a batch reads accounts: well under SQLite's 32,766 variables."""
@@ -116,7 +115,7 @@ def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) 
     """A draft batch of every payable obligation of ``programme`` paid by ``payer`` whose payee
     has an active (verified) account; ``actor`` is its maker, who may not approve it. The
     others stay payable for a later batch. 409 ``payments.nothing_to_pay`` when there is none.
-    Lines are inserted and obligations marked in bulk (``executemany``)."""
+    Lines are inserted in bulk and obligations marked by one set-based ``UPDATE``."""
     candidates = list(
         session.execute(
             select(PaymentsObligation.id, PaymentsObligation.person_id, PaymentsObligation.amount)
@@ -144,8 +143,9 @@ def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) 
     )
     session.add(batch)
     session.flush()
-    session.execute(
-        insert(PaymentsLine),
+    bulk.insert_rows(
+        session,
+        PaymentsLine,
         [
             {
                 "id": uuid.uuid4(),
@@ -161,14 +161,20 @@ def do_build_batch(session: Session, *, programme: str, payer: str, actor: str) 
             for index, (obligation, account_id) in enumerate(chosen, start=1)
         ],
     )
-    ids = [obligation.id for obligation, _ in chosen]
-    for first in range(0, len(ids), CHUNK):
-        session.execute(
-            update(PaymentsObligation)
-            .execution_options(synchronize_session="fetch")
-            .where(PaymentsObligation.id.in_(ids[first : first + CHUNK]))
-            .values(status="batched")
+    # One set-based UPDATE marks the batch's obligations (those its lines name).
+    session.execute(
+        update(PaymentsObligation)
+        .where(
+            PaymentsObligation.id.in_(
+                select(PaymentsLine.obligation_id).where(PaymentsLine.batch_id == batch.id)
+            )
         )
+        .values(status="batched")
+        .execution_options(synchronize_session=False)
+    )
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, PaymentsObligation):
+            session.expire(loaded)  # The set-based update bypassed them.
     audit.record(
         session,
         tag=topics.AUDIT_BATCH_BUILT,
@@ -188,11 +194,12 @@ def _active_ids(session: Session, people: Sequence[uuid.UUID]) -> dict[uuid.UUID
     """Each person's active account version's id (those who have one), a chunk per query."""
     found: dict[uuid.UUID, uuid.UUID] = {}
     for first in range(0, len(people), BULK_CHUNK):
+        chunk = people[first : first + BULK_CHUNK]
         found.update(
             (person_id, account_id)
             for person_id, account_id in session.execute(
                 select(PaymentsAccount.person_id, PaymentsAccount.id)
-                .where(PaymentsAccount.person_id.in_(people[first : first + BULK_CHUNK]))
+                .where(bulk.among(session, PaymentsAccount.person_id, chunk))
                 .where(PaymentsAccount.status == "active")
             )
         )
@@ -230,42 +237,43 @@ def do_approve_batch(
 
 
 def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
-    """Each line takes its payee's account version valid now (a copy of its fields); the
-    lines are updated by primary key in bulk and the ledger moves them in one insert each."""
-    lines = list(
-        session.execute(
-            select(
-                PaymentsLine.id,
-                PaymentsLine.person_id,
-                PaymentsLine.obligation_id,
-                PaymentsLine.amount,
-            ).where(PaymentsLine.batch_id == row.id)
+    """Each line takes its payee's account version valid now (a copy of its fields), in one
+    set-based ``UPDATE … FROM``; the ledger moves the lines in one bulk insert per source."""
+    copied = session.execute(
+        update(PaymentsLine)
+        .where(PaymentsLine.batch_id == row.id)
+        .where(PaymentsAccount.person_id == PaymentsLine.person_id)
+        .where(PaymentsAccount.status == "active")
+        .values(
+            account_id=PaymentsAccount.id,
+            bank_code=PaymentsAccount.bank_code,
+            branch_code=PaymentsAccount.branch_code,
+            account_type=PaymentsAccount.account_type,
+            account_number=PaymentsAccount.account_number,
+            holder_kana=PaymentsAccount.holder_kana,
         )
+        .execution_options(synchronize_session=False)
     )
-    active = _active_accounts(session, [line.person_id for line in lines])
-    returned = _returned_before(session, [line.obligation_id for line in lines])
+    if cast("CursorResult[Any]", copied).rowcount != row.line_count:  # pragma: no cover
+        raise AccountNotFound  # An active account is only ever replaced, never removed.
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, PaymentsLine):
+            session.expire(loaded)  # The set-based update bypassed them.
     moves: dict[str, list[tuple[str, uuid.UUID, int]]] = {"payable": [], "returned": []}
-    changes = []
-    for line in lines:
-        account = active.get(line.person_id)
-        if account is None:  # pragma: no cover - an active account is only ever replaced.
-            raise AccountNotFound
-        changes.append(
-            {
-                "id": line.id,
-                "account_id": account.id,
-                "bank_code": account.bank_code,
-                "branch_code": account.branch_code,
-                "account_type": account.account_type,
-                "account_number": account.account_number,
-                "holder_kana": account.holder_kana,
-            }
+    for line_id, obligation_id, amount, returns in session.execute(
+        select(
+            PaymentsLine.id,
+            PaymentsLine.obligation_id,
+            PaymentsLine.amount,
+            PaymentsObligation.returns,
         )
-        source = "returned" if line.obligation_id in returned else "payable"
-        moves[source].append((f"line:{line.id}:sent", line.obligation_id, line.amount))
-    session.execute(update(PaymentsLine), changes)
-    for loaded in [o for o in session.identity_map.values() if isinstance(o, PaymentsLine)]:
-        session.expire(loaded)  # The bulk update bypassed them.
+        .join(PaymentsObligation, PaymentsObligation.id == PaymentsLine.obligation_id)
+        .where(PaymentsLine.batch_id == row.id)
+        .order_by(PaymentsLine.number)
+    ):
+        # A line the bank returned before waits in ``returned``; the others in ``payable``.
+        source = "returned" if returns > 0 else "payable"
+        moves[source].append((f"line:{line_id}:sent", obligation_id, amount))
     for source, its_moves in moves.items():
         ledger.post_many(session, its_moves, source=source, target="in_transit", batch_id=row.id)
     row.status = "approved"
@@ -278,41 +286,6 @@ def _freeze(session: Session, row: PaymentsBatch, now: datetime) -> None:
         {"batch": row.number, "programme": row.programme, "total": row.total},
         key=str(row.id),
     )
-
-
-def _active_accounts(session: Session, people: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """Each person's active account version (the columns a line copies), a chunk per query."""
-    found: dict[uuid.UUID, Any] = {}
-    for first in range(0, len(people), BULK_CHUNK):
-        for account in session.execute(
-            select(
-                PaymentsAccount.person_id,
-                PaymentsAccount.id,
-                PaymentsAccount.bank_code,
-                PaymentsAccount.branch_code,
-                PaymentsAccount.account_type,
-                PaymentsAccount.account_number,
-                PaymentsAccount.holder_kana,
-            )
-            .where(PaymentsAccount.person_id.in_(people[first : first + BULK_CHUNK]))
-            .where(PaymentsAccount.status == "active")
-        ):
-            found[account.person_id] = account
-    return found
-
-
-def _returned_before(session: Session, obligation_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of the obligations the bank returned before (their yen wait in ``returned``)."""
-    found: set[uuid.UUID] = set()
-    for start in range(0, len(obligation_ids), CHUNK):
-        found.update(
-            session.scalars(
-                select(PaymentsObligation.id)
-                .where(PaymentsObligation.id.in_(obligation_ids[start : start + CHUNK]))
-                .where(PaymentsObligation.returns > 0)
-            )
-        )
-    return found
 
 
 def get_batch(session: Session, batch: int | uuid.UUID) -> BatchDetail:

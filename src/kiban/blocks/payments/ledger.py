@@ -31,11 +31,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks.payments.models import PaymentsPosting
 from kiban.kernel import clock
+from kiban.platform import bulk
 
 ACCOUNTS: Final = ("appropriation", "payable", "in_transit", "paid", "returned")
 FEE_ACCOUNTS: Final = ("fee_income", "fee_cash", "fee_refunds")
@@ -109,8 +110,7 @@ def post_many(
                     "at": now,
                 }
             )
-    if rows:
-        session.execute(insert(PaymentsPosting), rows)
+    bulk.insert_rows(session, PaymentsPosting, rows)
 
 
 def balances(

@@ -69,6 +69,7 @@ from kiban.blocks.residents.schemas import (
     ReadRecordRead,
     RecordVersionRead,
 )
+from kiban.blocks.residents.service import RegisterEntry, iter_register
 from kiban.blocks.residents.synthetic import SIZES, SeedSummary, seed_population
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "ReadRecordRead",
     "Reader",
     "RecordVersionRead",
+    "RegisterEntry",
     "SeedSummary",
     "Sex",
     "SignedInAccount",
@@ -126,6 +128,7 @@ __all__ = [
     "get_person",
     "get_reads_of_person",
     "issue_certificate",
+    "iter_register",
     "list_people",
     "list_person_ids",
     "move_in",
