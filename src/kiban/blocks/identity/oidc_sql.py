@@ -29,7 +29,7 @@ from kiban.blocks.identity.oidc_models import (
     OidcCode,
     OidcConsent,
 )
-from kiban.platform.statements import DriverStatement
+from kiban.platform.statements import DriverStatement, Executor
 
 _clients: Table = OidcClient.__table__  # type: ignore[assignment]
 _authorizations: Table = OidcAuthorization.__table__  # type: ignore[assignment]
@@ -257,7 +257,7 @@ _CLIENT_AND_CODE = DriverStatement(
 
 
 def client_and_code(
-    session: Session, client_id: str, code_hash: str
+    session: Executor, client_id: str, code_hash: str
 ) -> tuple[ClientRow, CodeRow | None] | None:
     """The client ``client_id`` and the code whose hash is ``code_hash`` (whichever client it
     was issued to, or None), in one statement; None when there is no such client."""
