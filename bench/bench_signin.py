@@ -198,9 +198,11 @@ def run_sign_ins(
         verifier = secrets.token_urlsafe(48)
         binding = identity.new_browser_binding()
         started = time.process_time()
-        with transaction(engine) as session:
+        # The authorization request and the challenge in one transaction without a session
+        # (the web runs them as two requests, each in its own ``DriverUnit``).
+        with driver_transaction(engine) as unit:
             request = identity.start_authorization(
-                session,
+                unit,
                 [
                     ("response_type", "code"),
                     ("client_id", client_id),
@@ -213,7 +215,7 @@ def run_sign_ins(
                 ],
                 browser_binding=binding,
             )
-            signin = identity.begin_card_sign_in(session, request.request_id, binding)
+            signin = identity.begin_card_sign_in(unit, request.request_id, binding)
         challenged = time.process_time()
         if quick is None:
             answer = sign_challenge(store, card_number, {"auth": "1234"}, signin.challenge)

@@ -82,7 +82,7 @@ _CLIENT = DriverStatement(
 )
 
 
-def client_by_id(session: Session, client_id: str) -> ClientRow | None:
+def client_by_id(session: Executor, client_id: str) -> ClientRow | None:
     """The client registered as ``client_id``, read from the registry on every call (an
     operator's change to a registration applies to the next request in every process)."""
     row = _CLIENT.first(session, client_id=client_id)
@@ -138,7 +138,7 @@ def request_by_id(session: Session, request_id: uuid.UUID) -> RequestRow | None:
 
 
 def request_with_client(
-    session: Session, request_id: uuid.UUID
+    session: Executor, request_id: uuid.UUID
 ) -> tuple[RequestRow, ClientRow] | None:
     """The authorization request ``request_id`` and its client, in one statement."""
     row = _REQUEST_WITH_CLIENT.first(session, request_id=request_id)
