@@ -16,7 +16,8 @@ status, consent and code, and the token exchange with PKCE that signs the ES256 
 server side is measured again over more sign-ins whose answer the card's key (opened once) signs
 directly, since the reader's PIN unsealing (scrypt) is the card's cost, not the server's. A
 token exchange is ``exchange_code`` alone (client authentication, code single use, PKCE, access
-token, signed ID token), in its own transaction as the token endpoint runs it, on codes made
+token, signed ID token), in its own driver transaction (no ORM session) as the token endpoint
+runs it, on codes made
 beforehand; its peer is one ES256 signature of a small JSON payload with ``cryptography``. A
 card verification is the identity block's ``verify_certificate`` (chain to the issuing CA, key
 usage, validity, and the certificate's status in the register). The bound is one RSA-2048 PKCS#1
@@ -49,6 +50,7 @@ from kiban.cli.card import issue_into
 from kiban.platform import audit, migrate
 from kiban.platform.db import make_engine, transaction
 from kiban.platform.settings import get_settings
+from kiban.platform.statements import driver_transaction
 
 REDIRECT_URI = "https://rp.example/cb"
 
@@ -196,9 +198,11 @@ def run_sign_ins(
         verifier = secrets.token_urlsafe(48)
         binding = identity.new_browser_binding()
         started = time.process_time()
-        with transaction(engine) as session:
+        # The authorization request and the challenge in one transaction without a session
+        # (the web runs them as two requests, each in its own ``DriverUnit``).
+        with driver_transaction(engine) as unit:
             request = identity.start_authorization(
-                session,
+                unit,
                 [
                     ("response_type", "code"),
                     ("client_id", client_id),
@@ -211,7 +215,7 @@ def run_sign_ins(
                 ],
                 browser_binding=binding,
             )
-            signin = identity.begin_card_sign_in(session, request.request_id, binding)
+            signin = identity.begin_card_sign_in(unit, request.request_id, binding)
         challenged = time.process_time()
         if quick is None:
             answer = sign_challenge(store, card_number, {"auth": "1234"}, signin.challenge)
@@ -230,9 +234,9 @@ def run_sign_ins(
             codes.append((code, verifier))
             stages["code+token"] += time.process_time() - verified
             continue
-        with transaction(engine) as session:
+        with driver_transaction(engine) as unit:
             identity.exchange_code(
-                session,
+                unit,
                 client_id=client_id,
                 client_secret=secret,
                 auth_method="client_secret_basic",
@@ -259,9 +263,9 @@ def run_exchanges(
     for start in range(0, len(codes), 10):
         started = time.process_time()
         for code, verifier in codes[start : start + 10]:
-            with transaction(engine) as session:
+            with driver_transaction(engine) as unit:
                 identity.exchange_code(
-                    session,
+                    unit,
                     client_id=client_id,
                     client_secret=secret,
                     auth_method="client_secret_basic",

@@ -1,5 +1,6 @@
 """Driver statements send compiled SQL straight to the driver, yet behave as SQLAlchemy would:
-column types both ways, SQLAlchemy's exceptions, autoflush, the session's transaction."""
+column types both ways, SQLAlchemy's exceptions, autoflush, the session's transaction; and a
+driver transaction (no ORM session) commits, rolls back and raises as a session's does."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kiban.platform import db
 from kiban.platform.models import AuditEntry
-from kiban.platform.statements import DriverStatement
+from kiban.platform.statements import DriverStatement, driver_transaction
 
 JST = timezone(timedelta(hours=9))
 _entries: Table = AuditEntry.__table__  # type: ignore[assignment]
@@ -113,3 +114,43 @@ def test_each_transaction_of_a_session_gets_its_connection(engine: Engine) -> No
     with db.session_factory(engine)() as other:
         assert BY_SEQ.first(other, wanted=2) is not None
         assert BY_SEQ.first(other, wanted=1) is None
+
+
+def test_a_driver_transaction_commits_when_its_block_ends(engine: Engine) -> None:
+    written = _row(1)
+    with driver_transaction(engine) as unit:
+        assert INSERT.run(unit, **written) == 1
+        assert INSERT.run(unit, **_row(2)) == 1
+        # Its own writes are visible inside it, through the column types.
+        assert BY_SEQ.first(unit, wanted=1) == (
+            written["id"],
+            written["recorded_at"],
+            written["data"],
+            written["tag"],
+        )
+    with db.transaction(engine) as session:
+        assert BY_SEQ.first(session, wanted=1) is not None
+        assert BY_SEQ.first(session, wanted=2) is not None
+
+
+def test_a_driver_transaction_rolls_back_everything_when_its_block_raises(engine: Engine) -> None:
+    def failing(error: type[Exception] | None) -> None:
+        with driver_transaction(engine) as unit:
+            INSERT.run(unit, **_row(1))
+            INSERT.run(unit, **_row(2))
+            if error is not None:
+                raise error("half-way")
+            INSERT.run(unit, **_row(2, hash="f" * 64))  # The same sequence number.
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        failing(RuntimeError)
+    with pytest.raises(IntegrityError):
+        failing(None)
+    with driver_transaction(engine) as unit:
+        assert BY_SEQ.first(unit, wanted=1) is None
+        assert BY_SEQ.first(unit, wanted=2) is None
+    # The pooled connections were handed back usable, with no transaction left open.
+    with db.transaction(engine) as session:
+        INSERT.run(session, **_row(3))
+    with driver_transaction(engine) as unit:
+        assert BY_SEQ.first(unit, wanted=3) is not None

@@ -16,21 +16,28 @@ own connection, inside the session's transaction, through the DB-API cursor:
 Identity-map objects the session already holds do not see what these statements change (as
 with any Core ``UPDATE`` without ``synchronize_session``): use them where a path reads and
 writes its rows through them alone. See docs/adr/0037-sign-in-at-speed.md.
+
+A path whose every statement is a driver statement can also run without a session at all:
+:func:`driver_transaction` is one transaction on a pooled connection's driver connection (no
+ORM ``Session``, no Core ``Connection``), committed when the block ends and rolled back when
+it raises. It has no ``after_commit`` hooks, so it suits paths that publish no events.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
-__all__ = ["DriverStatement"]
+__all__ = ["DriverStatement", "DriverTransaction", "Executor", "driver_transaction"]
 
 Builder = Callable[[Dialect], ClauseElement]
 _Processor = Callable[[Any], Any]
@@ -115,6 +122,68 @@ def _connection(session: Session) -> tuple[Dialect, Any]:
     return found
 
 
+class DriverTransaction:
+    """One database transaction on a driver connection, without an ORM ``Session``: what
+    :func:`driver_transaction` hands its block. Driver statements take it where they take a
+    session."""
+
+    __slots__ = ("dialect", "driver_connection")
+
+    def __init__(self, dialect: Dialect, driver_connection: Any) -> None:
+        self.dialect = dialect
+        self.driver_connection = driver_connection
+
+
+Executor = Session | DriverTransaction
+
+
+def _wrapped(dialect: Dialect, what: str, error: Exception) -> Exception:
+    dbapi_error = dialect.loaded_dbapi.Error
+    return DBAPIError.instance(what, None, error, dbapi_error, dialect=dialect)
+
+
+@contextmanager
+def driver_transaction(engine: Engine) -> Iterator[DriverTransaction]:
+    """A unit of work for paths made of driver statements alone: one transaction on a pooled
+    connection, committed when the block ends and rolled back on any exception (the
+    exception is raised again). An ORM ``Session`` costs more than such a path's statements
+    on SQLite (ADR 0037).
+
+    On SQLite the transaction begins ``IMMEDIATE``, as every kiban transaction does
+    (:mod:`kiban.platform.db`); on PostgreSQL the driver begins it with the first statement.
+    A failed commit is raised as SQLAlchemy's exception, as ``Session.commit`` raises it.
+    """
+    dialect = engine.dialect
+    pooled = engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+    try:
+        if dialect.name == "sqlite":
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+            except dbapi_error as error:
+                raise _wrapped(dialect, "BEGIN IMMEDIATE", error) from error
+        try:
+            yield DriverTransaction(dialect, driver)
+        except BaseException:
+            try:
+                driver.rollback()
+            except dbapi_error:
+                # The connection is broken: the pool must not hand it out again.
+                pooled.invalidate()
+            raise
+        try:
+            driver.commit()
+        except dbapi_error as error:
+            try:
+                driver.rollback()
+            except dbapi_error:
+                pooled.invalidate()
+            raise _wrapped(dialect, "COMMIT", error) from error
+    finally:
+        pooled.close()
+
+
 class DriverStatement:
     """A Core statement (or a builder taking the dialect, for dialect-specific statements
     such as ``INSERT … ON CONFLICT``), compiled once per dialect and run through the DB-API
@@ -145,10 +214,14 @@ class DriverStatement:
                     found = compiled[self] = _compile(self._build(dialect), dialect)
         return found
 
-    def _execute(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
-        if session.autoflush:
-            session.flush()
-        dialect, driver_connection = _connection(session)
+    def _execute(self, session: Executor, params: Mapping[str, Any]) -> tuple[Any, _Compiled]:
+        if type(session) is DriverTransaction:
+            dialect, driver_connection = session.dialect, session.driver_connection
+        else:
+            assert isinstance(session, Session)  # noqa: S101 - narrows the union for mypy.
+            if session.autoflush:
+                session.flush()
+            dialect, driver_connection = _connection(session)
         compiled = self._for(dialect)
         sent = _parameters(compiled, params)
         cursor = driver_connection.cursor()
@@ -161,7 +234,7 @@ class DriverStatement:
             ) from error
         return cursor, compiled
 
-    def rows(self, session: Session, **params: Any) -> list[tuple[Any, ...]]:
+    def rows(self, session: Executor, **params: Any) -> list[tuple[Any, ...]]:
         """Every row the statement returns, each value through its column's type."""
         cursor, compiled = self._execute(session, params)
         try:
@@ -178,12 +251,12 @@ class DriverStatement:
             converted.append(tuple(values))
         return converted
 
-    def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
+    def first(self, session: Executor, **params: Any) -> tuple[Any, ...] | None:
         """The first row, or None."""
         found = self.rows(session, **params)
         return found[0] if found else None
 
-    def run(self, session: Session, **params: Any) -> int:
+    def run(self, session: Executor, **params: Any) -> int:
         """Run an INSERT, UPDATE or DELETE; returns how many rows it matched."""
         cursor, _compiled = self._execute(session, params)
         try:

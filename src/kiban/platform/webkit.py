@@ -1,7 +1,9 @@
 """The web kit every block's ``api.py`` builds on: sessions, language, auth and error bodies.
 
 - ``DbSession``: one SQLAlchemy session per request, committed when the handler succeeded and
-  rolled back when it raised (services never commit, CONVENTIONS.md §2).
+  rolled back when it raised (services never commit, CONVENTIONS.md §2). ``DriverUnit`` is
+  the same unit of work without an ORM session, for routes made of driver statements alone
+  (the token endpoint, ADR 0037).
 - ``Lang``: the language to answer in (``?lang=``, then the ``kiban_lang`` cookie, then
   ``Accept-Language``, then Japanese).
 - Auth dependencies: ``require_operator`` (the shared bearer token: it only bootstraps the first
@@ -44,8 +46,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiban.kernel.errors import KibanError, Unauthorized
 from kiban.platform import i18n, throttle
-from kiban.platform.db import transaction
+from kiban.platform.db import get_engine, transaction
 from kiban.platform.settings import get_settings
+from kiban.platform.statements import DriverTransaction, driver_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,17 @@ def get_session() -> Iterator[Session]:
 # ``scope="function"`` ends the unit of work when the handler returns, before the response is
 # sent: a failed commit then becomes an error response instead of a success that was lost.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_driver_transaction() -> Iterator[DriverTransaction]:
+    """One driver transaction per request (no ORM session), for a route whose every statement
+    is a driver statement and that publishes no events (ADR 0037); committed and rolled back
+    as ``DbSession`` is."""
+    with driver_transaction(get_engine()) as unit:
+        yield unit
+
+
+DriverUnit = Annotated[DriverTransaction, Depends(get_driver_transaction, scope="function")]
 
 # --- Language ---------------------------------------------------------------------------------
 

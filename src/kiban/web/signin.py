@@ -21,13 +21,13 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
 
 from kiban.blocks import identity, residents
 from kiban.kernel.errors import KibanError
 from kiban.platform import i18n
 from kiban.platform.settings import get_settings
-from kiban.platform.webkit import DbSession, Lang, public
+from kiban.platform.statements import DriverTransaction
+from kiban.platform.webkit import DbSession, DriverUnit, Lang, public
 from kiban.web.templating import get_pages
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public)])
@@ -116,7 +116,10 @@ def _error_page(
 
 
 def _authorize(
-    request: Request, lang: i18n.Language, session: Session, params: list[tuple[str, str]]
+    request: Request,
+    lang: i18n.Language,
+    session: DriverTransaction,
+    params: list[tuple[str, str]],
 ) -> Response:
     binding = browser_binding(request) or identity.new_browser_binding()
     try:
@@ -183,7 +186,7 @@ def _authorize_form(
 
 
 @router.get("/oidc/authorize")
-def authorize(request: Request, lang: Lang, session: DbSession) -> Response:
+def authorize(request: Request, lang: Lang, session: DriverUnit) -> Response:
     """Authorization endpoint (OpenID Connect Core §3.1.2.1): code flow with PKCE S256 only."""
     return _authorize(request, lang, session, list(request.query_params.multi_items()))
 
@@ -192,7 +195,7 @@ def authorize(request: Request, lang: Lang, session: DbSession) -> Response:
 def authorize_post(
     request: Request,
     lang: Lang,
-    session: DbSession,
+    session: DriverUnit,
     form: Annotated[dict[str, str], Depends(_authorize_form)],
 ) -> Response:
     """The same request as a form post (OpenID Connect requires both methods)."""
@@ -201,7 +204,7 @@ def authorize_post(
 
 @router.get("/oidc/signin/{request_id}")
 def signin_page(
-    request_id: uuid.UUID, request: Request, lang: Lang, session: DbSession
+    request_id: uuid.UUID, request: Request, lang: Lang, session: DriverUnit
 ) -> HTMLResponse:
     """Explains the card sign-in and sends the resident to the card reader with a challenge."""
     try:

@@ -74,6 +74,7 @@ from kiban.kernel import clock
 from kiban.kernel.errors import KibanError
 from kiban.platform import audit
 from kiban.platform.settings import get_settings
+from kiban.platform.statements import Executor
 
 AUTHORIZATION_TTL: Final = timedelta(minutes=10)
 CHALLENGE_TTL: Final = timedelta(minutes=5)
@@ -220,7 +221,7 @@ def _pkce_refusal(values: dict[str, str]) -> tuple[str, str] | None:
 
 
 def start_authorization(
-    session: Session, params: Sequence[tuple[str, str]], *, browser_binding: str
+    session: Executor, params: Sequence[tuple[str, str]], *, browser_binding: str
 ) -> AuthorizationStarted:
     """Check an authorization request (OpenID Connect Core §3.1.2) and record it.
 
@@ -324,7 +325,7 @@ def _load(
 
 
 def _request_and_client(
-    session: Session, request_id: uuid.UUID, browser_binding: str | None, status: str
+    session: Executor, request_id: uuid.UUID, browser_binding: str | None, status: str
 ) -> tuple[RequestRow, ClientRow]:
     """As :func:`_load`, in one driver statement and without ORM objects (the hot paths)."""
     found = oidc_sql.request_with_client(session, request_id)
@@ -334,7 +335,7 @@ def _request_and_client(
 
 
 def begin_card_sign_in(
-    session: Session, request_id: uuid.UUID, browser_binding: str | None
+    session: Executor, request_id: uuid.UUID, browser_binding: str | None
 ) -> SignInRequest:
     """A fresh challenge for the card and everything the sign-in page shows."""
     authorization, client = _request_and_client(session, request_id, browser_binding, "pending")

@@ -36,7 +36,7 @@ from kiban.blocks.identity.oidc_schemas import (
 )
 from kiban.platform import throttle
 from kiban.platform.authority import NATIONAL, Acting, authorize
-from kiban.platform.webkit import DbSession, public
+from kiban.platform.webkit import DbSession, DriverUnit, public
 
 SectorIdentifier = Annotated[
     str, Path(max_length=253, description="A host name", examples=["shop.example"])
@@ -155,7 +155,7 @@ def _basic_credentials(authorization: str) -> tuple[str, str]:
 def token(
     *,
     request: Request,
-    session: DbSession,
+    session: DriverUnit,
     grant_type: Annotated[str | None, Form()] = None,
     code: Annotated[str | None, Form()] = None,
     redirect_uri: Annotated[str | None, Form()] = None,

@@ -29,7 +29,7 @@ from kiban.blocks.identity.oidc_models import (
     OidcCode,
     OidcConsent,
 )
-from kiban.platform.statements import DriverStatement
+from kiban.platform.statements import DriverStatement, Executor
 
 _clients: Table = OidcClient.__table__  # type: ignore[assignment]
 _authorizations: Table = OidcAuthorization.__table__  # type: ignore[assignment]
@@ -82,7 +82,7 @@ _CLIENT = DriverStatement(
 )
 
 
-def client_by_id(session: Session, client_id: str) -> ClientRow | None:
+def client_by_id(session: Executor, client_id: str) -> ClientRow | None:
     """The client registered as ``client_id``, read from the registry on every call (an
     operator's change to a registration applies to the next request in every process)."""
     row = _CLIENT.first(session, client_id=client_id)
@@ -138,7 +138,7 @@ def request_by_id(session: Session, request_id: uuid.UUID) -> RequestRow | None:
 
 
 def request_with_client(
-    session: Session, request_id: uuid.UUID
+    session: Executor, request_id: uuid.UUID
 ) -> tuple[RequestRow, ClientRow] | None:
     """The authorization request ``request_id`` and its client, in one statement."""
     row = _REQUEST_WITH_CLIENT.first(session, request_id=request_id)
@@ -257,7 +257,7 @@ _CLIENT_AND_CODE = DriverStatement(
 
 
 def client_and_code(
-    session: Session, client_id: str, code_hash: str
+    session: Executor, client_id: str, code_hash: str
 ) -> tuple[ClientRow, CodeRow | None] | None:
     """The client ``client_id`` and the code whose hash is ``code_hash`` (whichever client it
     was issued to, or None), in one statement; None when there is no such client."""

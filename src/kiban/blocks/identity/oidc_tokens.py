@@ -36,6 +36,7 @@ from kiban.blocks.identity.oidc_models import (
 from kiban.blocks.identity.oidc_schemas import AccessTokenInfo, IdTokenAlg, Scope, TokenResponse
 from kiban.blocks.identity.oidc_sql import ClientRow
 from kiban.kernel import clock
+from kiban.platform.statements import Executor
 
 ACCESS_TOKEN_TTL: Final = timedelta(minutes=10)
 ID_TOKEN_TTL: Final = timedelta(minutes=10)
@@ -84,7 +85,7 @@ def _s256(verifier: str) -> str:
 
 
 def exchange_code(
-    session: Session,
+    session: Executor,
     *,
     client_id: str | None,
     client_secret: str | None,
@@ -98,6 +99,9 @@ def exchange_code(
     ``auth_method`` is how the request authenticated: ``client_secret_basic`` (Authorization
     header), ``client_secret_post`` (form fields) or ``none``. A code used twice revokes the
     tokens issued for it (RFC 6749 §4.1.2); the caller commits even when this raises.
+    ``session`` is a session or, as the token endpoint runs it, a
+    :func:`~kiban.platform.statements.driver_transaction` (every statement here is a driver
+    statement).
     """
     # The client, the code and the code's authorization request in one statement; a code
     # hash is 64 hex digits, so an absent code ("") matches none.
