@@ -184,6 +184,8 @@ def _enum(value: Any) -> Any:
 
 def _instant(value: Any) -> Any:
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:
+            return value
         if value.tzinfo is None:
             raise ValueError("naive datetime: kiban stores aware UTC instants only")
         return value.astimezone(UTC)
@@ -205,7 +207,9 @@ def _converter(table: Table, name: str) -> Callable[[Any], Any] | None:
     if python is datetime:
         return _instant
     if isinstance(python, type) and issubclass(python, enum.Enum):
-        return _enum
+        # A str enum's members are already their values to the driver (``str`` comes first in
+        # their classes' order): only other enums need converting.
+        return None if issubclass(python, str) else _enum
     return None
 
 
