@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kiban.agencies.errors import UnknownItems, UnknownPerson, UnknownService
 from kiban.agencies.models import _OnFile
 from kiban.kernel import clock
-from kiban.platform import bulk_copy
+from kiban.platform import bulk
 from kiban.platform.db import Base
 
 __all__ = [
@@ -228,7 +228,7 @@ def write_rows(session: Session, rows: Sequence[NewRow]) -> None:
     if not rows:
         return
     connection = session.connection()
-    if not bulk_copy.is_postgresql(connection) or not all(_copyable(r.model) for r in rows):
+    if not bulk.is_postgresql(connection) or not all(_copyable(r.model) for r in rows):
         session.add_all([row.instance() for row in rows])
         session.flush()
         return
@@ -239,7 +239,7 @@ def write_rows(session: Session, rows: Sequence[NewRow]) -> None:
         columns = _copy_columns(model)
         names = [name for _, name, _ in columns]
         values = ([_value(row, key, default) for key, _, default in columns] for row in group)
-        bulk_copy.copy_rows(connection, model.__tablename__, names, values)
+        bulk.copy_rows(connection, model.__tablename__, names, values)
 
 
 def _value(values: dict[str, Any], key: str, default: Callable[[], Any]) -> Any:

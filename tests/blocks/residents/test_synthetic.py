@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from kiban.blocks import address, residents
 from kiban.blocks.residents import service, synthetic
-from kiban.blocks.residents.bulk_rows import write_rows
 from kiban.blocks.residents.models import Household, Person, RecordVersion
 from kiban.kernel import identifiers
 from kiban.kernel.errors import ValidationFailed
-from kiban.platform import audit
+from kiban.platform import audit, bulk
 
 
 def _country(session: Session) -> list[tuple[str, ...]]:
@@ -128,9 +127,9 @@ def test_bulk_rows_keep_every_character_and_json_on_this_backend(session: Sessio
     odd = '棟\t\t\n改行\r\\N "引用" \\'
     connection = session.connection()
     stamp = synthetic.RECORDED_AT
-    write_rows(
+    bulk.insert_rows(
         connection,
-        Household.__table__,  # type: ignore[arg-type]
+        Household,
         [
             {
                 "id": household_id,
@@ -166,11 +165,11 @@ def test_bulk_rows_keep_every_character_and_json_on_this_backend(session: Sessio
         "created_at": stamp,
         "updated_at": stamp,
     }
-    write_rows(connection, Person.__table__, [row])  # type: ignore[arg-type]
+    bulk.insert_rows(connection, Person, [row])
     record = {"building": odd, "nested": {"list": [1, None, "\\u0000"]}}
-    write_rows(
+    bulk.insert_rows(
         connection,
-        RecordVersion.__table__,  # type: ignore[arg-type]
+        RecordVersion,
         [
             {
                 "id": uuid.uuid4(),

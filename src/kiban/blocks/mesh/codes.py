@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from kiban.blocks.mesh.models import MeshAgencyCode, MeshMember
 from kiban.blocks.mesh.service import engine_of, key_store, member_of
 from kiban.kernel import clock
-from kiban.platform import bulk_copy
+from kiban.platform import bulk
 from kiban.platform.keys import KeyStore
 
 _keys: dict[tuple[int, str], tuple[KeyStore, bytes]] = {}
@@ -179,7 +179,7 @@ def _copy_codes(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
         f"(LIKE {_CODES.name} INCLUDING DEFAULTS) ON COMMIT DROP"
     )
-    bulk_copy.copy_rows(connection, _STAGE, _STAGE_COLUMNS, rows)
+    bulk.copy_rows(connection, _STAGE, _STAGE_COLUMNS, rows)
     connection.exec_driver_sql(
         f"INSERT INTO {_CODES.name} ({columns}) SELECT {columns} FROM {_STAGE} "  # noqa: S608
         f"ON CONFLICT DO NOTHING"

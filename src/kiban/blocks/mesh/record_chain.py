@@ -25,7 +25,7 @@ from kiban.blocks.mesh.record_models import (
 )
 from kiban.kernel import clock
 from kiban.kernel.errors import KibanError, ValidationFailed
-from kiban.platform import bulk_copy
+from kiban.platform import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -407,7 +407,7 @@ def append_records(session: Session, records: Sequence[AccessRecordCreate]) -> l
         _SqliteChain.of(connection).append(connection, rows, last_seq, last_hash)
     else:
         if copying:
-            bulk_copy.copy_lines(connection, _RECORDS.name, _COPY_COLUMNS, lines)
+            bulk.copy_lines(connection, _RECORDS.name, _COPY_COLUMNS, lines)
         else:
             connection.execute(_INSERT_RECORDS, rows)
         connection.execute(_UPDATE_HEAD, {"new_seq": last_seq, "new_hash": last_hash})
@@ -421,7 +421,7 @@ def _digest(fields: dict[str, Any]) -> str:
 
 def _copy_line(fields: dict[str, Any], hash_: str) -> str:
     """A record's line in COPY's text format, in :data:`_COPY_COLUMNS` order."""
-    escape = bulk_copy.escape
+    escape = bulk.escape
     values = [
         "\\N"
         if value is None

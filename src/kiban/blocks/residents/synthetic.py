@@ -20,18 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from operator import mul
-from typing import Any, cast
+from typing import Any
 
 from faker.providers.person.ja_JP import Provider as JapaneseNames
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiban.blocks import address
-from kiban.blocks.residents.bulk_rows import write_rows
 from kiban.blocks.residents.errors import InvalidRecord
 from kiban.blocks.residents.models import ChangeReason, Household, Person, RecordVersion, Status
-from kiban.platform import audit
-from kiban.platform.db import Base
+from kiban.platform import audit, bulk
 
 REFERENCE_DATE = date(2026, 4, 1)
 RECORDED_AT = datetime(2026, 4, 1, tzinfo=UTC)
@@ -251,10 +249,6 @@ def _people(
         yield household, rows
 
 
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
-
-
 def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     """``service.snapshot(row)`` for a seeded row, whose value types are known (the tests hold
     the two equal): a million generic conversions cost the seed more than writing them."""
@@ -373,9 +367,9 @@ def seed_population(
         upcoming = drawing.submit(next, batches, None)
         while (batch := upcoming.result()) is not None:
             upcoming = drawing.submit(next, batches, None)
-            write_rows(connection, _table(Household), batch.households)
-            write_rows(connection, _table(Person), batch.people)
-            write_rows(connection, _table(RecordVersion), batch.versions)
+            bulk.insert_rows(connection, Household, batch.households)
+            bulk.insert_rows(connection, Person, batch.people)
+            bulk.insert_rows(connection, RecordVersion, batch.versions)
             audit.record(
                 session,
                 tag="residents:person:seeded",
